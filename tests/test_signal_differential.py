@@ -1,0 +1,137 @@
+"""conv_matrix against scipy.signal over many random configurations."""
+
+import numpy as np
+import pytest
+import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toeplitz_conv import conv_matrix
+
+MODES = ["full", "valid", "same"]
+
+
+def _reference(x, k, mode, correlate):
+    f = scipy.signal.correlate if correlate else scipy.signal.convolve
+    return f(x, k, mode, method="direct")
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("correlate", [False, True])
+def test_integer_configs_exact(ndim, mode, correlate):
+    rng = np.random.default_rng(ndim * 100 + MODES.index(mode) * 10 + correlate)
+    for _ in range(60 if ndim < 3 else 25):
+        n = rng.integers(1, 7, ndim)
+        k = rng.integers(1, 6, ndim)
+        if mode == "valid":
+            k = np.minimum(k, n)
+        x = rng.integers(-9, 10, n)
+        w = rng.integers(-9, 10, k)
+        ref = _reference(x, w, mode, correlate)
+        A = conv_matrix(w, tuple(int(v) for v in n), mode, correlate=correlate)
+        assert A.shape == (ref.size, x.size)
+        np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("correlate", [False, True])
+def test_float_and_complex_kernels(dtype, correlate):
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        ndim = int(rng.integers(1, 3))
+        n = tuple(int(v) for v in rng.integers(2, 9, ndim))
+        k = tuple(int(v) for v in rng.integers(1, 6, ndim))
+        mode = MODES[int(rng.integers(3))]
+        if mode == "valid":
+            k = tuple(min(a, b) for a, b in zip(k, n))
+        w = rng.standard_normal(k).astype(dtype)
+        x = rng.standard_normal(n)
+        if np.iscomplexobj(w):
+            w = w + 1j * rng.standard_normal(k)
+            x = x + 1j * rng.standard_normal(n)
+        A = conv_matrix(w, n, mode, correlate=correlate)
+        assert A.dtype == w.dtype
+        ref = _reference(x, w, mode, correlate)
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(A @ x.ravel(), ref.ravel(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+@pytest.mark.parametrize("mode", MODES)
+def test_boundaries_against_convolve2d(boundary, mode):
+    rng = np.random.default_rng([["fill", "wrap", "symm"].index(boundary), MODES.index(mode)])
+    for _ in range(80):
+        one_d = bool(rng.integers(2))
+        n = (1, int(rng.integers(1, 8))) if one_d else tuple(int(v) for v in rng.integers(1, 7, 2))
+        k = (1, int(rng.integers(1, 9))) if one_d else tuple(int(v) for v in rng.integers(1, 8, 2))
+        if mode == "valid":
+            k = tuple(min(a, b) for a, b in zip(k, n))
+        correlate = bool(rng.integers(2))
+        x = rng.integers(-9, 10, n)
+        w = rng.integers(-9, 10, k)
+        # Contract: correlation is convolve2d with the flipped kernel.
+        ref = scipy.signal.convolve2d(x, w[::-1, ::-1] if correlate else w, mode,
+                                      boundary=boundary)
+        if one_d:
+            A = conv_matrix(w[0], n[1], mode, correlate=correlate, boundary=boundary)
+        else:
+            A = conv_matrix(w, n, mode, correlate=correlate, boundary=boundary)
+        np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
+
+
+@pytest.mark.parametrize("boundary,np_mode", [("wrap", "wrap"), ("symm", "symmetric")])
+@pytest.mark.parametrize("mode", MODES)
+def test_3d_boundaries_against_numpy_pad(boundary, np_mode, mode):
+    # scipy has no N-D boundary option; the definition is "pad, then valid".
+    rng = np.random.default_rng(3)
+    for _ in range(15):
+        n = rng.integers(1, 5, 3)
+        k = rng.integers(1, 4, 3)
+        if mode == "valid":
+            k = np.minimum(k, n)
+        x = rng.integers(-9, 10, n)
+        w = rng.integers(-9, 10, k)
+        full = scipy.signal.convolve(np.pad(x, [(kk - 1, kk - 1) for kk in k], mode=np_mode),
+                                     w, "valid", method="direct")
+        if mode == "full":
+            ref = full
+        elif mode == "valid":
+            ref = scipy.signal.convolve(x, w, "valid", method="direct")
+        else:
+            start = [(kk - 1) // 2 for kk in k]
+            ref = full[tuple(slice(s, s + nn) for s, nn in zip(start, n))]
+        A = conv_matrix(w, tuple(int(v) for v in n), mode, boundary=boundary)
+        np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
+
+
+def test_kernel_longer_than_input():
+    x = np.array([1, -2, 3])
+    w = np.arange(1, 8)
+    for mode in ("full", "same"):
+        for correlate in (False, True):
+            np.testing.assert_array_equal(
+                conv_matrix(w, 3, mode, correlate=correlate) @ x,
+                _reference(x, w, mode, correlate))
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(1, 12), k=st.integers(1, 12), mode=st.sampled_from(MODES),
+       correlate=st.booleans(), data=st.data())
+def test_hypothesis_1d(n, k, mode, correlate, data):
+    if mode == "valid" and k > n:
+        k = n
+    w = np.array(data.draw(st.lists(st.integers(-50, 50), min_size=k, max_size=k)))
+    x = np.array(data.draw(st.lists(st.integers(-50, 50), min_size=n, max_size=n)))
+    np.testing.assert_array_equal(conv_matrix(w, n, mode, correlate=correlate) @ x,
+                                  _reference(x, w, mode, correlate))
+
+
+def test_matches_scipy_linalg_convolution_matrix():
+    import scipy.linalg
+
+    rng = np.random.default_rng(0)
+    for mode in MODES:
+        w = rng.standard_normal(5)
+        np.testing.assert_allclose(conv_matrix(w, 9, mode).toarray(),
+                                   scipy.linalg.convolution_matrix(w, 9, mode), atol=0)

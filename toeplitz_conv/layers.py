@@ -1,0 +1,213 @@
+"""The deep-learning convention: matrices of PyTorch's conv and conv-transpose layers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._assemble import assemble
+from ._validation import as_int_tuple, as_kernel, as_shape, choose
+from .geometry import AxisGeometry, Geometry, same_padding
+from .tied import TiedMatrix
+
+__all__ = ["PADDING_MODES", "layer_geometry", "layer_matrix", "transposed_layer_matrix"]
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_BOUNDARY = {"zeros": "zeros", "reflect": "reflect", "replicate": "replicate",
+             "circular": "wrap"}
+
+
+def _layer_weight(weight: Any, name: str = "weight") -> np.ndarray:
+    w = as_kernel(weight, name, min_ndim=3, max_ndim=5)
+    return w
+
+
+def _pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
+          stride: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    nd = len(kernel)
+    if isinstance(padding, str):
+        choose(padding, "padding", ("valid", "same"))
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if any(s != 1 for s in stride):
+            raise ValueError("padding='same' is not supported for strided convolutions "
+                             f"(stride={stride}); PyTorch requires stride 1 with 'same'")
+        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
+    p = as_int_tuple(padding, nd, "padding", minimum=0)
+    return tuple((q, q) for q in p)
+
+
+def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride: Any = 1,
+                   padding: Any = 0, dilation: Any = 1,
+                   padding_mode: str = "zeros") -> Geometry:
+    """The geometry of a PyTorch conv layer's spatial axes, validated as torch does.
+
+    Examples
+    --------
+    >>> g = layer_geometry((3, 3), (32, 32), stride=2, padding=1)
+    >>> g.out_shape
+    (16, 16)
+    """
+    nd = len(kernel)
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    choose(padding_mode, "padding_mode", PADDING_MODES)
+    pads = _pads(padding, kernel, dil_t, stride_t)
+    for (before, after), n in zip(pads, spatial):
+        big = max(before, after)
+        if padding_mode == "reflect" and big >= n:
+            raise ValueError(f"padding {big} is too large for padding_mode='reflect' on an "
+                             f"input of size {n}: PyTorch requires padding < input size")
+        if padding_mode == "circular" and big > n:
+            raise ValueError(f"padding {big} is too large for padding_mode='circular' on an "
+                             f"input of size {n}: PyTorch requires padding <= input size")
+    axes = tuple(AxisGeometry(n, k, s, d, b, a, _BOUNDARY[padding_mode])
+                 for n, k, s, d, (b, a) in zip(spatial, kernel, stride_t, dil_t, pads))
+    for ax in axes:
+        if ax.padded_size < ax.span:
+            raise ValueError(
+                f"kernel size (dilated: {ax.span}) can't be greater than the padded input "
+                f"size ({ax.padded_size}) along a spatial axis of input_shape {spatial}")
+    return Geometry(axes)
+
+
+def _channels(w: np.ndarray, input_shape: Any, groups: Any, in_axis: int,
+              in_name: str) -> tuple[tuple[int, ...], int]:
+    nd = w.ndim - 2
+    shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    if groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups}")
+    c_in = shape[0]
+    if c_in % groups:
+        raise ValueError(f"groups={groups} must divide the {in_name} channels ({c_in})")
+    return shape, groups
+
+
+def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                 padding_mode: str = "zeros") -> TiedMatrix:
+    """Sparse, weight-tied matrix of a PyTorch convolution layer (no batch axis).
+
+    ``layer_matrix(w, x.shape, ...) @ x.ravel()`` equals
+    ``torch.nn.functional.conv{1,2,3}d(x[None], w, ...)[0].ravel()``.
+
+    Parameters
+    ----------
+    weight : array_like
+        ``(C_out, C_in // groups, *kernel)`` with 1, 2 or 3 spatial dims.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, dilation : int or tuple of int
+        Per spatial dimension, >= 1.
+    padding : int, tuple of int, 'valid' or 'same'
+        As in PyTorch; ``'same'`` puts the odd extra pad after (right/bottom)
+        and needs stride 1.
+    groups : int
+        Channel groups; must divide ``C_in`` and ``C_out``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
+        As ``torch.nn.ConvNd(padding_mode=...)``.  With non-zero modes one
+        matrix entry can be the sum of several weights (see ``taps``).
+
+    Returns
+    -------
+    TiedMatrix
+        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toeplitz_conv import layer_matrix
+    >>> w = np.array([[[5.0, 6.0, 7.0]]])          # C_out = C_in = 1, k = 3
+    >>> A = layer_matrix(w, (1, 4))                # valid cross-correlation
+    >>> A @ np.array([1.0, 2.0, 3.0, 4.0])
+    array([38., 56.])
+    >>> layer_matrix(np.ones((8, 3, 3, 3)), (3, 32, 32), stride=2, padding=1).shape
+    (2048, 3072)
+    """
+    w = _layer_weight(weight)
+    shape, groups = _channels(w, input_shape, groups, 1, "input")
+    c_out, c_ig = w.shape[:2]
+    if c_out % groups:
+        raise ValueError(f"groups={groups} must divide the output channels "
+                         f"(weight.shape[0] = {c_out})")
+    if c_ig * groups != shape[0]:
+        raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
+                         f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
+    geom = layer_geometry(w.shape[2:], shape[1:], stride=stride, padding=padding,
+                          dilation=dilation, padding_mode=padding_mode)
+    info = {"convention": "layer", "stride": stride, "padding": padding,
+            "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
+    return assemble(geom, w, c_in=shape[0], groups=groups, channels=True, info=info)
+
+
+def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
+                            stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                            dilation: Any = 1, groups: int = 1) -> TiedMatrix:
+    """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
+
+    Equals ``torch.nn.functional.conv_transpose{1,2,3}d(x[None], w, ...)[0]``;
+    it is the transpose of the :func:`layer_matrix` of the same weight on the
+    output shape, which is how it is built.
+
+    Parameters
+    ----------
+    weight : array_like
+        ``(C_in, C_out // groups, *kernel)``.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, padding, output_padding, dilation : int or tuple of int
+        As in PyTorch; ``output_padding`` must be smaller than the stride or
+        the dilation.
+    groups : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toeplitz_conv import layer_matrix, transposed_layer_matrix
+    >>> w = np.arange(1.0, 7.0).reshape(1, 2, 3)   # C_in=1, C_out=2, k=3
+    >>> T = transposed_layer_matrix(w, (1, 4), stride=2)
+    >>> T.shape                                    # 2 channels x 9 samples
+    (18, 4)
+    >>> np.array_equal(T.toarray(), layer_matrix(w, (2, 9), stride=2).toarray().T)
+    True
+    """
+    w = _layer_weight(weight)
+    nd = w.ndim - 2
+    shape, groups = _channels(w, input_shape, groups, 0, "input")
+    if w.shape[0] != shape[0]:
+        raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
+                         f"input_shape[0] = {shape[0]} for a transposed convolution")
+    if isinstance(padding, str):
+        raise TypeError("padding must be an int or a tuple of ints for a transposed "
+                        f"convolution (PyTorch has no string padding there), got {padding!r}")
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    pad_t = as_int_tuple(padding, nd, "padding", minimum=0)
+    op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
+    for op, s, d in zip(op_t, stride_t, dil_t):
+        if op >= s and op >= d:
+            raise ValueError(f"output_padding {op_t} must be smaller than either stride "
+                             f"{stride_t} or dilation {dil_t} (PyTorch's rule)")
+    k = w.shape[2:]
+    out_spatial = tuple((n - 1) * s - 2 * p + d * (kk - 1) + op + 1
+                        for n, s, p, d, kk, op in zip(shape[1:], stride_t, pad_t, dil_t, k, op_t))
+    if any(o <= 0 for o in out_spatial):
+        raise ValueError(f"padding {pad_t} is too large: the transposed convolution's output "
+                         f"size would be {out_spatial}")
+    c_out = w.shape[1] * groups
+    geom = layer_geometry(k, out_spatial, stride=stride_t, padding=pad_t, dilation=dil_t)
+    # With output_padding >= stride the forward correlation has extra outputs
+    # that the transposed convolution never reads: crop them.
+    geom = Geometry(tuple(replace(ax, out_limit=n) for ax, n in zip(geom.axes, shape[1:])))
+    info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
+            "output_padding": output_padding, "dilation": dilation, "groups": groups}
+    fwd = assemble(geom, w, c_in=c_out, groups=groups, channels=True, info=info)
+    t = fwd.T
+    t.info = info
+    return t

@@ -1,0 +1,123 @@
+"""The signal-processing convention: the matrix of ``scipy.signal.convolve``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._assemble import assemble
+from ._validation import as_kernel, as_shape, choose
+from .geometry import Geometry, signal_axis
+from .tied import TiedMatrix
+
+__all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrix"]
+
+MODES = ("full", "valid", "same")
+SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
+_BOUNDARY = {"fill": "zeros", "wrap": "wrap", "symm": "symm"}
+
+
+def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
+                    mode: str = "full", boundary: str = "fill") -> Geometry:
+    """The :class:`~toeplitz_conv.geometry.Geometry` of scipy's ``mode``/``boundary``."""
+    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary])
+                          for n, k in zip(input_shape, kernel_shape)))
+
+
+def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
+                         boundary: Any) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape."""
+    k = as_kernel(kernel)
+    shape = as_shape(input_shape, ndim=k.ndim)
+    choose(mode, "mode", MODES)
+    choose(boundary, "boundary", SIGNAL_BOUNDARIES)
+    if not isinstance(correlate, (bool, np.bool_)):
+        raise TypeError(f"correlate must be True or False, got {correlate!r}")
+    if mode == "valid" and any(kk > n for kk, n in zip(k.shape, shape)):
+        raise ValueError(
+            f"mode='valid' needs the kernel to fit inside the input in every dimension; "
+            f"kernel shape {k.shape} is larger than input_shape {shape} "
+            f"(use mode='full' or 'same')")
+    return k, shape
+
+
+def conv_matrix(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "full", *,
+                correlate: bool = False, boundary: str = "fill") -> TiedMatrix:
+    """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
+
+    ``conv_matrix(k, x.shape, mode) @ x.ravel()`` equals
+    ``scipy.signal.convolve(x, k, mode).ravel()`` (``scipy.signal.correlate``
+    with ``correlate=True``); 1-D gives a Toeplitz matrix, 2-D a doubly
+    block Toeplitz one.
+
+    Parameters
+    ----------
+    kernel : array_like
+        1-D or N-D numeric kernel (integer, float or complex; finite).
+    input_shape : int or tuple of int
+        Shape of the input, with as many dimensions as the kernel.
+    mode : {'full', 'valid', 'same'}
+        Output size and alignment exactly as ``scipy.signal.convolve``;
+        ``'same'`` is centred as scipy centres it for odd and even kernels.
+        ``'valid'`` requires the kernel to fit inside the input.
+    correlate : bool
+        Cross-correlation (the kernel is not flipped) instead of convolution.
+        For complex kernels the kernel is conjugated, as in
+        ``scipy.signal.correlate``; taps still index the kernel as passed.
+    boundary : {'fill', 'wrap', 'symm'}
+        What the input reads outside its edges, as in
+        ``scipy.signal.convolve2d``: zeros, circular, or symmetric reflection
+        (edge sample repeated).  Applies along every dimension.
+
+    Returns
+    -------
+    TiedMatrix
+        Shape ``(prod(out_shape), prod(input_shape))``, C-order flattening.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-numeric, empty or non-finite kernel, a shape that does not
+        match the kernel's rank, an unknown mode/boundary, or ``'valid'`` with
+        a kernel larger than the input.
+
+    See Also
+    --------
+    layer_matrix : the deep-learning (PyTorch) convention.
+    scipy.linalg.convolution_matrix : the dense 1-D analogue.
+
+    Examples
+    --------
+    The seed example: ``x = [1, 2, 3, 4]``, ``w = [5, 6, 7]``.
+
+    >>> import numpy as np
+    >>> from toeplitz_conv import conv_matrix
+    >>> A = conv_matrix([5, 6, 7], 4, "full")
+    >>> A.toarray()
+    array([[5, 0, 0, 0],
+           [6, 5, 0, 0],
+           [7, 6, 5, 0],
+           [0, 7, 6, 5],
+           [0, 0, 7, 6],
+           [0, 0, 0, 7]])
+    >>> x = np.array([1, 2, 3, 4])
+    >>> A @ x
+    array([ 5, 16, 34, 52, 45, 28])
+    >>> conv_matrix([5, 6, 7], 4, "valid") @ x
+    array([34, 52])
+    >>> conv_matrix([5, 6, 7], 4, "valid", correlate=True) @ x
+    array([38, 56])
+
+    2-D: a 2x2 kernel on a 3x3 image gives a doubly block Toeplitz matrix.
+
+    >>> conv_matrix(np.ones((2, 2)), (3, 3), "valid").shape
+    (4, 9)
+    """
+    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
+    geom = signal_geometry(k.shape, shape, mode, boundary)
+    info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
+            "boundary": boundary}
+    return assemble(geom, k, flip=not correlate,
+                    conjugate=bool(correlate) and k.dtype.kind == "c", info=info)
