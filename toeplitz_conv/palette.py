@@ -7,7 +7,7 @@ figure and page, so a student can follow ``w_1`` from one picture to the next.
 
 from __future__ import annotations
 
-__all__ = ["QUALITATIVE", "ZERO_COLOR", "PAD_COLOR", "weight_colors", "weight_color"]
+__all__ = ["PAD_COLOR", "QUALITATIVE", "ZERO_COLOR", "weight_color", "weight_colors"]
 
 #: Okabe–Ito colour-blind-safe colours (black and yellow moved last: they
 #: read worst on a projector as cell fills), then four darker extras.
