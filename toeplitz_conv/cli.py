@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .figures_cli import cmd_figure, cmd_figures, setup_figure, setup_figures
+
 __all__ = ["build_parser", "format_matrix", "main", "parse_numbers"]
 
 
@@ -100,6 +102,10 @@ Run = Callable[[argparse.Namespace], int]
 #: name -> (one-line help, setup, run)
 COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": ("print the matrix of a convolution (and y = A x with --x)", setup_show, cmd_show),
+    "figure": ("draw one lecture figure: figure NAME --out FILE.svg|pdf|png",
+               setup_figure, cmd_figure),
+    "figures": ("draw every lecture figure into a directory: figures --out DIR",
+                setup_figures, cmd_figures),
 }
 
 
