@@ -38,9 +38,20 @@ def one_hot(i, shape):
     return e.reshape(shape)
 
 
-def ref_signal(kshape, in_shape, mode, correlate):
+def convolve2d_wrap(x, k, mode="same", method=None):
+    """scipy's circular convolution, for 1-D via a one-row array (method: unused)."""
+    if np.ndim(x) == 1:
+        return scipy.signal.convolve2d(x[None, :], np.asarray(k)[None, :], mode,
+                                       boundary="wrap")[0]
+    return scipy.signal.convolve2d(x, k, mode, boundary="wrap")
+
+
+def ref_signal(kshape, in_shape, mode, correlate, boundary="fill"):
     """Per-weight matrices M_w with M_w[:, c] = scipy(e_c, e_w, mode)."""
     op = scipy.signal.correlate if correlate else scipy.signal.convolve
+    if boundary == "wrap":
+        assert not correlate
+        op = convolve2d_wrap
     k_n, n = int(np.prod(kshape)), int(np.prod(in_shape))
     return np.stack([np.stack([op(one_hot(c, in_shape), one_hot(w, kshape), mode,
                                   method="direct").ravel() for c in range(n)], axis=1)
@@ -73,9 +84,8 @@ def reference_tie(A):
     info = A.info
     conv = info.get("convention")
     if conv == "signal":
-        assert info["boundary"] == "fill"
         return expected_tie(ref_signal(A.weight.shape, A.in_shape, info["mode"],
-                                       info["correlate"]))
+                                       info["correlate"], info["boundary"]))
     kshape = A.weight.shape[2:]
     if conv == "layer":
         return expected_tie(ref_layer(kshape, A.in_shape[1:], info["stride"], info["padding"],
@@ -142,6 +152,7 @@ CASES = {
     "conv_vs_corr": [dict(), dict(kernel=np.arange(4).reshape(2, 2), input_shape=(3, 3))],
     "output_modes": [dict(kernel=[1, 2, 3, 4], input_shape=5),
                      dict(kernel=np.arange(4).reshape(2, 2), input_shape=(3, 3))],
+    "equivariance": [dict(), dict(kernel=[[1, 2], [3, 4]], input_shape=(4, 5), shift=1)],
     "pooling": [dict(), dict(kernel_size=2, input_shape=(4, 4))],
 }
 
@@ -290,6 +301,21 @@ def test_output_modes_are_row_ranges_of_full(kernel, shape):
     full = d["A"]["matrix"] @ x.ravel()
     for mode, rows in d["rows"].items():
         assert np.allclose(full[rows], scipy.signal.convolve(x, kernel, mode).ravel())
+
+
+@pytest.mark.parametrize("kernel,shape,shift", [([1, 2, 3], 8, 2), ([1, -1], 5, 3),
+                                                ([[1, 2], [3, 4]], (4, 5), 1)])
+def test_equivariance_against_scipy_wrap(kernel, shape, shift):
+    x = np.random.default_rng(3).integers(-5, 6, size=shape)
+    d = F.equivariance(kernel, shape, shift=shift, x=x)._toeplitz_data
+    axes = tuple(range(np.ndim(x)))
+    ref = convolve2d_wrap(x, kernel)
+    assert np.array_equal(d["A x"], ref)
+    assert np.array_equal(d["A x_shifted"], convolve2d_wrap(np.roll(x, shift, axes), kernel))
+    assert np.array_equal(d["A x_shifted"], np.roll(ref, shift, axes))
+    tie = d["A"]["tie"]
+    if np.ndim(x) == 1:      # circulant: each row is the previous one rotated
+        assert all(np.array_equal(tie[r], np.roll(tie[r - 1], 1)) for r in range(1, len(tie)))
 
 
 def test_pooling_figure():

@@ -64,6 +64,7 @@ __all__ = [
     "connectivity",
     "conv_vs_corr",
     "doubly_block",
+    "equivariance",
     "figure_style",
     "matrix_equation",
     "output_modes",
@@ -970,6 +971,68 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ..
 
 
 @_styled
+def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ...] = 8, *,
+                 shift: int = 2, x: ArrayLike | None = None,
+                 labels: str | Sequence[str] = "symbols") -> Figure:
+    """Shift equivariance: conv(shift(x)) = shift(conv(x)), with the circulant matrix.
+
+    Uses circular boundaries (``boundary="wrap"``, mode ``"same"``), where the
+    identity holds exactly; the matrix is circulant, every row the previous
+    one shifted.  ``x`` defaults to a fixed pattern; ``shift`` rolls every axis.
+
+    Examples
+    --------
+    >>> d = equivariance()._toeplitz_data
+    >>> bool((d["A x_shifted"] == d["shifted A x"]).all())
+    True
+    """
+    k = _kernel(kernel)
+    A = conv_matrix(k, input_shape, "same", boundary="wrap")
+    shape = A.in_shape
+    n = A.shape[1]
+    xv = np.asarray(x if x is not None else (np.arange(n) * 5 + 1) % 7).reshape(shape)
+    if xv.size != n:
+        raise ValueError(f"x must have {n} entries (the input size), got {xv.size}")
+    roll = (shift,) * len(shape)
+    axes = tuple(range(len(shape)))
+    y = (A @ xv.ravel()).reshape(A.out_shape)
+    xs = np.roll(xv, roll, axis=axes)
+    ys = (A @ xs.ravel()).reshape(A.out_shape)
+    names = weight_labels(k, labels)
+    tie, cell_labels = tie_grid(A, names)
+    gw, gh = _grid_extent(shape)
+    top = 3.0
+    col2 = 1 + gw + 3
+    left = col2 + gw + 2
+    width = left + n + 1
+    height = max(top + 2 * gh + 3, top + A.shape[0] + 1)
+    cv = _Canvas(width, height)
+    cv.title(width / 2, 0.8, "Equivariance: conv(shift x) = shift(conv x)")
+    cv.subtitle(width / 2, 1.7, f"circular convolution, shift by {shift}")
+
+    def strip(x0: float, y0: float, values: np.ndarray, title: str) -> None:
+        cv.text(x0 + gw / 2, y0 - 0.5, title, size=_FONT + 1)
+        cv.grid(x0, y0, shape, [_fmt(v) for v in values.ravel()])
+
+    strip(1, top, xv, "x")
+    strip(col2, top, y, "A x")
+    y2 = top + gh + 2
+    strip(1, y2, xs, "shift(x)")
+    strip(col2, y2, ys, "A shift(x) = shift(A x)")
+    arrow = {"arrowstyle": "->", "color": "#D00000", "lw": 2.0 * cv.scale}
+    for yy in (top + gh / 2, y2 + gh / 2):
+        cv.ax.annotate("", xy=(col2 - 0.2, yy), xytext=(1 + gw + 0.2, yy), arrowprops=arrow)
+        cv.text(1 + gw + 1.5, yy - 0.45, "A", size=_FONT, color="#D00000")
+    cv.text(left + n / 2, top - 0.5, "A (circulant)", size=_FONT + 1)
+    data = cv.fig._toeplitz_data
+    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(A))
+    data["A"]["matrix"] = A
+    data.update({"x": xv, "A x": y, "x_shifted": xs, "A x_shifted": ys,
+                 "shifted A x": np.roll(y, roll, axis=axes)})
+    return cv.fig
+
+
+@_styled
 def pooling(kernel_size: int = 2, input_shape: int | tuple[int, ...] = 6, *,
             stride: int | None = None, x: ArrayLike | None = None) -> Figure:
     """Pooling as a matrix: average pooling, and max pooling as a selection matrix.
@@ -1020,7 +1083,7 @@ def _has_pooling() -> bool:
 FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     matrix_equation, sliding_window, doubly_block, connectivity, receptive_field,
     parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
-    output_modes,
+    output_modes, equivariance,
 ) + ((pooling,) if _has_pooling() else ())
 
 #: name -> function drawing the lecture figure with the seeds' examples.
@@ -1043,6 +1106,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "padding_modes": functools.partial(padding_modes),
     "conv_vs_corr": functools.partial(conv_vs_corr),
     "output_modes": functools.partial(output_modes),
+    "equivariance": functools.partial(equivariance),
 }
 # The pooling figure joins the set only where the pooling capability exists.
 if _has_pooling():
