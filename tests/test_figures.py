@@ -350,6 +350,10 @@ def test_bad_arguments():
         F.matrix_equation(np.ones((3, 3)), (30, 30))
     with pytest.raises(ValueError, match="mode"):
         F.conv_vs_corr(mode="fll")
+    with pytest.raises(TypeError, match="not drawn"):
+        F.figure_data(Figure())
+    fig = F.conv_vs_corr()
+    assert F.figure_data(fig) is fig._toeplitz_data
     with pytest.raises(ValueError, match="must end in"):
         F.save_figure(F.FIGURES["matrix_1d"](), "x.gif")
 

@@ -65,6 +65,7 @@ __all__ = [
     "conv_vs_corr",
     "doubly_block",
     "equivariance",
+    "figure_data",
     "figure_style",
     "matrix_equation",
     "output_modes",
@@ -113,7 +114,13 @@ STYLE: dict[str, Any] = {
 
 @contextlib.contextmanager
 def figure_style() -> Iterator[None]:
-    """Context with the fixed fonts and SVG hash salt used for every figure."""
+    """Context with the fixed fonts and SVG hash salt used for every figure.
+
+    >>> import matplotlib as mpl
+    >>> with figure_style():
+    ...     mpl.rcParams["svg.hashsalt"]
+    'toeplitz_conv'
+    """
     with mpl.rc_context(STYLE):
         yield
 
@@ -1113,6 +1120,26 @@ if _has_pooling():
     FIGURES["pooling"] = functools.partial(pooling)
 
 
+def figure_data(fig: Figure) -> dict[str, Any]:
+    """The data behind a figure drawn by this module.
+
+    For each drawn matrix (keys such as ``"A"``) a dict with ``"tie"`` (weight
+    index of every cell: ``-1`` zero, :data:`MIXED` a sum of weights),
+    ``"colors"``, ``"labels"`` and the ``"matrix"`` it was drawn from; other
+    keys are figure-specific (``"kept_rows"``, ``"fields"``, ``"rows"``, ...).
+
+    Examples
+    --------
+    >>> d = figure_data(FIGURES["stride"]())
+    >>> d["kept_rows"].tolist(), d["As"]["tie"].shape
+    ([0, 2, 4, 6], (4, 7))
+    """
+    try:
+        return fig._toeplitz_data
+    except AttributeError:
+        raise TypeError("fig was not drawn by toeplitz_conv.figures") from None
+
+
 # ------------------------------------------------------------------- saving
 
 def _format_of(path: str | Path) -> str:
@@ -1156,6 +1183,12 @@ def write_all(directory: str | Path, fmt: str = "svg",
     """Draw every figure in :data:`FIGURES` (or ``names``) into ``directory``.
 
     Returns the written paths, ``directory/NAME.fmt``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> [p.name for p in write_all(tempfile.mkdtemp(), "png", ["matrix_1d"])]
+    ['matrix_1d.png']
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")

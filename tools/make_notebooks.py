@@ -114,6 +114,9 @@ print(W.toarray())
 x6 = np.arange(1, 7)
 ref = scipy.signal.convolve2d(x6[None, :], w[None, :], "same", boundary="wrap")[0]
 assert np.array_equal(W @ x6, ref)""",
+    """md:A circulant matrix commutes with shifting: convolving a shifted input gives the shifted
+output — the *equivariance* the slides list as an advantage of convolutional layers.""",
+    """figures.equivariance(w, 8, shift=2)""",
 ]
 
 NB03 = [
