@@ -632,8 +632,9 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int,
     """Receptive-field growth: the inputs one top unit sees through stacked layers.
 
     Each layer is the same convolution applied to the previous output; the
-    field of the top unit (default: the middle one) is found by following the
-    taps downwards.  Units of a 2-D input are flattened in C order.
+    field of the top unit (default: the centre one, as a flat C-order index)
+    is found by following the taps downwards.  1-D layers are drawn as units
+    and edges, 2-D layers as grids with the field shaded.
 
     Examples
     --------
@@ -652,8 +653,9 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int,
         mats.append(L)
         shape = L.out_shape
     top_units = mats[-1].shape[0]
-    if unit is None:
-        unit = top_units // 2
+    if unit is None:        # the centre unit of the top layer
+        unit = int(np.ravel_multi_index(tuple(s // 2 for s in mats[-1].out_shape),
+                                        mats[-1].out_shape))
     if not 0 <= unit < top_units:
         raise ValueError(f"unit must be in 0..{top_units - 1}, got {unit}")
     fields: list[set[int]] = [set() for _ in range(layers + 1)]
@@ -661,6 +663,11 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int,
     for li in range(layers - 1, -1, -1):
         rows, cols, _ = mats[li].taps
         fields[li] = set(cols[np.isin(rows, list(fields[li + 1]))].tolist())
+    field_lists = [sorted(f) for f in fields]
+    if len(mats[0].in_shape) == 2:
+        fig = _receptive_field_grids(mats, fields, layers)
+        fig._toeplitz_data.update({"fields": field_lists, "matrices": mats, "unit": unit})
+        return fig
     colors = weight_colors(k.size)
     span = max(L.shape[1] for L in mats) * 0.9 + 1
     height = 3 + 2.6 * layers + 1.2
@@ -678,8 +685,34 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int,
     for level, y in enumerate(ys):
         name = "input" if level == 0 else f"layer {level}"
         cv.text(span + 1.3, y, f"{name}: {len(fields[level])}", size=_FONT, ha="left")
-    cv.fig._toeplitz_data.update({"fields": [sorted(f) for f in fields], "matrices": mats,
-                                  "unit": unit})
+    cv.fig._toeplitz_data.update({"fields": field_lists, "matrices": mats, "unit": unit})
+    return cv.fig
+
+
+def _receptive_field_grids(mats: Sequence[TiedMatrix], fields: Sequence[set[int]],
+                           layers: int) -> Figure:
+    """2-D receptive field: each level drawn as a grid, the field shaded."""
+    shapes = [mats[0].in_shape] + [L.out_shape for L in mats]
+    widths = [_grid_extent(sh)[0] for sh in shapes]
+    height = max(_grid_extent(sh)[1] for sh in shapes)
+    top = 2.8
+    width = sum(widths) + 2 * len(shapes) + 1
+    cv = _Canvas(width, top + height + 1)
+    cv.title(width / 2, 0.8, f"Receptive field over {layers} stacked layers")
+    x0 = 1.0
+    for level, sh in enumerate(shapes):
+        n = int(np.prod(sh))
+        faces = ["#F4A582" if i in fields[level] else "#FFFFFF" for i in range(n)]
+        name = "input" if level == 0 else f"layer {level}"
+        cv.text(x0 + widths[level] / 2, top - 0.6, f"{name}: {len(fields[level])}",
+                size=_FONT + 1)
+        cv.grid(x0, top, sh, [""] * n, faces)
+        if level < len(shapes) - 1:
+            cv.ax.annotate("", xy=(x0 + widths[level] + 1.8, top + height / 2),
+                           xytext=(x0 + widths[level] + 0.2, top + height / 2),
+                           arrowprops={"arrowstyle": "->", "color": "#444444",
+                                       "lw": 2.0 * cv.scale})
+        x0 += widths[level] + 2
     return cv.fig
 
 
@@ -1030,7 +1063,8 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ..
     for yy in (top + gh / 2, y2 + gh / 2):
         cv.ax.annotate("", xy=(col2 - 0.2, yy), xytext=(1 + gw + 0.2, yy), arrowprops=arrow)
         cv.text(1 + gw + 1.5, yy - 0.45, "A", size=_FONT, color="#D00000")
-    cv.text(left + n / 2, top - 0.5, "A (circulant)", size=_FONT + 1)
+    what = "circulant" if len(shape) == 1 else "doubly block circulant"
+    cv.text(left + n / 2, top - 0.5, f"A ({what})", size=_FONT + 1)
     data = cv.fig._toeplitz_data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(A))
     data["A"]["matrix"] = A
