@@ -131,4 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy, so that CLIError
+    # raised by subcommand modules is the class main() catches.
+    from toeplitz_conv.cli import main as _main
+
+    sys.exit(_main())
