@@ -163,6 +163,16 @@ def check_variant(page, kernel, shape, layer, rng, n_cells=4, n_outs=3, n_weight
         assert s["in_hl"] == {(c,) for _, c, ww in taps if ww == w}
         assert s["cell_hl"] == empty and s["out_hl"] == empty
 
+    # an input element: its column, the outputs that read it, the weights involved
+    for c in rng.choice(v["n"], size=min(2, v["n"]), replace=False).tolist():
+        s = page.hover(f'#tcx-natural-svg [data-kind=in][data-col="{c}"]')
+        col = [(r, w) for r, cc, w in taps if cc == c]
+        assert s["in_hl"] == {(c,)}
+        assert s["cell_hl"] == {(r, c) for r, _ in col}, (key, c)
+        assert s["out_hl"] == {(r,) for r, _ in col}
+        assert s["w_hl"] == {(w,) for _, w in col}
+        assert s["tied"] == empty and s["win"] == empty
+
 
 def test_1d_wrap_stride_2_and_switching(browser, tmp_path, rng):
     kernel, n = np.array([1, 2, 3]), 7

@@ -47,7 +47,7 @@
 
   function buildLookups(v) {
     const cells = new Map();         // "r,c" -> weight indices
-    const byW = new Map(), byRow = new Map();
+    const byW = new Map(), byRow = new Map(), byCol = new Map();
     for (const [r, c, w] of v.taps) {
       const k = r + "," + c;
       if (!cells.has(k)) cells.set(k, []);
@@ -56,8 +56,10 @@
       byW.get(w).push([r, c]);
       if (!byRow.has(r)) byRow.set(r, []);
       byRow.get(r).push([c, w]);
+      if (!byCol.has(c)) byCol.set(c, []);
+      byCol.get(c).push([r, w]);
     }
-    return { cells, byW, byRow };
+    return { cells, byW, byRow, byCol };
   }
 
   // ------------------------------------------------------------------ drawing
@@ -267,6 +269,20 @@
       ` is tied to ${pos.length} positions of A`;
   }
 
+  function onIn(c) {
+    mark(`[data-kind="in"][data-col="${c}"]`, "hl");
+    const ws = new Set(), rs = new Set();
+    for (const [r, w] of look.byCol.get(c) || []) {
+      mark(cellSel(r, c), "hl");
+      mark(`[data-kind="out"][data-row="${r}"]`, "hl");
+      ws.add(w);
+      rs.add(r);
+    }
+    for (const w of ws) mark(`[data-kind="weight"][data-w="${w}"]`, "hl");
+    el("tcx-info").textContent = `${V.col_labels[c]} = column ${c} of A: read by ${rs.size}` +
+      ` output${rs.size === 1 ? "" : "s"} through ${ws.size} weight${ws.size === 1 ? "" : "s"}`;
+  }
+
   root.addEventListener("mouseover", (e) => {
     const t = e.target.closest("[data-kind]");
     clear();
@@ -275,6 +291,8 @@
     if (d.kind === "cell") onCell(+d.row, +d.col);
     else if (d.kind === "out") onOut(+d.row);
     else if (d.kind === "weight") onWeight(+d.w);
+    else if (d.kind === "in") onIn(+d.col);
+    else if (d.kind === "pad" && +d.src >= 0) onIn(+d.src);
     else return;
     root.classList.add("active");
   });
