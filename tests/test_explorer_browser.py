@@ -63,11 +63,13 @@ def browser(tmp_path_factory):
 
 
 class Page:
-    """A generated page opened from disk, with hover and state helpers."""
+    """A generated page (opened from ``path``, or already shown), with hover and state helpers."""
 
-    def __init__(self, driver, explorer, path):
+    def __init__(self, driver, explorer, path=None):
         self.driver = driver
         self.ex = explorer
+        if path is None:
+            return
         explorer.save(path)
         driver.get(path.as_uri())
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
@@ -232,3 +234,30 @@ def test_screenshot_is_not_blank(browser, tmp_path):
     for hex_colour in page.ex.data["weights"]["colors"]:
         rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
         assert np.any(np.all(img == rgb, axis=-1)), hex_colour
+
+
+def test_two_inline_explorers_in_one_notebook_page(browser, tmp_path, rng):
+    """Like an exported notebook: two ``_repr_html_`` outputs on one page, each working."""
+    from selenium.webdriver.common.by import By
+
+    first, second = explore([1, 2, 3], 5, "valid"), explore([[1, 2], [3, 4]], (3, 3), "same")
+    path = tmp_path / "notebook.html"
+    path.write_text("<!DOCTYPE html><html><body><h1>notebook</h1>"
+                    f"<div>{first._repr_html_()}</div><div>{second._repr_html_()}</div>"
+                    "</body></html>", encoding="utf-8")
+    browser.get(path.as_uri())
+    frames = browser.find_elements(By.TAG_NAME, "iframe")
+    assert len(frames) == 2
+    for frame, ex, kernel, shape in ((frames[0], first, [1, 2, 3], 5),
+                                     (frames[1], second, [[1, 2], [3, 4]], (3, 3))):
+        browser.switch_to.frame(frame)
+        try:
+            page = Page(browser, ex)
+            assert page.state()["variant"] == ex.initial
+            check_variant(page, np.array(kernel), shape, False, rng, n_cells=2, n_outs=1,
+                          n_weights=1)
+            # the frame grew to its page: no inner scrolling needed
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+        finally:
+            browser.switch_to.default_content()
+        assert frame.size["height"] >= height
