@@ -204,6 +204,7 @@ def test_too_large_is_refused_with_a_suggestion():
     ({"kernel": [1, 2], "input_shape": 4, "stride": 0}, ValueError, "stride"),
     ({"kernel": [1, 2, 3], "input_shape": 2, "mode": "valid"}, ValueError, "valid"),
     ({"kernel": [1, 2], "input_shape": 4, "max_side": 0}, ValueError, "max_side"),
+    ({"kernel": np.ones((8, 8, 2)), "input_shape": (8, 3)}, ValueError, "smaller kernel"),
 ])
 def test_bad_input(kwargs, err, word):
     with pytest.raises(err, match=word):

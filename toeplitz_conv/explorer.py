@@ -315,10 +315,11 @@ def _variant(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in: int
                 gx, gy = p[0] - lo[0], ch
             else:
                 gx, gy = ch * (ext[1] + 1) + p[1] - lo[1], p[0] - lo[0]
+            # the channel is in the caption of each channel's grid
             if ins:
-                label = _short("x", ([ch] if c_in > 1 else []) + p)
+                label = _short("x", p)
             else:
-                label = "0" if col < 0 else _short("x", ([ch] if c_in > 1 else []) + mp)
+                label = "0" if col < 0 else _short("x", mp)
             grid.append([ch, *p, col, int(ins), gx, gy, label])
 
     # Outputs, placed under (1-D) or beside (2-D) the input.
@@ -370,6 +371,7 @@ def _variant(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in: int
         "col_labels": col_labels,
         "row_short": [_short("y", lab[2:-1].split(",")) for lab in row_labels],
         "col_short": [_short("x", lab[2:-1].split(",")) for lab in col_labels],
+        "out_short": [_short("y", [int(v[r]) for v in out_idx[1:]]) for r in range(m)],
         "captions": captions,
         "blocks": blocks,
         "boundary": geom.axes[0].boundary,
@@ -545,6 +547,9 @@ def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "
         raise ValueError(f"the explorer draws 1-D and 2-D inputs; got {n_spatial} spatial "
                          f"dimensions (kernel shape {k.shape})")
 
+    if weight.size > max_side:
+        raise ValueError(f"the kernel has {weight.size} weights, more than the explorer draws "
+                         f"legibly (max_side={max_side}); use a smaller kernel")
     try:
         first = build(initial)
     except _TooLarge as exc:

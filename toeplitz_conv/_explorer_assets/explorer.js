@@ -68,8 +68,10 @@
     for (const [k, val] of Object.entries(attrs)) a += ` data-${k}="${esc(val)}"`;
     let s = `<g data-kind="${kind}"${a}${extra || ""}>`;
     s += `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${fill}"/>`;
-    if (label !== null && label !== "" && fontPx >= 7) {
-      s += `<text x="${x + w / 2}" y="${y + h / 2}" font-size="${fontPx}"` +
+    // shrink a label to fit its cell (monospace: ~0.62 em per character), or drop it
+    const fit = label ? Math.min(fontPx, Math.floor((w - 2) / (0.62 * String(label).length))) : 0;
+    if (label !== null && label !== "" && fit >= 6) {
+      s += `<text x="${x + w / 2}" y="${y + h / 2}" font-size="${fit}"` +
            ` fill="${textFill || "#222"}">${esc(label)}</text>`;
     }
     return s + "</g>";
@@ -115,7 +117,7 @@
     }
     v.outs.forEach(([gx, gy], r) => {
       s += cellSvg("out", { row: r }, ox + gx * g, oy + gy * g, g - 1, g - 1, "#ffffff",
-                   v.row_short[r], font, "#222", "");
+                   v.out_short[r], font, "#222", "");
     });
     const w = ox * 2 + (v.natural_w + 1) * g, h = oy * 2 + (v.natural_h + 0.5) * g;
     el("tcx-natural").innerHTML =
