@@ -172,7 +172,8 @@
       s += `<text class="cap" x="${yx + cs + 4}" y="${my + cs / 2}">y</text>`;
     }
     const w = yx + cs + 24, h = my + v.m * cs + 6;
-    el("tcx-matrix").innerHTML = `<svg width="${w}" height="${h}" id="tcx-matrix-svg">${s}</svg>`;
+    el("tcx-matrix").innerHTML =
+      `<svg width="${w}" height="${h}" id="tcx-matrix-svg"${cs < 12 ? ' class="small"' : ""}>${s}</svg>`;
   }
 
   function draw() {
