@@ -94,12 +94,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def setup_explore(p: argparse.ArgumentParser) -> None:
+    from .explorer import setup_explore as setup
+
+    setup(p)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .explorer import cmd_explore as run
+
+    return run(args)
+
+
 Setup = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
 #: name -> (one-line help, setup, run)
 COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": ("print the matrix of a convolution (and y = A x with --x)", setup_show, cmd_show),
+    "explore": ("write the interactive explorer page (one self-contained HTML file)",
+                setup_explore, cmd_explore),
 }
 
 
