@@ -125,6 +125,12 @@ def avg_pool_matrix(kernel_size: int | tuple[int, ...], input_shape: tuple[int, 
     divisor_override : int or None
         Divide every window by this instead.
 
+    Notes
+    -----
+    torch's ``avg_pool3d`` (only the 3-D one) also refuses inputs smaller
+    than the kernel even when padding makes the window fit; here the 1-D and
+    2-D rule (the padded input must hold one window) applies in 3-D too.
+
     Returns
     -------
     TiedMatrix
@@ -188,9 +194,12 @@ def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatri
     arg = np.argmax(vals, axis=1)
     rows = np.arange(table.shape[0])
     cols = table[rows, arg]
-    ok = cols >= 0                       # a window entirely in the padding selects nothing
-    return TiedMatrix.from_taps((table.shape[0], x.size), rows[ok], cols[ok],
-                                np.zeros(int(ok.sum()), dtype=np.int64), np.ones(1),
+    if np.any(cols < 0):
+        raise ValueError("with this dilation and padding some pooling windows read only "
+                         "padding (torch returns -inf there, which no selection matrix "
+                         "gives); reduce dilation or padding")
+    return TiedMatrix.from_taps((table.shape[0], x.size), rows, cols,
+                                np.zeros(len(rows), dtype=np.int64), np.ones(1),
                                 in_shape=x.shape, out_shape=geom.out_shape,
                                 info={**info, "argmax": cols.reshape(geom.out_shape)})
 
@@ -285,8 +294,9 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     Power-average pooling is not linear, but its inner sum is:
     ``y = (A @ x**p * prod(kernel_size)) ** (1/p)`` with ``A`` the
     :func:`avg_pool_matrix` (torch computes it exactly this way, which is why a
-    truncated ``ceil_mode`` window is rescaled to a full window).  The sign of
-    the inner sum is kept, as in torch.
+    truncated ``ceil_mode`` window is rescaled to a full window).  As in torch,
+    a negative inner sum (odd ``p``, negative inputs) gives NaN, and
+    ``norm_type=inf`` is max pooling of ``abs(x)``.
 
     Examples
     --------
@@ -296,9 +306,13 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     """
     arr = _as_real_input(x)
     if isinstance(norm_type, (bool, np.bool_)) or not isinstance(norm_type, (int, float)) \
-            or not np.isfinite(norm_type) or norm_type <= 0:
-        raise ValueError(f"norm_type must be a positive finite number, got {norm_type!r}")
+            or np.isnan(norm_type) or norm_type <= 0:
+        raise ValueError(f"norm_type must be a positive number or inf, got {norm_type!r}")
+    if np.isinf(norm_type):
+        a = np.abs(arr)
+        return max_pool_matrix(a, kernel_size, stride=stride, ceil_mode=ceil_mode).apply(a)
     A = avg_pool_matrix(kernel_size, arr.shape, stride=stride, ceil_mode=ceil_mode)
     ksize = np.prod(as_int_tuple(kernel_size, arr.ndim - 1, "kernel_size", minimum=1))
     s = A.apply(arr.astype(np.float64) ** norm_type) * ksize
-    return np.sign(s) * np.abs(s) ** (1.0 / norm_type)
+    with np.errstate(invalid="ignore"):
+        return np.power(s, 1.0 / norm_type)
