@@ -203,8 +203,8 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
     return float(s[0])
 
 
-def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...],
-                         bound: float) -> np.ndarray:
+def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound: float, *,
+                         dilation: Any = 1, groups: int = 1) -> np.ndarray:
     """Project a circular layer onto the layers with spectral norm <= ``bound``.
 
     The paper's projection: at each frequency, clip the singular values of
@@ -212,8 +212,9 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...],
     nearest such layer, but its kernel generally fills the whole spatial
     grid, so it is returned at full size: a weight of shape
     ``(C_out, C_in, *spatial)`` for ``layer_matrix(..., padding="same",
-    padding_mode="circular")``, whose singular values are
-    ``minimum(singular_values(weight, input_shape), bound)``.  (Sedghi et al.
+    padding_mode="circular")`` (dilation 1, groups 1, whatever ``dilation``
+    and ``groups`` the input layer had), whose singular values are
+    ``minimum(singular_values(weight, input_shape, ...), bound)``.  (Sedghi et al.
     then truncate it to the original kernel support, which is no longer exact.)
 
     Examples
@@ -230,7 +231,7 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...],
             or not bound >= 0:
         raise ValueError(f"bound must be a non-negative number, got {bound!r}")
     w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
-    m = frequency_matrices(w, input_shape)
+    m = frequency_matrices(w, input_shape, dilation=dilation, groups=groups)
     u, s, vh = np.linalg.svd(m, full_matrices=False)
     m2 = (u * np.minimum(s, bound)[..., None, :]) @ vh
     nd = w.ndim - 2
