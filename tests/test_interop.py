@@ -33,6 +33,7 @@ def test_to_torch_csr_and_coo_equal_the_matrix(rng):
             x = rng.standard_normal(A.shape[1])
             np.testing.assert_allclose((tf @ torch.tensor(x)).numpy(), A @ x, rtol=1e-12)
         assert to_torch(A, dtype=torch.float32).dtype == torch.float32
+        np.testing.assert_array_equal(A.to_torch("coo").to_dense().numpy(), A.toarray())
 
 
 def test_to_torch_argument_errors():
