@@ -154,7 +154,7 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
 
 
 def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: str = "svds",
-                  **layer_kwargs: Any) -> float:
+                  tol: float = 0.0, **layer_kwargs: Any) -> float:
     """Largest singular value of ``layer_matrix(weight, input_shape, **layer_kwargs)``.
 
     Works for any layer (zero padding, strides, groups, ...).
@@ -167,6 +167,13 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
         :func:`singular_values`; only for the circular layer it describes
         (``padding="same", padding_mode="circular"``, stride 1), so it serves
         as a check of the first.
+    tol : float
+        ARPACK's relative tolerance; 0 means machine precision.  The top of a
+        conv layer's spectrum is clustered, so for large layers (tens of
+        thousands of rows) a looser ``tol`` saves much time.
+    **layer_kwargs
+        ``stride``, ``padding``, ``dilation``, ``groups``, ``padding_mode``
+        as in :func:`~toeplitz_conv.layer_matrix`.
 
     Examples
     --------
@@ -199,7 +206,7 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
         # ARPACK needs k < min(shape); such thin matrices are cheap to densify.
         return float(np.linalg.norm(a.toarray(), 2))
     v0 = np.ones(min(a.shape), dtype=a.dtype)        # deterministic start
-    s = svds(a, k=1, return_singular_vectors=False, tol=0, v0=v0)
+    s = svds(a, k=1, return_singular_vectors=False, tol=tol, v0=v0)
     return float(s[0])
 
 
