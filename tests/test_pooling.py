@@ -192,3 +192,13 @@ def test_lp_pool_equals_torch(rng):
         ref = pools[nd](torch.tensor(x)[None], norm, k, stride=stride, ceil_mode=ceil)[0]
         np.testing.assert_allclose(lp_pool(x, norm, k, stride=stride, ceil_mode=ceil),
                                    ref.numpy(), rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def test_max_pool_integer_input_compares_exactly():
+    big = 2**60
+    lo = np.iinfo(np.int64).min
+    x = np.array([[lo, lo, big + 1, big]])        # equal as float64, distinct as int64
+    S = max_pool_matrix(x, 2, stride=1, padding=1)
+    np.testing.assert_array_equal(S.info["argmax"], [[0, 0, 2, 2, 3]])
+    np.testing.assert_array_equal(S.sparse.astype(np.int64) @ x.ravel(),
+                                  [lo, lo, big + 1, big + 1, big])

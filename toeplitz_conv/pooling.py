@@ -188,11 +188,19 @@ def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
 def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatrix:
     """The 0/1 matrix picking, for each window of ``geom``, its first maximal input."""
     table = _table(geom)
-    vals = np.where(table >= 0, x.ravel()[np.maximum(table, 0)].astype(np.float64), -np.inf)
+    valid = table >= 0
+    # Padding must lose every comparison; integers keep their dtype (a float
+    # cast would merge distinct values beyond 2**53 and move ties).
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    vals = np.where(valid, x.ravel()[np.maximum(table, 0)], lowest)
     # np.argmax returns the first maximum in window (C) order, which is
     # torch's scan order; torch only replaces its candidate on a strict '>'.
     arg = np.argmax(vals, axis=1)
     rows = np.arange(table.shape[0])
+    # An integer window whose maximum is the dtype's minimum may have picked
+    # a padding tap tied with it: take its first real sample instead.
+    lost = ~valid[rows, arg] & valid.any(axis=1)
+    arg[lost] = np.argmax(valid[lost], axis=1)
     cols = table[rows, arg]
     if np.any(cols < 0):
         raise ValueError("with this dilation and padding some pooling windows read only "

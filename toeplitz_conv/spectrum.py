@@ -191,8 +191,11 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
         extra = set(layer_kwargs) - {"padding", "padding_mode", "dilation", "groups", "stride"}
         if extra:
             raise TypeError(f"unexpected keyword arguments {sorted(extra)}")
-        if layer_kwargs.get("padding") != "same" or layer_kwargs.get("padding_mode") != \
-                "circular" or layer_kwargs.get("stride", 1) not in (1, (1,), (1, 1), (1, 1, 1)):
+        stride = layer_kwargs.get("stride", 1)
+        unit_stride = all(s == 1 for s in (stride if isinstance(stride, (tuple, list))
+                                            else (stride,)))
+        if layer_kwargs.get("padding") != "same" or not unit_stride \
+                or layer_kwargs.get("padding_mode") != "circular":
             raise ValueError("method='fft' is exact only for padding='same', "
                              "padding_mode='circular', stride=1; use method='svds'")
         return float(singular_values(weight, input_shape,
