@@ -64,8 +64,9 @@ def pool_axis(size: int, kernel: int, *, stride: int, padding: int = 0, dilation
     ax = AxisGeometry(size, kernel, stride, dilation, padding, padding + extra, "zeros")
     out = ax.out_size
     if out < 1:
-        raise ValueError(f"pooling window (dilated extent {ax.span}) does not fit an input of "
-                         f"size {size} with padding {padding}: the output would be empty")
+        raise ValueError(f"kernel_size {kernel} (dilated extent {ax.span}) does not fit an "
+                         f"input of size {size} with padding {padding}: PyTorch needs "
+                         f"size + 2 * padding >= dilation * (kernel_size - 1) + 1")
     if ceil_mode and ax.positions(np.array([out - 1]))[0, 0] >= size:
         out -= 1
     return AxisGeometry(size, kernel, stride, dilation, padding, padding + extra, "zeros",
