@@ -11,6 +11,8 @@ The largest singular value from ``spectral_norm`` (``svds`` on the sparse
 matrix) is printed for the first layer as a cross-check.  (At 64 -> 64, 32x32
 ARPACK needs minutes: the top of a conv layer's spectrum is tightly clustered.)
 
+FFT times are the best of several runs; the dense SVD runs once.
+
 Usage: ``python benchmarks/bench_spectrum.py [--quick]`` (``--quick`` uses an 8x8
 input for the dense comparison).
 """
@@ -25,14 +27,15 @@ import numpy as np
 from toeplitz_conv import layer_matrix, singular_values, spectral_norm
 
 
-def median_time(fn, repeat=5):
+def best_time(fn, repeat=5):
+    """Fastest of ``repeat`` runs: on a shared machine the minimum is the least noisy."""
     fn()  # warm-up
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return float(np.min(times))
 
 
 def main() -> None:
@@ -48,7 +51,7 @@ def main() -> None:
     t0 = time.perf_counter()
     s_dense = np.linalg.svd(dense, compute_uv=False)
     t_dense = time.perf_counter() - t0
-    t_fft = median_time(lambda: singular_values(w, shape))
+    t_fft = best_time(lambda: singular_values(w, shape))
     s_fft = singular_values(w, shape)
     err = float(np.max(np.abs(s_fft - s_dense)) / s_dense[0])
     print(f"16->16, {n}x{n}, 3x3 circular ({dense.shape[0]}x{dense.shape[1]} matrix)")
@@ -65,7 +68,7 @@ def main() -> None:
 
     w64 = rng.standard_normal((64, 64, 3, 3))
     shape64 = (64, 32, 32)
-    t64 = median_time(lambda: singular_values(w64, shape64), repeat=3)
+    t64 = best_time(lambda: singular_values(w64, shape64), repeat=3)
     s64 = singular_values(w64, shape64)
     print("64->64, 32x32, 3x3 circular (65536x65536 matrix; dense SVD out of reach)")
     print(f"  FFT singular_values    : {t64 * 1e3:9.1f} ms for {s64.size} values "

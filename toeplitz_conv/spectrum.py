@@ -36,9 +36,10 @@ __all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spe
 
 def _dense_channels(w: np.ndarray, c_in: int, groups: Any) -> np.ndarray:
     """Expand a grouped weight to ``(C_out, C_in, *kernel)`` with zero off-group blocks."""
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)) \
-            or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"groups must be a positive int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups}")
     c_out, c_ig = w.shape[:2]
     if c_out % groups or c_ig * groups != c_in:
         raise ValueError(f"groups={groups} must divide the output channels ({c_out}) and "
