@@ -20,8 +20,12 @@ def _random_circular_layer(rng, complex_weight=False):
         if complex_weight:
             w = w + 1j * rng.standard_normal(w.shape)
         kw = {"dilation": dil, "groups": groups}
+        # Odd kernels: torch's symmetric integer padding gives the same layer as "same".
+        padding = (tuple(dil * (kk - 1) // 2 for kk in k)
+                   if all(kk % 2 for kk in k) and rng.integers(2) else "same")
         try:
-            A = layer_matrix(w, (c_in, *spatial), padding="same", padding_mode="circular", **kw)
+            A = layer_matrix(w, (c_in, *spatial), padding=padding, padding_mode="circular",
+                             **kw)
         except ValueError:          # torch: circular padding must not exceed the input
             continue
         return w, (c_in, *spatial), kw, A
