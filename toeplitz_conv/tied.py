@@ -283,6 +283,12 @@ class TiedMatrix:
                               matmat=lambda v: a @ v, rmatmat=lambda v: at.conj() @ v,
                               dtype=np.result_type(self.dtype, np.float64))
 
+    def to_torch(self, layout: str = "csr", *, dtype: Any = None) -> Any:
+        """A torch sparse tensor (``'csr'`` or ``'coo'``); see :func:`toeplitz_conv.to_torch`."""
+        from .interop import to_torch
+
+        return to_torch(self, layout, dtype=dtype)
+
     @property
     def T(self) -> TiedMatrix:
         """The transpose, with taps' rows and columns swapped (same weight indices)."""
