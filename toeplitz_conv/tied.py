@@ -205,6 +205,10 @@ class TiedMatrix:
         return self.sparse.toarray()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # A dense array is always a new allocation (guarded by the dense limit).
+        if copy is False:
+            raise ValueError("a TiedMatrix is sparse: a dense array needs a copy "
+                             "(use np.asarray(A) or A.toarray())")
         a = self.toarray()
         return a if dtype is None else a.astype(dtype)
 
