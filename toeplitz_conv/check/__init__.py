@@ -7,7 +7,21 @@
 * :func:`identify` names the convention a black box implements.
 """
 
+from ._extract import Extraction, NotLinearError, colour_columns, extract_matrix, recover_weight
+from ._identify import Candidate, Identification, identify
 from ._layer import check_layer
 from ._report import Entry, Report
 
-__all__ = ["Entry", "Report", "check_layer"]
+__all__ = [
+    "Candidate",
+    "Entry",
+    "Extraction",
+    "Identification",
+    "NotLinearError",
+    "Report",
+    "check_layer",
+    "colour_columns",
+    "extract_matrix",
+    "identify",
+    "recover_weight",
+]

@@ -520,9 +520,9 @@ def _check_grads(ctx: _Ctx, user: UserLayer,
         gx, gw, gb = out.value
         if gb is not None:
             want_bias = True
-        refs = {"input_grad": lambda: ctx.A.T.apply(g),
-                "weight_grad": lambda: ctx.A.weight_grad(x, g),
-                "bias_grad": lambda: g.reshape(g.shape[0], -1).sum(axis=1)}
+        refs = {"input_grad": lambda x=x, g=g: ctx.A.T.apply(g),
+                "weight_grad": lambda x=x, g=g: ctx.A.weight_grad(x, g),
+                "bias_grad": lambda x=x, g=g: g.reshape(g.shape[0], -1).sum(axis=1)}
         for n, val in zip(names, (gx, gw, gb)):
             if failures[n]:
                 continue
