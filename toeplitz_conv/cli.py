@@ -94,12 +94,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def setup_check(p: argparse.ArgumentParser) -> None:
+    from .check._cli import setup_check as setup
+
+    setup(p)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check._cli import cmd_check as run
+
+    return run(args)
+
+
 Setup = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
 #: name -> (one-line help, setup, run)
 COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": ("print the matrix of a convolution (and y = A x with --x)", setup_show, cmd_show),
+    "check": ("check a conv layer in PATH.py:FUNCTION against its exact matrix",
+              setup_check, cmd_check),
 }
 
 

@@ -400,7 +400,7 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
             break
         arr, msg = as_result(out.value, ctx.A.out_shape, "forward")
         if msg:
-            failure = f"{msg} (input '{name}')"
+            failure = failure or f"{msg} (input '{name}')"
             if arr is not None:
                 wrong_shape.append(arr)
                 continue
