@@ -18,7 +18,23 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cmd_check", "setup_check"]
+__all__ = ["CheckUsageError", "cmd_check", "setup_check"]
+
+
+class CheckUsageError(ValueError):
+    """A usage error; ``toeplitz-conv`` prints it as one line and exits 2.
+
+    A ValueError rather than ``cli.CLIError``: under ``python -m
+    toeplitz_conv.cli`` that class exists twice (``__main__`` and the module).
+    """
+
+
+def _parse_ints(text: str, name: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise CheckUsageError(f"{name} must be an int or ints separated by ',', "
+                              f"got {text!r}") from None
 
 
 def setup_check(p: argparse.ArgumentParser) -> None:
@@ -44,23 +60,21 @@ def setup_check(p: argparse.ArgumentParser) -> None:
 
 
 def _load(path: str) -> ModuleType:
-    from ..cli import CLIError
-
     if not path.endswith(".py"):
-        raise CLIError(f"target must be PATH.py:FUNCTION, got a path without .py: {path!r}")
+        raise CheckUsageError(f"target must be PATH.py:FUNCTION, got a path without .py: {path!r}")
     if not os.path.isfile(path):
-        raise CLIError(f"no such file: {path}")
+        raise CheckUsageError(f"no such file: {path}")
     name = "_toeplitz_conv_user_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise CLIError(f"cannot import {path}")
+        raise CheckUsageError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        raise CLIError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+        raise CheckUsageError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
@@ -68,61 +82,55 @@ def _load(path: str) -> ModuleType:
 
 
 def _attr(module: ModuleType, name: str, path: str, what: str) -> Any:
-    from ..cli import CLIError
-
     if not hasattr(module, name):
-        raise CLIError(f"{path} has no {what} named {name!r}")
+        raise CheckUsageError(f"{path} has no {what} named {name!r}")
     return getattr(module, name)
 
 
 def _ints_or_word(text: str, name: str, words: tuple[str, ...] = ()) -> Any:
-    from ..cli import parse_shape
-
     if text in words:
         return text
-    v = parse_shape(text, name)
+    v = _parse_ints(text, name)
     return v[0] if len(v) == 1 else v
 
 
 def _array(module: ModuleType, name: str, path: str, what: str) -> np.ndarray:
-    from ..cli import CLIError
-
     value = _attr(module, name, path, what)
     if callable(value):
         try:
             value = value()
         except Exception as exc:
-            raise CLIError(f"{name}() in {path} raised {type(exc).__name__}: {exc}") from None
+            raise CheckUsageError(f"{name}() in {path} raised "
+                                  f"{type(exc).__name__}: {exc}") from None
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=np.float64)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..cli import CLIError, parse_shape
     from ._layer import check_layer
 
     path, sep, func = args.target.rpartition(":")
     if not sep or not path or not func:
-        raise CLIError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
+        raise CheckUsageError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
     module = _load(path)
     forward = _attr(module, func, path, "function")
     if not callable(forward):
-        raise CLIError(f"{func} in {path} is not callable")
+        raise CheckUsageError(f"{func} in {path} is not callable")
     backward = None
     if args.backward:
         backward = _attr(module, args.backward, path, "function")
         if not callable(backward):
-            raise CLIError(f"{args.backward} in {path} is not callable")
+            raise CheckUsageError(f"{args.backward} in {path} is not callable")
     if args.weight:
         weight = _array(module, args.weight, path, "weight")
     elif hasattr(module, "WEIGHT"):
         weight = _array(module, "WEIGHT", path, "weight")
     elif args.weight_shape:
-        shape = parse_shape(args.weight_shape, "--weight-shape")
+        shape = _parse_ints(args.weight_shape, "--weight-shape")
         weight = np.random.default_rng(args.seed).standard_normal(shape)
     else:
-        raise CLIError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
+        raise CheckUsageError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
                        f"--weight-shape C_out,C_in,k...")
     bias = None
     if args.bias:
@@ -130,7 +138,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif hasattr(module, "BIAS"):
         bias = _array(module, "BIAS", path, "bias")
     report = check_layer(
-        forward, weight, parse_shape(args.input_shape, "--input-shape"), backward=backward,
+        forward, weight, _parse_ints(args.input_shape, "--input-shape"), backward=backward,
         bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
         stride=_ints_or_word(args.stride, "--stride"),
         padding=_ints_or_word(args.padding, "--padding", ("same", "valid")),
