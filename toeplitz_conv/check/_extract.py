@@ -127,15 +127,17 @@ def colour_columns(pattern: sp.spmatrix | sp.sparray) -> np.ndarray:
         p = sp.csr_array((np.ones(int(keep.sum()), dtype=np.int8), (rr[keep], cc[keep])),
                          shape=(len(table), n))
     conflict = (p.T @ p).tocsr()
-    indptr, indices = conflict.indptr, conflict.indices
-    colour = np.full(n, -1, dtype=np.int64)
+    # Plain Python lists: per column the work is a few dozen neighbours,
+    # far below numpy's per-call overhead.
+    ptr, ind = conflict.indptr.tolist(), conflict.indices.tolist()
+    colour = [-1] * n
     for j in range(n):
-        nb = colour[indices[indptr[j]:indptr[j + 1]]]
-        used = np.zeros(len(nb) + 1, dtype=bool)
-        nb = nb[(nb >= 0) & (nb <= len(nb))]
-        used[nb] = True
-        colour[j] = int(np.argmin(used))
-    return colour
+        used = {colour[k] for k in ind[ptr[j]:ptr[j + 1]]}
+        c = 0
+        while c in used:
+            c += 1
+        colour[j] = c
+    return np.array(colour, dtype=np.int64)
 
 
 def _footprint(footprint: Any, kernel: Any, in_shape: tuple[int, ...],
@@ -213,6 +215,9 @@ def recover_weight(structure: TiedMatrix, matrix: Any, *,
     scale = float(np.max(np.abs(s.data), initial=0.0)) or 1.0
     n = s.shape[1]
     t = structure.sparse
+    if (t.nnz == s.nnz and np.array_equal(t.indptr, s.indptr)
+            and np.array_equal(t.indices, s.indices)):
+        return _fit_values(structure, s, s.data, 0.0, scale, rtol)
     t_key = np.repeat(np.arange(t.shape[0], dtype=np.int64), np.diff(t.indptr)) * n + t.indices
     s_key = np.repeat(np.arange(s.shape[0], dtype=np.int64), np.diff(s.indptr)) * n + s.indices
     # Both keys are sorted (canonical CSR): match the entries by binary search.
@@ -222,6 +227,12 @@ def recover_weight(structure: TiedMatrix, matrix: Any, *,
     outside = np.ones(len(s_key), dtype=bool)
     outside[at[found]] = False
     off_err = float(np.max(np.abs(s.data[outside]), initial=0.0)) / scale
+    return _fit_values(structure, s, vals, off_err, scale, rtol)
+
+
+def _fit_values(structure: TiedMatrix, s: sp.csr_array, vals: np.ndarray, off_err: float,
+                scale: float, rtol: float) -> tuple[TiedMatrix | None, float]:
+    """Weights from the matrix values ``vals`` at the structure's entries."""
     _, _, widx = structure.taps
     entry = structure.tap_entry
     size = structure.weight.size
