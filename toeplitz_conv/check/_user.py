@@ -85,27 +85,33 @@ def describe_kind(obj: Any) -> str:
     return "numpy"
 
 
-def _n_positional(fn: Any) -> int:
-    """How many positional arguments ``fn`` accepts (a large number for ``*args``)."""
+_WEIGHT_NAMES = ("weight", "w", "kernel", "k")
+_BIAS_NAMES = ("bias", "b")
+
+
+def _takes(fn: Any) -> tuple[bool, bool]:
+    """Whether ``fn``'s second and third positional parameters are a weight and a bias.
+
+    Decided by name (``weight``/``w``/``kernel``, ``bias``/``b``), so that
+    options such as ``forward(x, stride=2)`` are left alone.
+    """
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return 1
-    n = 0
-    for p in sig.parameters.values():
-        if p.kind == p.VAR_POSITIONAL:
-            return 99
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            n += 1
-    return n
+        return False, False
+    names = [p.name for p in sig.parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    weight = len(names) >= 2 and names[1] in _WEIGHT_NAMES
+    bias = weight and len(names) >= 3 and names[2] in _BIAS_NAMES
+    return weight, bias
 
 
 class UserLayer:
     """The user's layer behind one interface: ``forward(x)`` and ``grads(x, g)``.
 
     * numpy function ``forward(x)`` (or ``forward(x, weight)`` /
-      ``forward(x, weight, bias)``, which enables finite-difference weight
-      gradients), with an optional ``backward(x, g) -> (grad_x, grad_w[, grad_b])``;
+      ``forward(x, weight, bias)``, recognised by the parameter names, which
+      enables finite-difference weight gradients), with an optional ``backward(x, g) -> (grad_x, grad_w[, grad_b])``;
     * a ``torch.nn.Module`` (a float64 deep copy is called with a batch axis;
       gradients by autograd; its parameter ``weight``/``bias`` are differentiated);
     * a ``torch.autograd.Function`` subclass, called as
@@ -129,9 +135,7 @@ class UserLayer:
         if self.kind == "module":
             self._setup_module(forward)
         elif self.kind == "numpy":
-            n = _n_positional(forward)
-            self.takes_weight = n >= 2
-            self.takes_bias = n >= 3
+            self.takes_weight, self.takes_bias = _takes(forward)
 
     # ------------------------------------------------------------ torch
     def _setup_module(self, module: Any) -> None:
