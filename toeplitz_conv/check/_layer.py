@@ -364,10 +364,12 @@ def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
         hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]), "bias is missing"))
     hyps.append(_scaled(ctx, "output"))
     hyps.append(_permuted(ctx, 0, "output channel"))
-    for wv, text in _weight_variants(ctx):
-        m = ctx.alt(wv)
-        if m is not None:
-            hyps.append(_predicted(ctx, lambda i, m=m: m.apply(xs[i]) + bias, text))
+    for j, (wv, text) in enumerate(_weight_variants(ctx)):
+        # Built only when an earlier hypothesis did not fit (cached per variant).
+        def predict(i: int, wv: np.ndarray = wv, j: int = j) -> np.ndarray | None:
+            m = ctx.alt(wv, key=("variant", j))
+            return None if m is None else m.apply(xs[i]) + bias
+        hyps.append(_predicted(ctx, predict, text))
     mode = ctx.kwargs.get("padding_mode", "zeros")
     if ctx.kwargs.get("padding", 0) not in (0, "valid"):
         for other in PADDING_MODES:
@@ -472,10 +474,11 @@ def _grad_hypotheses(ctx: _Ctx, name: str, pairs: list[tuple[str, np.ndarray, np
                 "of grad_out with the kernel, i.e. a correlation with the flipped kernel"))
         hyps.append(_scaled(ctx, "input gradient"))
         hyps.append(_permuted(ctx, 0, "input-gradient channel"))
-        for wv, text in _weight_variants(ctx):
-            m = ctx.alt(wv)
-            if m is not None:
-                hyps.append(_predicted(ctx, lambda i, m=m: m.T.apply(gs[i]), text))
+        for j, (wv, text) in enumerate(_weight_variants(ctx)):
+            def predict(i: int, wv: np.ndarray = wv, j: int = j) -> np.ndarray | None:
+                m = ctx.alt(wv, key=("variant", j))
+                return None if m is None else m.T.apply(gs[i])
+            hyps.append(_predicted(ctx, predict, text))
         hyps.append(_shifted(ctx, ctx.spatial_axes, "input gradient"))
     elif name == "weight_grad":
         hyps.append(_one_position(ctx, pairs))

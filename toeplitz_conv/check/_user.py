@@ -111,7 +111,8 @@ class UserLayer:
 
     * numpy function ``forward(x)`` (or ``forward(x, weight)`` /
       ``forward(x, weight, bias)``, recognised by the parameter names, which
-      enables finite-difference weight gradients), with an optional ``backward(x, g) -> (grad_x, grad_w[, grad_b])``;
+      enables finite-difference weight gradients), with an optional
+      ``backward(x, g) -> (grad_x, grad_w[, grad_b])``;
     * a ``torch.nn.Module`` (a float64 deep copy is called with a batch axis;
       gradients by autograd; its parameter ``weight``/``bias`` are differentiated);
     * a ``torch.autograd.Function`` subclass, called as
