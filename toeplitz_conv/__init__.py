@@ -10,6 +10,7 @@ array([ 5, 16, 34, 52, 45, 28])
 """
 
 from ._limits import DenseTooLargeError, limits
+from .explorer import Explorer, explore
 from .geometry import AxisGeometry, Geometry
 from .layers import layer_matrix, transposed_layer_matrix
 from .signal import conv_matrix
@@ -18,9 +19,11 @@ from .tied import TiedMatrix
 __all__ = [
     "AxisGeometry",
     "DenseTooLargeError",
+    "Explorer",
     "Geometry",
     "TiedMatrix",
     "conv_matrix",
+    "explore",
     "layer_matrix",
     "limits",
     "transposed_layer_matrix",

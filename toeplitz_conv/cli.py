@@ -94,6 +94,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def setup_explore(p: argparse.ArgumentParser) -> None:
+    from .explorer import setup_explore as setup
+
+    setup(p)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .explorer import cmd_explore as run
+
+    return run(args)
+
+
 def setup_check(p: argparse.ArgumentParser) -> None:
     from .check._cli import setup_check as setup
 
@@ -112,6 +124,8 @@ Run = Callable[[argparse.Namespace], int]
 #: name -> (one-line help, setup, run)
 COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": ("print the matrix of a convolution (and y = A x with --x)", setup_show, cmd_show),
+    "explore": ("write the interactive explorer page (one self-contained HTML file)",
+                setup_explore, cmd_explore),
     "check": ("check a conv layer in PATH.py:FUNCTION against its exact matrix",
               setup_check, cmd_check),
 }
@@ -145,4 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy, so that CLIError
+    # raised by subcommand modules is the class main() catches.
+    from toeplitz_conv.cli import main as _main
+
+    sys.exit(_main())
