@@ -258,3 +258,30 @@ def test_torch_module_with_a_bug_and_an_autograd_function():
     r = check_layer(Conv, W, SHAPE, bias=B, padding=1)
     assert r["forward"].ok and r["input_grad"].ok and r["bias_grad"].ok
     assert not r["weight_grad"].ok and "scaled by N = 2" in r["weight_grad"].diagnosis
+
+
+def test_single_precision_rounding_and_missing_bias_are_named():
+    def single(x):
+        return _good(x).astype(np.float32)
+    e = run(single, rtol=1e-10)["forward"]
+    assert not e.ok and "only rounding" in e.diagnosis
+    assert run(single, rtol=1e-5)["forward"].ok
+
+    def no_bias(x):
+        return conv2d_forward(x, W, None, padding=1)
+    assert run(no_bias)["forward"].diagnosis == "bias is missing"
+
+
+@requires_torch
+@pytest.mark.parametrize("nd", [1, 3])
+def test_torch_conv1d_and_conv3d_pass(nd):
+    import torch
+
+    torch.manual_seed(1)
+    conv = getattr(torch.nn, f"Conv{nd}d")(2, 3, 3, stride=2, padding=1).double()
+    w = conv.weight.detach().numpy()
+    b = conv.bias.detach().numpy()
+    shape = (2, *([6] * nd))
+    report = check_layer(conv, w, shape, bias=b, stride=2, padding=1)
+    assert report.ok, str(report)
+    assert len(report["forward"].worst_index) == nd + 1

@@ -239,8 +239,18 @@ def _permuted(ctx: _Ctx, axis: int, what: str) -> Hypothesis:
     return test
 
 
-def _diagnose(trials: list[_Trial], hyps: list[Hypothesis]) -> str | None:
-    for h in hyps:
+def _rounding(ctx: _Ctx) -> Hypothesis:
+    """Everything agrees to single precision: only the tolerance is too tight."""
+    def test(trials: list[_Trial]) -> str | None:
+        if all(ctx.close(t.got, t.want, rtol=1e-5) for t in trials):
+            return ("only rounding: the values agree to about single precision (1e-5); "
+                    "compute in float64 or pass rtol=1e-5")
+        return None
+    return test
+
+
+def _diagnose(ctx: _Ctx, trials: list[_Trial], hyps: list[Hypothesis]) -> str | None:
+    for h in [_rounding(ctx), *hyps]:
         try:
             text = h(trials)
         except (ValueError, IndexError, MemoryError):
@@ -415,7 +425,7 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
     what = "forward against A @ x" + (" + bias" if ctx.b is not None else "")
     entry = _measure("forward", trials, ctx, failure, what)
     if not entry.ok and failure is None:
-        entry.diagnosis = _diagnose(trials, _forward_hypotheses(ctx, [x for _, x in xs]))
+        entry.diagnosis = _diagnose(ctx, trials, _forward_hypotheses(ctx, [x for _, x in xs]))
     return entry
 
 
@@ -550,7 +560,7 @@ def _check_grads(ctx: _Ctx, user: UserLayer,
             failures[n] = "bias= was given but no bias gradient was returned"
         e = _measure(n, trials[n], ctx, failures[n], what[n])
         if not e.ok and failures[n] is None:
-            e.diagnosis = _diagnose(trials[n], _grad_hypotheses(ctx, n, pairs))
+            e.diagnosis = _diagnose(ctx, trials[n], _grad_hypotheses(ctx, n, pairs))
         entries.append(e)
     return entries
 
@@ -589,7 +599,7 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
                  "no backward given: directional derivatives of forward by central finite "
                  "differences against A @ v (then the input gradient is A.T @ g)")
     if not e.ok and failure is None:
-        e.diagnosis = _diagnose(trials, [_scaled(fd_ctx, "derivative")])
+        e.diagnosis = _diagnose(fd_ctx, trials, [_scaled(fd_ctx, "derivative")])
     entries.append(e)
     if not user.takes_weight:
         e.message += ("; weight gradient not checked: pass backward=, a torch module, or a "
