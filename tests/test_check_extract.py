@@ -210,3 +210,19 @@ def test_identify_says_when_nothing_fits():
     assert "nearest" in str(r)
     r = identify(lambda x: np.zeros(3), 8)
     assert not r.fits
+
+
+def test_explicit_footprint_pattern():
+    rng = np.random.default_rng(9)
+    w = rng.standard_normal((2, 3, 3, 3))
+    pattern = layer_matrix(np.ones(w.shape), (3, 8, 8), stride=2).sparse
+
+    def f(x):
+        return conv2d_forward(x, w, stride=2)
+    a, info = extract_matrix(f, (3, 8, 8), footprint=pattern, return_info=True)
+    assert info.method == "coloured" and info.probes <= 27
+    assert not isinstance(a, TiedMatrix)
+    dense = np.column_stack([f(e.reshape(3, 8, 8)).ravel() for e in np.eye(192)])
+    assert np.allclose(a.toarray(), dense, rtol=1e-14, atol=0)
+    with pytest.raises(ValueError, match="footprint has shape"):
+        extract_matrix(f, (3, 8, 8), footprint=pattern[:5])
