@@ -8,7 +8,22 @@ from toeplitz_conv import TiedMatrix, layer_matrix
 from toeplitz_conv.check import NotLinearError, colour_columns, extract_matrix, identify
 
 from ._gallery import conv2d_forward
-from .conftest import requires_torch
+from .conftest import HAS_TORCH, requires_torch
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny convolutions: torch's thread pool costs more than it saves (and the CI
+    machine is shared), so each test runs torch single-threaded."""
+    if not HAS_TORCH:
+        yield
+        return
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _torch_conv(weight, **kw):
@@ -226,3 +241,12 @@ def test_explicit_footprint_pattern():
     assert np.allclose(a.toarray(), dense, rtol=1e-14, atol=0)
     with pytest.raises(ValueError, match="footprint has shape"):
         extract_matrix(f, (3, 8, 8), footprint=pattern[:5])
+
+
+@requires_torch
+def test_identify_names_groups():
+    w = np.random.default_rng(8).standard_normal((4, 1, 3, 3))
+    f = _torch_conv(w, groups=2, padding=1)
+    r = identify(f, (2, 5, 6))
+    assert r.fits and r.params["groups"] == 2 and np.allclose(r.kernel, w, rtol=1e-12)
+    assert r.params["padding"] == (1, 1) and r.params["stride"] == (1, 1)
