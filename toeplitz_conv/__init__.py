@@ -44,3 +44,12 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Submodules with their own dependencies load on first use.
+    if name == "check":
+        import importlib
+
+        return importlib.import_module(".check", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

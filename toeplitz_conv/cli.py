@@ -106,6 +106,18 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def setup_check(p: argparse.ArgumentParser) -> None:
+    from .check._cli import setup_check as setup
+
+    setup(p)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check._cli import cmd_check as run
+
+    return run(args)
+
+
 Setup = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
@@ -114,6 +126,8 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": ("print the matrix of a convolution (and y = A x with --x)", setup_show, cmd_show),
     "explore": ("write the interactive explorer page (one self-contained HTML file)",
                 setup_explore, cmd_explore),
+    "check": ("check a conv layer in PATH.py:FUNCTION against its exact matrix",
+              setup_check, cmd_check),
 }
 
 
