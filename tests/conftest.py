@@ -14,3 +14,18 @@ requires_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installe
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_single_thread():
+    # The references are tiny convolutions: torch's thread pool only adds
+    # contention on a 2-core machine (seen as ~1000x slower calls).
+    if not HAS_TORCH:
+        yield
+        return
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -112,3 +112,49 @@ def test_transposed_is_transpose_of_layer():
     A = layer_matrix(w, (2, 9, 9), stride=2, padding=1)
     T = transposed_layer_matrix(w, A.out_shape, stride=2, padding=1)
     np.testing.assert_array_equal(T.toarray(), A.toarray().T)
+
+
+def test_bias_matches_torch_module():
+    import torch
+
+    rng = np.random.default_rng(11)
+    for nd in (1, 2, 3):
+        k = (3,) * nd
+        n = (5,) * nd
+        conv = getattr(torch.nn, f"Conv{nd}d")(4, 6, k, padding=1, groups=2, dtype=torch.float64)
+        x = rng.standard_normal((4, *n))
+        A = layer_matrix(conv.weight.detach().numpy(), x.shape, padding=1, groups=2)
+        y = conv(torch.tensor(x[None]))[0].detach().numpy()
+        np.testing.assert_allclose(A.apply(x, bias=conv.bias.detach().numpy()), y, atol=1e-12)
+        flat = A @ x.ravel() + A.bias_vector(conv.bias.detach().numpy())
+        np.testing.assert_allclose(flat, y.ravel(), atol=1e-12)
+
+
+def test_bias_shape_is_checked():
+    A = layer_matrix(np.ones((2, 1, 3)), (1, 5))
+    with pytest.raises(ValueError, match="one value per output channel"):
+        A.apply(np.ones((1, 5)), bias=[1.0, 2.0, 3.0])
+
+
+def test_one_code_path_for_every_dimension(monkeypatch):
+    # A 3-D (video) layer with singleton depth/height is exactly the 1-D layer:
+    # the builder has no per-dimension copy of the logic.
+    from toeplitz_conv import _assemble, layers
+
+    calls = []
+    real = _assemble.assemble
+    monkeypatch.setattr(layers, "assemble", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    rng = np.random.default_rng(4)
+    w1 = rng.standard_normal((3, 2, 4))
+    for cfg in (dict(stride=2, padding=1, dilation=2), dict(padding="same"),
+                dict(padding=2, padding_mode="reflect")):
+        A1 = layer_matrix(w1, (2, 11), **cfg)
+        cfg3 = {key: ((1, 1, v) if isinstance(v, int) and key != "padding" else v)
+                for key, v in cfg.items()}
+        if isinstance(cfg.get("padding"), int):
+            cfg3["padding"] = (0, 0, cfg["padding"])
+        A3 = layer_matrix(w1[:, :, None, None, :], (2, 1, 1, 11), **cfg3)
+        np.testing.assert_array_equal(A1.toarray(), A3.toarray())
+        for a, b in zip(A1.taps, A3.taps):
+            np.testing.assert_array_equal(a, b)
+    assert [len(g.axes) for g in calls] == [1, 3] * 3

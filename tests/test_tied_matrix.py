@@ -178,3 +178,10 @@ def test_as_operator_matches(rng):
 def test_repr_is_informative():
     text = repr(conv_matrix([5, 6, 7], 4))
     assert "shape=(6, 4)" in text and "nnz=12" in text and "weights=3" in text
+
+
+def test_array_protocol_copy_false_refuses():
+    A = conv_matrix([1.0, 2.0], 3)
+    np.testing.assert_array_equal(np.asarray(A), A.toarray())
+    with pytest.raises(ValueError, match="needs a copy"):
+        np.array(A, copy=False)

@@ -10,20 +10,46 @@ array([ 5, 16, 34, 52, 45, 28])
 """
 
 from ._limits import DenseTooLargeError, limits
+from .explorer import Explorer, explore
 from .geometry import AxisGeometry, Geometry
+from .interop import to_torch
 from .layers import layer_matrix, transposed_layer_matrix
+from .local import locally_connected_matrix, tiled_conv_matrix
+from .pooling import avg_pool_matrix, lp_pool, max_pool_matrix, maxout_matrix
 from .signal import conv_matrix
+from .spectrum import clip_singular_values, singular_values, spectral_norm
 from .tied import TiedMatrix
 
 __all__ = [
     "AxisGeometry",
     "DenseTooLargeError",
+    "Explorer",
     "Geometry",
     "TiedMatrix",
+    "avg_pool_matrix",
+    "clip_singular_values",
     "conv_matrix",
+    "explore",
     "layer_matrix",
     "limits",
+    "locally_connected_matrix",
+    "lp_pool",
+    "max_pool_matrix",
+    "maxout_matrix",
+    "singular_values",
+    "spectral_norm",
+    "tiled_conv_matrix",
+    "to_torch",
     "transposed_layer_matrix",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Submodules with their own dependencies load on first use.
+    if name == "check":
+        import importlib
+
+        return importlib.import_module(".check", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -96,6 +96,30 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def setup_explore(p: argparse.ArgumentParser) -> None:
+    from .explorer import setup_explore as setup
+
+    setup(p)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .explorer import cmd_explore as run
+
+    return run(args)
+
+
+def setup_check(p: argparse.ArgumentParser) -> None:
+    from .check._cli import setup_check as setup
+
+    setup(p)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check._cli import cmd_check as run
+
+    return run(args)
+
+
 Setup = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
@@ -106,6 +130,10 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
                setup_figure, cmd_figure),
     "figures": ("draw every lecture figure into a directory: figures --out DIR",
                 setup_figures, cmd_figures),
+    "explore": ("write the interactive explorer page (one self-contained HTML file)",
+                setup_explore, cmd_explore),
+    "check": ("check a conv layer in PATH.py:FUNCTION against its exact matrix",
+              setup_check, cmd_check),
 }
 
 
@@ -137,4 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy, so that CLIError
+    # raised by subcommand modules is the class main() catches.
+    from toeplitz_conv.cli import main as _main
+
+    sys.exit(_main())

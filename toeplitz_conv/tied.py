@@ -205,6 +205,10 @@ class TiedMatrix:
         return self.sparse.toarray()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # A dense array is always a new allocation (guarded by the dense limit).
+        if copy is False:
+            raise ValueError("a TiedMatrix is sparse: a dense array needs a copy "
+                             "(use np.asarray(A) or A.toarray())")
         a = self.toarray()
         return a if dtype is None else a.astype(dtype)
 
@@ -229,17 +233,50 @@ class TiedMatrix:
             raise ValueError(f"left operand must end in length {self._shape[0]}, got {u.shape}")
         return (self.T.sparse @ u.T).T
 
-    def apply(self, x: Any) -> np.ndarray:
-        """``A @ x`` for ``x`` in its natural shape; returns the natural output shape.
+    def bias_vector(self, bias: Any) -> np.ndarray:
+        """The flat vector ``b`` with ``y = A @ x + b`` for a per-channel bias.
+
+        ``bias`` is a scalar (added to every output) or has one value per
+        output channel (``out_shape[0]``), broadcast over the spatial axes, as
+        in ``torch.nn.ConvNd``.
+
+        >>> import numpy as np
+        >>> from toeplitz_conv import layer_matrix
+        >>> A = layer_matrix(np.ones((2, 1, 3)), (1, 4))
+        >>> A.bias_vector([10.0, 20.0])
+        array([10., 10., 20., 20.])
+        """
+        b = np.asarray(bias)
+        if b.dtype.kind not in "iufc":
+            raise TypeError(f"bias must be numeric, got dtype {b.dtype}")
+        if b.ndim == 0:
+            return np.full(self._shape[0], b[()])
+        if b.shape != (self.out_shape[0],):
+            raise ValueError(f"bias must be a scalar or have shape ({self.out_shape[0]},) "
+                             f"(one value per output channel), got {b.shape}")
+        return np.repeat(b, self._shape[0] // self.out_shape[0])
+
+    def apply(self, x: Any, bias: Any = None) -> np.ndarray:
+        """``A @ x (+ bias)`` for ``x`` in its natural shape; returns the natural output shape.
 
         A leading batch axis is allowed: ``x`` of shape ``(B, *in_shape)``.
+        ``bias`` as in :meth:`bias_vector` (one value per output channel).
+
+        >>> import numpy as np
+        >>> from toeplitz_conv import layer_matrix
+        >>> A = layer_matrix(np.ones((2, 1, 3)), (1, 4))
+        >>> A.apply(np.arange(4.0).reshape(1, 4), bias=[0.5, -1.0])
+        array([[3.5, 6.5],
+               [2. , 5. ]])
         """
         x = np.asarray(x)
+        b = None if bias is None else self.bias_vector(bias)
         if x.shape == self.in_shape or x.shape == (self._shape[1],):
-            return (self.sparse @ x.ravel()).reshape(self.out_shape)
+            y = self.sparse @ x.ravel()
+            return (y if b is None else y + b).reshape(self.out_shape)
         if x.shape[1:] == self.in_shape:
-            y = self.sparse @ x.reshape(len(x), -1).T
-            return y.T.reshape((len(x),) + self.out_shape)
+            y = (self.sparse @ x.reshape(len(x), -1).T).T
+            return (y if b is None else y + b).reshape((len(x), *self.out_shape))
         raise ValueError(f"x must have shape {self.in_shape} (or a batch of them), got {x.shape}")
 
     def as_operator(self) -> LinearOperator:
@@ -249,6 +286,12 @@ class TiedMatrix:
         return LinearOperator(self._shape, matvec=lambda v: a @ v, rmatvec=lambda v: at.conj() @ v,
                               matmat=lambda v: a @ v, rmatmat=lambda v: at.conj() @ v,
                               dtype=np.result_type(self.dtype, np.float64))
+
+    def to_torch(self, layout: str = "csr", *, dtype: Any = None) -> Any:
+        """A torch sparse tensor (``'csr'`` or ``'coo'``); see :func:`toeplitz_conv.to_torch`."""
+        from .interop import to_torch
+
+        return to_torch(self, layout, dtype=dtype)
 
     @property
     def T(self) -> TiedMatrix:

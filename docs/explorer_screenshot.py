@@ -1,0 +1,43 @@
+"""Regenerate docs/explorer.png: the explorer page in headless Chromium, one cell hovered.
+
+Run from the repository root: ``python docs/explorer_screenshot.py``
+(needs chromium, chromium-driver and selenium).
+"""
+
+import tempfile
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from toeplitz_conv import explore
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    page = explore([5, 6, 7], 7, "same", boundary="wrap")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = page.save(Path(tmp) / "explorer.html")
+        opts = webdriver.ChromeOptions()
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    "--window-size=900,720", "--hide-scrollbars",
+                    f"--user-data-dir={Path(tmp) / 'profile'}"):
+            opts.add_argument(arg)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        try:
+            driver.get(path.as_uri())
+            cell = driver.find_element(
+                By.CSS_SELECTOR, '#tcx-matrix-svg [data-kind=cell][data-row="0"][data-col="6"]')
+            ActionChains(driver, duration=0).move_to_element(cell).perform()
+            driver.save_screenshot(str(HERE / "explorer.png"))
+        finally:
+            driver.quit()
+
+
+if __name__ == "__main__":
+    main()

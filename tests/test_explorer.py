@@ -1,0 +1,242 @@
+"""The explorer's embedded data against independent references (no browser).
+
+Every variant the page can show is checked: its taps reproduce
+scipy.signal (or torch) on random inputs, and its kernel windows, read from
+an input padded by ``numpy.pad``, reproduce the same outputs.
+"""
+
+import html
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+
+from toeplitz_conv import conv_matrix, explore
+
+from .conftest import requires_torch
+
+NP_PAD = {"zeros": "constant", "fill": "constant", "wrap": "wrap", "circular": "wrap",
+          "symm": "symmetric", "reflect": "reflect", "replicate": "edge"}
+
+
+def dense(variant, weight):
+    rows, cols, w = np.array(variant["taps"]).T
+    a = np.zeros((variant["m"], variant["n"]))
+    np.add.at(a, (rows, cols), np.asarray(weight, float).ravel()[w])
+    return a
+
+
+def signal_reference(x, k, params):
+    """scipy's result for a signal variant, subsampled by the stride."""
+    kk = k if not params["correlate"] else np.flip(k)
+    if params["boundary"] == "fill":
+        y = ss.convolve(x, kk, params["mode"])
+    else:
+        x2, k2 = (x[None, :], kk[None, :]) if x.ndim == 1 else (x, kk)
+        y = ss.convolve2d(x2, k2, params["mode"], boundary=params["boundary"])
+        y = y[0] if x.ndim == 1 else y
+    return y[tuple(slice(None, None, s) for s in params["stride"])]
+
+
+def window_outputs(variant, x, weight, boundary):
+    """Each output as the sum over its window, reading an input padded by numpy.pad."""
+    nd = variant["nd"]
+    win = np.array(variant["win"])                     # (rows, entries, 3 + nd)
+    pos = win[:, :, 1:1 + nd]
+    x = x.reshape((-1,) + x.shape[-nd:])               # (channels, *spatial)
+    before = [max(0, -int(pos[..., d].min())) for d in range(nd)]
+    after = [max(0, int(pos[..., d].max()) - x.shape[1 + d] + 1) for d in range(nd)]
+    xpad = np.pad(x, [(0, 0)] + list(zip(before, after)), mode=NP_PAD[boundary])
+    idx = (win[:, :, 0],) + tuple(pos[..., d] + before[d] for d in range(nd))
+    read = xpad[idx]
+    # A window's "src" must name the very input numpy.pad put there.
+    src = win[:, :, 1 + nd]
+    assert np.allclose(read[src >= 0], x.ravel()[src[src >= 0]])
+    assert np.all(read[src < 0] == 0)
+    return (read * np.asarray(weight, float).ravel()[win[:, :, 2 + nd]]).sum(axis=1)
+
+
+def windows_match_taps(variant):
+    for r, entries in enumerate(variant["win"]):
+        nd = variant["nd"]
+        from_win = sorted((e[1 + nd], e[2 + nd]) for e in entries if e[1 + nd] >= 0)
+        from_taps = sorted((c, w) for rr, c, w in variant["taps"] if rr == r)
+        assert from_win == from_taps, r
+
+
+@pytest.mark.parametrize("kernel,shape,boundary", [
+    ([5, 6, 7], 4, "fill"), ([1, -2, 3, 4], 7, "wrap"), ([2, 3], 5, "symm"),
+    ([[1, 2], [3, 4]], (3, 4), "fill"), ([[1, 2, 3], [4, 5, 6]], (4, 3), "wrap"),
+    ([[1, 2], [3, 5], [7, 11]], (4, 4), "symm"),
+])
+def test_signal_variants_match_scipy(kernel, shape, boundary, rng):
+    k = np.array(kernel, float)
+    page = explore(kernel, shape, "same", boundary=boundary, stride=2)
+    assert len(page.variants) >= 12
+    for key, v in page.variants.items():
+        p = v["params"]
+        x = rng.standard_normal(shape)
+        ref = signal_reference(x, k, p)
+        assert dense(v, k) @ x.ravel() == pytest.approx(ref.ravel()), key
+        assert window_outputs(v, x, k, p["boundary"]) == pytest.approx(ref.ravel()), key
+        windows_match_taps(v)
+        rows, cols, w = conv_matrix(k, shape, p["mode"], correlate=p["correlate"],
+                                    boundary=p["boundary"]).taps
+        if p["stride"] == [1] * k.ndim:
+            assert sorted(map(tuple, v["taps"])) == sorted(zip(rows, cols, w)), key
+
+
+def test_every_switch_is_offered(rng):
+    page = explore([1, 2, 3], 6)
+    keys = set(page.variants)
+    for mode in ("full", "valid", "same"):
+        for op in ("conv", "corr"):
+            for stride in ("1", "2"):
+                assert f"{mode}|{op}|{stride}|fill" in keys
+    # 'valid' with a kernel longer than the input is not defined, and says so
+    page = explore([1, 2, 3, 4], 3)
+    assert "valid|conv|1|fill" in page.data["unavailable"]
+    assert "valid" in page.data["unavailable"]["valid|conv|1|fill"]
+
+
+@requires_torch
+@pytest.mark.parametrize("weight_shape,shape,padding_mode,groups", [
+    ((1, 1, 3), (1, 6), "circular", 1),
+    ((2, 2, 3), (2, 7), "reflect", 1),
+    ((2, 1, 2, 3), (2, 4, 5), "replicate", 2),
+    ((1, 1, 3, 3), (1, 5, 5), "circular", 1),
+])
+def test_layer_variants_match_torch(weight_shape, shape, padding_mode, groups, rng):
+    import torch
+    import torch.nn.functional as F
+
+    w = rng.standard_normal(weight_shape)
+    page = explore(w, shape, padding_mode=padding_mode, groups=groups)
+    assert len(page.variants) >= 12
+    nd = len(shape) - 1
+    conv = (F.conv1d, F.conv2d)[nd - 1]
+    torch_mode = {"zeros": "constant", "circular": "circular", "reflect": "reflect",
+                  "replicate": "replicate"}
+    for key, v in page.variants.items():
+        p = v["params"]
+        x = rng.standard_normal(shape)
+        xt = torch.tensor(x)[None]
+        pad = p["padding"]
+        if pad == "same":
+            tot = [d * (k - 1) for d, k in zip(p["dilation"], weight_shape[2:])]
+            pad = [t // 2 for t in tot]
+            pairs = [(t // 2, t - t // 2) for t in tot]
+        elif pad == "valid":
+            pairs = [(0, 0)] * nd
+        else:
+            pairs = [(q, q) for q in pad]
+        flat = [v_ for pr in reversed(pairs) for v_ in pr]
+        xt = F.pad(xt, flat, mode=torch_mode[p["padding_mode"]])
+        ref = conv(xt, torch.tensor(w), stride=p["stride"], dilation=p["dilation"],
+                   groups=groups)[0].numpy()
+        assert dense(v, w) @ x.ravel() == pytest.approx(ref.ravel()), key
+        assert window_outputs(v, x, w, p["padding_mode"]) == pytest.approx(ref.ravel()), key
+        windows_match_taps(v)
+    blocks = page.variants[page.initial]["blocks"]
+    n_blocks = weight_shape[0] * shape[0]
+    assert len(blocks) == (n_blocks if n_blocks > 1 else 0)
+
+
+def test_layer_windows_match_numpy_pad_without_torch(rng):
+    w = rng.standard_normal((2, 1, 3))
+    page = explore(w, (1, 6), "same", padding_mode="reflect", dilation=1)
+    for v in page.variants.values():
+        windows_match_taps(v)
+        x = rng.standard_normal((1, 6))
+        assert window_outputs(v, x, w, v["params"]["padding_mode"]) == \
+            pytest.approx(dense(v, w) @ x.ravel())
+
+
+def test_page_is_self_contained():
+    for page in (explore([5, 6, 7], 4), explore(np.ones((2, 2, 2, 2)), (2, 3, 3), padding=1)):
+        text = page.html
+        assert text.startswith("<!DOCTYPE html>")
+        low = text.lower()
+        for bad in ("http://", "https://", "//cdn", "ftp://", "@import", "url("):
+            assert bad not in low, bad
+        for m in re.finditer(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", low):
+            assert m.group(1) in ("", "#"), m.group(0)
+        assert "<script src" not in low and "<link" not in low
+
+
+def test_repr_html_renders_the_page(tmp_path):
+    page = explore([[1, 2], [3, 4]], (3, 3), "valid")
+    out = page._repr_html_()
+    assert out.startswith("<iframe ")
+    srcdoc = re.search(r'srcdoc="([^"]*)"', out).group(1)
+    assert html.unescape(srcdoc) == page.html
+    path = page.save(tmp_path / "page.html")
+    assert path.read_text(encoding="utf-8") == page.html
+    assert "A is 4 x 9" in repr(page)
+
+
+def test_too_large_is_refused_with_a_suggestion():
+    with pytest.raises(ValueError, match=r"484 x 400.*smaller input") as info:
+        explore(np.ones((3, 3)), (20, 20))
+    suggested = re.search(r"input_shape=\((\d+), (\d+)\)", str(info.value)).groups()
+    n = int(suggested[0])
+    assert explore(np.ones((3, 3)), (n, n)).variants     # the suggestion fits ...
+    with pytest.raises(ValueError, match="smaller input"):
+        explore(np.ones((3, 3)), (n + 1, n + 1))       # ... and is the largest that does
+    with pytest.raises(ValueError, match="max_side"):
+        explore([1, 2, 3], 40, max_side=20)
+    # too large variants are listed, not drawn
+    page = explore([1, 2, 3], 99, "valid")
+    assert "full|conv|1|fill" in page.data["unavailable"]
+
+
+@pytest.mark.parametrize("kwargs,err,word", [
+    ({"kernel": np.ones((2, 2, 2)), "input_shape": (3, 3, 3)}, ValueError, "2-D"),
+    ({"kernel": [1j, 2], "input_shape": 4}, TypeError, "real"),
+    ({"kernel": [1, 2], "input_shape": 4, "mode": "ful"}, ValueError, "mode"),
+    ({"kernel": [1, 2], "input_shape": 4, "boundary": "wrap", "padding": 1}, ValueError,
+     "padding_mode"),
+    ({"kernel": [1, 2], "input_shape": 4, "padding_mode": "mirror"}, ValueError,
+     "padding_mode"),
+    ({"kernel": [1, 2], "input_shape": 4, "stride": 0}, ValueError, "stride"),
+    ({"kernel": [1, 2, 3], "input_shape": 2, "mode": "valid"}, ValueError, "valid"),
+    ({"kernel": [1, 2], "input_shape": 4, "max_side": 0}, ValueError, "max_side"),
+    ({"kernel": np.ones((8, 8, 2)), "input_shape": (8, 3)}, ValueError, "smaller kernel"),
+])
+def test_bad_input(kwargs, err, word):
+    with pytest.raises(err, match=word):
+        explore(**kwargs)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "toeplitz_conv.cli", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_writes_the_page(tmp_path):
+    out = tmp_path / "page.html"
+    r = run_cli("explore", "--kernel", "1,2,3", "--n", "6", "--mode", "same", "--stride", "2",
+                "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert str(out) in r.stdout
+    assert out.read_text(encoding="utf-8") == explore([1, 2, 3], 6, "same", stride=2).html
+    r = run_cli("explore", "--kernel", "1,2;3,4", "--n", "3,3", "--padding", "1",
+                "--padding-mode", "circular", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("args,word", [
+    (("--kernel", "1,2,3", "--n", "500"), "smaller"),
+    (("--kernel", "1,x", "--n", "5"), "--kernel"),
+    (("--kernel", "1,2", "--n", "5", "--padding-mode", "mirror"), "padding_mode"),
+    (("--kernel", "1,2", "--n", "5", "--stride", "two"), "--stride"),
+])
+def test_cli_bad_input_is_one_line(args, word, tmp_path):
+    r = run_cli("explore", *args, "--out", str(tmp_path / "p.html"))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert word in r.stderr

@@ -1,0 +1,263 @@
+"""The explorer page in a real browser: headless Chromium driven by selenium.
+
+Hovering matrix cells, outputs and weights must highlight exactly the
+elements the taps and windows say, in 1-D and 2-D, with padding modes and
+strides, before and after switching variants in the page.  The taps are the
+library builders' own (``conv_matrix`` / ``layer_matrix``) wherever those
+cover the variant; ``tests/test_explorer.py`` checks the embedded data
+against scipy, torch and numpy.pad.
+"""
+
+import io
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from toeplitz_conv import conv_matrix, explore, layer_matrix
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+    reason="headless Chromium is not installed (Debian packages chromium and "
+           "chromium-driver; .ci/run installs them)")
+
+STATE_JS = """
+const r = document.getElementById('tcx');
+const f = (sel, attrs) => Array.from(r.querySelectorAll(sel),
+                                     e => attrs.map(a => e.dataset[a]).join('|'));
+return {
+  tied: f('[data-kind=cell].tied', ['row', 'col']),
+  cell_hl: f('[data-kind=cell].hl', ['row', 'col']),
+  focus: f('[data-kind=cell].focus', ['row', 'col']),
+  in_hl: f('[data-kind=in].hl', ['col']),
+  out_hl: f('[data-kind=out].hl', ['row']),
+  w_hl: f('[data-kind=weight].hl', ['w']),
+  w_focus: f('[data-kind=weight].focus', ['w']),
+  win: f('.win', ['ch', 'p']),
+  src: f('.src', ['col']),
+  variant: r.dataset.variant,
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+class Page:
+    """A generated page (opened from ``path``, or already shown), with hover and state helpers."""
+
+    def __init__(self, driver, explorer, path=None):
+        self.driver = driver
+        self.ex = explorer
+        if path is None:
+            return
+        explorer.save(path)
+        driver.get(path.as_uri())
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+
+    def hover(self, css):
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.by import By
+
+        el = self.driver.find_element(By.CSS_SELECTOR, css)
+        self.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', inline: 'center'})", el)
+        # duration=0: the default 250 ms pointer glide would dominate the test time
+        ActionChains(self.driver, duration=0).move_to_element(el).perform()
+        return self.state()
+
+    def state(self):
+        raw = self.driver.execute_script(STATE_JS)
+        out = {k: {tuple(int(p) for p in v.replace(",", "|").split("|")) for v in vals}
+               for k, vals in raw.items() if k != "variant"}
+        out["variant"] = raw["variant"]
+        return out
+
+    def switch(self, **sel):
+        from selenium.webdriver.common.by import By
+
+        for axis, value in sel.items():
+            self.driver.find_element(
+                By.CSS_SELECTOR, f'button[data-axis="{axis}"][data-value="{value}"]').click()
+        return self.state()["variant"]
+
+
+def reference_taps(kernel, shape, variant, layer):
+    """Taps from the library's builders where they cover the variant, else the embedded ones."""
+    p = variant["params"]
+    if layer:
+        rows, cols, w = layer_matrix(kernel, shape, stride=p["stride"], padding=p["padding"],
+                                     dilation=p["dilation"], padding_mode=p["padding_mode"],
+                                     groups=p["groups"]).taps
+    elif all(s == 1 for s in p["stride"]):
+        rows, cols, w = conv_matrix(kernel, shape, p["mode"], correlate=p["correlate"],
+                                    boundary=p["boundary"]).taps
+    else:
+        return [tuple(t) for t in variant["taps"]]
+    got = sorted(tuple(t) for t in variant["taps"])
+    ref = sorted(zip(rows.tolist(), cols.tolist(), w.tolist()))
+    assert got == ref
+    return ref
+
+
+def t1(values):
+    return {(int(v),) for v in values}
+
+
+def check_variant(page, kernel, shape, layer, rng, n_cells=4, n_outs=3, n_weights=2):
+    key = page.state()["variant"]
+    v = page.ex.variants[key]
+    taps = reference_taps(kernel, shape, v, layer)
+    spatial = shape[1:] if layer else ((shape,) if isinstance(shape, int) else shape)
+    nd = v["nd"]
+    empty = set()
+
+    entries = sorted({(r, c) for r, c, _ in taps})
+    for i in rng.choice(len(entries), size=min(n_cells, len(entries)), replace=False):
+        r, c = entries[i]
+        s = page.hover(f'#tcx-matrix-svg [data-kind=cell][data-row="{r}"][data-col="{c}"]')
+        ws = {w for rr, cc, w in taps if (rr, cc) == (r, c)}
+        assert s["tied"] == {(rr, cc) for rr, cc, w in taps if w in ws}, (key, r, c)
+        assert s["focus"] == {(r, c)}
+        assert s["in_hl"] == {(c,)} and s["out_hl"] == {(r,)}
+        assert s["w_hl"] == t1(ws)
+        assert s["cell_hl"] == empty and s["win"] == empty
+
+    for r in rng.choice(v["m"], size=min(n_outs, v["m"]), replace=False).tolist():
+        s = page.hover(f'#tcx-natural-svg [data-kind=out][data-row="{r}"]')
+        row = [(c, w) for rr, c, w in taps if rr == r]
+        assert s["out_hl"] == {(r,)}
+        assert s["cell_hl"] == {(r, c) for c, _ in row}, (key, r)
+        assert s["in_hl"] == {(c,) for c, _ in row}
+        assert s["w_hl"] == {(w,) for _, w in row}
+        win = v["win"][r]
+        assert s["win"] == {(e[0], *e[1:1 + nd]) for e in win}, (key, r)
+        outside = [e for e in win
+                   if any(not 0 <= p < n for p, n in zip(e[1:1 + nd], spatial))]
+        assert s["src"] == {(e[1 + nd],) for e in outside if e[1 + nd] >= 0}, (key, r)
+        assert s["tied"] == empty
+
+    n_w = np.asarray(kernel).size
+    for w in rng.choice(n_w, size=min(n_weights, n_w), replace=False).tolist():
+        s = page.hover(f'#tcx-kernel-svg [data-kind=weight][data-w="{w}"]')
+        assert s["w_focus"] == {(w,)}
+        assert s["tied"] == {(r, c) for r, c, ww in taps if ww == w}, (key, w)
+        assert s["in_hl"] == {(c,) for _, c, ww in taps if ww == w}
+        assert s["cell_hl"] == empty and s["out_hl"] == empty
+
+    # an input element: its column, the outputs that read it, the weights involved
+    for c in rng.choice(v["n"], size=min(2, v["n"]), replace=False).tolist():
+        s = page.hover(f'#tcx-natural-svg [data-kind=in][data-col="{c}"]')
+        col = [(r, w) for r, cc, w in taps if cc == c]
+        assert s["in_hl"] == {(c,)}
+        assert s["cell_hl"] == {(r, c) for r, _ in col}, (key, c)
+        assert s["out_hl"] == {(r,) for r, _ in col}
+        assert s["w_hl"] == {(w,) for _, w in col}
+        assert s["tied"] == empty and s["win"] == empty
+
+
+def test_1d_wrap_stride_2_and_switching(browser, tmp_path, rng):
+    kernel, n = np.array([1, 2, 3]), 7
+    page = Page(browser, explore(kernel, n, "same", boundary="wrap", stride=2),
+                tmp_path / "a.html")
+    assert page.state()["variant"] == "same|conv|2|wrap"
+    check_variant(page, kernel, n, False, rng)
+    # a wrapped read marks its source input
+    page.hover('#tcx-natural-svg [data-kind=out][data-row="0"]')
+    assert page.state()["src"] == {(n - 1,)}
+    for sel in ({"op": "corr"}, {"mode": "full", "stride": "1"}, {"mode": "valid"},
+                {"boundary": "fill", "mode": "same"}, {"stride": "2", "op": "conv"}):
+        key = page.switch(**sel)
+        shown = dict(zip([a["name"] for a in page.ex.data["axes"]], key.split("|")))
+        assert {a: shown[a] for a in sel} == sel
+        check_variant(page, kernel, n, False, rng, n_cells=3, n_outs=2, n_weights=1)
+
+
+def test_2d_symm_and_switching(browser, tmp_path, rng):
+    kernel, shape = np.array([[1, 2, 3], [4, 5, 6]]), (4, 3)
+    page = Page(browser, explore(kernel, shape, "full", boundary="symm"), tmp_path / "b.html")
+    check_variant(page, kernel, shape, False, rng)
+    for sel in ({"stride": "2"}, {"mode": "same", "op": "corr"}, {"mode": "valid"}):
+        page.switch(**sel)
+        check_variant(page, kernel, shape, False, rng, n_cells=3, n_outs=2, n_weights=1)
+
+
+def test_layers_reflect_circular_channels(browser, tmp_path, rng):
+    w = rng.integers(1, 9, size=(2, 2, 3))
+    page = Page(browser, explore(w, (2, 6), padding=1, padding_mode="reflect", stride=2),
+                tmp_path / "c.html")
+    assert page.state()["variant"] == "1|2|1|reflect"
+    check_variant(page, w, (2, 6), True, rng)
+    page.switch(padding="same", stride="1")
+    check_variant(page, w, (2, 6), True, rng, n_cells=3, n_outs=2)
+    assert len(page.driver.find_elements("css selector", "#tcx-matrix-svg .block")) == 4
+
+    w2 = rng.integers(1, 9, size=(1, 1, 3, 3))
+    page = Page(browser, explore(w2, (1, 4, 5), padding_mode="circular", padding=1, stride=2),
+                tmp_path / "d.html")
+    check_variant(page, w2, (1, 4, 5), True, rng)
+    page.switch(dilation="2", padding="full", stride="1")
+    check_variant(page, w2, (1, 4, 5), True, rng, n_cells=3, n_outs=2)
+
+
+def test_screenshot_is_not_blank(browser, tmp_path):
+    from PIL import Image
+
+    page = Page(browser, explore([[1, 2], [3, 4]], (3, 3), "full"), tmp_path / "e.html")
+    page.hover('#tcx-matrix-svg [data-kind=cell][data-row="5"][data-col="4"]')
+    png = browser.get_screenshot_as_png()
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert img.shape[0] > 500 and img.shape[1] > 800
+    colours = {tuple(c) for c in img.reshape(-1, 3)[::7]}
+    assert len(colours) > 30
+    # every weight's colour is on screen (the kernel and the matrix cells)
+    for hex_colour in page.ex.data["weights"]["colors"]:
+        rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert np.any(np.all(img == rgb, axis=-1)), hex_colour
+
+
+def test_two_inline_explorers_in_one_notebook_page(browser, tmp_path, rng):
+    """Like an exported notebook: two ``_repr_html_`` outputs on one page, each working."""
+    from selenium.webdriver.common.by import By
+
+    first, second = explore([1, 2, 3], 5, "valid"), explore([[1, 2], [3, 4]], (3, 3), "same")
+    path = tmp_path / "notebook.html"
+    path.write_text("<!DOCTYPE html><html><body><h1>notebook</h1>"
+                    f"<div>{first._repr_html_()}</div><div>{second._repr_html_()}</div>"
+                    "</body></html>", encoding="utf-8")
+    browser.get(path.as_uri())
+    frames = browser.find_elements(By.TAG_NAME, "iframe")
+    assert len(frames) == 2
+    for frame, ex, kernel, shape in ((frames[0], first, [1, 2, 3], 5),
+                                     (frames[1], second, [[1, 2], [3, 4]], (3, 3))):
+        browser.switch_to.frame(frame)
+        try:
+            page = Page(browser, ex)
+            assert page.state()["variant"] == ex.initial
+            check_variant(page, np.array(kernel), shape, False, rng, n_cells=2, n_outs=1,
+                          n_weights=1)
+            # the frame grew to its page: no inner scrolling needed
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+        finally:
+            browser.switch_to.default_content()
+        assert frame.size["height"] >= height

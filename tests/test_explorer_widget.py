@@ -1,0 +1,55 @@
+"""The ipywidgets explorer: each control change re-runs the builder (no frontend needed)."""
+
+import html
+
+import numpy as np
+import pytest
+
+from toeplitz_conv import explore
+
+pytest.importorskip("ipywidgets", reason="the widgets extra (ipywidgets) is not installed")
+
+from toeplitz_conv.explorer_widget import explore_widget
+
+
+def test_controls_rebuild_the_page():
+    w = explore_widget(3, 6)
+    assert w.explorer.html == explore([1, 2, 3], 6, "full").html
+    assert w.explorer.html in html.unescape(w._page.value)
+    w.controls["n"].value = 5
+    w.controls["mode"].value = "same"
+    w.controls["stride"].value = 2
+    w.controls["correlate"].value = True
+    w.controls["boundary"].value = "wrap"
+    assert w.explorer.html == explore([1, 2, 3], 5, "same", stride=2, correlate=True,
+                                      boundary="wrap").html
+    w.controls["convention"].value = "layer"
+    assert w.controls["boundary"].disabled and not w.controls["dilation"].disabled
+    w.controls["dilation"].value = 2
+    w.controls["padding"].value = 1
+    w.controls["padding_mode"].value = "circular"
+    assert w.explorer.html == explore([1, 2, 3], 5, "same", stride=2, dilation=2, padding=1,
+                                      padding_mode="circular").html
+    w.controls["ndim"].value = 2
+    w.controls["kernel_size"].value = 2
+    assert w.explorer.html == explore(np.array([[1, 2], [3, 4]]), (5, 5), "same", stride=2,
+                                      dilation=2, padding=1, padding_mode="circular").html
+
+
+def test_invalid_settings_show_the_reason():
+    w = explore_widget(3, 6, ndim=2)
+    w.controls["n"].value = 16
+    assert w.explorer is None and "smaller input" in w.error
+    assert "smaller input" in w._message.value and w._page.value == ""
+    w.controls["n"].value = 4
+    assert w.explorer is not None and w.error == "" and w._message.value == ""
+    w.controls["convention"].value = "layer"
+    w.controls["padding"].value = 4
+    w.controls["padding_mode"].value = "reflect"
+    assert w.explorer is None and "reflect" in w.error
+
+
+def test_displays_as_the_widget():
+    w = explore_widget()
+    bundle = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle

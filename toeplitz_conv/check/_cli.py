@@ -1,0 +1,148 @@
+"""``toeplitz-conv check FILE.py:FUNCTION``: check a layer written in a Python file.
+
+The file is imported with :mod:`importlib` (never ``eval``'d); ``FUNCTION``
+is its ``forward(x) -> y``.  The weight comes from ``--weight NAME`` (a
+module-level array, or a callable returning one), else a module-level
+``WEIGHT``, else a random weight of ``--weight-shape``.  Exit status: 0 when
+every check passes, 1 when one fails, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CheckUsageError", "cmd_check", "setup_check"]
+
+
+class CheckUsageError(ValueError):
+    """A usage error; ``toeplitz-conv`` prints it as one line and exits 2.
+
+    A ValueError rather than ``cli.CLIError``: under ``python -m
+    toeplitz_conv.cli`` that class exists twice (``__main__`` and the module).
+    """
+
+
+def _parse_ints(text: str, name: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise CheckUsageError(f"{name} must be an int or ints separated by ',', "
+                              f"got {text!r}") from None
+
+
+def setup_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help="PATH.py:FUNCTION, the layer's forward(x) -> y")
+    p.add_argument("--input-shape", required=True, help="(C_in, *spatial), e.g. 3,32,32")
+    p.add_argument("--weight", help="name of a module-level weight array (or a callable "
+                                    "returning it); default: WEIGHT if defined")
+    p.add_argument("--weight-shape", help="random weight of this shape, e.g. 8,3,3,3 "
+                                          "(when the file defines no weight)")
+    p.add_argument("--bias", help="name of a module-level bias array; default: BIAS if defined")
+    p.add_argument("--backward", help="name of backward(x, grad_out) -> (grad_x, grad_w[, "
+                                      "grad_b]) in the same file")
+    p.add_argument("--stride", default="1", help="int or ints, e.g. 2 or 2,1")
+    p.add_argument("--padding", default="0", help="int, ints, 'same' or 'valid'")
+    p.add_argument("--dilation", default="1", help="int or ints")
+    p.add_argument("--groups", type=int, default=1)
+    p.add_argument("--padding-mode", default="zeros",
+                   help="zeros | reflect | replicate | circular")
+    p.add_argument("--rtol", type=float, default=1e-7)
+    p.add_argument("--atol", type=float, default=1e-9)
+    p.add_argument("--seed", type=int, default=0, help="seed of the trial inputs (and of a "
+                                                       "random weight)")
+
+
+def _load(path: str) -> ModuleType:
+    if not path.endswith(".py"):
+        raise CheckUsageError(f"target must be PATH.py:FUNCTION, got a path without .py: {path!r}")
+    if not os.path.isfile(path):
+        raise CheckUsageError(f"no such file: {path}")
+    name = "_toeplitz_conv_user_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CheckUsageError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise CheckUsageError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
+    return module
+
+
+def _attr(module: ModuleType, name: str, path: str, what: str) -> Any:
+    if not hasattr(module, name):
+        raise CheckUsageError(f"{path} has no {what} named {name!r}")
+    return getattr(module, name)
+
+
+def _ints_or_word(text: str, name: str, words: tuple[str, ...] = ()) -> Any:
+    if text in words:
+        return text
+    v = _parse_ints(text, name)
+    return v[0] if len(v) == 1 else v
+
+
+def _array(module: ModuleType, name: str, path: str, what: str) -> np.ndarray:
+    value = _attr(module, name, path, what)
+    if callable(value):
+        try:
+            value = value()
+        except Exception as exc:
+            raise CheckUsageError(f"{name}() in {path} raised "
+                                  f"{type(exc).__name__}: {exc}") from None
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ._layer import check_layer
+
+    path, sep, func = args.target.rpartition(":")
+    if not sep or not path or not func:
+        raise CheckUsageError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
+    module = _load(path)
+    forward = _attr(module, func, path, "function")
+    if not callable(forward):
+        raise CheckUsageError(f"{func} in {path} is not callable")
+    backward = None
+    if args.backward:
+        backward = _attr(module, args.backward, path, "function")
+        if not callable(backward):
+            raise CheckUsageError(f"{args.backward} in {path} is not callable")
+    if args.weight:
+        weight = _array(module, args.weight, path, "weight")
+    elif hasattr(module, "WEIGHT"):
+        weight = _array(module, "WEIGHT", path, "weight")
+    elif args.weight_shape:
+        shape = _parse_ints(args.weight_shape, "--weight-shape")
+        weight = np.random.default_rng(args.seed).standard_normal(shape)
+    else:
+        raise CheckUsageError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
+                       f"--weight-shape C_out,C_in,k...")
+    bias = None
+    if args.bias:
+        bias = _array(module, args.bias, path, "bias")
+    elif hasattr(module, "BIAS"):
+        bias = _array(module, "BIAS", path, "bias")
+    report = check_layer(
+        forward, weight, _parse_ints(args.input_shape, "--input-shape"), backward=backward,
+        bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
+        stride=_ints_or_word(args.stride, "--stride"),
+        padding=_ints_or_word(args.padding, "--padding", ("same", "valid")),
+        dilation=_ints_or_word(args.dilation, "--dilation"), groups=args.groups,
+        padding_mode=args.padding_mode)
+    print(report)
+    return 0 if report.ok else 1

@@ -1,0 +1,399 @@
+"""`extract_matrix`: the exact matrix of a black-box linear function, with few calls.
+
+Probing one input element at a time needs one call per input element.  When
+the sparsity pattern (the *footprint*: which outputs each input can reach) is
+known, input elements whose footprints do not overlap can be probed together:
+every output of such a probe then comes from exactly one of them, so one call
+recovers many columns (the Curtis-Powell-Reid idea, a colouring of the column
+intersection graph).  A conv layer's footprint is a stencil, so the number of
+probes is about ``C_in * prod(kernel)`` whatever the image size.  The result
+is verified on random inputs, with a fallback to one-hot probing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import as_shape
+from ..layers import layer_matrix
+from ..signal import conv_matrix
+from ..tied import TiedMatrix
+from ._user import as_result
+
+__all__ = ["Extraction", "NotLinearError", "colour_columns", "extract_matrix",
+           "recover_weight"]
+
+
+class NotLinearError(ValueError):
+    """The black box is not linear (nor affine): it has no matrix."""
+
+
+@dataclass
+class Extraction:
+    """How :func:`extract_matrix` obtained the matrix.
+
+    Attributes
+    ----------
+    calls : int
+        Calls of ``forward`` in all (zero input, probes, verification).
+    probes : int
+        Probe inputs (colours, or input elements for one-hot probing).
+    method : str
+        ``"coloured"`` or ``"one-hot"``.
+    bias : ndarray or None
+        ``forward(0)`` when it is not zero: the function is affine and the
+        matrix is that of ``x -> forward(x) - forward(0)``.
+    in_shape, out_shape : tuple of int
+    notes : list of str
+        What happened (fallbacks, bias).
+    """
+
+    calls: int
+    probes: int
+    method: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    bias: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (f"{self.method} probing: {self.calls} calls ({self.probes} probes), "
+                f"input {self.in_shape} -> output {self.out_shape}")
+        return "; ".join([text, *self.notes])
+
+
+class _Counted:
+    """The black box, with a call counter and result validation."""
+
+    def __init__(self, forward: Any, in_shape: tuple[int, ...]) -> None:
+        if not callable(forward):
+            raise TypeError(f"forward must be callable, got {type(forward).__name__}")
+        self.f = forward
+        self.in_shape = in_shape
+        self.calls = 0
+        self.out_shape: tuple[int, ...] | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        try:
+            y = self.f(x.reshape(self.in_shape).copy())
+        except Exception as exc:
+            raise ValueError(f"forward raised {type(exc).__name__}: {exc}") from exc
+        if self.out_shape is None:
+            y = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
+            self.out_shape = tuple(y.shape)
+        arr, msg = as_result(y, self.out_shape, "forward")
+        if msg:
+            raise ValueError(msg)
+        return arr.ravel()
+
+
+def colour_columns(pattern: sp.spmatrix | sp.sparray) -> np.ndarray:
+    """Greedy colouring of the columns: columns sharing a row get different colours.
+
+    Returns one colour (0, 1, ...) per column.
+
+    Examples
+    --------
+    >>> from toeplitz_conv import conv_matrix
+    >>> colour_columns(conv_matrix([1, 1, 1], 10, "same").sparse)   # a 3-band matrix
+    array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    """
+    p = sp.csr_array(pattern, dtype=bool)
+    p.sum_duplicates()
+    n = p.shape[1]
+    # Rows with the same column set (e.g. the output channels of a conv
+    # layer) add the same conflicts: keep one of each.
+    lengths = np.diff(p.indptr)
+    if p.nnz:
+        width = int(lengths.max())
+        table = np.full((p.shape[0], width), -1, dtype=np.int64)
+        pos = np.arange(p.nnz) - np.repeat(p.indptr[:-1], lengths)
+        table[np.repeat(np.arange(p.shape[0]), lengths), pos] = p.indices
+        table = table[lengths > 0]
+        # Hash each row's (sorted) column list; equal lists collapse.
+        mult = np.random.default_rng(0).integers(1, 2**62, size=width) | 1
+        with np.errstate(over="ignore"):
+            key = (table * mult[None, :]).sum(axis=1)
+        _, first = np.unique(key, return_index=True)
+        table = table[first]
+        rr = np.repeat(np.arange(len(table)), width)
+        cc = table.ravel()
+        keep = cc >= 0
+        p = sp.csr_array((np.ones(int(keep.sum()), dtype=np.int8), (rr[keep], cc[keep])),
+                         shape=(len(table), n))
+    conflict = (p.T @ p).tocsr()
+    # Plain Python lists: per column the work is a few dozen neighbours,
+    # far below numpy's per-call overhead.
+    ptr, ind = conflict.indptr.tolist(), conflict.indices.tolist()
+    colour = [-1] * n
+    for j in range(n):
+        used = {colour[k] for k in ind[ptr[j]:ptr[j + 1]]}
+        c = 0
+        while c in used:
+            c += 1
+        colour[j] = c
+    return np.array(colour, dtype=np.int64)
+
+
+def _footprint(footprint: Any, kernel: Any, in_shape: tuple[int, ...],
+               layer_kwargs: dict[str, Any]) -> tuple[sp.csr_array | None, TiedMatrix | None]:
+    """The pattern to colour, and the tied structure when the convention is given."""
+    if footprint is not None:
+        if isinstance(footprint, TiedMatrix):
+            return footprint.sparse, footprint
+        return sp.csr_array(footprint), None
+    if kernel is None:
+        if layer_kwargs:
+            raise TypeError(f"layer options {sorted(layer_kwargs)} need kernel= (the weight "
+                            f"or kernel shape)")
+        return None, None
+    kshape = tuple(np.shape(kernel)) if not isinstance(kernel, tuple) else kernel
+    if len(kshape) == len(in_shape) + 1:
+        structure = layer_matrix(np.ones(kshape), in_shape, **layer_kwargs)
+    elif len(kshape) == len(in_shape):
+        opts = dict(layer_kwargs)
+        mode = opts.pop("mode", "full")
+        structure = conv_matrix(np.ones(kshape), in_shape, mode, **opts)
+    else:
+        raise ValueError(f"kernel must be a layer weight (shape (C_out, C_in, *k), "
+                         f"{len(in_shape) + 1} dims) or a kernel with {len(in_shape)} dims "
+                         f"for input_shape {in_shape}, got shape {kshape}")
+    return structure.sparse, structure
+
+
+def _one_hot_columns(f: _Counted, n: int, y0: np.ndarray) -> sp.csr_array:
+    rows, cols, vals = [], [], []
+    x = np.zeros(n)
+    for j in range(n):
+        x[j] = 1.0
+        y = f(x) - y0
+        x[j] = 0.0
+        nz = np.flatnonzero(y)
+        rows.append(nz)
+        cols.append(np.full(len(nz), j))
+        vals.append(y[nz])
+    m = len(y0)
+    return sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                        shape=(m, n))
+
+
+def _mismatch(a: np.ndarray, b: np.ndarray, rtol: float) -> float:
+    """Relative mismatch of two outputs; 0 when they agree to ``rtol``."""
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    d = float(np.max(np.abs(a - b), initial=0.0))
+    if d <= rtol * scale or d == 0:
+        return 0.0
+    return d / scale if scale else float("inf")
+
+
+def recover_weight(structure: TiedMatrix, matrix: Any, *,
+                   rtol: float = 1e-10) -> tuple[TiedMatrix | None, float]:
+    """Fit a tied structure's weight to a matrix, reading values through its taps.
+
+    Returns ``(structure.with_weight(w), residual)`` when the matrix is exactly
+    of that structure (relative residual <= ``rtol``), else ``(None, residual)``.
+    Entries outside the structure's pattern count towards the residual.
+
+    Examples
+    --------
+    >>> from toeplitz_conv import conv_matrix
+    >>> target = conv_matrix([1.0, 2.0, 3.0], 5, "same").sparse
+    >>> fit, res = recover_weight(conv_matrix([1.0, 1.0, 1.0], 5, "same"), target)
+    >>> fit.weight, res
+    (array([1., 2., 3.]), 0.0)
+    """
+    s = sp.csr_array(matrix, dtype=np.float64)
+    s.sum_duplicates()
+    s.eliminate_zeros()
+    if s.shape != structure.shape:
+        return None, float("inf")
+    scale = float(np.max(np.abs(s.data), initial=0.0)) or 1.0
+    n = s.shape[1]
+    t = structure.sparse
+    if (t.nnz == s.nnz and np.array_equal(t.indptr, s.indptr)
+            and np.array_equal(t.indices, s.indices)):
+        return _fit_values(structure, s, s.data, 0.0, scale, rtol)
+    t_key = np.repeat(np.arange(t.shape[0], dtype=np.int64), np.diff(t.indptr)) * n + t.indices
+    s_key = np.repeat(np.arange(s.shape[0], dtype=np.int64), np.diff(s.indptr)) * n + s.indices
+    # Both keys are sorted (canonical CSR): match the entries by binary search.
+    at = np.minimum(np.searchsorted(s_key, t_key), max(len(s_key) - 1, 0))
+    found = (s_key[at] == t_key) if len(s_key) else np.zeros(len(t_key), dtype=bool)
+    vals = np.where(found, s.data[at] if len(s_key) else 0.0, 0.0)
+    outside = np.ones(len(s_key), dtype=bool)
+    outside[at[found]] = False
+    off_err = float(np.max(np.abs(s.data[outside]), initial=0.0)) / scale
+    return _fit_values(structure, s, vals, off_err, scale, rtol)
+
+
+def _fit_values(structure: TiedMatrix, s: sp.csr_array, vals: np.ndarray, off_err: float,
+                scale: float, rtol: float) -> tuple[TiedMatrix | None, float]:
+    """Weights from the matrix values ``vals`` at the structure's entries."""
+    _, _, widx = structure.taps
+    entry = structure.tap_entry
+    size = structure.weight.size
+    single = np.bincount(entry, minlength=structure.nnz)[entry] == 1
+    w = np.zeros(size)
+    have = np.zeros(size, dtype=bool)
+    if single.any():
+        w[widx[single]] = vals[entry[single]]
+        have[widx[single]] = True
+    if not have.all():
+        # Weights seen only in sums (wrap-around on tiny inputs): least squares.
+        m = sp.csr_array((np.ones(len(widx)), (entry, widx)), shape=(structure.nnz, size))
+        mtm = (m.T @ m).toarray()
+        sol, *_ = np.linalg.lstsq(mtm, m.T @ vals, rcond=None)
+        w[~have] = sol[~have]
+    fit = structure.with_weight(w.reshape(structure.weight.shape))
+    diff = sp.csr_array(fit.sparse - s)
+    err = max(off_err, float(np.max(np.abs(diff.data), initial=0.0)) / scale)
+    if err <= rtol:
+        return fit, err
+    return None, err
+
+
+def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, kernel: Any = None,
+                   verify: int = 2, seed: int = 0, rtol: float = 1e-9,
+                   return_info: bool = False, **layer_kwargs: Any) -> Any:
+    """The exact matrix of a black-box linear function ``forward(x) -> y``.
+
+    Parameters
+    ----------
+    forward : callable
+        Takes an array of ``input_shape`` (numpy), returns an array (any
+        fixed shape).  It is never given the caller's arrays.
+    input_shape : int or tuple of int
+    footprint : sparse matrix, array or TiedMatrix, optional
+        A pattern containing the matrix's non-zeros (which outputs each input
+        reaches).  Inputs with disjoint footprints are probed together.
+    kernel : array_like or tuple, optional
+        The weight (or its shape) of the layer, ``(C_out, C_in, *k)``, or a
+        kernel (shape) of the signal convention; with ``layer_kwargs``
+        (``stride``, ``padding``, ... or ``mode``, ``boundary``) it gives the
+        footprint, and the result is a :class:`~toeplitz_conv.TiedMatrix`
+        when the black box fits that structure exactly.
+    verify : int
+        Random inputs on which the coloured result is checked against
+        ``forward``; on a mismatch the matrix is probed one-hot instead.
+    seed : int
+    rtol : float
+        Relative tolerance of the verification.
+    return_info : bool
+        Also return an :class:`Extraction` (calls, probes, method, bias).
+
+    Returns
+    -------
+    scipy.sparse.csr_array or TiedMatrix
+        ``(prod(out_shape), prod(input_shape))``, C-order flattening; with
+        ``return_info``, a pair ``(matrix, Extraction)``.
+
+    Raises
+    ------
+    NotLinearError
+        If ``forward(a + b) != forward(a) + forward(b) - forward(0)``.
+    ValueError
+        If ``forward`` raises, returns NaN/inf or changes its output shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.signal import convolve
+    >>> f = lambda x: convolve(x, [5.0, 6.0, 7.0], mode="full")
+    >>> A, info = extract_matrix(f, 6, return_info=True)       # one-hot: 6 probes
+    >>> A.toarray()[:3]
+    array([[5., 0., 0., 0., 0., 0.],
+           [6., 5., 0., 0., 0., 0.],
+           [7., 6., 5., 0., 0., 0.]])
+    >>> info.calls, info.method
+    (9, 'one-hot')
+    >>> A, info = extract_matrix(f, 100, kernel=(3,), return_info=True)
+    >>> info.probes, info.calls, type(A).__name__
+    (3, 6, 'TiedMatrix')
+    """
+    in_shape = as_shape(input_shape)
+    if not isinstance(verify, int) or verify < 1:
+        raise ValueError(f"verify must be a positive int, got {verify!r}")
+    n = int(np.prod(in_shape))
+    f = _Counted(forward, in_shape)
+    pattern, structure = _footprint(footprint, kernel, in_shape, layer_kwargs)
+    y0 = f(np.zeros(n))
+    m = len(y0)
+    out_shape = f.out_shape or (m,)
+    notes: list[str] = []
+    bias = None
+    if np.any(y0 != 0):
+        bias = y0.reshape(out_shape)
+        notes.append("forward(0) != 0: the function has a bias (it is affine); the matrix "
+                     "is that of x -> forward(x) - forward(0)")
+    rng = np.random.default_rng(seed)
+    checks = [rng.standard_normal(n) for _ in range(verify)]
+    if pattern is not None and pattern.shape != (m, n):
+        raise ValueError(f"footprint has shape {pattern.shape}, but forward maps {n} inputs "
+                         f"to {m} outputs")
+    a = None
+    method = "one-hot"
+    probes = n
+    responses: list[np.ndarray] = []
+    if pattern is not None:
+        colour = colour_columns(pattern)
+        probes = int(colour.max()) + 1 if n else 0
+        ys = np.empty((probes, m))
+        for c in range(probes):
+            ys[c] = f((colour == c).astype(np.float64)) - y0
+        coo = sp.coo_array(pattern)
+        rows, cols = coo.row, coo.col
+        a = sp.csr_array((ys[colour[cols], rows], (rows, cols)), shape=(m, n))
+        a.sum_duplicates()
+        a.eliminate_zeros()
+        responses = [f(x) - y0 for x in checks]
+        if all(_mismatch(a @ x, y, rtol) == 0 for x, y in zip(checks, responses)):
+            method = "coloured"
+        else:
+            notes.append("the coloured probes did not reproduce forward on random inputs "
+                         "(footprint too small?): probed one-hot instead")
+            _check_additive(f, checks, responses, y0, rtol, rng)
+            a = None
+            probes = n
+    if a is None:
+        a = _one_hot_columns(f, n, y0)
+        a.sum_duplicates()
+        if not responses:
+            responses = [f(x) - y0 for x in checks]
+        if not all(_mismatch(a @ x, y, rtol) == 0 for x, y in zip(checks, responses)):
+            _check_additive(f, checks, responses, y0, rtol, rng)
+            raise NotLinearError("forward is not linear: its one-hot responses do not "
+                                 "reproduce it on random inputs (f(x) != sum_j x_j f(e_j))")
+    result: Any = a
+    if structure is not None:
+        fit, _ = recover_weight(structure, a, rtol=max(rtol, 1e-12))
+        if fit is not None:
+            fit.info = {**fit.info, "extracted_calls": f.calls}
+            result = fit
+        else:
+            notes.append("the matrix does not have the structure of kernel= and the layer "
+                         "options: returned as a csr_array")
+    info = Extraction(f.calls, probes, method, in_shape, out_shape, bias, notes)
+    return (result, info) if return_info else result
+
+
+def _check_additive(f: _Counted, checks: list[np.ndarray], responses: list[np.ndarray],
+                    y0: np.ndarray, rtol: float, rng: np.random.Generator) -> None:
+    """Raise :class:`NotLinearError` if ``f(a + b) - f(0) != (f(a) - f(0)) + (f(b) - f(0))``."""
+    if len(checks) < 2:
+        checks = [*checks, rng.standard_normal(len(checks[0]))]
+        responses = [*responses, f(checks[-1]) - y0]
+    a, b = checks[0], checks[1]
+    both = f(a + b) - y0
+    err = _mismatch(both, responses[0] + responses[1], rtol)
+    if err:
+        raise NotLinearError(f"forward is not linear: f(a + b) != f(a) + f(b) for random a, b "
+                             f"(relative difference {err:.3g})")
+    twice = f(2 * a) - y0
+    err = _mismatch(twice, 2 * responses[0], rtol)
+    if err:
+        raise NotLinearError(f"forward is not linear: f(2a) != 2 f(a) for a random a "
+                             f"(relative difference {err:.3g})")

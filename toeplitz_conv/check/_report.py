@@ -1,0 +1,144 @@
+"""The result of :func:`~toeplitz_conv.check.check_layer`: one entry per check."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+__all__ = ["Entry", "Report"]
+
+
+@dataclass
+class Entry:
+    """One check: the user's result against the matrix reference.
+
+    Attributes
+    ----------
+    name : str
+        ``"forward"``, ``"input_grad"``, ``"weight_grad"``, ``"bias_grad"``, ...
+    ok : bool
+    max_abs_error, max_rel_error : float
+        Over all trial inputs; the relative error is the absolute error over
+        the largest reference magnitude of the trial (``nan`` when the user's
+        result could not be compared at all).
+    worst_index : tuple of int or None
+        Where the largest error is, as a multi-index in the natural shape of
+        the checked quantity: ``(c_out, row, col)`` for a 2-D layer's output,
+        ``(c_in, row, col)`` for the input gradient, the weight's shape for the
+        weight gradient.
+    diagnosis : str or None
+        The likely cause, when a hypothesis tested against the reference fits.
+    message : str
+        What was compared, or what went wrong (raised, wrong shape, NaN, ...).
+    trial : str or None
+        The trial input on which the worst error occurred.
+    """
+
+    name: str
+    ok: bool
+    max_abs_error: float = float("nan")
+    max_rel_error: float = float("nan")
+    worst_index: tuple[int, ...] | None = None
+    diagnosis: str | None = None
+    message: str = ""
+    trial: str | None = None
+
+    def _cells(self) -> list[str]:
+        def num(v: float) -> str:
+            return "-" if v != v else f"{v:.2e}"
+        idx = "-" if self.worst_index is None else str(tuple(int(i) for i in self.worst_index))
+        return [self.name, "ok" if self.ok else "FAIL", num(self.max_abs_error),
+                num(self.max_rel_error), idx]
+
+
+_HEAD = ["check", "result", "max abs err", "max rel err", "worst index"]
+
+
+@dataclass
+class Report:
+    """The outcome of a layer check: ``.ok`` and one :class:`Entry` per check.
+
+    ``str(report)`` is a plain-text table followed by the diagnoses and
+    messages of failed checks; Jupyter shows it as HTML.
+
+    Examples
+    --------
+    >>> r = Report([Entry("forward", True, 0.0, 0.0, (0, 0), None, "5 inputs")])
+    >>> r.ok
+    True
+    >>> print(r)                                  # doctest: +NORMALIZE_WHITESPACE
+    layer check: all 1 checks pass
+    check    result  max abs err  max rel err  worst index
+    forward  ok      0.00e+00     0.00e+00     (0, 0)
+    """
+
+    entries: list[Entry] = field(default_factory=list)
+    title: str = "layer check"
+
+    @property
+    def ok(self) -> bool:
+        """True when every entry passed (and there is at least one)."""
+        return bool(self.entries) and all(e.ok for e in self.entries)
+
+    def __getitem__(self, name: str) -> Entry:
+        """The entry called ``name``."""
+        for e in self.entries:
+            if e.name == name:
+                return e
+        raise KeyError(f"no check named {name!r}; checks: {[e.name for e in self.entries]}")
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def summary(self) -> str:
+        bad = [e.name for e in self.entries if not e.ok]
+        if not bad:
+            return f"{self.title}: all {len(self.entries)} checks pass"
+        return f"{self.title}: {len(bad)} of {len(self.entries)} checks FAIL ({', '.join(bad)})"
+
+    def __str__(self) -> str:
+        rows = [_HEAD] + [e._cells() for e in self.entries]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
+        lines = [self.summary()]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        for e in self.entries:
+            if e.ok:
+                continue
+            lines.append("")
+            lines.append(f"{e.name}: {e.message}" if e.message else f"{e.name}:")
+            if e.diagnosis:
+                lines.append(f"  likely cause: {e.diagnosis}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Report ok={self.ok} checks={self.names}>"
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.summary()}**", "",
+                 "| " + " | ".join(_HEAD + ["diagnosis / message"]) + " |",
+                 "|" + "---|" * (len(_HEAD) + 1)]
+        for e in self.entries:
+            note = e.diagnosis or ("" if e.ok else e.message)
+            lines.append("| " + " | ".join(e._cells() + [note.replace("|", "\\|")]) + " |")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th>{esc(h)}</th>" for h in _HEAD + ["diagnosis / message"])
+        body = []
+        for e in self.entries:
+            colour = "#1a7f37" if e.ok else "#cf222e"
+            cells = e._cells()
+            cells_html = [f"<td>{esc(cells[0])}</td>",
+                          f"<td style='color:{colour};font-weight:bold'>{esc(cells[1])}</td>"]
+            cells_html += [f"<td>{esc(c)}</td>" for c in cells[2:]]
+            note = ""
+            if e.diagnosis:
+                note = f"<b>{esc(e.diagnosis)}</b>"
+            if not e.ok and e.message:
+                note += ("<br>" if note else "") + esc(e.message)
+            cells_html.append(f"<td style='text-align:left'>{note}</td>")
+            body.append("<tr>" + "".join(cells_html) + "</tr>")
+        return (f"<div><p><b>{esc(self.summary())}</b></p><table><thead><tr>{head}</tr>"
+                f"</thead><tbody>{''.join(body)}</tbody></table></div>")

@@ -1,0 +1,147 @@
+"""Tiled convolution and locally connected layers: the conv sparsity pattern with less tying.
+
+A convolution ties every output position to the same kernel.  *Tiled*
+convolution (Goodfellow, Bengio & Courville, section 9.5; Le et al., 2010)
+cycles through a set of kernels: output position ``o`` uses kernel
+``o mod t`` (per spatial axis).  A *locally connected* (unshared) layer has a
+different kernel at every output position, i.e. it is tiled convolution with
+one tile per output.  All three have the same sparsity pattern, the one of
+:func:`~toeplitz_conv.layer_matrix`; they differ only in which weight each
+stored entry is tied to, so they are :class:`TiedMatrix` objects with their
+own taps, and ``weight_grad`` gives the gradient for each kernel.
+
+Weight layout: ``(*tiles, C_out, C_in, *kernel)``, a stack of ordinary conv
+weights indexed by the tile (for a locally connected layer, by the output
+position).  With one tile the matrix is exactly ``layer_matrix``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._limits import check_build
+from ._validation import as_kernel, as_shape
+from .layers import layer_geometry
+from .tied import TiedMatrix
+
+__all__ = ["locally_connected_matrix", "tiled_conv_matrix"]
+
+
+def _split_weight(weight: Any) -> tuple[np.ndarray, int]:
+    w = as_kernel(weight, "weight", min_ndim=4, max_ndim=8)
+    if w.ndim % 2:
+        raise ValueError(f"weight must have shape (*tiles, C_out, C_in, *kernel) with as many "
+                         f"tile axes as kernel axes (1, 2 or 3 each), got shape {w.shape}")
+    return w, (w.ndim - 2) // 2
+
+
+def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, padding: Any,
+                   dilation: Any, padding_mode: str, convention: str,
+                   out_tiles: bool) -> TiedMatrix:
+    tiles, (c_out, c_in), kernel = w.shape[:nd], w.shape[nd:nd + 2], w.shape[nd + 2:]
+    shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
+    if shape[0] != c_in:
+        raise ValueError(f"the weight's C_in (weight.shape[{nd + 1}] = {c_in}) must equal the "
+                         f"input channels input_shape[0] = {shape[0]}")
+    geom = layer_geometry(kernel, shape[1:], stride=stride, padding=padding, dilation=dilation,
+                          padding_mode=padding_mode)
+    if out_tiles and tiles != geom.out_shape:
+        raise ValueError(f"a locally connected weight needs one kernel per output position: "
+                         f"weight.shape[:{nd}] must be the output shape {geom.out_shape}, "
+                         f"got {tiles}")
+    n_out, n_in = int(np.prod(geom.out_shape)), int(np.prod(shape[1:]))
+    n_k = int(np.prod(kernel))
+    check_build(c_out * n_out * c_in * n_k, f"{convention} matrix")
+    table = geom.table                                         # (n_out, n_k)
+    grid = np.meshgrid(*(np.arange(n) for n in geom.out_shape), indexing="ij")
+    tile = np.ravel_multi_index(tuple(g.ravel() % t for g, t in zip(grid, tiles)), tiles)
+    co = np.arange(c_out)[:, None, None, None]
+    ci = np.arange(c_in)[None, None, :, None]
+    o = np.arange(n_out)[None, :, None, None]
+    tap = np.arange(n_k)[None, None, None, :]
+    full = (c_out, n_out, c_in, n_k)
+    keep = np.broadcast_to((table >= 0)[None, :, None, :], full)
+    rows = np.broadcast_to(co * n_out + o, full)[keep]
+    cols = np.broadcast_to(ci * n_in + table[None, :, None, :], full)[keep]
+    widx = np.broadcast_to(((tile[None, :, None, None] * c_out + co) * c_in + ci) * n_k + tap,
+                           full)[keep]
+    info = {"convention": convention, "tiles": tiles, "stride": stride, "padding": padding,
+            "dilation": dilation, "padding_mode": padding_mode}
+    return TiedMatrix.from_taps((c_out * n_out, c_in * n_in), rows, cols, widx, w,
+                                in_shape=shape, out_shape=(c_out, *geom.out_shape), info=info)
+
+
+def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any = 1,
+                      padding: Any = 0, dilation: Any = 1,
+                      padding_mode: str = "zeros") -> TiedMatrix:
+    """Matrix of a tiled convolution: output position ``o`` uses kernel ``o mod tiles``.
+
+    Parameters
+    ----------
+    weight : array_like
+        ``(*tiles, C_out, C_in, *kernel)``: ``weight[i, j]`` (2-D) is the
+        ordinary conv weight used at the outputs ``(a, b)`` with
+        ``a % tiles[0] == i`` and ``b % tiles[1] == j``.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, padding, dilation, padding_mode
+        As in :func:`~toeplitz_conv.layer_matrix` (no groups).
+
+    Returns
+    -------
+    TiedMatrix
+        Same sparsity as ``layer_matrix``; ``taps`` index ``weight.ravel()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([[[[1.0, 2.0]]], [[[10.0, 20.0]]]])   # 2 tiles, 1 -> 1 channel, k = 2
+    >>> tiled_conv_matrix(w, (1, 5)).toarray()
+    array([[ 1.,  2.,  0.,  0.,  0.],
+           [ 0., 10., 20.,  0.,  0.],
+           [ 0.,  0.,  1.,  2.,  0.],
+           [ 0.,  0.,  0., 10., 20.]])
+    """
+    w, nd = _split_weight(weight)
+    return _untied_matrix(w, nd, input_shape, stride, padding, dilation, padding_mode,
+                          "tiled", out_tiles=False)
+
+
+def locally_connected_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
+                             stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                             padding_mode: str = "zeros") -> TiedMatrix:
+    """Matrix of a locally connected (unshared convolution) layer.
+
+    Every output position has its own kernel: the sparsity of a convolution
+    without weight sharing (Keras' ``LocallyConnected``, the "unshared
+    convolution" of Goodfellow et al. section 9.5).  With all kernels equal
+    it is :func:`~toeplitz_conv.layer_matrix`.
+
+    Parameters
+    ----------
+    weight : array_like
+        ``(*out_spatial, C_out, C_in, *kernel)``: ``weight[o]`` is the conv
+        weight applied at output position ``o``.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, padding, dilation, padding_mode
+        As in :func:`~toeplitz_conv.layer_matrix` (no groups).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.arange(1.0, 7.0).reshape(3, 1, 1, 2)        # 3 outputs, k = 2
+    >>> A = locally_connected_matrix(w, (1, 4))
+    >>> A.toarray()
+    array([[1., 2., 0., 0.],
+           [0., 3., 4., 0.],
+           [0., 0., 5., 6.]])
+    >>> A.weight_grad(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(3)).ravel()
+    array([1., 2., 2., 3., 3., 4.])
+    """
+    w, nd = _split_weight(weight)
+    return _untied_matrix(w, nd, input_shape, stride, padding, dilation, padding_mode,
+                          "locally_connected", out_tiles=True)

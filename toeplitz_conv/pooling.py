@@ -1,0 +1,327 @@
+"""Pooling as matrices: average pooling (linear), max pooling and max-out (piecewise linear).
+
+Average pooling is linear, so it *is* a matrix: row ``o`` holds ``1/divisor[o]``
+on the inputs of window ``o``.  Max pooling is piecewise linear: at a given
+input ``x`` it equals a 0/1 *selection* matrix with one 1 per row, at the
+input the window's maximum comes from; that matrix is also exactly how the
+gradient flows back (``grad_x = S.T @ grad_y``).  Max-out (Goodfellow et
+al., 2013) is the same selection over groups of channels.
+
+Windows come from the geometry core: a pooling window is a correlation
+window (stride, dilation, zero padding), with the channel axis as a
+kernel-1 axis, so the index tables are :attr:`Geometry.table`.  Only PyTorch's
+output-size rule for ``ceil_mode`` is added, in :func:`pool_axis`.
+
+What the taps mean here
+-----------------------
+``avg_pool_matrix``'s weight is the array of per-window factors
+``1 / divisor`` (shape ``out_spatial``), and every entry of window ``o`` is
+tied to ``weight[o]``; so ``weight_grad`` is the gradient with respect to those
+factors, and ``with_weight`` swaps the divisor rule (e.g. to sum pooling with
+``np.ones``) without rebuilding.  The selection matrices of max pooling and
+max-out have a single weight, the constant 1, shared by every entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._limits import check_build
+from ._validation import _is_int, as_int_tuple, as_kernel, as_shape
+from .geometry import AxisGeometry, Geometry
+from .tied import TiedMatrix
+
+__all__ = [
+    "avg_pool_matrix",
+    "lp_pool",
+    "max_pool_matrix",
+    "maxout_matrix",
+    "pool_axis",
+]
+
+
+def pool_axis(size: int, kernel: int, *, stride: int, padding: int = 0, dilation: int = 1,
+              ceil_mode: bool = False) -> AxisGeometry:
+    """Geometry of one axis of a PyTorch pooling window, with torch's output size.
+
+    ``ceil_mode`` rounds the number of windows up: the axis gets ``stride - 1``
+    extra (zero) padding after the input, and the last window is dropped when
+    it would start beyond the input and its left padding (torch's rule, so a
+    window never lies entirely in the right padding).
+
+    Examples
+    --------
+    >>> pool_axis(5, 2, stride=2).out_size, pool_axis(5, 2, stride=2, ceil_mode=True).out_size
+    (2, 3)
+    >>> pool_axis(4, 2, stride=3, ceil_mode=True).positions()     # last window starts at 3
+    array([[0, 1],
+           [3, 4]])
+    """
+    extra = stride - 1 if ceil_mode else 0
+    ax = AxisGeometry(size, kernel, stride, dilation, padding, padding + extra, "zeros")
+    out = ax.out_size
+    if out < 1:
+        raise ValueError(f"kernel_size {kernel} (dilated extent {ax.span}) does not fit an "
+                         f"input of size {size} with padding {padding}: PyTorch needs "
+                         f"size + 2 * padding >= dilation * (kernel_size - 1) + 1")
+    if ceil_mode and ax.positions(np.array([out - 1]))[0, 0] >= size:
+        out -= 1
+    return AxisGeometry(size, kernel, stride, dilation, padding, padding + extra, "zeros",
+                        out_limit=out)
+
+
+def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, dilation: Any,
+               ceil_mode: Any) -> tuple[tuple[int, ...], Geometry]:
+    shape = as_shape(input_shape, "input_shape")
+    nd = len(shape) - 1
+    if nd not in (1, 2, 3):
+        raise ValueError(f"input_shape must be (C, *spatial) with 1, 2 or 3 spatial dimensions, "
+                         f"got {shape}")
+    kernel = as_int_tuple(kernel_size, nd, "kernel_size", minimum=1)
+    stride_t = kernel if stride is None else as_int_tuple(stride, nd, "stride", minimum=1)
+    pad_t = as_int_tuple(padding, nd, "padding", minimum=0)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    for p, k in zip(pad_t, kernel):
+        if p > k // 2:
+            raise ValueError(f"padding {pad_t} must be at most half of kernel_size {kernel} "
+                             f"(PyTorch's rule: padding <= kernel_size // 2)")
+    axes = tuple(pool_axis(n, k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
+                 for n, k, s, p, d in zip(shape[1:], kernel, stride_t, pad_t, dil_t))
+    # The channel axis is a kernel-1 axis: pooling never mixes channels.
+    return shape, Geometry((AxisGeometry(shape[0], 1), *axes))
+
+
+def _table(geom: Geometry) -> np.ndarray:
+    check_build(int(np.prod(geom.out_shape)) * int(np.prod(geom.kernel_shape)), "pooling matrix")
+    return geom.table
+
+
+def avg_pool_matrix(kernel_size: int | tuple[int, ...], input_shape: tuple[int, ...], *,
+                    stride: int | tuple[int, ...] | None = None,
+                    padding: int | tuple[int, ...] = 0, count_include_pad: bool = True,
+                    ceil_mode: bool = False, divisor_override: int | None = None) -> TiedMatrix:
+    """Matrix of ``torch.nn.functional.avg_pool{1,2,3}d`` (no batch axis).
+
+    ``avg_pool_matrix(k, x.shape, ...) @ x.ravel()`` equals
+    ``avg_pool2d(x[None], k, ...)[0].ravel()`` (likewise 1-D and 3-D), and
+    ``A.T @ g`` is its gradient.
+
+    Parameters
+    ----------
+    kernel_size, stride, padding : int or tuple of int
+        As in PyTorch; ``stride`` defaults to ``kernel_size``; ``padding`` must
+        be at most ``kernel_size // 2``.
+    input_shape : tuple of int
+        ``(C, *spatial)`` with 1, 2 or 3 spatial dimensions.
+    count_include_pad : bool
+        Divide by the window size including zero padding (but never including
+        the part of a ``ceil_mode`` window beyond the padding), as torch does.
+    ceil_mode : bool
+        Round the number of windows up (torch's rule).
+    divisor_override : int or None
+        Divide every window by this instead.
+
+    Notes
+    -----
+    torch's ``avg_pool3d`` (only the 3-D one) also refuses inputs smaller
+    than the kernel even when padding makes the window fit; here the 1-D and
+    2-D rule (the padded input must hold one window) applies in 3-D too.
+
+    Returns
+    -------
+    TiedMatrix
+        Weight: the per-window factors ``1 / divisor``, shape ``out_spatial``;
+        every entry of a window is tied to its factor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = avg_pool_matrix(2, (1, 5), ceil_mode=True)
+    >>> A.toarray()
+    array([[0.5, 0.5, 0. , 0. , 0. ],
+           [0. , 0. , 0.5, 0.5, 0. ],
+           [0. , 0. , 0. , 0. , 1. ]])
+    >>> A.weight                             # the last window holds one sample
+    array([0.5, 0.5, 1. ])
+    """
+    shape, geom = _pool_args(kernel_size, input_shape, stride, padding, 1, ceil_mode)
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
+        raise ValueError(f"divisor_override must be None or a positive int, "
+                         f"got {divisor_override!r}")
+    spatial_axes = geom.axes[1:]
+    out_spatial = geom.out_shape[1:]
+    # Windows are boxes, so a window's count is the product of per-axis counts.
+    divisor = np.ones((), dtype=np.int64)
+    for ax in spatial_axes:
+        pos = ax.positions()
+        lo, hi = (-ax.pad_before, ax.size + ax.pad_before) if count_include_pad else (0, ax.size)
+        divisor = np.multiply.outer(divisor, ((pos >= lo) & (pos < hi)).sum(axis=1))
+    if divisor_override is not None:
+        divisor = np.full(out_spatial, divisor_override)
+    weight = 1.0 / np.maximum(divisor, 1)
+    table = _table(geom)
+    n_out = int(np.prod(out_spatial))
+    rows = np.broadcast_to(np.arange(table.shape[0])[:, None], table.shape)
+    keep = table >= 0
+    info = {"convention": "avg_pool", "kernel_size": kernel_size, "stride": stride,
+            "padding": padding, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad,
+            "divisor_override": divisor_override}
+    return TiedMatrix.from_taps((table.shape[0], int(np.prod(shape))), rows[keep], table[keep],
+                                rows[keep] % n_out, weight, in_shape=shape,
+                                out_shape=geom.out_shape, info=info)
+
+
+def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
+    arr = as_kernel(x, name)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real (max over complex numbers is undefined), "
+                        f"got dtype {arr.dtype}")
+    return arr
+
+
+def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatrix:
+    """The 0/1 matrix picking, for each window of ``geom``, its first maximal input."""
+    table = _table(geom)
+    valid = table >= 0
+    # Padding must lose every comparison; integers keep their dtype (a float
+    # cast would merge distinct values beyond 2**53 and move ties).
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    vals = np.where(valid, x.ravel()[np.maximum(table, 0)], lowest)
+    # np.argmax returns the first maximum in window (C) order, which is
+    # torch's scan order; torch only replaces its candidate on a strict '>'.
+    arg = np.argmax(vals, axis=1)
+    rows = np.arange(table.shape[0])
+    # An integer window whose maximum is the dtype's minimum may have picked
+    # a padding tap tied with it: take its first real sample instead.
+    lost = ~valid[rows, arg] & valid.any(axis=1)
+    arg[lost] = np.argmax(valid[lost], axis=1)
+    cols = table[rows, arg]
+    if np.any(cols < 0):
+        raise ValueError("with this dilation and padding some pooling windows read only "
+                         "padding (torch returns -inf there, which no selection matrix "
+                         "gives); reduce dilation or padding")
+    return TiedMatrix.from_taps((table.shape[0], x.size), rows, cols,
+                                np.zeros(len(rows), dtype=np.int64), np.ones(1),
+                                in_shape=x.shape, out_shape=geom.out_shape,
+                                info={**info, "argmax": cols.reshape(geom.out_shape)})
+
+
+def max_pool_matrix(x: ArrayLike, kernel_size: int | tuple[int, ...], *,
+                    stride: int | tuple[int, ...] | None = None,
+                    padding: int | tuple[int, ...] = 0, dilation: int | tuple[int, ...] = 1,
+                    ceil_mode: bool = False) -> TiedMatrix:
+    """The 0/1 selection matrix of ``torch.nn.functional.max_pool{1,2,3}d`` at the input ``x``.
+
+    Max pooling is piecewise linear; near ``x`` it is this matrix ``S``:
+    ``S @ x.ravel()`` is the pooled output and ``S.T @ g`` is the gradient
+    autograd routes back.  Ties go to the first maximal input in window order
+    (row-major over the window), as in torch.
+
+    Parameters
+    ----------
+    x : array_like
+        ``(C, *spatial)`` with 1, 2 or 3 spatial dimensions; real and finite.
+    kernel_size, stride, padding, dilation : int or tuple of int
+        As in PyTorch (``stride`` defaults to ``kernel_size``; ``padding`` at
+        most ``kernel_size // 2``).  Padding never wins (it is ``-inf``).
+    ceil_mode : bool
+
+    Returns
+    -------
+    TiedMatrix
+        One entry per row, all tied to a single weight equal to 1;
+        ``info["argmax"]`` holds the selected flat input index per output, of
+        shape ``(C, *out_spatial)`` (torch's ``return_indices`` plus
+        ``c * prod(spatial)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 5.0, 5.0, 2.0, 7.0]])
+    >>> S = max_pool_matrix(x, 2, ceil_mode=True)
+    >>> S.toarray()
+    array([[0., 1., 0., 0., 0.],
+           [0., 0., 1., 0., 0.],
+           [0., 0., 0., 0., 1.]])
+    >>> S @ x.ravel()
+    array([5., 5., 7.])
+    """
+    arr = _as_real_input(x)
+    _, geom = _pool_args(kernel_size, arr.shape, stride, padding, dilation, ceil_mode)
+    info = {"convention": "max_pool", "kernel_size": kernel_size, "stride": stride,
+            "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode}
+    return _selection(geom, arr, info)
+
+
+def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
+    """The 0/1 selection matrix of max-out over groups of ``pieces`` consecutive channels.
+
+    Output channel ``g`` at each position is the maximum of input channels
+    ``g * pieces, ..., g * pieces + pieces - 1`` there (Goodfellow et al.,
+    2013), i.e. ``x.reshape(C // pieces, pieces, *spatial).max(axis=1)``;
+    ties go to the lowest channel.  It is max pooling along the channel axis
+    with window and stride ``pieces``.
+
+    Parameters
+    ----------
+    x : array_like
+        ``(C, *spatial)``, any number of spatial dimensions (possibly none).
+    pieces : int
+        Channels per group; must divide ``C``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [0.0, 0.0], [-1.0, 6.0]])
+    >>> M = maxout_matrix(x, 2)
+    >>> M.apply(x)
+    array([[3., 4.],
+           [0., 6.]])
+    """
+    arr = _as_real_input(x)
+    if not _is_int(pieces) or pieces < 1:
+        raise ValueError(f"pieces must be a positive int, got {pieces!r}")
+    if arr.shape[0] % pieces:
+        raise ValueError(f"pieces={pieces} must divide the number of channels "
+                         f"x.shape[0] = {arr.shape[0]}")
+    axes = (AxisGeometry(arr.shape[0], int(pieces), int(pieces)),
+            *(AxisGeometry(n, 1) for n in arr.shape[1:]))
+    return _selection(Geometry(axes), arr, {"convention": "maxout", "pieces": pieces})
+
+
+def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], *,
+            stride: int | tuple[int, ...] | None = None, ceil_mode: bool = False) -> np.ndarray:
+    """``torch.nn.functional.lp_pool{1,2,3}d`` through the average-pooling matrix.
+
+    Power-average pooling is not linear, but its inner sum is:
+    ``y = (A @ x**p * prod(kernel_size)) ** (1/p)`` with ``A`` the
+    :func:`avg_pool_matrix` (torch computes it exactly this way, which is why a
+    truncated ``ceil_mode`` window is rescaled to a full window).  As in torch,
+    a negative inner sum (odd ``p``, negative inputs) gives NaN, and
+    ``norm_type=inf`` is max pooling of ``abs(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lp_pool(np.array([[3.0, 4.0, 1.0, 0.0]]), 2, 2)
+    array([[5., 1.]])
+    """
+    arr = _as_real_input(x)
+    if isinstance(norm_type, (bool, np.bool_)) or not isinstance(norm_type, (int, float)) \
+            or np.isnan(norm_type) or norm_type <= 0:
+        raise ValueError(f"norm_type must be a positive number or inf, got {norm_type!r}")
+    if np.isinf(norm_type):
+        a = np.abs(arr)
+        return max_pool_matrix(a, kernel_size, stride=stride, ceil_mode=ceil_mode).apply(a)
+    A = avg_pool_matrix(kernel_size, arr.shape, stride=stride, ceil_mode=ceil_mode)
+    ksize = np.prod(as_int_tuple(kernel_size, arr.ndim - 1, "kernel_size", minimum=1))
+    s = A.apply(arr.astype(np.float64) ** norm_type) * ksize
+    with np.errstate(invalid="ignore"):
+        return np.power(s, 1.0 / norm_type)

@@ -1,0 +1,256 @@
+"""Singular values of a convolution layer, exactly and fast.
+
+A circular, stride-1 convolution layer that keeps the spatial size commutes
+with every circular shift, so the multi-dimensional DFT block-diagonalises
+it: at each spatial frequency ``f`` it acts on the ``C_in`` channel values by
+a ``C_out x C_in`` matrix ``M(f)``, and the singular values of the layer are
+those of all the ``M(f)`` together (Sedghi, Gupta & Long, "The Singular
+Values of Convolutional Layers", ICLR 2019).  ``M(f)`` is the DFT of the
+kernel embedded (wrapped) in the spatial grid, so one FFT and one batched
+SVD of ``prod(spatial)`` small matrices replace the SVD of a
+``C_out*N x C_in*N`` matrix.
+
+The layer in question is ``layer_matrix(w, input_shape, padding="same",
+padding_mode="circular", dilation=..., groups=...)``: stride 1 and output
+size equal to input size.  The shift introduced by the padding only
+multiplies ``M(f)`` by a phase, but it is kept so that
+:func:`clip_singular_values` returns the weight of exactly that layer.
+
+For other layers (zero padding, strides, ...) :func:`spectral_norm` uses
+``scipy.sparse.linalg.svds`` on the sparse matrix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._limits import check_dense
+from ._validation import as_kernel, as_shape, choose
+from .layers import layer_geometry, layer_matrix
+
+__all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spectral_norm"]
+
+
+def _dense_channels(w: np.ndarray, c_in: int, groups: Any) -> np.ndarray:
+    """Expand a grouped weight to ``(C_out, C_in, *kernel)`` with zero off-group blocks."""
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"groups must be a positive int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups}")
+    c_out, c_ig = w.shape[:2]
+    if c_out % groups or c_ig * groups != c_in:
+        raise ValueError(f"groups={groups} must divide the output channels ({c_out}) and "
+                         f"weight.shape[1] * groups must equal input_shape[0] = {c_in}")
+    if groups == 1:
+        return w
+    full = np.zeros((c_out, c_in, *w.shape[2:]), dtype=w.dtype)
+    per_out = c_out // groups
+    for g in range(groups):       # one block per group
+        full[g * per_out:(g + 1) * per_out, g * c_ig:(g + 1) * c_ig] = \
+            w[g * per_out:(g + 1) * per_out]
+    return full
+
+
+def frequency_matrices(weight: ArrayLike, input_shape: tuple[int, ...], *,
+                       dilation: Any = 1, groups: int = 1) -> np.ndarray:
+    """The ``C_out x C_in`` matrix ``M(f)`` of the circular "same" layer at each frequency.
+
+    With ``X = fftn(x)`` and ``Y = fftn(y)`` over the spatial axes,
+    ``Y[:, f] = M[f] @ X[:, f]`` for ``y`` the output of
+    ``layer_matrix(weight, input_shape, padding="same", padding_mode="circular",
+    dilation=dilation, groups=groups)``.
+
+    Returns
+    -------
+    ndarray, complex, shape ``(*spatial, C_out, C_in)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> M = frequency_matrices(np.ones((1, 1, 3)), (1, 4))
+    >>> np.round(M[:, 0, 0].real, 12)          # 1 + 2 cos(2 pi f / 4), f = 0..3
+    array([ 3.,  1., -1.,  1.])
+    """
+    h = _wrapped_kernel(weight, input_shape, dilation, groups)
+    spatial_axes = tuple(range(h.ndim - 2))
+    # sum_j h[j] x[o + j]  has DFT  (sum_j h[j] e^{+2 pi i f j / n}) X[f] = N ifft(h)[f] X[f]
+    return np.fft.ifftn(h, axes=spatial_axes) * int(np.prod(h.shape[:-2]))
+
+
+def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -> np.ndarray:
+    """``h`` of shape ``(*spatial, C_out, C_in)``: the layer is ``y[o] = sum_j h[j] x[o + j]``.
+
+    Channels last, so that the per-frequency matrices come out contiguous.
+    """
+    w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
+    nd = w.ndim - 2
+    shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
+    w = _dense_channels(w, shape[0], groups)
+    spatial = shape[1:]
+    geom = layer_geometry(w.shape[2:], spatial, padding="same", dilation=dilation,
+                          padding_mode="circular")
+    check_dense((*spatial, w.shape[0], w.shape[1]), 16)
+    # Output 0 reads input index[t] with tap t; by shift invariance output o
+    # reads o + index[t] (mod n): a circular correlation with h.
+    idx = [ax.input_index(np.array([0]))[0] for ax in geom.axes]
+    h = np.zeros((*spatial, w.shape[0], w.shape[1]), dtype=np.result_type(w, np.float64))
+    # add.at: taps of a kernel wider than the input wrap onto the same sample.
+    np.add.at(h, tuple(np.meshgrid(*idx, indexing="ij")), np.moveaxis(w, (0, 1), (-2, -1)))
+    return h
+
+
+def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
+                    padding_mode: str = "circular", dilation: Any = 1,
+                    groups: int = 1) -> np.ndarray:
+    """All singular values of a circular conv layer, by FFT block-diagonalisation.
+
+    Exact (to rounding) for ``layer_matrix(weight, input_shape, padding="same",
+    padding_mode="circular", dilation=dilation, groups=groups)`` -- stride 1,
+    output size equal to input size -- following Sedghi, Gupta & Long (ICLR
+    2019): one FFT of the wrapped kernel, then one batched SVD of the
+    ``prod(spatial)`` matrices of size ``C_out x C_in``.
+
+    Parameters
+    ----------
+    weight : array_like
+        ``(C_out, C_in // groups, *kernel)``, 1 to 3 spatial dims.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    padding_mode : {'circular'}
+        Only the circular layer is diagonalised by the DFT; for other
+        paddings use :func:`spectral_norm`.
+
+    Returns
+    -------
+    ndarray
+        ``prod(spatial) * min(C_out, C_in)`` values, in descending order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = singular_values(np.array([[[0.0, 1.0, 0.5]]]), (1, 4))   # 1-D, 4 samples
+    >>> np.round(s, 12)                      # |1 + 0.5 e^{2 pi i f / 4}|, f = 0..3
+    array([1.5       , 1.11803399, 1.11803399, 0.5       ])
+    """
+    choose(padding_mode, "padding_mode", ("circular",))
+    h = _wrapped_kernel(weight, input_shape, dilation, groups)
+    if np.iscomplexobj(h):
+        s = np.linalg.svd(frequency_matrices(weight, input_shape, dilation=dilation,
+                                             groups=groups), compute_uv=False)
+        return np.sort(s.ravel())[::-1]
+    # Real kernel: M(-f) = conj(M(f)) has the same singular values, so only the
+    # half spectrum of rfftn is decomposed; frequencies 0 < f_last < n_last / 2
+    # stand for their mirror image too.  (conj(rfftn(h)) = M, dropped: same values.)
+    half = np.fft.rfftn(h, axes=tuple(range(h.ndim - 2)))
+    s = np.linalg.svd(half, compute_uv=False)
+    n_last = h.shape[-3]
+    j = np.arange(half.shape[-3])
+    twice = (j > 0) & (2 * j != n_last)
+    count = np.broadcast_to(np.where(twice, 2, 1)[:, None], s.shape[-2:])
+    s = np.repeat(s.reshape(-1), np.broadcast_to(count, s.shape).reshape(-1))
+    return np.sort(s)[::-1]
+
+
+def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: str = "svds",
+                  tol: float = 0.0, **layer_kwargs: Any) -> float:
+    """Largest singular value of ``layer_matrix(weight, input_shape, **layer_kwargs)``.
+
+    Works for any layer (zero padding, strides, groups, ...).
+
+    Parameters
+    ----------
+    method : {'svds', 'fft'}
+        ``'svds'``: ``scipy.sparse.linalg.svds`` (ARPACK, to machine
+        precision) on the sparse matrix.  ``'fft'``: the exact FFT value of
+        :func:`singular_values`; only for the circular layer it describes
+        (``padding="same", padding_mode="circular"``, stride 1), so it serves
+        as a check of the first.
+    tol : float
+        ARPACK's relative tolerance; 0 means machine precision.  The top of a
+        conv layer's spectrum is clustered, so for large layers (tens of
+        thousands of rows) a looser ``tol`` saves much time.
+    **layer_kwargs
+        ``stride``, ``padding``, ``dilation``, ``groups``, ``padding_mode``
+        as in :func:`~toeplitz_conv.layer_matrix`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.random.default_rng(0).standard_normal((4, 3, 3, 3))
+    >>> a = spectral_norm(w, (3, 8, 8), padding="same", padding_mode="circular")
+    >>> b = spectral_norm(w, (3, 8, 8), method="fft", padding="same", padding_mode="circular")
+    >>> bool(abs(a - b) < 1e-10 * b)
+    True
+    >>> spectral_norm(w, (3, 8, 8), padding=1) <= b     # zero padding: a compression of it
+    True
+    """
+    choose(method, "method", ("svds", "fft"))
+    if method == "fft":
+        extra = set(layer_kwargs) - {"padding", "padding_mode", "dilation", "groups", "stride"}
+        if extra:
+            raise TypeError(f"unexpected keyword arguments {sorted(extra)}")
+        stride = layer_kwargs.get("stride", 1)
+        unit_stride = all(s == 1 for s in (stride if isinstance(stride, (tuple, list))
+                                            else (stride,)))
+        if layer_kwargs.get("padding") != "same" or not unit_stride \
+                or layer_kwargs.get("padding_mode") != "circular":
+            raise ValueError("method='fft' is exact only for padding='same', "
+                             "padding_mode='circular', stride=1; use method='svds'")
+        return float(singular_values(weight, input_shape,
+                                     dilation=layer_kwargs.get("dilation", 1),
+                                     groups=layer_kwargs.get("groups", 1))[0])
+    from scipy.sparse.linalg import svds
+
+    a = layer_matrix(weight, input_shape, **layer_kwargs).sparse
+    a = a.astype(np.result_type(a.dtype, np.float64))
+    if min(a.shape) <= 2:
+        # ARPACK needs k < min(shape); such thin matrices are cheap to densify.
+        return float(np.linalg.norm(a.toarray(), 2))
+    v0 = np.ones(min(a.shape), dtype=a.dtype)        # deterministic start
+    s = svds(a, k=1, return_singular_vectors=False, tol=tol, v0=v0)
+    return float(s[0])
+
+
+def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound: float, *,
+                         dilation: Any = 1, groups: int = 1) -> np.ndarray:
+    """Project a circular layer onto the layers with spectral norm <= ``bound``.
+
+    The paper's projection: at each frequency, clip the singular values of
+    ``M(f)`` to ``bound`` and transform back.  The result is the Frobenius-
+    nearest such layer, but its kernel generally fills the whole spatial
+    grid, so it is returned at full size: a weight of shape
+    ``(C_out, C_in, *spatial)`` for ``layer_matrix(..., padding="same",
+    padding_mode="circular")`` (dilation 1, groups 1, whatever ``dilation``
+    and ``groups`` the input layer had), whose singular values are
+    ``minimum(singular_values(weight, input_shape, ...), bound)``.  (Sedghi et al.
+    then truncate it to the original kernel support, which is no longer exact.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.random.default_rng(1).standard_normal((2, 2, 3, 3))
+    >>> w2 = clip_singular_values(w, (2, 5, 5), 1.0)
+    >>> w2.shape
+    (2, 2, 5, 5)
+    >>> bool(np.isclose(singular_values(w2, (2, 5, 5))[0], 1.0))
+    True
+    """
+    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.floating)) \
+            or not bound >= 0:
+        raise ValueError(f"bound must be a non-negative number, got {bound!r}")
+    w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
+    m = frequency_matrices(w, input_shape, dilation=dilation, groups=groups)
+    u, s, vh = np.linalg.svd(m, full_matrices=False)
+    m2 = (u * np.minimum(s, bound)[..., None, :]) @ vh
+    nd = w.ndim - 2
+    spatial = tuple(input_shape[1:])
+    h = np.moveaxis(np.fft.fftn(m2, axes=tuple(range(nd))), (-2, -1), (0, 1))
+    h /= int(np.prod(spatial))
+    # A full-size kernel: tap t of the "same" layer reads h at index[t], a bijection.
+    geom = layer_geometry(spatial, spatial, padding="same", padding_mode="circular")
+    idx = [ax.input_index(np.array([0]))[0] for ax in geom.axes]
+    out = h[(slice(None), slice(None), *np.meshgrid(*idx, indexing="ij"))]
+    return out if np.iscomplexobj(w) else out.real
