@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ._prove_cli import cmd_prove, setup_prove
+
 __all__ = ["build_parser", "format_matrix", "main", "parse_numbers"]
 
 
@@ -100,6 +102,8 @@ Run = Callable[[argparse.Namespace], int]
 #: name -> (one-line help, setup, run)
 COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": ("print the matrix of a convolution (and y = A x with --x)", setup_show, cmd_show),
+    "prove": ("machine-check a symbolic proof (sympy): equivalence, general, gradient, ...",
+              setup_prove, cmd_prove),
 }
 
 

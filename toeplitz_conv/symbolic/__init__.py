@@ -14,7 +14,7 @@ Examples
 True
 """
 
-from ._cli import cmd_prove, setup_prove
+from .._prove_cli import cmd_prove, setup_prove
 from ._general import prove_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero

@@ -103,6 +103,9 @@ class Proof:
         A short LaTeX form of the statement, shown instead of a large one.
     notes : list of str
         Assumptions and the scope of what was checked.
+    details : dict
+        Named intermediate objects (e.g. ``"matrix"``, ``"affected_rows"``,
+        ``"eigenvalues"``) for further use.
 
     Examples
     --------
@@ -122,6 +125,7 @@ class Proof:
     failures: list[Any] = field(default_factory=list)
     claim_latex: str = ""
     notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         raise TypeError("use proof.holds, not the truth value of a Proof")

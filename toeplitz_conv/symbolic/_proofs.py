@@ -155,6 +155,7 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str =
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
     return Proof(
+        details={"rows": lhs, "definition": rhs, "x": list(x.ravel())},
         title=f"matrix times input equals the direct {_kind(correlate)} sum (mode={mode!r})",
         statement=statement, steps=steps, holds=holds, residual=residual, failures=failing,
         claim_latex=_definition_latex(correlate, stride_t[0], start) if w.ndim == 1 else "",
@@ -274,7 +275,7 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: s
         + [("tied sum vs correlation", i) for i in fail2],
         claim_latex=r"\frac{\partial L}{\partial w_m} = \sum_{(r,c)\,:\,A_{rc}=w_m} g_r x_c"
                     r" = (g \star x)_m",
-        notes=notes)
+        notes=notes, details={"gradient": autodiff, "weights": wsyms, "x": xf, "g": gf})
 
 
 # ---------------------------------------------------------- shift equivariance
@@ -403,7 +404,8 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
              ("A S x", left), ("S A x", right),
              ("A S x - S A x, simplified", _col(d[1] for d in diffs))]
     return Proof(title=title, statement=statement, steps=steps, holds=not failing,
-                 residual=residual, failures=failing, claim_latex=claim_latex, notes=notes)
+                 residual=residual, failures=failing, claim_latex=claim_latex, notes=notes,
+                 details={"matrix": a, "affected_rows": predicted, "differing_rows": nonzero})
 
 
 # -------------------------------------------------------- convolution theorem
@@ -474,7 +476,9 @@ def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
     return Proof(title=f"the DFT diagonalises the {n} x {n} circulant of a circular convolution",
                  statement=_eq(sympy.MatMul(f, c, f_inv, evaluate=False), sympy.diag(*eig)),
                  steps=steps, holds=holds and holds_inv, residual=residual, failures=failing,
-                 claim_latex=r"F C F^{-1} = \operatorname{diag}(F w)", notes=notes)
+                 claim_latex=r"F C F^{-1} = \operatorname{diag}(F w)", notes=notes,
+                 details={"matrix": c, "eigenvalues": [e.subs(omega, om) for e in eig],
+                          "omega": omega})
 
 
 # ------------------------------------------------- associativity, commutativity

@@ -113,10 +113,12 @@ def as_symbolic_kernel(kernel: Any, *, name: str = "w", ndim: int | None = None,
 def input_symbols(shape: tuple[int, ...], kernel: np.ndarray, name: str = "x") -> np.ndarray:
     """Input symbols ``x_...`` of ``shape``, refusing names the kernel already uses."""
     x = symbol_array(name, shape)
-    used = set().union(*(sympy.sympify(e).free_symbols for e in kernel.flat))
-    clash = used & set(x.flat)
+    # Compare names, not symbols: an ``x_0`` with other assumptions would be a
+    # different sympy symbol but print the same, which makes a proof unreadable.
+    used = {s.name for e in kernel.flat for s in sympy.sympify(e).free_symbols}
+    clash = used & {s.name for s in x.flat}
     if clash:
-        raise ValueError(f"the kernel uses the input's symbol names {sorted(map(str, clash))}; "
+        raise ValueError(f"the kernel uses the input's symbol names {sorted(clash)}; "
                          f"name the kernel symbols differently (e.g. w_0, w_1, ...)")
     return x
 

@@ -1,4 +1,8 @@
-"""``toeplitz-conv prove ...``: run a proof from the command line."""
+"""``toeplitz-conv prove ...``: run a symbolic proof from the command line.
+
+Kept outside :mod:`toeplitz_conv.symbolic` so that building the command's
+parser does not import sympy; :func:`cmd_prove` imports it when it runs.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +54,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     """Run the proof; print it; exit 0 if it holds, 1 if it does not."""
     import sympy
 
-    from ..cli import parse_numbers
-    from . import (
+    from .cli import parse_numbers
+    from .symbolic import (
         prove_associativity,
         prove_commutativity,
         prove_convolution_theorem,
