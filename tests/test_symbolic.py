@@ -19,6 +19,7 @@ from toeplitz_conv.symbolic import (
     prove_convolution_theorem,
     prove_equivalence,
     prove_equivalence_general,
+    prove_layer_equivalence,
     prove_shift_equivariance,
     prove_weight_gradient,
     symbol_array,
@@ -172,6 +173,46 @@ def test_equivalence_rows_with_numbers_match_scipy():
     sub.update(zip(p.details["x"], x.tolist()))
     got = [int(r.subs(sub)) for r in p.details["rows"]]
     assert got == scipy.signal.convolve(x, kern, "same").tolist()
+
+
+# ------------------------------------------------------ layer equivalence
+LAYER_CASES = [({}, "zeros"), ({"stride": 2, "padding": 1}, "circular"),
+               ({"padding": "same", "dilation": 2}, "replicate"),
+               ({"groups": 2, "padding": 2}, "reflect"), ({"padding": "valid"}, "zeros")]
+
+
+@pytest.mark.parametrize("kw,padding_mode", LAYER_CASES)
+def test_layer_equivalence_holds_and_flipped_fails(kw, padding_mode):
+    wshape = (2, 1 if kw.get("groups") else 2, 3)
+    assert prove_layer_equivalence(wshape, (2, 7), padding_mode=padding_mode, **kw).holds
+    assert not prove_layer_equivalence(wshape, (2, 7), padding_mode=padding_mode,
+                                       claim="flipped", **kw).holds
+
+
+def test_layer_equivalence_2d():
+    assert prove_layer_equivalence((2, 1, 2, 3), (1, 4, 5), stride=(2, 1), padding=(1, 2),
+                                   padding_mode="reflect").holds
+
+
+@requires_torch
+@pytest.mark.parametrize("kw,padding_mode", LAYER_CASES)
+def test_layer_equivalence_rows_with_numbers_match_torch(kw, padding_mode):
+    import torch
+
+    rng = np.random.default_rng(9)
+    wshape = (2, 1 if kw.get("groups") else 2, 3)
+    weight = rng.standard_normal(wshape)
+    x = rng.standard_normal((2, 7))
+    p = prove_layer_equivalence(wshape, (2, 7), padding_mode=padding_mode, **kw)
+    sub = dict(zip(symbol_array("w", wshape).ravel(), weight.ravel().tolist()))
+    sub.update(zip(p.details["x"], x.ravel().tolist()))
+    got = np.array([float(r.subs(sub)) for r in p.details["definition"]])
+    layer = torch.nn.Conv1d(2, 2, 3, bias=False, padding_mode=padding_mode,
+                            dtype=torch.float64, **{"padding": 0, **kw})
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        want = layer(torch.tensor(x)[None])[0].numpy().ravel()
+    np.testing.assert_allclose(got, want, atol=1e-9)
 
 
 # ------------------------------------------------------------- general n

@@ -23,6 +23,7 @@ from ._proofs import (
     prove_commutativity,
     prove_convolution_theorem,
     prove_equivalence,
+    prove_layer_equivalence,
     prove_shift_equivariance,
     prove_weight_gradient,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "prove_convolution_theorem",
     "prove_equivalence",
     "prove_equivalence_general",
+    "prove_layer_equivalence",
     "prove_shift_equivariance",
     "prove_weight_gradient",
     "setup_prove",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,20 @@ def _small(expr: Any) -> bool:
 
 
 def _text(s: str) -> str:
-    return r"\text{" + s.replace("_", r"\_").replace("{", r"\{").replace("}", r"\}") + "}"
+    r"""Caption text as LaTeX: words in ``\text{}``, tokens with ``_``/``^`` as math.
+
+    MathJax shows ``\text{}`` verbatim, so subscripts must stay outside it.
+
+    >>> _text("sum g_i x_j now")
+    '\\text{sum }g_i\\text{ }x_j\\text{ now}'
+    """
+    parts = re.split(r"(\S*[_^]\S*)", s)
+    out = []
+    for i, part in enumerate(parts):
+        if not part:
+            continue
+        out.append(part if i % 2 else r"\text{" + part + "}")
+    return "".join(out)
 
 
 @dataclass

@@ -17,9 +17,9 @@ import sympy
 from .._assemble import assemble
 from .._validation import as_int_tuple, choose
 from ..geometry import AxisGeometry, Geometry
-from ._matrix import SymbolicTaps, signal_taps, symbolic_matrix
+from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
 from ._proof import Proof, difference_is_zero, rows_agree
-from ._reference import direct_outputs, extend, mode_window
+from ._reference import direct_outputs, extend, layer_outputs, mode_window
 from ._symbols import as_symbolic_kernel, input_symbols
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "prove_commutativity",
     "prove_convolution_theorem",
     "prove_equivalence",
+    "prove_layer_equivalence",
     "prove_shift_equivariance",
     "prove_weight_gradient",
 ]
@@ -566,3 +567,74 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
                  residual=residual, failures=failing, claim_latex=r"T(a)\,x = T(x)\,a",
                  notes=[] if claim == "convolution" else [f"deliberately wrong claim {claim!r}"])
 
+
+
+# ------------------------------------------------------------ layer equivalence
+def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
+                            stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                            groups: int = 1, padding_mode: str = "zeros",
+                            claim: str = "definition") -> Proof:
+    """Prove that the layer matrix times the input is PyTorch's convolution layer.
+
+    ``A`` is placed from the taps of :func:`~toeplitz_conv.layer_matrix` (a block
+    matrix: one Toeplitz block per output/input channel pair); the right-hand
+    side is ``out[o, i] = sum_c sum_t w[o, c, t] xpad[c, s i + d t - p]`` written
+    from PyTorch's documentation, with ``xpad`` per ``padding_mode``.
+
+    Parameters
+    ----------
+    weight_shape_or_symbols : tuple of int or nested sequence
+        ``(C_out, C_in // groups, *kernel)``.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, padding, dilation, groups, padding_mode
+        As :func:`~toeplitz_conv.layer_matrix`.
+    claim : {'definition', 'flipped'}
+        ``'flipped'`` claims the layer flips the kernel (a true convolution);
+        it must not hold.
+
+    Examples
+    --------
+    >>> prove_layer_equivalence((2, 2, 3), (2, 5), stride=2, padding=1).holds
+    True
+    >>> prove_layer_equivalence((1, 1, 3), (1, 5), claim="flipped").holds
+    False
+    """
+    choose(claim, "claim", ("definition", "flipped"))
+    taps = layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
+                      dilation=dilation, groups=groups, padding_mode=padding_mode)
+    w = taps.weight
+    nd = w.ndim - 2
+    x = input_symbols(taps.in_shape, w)
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    if isinstance(padding, str):
+        # PyTorch's documented split for 'same': the odd extra pad goes after.
+        pads = tuple((0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1)
+                                                         - d * (k - 1) // 2)
+                     for k, d in zip(w.shape[2:], dil_t))
+    else:
+        pads = tuple((p, p) for p in as_int_tuple(padding, nd, "padding", minimum=0))
+    times = _product_cache()
+    lhs = taps.row_products(list(x.ravel()), times)
+    rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,
+                             groups=int(groups), padding_mode=padding_mode,
+                             flip=claim == "flipped", times=times).ravel())
+    holds, failing, residual = rows_agree(lhs, rhs)
+    steps: list[tuple[str, Any]] = []
+    if len(lhs) <= _STEP_ROWS:
+        if len(lhs) * taps.shape[1] <= 400:
+            steps.append(("A from the taps of layer_matrix (channel blocks)", taps.matrix()))
+        steps += [("(A x) row by row, from the taps", _col(lhs)),
+                  ("PyTorch's definition", _col(rhs))]
+    return Proof(
+        title=f"layer matrix times input equals the PyTorch conv layer "
+              f"(stride={stride}, padding={padding}, dilation={dilation}, groups={groups}, "
+              f"padding_mode={padding_mode!r})",
+        statement=_eq(_col(lhs), _col(rhs)) if len(lhs) <= _STEP_ROWS else
+        _eq(sympy.Symbol("(A x)_r"), sympy.Symbol("out_r")),
+        steps=steps, holds=holds, residual=residual, failures=failing,
+        claim_latex=r"y_{o,i} = \sum_c \sum_t w_{o,c,t}\, x_{c,\, s i + d t - p}",
+        notes=[f"{len(lhs)} rows, each simplified separately"]
+        + ([] if claim == "definition" else [f"deliberately wrong claim {claim!r}"]),
+        details={"rows": lhs, "definition": rhs, "x": list(x.ravel())})

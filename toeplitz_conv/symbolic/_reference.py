@@ -87,3 +87,57 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                 terms.append(times(values[t], x[tuple(src)]))
         out[o] = sympy.Add(*terms)
     return out
+
+
+def torch_pad_index(p: int, n: int, padding_mode: str) -> int | None:
+    """Index read at padded coordinate ``p`` (relative to the unpadded input), PyTorch's modes."""
+    if 0 <= p < n:
+        return p
+    if padding_mode == "zeros":
+        return None
+    if padding_mode == "circular":
+        return p % n
+    if padding_mode == "replicate":
+        return min(max(p, 0), n - 1)
+    if padding_mode == "reflect":           # mirror without repeating the edge sample
+        period = 2 * n - 2
+        q = p % period if period else 0
+        return q if q < n else period - q
+    raise ValueError(f"padding_mode must be zeros, circular, replicate or reflect, "
+                     f"got {padding_mode!r}")
+
+
+def layer_outputs(w: np.ndarray, x: np.ndarray, *, stride: tuple[int, ...],
+                  pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int,
+                  padding_mode: str, flip: bool = False, times: Any = None) -> np.ndarray:
+    """``torch.nn.functional.convNd`` written from PyTorch's documentation.
+
+    ``out[o, i] = sum_{c in o's group} sum_t w[o, c, t] xpad[c, s i + d t]``, a
+    cross-correlation; output length ``floor((n + p_l + p_r - d (k - 1) - 1) / s) + 1``.
+    ``flip=True`` reverses the taps (to pose the wrong, convolution, claim).
+    """
+    times = times or (lambda a, b: a * b)
+    c_out, c_ig = w.shape[:2]
+    kshape, spatial = w.shape[2:], x.shape[1:]
+    out_sp = tuple((n + pl + pr - d * (k - 1) - 1) // s + 1
+                   for n, k, s, d, (pl, pr) in zip(spatial, kshape, stride, dilation, pads))
+    per_group = c_out // groups
+    out = np.empty((c_out, *out_sp), dtype=object)
+    for o in range(c_out):
+        first_c = (o // per_group) * c_ig
+        for pos in itertools.product(*(range(m) for m in out_sp)):
+            terms = []
+            for c in range(c_ig):
+                for t in itertools.product(*(range(k) for k in kshape)):
+                    src = []
+                    for d_ in range(len(kshape)):
+                        tt = kshape[d_] - 1 - t[d_] if flip else t[d_]
+                        p = pos[d_] * stride[d_] + tt * dilation[d_] - pads[d_][0]
+                        i = torch_pad_index(p, spatial[d_], padding_mode)
+                        if i is None:
+                            break
+                        src.append(i)
+                    else:
+                        terms.append(times(w[(o, c, *t)], x[(first_c + c, *src)]))
+            out[(o, *pos)] = sympy.Add(*terms)
+    return out
