@@ -50,11 +50,12 @@ def difference_is_zero(left: Any, right: Any, *, simplify: bool = True
     return residual == 0, residual
 
 
-def rows_agree(left: Sequence[Any], right: Sequence[Any]
+def rows_agree(left: Sequence[Any], right: Sequence[Any], *, stop_after: int | None = None
                ) -> tuple[bool, list[int], sympy.Expr]:
     """Compare two equal-length sequences entry by entry with :func:`difference_is_zero`.
 
     Returns ``(holds, failing_indices, first_residual)``; different lengths never hold.
+    ``stop_after`` failing entries end the comparison early (one already refutes).
     """
     if len(left) != len(right):
         return False, [], sympy.S.Zero
@@ -66,6 +67,8 @@ def rows_agree(left: Sequence[Any], right: Sequence[Any]
             if not failing:
                 first = res
             failing.append(i)
+            if stop_after is not None and len(failing) >= stop_after:
+                break
     return not failing, failing, first
 
 

@@ -34,6 +34,8 @@ __all__ = [
 
 #: Above this many rows a proof's matrices are only summarised, not stored as steps.
 _STEP_ROWS = 256
+#: Stop comparing rows after this many failures: one already refutes the claim.
+_STOP_AFTER = 50
 
 
 def _col(values: Any) -> sympy.ImmutableMatrix:
@@ -126,7 +128,7 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str =
     flip = (not correlate) if claim == "definition" else correlate
     rhs = list(direct_outputs(w, x, mode, correlate=correlate, boundary=boundary,
                               stride=stride_t, flip=flip, times=times).ravel())
-    holds, failing, residual = rows_agree(lhs, rhs)
+    holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
     m = len(lhs)
     steps: list[tuple[str, Any]] = []
     statement: Any
@@ -151,7 +153,9 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str =
     start = "0"
     if w.ndim == 1:
         start = str(mode_window(taps.in_shape[0], w.shape[0], mode)[0])
-    notes = [f"{m} rows, each simplified separately ({taps.rows.size} taps)",
+    notes = [f"{m} rows, each simplified separately ({taps.rows.size} taps)"
+             + (f"; stopped after {_STOP_AFTER} failing rows" if len(failing) == _STOP_AFTER
+                else ""),
              f"boundary={boundary!r}, stride={stride}"]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
@@ -620,7 +624,7 @@ def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
     rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,
                              groups=int(groups), padding_mode=padding_mode,
                              flip=claim == "flipped", times=times).ravel())
-    holds, failing, residual = rows_agree(lhs, rhs)
+    holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
     steps: list[tuple[str, Any]] = []
     if len(lhs) <= _STEP_ROWS:
         if len(lhs) * taps.shape[1] <= 400:
