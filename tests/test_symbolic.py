@@ -406,6 +406,8 @@ def test_cli_prove_success_paths():
     assert r"\mathrm{True}" in r.stdout
     r = run("gradient", "--kernel-size", "2", "--n", "3", "--correlate")
     assert r.returncode == 0 and "holds = True" in r.stdout
+    r = run("layer", "--weight-shape", "2,2,3", "--n", "2,7", "--stride", "2", "--padding", "1")
+    assert r.returncode == 0 and "holds = True" in r.stdout
     r = run("equivalence", "--claim", "unflipped")
     assert r.returncode == 1 and "holds = False" in r.stdout
 
@@ -417,6 +419,9 @@ def test_cli_prove_success_paths():
     (("theorem", "--n", "-3"), "--n"),
     (("equivalence", "--claim", "nonsense"), "claim"),
     (("shift", "--boundary", "symm"), "boundary"),
+    (("layer", "--padding", "one"), "--padding"),
+    (("layer", "--weight-shape", "2,2,3", "--n", "3,7"), "channels"),
+    (("gradient", "--kernel", "5,6,7"), "symbols"),
 ])
 def test_cli_prove_bad_input_is_one_line(args, word):
     r = run(*args)

@@ -12,7 +12,7 @@ from typing import Any
 __all__ = ["KINDS", "cmd_prove", "setup_prove"]
 
 KINDS = ("equivalence", "general", "gradient", "shift", "theorem", "associativity",
-         "commutativity")
+         "commutativity", "layer")
 
 
 def setup_prove(p: argparse.ArgumentParser) -> None:
@@ -30,6 +30,13 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shift", type=int, default=1, help="shift for 'shift' (default 1)")
     p.add_argument("--symbolic-kernel", action="store_true",
                    help="'general': a symbolic kernel length k as well")
+    p.add_argument("--weight-shape", default="1,1,3",
+                   help="'layer': C_out,C_in/groups,kernel... (default 1,1,3); --n is C_in,spatial")
+    p.add_argument("--padding", default="0", help="'layer': an int, ints, 'same' or 'valid'")
+    p.add_argument("--dilation", default="1", help="'layer': dilation")
+    p.add_argument("--groups", type=int, default=1, help="'layer': channel groups")
+    p.add_argument("--padding-mode", default="zeros",
+                   help="'layer': zeros | reflect | replicate | circular")
     p.add_argument("--claim", default=None,
                    help="pose a named (wrong) claim instead, to see a proof fail")
     p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")
@@ -50,6 +57,15 @@ def _ints(text: str, name: str) -> Any:
     return parts[0] if len(parts) == 1 else parts
 
 
+def _padding(text: str) -> Any:
+    try:
+        parts = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--padding must be an int, ints separated by ',', 'same' or "
+                         f"'valid', got {text!r}") from None
+    return parts[0] if len(parts) == 1 else parts
+
+
 def cmd_prove(args: argparse.Namespace) -> int:
     """Run the proof; print it; exit 0 if it holds, 1 if it does not."""
     import sympy
@@ -61,6 +77,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_convolution_theorem,
         prove_equivalence,
         prove_equivalence_general,
+        prove_layer_equivalence,
         prove_shift_equivariance,
         prove_weight_gradient,
     )
@@ -89,6 +106,15 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                          mode=mode, correlate=args.correlate, **extra)
     elif kind == "theorem":
         proof = prove_convolution_theorem(kernel, n, **extra)
+    elif kind == "layer":
+        wshape = _ints(args.weight_shape, "--weight-shape")
+        shape = n if isinstance(n, tuple) else (n,)
+        padding = args.padding if args.padding in ("same", "valid") else _padding(args.padding)
+        proof = prove_layer_equivalence(wshape if isinstance(wshape, tuple) else (wshape,),
+                                        shape, stride=stride, padding=padding,
+                                        dilation=_ints(args.dilation, "--dilation"),
+                                        groups=args.groups, padding_mode=args.padding_mode,
+                                        **extra)
     elif kind == "associativity":
         proof = prove_associativity(kernel, 2, n, **extra)
     else:
