@@ -87,8 +87,11 @@ def _text(s: str) -> str:
 
     >>> _text("sum g_i x_j now")
     '\\text{sum }g_i\\text{ }x_j\\text{ now}'
+    >>> _text("taps of conv_matrix")
+    '\\text{taps of conv_matrix}'
     """
-    parts = re.split(r"(\S*[_^]\S*)", s)
+    # a one-character or braced subscript / a superscript is maths; ``conv_matrix`` is a name
+    parts = re.split(r"(\S*(?:_[A-Za-z0-9](?![A-Za-z0-9_])|_\{|\^)\S*)", s)
     out = []
     for i, part in enumerate(parts):
         if not part:
