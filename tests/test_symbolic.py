@@ -20,6 +20,7 @@ from toeplitz_conv.symbolic import (
     prove_equivalence,
     prove_equivalence_general,
     prove_layer_equivalence,
+    prove_layer_weight_gradient,
     prove_shift_equivariance,
     prove_weight_gradient,
     symbol_array,
@@ -187,6 +188,39 @@ def test_layer_equivalence_holds_and_flipped_fails(kw, padding_mode):
     assert prove_layer_equivalence(wshape, (2, 7), padding_mode=padding_mode, **kw).holds
     assert not prove_layer_equivalence(wshape, (2, 7), padding_mode=padding_mode,
                                        claim="flipped", **kw).holds
+
+
+@pytest.mark.parametrize("kw,padding_mode", LAYER_CASES)
+def test_layer_weight_gradient_holds_and_wrong_claims_fail(kw, padding_mode):
+    wshape = (2, 1 if kw.get("groups") else 2, 3)
+    args = (wshape, (2, 7))
+    assert prove_layer_weight_gradient(*args, padding_mode=padding_mode, **kw).holds
+    for claim in ("no-sum", "flipped"):
+        assert not prove_layer_weight_gradient(*args, padding_mode=padding_mode, claim=claim,
+                                               **kw).holds
+
+
+@requires_torch
+def test_layer_weight_gradient_with_numbers_matches_torch_autograd():
+    import torch
+
+    rng = np.random.default_rng(10)
+    wshape, kw = (2, 1, 2, 2), {"stride": (1, 2), "padding": 1, "groups": 2,
+                                "padding_mode": "circular"}
+    p = prove_layer_weight_gradient(wshape, (2, 3, 4), **kw)
+    assert p.holds
+    weight = torch.tensor(rng.standard_normal(wshape), requires_grad=True)
+    x = rng.standard_normal((2, 3, 4))
+    layer = torch.nn.Conv2d(2, 2, 2, bias=False, dtype=torch.float64, **kw)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+    y = layer(torch.tensor(x)[None])[0]
+    g = rng.standard_normal(tuple(y.shape))
+    (y * torch.tensor(g)).sum().backward()
+    sub = dict(zip(p.details["x"], x.ravel().tolist()))
+    sub.update(zip(p.details["g"], g.ravel().tolist()))
+    got = np.array([float(e.subs(sub)) for e in p.details["gradient"]])
+    np.testing.assert_allclose(got, layer.weight.grad.numpy().ravel(), atol=1e-9)
 
 
 def test_layer_equivalence_2d():

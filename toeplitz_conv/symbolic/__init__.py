@@ -24,6 +24,7 @@ from ._proofs import (
     prove_convolution_theorem,
     prove_equivalence,
     prove_layer_equivalence,
+    prove_layer_weight_gradient,
     prove_shift_equivariance,
     prove_weight_gradient,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "prove_equivalence",
     "prove_equivalence_general",
     "prove_layer_equivalence",
+    "prove_layer_weight_gradient",
     "prove_shift_equivariance",
     "prove_weight_gradient",
     "setup_prove",

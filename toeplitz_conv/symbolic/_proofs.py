@@ -19,7 +19,13 @@ from .._validation import as_int_tuple, choose
 from ..geometry import AxisGeometry, Geometry
 from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
 from ._proof import Proof, difference_is_zero, rows_agree
-from ._reference import direct_outputs, extend, layer_outputs, mode_window
+from ._reference import (
+    direct_outputs,
+    extend,
+    layer_outputs,
+    layer_weight_grad,
+    mode_window,
+)
 from ._symbols import as_symbolic_kernel, input_symbols
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "prove_convolution_theorem",
     "prove_equivalence",
     "prove_layer_equivalence",
+    "prove_layer_weight_gradient",
     "prove_shift_equivariance",
     "prove_weight_gradient",
 ]
@@ -241,11 +248,25 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: s
     correlate = _check_bool(correlate, "correlate")
     taps = signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
                        boundary=boundary, stride=stride)
+    stride_t = as_int_tuple(stride, taps.weight.ndim, "stride", minimum=1)
+
+    def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
+        return _gradient_definition(taps.weight.shape, x, g, mode, boundary, stride_t, flip)
+
+    return _gradient_proof(
+        taps, reference, claim, wrong_flip=claim == "convolution", flip=not correlate,
+        title=f"the gradient of each tied weight of a {_kind(correlate)} (mode={mode!r}) is "
+              f"the sum over its positions = correlation of g with x",
+        what="prove_weight_gradient")
+
+
+def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str, *, wrong_flip: bool,
+                    flip: bool, title: str, what: str) -> Proof:
+    """Autodiff = sum over tied positions = ``reference(x, g, flip)``, per weight."""
     w = taps.weight
-    wsyms = _weight_symbols(w, "prove_weight_gradient")
+    wsyms = _weight_symbols(w, what)
     x = input_symbols(taps.in_shape, w)
     g = input_symbols(taps.out_shape, w, name="g")
-    stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
     xf, gf = list(x.ravel()), list(g.ravel())
     y = taps.row_products(xf)
     loss = sympy.Add(*(gi * yi for gi, yi in zip(gf, y)))
@@ -257,8 +278,7 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: s
         tied_sum = [t[0] if t else sympy.S.Zero for t in tied]
     else:
         tied_sum = [sympy.Add(*t) for t in tied]
-    flip = not correlate if claim != "convolution" else correlate
-    corr = _gradient_definition(w.shape, x, g, mode, boundary, stride_t, flip)
+    corr = reference(x, g, (not flip) if wrong_flip else flip)
     ok1, fail1, res1 = rows_agree(autodiff, tied_sum)
     ok2, fail2, res2 = rows_agree(tied_sum, corr)
     grads = _col(sympy.Symbol(f"dL/d{v}") for v in wsyms)
@@ -272,15 +292,57 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: s
     if claim != "tied-sum":
         notes.append(f"deliberately wrong claim {claim!r}")
     return Proof(
-        title=f"the gradient of each tied weight of a {_kind(correlate)} (mode={mode!r}) is "
-              f"the sum over its positions = correlation of g with x",
-        statement=_eq(grads, _col(corr)), steps=steps, holds=ok1 and ok2,
+        title=title, statement=_eq(grads, _col(corr)), steps=steps, holds=ok1 and ok2,
         residual=res1 if not ok1 else res2,
         failures=[("autodiff vs tied sum", i) for i in fail1]
         + [("tied sum vs correlation", i) for i in fail2],
         claim_latex=r"\frac{\partial L}{\partial w_m} = \sum_{(r,c)\,:\,A_{rc}=w_m} g_r x_c"
                     r" = (g \star x)_m",
         notes=notes, details={"gradient": autodiff, "weights": wsyms, "x": xf, "g": gf})
+
+
+def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, *,
+                                stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                                groups: int = 1, padding_mode: str = "zeros",
+                                claim: str = "tied-sum") -> Proof:
+    """The tied-gradient proof of :func:`prove_weight_gradient` for a PyTorch layer.
+
+    ``dL/dw[o, c, t] = sum_i g[o, i] xpad[c', s i + d t - p]`` (``c'`` the input
+    channel of ``c`` in ``o``'s group), written from PyTorch's definition, equals
+    sympy's derivative and the sum over the weight's tied positions in
+    :func:`~toeplitz_conv.layer_matrix`.
+
+    Parameters
+    ----------
+    weight_shape_or_symbols, input_shape, stride, padding, dilation, groups, padding_mode
+        As :func:`prove_layer_equivalence`.
+    claim : {'tied-sum', 'no-sum', 'flipped'}
+        Wrong claims: only the first tied position, or the flipped kernel.
+
+    Examples
+    --------
+    >>> prove_layer_weight_gradient((2, 2, 2), (2, 4), stride=2, padding=1).holds
+    True
+    >>> prove_layer_weight_gradient((1, 1, 2), (1, 4), claim="no-sum").holds
+    False
+    """
+    choose(claim, "claim", ("tied-sum", "no-sum", "flipped"))
+    taps = layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
+                      dilation=dilation, groups=groups, padding_mode=padding_mode)
+    nd = taps.weight.ndim - 2
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    pads = _torch_pads(padding, taps.weight.shape[2:], dil_t)
+
+    def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
+        return layer_weight_grad(taps.weight.shape, x, g, stride=stride_t, pads=pads,
+                                 dilation=dil_t, groups=int(groups),
+                                 padding_mode=padding_mode, flip=flip)
+
+    return _gradient_proof(
+        taps, reference, claim, wrong_flip=claim == "flipped", flip=False,
+        title="the gradient of each tied weight of a PyTorch conv layer is the sum over "
+              "its positions = correlation of g with x", what="prove_layer_weight_gradient")
 
 
 # ---------------------------------------------------------- shift equivariance
@@ -574,6 +636,16 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
 
 
 # ------------------------------------------------------------ layer equivalence
+def _torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]
+                ) -> tuple[tuple[int, int], ...]:
+    """(before, after) pads per axis as PyTorch documents them ('same': extra pad after)."""
+    if isinstance(padding, str):
+        return tuple((0, 0) if padding == "valid" else (d * (k - 1) // 2,
+                                                        d * (k - 1) - d * (k - 1) // 2)
+                     for k, d in zip(kernel, dilation))
+    return tuple((p, p) for p in as_int_tuple(padding, len(kernel), "padding", minimum=0))
+
+
 def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
                             stride: Any = 1, padding: Any = 0, dilation: Any = 1,
                             groups: int = 1, padding_mode: str = "zeros",
@@ -612,13 +684,7 @@ def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
     x = input_symbols(taps.in_shape, w)
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    if isinstance(padding, str):
-        # PyTorch's documented split for 'same': the odd extra pad goes after.
-        pads = tuple((0, 0) if padding == "valid" else (d * (k - 1) // 2, d * (k - 1)
-                                                         - d * (k - 1) // 2)
-                     for k, d in zip(w.shape[2:], dil_t))
-    else:
-        pads = tuple((p, p) for p in as_int_tuple(padding, nd, "padding", minimum=0))
+    pads = _torch_pads(padding, w.shape[2:], dil_t)
     times = _product_cache()
     lhs = taps.row_products(list(x.ravel()), times)
     rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,

@@ -141,3 +141,30 @@ def layer_outputs(w: np.ndarray, x: np.ndarray, *, stride: tuple[int, ...],
                         terms.append(times(w[(o, c, *t)], x[(first_c + c, *src)]))
             out[(o, *pos)] = sympy.Add(*terms)
     return out
+
+
+def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
+                      stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                      dilation: tuple[int, ...], groups: int, padding_mode: str,
+                      flip: bool = False) -> list[Any]:
+    """``dL/dw[o, c, t] = sum_i g[o, i] xpad[c', s i + d t - p]`` from PyTorch's definition."""
+    c_out, c_ig = w_shape[:2]
+    kshape, spatial = w_shape[2:], x.shape[1:]
+    per_group = c_out // groups
+    out = []
+    for o, c, *t in itertools.product(*(range(v) for v in w_shape)):
+        cc = (o // per_group) * c_ig + c
+        terms = []
+        for pos in itertools.product(*(range(m) for m in g.shape[1:])):
+            src = []
+            for d_ in range(len(kshape)):
+                tt = kshape[d_] - 1 - t[d_] if flip else t[d_]
+                p = pos[d_] * stride[d_] + tt * dilation[d_] - pads[d_][0]
+                i = torch_pad_index(p, spatial[d_], padding_mode)
+                if i is None:
+                    break
+                src.append(i)
+            else:
+                terms.append(g[(o, *pos)] * x[(cc, *src)])
+        out.append(sympy.Add(*terms))
+    return out
