@@ -46,10 +46,10 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
-    # Submodules with their own dependencies load on first use.
-    if name == "check":
+def __getattr__(name: str) -> object:
+    # Submodules with heavier dependencies (sympy; torch inside check) load on first use.
+    if name in ("check", "symbolic"):
         import importlib
 
-        return importlib.import_module(".check", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .figures_cli import cmd_figure, cmd_figures, setup_figure, setup_figures
+from ._prove_cli import cmd_prove, setup_prove
 
 __all__ = ["build_parser", "format_matrix", "main", "parse_numbers"]
 
@@ -134,6 +135,8 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
                 setup_explore, cmd_explore),
     "check": ("check a conv layer in PATH.py:FUNCTION against its exact matrix",
               setup_check, cmd_check),
+    "prove": ("machine-check a symbolic proof (sympy): equivalence, general, gradient, ...",
+              setup_prove, cmd_prove),
 }
 
 

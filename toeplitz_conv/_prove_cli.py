@@ -1,0 +1,123 @@
+"""``toeplitz-conv prove ...``: run a symbolic proof from the command line.
+
+Kept outside :mod:`toeplitz_conv.symbolic` so that building the command's
+parser does not import sympy; :func:`cmd_prove` imports it when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["KINDS", "cmd_prove", "setup_prove"]
+
+KINDS = ("equivalence", "general", "gradient", "shift", "theorem", "associativity",
+         "commutativity", "layer")
+
+
+def setup_prove(p: argparse.ArgumentParser) -> None:
+    """Arguments of the ``prove`` subcommand."""
+    p.add_argument("kind", choices=KINDS, help="which statement to prove")
+    p.add_argument("--kernel-size", default="3",
+                   help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols (default 3)")
+    p.add_argument("--kernel", help="numbers instead of symbols, e.g. 5,6,7")
+    p.add_argument("--n", default="4", help="input size, e.g. 4 or 3,3 (default 4)")
+    p.add_argument("--mode", default="full", help="full | valid | same")
+    p.add_argument("--correlate", action="store_true", help="cross-correlation")
+    p.add_argument("--boundary", default=None,
+                   help="fill | wrap | symm (shift: wrap | fill; default fill, shift: wrap)")
+    p.add_argument("--stride", default="1", help="keep every stride-th output")
+    p.add_argument("--shift", type=int, default=1, help="shift for 'shift' (default 1)")
+    p.add_argument("--symbolic-kernel", action="store_true",
+                   help="'general': a symbolic kernel length k as well")
+    p.add_argument("--weight-shape", default="1,1,3",
+                   help="'layer': C_out,C_in/groups,kernel... (default 1,1,3); --n is C_in,spatial")
+    p.add_argument("--padding", default="0", help="'layer': an int, ints, 'same' or 'valid'")
+    p.add_argument("--dilation", default="1", help="'layer': dilation")
+    p.add_argument("--groups", type=int, default=1, help="'layer': channel groups")
+    p.add_argument("--padding-mode", default="zeros",
+                   help="'layer': zeros | reflect | replicate | circular")
+    p.add_argument("--claim", default=None,
+                   help="pose a named (wrong) claim instead, to see a proof fail")
+    p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive int, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return value
+
+
+def _ints(text: str, name: str) -> Any:
+    parts = tuple(_int(v, name) for v in text.replace("x", ",").split(","))
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _padding(text: str) -> Any:
+    try:
+        parts = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--padding must be an int, ints separated by ',', 'same' or "
+                         f"'valid', got {text!r}") from None
+    return parts[0] if len(parts) == 1 else parts
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    """Run the proof; print it; exit 0 if it holds, 1 if it does not."""
+    import sympy
+
+    from .cli import parse_numbers
+    from .symbolic import (
+        prove_associativity,
+        prove_commutativity,
+        prove_convolution_theorem,
+        prove_equivalence,
+        prove_equivalence_general,
+        prove_layer_equivalence,
+        prove_shift_equivariance,
+        prove_weight_gradient,
+    )
+
+    kernel: Any
+    if args.kernel is not None:
+        kernel = parse_numbers(args.kernel).tolist()
+    else:
+        kernel = _ints(args.kernel_size, "--kernel-size")
+    n = _ints(args.n, "--n")
+    stride = _ints(args.stride, "--stride")
+    extra = {} if args.claim is None else {"claim": args.claim}
+    kind = args.kind
+    if kind in ("equivalence", "gradient"):
+        fn = prove_equivalence if kind == "equivalence" else prove_weight_gradient
+        proof = fn(kernel, n, args.mode, correlate=args.correlate,
+                   boundary=args.boundary or "fill", stride=stride, **extra)
+    elif kind == "general":
+        if args.symbolic_kernel:
+            kernel = sympy.Symbol("k", integer=True, positive=True)
+        proof = prove_equivalence_general(kernel, args.mode, correlate=args.correlate,
+                                          stride=stride, **extra)
+    elif kind == "shift":
+        mode = args.mode if args.boundary == "fill" else "same"
+        proof = prove_shift_equivariance(kernel, n, args.shift, boundary=args.boundary or "wrap",
+                                         mode=mode, correlate=args.correlate, **extra)
+    elif kind == "theorem":
+        proof = prove_convolution_theorem(kernel, n, **extra)
+    elif kind == "layer":
+        wshape = _ints(args.weight_shape, "--weight-shape")
+        shape = n if isinstance(n, tuple) else (n,)
+        padding = args.padding if args.padding in ("same", "valid") else _padding(args.padding)
+        proof = prove_layer_equivalence(wshape if isinstance(wshape, tuple) else (wshape,),
+                                        shape, stride=stride, padding=padding,
+                                        dilation=_ints(args.dilation, "--dilation"),
+                                        groups=args.groups, padding_mode=args.padding_mode,
+                                        **extra)
+    elif kind == "associativity":
+        proof = prove_associativity(kernel, 2, n, **extra)
+    else:
+        proof = prove_commutativity(kernel, n, **extra)
+    print(proof.to_latex() if args.latex else proof.text())
+    return 0 if proof.holds else 1

@@ -1,0 +1,52 @@
+"""Symbolic convolution matrices and machine-checked proofs (sympy).
+
+The matrices are placed from the numeric builders' taps (the same index
+maps as :func:`~toeplitz_conv.conv_matrix` and
+:func:`~toeplitz_conv.layer_matrix`); each proof compares them with the
+textbook definition and lets sympy decide ``left - right == 0``.
+
+Examples
+--------
+>>> from toeplitz_conv.symbolic import symbolic_matrix, prove_equivalence_general
+>>> symbolic_matrix(3, 4).shape
+(6, 4)
+>>> prove_equivalence_general(3).holds
+True
+"""
+
+from .._prove_cli import cmd_prove, setup_prove
+from ._general import prove_equivalence_general
+from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
+from ._proof import Proof, difference_is_zero
+from ._proofs import (
+    prove_associativity,
+    prove_commutativity,
+    prove_convolution_theorem,
+    prove_equivalence,
+    prove_layer_equivalence,
+    prove_layer_weight_gradient,
+    prove_shift_equivariance,
+    prove_weight_gradient,
+)
+from ._symbols import symbol_array
+
+__all__ = [
+    "MAX_DENSE_ENTRIES",
+    "Proof",
+    "cmd_prove",
+    "difference_is_zero",
+    "latex",
+    "prove_associativity",
+    "prove_commutativity",
+    "prove_convolution_theorem",
+    "prove_equivalence",
+    "prove_equivalence_general",
+    "prove_layer_equivalence",
+    "prove_layer_weight_gradient",
+    "prove_shift_equivariance",
+    "prove_weight_gradient",
+    "setup_prove",
+    "symbol_array",
+    "symbolic_layer_matrix",
+    "symbolic_matrix",
+]

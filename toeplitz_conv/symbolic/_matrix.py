@@ -1,0 +1,245 @@
+"""Symbolic tied matrices, placed from the numeric builders' taps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .._validation import as_int_tuple, as_shape
+from ..layers import layer_matrix
+from ..signal import conv_matrix
+from ._symbols import as_symbolic_kernel
+
+__all__ = ["MAX_DENSE_ENTRIES", "latex", "symbolic_layer_matrix", "symbolic_matrix"]
+
+#: A dense sympy matrix beyond this many entries is refused (``sparse=True`` builds it).
+MAX_DENSE_ENTRIES = 1_000_000
+
+
+class SymbolicTaps:
+    """The taps of a numeric builder, with the symbolic weight they point to.
+
+    ``rows, cols, widx`` come straight from :attr:`TiedMatrix.taps` of a
+    builder called on a placeholder kernel of the same shape, so the symbolic
+    matrix uses exactly the numeric builder's index maps.
+    """
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, widx: np.ndarray,
+                 weight: np.ndarray, shape: tuple[int, int], in_shape: tuple[int, ...],
+                 out_shape: tuple[int, ...], conjugate: bool) -> None:
+        self.rows, self.cols, self.widx = rows, cols, widx
+        self.weight = weight
+        self.shape = shape
+        self.in_shape, self.out_shape = in_shape, out_shape
+        flat = list(weight.ravel())
+        self.values = [sympy.conjugate(v) for v in flat] if conjugate else flat
+
+    def row_products(self, x: list[sympy.Expr], times: Any = None) -> list[sympy.Expr]:
+        """``(A x)_r`` for each row, as an explicit sum over the row's taps only.
+
+        ``times(a, b)``, when given, multiplies (a shared cache of products).
+        """
+        times = times or (lambda a, b: a * b)
+        terms: list[list[sympy.Expr]] = [[] for _ in range(self.shape[0])]
+        for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
+            terms[r].append(times(self.values[k], x[c]))
+        return [sympy.Add(*t) for t in terms]
+
+    def matrix(self, sparse: bool = False) -> sympy.MatrixBase:
+        m, n = self.shape
+        entries: dict[tuple[int, int], sympy.Expr] = {}
+        for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
+            entries[r, c] = entries.get((r, c), sympy.S.Zero) + self.values[k]
+        if sparse:
+            return sympy.SparseMatrix(m, n, entries)
+        if m * n > MAX_DENSE_ENTRIES:
+            raise ValueError(f"a dense {m} x {n} sympy matrix has {m * n} entries, more than "
+                             f"MAX_DENSE_ENTRIES = {MAX_DENSE_ENTRIES}; pass sparse=True")
+        out = sympy.zeros(m, n)
+        for (r, c), v in entries.items():
+            out[r, c] = v
+        return out
+
+
+def _stride_rows(out_shape: tuple[int, ...], stride: tuple[int, ...]
+                 ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Map each output row to its row in the strided output (-1 = dropped)."""
+    new_shape = tuple(-(-o // s) for o, s in zip(out_shape, stride))
+    idx = np.unravel_index(np.arange(int(np.prod(out_shape))), out_shape)
+    keep = np.ones(len(idx[0]), dtype=bool)
+    for i, s in zip(idx, stride):
+        keep &= (i % s) == 0
+    new = np.full(len(keep), -1, dtype=np.int64)
+    new[keep] = np.ravel_multi_index(tuple(i[keep] // s for i, s in zip(idx, stride)),
+                                     new_shape)
+    return new, new_shape
+
+
+def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
+                correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+                name: str = "w") -> SymbolicTaps:
+    """Taps of ``conv_matrix`` (optionally keeping every ``stride``-th output)."""
+    w = as_symbolic_kernel(kernel_size_or_symbols, name=name)
+    shape = as_shape(input_shape, ndim=w.ndim)
+    stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
+    # The placeholder's values are irrelevant: the taps do not depend on them.
+    a = conv_matrix(np.ones(w.shape, dtype=np.int64), shape, mode, correlate=correlate,
+                    boundary=boundary)
+    rows, cols, widx = a.taps
+    out_shape = a.out_shape
+    if any(s != 1 for s in stride_t):
+        new, out_shape = _stride_rows(out_shape, stride_t)
+        keep = new[rows] >= 0
+        rows, cols, widx = new[rows[keep]], cols[keep], widx[keep]
+    m = int(np.prod(out_shape))
+    return SymbolicTaps(rows, cols, widx, w, (m, a.shape[1]), shape, tuple(out_shape),
+                        conjugate=bool(correlate))
+
+
+def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
+                    correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+                    sparse: bool = False, name: str = "w") -> sympy.MatrixBase:
+    """The convolution matrix with kernel *symbols* as entries.
+
+    Entries are placed from the taps of :func:`~toeplitz_conv.conv_matrix`
+    (the numeric builder's own index maps), so substituting numbers gives
+    ``conv_matrix(...).toarray()`` exactly.
+
+    Parameters
+    ----------
+    kernel_size_or_symbols : int, tuple of int, or sequence
+        An int ``K`` gives symbols ``w_0 .. w_{K-1}``; a tuple of ints an
+        N-D kernel of symbols ``w_{i,j}``; a list / array / sympy Matrix of
+        symbols or numbers is used as the kernel (a *list* of ints is a
+        numeric kernel, a *tuple* of ints is a shape).
+    input_shape : int or tuple of int
+        Input shape, as many dimensions as the kernel.
+    mode : {'full', 'valid', 'same'}
+        As :func:`~toeplitz_conv.conv_matrix` (and ``scipy.signal.convolve``).
+    correlate : bool
+        Cross-correlation (kernel not flipped; complex symbols conjugated).
+    boundary : {'fill', 'wrap', 'symm'}
+        As :func:`~toeplitz_conv.conv_matrix`; with ``'wrap'`` / ``'symm'``
+        an entry can be a sum of weights.
+    stride : int or tuple of int
+        Keep every ``stride``-th output of the mode's output (per axis).
+    sparse : bool
+        Return a ``sympy.SparseMatrix`` (for large inputs).
+    name : str
+        Base name of the default symbols.
+
+    Returns
+    -------
+    sympy.Matrix
+        Shape ``(prod(out_shape), prod(input_shape))``, C-order flattening.
+
+    Examples
+    --------
+    The seed example, a 3-tap kernel on 4 samples, "full" mode:
+
+    >>> symbolic_matrix(3, 4)
+    Matrix([
+    [w_0,   0,   0,   0],
+    [w_1, w_0,   0,   0],
+    [w_2, w_1, w_0,   0],
+    [  0, w_2, w_1, w_0],
+    [  0,   0, w_2, w_1],
+    [  0,   0,   0, w_2]])
+    >>> symbolic_matrix([5, 6, 7], 4, "valid", correlate=True)
+    Matrix([
+    [5, 6, 7, 0],
+    [0, 5, 6, 7]])
+    >>> symbolic_matrix((2, 2), (2, 2), "valid")
+    Matrix([[w_{1,1}, w_{1,0}, w_{0,1}, w_{0,0}]])
+    """
+    return signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
+                       boundary=boundary, stride=stride, name=name).matrix(sparse)
+
+
+def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 1,
+               padding: Any = 0, dilation: Any = 1, groups: int = 1,
+               padding_mode: str = "zeros", name: str = "w") -> SymbolicTaps:
+    """Taps of ``layer_matrix`` with the symbolic weight."""
+    w = as_symbolic_kernel(weight_shape_or_symbols, name=name,
+                           what="weight_shape_or_symbols")
+    if not 3 <= w.ndim <= 5:
+        raise ValueError(f"weight_shape_or_symbols must describe a (C_out, C_in // groups, "
+                         f"*kernel) weight with 1 to 3 spatial dims, got shape {w.shape}")
+    a = layer_matrix(np.ones(w.shape, dtype=np.int64), input_shape, stride=stride,
+                     padding=padding, dilation=dilation, groups=groups,
+                     padding_mode=padding_mode)
+    rows, cols, widx = a.taps
+    return SymbolicTaps(rows, cols, widx, w, a.shape, a.in_shape, a.out_shape,
+                        conjugate=False)
+
+
+def symbolic_layer_matrix(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 1,
+                          padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                          padding_mode: str = "zeros", sparse: bool = False,
+                          name: str = "w") -> sympy.MatrixBase:
+    """The matrix of a PyTorch conv layer with symbolic weights (a block matrix).
+
+    Placed from the taps of :func:`~toeplitz_conv.layer_matrix`; rows are
+    ordered ``(C_out, *out_spatial)`` and columns ``(C_in, *spatial)``, so
+    the matrix is a ``C_out x C_in`` grid of (doubly) Toeplitz blocks.
+
+    Parameters
+    ----------
+    weight_shape_or_symbols : tuple of int or nested sequence
+        ``(C_out, C_in // groups, *kernel)``: a shape gives symbols
+        ``w_{o,c,i}``; or the weight's entries (symbols or numbers).
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, padding, dilation, groups, padding_mode
+        As :func:`~toeplitz_conv.layer_matrix`.
+
+    Examples
+    --------
+    Two output channels, one input channel, 2 taps, 3 samples:
+
+    >>> symbolic_layer_matrix((2, 1, 2), (1, 3))
+    Matrix([
+    [w_{0,0,0}, w_{0,0,1},         0],
+    [        0, w_{0,0,0}, w_{0,0,1}],
+    [w_{1,0,0}, w_{1,0,1},         0],
+    [        0, w_{1,0,0}, w_{1,0,1}]])
+    """
+    return layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
+                      dilation=dilation, groups=groups, padding_mode=padding_mode,
+                      name=name).matrix(sparse)
+
+
+def latex(matrix: Any, zero: str = r"\cdot", *, env: str = "bmatrix") -> str:
+    """LaTeX of a (symbolic or numeric) matrix, zeros drawn as ``zero``.
+
+    Parameters
+    ----------
+    matrix : sympy matrix, TiedMatrix or 2-D array_like
+    zero : str
+        How to draw a zero entry: ``"·"`` / ``r"\\cdot"`` (default) or ``"0"``.
+    env : str
+        The LaTeX matrix environment.
+
+    Examples
+    --------
+    >>> print(latex(symbolic_matrix(2, 2)))
+    \\begin{bmatrix}w_{0} & \\cdot \\\\ w_{1} & w_{0} \\\\ \\cdot & w_{1}\\end{bmatrix}
+    >>> print(latex(symbolic_matrix([5, 6], 2), zero="0"))
+    \\begin{bmatrix}5 & 0 \\\\ 6 & 5 \\\\ 0 & 6\\end{bmatrix}
+    """
+    if not isinstance(zero, str):
+        raise TypeError(f"zero must be a string such as '·' or '0', got {zero!r}")
+    if zero == "·":
+        zero = r"\cdot"
+    if hasattr(matrix, "toarray") and not isinstance(matrix, sympy.MatrixBase):
+        matrix = matrix.toarray()
+    m = matrix if isinstance(matrix, sympy.MatrixBase) else sympy.Matrix(np.asarray(matrix))
+    if m.rows * m.cols > MAX_DENSE_ENTRIES:
+        raise ValueError(f"a {m.rows} x {m.cols} matrix is too large to typeset")
+    lines = []
+    for r in range(m.rows):
+        cells = [zero if m[r, c] == 0 else sympy.latex(m[r, c]) for c in range(m.cols)]
+        lines.append(" & ".join(cells))
+    return f"\\begin{{{env}}}" + r" \\ ".join(lines) + f"\\end{{{env}}}"

@@ -1,0 +1,196 @@
+"""The :class:`Proof` object and the one place where "left == right" is decided."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+__all__ = ["Proof", "difference_is_zero", "rows_agree"]
+
+#: Statements and steps larger than this are shown abbreviated.
+_SHOW_ROWS = 12
+
+
+def _rational_polynomial(expr: sympy.Expr) -> bool:
+    """True for a polynomial with rational coefficients: its expanded form is canonical,
+    so a non-zero expansion is a non-zero polynomial and ``simplify`` has nothing to add."""
+    return (all(isinstance(a, (sympy.Symbol, sympy.Rational)) for a in expr.atoms())
+            and expr.is_polynomial())
+
+
+def difference_is_zero(left: Any, right: Any, *, simplify: bool = True
+                       ) -> tuple[bool, sympy.Expr]:
+    """Decide ``left == right`` by sympy's simplification of ``left - right``.
+
+    Expressions sympy already built in the same canonical form are equal
+    (their difference evaluates to 0 without further work: the fast path);
+    otherwise ``expand`` settles polynomial identities, and anything it
+    leaves non-zero goes through ``simplify`` before it is declared
+    different (``simplify=False`` stops after ``expand``, for a quick first
+    try whose failure proves nothing).  Returns ``(holds, residual)``.
+
+    Examples
+    --------
+    >>> a, b = sympy.symbols("a b")
+    >>> difference_is_zero((a + b) ** 2, a**2 + 2 * a * b + b**2)
+    (True, 0)
+    >>> difference_is_zero(a * b, b)
+    (False, a*b - b)
+    """
+    left, right = sympy.sympify(left), sympy.sympify(right)
+    if left == right:
+        return True, sympy.S.Zero
+    residual = sympy.expand(left - right)
+    if simplify and residual != 0 and not _rational_polynomial(residual):
+        residual = sympy.simplify(residual)
+    return residual == 0, residual
+
+
+def rows_agree(left: Sequence[Any], right: Sequence[Any], *, stop_after: int | None = None
+               ) -> tuple[bool, list[int], sympy.Expr]:
+    """Compare two equal-length sequences entry by entry with :func:`difference_is_zero`.
+
+    Returns ``(holds, failing_indices, first_residual)``; different lengths never hold.
+    ``stop_after`` failing entries end the comparison early (one already refutes).
+    """
+    if len(left) != len(right):
+        return False, [], sympy.S.Zero
+    failing: list[int] = []
+    first: sympy.Expr = sympy.S.Zero
+    for i, (lhs, rhs) in enumerate(zip(left, right)):
+        ok, res = difference_is_zero(lhs, rhs)
+        if not ok:
+            if not failing:
+                first = res
+            failing.append(i)
+            if stop_after is not None and len(failing) >= stop_after:
+                break
+    return not failing, failing, first
+
+
+def _small(expr: Any) -> bool:
+    if isinstance(expr, sympy.MatrixBase):
+        return expr.rows <= _SHOW_ROWS and expr.cols <= _SHOW_ROWS
+    if isinstance(expr, sympy.Eq) and any(isinstance(a, sympy.MatrixBase) for a in expr.args):
+        return all(_small(a) for a in expr.args)
+    return True
+
+
+def _text(s: str) -> str:
+    r"""Caption text as LaTeX: words in ``\text{}``, tokens with ``_``/``^`` as math.
+
+    MathJax shows ``\text{}`` verbatim, so subscripts must stay outside it.
+
+    >>> _text("sum g_i x_j now")
+    '\\text{sum }g_i\\text{ }x_j\\text{ now}'
+    >>> _text("taps of conv_matrix")
+    '\\text{taps of conv_matrix}'
+    """
+    # a one-character or braced subscript / a superscript is maths; ``conv_matrix`` is a name
+    parts = re.split(r"(\S*(?:_[A-Za-z0-9](?![A-Za-z0-9_])|_\{|\^)\S*)", s)
+    out = []
+    for i, part in enumerate(parts):
+        if not part:
+            continue
+        out.append(part if i % 2 else r"\text{" + part + "}")
+    return "".join(out)
+
+
+@dataclass
+class Proof:
+    """A machine-checked identity.
+
+    Attributes
+    ----------
+    title : str
+        What is proved, in words.
+    statement : sympy object
+        The claim, usually a sympy ``Eq`` (left-hand side, right-hand side).
+    steps : list of (str, sympy object)
+        The derivation: a caption and an expression per step.
+    holds : bool
+        The outcome of sympy simplifying "left - right" to zero, for every
+        entry the statement covers (never assumed).
+    residual : sympy object
+        The simplified difference of the first failing entry (0 when it holds).
+    failures : list
+        Which entries (rows, weight indices, ...) failed.
+    claim_latex : str
+        A short LaTeX form of the statement, shown instead of a large one.
+    notes : list of str
+        Assumptions and the scope of what was checked.
+    details : dict
+        Named intermediate objects (e.g. ``"matrix"``, ``"affected_rows"``,
+        ``"eigenvalues"``) for further use.
+
+    Examples
+    --------
+    >>> from toeplitz_conv.symbolic import prove_equivalence
+    >>> p = prove_equivalence(3, 4)
+    >>> p.holds
+    True
+    >>> print(p.text().splitlines()[0])
+    Proof: matrix times input equals the direct convolution sum (mode='full')
+    """
+
+    title: str
+    statement: Any
+    steps: list[tuple[str, Any]]
+    holds: bool
+    residual: Any = sympy.S.Zero
+    failures: list[Any] = field(default_factory=list)
+    claim_latex: str = ""
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        raise TypeError("use proof.holds, not the truth value of a Proof")
+
+    def text(self) -> str:
+        """A readable plain-text account of the proof."""
+        lines = [f"Proof: {self.title}"]
+        stmt = self.statement if _small(self.statement) else None
+        lines.append("  claim: " + (sympy.sstr(stmt) if stmt is not None
+                                    else self.claim_latex or "(large statement)"))
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        for i, (caption, expr) in enumerate(self.steps, 1):
+            shown = sympy.sstr(expr) if _small(expr) else f"<{type(expr).__name__} {expr.shape}>"
+            lines.append(f"  step {i}. {caption}: {shown}")
+        lines.append(f"  holds = {self.holds}")
+        if not self.holds:
+            lines.append(f"  failing entries: {self.failures[:10]}"
+                         + (" ..." if len(self.failures) > 10 else ""))
+            lines.append(f"  first non-zero residual: {sympy.sstr(self.residual)}")
+        return "\n".join(lines)
+
+    __str__ = text
+
+    def __repr__(self) -> str:
+        return f"Proof({self.title!r}, holds={self.holds})"
+
+    def to_latex(self) -> str:
+        """The proof as LaTeX (an ``aligned`` block: claim, steps, verdict)."""
+        rows = [_text(self.title + ":")]
+        if _small(self.statement):
+            rows.append(sympy.latex(self.statement))
+        elif self.claim_latex:
+            rows.append(self.claim_latex)
+        for note in self.notes:
+            rows.append(_text("(" + note + ")"))
+        for i, (caption, expr) in enumerate(self.steps, 1):
+            body = sympy.latex(expr) if _small(expr) else _text(
+                f"[{type(expr).__name__} of shape {getattr(expr, 'shape', '?')}]")
+            rows.append(_text(f"{i}. {caption}:") + r"\quad " + body)
+        verdict = r"\text{holds} = " + (r"\mathrm{True}" if self.holds else r"\mathrm{False}")
+        if not self.holds:
+            verdict += r"\quad\text{residual: } " + sympy.latex(self.residual)
+        rows.append(verdict)
+        return r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}"
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.to_latex() + "$$"

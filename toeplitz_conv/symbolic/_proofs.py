@@ -1,0 +1,709 @@
+"""Proofs for given sizes: equivalence, tied weight gradient, shift equivariance,
+the convolution theorem, associativity and commutativity.
+
+Each proof builds its matrices from the numeric builders' taps, writes the
+other side from the textbook definition (:mod:`._reference`), and lets sympy
+decide every entry of "left - right".  Each takes ``claim=`` to pose a
+deliberately wrong statement, which must then come out ``holds == False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .._assemble import assemble
+from .._validation import as_int_tuple, choose
+from ..geometry import AxisGeometry, Geometry
+from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
+from ._proof import Proof, difference_is_zero, rows_agree
+from ._reference import (
+    direct_outputs,
+    extend,
+    layer_outputs,
+    layer_weight_grad,
+    mode_window,
+)
+from ._symbols import as_symbolic_kernel, input_symbols
+
+__all__ = [
+    "prove_associativity",
+    "prove_commutativity",
+    "prove_convolution_theorem",
+    "prove_equivalence",
+    "prove_layer_equivalence",
+    "prove_layer_weight_gradient",
+    "prove_shift_equivariance",
+    "prove_weight_gradient",
+]
+
+#: Above this many rows a proof's matrices are only summarised, not stored as steps.
+_STEP_ROWS = 256
+#: Stop comparing rows after this many failures: one already refutes the claim.
+_STOP_AFTER = 50
+
+
+def _col(values: Any) -> sympy.ImmutableMatrix:
+    return sympy.ImmutableMatrix(list(values))
+
+
+def _eq(left: Any, right: Any) -> sympy.Eq:
+    return sympy.Eq(left, right, evaluate=False)
+
+
+def _kind(correlate: bool) -> str:
+    return "cross-correlation" if correlate else "convolution"
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _definition_latex(correlate: bool, stride: int, start: str) -> str:
+    q = (f"{stride} i" if stride != 1 else "i") + (f" + {start}" if start != "0" else "")
+    if correlate:
+        return rf"y_i = \sum_{{j=0}}^{{k-1}} \overline{{w_j}}\, x_{{{q} - (k-1) + j}}"
+    return rf"y_i = \sum_{{j=0}}^{{k-1}} w_j\, x_{{{q} - j}}"
+
+
+def _product_cache() -> Any:
+    """``times(a, b)`` remembering each product, so both sides share the sympy objects."""
+    cache: dict[tuple[Any, Any], Any] = {}
+
+    def times(a: Any, b: Any) -> Any:
+        key = (a, b)
+        if key not in cache:
+            cache[key] = a * b
+        return cache[key]
+    return times
+
+
+# ---------------------------------------------------------------- equivalence
+def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
+                      correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+                      claim: str = "definition") -> Proof:
+    """Prove ``A x`` equals the direct convolution sum, entry by entry.
+
+    ``A`` is placed from the taps of :func:`~toeplitz_conv.conv_matrix`;
+    ``x`` is a vector of symbols ``x_0, x_1, ...``; the right-hand side is
+    written from the definition, ``y_i = sum_j w_j x_{i-j}`` (the
+    correlation form with ``correlate=True``) with zeros, wrap-around or
+    mirroring outside the input per ``boundary``.  Only the band of ``A`` is
+    ever formed (row by row from the taps), so large inputs stay fast.
+
+    Parameters
+    ----------
+    kernel_size_or_symbols : int, tuple of int, or sequence
+        See :func:`symbolic_matrix`.  1-D or N-D.
+    input_shape : int or tuple of int
+    mode : {'full', 'valid', 'same'}
+    correlate : bool
+    boundary : {'fill', 'wrap', 'symm'}
+    stride : int or tuple of int
+        Keep every ``stride``-th output.
+    claim : {'definition', 'unflipped'}
+        ``'unflipped'`` poses the wrong statement that a convolution is the
+        correlation sum (and vice versa); it must not hold.
+
+    Returns
+    -------
+    Proof
+
+    Examples
+    --------
+    >>> p = prove_equivalence(3, 4, "full")
+    >>> p.holds
+    True
+    >>> prove_equivalence(3, 4, "full", claim="unflipped").holds
+    False
+    >>> prove_equivalence((2, 2), (3, 3), "same", correlate=True).holds
+    True
+    """
+    choose(claim, "claim", ("definition", "unflipped"))
+    correlate = _check_bool(correlate, "correlate")
+    taps = signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
+                       boundary=boundary, stride=stride)
+    w = taps.weight
+    x = input_symbols(taps.in_shape, w)
+    stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
+    times = _product_cache()
+    lhs = taps.row_products(list(x.ravel()), times)
+    flip = (not correlate) if claim == "definition" else correlate
+    rhs = list(direct_outputs(w, x, mode, correlate=correlate, boundary=boundary,
+                              stride=stride_t, flip=flip, times=times).ravel())
+    holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    m = len(lhs)
+    steps: list[tuple[str, Any]] = []
+    statement: Any
+    if m <= _STEP_ROWS:
+        lhs_m, rhs_m = _col(lhs), _col(rhs)
+        small = m * taps.shape[1] <= 400
+        if small:
+            a = taps.matrix()
+            steps.append((f"A from the taps of conv_matrix (mode={mode!r})", a))
+            statement = _eq(sympy.MatMul(a, _col(x.ravel()), evaluate=False), rhs_m)
+        else:
+            statement = _eq(lhs_m, rhs_m)
+        steps.append(("(A x)_i, summing only the taps of row i", lhs_m))
+        steps.append(("the direct sum from the definition", rhs_m))
+        steps.append(("left - right (each row then decided by sympy)",
+                      _col(left - right for left, right in zip(lhs, rhs))))
+    else:
+        statement = _eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"))
+        steps.append((f"rows 0..2 of A x (of {m}), from the taps", _col(lhs[:3])))
+        steps.append(("rows 0..2 of the direct sum", _col(rhs[:3])))
+    start = "0"
+    if w.ndim == 1:
+        start = str(mode_window(taps.in_shape[0], w.shape[0], mode)[0])
+    notes = [f"{m} rows, each simplified separately ({taps.rows.size} taps)"
+             + (f"; stopped after {_STOP_AFTER} failing rows" if len(failing) == _STOP_AFTER
+                else ""),
+             f"boundary={boundary!r}, stride={stride}"]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return Proof(
+        details={"rows": lhs, "definition": rhs, "x": list(x.ravel())},
+        title=f"matrix times input equals the direct {_kind(correlate)} sum (mode={mode!r})",
+        statement=statement, steps=steps, holds=holds, residual=residual, failures=failing,
+        claim_latex=_definition_latex(correlate, stride_t[0], start) if w.ndim == 1 else "",
+        notes=notes)
+
+
+# ------------------------------------------------------------ weight gradient
+def _gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, mode: str,
+                         boundary: str, stride: tuple[int, ...], flip: bool) -> list[Any]:
+    """``dL/dw_j = sum_o g_o x[p(o, j)]``: the cross-correlation of the gradient with the input.
+
+    ``p = q - j`` (convolution) or ``q - (k-1) + j`` (correlation), ``q``
+    the output's position in the full result; written from the definition.
+    """
+    axes_q = []
+    for n, k, s in zip(x.shape, w_shape, stride):
+        start, count = mode_window(n, k, mode)
+        axes_q.append(list(range(start, start + count, s)))
+    out = []
+    for j in np.ndindex(*w_shape):
+        terms = []
+        for o in np.ndindex(*g.shape):
+            src = []
+            for d in range(len(w_shape)):
+                q = axes_q[d][o[d]]
+                p = q - j[d] if flip else q - (w_shape[d] - 1) + j[d]
+                i = extend(p, x.shape[d], boundary)
+                if i is None:
+                    break
+                src.append(i)
+            else:
+                terms.append(g[o] * x[tuple(src)])
+        out.append(sympy.Add(*terms))
+    return out
+
+
+def _weight_symbols(w: np.ndarray, what: str) -> list[sympy.Symbol]:
+    flat = list(w.ravel())
+    if not all(isinstance(v, sympy.Symbol) for v in flat) or len(set(flat)) != len(flat):
+        raise ValueError(f"{what} needs distinct weight symbols to differentiate by; pass "
+                         f"a kernel size or a sequence of distinct sympy Symbols")
+    if not all(v.is_real for v in flat):
+        raise ValueError(f"{what} needs real weight symbols (declare them with real=True)")
+    return flat
+
+
+def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
+                          correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+                          claim: str = "tied-sum") -> Proof:
+    """Prove that the gradient of a tied weight is the sum over its tied positions,
+    and that this sum is the cross-correlation of the upstream gradient with the input.
+
+    With ``y = A(w) x`` and ``g_i = dL/dy_i``, the chain rule gives
+    ``dL/dw_m = sum_i g_i dy_i/dw_m``.  Proved, for every weight:
+
+    1. sympy's derivative of ``sum_i g_i y_i`` equals ``sum_{(r, c) tied to w_m} g_r x_c``
+       (the taps of ``conv_matrix``);
+    2. that sum equals ``sum_o g_o x_{q_o - m}`` (convolution; ``x_{q_o - (k-1) + m}``
+       for correlation): the cross-correlation of ``g`` with ``x``.
+
+    Parameters
+    ----------
+    kernel_size_or_symbols, input_shape, mode, correlate, boundary, stride
+        As :func:`prove_equivalence`; the weights must be distinct real symbols.
+    claim : {'tied-sum', 'no-sum', 'convolution'}
+        ``'no-sum'`` claims each weight's gradient is only its *first* tied
+        position's ``g_r x_c`` (dropping the sum); ``'convolution'`` uses the
+        flipped (convolution) form for the gradient.  Both must fail.
+
+    Examples
+    --------
+    >>> prove_weight_gradient(3, 4).holds
+    True
+    >>> prove_weight_gradient(3, 4, claim="no-sum").holds
+    False
+    """
+    choose(claim, "claim", ("tied-sum", "no-sum", "convolution"))
+    correlate = _check_bool(correlate, "correlate")
+    taps = signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
+                       boundary=boundary, stride=stride)
+    stride_t = as_int_tuple(stride, taps.weight.ndim, "stride", minimum=1)
+
+    def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
+        return _gradient_definition(taps.weight.shape, x, g, mode, boundary, stride_t, flip)
+
+    return _gradient_proof(
+        taps, reference, claim, wrong_flip=claim == "convolution", flip=not correlate,
+        title=f"the gradient of each tied weight of a {_kind(correlate)} (mode={mode!r}) is "
+              f"the sum over its positions = correlation of g with x",
+        what="prove_weight_gradient")
+
+
+def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str, *, wrong_flip: bool,
+                    flip: bool, title: str, what: str) -> Proof:
+    """Autodiff = sum over tied positions = ``reference(x, g, flip)``, per weight."""
+    w = taps.weight
+    wsyms = _weight_symbols(w, what)
+    x = input_symbols(taps.in_shape, w)
+    g = input_symbols(taps.out_shape, w, name="g")
+    xf, gf = list(x.ravel()), list(g.ravel())
+    y = taps.row_products(xf)
+    loss = sympy.Add(*(gi * yi for gi, yi in zip(gf, y)))
+    autodiff = [sympy.diff(loss, v) for v in wsyms]
+    tied: list[list[sympy.Expr]] = [[] for _ in wsyms]
+    for r, c, k in zip(taps.rows.tolist(), taps.cols.tolist(), taps.widx.tolist()):
+        tied[k].append(gf[r] * xf[c])
+    if claim == "no-sum":
+        tied_sum = [t[0] if t else sympy.S.Zero for t in tied]
+    else:
+        tied_sum = [sympy.Add(*t) for t in tied]
+    corr = reference(x, g, (not flip) if wrong_flip else flip)
+    ok1, fail1, res1 = rows_agree(autodiff, tied_sum)
+    ok2, fail2, res2 = rows_agree(tied_sum, corr)
+    grads = _col(sympy.Symbol(f"dL/d{v}") for v in wsyms)
+    steps: list[tuple[str, Any]] = [
+        ("loss with upstream gradient g_i = dL/dy_i (chain rule)", _eq(sympy.Symbol("L"), loss)),
+        ("sympy's derivative dL/dw_m", _col(autodiff)),
+        ("sum over the positions tied to w_m: g_r x_c", _col(tied_sum)),
+        ("cross-correlation of g with x, from its definition", _col(corr)),
+    ]
+    notes = ["each weight's three expressions are compared by simplifying their differences"]
+    if claim != "tied-sum":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return Proof(
+        title=title, statement=_eq(grads, _col(corr)), steps=steps, holds=ok1 and ok2,
+        residual=res1 if not ok1 else res2,
+        failures=[("autodiff vs tied sum", i) for i in fail1]
+        + [("tied sum vs correlation", i) for i in fail2],
+        claim_latex=r"\frac{\partial L}{\partial w_m} = \sum_{(r,c)\,:\,A_{rc}=w_m} g_r x_c"
+                    r" = (g \star x)_m",
+        notes=notes, details={"gradient": autodiff, "weights": wsyms, "x": xf, "g": gf})
+
+
+def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, *,
+                                stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                                groups: int = 1, padding_mode: str = "zeros",
+                                claim: str = "tied-sum") -> Proof:
+    """The tied-gradient proof of :func:`prove_weight_gradient` for a PyTorch layer.
+
+    ``dL/dw[o, c, t] = sum_i g[o, i] xpad[c', s i + d t - p]`` (``c'`` the input
+    channel of ``c`` in ``o``'s group), written from PyTorch's definition, equals
+    sympy's derivative and the sum over the weight's tied positions in
+    :func:`~toeplitz_conv.layer_matrix`.
+
+    Parameters
+    ----------
+    weight_shape_or_symbols, input_shape, stride, padding, dilation, groups, padding_mode
+        As :func:`prove_layer_equivalence`.
+    claim : {'tied-sum', 'no-sum', 'flipped'}
+        Wrong claims: only the first tied position, or the flipped kernel.
+
+    Examples
+    --------
+    >>> prove_layer_weight_gradient((2, 2, 2), (2, 4), stride=2, padding=1).holds
+    True
+    >>> prove_layer_weight_gradient((1, 1, 2), (1, 4), claim="no-sum").holds
+    False
+    """
+    choose(claim, "claim", ("tied-sum", "no-sum", "flipped"))
+    taps = layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
+                      dilation=dilation, groups=groups, padding_mode=padding_mode)
+    nd = taps.weight.ndim - 2
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    pads = _torch_pads(padding, taps.weight.shape[2:], dil_t)
+
+    def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
+        return layer_weight_grad(taps.weight.shape, x, g, stride=stride_t, pads=pads,
+                                 dilation=dil_t, groups=int(groups),
+                                 padding_mode=padding_mode, flip=flip)
+
+    return _gradient_proof(
+        taps, reference, claim, wrong_flip=claim == "flipped", flip=False,
+        title="the gradient of each tied weight of a PyTorch conv layer is the sum over "
+              "its positions = correlation of g with x", what="prove_layer_weight_gradient")
+
+
+# ---------------------------------------------------------- shift equivariance
+def _shift_matrix(size: int, shift: int, circular: bool) -> sympy.Matrix:
+    s = sympy.zeros(size, size)
+    for i in range(size):
+        j = i - shift
+        if circular:
+            s[i, j % size] = 1
+        elif 0 <= j < size:
+            s[i, j] = 1
+    return s
+
+
+def _affected_rows(n: int, k: int, mode: str, shift: int) -> list[int]:
+    """Rows where ``A S x != S A x`` for zero padding, from the reading windows.
+
+    Output ``o`` (at position ``q`` of the full result) reads ``x_p`` for
+    ``q - k + 1 <= p <= q``.  After delaying the input by ``s``, row ``o`` of
+    ``A S x`` reads the original ``x_p``, ``q - s - k + 1 <= p <= q - s``,
+    restricted to ``p <= n - 1 - s`` (the last ``s`` samples fall off);
+    row ``o`` of ``S A x`` is row ``o - s`` of ``A x`` (zero for ``o < s``),
+    which reads the same window restricted to ``p <= n - 1``.  They differ
+    exactly where the window meets the samples that fell off (``o >= s``),
+    or, for ``o < s``, where ``A S x`` reads anything at all.
+    """
+    start, count = mode_window(n, k, mode)
+    rows = []
+    for o in range(count):
+        lo, hi = start + o - shift - k + 1, start + o - shift
+        if o >= shift:
+            hit = max(lo, n - shift) <= min(hi, n - 1)
+        else:
+            hit = max(lo, 0) <= min(hi, n - 1 - shift)
+        if hit:
+            rows.append(o)
+    return rows
+
+
+def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1, *,
+                             boundary: str = "wrap", mode: str = "same",
+                             correlate: bool = False, claim: str = "equivariant") -> Proof:
+    """Prove that convolution commutes with shifting the input.
+
+    * ``boundary='wrap'`` (circular, ``mode='same'``): ``C S = S C`` exactly,
+      with ``S`` the cyclic shift by ``shift``.
+    * ``boundary='fill'`` (zero padding, any mode): ``A S_in x`` and
+      ``S_out A x`` (non-circular delays by ``shift >= 0``) agree on every
+      row except the predicted ones (see the notes of the returned proof):
+      the rows whose reading window meets the samples shifted off the end,
+      or, at the top, rows that ``S_out`` zeroes while ``A S_in x`` is not
+      zero.  The proof checks both halves: the other rows are equal, the
+      predicted rows are not.
+
+    Parameters
+    ----------
+    kernel_size_or_symbols : int or sequence
+        1-D kernel (size or symbols).
+    n : int
+        Input length.
+    shift : int
+        Shift (delay) in samples; ``>= 0`` for zero padding.
+    boundary : {'wrap', 'fill'}
+    mode : {'full', 'valid', 'same'}
+        Must be ``'same'`` for ``'wrap'`` (a square circulant).
+    correlate : bool
+    claim : {'equivariant', 'wrong-shift', 'no-rows-affected'}
+        ``'wrong-shift'`` shifts the output by ``shift + 1`` instead;
+        ``'no-rows-affected'`` claims exact equivariance under zero padding.
+
+    Examples
+    --------
+    >>> prove_shift_equivariance(3, 5, 2).holds
+    True
+    >>> prove_shift_equivariance(3, 5, 2, claim="wrong-shift").holds
+    False
+    >>> p = prove_shift_equivariance(3, 5, 1, boundary="fill", mode="full")
+    >>> p.holds, p.failures
+    (True, [])
+    >>> p.notes[0]
+    'rows affected by zero padding: [5, 6]'
+    """
+    choose(claim, "claim", ("equivariant", "wrong-shift", "no-rows-affected"))
+    choose(boundary, "boundary", ("wrap", "fill"))
+    w = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, (int, np.integer)):
+        raise TypeError(f"shift must be an int, got {shift!r}")
+    n, shift = int(n), int(shift)
+    circular = boundary == "wrap"
+    if circular and mode != "same":
+        raise ValueError("boundary='wrap' needs mode='same' (an n x n circulant), "
+                         f"got mode={mode!r}")
+    if not circular and not 0 <= shift <= n:
+        raise ValueError(f"shift must be between 0 and n = {n} for zero padding, got {shift}")
+    a = symbolic_matrix(w, n, mode, correlate=correlate, boundary=boundary)
+    x = _col(input_symbols((n,), w).ravel())
+    m = a.rows
+    s_in = _shift_matrix(n, shift, circular)
+    out_shift = shift + 1 if claim == "wrong-shift" else shift
+    s_out = _shift_matrix(m, out_shift, circular)
+    left, right = a * (s_in * x), s_out * (a * x)
+    diffs = [difference_is_zero(left[i], right[i]) for i in range(m)]
+    nonzero = [i for i, (ok, _) in enumerate(diffs) if not ok]
+    notes = []
+    if circular:
+        predicted: list[int] = []
+        title = f"circular {_kind(correlate)} commutes with a cyclic shift by {shift}"
+        statement = _eq(a * s_in, s_out * a)
+        claim_latex = r"C\,S = S\,C"
+    else:
+        predicted = [] if claim == "no-rows-affected" else _affected_rows(
+            n, w.shape[0], mode, shift)
+        notes.append(f"rows affected by zero padding: {predicted}")
+        keep = [i for i in range(m) if i not in predicted]
+        title = (f"zero-padded {_kind(correlate)} (mode={mode!r}) commutes with a delay by "
+                 f"{shift}, except on the predicted rows")
+        statement = _eq(_col(left[i] for i in keep), _col(right[i] for i in keep))
+        claim_latex = r"(A S x)_i = (S A x)_i \ \text{for } i \notin R"
+    failing = sorted(set(nonzero) ^ set(predicted))
+    residual = next((diffs[i][1] for i in failing if i in nonzero), sympy.S.Zero)
+    if claim != "equivariant":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    steps = [("A from the taps of conv_matrix", a), ("S (input shift)", s_in),
+             ("A S x", left), ("S A x", right),
+             ("A S x - S A x, simplified", _col(d[1] for d in diffs))]
+    return Proof(title=title, statement=statement, steps=steps, holds=not failing,
+                 residual=residual, failures=failing, claim_latex=claim_latex, notes=notes,
+                 details={"matrix": a, "affected_rows": predicted, "differing_rows": nonzero})
+
+
+# -------------------------------------------------------- convolution theorem
+def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
+                              claim: str = "dft") -> Proof:
+    """Prove that the DFT diagonalises the circulant matrix of a circular convolution.
+
+    ``C`` (``y_i = sum_m w_m x_{(i - m) mod n}``) is built by the geometry core
+    with wrap-around; ``F[j, k] = omega^(j k)`` with ``omega = exp(-2 pi i / n)``.
+    Claim: ``F C F^{-1} = diag(W)`` with ``W_k = sum_m w_m omega^(m k)``, the DFT
+    of the kernel.  ``omega`` is kept as a symbol and every entry is reduced
+    modulo its minimal polynomial (the ``n``-th cyclotomic polynomial), which
+    is exact arithmetic in ``Q(omega)``.
+
+    Parameters
+    ----------
+    kernel_size_or_symbols : int or sequence
+        1-D kernel.
+    n : int
+        Size of the circulant (``>= 1``); kernels longer than ``n`` wrap.
+    claim : {'dft', 'inverse-dft'}
+        ``'inverse-dft'`` claims the eigenvalues are ``sum_m w_m omega^(-m k)``.
+
+    Examples
+    --------
+    >>> prove_convolution_theorem(3, 4).holds
+    True
+    >>> prove_convolution_theorem(3, 4, claim="inverse-dft").holds
+    False
+    """
+    choose(claim, "claim", ("dft", "inverse-dft"))
+    w = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    n, k = int(n), w.shape[0]
+    geom = Geometry((AxisGeometry(n, k, 1, 1, k - 1, 0, "wrap"),))
+    rows, cols, widx = assemble(geom, np.ones(k, dtype=np.int64), flip=True).taps
+    c = SymbolicTaps(rows, cols, widx, w, (n, n), (n,), (n,), conjugate=False).matrix()
+    omega = sympy.Symbol("omega")
+    phi = sympy.cyclotomic_poly(n, omega)
+    f = sympy.Matrix(n, n, lambda j, kk: omega ** ((j * kk) % n))
+    f_inv = sympy.Matrix(n, n, lambda j, kk: omega ** ((-j * kk) % n)) / n
+    sign = 1 if claim == "dft" else -1
+    eig = [sympy.Add(*(w[m] * omega ** ((sign * m * kk) % n) for m in range(k)))
+           for kk in range(n)]
+
+    def reduce(e: Any) -> sympy.Expr:
+        e = sympy.expand(e)
+        return sympy.expand(sympy.rem(e, phi, omega)) if e.has(omega) else e
+
+    ident = (f * f_inv).applyfunc(reduce)
+    d = (f * c * f_inv).applyfunc(reduce)
+    lam = sympy.diag(*[reduce(e) for e in eig])
+    holds_inv, _, _ = rows_agree(list(ident), list(sympy.eye(n)))
+    holds, failing, residual = rows_agree(list(d), list(lam))
+    om = sympy.exp(-2 * sympy.pi * sympy.I / n)
+    steps = [("C from the wrap-around geometry (circular convolution)", c),
+             ("F with omega = exp(-2 pi i / n); omega is a root of", _eq(phi, 0)),
+             ("F F^{-1} reduced modulo that polynomial", ident),
+             ("F C F^{-1} reduced", d),
+             ("the DFT of the kernel, W_k", _col(eig)),
+             ("W_k with omega substituted", _col(e.subs(omega, om) for e in eig))]
+    notes = [f"exact arithmetic modulo the {n}-th cyclotomic polynomial"]
+    if not holds_inv:
+        notes.append("F F^{-1} did not reduce to the identity")
+    if claim != "dft":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return Proof(title=f"the DFT diagonalises the {n} x {n} circulant of a circular convolution",
+                 statement=_eq(sympy.MatMul(f, c, f_inv, evaluate=False), sympy.diag(*eig)),
+                 steps=steps, holds=holds and holds_inv, residual=residual, failures=failing,
+                 claim_latex=r"F C F^{-1} = \operatorname{diag}(F w)", notes=notes,
+                 details={"matrix": c, "eigenvalues": [e.subs(omega, om) for e in eig],
+                          "omega": omega})
+
+
+# ------------------------------------------------- associativity, commutativity
+def prove_associativity(a: Any = 2, b: Any = 3, n: int = 3, *,
+                        claim: str = "convolution") -> Proof:
+    """Prove ``T(a) T(b) = T(a * b)`` for full-mode convolution matrices.
+
+    ``T(b)`` maps ``n`` samples to ``n + len(b) - 1``, ``T(a)`` maps those
+    on; ``a * b`` is the full convolution of the kernels from its definition,
+    ``c_k = sum_i a_i b_{k-i}``.  (Convolving with ``b`` then ``a`` is
+    convolving with ``a * b``: associativity, colah's post.)
+
+    Parameters
+    ----------
+    a, b : int or sequence
+        Kernel sizes (symbols ``a_i``, ``b_j``) or 1-D symbol/number sequences.
+    n : int
+        Input length.
+    claim : {'convolution', 'correlation'}
+        ``'correlation'`` claims the product is the matrix of the
+        cross-correlation of the kernels (false).
+
+    Examples
+    --------
+    >>> prove_associativity(2, 3, 3).holds
+    True
+    >>> prove_associativity(2, 3, 3, claim="correlation").holds
+    False
+    """
+    choose(claim, "claim", ("convolution", "correlation"))
+    av = as_symbolic_kernel(a, name="a", ndim=1, what="a")
+    bv = as_symbolic_kernel(b, name="b", ndim=1, what="b")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = int(n)
+    ta = symbolic_matrix(av, n + bv.shape[0] - 1)
+    tb = symbolic_matrix(bv, n)
+    cv = direct_outputs(av, bv, "full", correlate=claim == "correlation")
+    tc = symbolic_matrix(cv, n)
+    prod = ta * tb
+    holds, failing, residual = rows_agree(list(prod), list(tc))
+    return Proof(title="T(a) T(b) = T(a * b) (full-mode convolution matrices)",
+                 statement=_eq(sympy.MatMul(ta, tb, evaluate=False), tc),
+                 steps=[("T(a)", ta), ("T(b)", tb), ("c = a * b from the definition",
+                                                     _col(cv)),
+                        ("T(a) T(b)", prod), ("T(c)", tc)],
+                 holds=holds, residual=residual, failures=failing,
+                 claim_latex=r"T(a)\,T(b) = T(a * b)",
+                 notes=[] if claim == "convolution" else [f"deliberately wrong claim {claim!r}"])
+
+
+def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -> Proof:
+    """Prove ``T(a) x = T(x) a``: convolution is commutative (full mode).
+
+    Parameters
+    ----------
+    a : int or sequence
+        Kernel size (symbols ``a_i``) or a 1-D sequence.
+    n : int
+        Length of the symbolic input ``x``.
+    claim : {'convolution', 'correlation'}
+        ``'correlation'`` claims ``T(a) x`` equals the *correlation* matrix
+        of ``x`` applied to ``a`` (false).
+
+    Examples
+    --------
+    >>> prove_commutativity(3, 4).holds
+    True
+    >>> prove_commutativity(3, 4, claim="correlation").holds
+    False
+    """
+    choose(claim, "claim", ("convolution", "correlation"))
+    av = as_symbolic_kernel(a, name="a", ndim=1, what="a")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    x = input_symbols((int(n),), av)
+    ta = symbolic_matrix(av, int(n))
+    tx = symbolic_matrix(x, av.shape[0], correlate=claim == "correlation")
+    left, right = ta * _col(x), tx * _col(av)
+    holds, failing, residual = rows_agree(list(left), list(right))
+    return Proof(title="T(a) x = T(x) a (convolution is commutative)",
+                 statement=_eq(sympy.MatMul(ta, _col(x), evaluate=False),
+                               sympy.MatMul(tx, _col(av), evaluate=False)),
+                 steps=[("T(a) x", left), ("T(x) a", right)], holds=holds,
+                 residual=residual, failures=failing, claim_latex=r"T(a)\,x = T(x)\,a",
+                 notes=[] if claim == "convolution" else [f"deliberately wrong claim {claim!r}"])
+
+
+
+# ------------------------------------------------------------ layer equivalence
+def _torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]
+                ) -> tuple[tuple[int, int], ...]:
+    """(before, after) pads per axis as PyTorch documents them ('same': extra pad after)."""
+    if isinstance(padding, str):
+        return tuple((0, 0) if padding == "valid" else (d * (k - 1) // 2,
+                                                        d * (k - 1) - d * (k - 1) // 2)
+                     for k, d in zip(kernel, dilation))
+    return tuple((p, p) for p in as_int_tuple(padding, len(kernel), "padding", minimum=0))
+
+
+def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
+                            stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                            groups: int = 1, padding_mode: str = "zeros",
+                            claim: str = "definition") -> Proof:
+    """Prove that the layer matrix times the input is PyTorch's convolution layer.
+
+    ``A`` is placed from the taps of :func:`~toeplitz_conv.layer_matrix` (a block
+    matrix: one Toeplitz block per output/input channel pair); the right-hand
+    side is ``out[o, i] = sum_c sum_t w[o, c, t] xpad[c, s i + d t - p]`` written
+    from PyTorch's documentation, with ``xpad`` per ``padding_mode``.
+
+    Parameters
+    ----------
+    weight_shape_or_symbols : tuple of int or nested sequence
+        ``(C_out, C_in // groups, *kernel)``.
+    input_shape : tuple of int
+        ``(C_in, *spatial)``.
+    stride, padding, dilation, groups, padding_mode
+        As :func:`~toeplitz_conv.layer_matrix`.
+    claim : {'definition', 'flipped'}
+        ``'flipped'`` claims the layer flips the kernel (a true convolution);
+        it must not hold.
+
+    Examples
+    --------
+    >>> prove_layer_equivalence((2, 2, 3), (2, 5), stride=2, padding=1).holds
+    True
+    >>> prove_layer_equivalence((1, 1, 3), (1, 5), claim="flipped").holds
+    False
+    """
+    choose(claim, "claim", ("definition", "flipped"))
+    taps = layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
+                      dilation=dilation, groups=groups, padding_mode=padding_mode)
+    w = taps.weight
+    nd = w.ndim - 2
+    x = input_symbols(taps.in_shape, w)
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    pads = _torch_pads(padding, w.shape[2:], dil_t)
+    times = _product_cache()
+    lhs = taps.row_products(list(x.ravel()), times)
+    rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,
+                             groups=int(groups), padding_mode=padding_mode,
+                             flip=claim == "flipped", times=times).ravel())
+    holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    steps: list[tuple[str, Any]] = []
+    if len(lhs) <= _STEP_ROWS:
+        if len(lhs) * taps.shape[1] <= 400:
+            steps.append(("A from the taps of layer_matrix (channel blocks)", taps.matrix()))
+        steps += [("(A x) row by row, from the taps", _col(lhs)),
+                  ("PyTorch's definition", _col(rhs))]
+    return Proof(
+        title=f"layer matrix times input equals the PyTorch conv layer "
+              f"(stride={stride}, padding={padding}, dilation={dilation}, groups={groups}, "
+              f"padding_mode={padding_mode!r})",
+        statement=_eq(_col(lhs), _col(rhs)) if len(lhs) <= _STEP_ROWS else
+        _eq(sympy.Symbol("(A x)_r"), sympy.Symbol("out_r")),
+        steps=steps, holds=holds, residual=residual, failures=failing,
+        claim_latex=r"y_{o,i} = \sum_c \sum_t w_{o,c,t}\, x_{c,\, s i + d t - p}",
+        notes=[f"{len(lhs)} rows, each simplified separately"]
+        + ([] if claim == "definition" else [f"deliberately wrong claim {claim!r}"]),
+        details={"rows": lhs, "definition": rhs, "x": list(x.ravel())})
