@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .figures_cli import cmd_figure, cmd_figures, setup_figure, setup_figures
 from ._prove_cli import cmd_prove, setup_prove
+from .figures_cli import cmd_figure, cmd_figures, setup_figure, setup_figures
 
 __all__ = ["build_parser", "format_matrix", "main", "parse_numbers"]
 
