@@ -8,22 +8,7 @@ from toeplitz_conv import TiedMatrix, layer_matrix
 from toeplitz_conv.check import NotLinearError, colour_columns, extract_matrix, identify
 
 from ._gallery import conv2d_forward
-from .conftest import HAS_TORCH, requires_torch
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny convolutions: torch's thread pool costs more than it saves (and the CI
-    machine is shared), so each test runs torch single-threaded."""
-    if not HAS_TORCH:
-        yield
-        return
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from .conftest import requires_torch
 
 
 def _torch_conv(weight, **kw):

@@ -8,22 +8,7 @@ import pytest
 from toeplitz_conv.check import Report, check_layer
 
 from ._gallery import conv2d_backward, conv2d_forward
-from .conftest import HAS_TORCH, requires_torch
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny convolutions: torch's thread pool costs more than it saves (and the CI
-    machine is shared), so each test runs torch single-threaded."""
-    if not HAS_TORCH:
-        yield
-        return
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from .conftest import requires_torch
 
 RNG = np.random.default_rng(7)
 W = RNG.standard_normal((3, 2, 3, 3))

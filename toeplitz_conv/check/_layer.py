@@ -579,22 +579,30 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
     h = 1e-3
     rtol = max(ctx.rtol, 1e-6)
     fd_ctx = _Ctx(ctx.A, ctx.w, ctx.b, ctx.input_shape, ctx.kwargs, rtol, ctx.atol)
+
+    def directional(step: Callable[[np.ndarray, float], Any],
+                    direction: Callable[[], np.ndarray],
+                    expected: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                    ) -> tuple[list[_Trial], str | None]:
+        # (f(+h) - f(-h)) / 2h along a random direction, for the first inputs.
+        trials: list[_Trial] = []
+        for pname, x, _ in pairs[:4]:
+            d = direction()
+            plus, minus = step(x, h * d), step(x, -h * d)
+            err = plus.error or minus.error
+            if err:
+                return trials, f"{err} (input '{pname}')"
+            a, m1 = as_result(plus.value, ctx.A.out_shape, "forward")
+            b, m2 = as_result(minus.value, ctx.A.out_shape, "forward")
+            if m1 or m2:
+                return trials, f"{m1 or m2} (input '{pname}')"
+            trials.append(_Trial(pname, (a - b) / (2 * h), expected(x, d)))
+        return trials, None
+
     entries = []
-    trials: list[_Trial] = []
-    failure = None
-    for pname, x, _ in pairs[:4]:
-        v = rng.standard_normal(ctx.A.in_shape)
-        plus, minus = user.forward(x + h * v), user.forward(x - h * v)
-        err = plus.error or minus.error
-        if err:
-            failure = f"{err} (input '{pname}')"
-            break
-        a, m1 = as_result(plus.value, ctx.A.out_shape, "forward")
-        b, m2 = as_result(minus.value, ctx.A.out_shape, "forward")
-        if m1 or m2:
-            failure = f"{m1 or m2} (input '{pname}')"
-            break
-        trials.append(_Trial(pname, (a - b) / (2 * h), ctx.A.apply(v)))
+    trials, failure = directional(lambda x, dv: user.forward(x + dv),
+                                  lambda: rng.standard_normal(ctx.A.in_shape),
+                                  lambda x, v: ctx.A.apply(v))
     e = _measure("input_grad", trials, fd_ctx, failure,
                  "no backward given: directional derivatives of forward by central finite "
                  "differences against A @ v (then the input gradient is A.T @ g)")
@@ -605,20 +613,9 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
         e.message += ("; weight gradient not checked: pass backward=, a torch module, or a "
                       "forward(x, weight)")
         return entries
-    trials, failure = [], None
-    for pname, x, _ in pairs[:4]:
-        u = rng.standard_normal(ctx.w.shape)
-        plus, minus = user.forward(x, ctx.w + h * u), user.forward(x, ctx.w - h * u)
-        err = plus.error or minus.error
-        if err:
-            failure = f"{err} (input '{pname}')"
-            break
-        a, m1 = as_result(plus.value, ctx.A.out_shape, "forward")
-        b, m2 = as_result(minus.value, ctx.A.out_shape, "forward")
-        if m1 or m2:
-            failure = f"{m1 or m2} (input '{pname}')"
-            break
-        trials.append(_Trial(pname, (a - b) / (2 * h), ctx.A.with_weight(u).apply(x)))
+    trials, failure = directional(lambda x, du: user.forward(x, ctx.w + du),
+                                  lambda: rng.standard_normal(ctx.w.shape),
+                                  lambda x, u: ctx.A.with_weight(u).apply(x))
     e = _measure("weight_grad", trials, fd_ctx, failure,
                  "no backward given: derivatives of forward(x, weight) along random weight "
                  "directions u by central finite differences against A(u) @ x")
