@@ -68,12 +68,17 @@ def format_matrix(a: np.ndarray, zero: str = "0") -> str:
     return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
 
 
-def setup_show(p: argparse.ArgumentParser) -> None:
+def add_signal_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of :func:`~toeplitz_conv.conv_matrix`, shared by subcommands."""
     p.add_argument("--kernel", required=True, help="e.g. 5,6,7 or 1,2;3,4 for 2-D")
     p.add_argument("--n", required=True, help="input shape, e.g. 4 or 3,3")
     p.add_argument("--mode", default="full", help="full | valid | same")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary", default="fill", help="fill | wrap | symm")
+
+
+def setup_show(p: argparse.ArgumentParser) -> None:
+    add_signal_args(p)
     p.add_argument("--x", help="an input to multiply, e.g. 1,2,3,4")
     p.add_argument("--zero", default="0", help="how to draw zero entries (default 0)")
 

@@ -615,11 +615,9 @@ def _render(data: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- command line
 def setup_explore(p: argparse.ArgumentParser) -> None:
     """Arguments of ``toeplitz-conv explore``."""
-    p.add_argument("--kernel", required=True, help="e.g. 1,2,3 or 1,2;3,4 for 2-D")
-    p.add_argument("--n", required=True, help="input shape, e.g. 6 or 5,5")
-    p.add_argument("--mode", default="full", help="full | valid | same")
-    p.add_argument("--correlate", action="store_true", help="cross-correlation")
-    p.add_argument("--boundary", default="fill", help="fill | wrap | symm")
+    from .cli import add_signal_args
+
+    add_signal_args(p)
     p.add_argument("--stride", default="1", help="e.g. 2 or 2,1")
     p.add_argument("--dilation", help="layer convention: e.g. 2")
     p.add_argument("--padding", help="layer convention: int(s), valid or same")
@@ -630,14 +628,9 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     """Run ``toeplitz-conv explore``: write the page, print where."""
-    from .cli import CLIError, parse_numbers, parse_shape
+    from .cli import parse_numbers, parse_shape
 
-    try:
-        return _cmd_explore(args, parse_numbers, parse_shape)
-    except CLIError as exc:
-        # Run as ``python -m toeplitz_conv.cli``, the command's own CLIError is
-        # ``__main__.CLIError``, another class: hand it over as a ValueError.
-        raise ValueError(str(exc)) from None
+    return _cmd_explore(args, parse_numbers, parse_shape)
 
 
 def _cmd_explore(args: argparse.Namespace, parse_numbers: Callable[..., np.ndarray],
