@@ -112,8 +112,15 @@ class Identification:
         lines = [self.message]
         if self.best is not None:
             lines.append(f"  kernel = {np.array2string(self.best.kernel, precision=4)}")
-        for c in self.alternatives[:5]:
+        # A kernel padded with zeros fits too; listing those hides the real
+        # alternatives (convolution vs correlation of the same kernel shape).
+        same = [c for c in self.alternatives
+                if self.best is None or c.kernel.shape == self.best.kernel.shape]
+        for c in same[:5]:
             lines.append(f"  equivalently: {c.describe()}")
+        wider = len(self.alternatives) - len(same)
+        if wider:
+            lines.append(f"  (and {wider} more with the kernel padded by zeros)")
         if self.nearest is not None:
             lines.append(f"  nearest: {self.nearest.describe()} (relative residual "
                          f"{self.nearest.residual:.3g}; {self.nearest.where})")
