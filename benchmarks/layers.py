@@ -44,9 +44,9 @@ def jacobian_need(c_in: int, c_out: int, n: int) -> float:
     """Peak resident bytes of the vectorised jacobian, float32.
 
     It holds the identity basis (m x m), the vmapped vjp output and the
-    result (m x n each) plus autograd buffers; measured with ru_maxrss at
-    8->8 channels, 24x24 and 32x32, the peak was 4.2 and 4.4 times the
-    ``4 m n`` bytes of the result, so the estimate is 4.5 times that.
+    result (m x n each) plus autograd buffers; measured (resident high-water
+    mark) at 8->8 channels, 24x24, the peak was 4.5 times the ``4 m n``
+    bytes of the result.
     """
     m = c_out * n * n
     cols = c_in * n * n

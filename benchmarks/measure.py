@@ -3,8 +3,8 @@
 Timing is the median of several repeats after an untimed warm-up.  Peak
 memory comes from ``tracemalloc`` in this process (numpy and scipy report
 their buffers to it), or, for code whose memory tracemalloc cannot see or
-would slow down badly (torch, sympy), from ``ru_maxrss`` in a fresh
-subprocess (see :mod:`benchmarks._worker`).
+would slow down badly (torch, sympy), from the resident high-water mark
+of a fresh subprocess (see :mod:`benchmarks._worker`).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def growth_exponent(nnz: list[float], times: list[float]) -> float | None:
 
 
 def run_worker(spec: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter (peak memory from ``ru_maxrss``)."""
+    """Run one measurement in a fresh interpreter (peak memory: resident high-water mark)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
@@ -246,8 +246,30 @@ def current_rss() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def max_rss() -> int:
-    """High-water resident set size of this process, in bytes (Linux reports KiB)."""
+def reset_peak_rss() -> bool:
+    """Reset this process's resident high-water mark (Linux >= 4.0); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss() -> int:
+    """High-water resident set size of this process's address space, in bytes.
+
+    ``VmHWM`` from ``/proc/self/status``: unlike ``ru_maxrss`` it starts
+    afresh at ``exec`` (``ru_maxrss`` of a child can carry its parent's size)
+    and can be reset with :func:`reset_peak_rss`.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -51,9 +51,9 @@ def table(results: list[Result]) -> str:
                 ratio = fmt(r.ratio, ".3g")
             peak = fmt(None if r.peak_bytes is None else r.peak_bytes / MiB, ".4g")
             note = (r.note or "—").replace("|", "/")
-            if r.peak_how.startswith("ru_maxrss"):
+            if r.peak_how.startswith("VmHWM"):
                 note = note if note != "—" else ""
-                note = (note + "; " if note else "") + "peak: ru_maxrss"
+                note = (note + "; " if note else "") + "peak: resident high-water, subprocess"
             out.append(f"| {r.case} | {r.method} | {r.status} | {fmt_time(r.time_s)} | {ratio} "
                        f"| {peak} | {fmt(r.peak_per_entry, '.3g')} "
                        f"| {fmt(r.stored_per_entry, '.3g')} | {check_cell(r)} | {note} |")

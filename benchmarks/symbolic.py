@@ -4,7 +4,7 @@ The naive route is what one writes by hand: a dense ``sympy.Matrix`` of the
 band (``(n + 4) x n`` entries, O(n^2) to build), its product with the vector
 of input symbols, and every row expanded against the direct convolution sum.
 Both run in a subprocess (sympy's cache cleared before each run, peak from
-``ru_maxrss``); each must return a proof that holds.
+resident high-water mark); each must return a proof that holds.
 """
 
 from __future__ import annotations
