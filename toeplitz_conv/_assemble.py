@@ -26,6 +26,10 @@ from .tied import TiedMatrix, _index_dtype
 
 __all__ = ["assemble"]
 
+# Runs bigger than this are filled one by one rather than copied from
+# earlier runs (which would read them back from memory).
+_CACHE_BYTES = 2**20
+
 
 def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
              flip: bool = False, channels: bool = False, conjugate: bool = False,
@@ -140,8 +144,14 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
             view = np.lib.stride_tricks.as_strided(
                 arr[:, pa:], shape=(c_out, count, r, row_len),
                 strides=(arr.strides[0], spacing * isz, row_len * isz, isz))
-            _fill_rows(view[:, 0], first_row, row_step)
-            _fill_rows(view, view[:, 0], run_step)
+            if c_out * r * row_len * isz > _CACHE_BYTES:
+                # Big runs: fill each while it is in cache; the per-run
+                # numpy calls are negligible next to the writes.
+                for i in range(count):
+                    _fill_rows(view[:, i], first_row + i * run_step, row_step)
+            else:
+                _fill_rows(view[:, 0], first_row, row_step)
+                _fill_rows(view, view[:, 0], run_step)
     return TiedMatrix((m, n), indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
