@@ -26,6 +26,10 @@ from .tied import TiedMatrix, _index_dtype
 
 __all__ = ["assemble"]
 
+# Runs bigger than this are filled one by one rather than copied from
+# earlier runs (which would read them back from memory).
+_CACHE_BYTES = 2**20
+
 
 def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
              flip: bool = False, channels: bool = False, conjugate: bool = False,
@@ -103,8 +107,13 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         keep = np.broadcast_to((table >= 0)[:, None, :], (len(edge), c_ig, n_k))
         edge_cols = (chan_col[None, :, None] + table[:, None, :])[keep]
         edge_w = np.broadcast_to(w_pattern.reshape(1, c_ig, n_k), keep.shape)[keep]
-        edge_pos = np.zeros(len(edge) + 1, dtype=np.int64)
-        np.cumsum(per_row[edge], out=edge_pos[1:])
+        # Where each edge entry lands in one output channel's slice: all edge
+        # rows are written with one indexed assignment per array.
+        starts = pos[edge] - np.concatenate(([0], np.cumsum(per_row[edge])[:-1]))
+        dest = np.repeat(starts, per_row[edge]) + np.arange(len(edge_cols))
+        indices[:, dest] = group_col[:, None] + edge_cols[None, :]
+        tap_weight[:, dest] = co_w[:, None] + edge_w[None, :]
+        data[:, dest] = values[:, edge_w]
 
     offsets = ((chan_col[:, None] + geom.full_row_offsets().astype(itype)[None, :])
                .ravel())
@@ -116,43 +125,75 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     step = geom.axes[-1].stride
     cuts = np.union1d(np.flatnonzero(np.diff(full)) + 1, np.arange(line, n_out, line))
     bounds = np.concatenate(([0], cuts, [n_out]))
-    base = geom.row_base(bounds[:-1])
-    for a, b, a_base in zip(bounds[:-1].tolist(), bounds[1:].tolist(), base.tolist()):
-        pa, pb = int(pos[a]), int(pos[b])
-        if pa == pb:
-            continue
-        if full[a]:
-            r = b - a
-            # Splitting the contiguous last axis is always a view, so these
-            # writes land in the output arrays.
-            first = group_col[:, None] + a_base + offsets[None, :]
-            _fill_rows(indices[:, pa:pb].reshape(c_out, r, row_len), first, step)
-            _fill_rows(tap_weight[:, pa:pb].reshape(c_out, r, row_len), full_taps, 0)
-            _fill_rows(data[:, pa:pb].reshape(c_out, r, row_len), full_values, 0)
-        else:
-            i0 = int(np.searchsorted(edge, a))
-            ea, eb = int(edge_pos[i0]), int(edge_pos[i0 + b - a])
-            np.add(group_col[:, None], edge_cols[None, ea:eb], out=indices[:, pa:pb])
-            np.add(co_w[:, None], edge_w[None, ea:eb], out=tap_weight[:, pa:pb])
-            data[:, pa:pb] = values[:, edge_w[ea:eb]]
+    run_full = full[bounds[:-1]] & (pos[bounds[1:]] > pos[bounds[:-1]])
+    a_full = bounds[:-1][run_full]
+    b_full = bounds[1:][run_full]
+    base = geom.row_base(a_full)
+    for start, count in _equal_spacing(b_full - a_full, pos[a_full], base):
+        r = int(b_full[start] - a_full[start])
+        pa = int(pos[a_full[start]])
+        spacing = int(pos[a_full[start + 1]] - pa) if count > 1 else r * row_len
+        line_step = int(base[start + 1] - base[start]) if count > 1 else 0
+        first = group_col[:, None] + int(base[start]) + offsets[None, :]
+        for arr, first_row, row_step, run_step in (
+                (indices, first, step, line_step), (tap_weight, full_taps, 0, 0),
+                (data, full_values, 0, 0)):
+            # Runs with equal length and equal spacing (the interior lines of
+            # a 2-D output, say) are one strided view, filled by doubling.
+            isz = arr.itemsize
+            view = np.lib.stride_tricks.as_strided(
+                arr[:, pa:], shape=(c_out, count, r, row_len),
+                strides=(arr.strides[0], spacing * isz, row_len * isz, isz))
+            if c_out * r * row_len * isz > _CACHE_BYTES:
+                # Big runs: fill each while it is in cache; the per-run
+                # numpy calls are negligible next to the writes.
+                for i in range(count):
+                    _fill_rows(view[:, i], first_row + i * run_step, row_step)
+            else:
+                _fill_rows(view[:, 0], first_row, row_step)
+                _fill_rows(view, view[:, 0], run_step)
     return TiedMatrix((m, n), indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
 
+def _equal_spacing(lengths: np.ndarray, starts: np.ndarray,
+                   bases: np.ndarray) -> list[tuple[int, int]]:
+    """Split runs into groups ``(first, count)`` of equal length and equal spacing.
+
+    Within a group, run ``i`` starts ``i * d`` entries and reads inputs
+    ``i * e`` further on than the first, for one ``d`` and one ``e``.
+    """
+    lengths, starts, bases = lengths.tolist(), starts.tolist(), bases.tolist()
+    groups: list[tuple[int, int]] = []
+    n = len(lengths)
+    i = 0
+    while i < n:
+        j = i + 1
+        if j < n and lengths[j] == lengths[i]:
+            d, e = starts[j] - starts[i], bases[j] - bases[i]
+            while (j + 1 < n and lengths[j + 1] == lengths[i]
+                   and starts[j + 1] - starts[j] == d and bases[j + 1] - bases[j] == e):
+                j += 1
+            j += 1
+        groups.append((i, j - i))
+        i = j
+    return groups
+
+
 def _fill_rows(out: np.ndarray, first: np.ndarray, step: int) -> None:
-    """``out[:, j, :] = first + j * step`` for every row ``j`` of the run.
+    """``out[:, j, ...] = first + j * step`` for every row ``j`` of the run.
 
     Filled by doubling: each pass copies the rows written so far, so the work
     is a few long contiguous copies instead of a broadcast with a short
     (kernel-sized) inner loop.
     """
     rows = out.shape[1]
-    out[:, 0, :] = first
+    out[:, 0] = first
     done = 1
     while done < rows:
         n = min(done, rows - done)
         if step:
-            np.add(out[:, :n, :], done * step, out=out[:, done:done + n, :])
+            np.add(out[:, :n], done * step, out=out[:, done:done + n])
         else:
-            out[:, done:done + n, :] = out[:, :n, :]
+            out[:, done:done + n] = out[:, :n]
         done += n
