@@ -16,6 +16,7 @@ which sorts and sums them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -51,9 +52,9 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     conjugate : bool
         Store ``conj(weight)`` values (scipy's complex correlation).
     """
-    n_out = int(np.prod(geom.out_shape))
-    n_k = int(np.prod(geom.kernel_shape))
-    n_in = int(np.prod(geom.in_shape))
+    n_out = math.prod(geom.out_shape)
+    n_k = math.prod(geom.kernel_shape)
+    n_in = math.prod(geom.in_shape)
     c_out, c_ig = (weight.shape[0], weight.shape[1]) if channels else (1, 1)
     check_build(c_out * n_out * c_ig * n_k)
     m, n = c_out * n_out, c_in * n_in
@@ -123,7 +124,9 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     # inputs shifted by a constant step; runs are cut at line ends too.
     line = geom.out_shape[-1]
     step = geom.axes[-1].stride
-    cuts = np.union1d(np.flatnonzero(np.diff(full)) + 1, np.arange(line, n_out, line))
+    changes = np.flatnonzero(full[1:] != full[:-1]) + 1
+    cuts = (np.unique(np.concatenate((changes, np.arange(line, n_out, line))))
+            if line < n_out else changes)
     bounds = np.concatenate(([0], cuts, [n_out]))
     run_full = full[bounds[:-1]] & (pos[bounds[1:]] > pos[bounds[:-1]])
     a_full = bounds[:-1][run_full]

@@ -27,6 +27,7 @@ array([-1, -1,  0])
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -246,10 +247,13 @@ class Geometry:
         """
         return all(a.boundary == "zeros" for a in self.axes)
 
-    @property
+    @cached_property
     def in_strides(self) -> tuple[int, ...]:
         """C-order strides (in elements) of the input."""
-        return tuple(int(v) for v in np.cumprod((1,) + self.in_shape[:0:-1])[::-1])
+        strides = [1]
+        for n in self.in_shape[:0:-1]:
+            strides.append(strides[-1] * n)
+        return tuple(strides[::-1])
 
     @cached_property
     def table(self) -> np.ndarray:
@@ -271,8 +275,8 @@ class Geometry:
 
     def table_rows(self, rows: np.ndarray | None, dtype: type = np.int64) -> np.ndarray:
         """Rows ``rows`` (flat output indices; ``None`` = all) of :attr:`table`."""
-        n_k = int(np.prod(self.kernel_shape))
-        n_rows = int(np.prod(self.out_shape)) if rows is None else len(rows)
+        n_k = math.prod(self.kernel_shape)
+        n_rows = math.prod(self.out_shape) if rows is None else len(rows)
         check_build(n_rows * n_k, "index table")
         nd = len(self.axes)
         if rows is None:
