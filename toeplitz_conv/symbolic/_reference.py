@@ -129,15 +129,9 @@ def layer_outputs(w: np.ndarray, x: np.ndarray, *, stride: tuple[int, ...],
             terms = []
             for c in range(c_ig):
                 for t in itertools.product(*(range(k) for k in kshape)):
-                    src = []
-                    for d_ in range(len(kshape)):
-                        tt = kshape[d_] - 1 - t[d_] if flip else t[d_]
-                        p = pos[d_] * stride[d_] + tt * dilation[d_] - pads[d_][0]
-                        i = torch_pad_index(p, spatial[d_], padding_mode)
-                        if i is None:
-                            break
-                        src.append(i)
-                    else:
+                    src = _source(pos, t, kshape, spatial, stride, dilation, pads,
+                                  padding_mode, flip)
+                    if src is not None:
                         terms.append(times(w[(o, c, *t)], x[(first_c + c, *src)]))
             out[(o, *pos)] = sympy.Add(*terms)
     return out
@@ -156,15 +150,24 @@ def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
         cc = (o // per_group) * c_ig + c
         terms = []
         for pos in itertools.product(*(range(m) for m in g.shape[1:])):
-            src = []
-            for d_ in range(len(kshape)):
-                tt = kshape[d_] - 1 - t[d_] if flip else t[d_]
-                p = pos[d_] * stride[d_] + tt * dilation[d_] - pads[d_][0]
-                i = torch_pad_index(p, spatial[d_], padding_mode)
-                if i is None:
-                    break
-                src.append(i)
-            else:
+            src = _source(pos, t, kshape, spatial, stride, dilation, pads, padding_mode, flip)
+            if src is not None:
                 terms.append(g[(o, *pos)] * x[(cc, *src)])
         out.append(sympy.Add(*terms))
     return out
+
+
+def _source(pos: tuple[int, ...], t: tuple[int, ...], kshape: tuple[int, ...],
+            spatial: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+            pads: tuple[tuple[int, int], ...], padding_mode: str,
+            flip: bool) -> tuple[int, ...] | None:
+    """Input index read by output ``pos`` with tap ``t`` (PyTorch's definition); None = zero."""
+    src = []
+    for d_ in range(len(kshape)):
+        tt = kshape[d_] - 1 - t[d_] if flip else t[d_]
+        p = pos[d_] * stride[d_] + tt * dilation[d_] - pads[d_][0]
+        i = torch_pad_index(p, spatial[d_], padding_mode)
+        if i is None:
+            return None
+        src.append(i)
+    return tuple(src)
