@@ -18,9 +18,10 @@ import numpy as np
 from toeplitz_conv import layer_matrix
 
 try:
-    from bench_build import fill_floor, median_time, tied_bytes
+    from bench_build import median_time, verdict
 except ImportError:  # run as a module from the repository root
-    from benchmarks.bench_build import fill_floor, median_time, tied_bytes
+    from benchmarks.bench_build import median_time, verdict
+from benchmarks.measure import fill_floor, tied_bytes
 
 
 def torch_jacobian(w, shape, padding):
@@ -67,11 +68,11 @@ def main(argv=None):
     print(f"layer {small['layer']}: nnz={small['nnz']:,}")
     print(f"  layer_matrix(...).sparse  {small['ours_s'] * 1e3:9.2f} ms   "
           f"ratio ours/floor = {small['ratio_floor']:.2f} (target <= 3: "
-          f"{'met' if small['ratio_floor'] <= 3 else 'NOT met'})")
+          f"{verdict(small['ratio_floor'] <= 3, args.quick)})")
     if "torch_s" in small:
         print(f"  torch jacobian            {small['torch_s'] * 1e3:9.2f} ms   "
               f"ratio torch/ours = {small['ratio_torch']:.0f} (target >= 200: "
-              f"{'met' if small['ratio_torch'] >= 200 else 'NOT met'})")
+              f"{verdict(small['ratio_torch'] >= 200, args.quick)})")
     else:
         print(f"  torch jacobian            {small.get('torch', 'missing')}")
     big = bench_layer(8, 8, 16, with_torch=False) if args.quick else \
