@@ -34,14 +34,19 @@ def verdict(met, quick):
     return "n/a in --quick" if quick else ("met" if met else "NOT met")
 
 
-def median_time(fn, repeat=7):
-    fn()  # warm-up
+def timings(fn, repeat):
+    """Seconds of ``repeat`` calls of ``fn`` after one warm-up call."""
+    fn()
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return times
+
+
+def median_time(fn, repeat=7):
+    return float(np.median(timings(fn, repeat)))
 
 
 def peak_bytes(fn):

@@ -26,16 +26,15 @@ import numpy as np
 
 from toeplitz_conv import layer_matrix, singular_values, spectral_norm
 
+try:
+    from bench_build import timings
+except ImportError:  # run as a module from the repository root
+    from benchmarks.bench_build import timings
+
 
 def best_time(fn, repeat=5):
     """Fastest of ``repeat`` runs: on a shared machine the minimum is the least noisy."""
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.min(times))
+    return float(np.min(timings(fn, repeat)))
 
 
 def main() -> None:
