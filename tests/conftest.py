@@ -29,3 +29,19 @@ def _torch_single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(params=["one table", "regions"])
+def builder_path(request, monkeypatch):
+    """Run a test through both ways the builder writes zero-padded matrices.
+
+    Small matrices are written from one index table, large ones region by
+    region in cache-sized chunks; "regions" forces the latter (with tiny
+    chunks, so chunk tails occur) on the tests' small inputs.
+    """
+    if request.param == "regions":
+        from toeplitz_conv import _assemble
+
+        monkeypatch.setattr(_assemble, "_SMALL_ROWS", 0)
+        monkeypatch.setattr(_assemble, "_CHUNK_ENTRIES", 5)
+    return request.param

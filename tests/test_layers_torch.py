@@ -7,7 +7,7 @@ from toeplitz_conv import layer_matrix, transposed_layer_matrix
 
 from .conftest import requires_torch
 
-pytestmark = requires_torch
+pytestmark = [requires_torch, pytest.mark.usefixtures("builder_path")]
 
 
 def _torch_layer(x, w, stride, padding, dilation, groups, padding_mode):

@@ -10,6 +10,9 @@ from toeplitz_conv import conv_matrix
 
 MODES = ["full", "valid", "same"]
 
+# Every test here runs through both of the builder's write paths.
+pytestmark = pytest.mark.usefixtures("builder_path")
+
 
 def _reference(x, k, mode, correlate):
     f = scipy.signal.correlate if correlate else scipy.signal.convolve
@@ -135,3 +138,16 @@ def test_matches_scipy_linalg_convolution_matrix():
         w = rng.standard_normal(5)
         np.testing.assert_allclose(conv_matrix(w, 9, mode).toarray(),
                                    scipy.linalg.convolution_matrix(w, 9, mode), atol=0)
+
+
+@pytest.mark.parametrize("shape,kshape", [((5000,), (7,)), ((90, 70), (3, 4)),
+                                          ((20, 18, 25), (2, 3, 4))])
+@pytest.mark.parametrize("mode", MODES)
+def test_inputs_large_enough_for_the_region_path(shape, kshape, mode):
+    # Above the builder's small-matrix size without any monkeypatching.
+    rng = np.random.default_rng(len(shape) * 10 + MODES.index(mode))
+    x = rng.integers(-9, 10, shape)
+    w = rng.integers(-9, 10, kshape)
+    for correlate in (False, True):
+        A = conv_matrix(w, shape, mode, correlate=correlate)
+        np.testing.assert_array_equal(A @ x.ravel(), _reference(x, w, mode, correlate).ravel())

@@ -27,9 +27,13 @@ from .tied import TiedMatrix, _index_dtype
 
 __all__ = ["assemble"]
 
-# Runs bigger than this are filled one by one rather than copied from
-# earlier runs (which would read them back from memory).
-_CACHE_BYTES = 2**20
+# Entries per chunk of full rows written as one pattern: small enough that
+# the pattern stays in cache while it is copied along a line, long enough
+# that numpy's inner loops are long.
+_CHUNK_ENTRIES = 8192
+# Up to this many output rows (per channel) the whole index table is built
+# at once instead of region by region.
+_SMALL_ROWS = 2048
 
 
 def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
@@ -76,7 +80,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     co_w = (co * row_len).astype(itype)
 
     if not geom.monotone:
-        table = geom.table_rows(None, itype)
+        table = geom.table_outer(None, itype)
         cols = (group_col[:, None, None, None] + chan_col[None, None, :, None]
                 + table[None, :, None, :])
         widx = co_w[:, None, None] + w_pattern.reshape(1, 1, row_len)
@@ -89,114 +93,158 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     values = weight.reshape(c_out, row_len)
     if conjugate:
         values = values.conj()
-    counts = geom.row_counts()
-    full = counts == n_k
-    per_row = (c_ig * counts).astype(itype)
-    pos = np.zeros(n_out + 1, dtype=np.int64)
-    np.cumsum(per_row, out=pos[1:])
+    # Row pointers of output channel 0 first; every channel has the same
+    # pattern, so the others are shifted copies.
+    indptr = np.empty(m + 1, dtype=itype)
+    indptr[0] = 0
+    pos = indptr[:n_out + 1]
+    np.cumsum(geom.row_counts(itype), out=pos[1:])
+    if c_ig > 1:
+        pos[1:] *= c_ig
     per_channel = int(pos[-1])
-    indptr = np.zeros(m + 1, dtype=itype)
-    np.cumsum(np.tile(per_row, c_out), out=indptr[1:])
+    if c_out > 1:
+        np.add(pos[1:], (np.arange(1, c_out, dtype=itype) * per_channel)[:, None],
+               out=indptr[n_out + 1:].reshape(c_out - 1, n_out))
 
     indices = np.empty((c_out, per_channel), dtype=itype)
     tap_weight = np.empty((c_out, per_channel), dtype=itype)
     data = np.empty((c_out, per_channel), dtype=values.dtype)
-
-    edge = np.flatnonzero(~full)
-    if len(edge):
-        table = geom.table_rows(edge, itype)
-        keep = np.broadcast_to((table >= 0)[:, None, :], (len(edge), c_ig, n_k))
-        edge_cols = (chan_col[None, :, None] + table[:, None, :])[keep]
-        edge_w = np.broadcast_to(w_pattern.reshape(1, c_ig, n_k), keep.shape)[keep]
-        # Where each edge entry lands in one output channel's slice: all edge
-        # rows are written with one indexed assignment per array.
-        starts = pos[edge] - np.concatenate(([0], np.cumsum(per_row[edge])[:-1]))
-        dest = np.repeat(starts, per_row[edge]) + np.arange(len(edge_cols))
-        indices[:, dest] = group_col[:, None] + edge_cols[None, :]
-        tap_weight[:, dest] = co_w[:, None] + edge_w[None, :]
-        data[:, dest] = values[:, edge_w]
-
-    offsets = ((chan_col[:, None] + geom.full_row_offsets().astype(itype)[None, :])
-               .ravel())
-    full_values = values[:, w_pattern]
-    full_taps = co_w[:, None] + w_pattern[None, :]
-    # Within one line of the last output axis, consecutive full rows read
-    # inputs shifted by a constant step; runs are cut at line ends too.
-    line = geom.out_shape[-1]
-    step = geom.axes[-1].stride
-    changes = np.flatnonzero(full[1:] != full[:-1]) + 1
-    cuts = (np.unique(np.concatenate((changes, np.arange(line, n_out, line))))
-            if line < n_out else changes)
-    bounds = np.concatenate(([0], cuts, [n_out]))
-    run_full = full[bounds[:-1]] & (pos[bounds[1:]] > pos[bounds[:-1]])
-    a_full = bounds[:-1][run_full]
-    b_full = bounds[1:][run_full]
-    base = geom.row_base(a_full)
-    for start, count in _equal_spacing(b_full - a_full, pos[a_full], base):
-        r = int(b_full[start] - a_full[start])
-        pa = int(pos[a_full[start]])
-        spacing = int(pos[a_full[start + 1]] - pa) if count > 1 else r * row_len
-        line_step = int(base[start + 1] - base[start]) if count > 1 else 0
-        first = group_col[:, None] + int(base[start]) + offsets[None, :]
-        for arr, first_row, row_step, run_step in (
-                (indices, first, step, line_step), (tap_weight, full_taps, 0, 0),
-                (data, full_values, 0, 0)):
-            # Runs with equal length and equal spacing (the interior lines of
-            # a 2-D output, say) are one strided view, filled by doubling.
-            isz = arr.itemsize
-            view = np.lib.stride_tricks.as_strided(
-                arr[:, pa:], shape=(c_out, count, r, row_len),
-                strides=(arr.strides[0], spacing * isz, row_len * isz, isz))
-            if c_out * r * row_len * isz > _CACHE_BYTES:
-                # Big runs: fill each while it is in cache; the per-run
-                # numpy calls are negligible next to the writes.
-                for i in range(count):
-                    _fill_rows(view[:, i], first_row + i * run_step, row_step)
-            else:
-                _fill_rows(view[:, 0], first_row, row_step)
-                _fill_rows(view, view[:, 0], run_step)
+    if per_channel:
+        blocks = _Blocks(indices, tap_weight, data, values, group_col, co_w)
+        _write_regions(blocks, geom, pos, chan_col, w_pattern, itype)
     return TiedMatrix((m, n), indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
 
-def _equal_spacing(lengths: np.ndarray, starts: np.ndarray,
-                   bases: np.ndarray) -> list[tuple[int, int]]:
-    """Split runs into groups ``(first, count)`` of equal length and equal spacing.
+def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: np.ndarray,
+                   w_pattern: np.ndarray, itype: type) -> None:
+    """Write every row, region by region, one output-channel pattern per region.
 
-    Within a group, run ``i`` starts ``i * d`` entries and reads inputs
-    ``i * e`` further on than the first, for one ``d`` and one ``e``.
+    The output grid splits into the box of full rows (every axis inside its
+    interior) and, for each axis ``d``, the slabs before and after its
+    interior whose leading axes ``< d`` are interior and whose trailing axes
+    are complete.  For a fixed leading index a slab is one contiguous run of
+    rows, and moving the leading index only shifts its entries' positions
+    and input columns by constants.  So a slab is one pattern (from the
+    index table at the first leading index) written at every leading index.
     """
-    lengths, starts, bases = lengths.tolist(), starts.tolist(), bases.tolist()
-    groups: list[tuple[int, int]] = []
-    n = len(lengths)
-    i = 0
-    while i < n:
-        j = i + 1
-        if j < n and lengths[j] == lengths[i]:
-            d, e = starts[j] - starts[i], bases[j] - bases[i]
-            while (j + 1 < n and lengths[j + 1] == lengths[i]
-                   and starts[j + 1] - starts[j] == d and bases[j + 1] - bases[j] == e):
-                j += 1
-            j += 1
-        groups.append((i, j - i))
-        i = j
-    return groups
+    axes = geom.axes
+    nd = len(axes)
+    out_st, in_st = geom.out_strides, geom.in_strides
+    box = [ax.interior() for ax in axes]
+    row_len = len(w_pattern)
+    if len(pos) - 1 <= _SMALL_ROWS or all(hi <= lo for lo, hi in box):
+        # Small (or all-edge) matrices: one table for all rows is cheaper
+        # than the per-region numpy calls.
+        cols, widx = _edge_pattern(geom.table_outer(None, itype), chan_col, w_pattern)
+        blocks.write(0, (), (), (), cols, widx)
+        return
+
+    def lead(d: int) -> tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """First flat row, extents, entry steps and input steps of the interior of axes < d."""
+        f = sum(lo * st for (lo, _), st in zip(box[:d], out_st))
+        extents = tuple(hi - lo for lo, hi in box[:d])
+        pos_steps = tuple(int(pos[f + st] - pos[f]) if e > 1 else 0
+                          for e, st in zip(extents, out_st))
+        in_steps = tuple(ax.stride * st for ax, st in zip(axes[:d], in_st))
+        return f, extents, pos_steps, in_steps
+
+    for d in range(nd):
+        if any(hi <= lo for lo, hi in box[:d]):
+            return                       # no interior rows lead to the slabs of axis d
+        lo, hi = box[d]
+        size = axes[d].out_size
+        if lo == 0 and hi == size:
+            continue
+        f, extents, pos_steps, in_steps = lead(d)
+        # Both slabs of axis d from one table, split where the second starts.
+        outs = (tuple(np.array([lo_e]) for lo_e, _ in box[:d])
+                + (np.r_[0:lo, hi:size],) + tuple(np.arange(ax.out_size) for ax in axes[d + 1:]))
+        cols, widx = _edge_pattern(geom.table_outer(outs, itype), chan_col, w_pattern)
+        first, second = f, f + hi * out_st[d]
+        cut = int(pos[f + lo * out_st[d]] - pos[first])
+        blocks.write(int(pos[first]), extents, pos_steps, in_steps, cols[:cut], widx[:cut])
+        blocks.write(int(pos[second]), extents, pos_steps, in_steps, cols[cut:], widx[cut:])
+
+    if box[-1][1] <= box[-1][0]:
+        return
+    # The full rows: along the last axis a row reads ``stride`` inputs further
+    # than the previous one, so a chunk of rows small enough to stay in cache
+    # is written once as a pattern and then copied, shifted, along every line.
+    f, extents, pos_steps, in_steps = lead(nd - 1)
+    lo, hi = box[-1]
+    f += lo
+    step = axes[-1].stride
+    rows = min(hi - lo, max(1, _CHUNK_ENTRIES // row_len))
+    n_chunks, tail = divmod(hi - lo, rows)
+    offsets = (chan_col[:, None] + geom.full_row_offsets().astype(itype)[None, :]).ravel()
+    cols = ((int(geom.row_base([f])[0]) + step * np.arange(rows, dtype=itype))[:, None]
+            + offsets).ravel()
+    widx = np.tile(w_pattern, rows)
+    start = int(pos[f])
+    blocks.write(start, extents + (n_chunks,), pos_steps + (rows * row_len,),
+                 in_steps + (rows * step,), cols, widx)
+    if tail:
+        cut = tail * row_len
+        blocks.write(start + n_chunks * rows * row_len, extents, pos_steps, in_steps,
+                     cols[:cut] + n_chunks * rows * step, widx[:cut])
 
 
-def _fill_rows(out: np.ndarray, first: np.ndarray, step: int) -> None:
-    """``out[:, j, ...] = first + j * step`` for every row ``j`` of the run.
+def _edge_pattern(table: np.ndarray, chan_col: np.ndarray,
+                  w_pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and weight indices of the entries of ``table``'s rows (output channel 0).
 
-    Filled by doubling: each pass copies the rows written so far, so the work
-    is a few long contiguous copies instead of a broadcast with a short
-    (kernel-sized) inner loop.
+    A row's entries are ordered (input channel, tap), taps reading zero
+    padding (``-1``) dropped.
     """
-    rows = out.shape[1]
-    out[:, 0] = first
-    done = 1
-    while done < rows:
-        n = min(done, rows - done)
-        if step:
-            np.add(out[:, :n], done * step, out=out[:, done:done + n])
-        else:
-            out[:, done:done + n] = out[:, :n]
-        done += n
+    c_ig = len(chan_col)
+    keep = table >= 0
+    if c_ig == 1:
+        return table[keep] + chan_col[0], np.broadcast_to(w_pattern, table.shape)[keep]
+    keep3 = keep[:, None, :].repeat(c_ig, axis=1)
+    cols = (chan_col[None, :, None] + table[:, None, :])[keep3]
+    widx = np.broadcast_to(w_pattern.reshape(c_ig, -1), keep3.shape)[keep3]
+    return cols, widx
+
+
+class _Blocks:
+    """The three entry arrays of a matrix being built, written block by block."""
+
+    def __init__(self, indices: np.ndarray, tap_weight: np.ndarray, data: np.ndarray,
+                 values: np.ndarray, group_col: np.ndarray, co_w: np.ndarray) -> None:
+        self.arrays = (indices, tap_weight, data)
+        self.values = values
+        self.group_col = group_col
+        self.co_w = co_w
+
+    def write(self, start: int, extents: tuple[int, ...], pos_steps: tuple[int, ...],
+              in_steps: tuple[int, ...], cols: np.ndarray, widx: np.ndarray) -> None:
+        """Write the block ``(cols, widx)`` of output channel 0 at every leading index.
+
+        Copy ``i`` (a multi-index over ``extents``) starts ``i . pos_steps``
+        entries after ``start`` and reads columns ``i . in_steps`` further on;
+        every output channel gets its own weights and group's columns.
+        """
+        size = len(cols)
+        if size == 0 or 0 in extents:
+            return
+        indices, tap_weight, data = self.arrays
+        c_out, per_channel = indices.shape
+        lead = (c_out,) + (1,) * len(extents) + (1,)
+        shift = self.group_col.reshape(lead)
+        for e, (n, st) in enumerate(zip(extents, in_steps)):
+            if n > 1 and st:
+                shape = [1] * (len(extents) + 2)
+                shape[e + 1] = n
+                shift = shift + (np.arange(n, dtype=shift.dtype) * st).reshape(shape)
+        shape = (c_out,) + extents + (size,)
+        steps = (per_channel,) + pos_steps + (1,)
+
+        def view(arr: np.ndarray) -> np.ndarray:
+            isz = arr.itemsize
+            return np.ndarray(shape, arr.dtype, arr, start * isz, tuple(p * isz for p in steps))
+
+        # Broadcasting along the long last axis keeps numpy's inner loops long.
+        np.add(cols, shift, out=view(indices))
+        np.add(widx, self.co_w.reshape(lead), out=view(tap_weight))
+        np.copyto(view(data), self.values[:, widx].reshape(lead[:-1] + (size,)))

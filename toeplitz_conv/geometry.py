@@ -176,7 +176,7 @@ class AxisGeometry:
         >>> signal_axis(4, 3, "full").interior()
         (2, 4)
         """
-        lo = -(-self.pad_before // self.stride)
+        lo = min(-(-self.pad_before // self.stride), self.out_size)
         hi = (self.size - 1 + self.pad_before - self.dilation * (self.kernel - 1)) // self.stride
         return lo, max(lo, min(hi + 1, self.out_size))
 
@@ -216,6 +216,13 @@ def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides = [1]
+    for n in shape[:0:-1]:
+        strides.append(strides[-1] * n)
+    return tuple(strides[::-1])
+
+
 @dataclass(frozen=True)
 class Geometry:
     """An N-dimensional cross-correlation: one :class:`AxisGeometry` per axis.
@@ -250,10 +257,7 @@ class Geometry:
     @cached_property
     def in_strides(self) -> tuple[int, ...]:
         """C-order strides (in elements) of the input."""
-        strides = [1]
-        for n in self.in_shape[:0:-1]:
-            strides.append(strides[-1] * n)
-        return tuple(strides[::-1])
+        return _c_strides(self.in_shape)
 
     @cached_property
     def table(self) -> np.ndarray:
@@ -271,42 +275,54 @@ class Geometry:
                [3, 4, 6, 7],
                [4, 5, 7, 8]])
         """
-        return self.table_rows(None)
+        return self.table_outer(None)
 
-    def table_rows(self, rows: np.ndarray | None, dtype: type = np.int64) -> np.ndarray:
-        """Rows ``rows`` (flat output indices; ``None`` = all) of :attr:`table`."""
-        n_k = math.prod(self.kernel_shape)
-        n_rows = math.prod(self.out_shape) if rows is None else len(rows)
+    def table_outer(self, outs: tuple[np.ndarray, ...] | None = None,
+                    dtype: type = np.int64) -> np.ndarray:
+        """The rows of :attr:`table` for a product of output indices, in C order.
+
+        ``outs[d]`` lists the output indices taken along axis ``d`` (``None``:
+        all outputs); the result has one row per combination and one column
+        per flat tap.
+
+        >>> g = Geometry((signal_axis(3, 2, "valid"), signal_axis(3, 2, "valid")))
+        >>> g.table_outer((np.array([1]), np.arange(2)))    # the second row of outputs
+        array([[3, 4, 6, 7],
+               [4, 5, 7, 8]])
+        """
+        if outs is None:
+            outs = tuple(np.arange(n) for n in self.out_shape)
+        lead = tuple(len(o) for o in outs)
+        n_rows, n_k = math.prod(lead), math.prod(self.kernel_shape)
         check_build(n_rows * n_k, "index table")
         nd = len(self.axes)
-        if rows is None:
-            outs = [np.arange(n) for n in self.out_shape]
-            lead = list(self.out_shape)
-        else:
-            outs = list(np.unravel_index(rows, self.out_shape))
-            lead = [n_rows]
-        flat = np.zeros(1, dtype=dtype)
-        invalid = np.zeros(1, dtype=bool)
-        for d, (ax, st) in enumerate(zip(self.axes, self.in_strides)):
-            idx = ax.input_index(outs[d]).astype(dtype)          # (len(outs[d]), k_d)
-            shape = [1] * (len(lead) + nd)
-            if rows is None:
-                shape[d] = idx.shape[0]
-            else:
-                shape[0] = idx.shape[0]
-            shape[len(lead) + d] = idx.shape[1]
+        flat = invalid = None
+        for d, (ax, st, o) in enumerate(zip(self.axes, self.in_strides, outs)):
+            idx = ax.input_index(o)                               # (len(o), k_d)
+            shape = [1] * (2 * nd)
+            shape[d], shape[nd + d] = idx.shape
             idx = idx.reshape(shape)
-            flat = flat + idx * st
-            invalid = invalid | (idx < 0)
-        flat = np.where(invalid, -1, flat)
-        return np.broadcast_to(flat, tuple(lead) + self.kernel_shape).reshape(n_rows, n_k)
+            if flat is None:
+                flat, invalid = (idx * st).astype(dtype), idx < 0
+            else:
+                flat = flat + (idx * st).astype(dtype)
+                invalid = invalid | (idx < 0)
+        flat = np.where(invalid, dtype(-1), flat)
+        if flat.shape != lead + self.kernel_shape:
+            flat = np.broadcast_to(flat, lead + self.kernel_shape)
+        return flat.reshape(n_rows, n_k)
 
-    def row_counts(self) -> np.ndarray:
+    def row_counts(self, dtype: type = np.int64) -> np.ndarray:
         """Number of taps of each flat output that read the input (not zero padding)."""
-        counts = np.ones((), dtype=np.int64)
+        counts = np.ones((), dtype=dtype)
         for ax in self.axes:
-            counts = np.multiply.outer(counts, ax.inside_counts())
+            counts = np.multiply.outer(counts, ax.inside_counts().astype(dtype))
         return counts.ravel()
+
+    @cached_property
+    def out_strides(self) -> tuple[int, ...]:
+        """C-order strides (in elements) of the output."""
+        return _c_strides(self.out_shape)
 
     def row_base(self, rows: np.ndarray) -> np.ndarray:
         """Flat input index read by tap 0 of outputs ``rows`` (meaningful for full rows)."""
