@@ -20,7 +20,7 @@ from toeplitz_conv import layer_matrix
 from .measure import (
     Result,
     Settings,
-    fill_floor,
+    measure_floor,
     measure_inline,
     measure_subprocess,
     needs,
@@ -107,13 +107,7 @@ def _case(c_in: int, c_out: int, n: int, settings: Settings) -> list[Result]:
     ours.stored_bytes = float(tied_bytes(A))
     ours.equal = True
     ours.note = "reference (csr + taps)"
-    floor = row["fill floor"]
-    measure_inline(floor, fill_floor(ref.nnz, ref.data.dtype, ref.indices.dtype),
-                   lambda out: (True, ""), settings,
-                   size=lambda out: sum(a.nbytes for a in out))
-    floor.equal = None
-    floor.note = "writes data/indices/taps of this nnz; not a matrix"
-    floor.ratio = floor.time_s / ours.time_s
+    measure_floor(row["fill floor"], ours, ref, settings)
     jac = row["torch jacobian"]
     jac.status = peer_missing("torch") or needs(jacobian_need(c_in, c_out, n), settings) or "ok"
     if jac.status == "ok":

@@ -171,6 +171,22 @@ def fill_floor(nnz: int, dtype: Any, index_dtype: Any) -> Callable[[], Any]:
     return fill
 
 
+FLOOR_NOTE = "writes data/indices/taps of this nnz; not a matrix"
+
+
+def measure_floor(floor: Result, ours: Result, ref: Any, settings: Settings) -> Result:
+    """Time merely writing arrays of ``ref``'s nnz and dtypes, next to ``ours``."""
+    floor.nnz = ref.nnz
+    measure_inline(floor, fill_floor(ref.nnz, ref.data.dtype, ref.indices.dtype),
+                   lambda out: (True, ""), settings,
+                   size=lambda out: sum(a.nbytes for a in out))
+    floor.equal = None
+    floor.note = FLOOR_NOTE
+    if floor.time_s and ours.time_s:
+        floor.ratio = floor.time_s / ours.time_s
+    return floor
+
+
 def growth_exponent(nnz: list[float], times: list[float]) -> float | None:
     """Slope of log(time) against log(nnz) by least squares (None below 3 points)."""
     pts = [(x, t) for x, t in zip(nnz, times) if x and t]
@@ -180,10 +196,11 @@ def growth_exponent(nnz: list[float], times: list[float]) -> float | None:
     return float(np.polyfit(x, t, 1)[0])
 
 
-def run_worker(spec: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
+def run_worker(spec: dict[str, Any], timeout: float = 1800,
+               env_extra: dict[str, str] | None = None) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter (peak memory: resident high-water mark)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ)
+    env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-m", "benchmarks._worker", json.dumps(spec)],
                           capture_output=True, text=True, cwd=root, env=env, timeout=timeout)
@@ -275,10 +292,11 @@ def peak_rss() -> int:
 
 
 def measure_subprocess(res: Result, module: str, method: str, params: dict[str, Any],
-                       settings: Settings) -> Result:
+                       settings: Settings, env_extra: dict[str, str] | None = None) -> Result:
     """Fill ``res`` from :func:`run_worker` (see :mod:`benchmarks._worker`)."""
     out = run_worker({"module": module, "method": method, "params": params,
-                      "repeats": settings.repeats, "max_seconds": settings.max_seconds})
+                      "repeats": settings.repeats, "max_seconds": settings.max_seconds},
+                     env_extra=env_extra)
     for key in ("status", "equal", "time_s", "repeats", "peak_bytes", "peak_how",
                 "stored_bytes"):
         if out.get(key) is not None:

@@ -8,11 +8,11 @@ import os
 import sys
 import time
 
-from . import apply, layers, report, signal1d, signal2d, symbolic
+from . import apply, layers, report, scaling, signal1d, signal2d, symbolic
 from .measure import GiB, Settings
 
-WORKLOADS = {"1d": signal1d, "2d": signal2d, "layers": layers, "symbolic": symbolic,
-             "apply": apply}
+WORKLOADS = {"1d": signal1d, "2d": signal2d, "scaling": scaling, "layers": layers,
+             "symbolic": symbolic, "apply": apply}
 
 
 def parser() -> argparse.ArgumentParser:

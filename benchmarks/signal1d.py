@@ -18,6 +18,7 @@ from toeplitz_conv import conv_matrix
 from .measure import (
     Result,
     Settings,
+    measure_floor,
     measure_inline,
     needs,
     peer_missing,
@@ -29,7 +30,7 @@ WORKLOAD = "1-D build"
 K = 7
 SIZES = [10**3, 4000, 10**4, 31_623, 10**5, 316_228, 10**6, 3_162_278, 10**7]
 QUICK_SIZES = [100, 1000, 4000]
-METHODS = ["ours", "diags_array", "pylops convmtx", "scipy convolution_matrix"]
+METHODS = ["ours", "fill floor", "diags_array", "pylops convmtx", "scipy convolution_matrix"]
 
 
 def diags_build(w: np.ndarray, n: int) -> sp.csr_array:
@@ -90,6 +91,7 @@ def _case(w: np.ndarray, n: int, settings: Settings) -> list[Result]:
     ours.stored_bytes = float(tied_bytes(A))
     ours.equal = True
     ours.note = "reference (csr + taps)"
+    measure_floor(row["fill floor"], ours, ref, settings)
     builders = {"diags_array": (lambda: diags_build(w, n), None),
                 "pylops convmtx": (lambda: pylops_build(w, n), "pylops"),
                 "scipy convolution_matrix": (lambda: linalg_build(w, n), None)}

@@ -19,6 +19,7 @@ from .measure import (
     Result,
     Settings,
     csr_bytes,
+    measure_floor,
     measure_inline,
     needs,
     peer_missing,
@@ -30,7 +31,7 @@ SIZES = [64, 128, 256, 512, 1000, 2048]
 QUICK_SIZES = [8, 16, 32]
 KERNELS = [3, 5]
 MODES = ["full", "same"]
-METHODS = ["ours", "sparse-convolution"]
+METHODS = ["ours", "fill floor", "sparse-convolution"]
 PEER_NOTE = "builds the full matrix; same = its rows cropped"
 
 
@@ -91,7 +92,8 @@ def _case(w: np.ndarray, n: int, mode: str, settings: Settings) -> list[Result]:
     status = needs(need_bytes("ours", n, k), settings)
     if status:
         row["ours"].status = status
-        row["sparse-convolution"].status = "ours not run"
+        for m in METHODS[1:]:
+            row[m].status = "ours not run"
         return list(row.values())
     A = conv_matrix(w, (n, n), mode)
     ref = A.sparse
@@ -102,6 +104,7 @@ def _case(w: np.ndarray, n: int, mode: str, settings: Settings) -> list[Result]:
     ours.stored_bytes = float(tied_bytes(A))
     ours.equal = True
     ours.note = "reference (csr + taps)"
+    measure_floor(row["fill floor"], ours, ref, settings)
     r = row["sparse-convolution"]
     r.nnz = ref.nnz
     r.status = (peer_missing("sparse_convolution")

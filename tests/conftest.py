@@ -42,6 +42,6 @@ def builder_path(request, monkeypatch):
     if request.param == "regions":
         from toeplitz_conv import _assemble
 
-        monkeypatch.setattr(_assemble, "_SMALL_ROWS", 0)
+        monkeypatch.setattr(_assemble, "_SMALL_ENTRIES", 0)
         monkeypatch.setattr(_assemble, "_CHUNK_ENTRIES", 5)
     return request.param

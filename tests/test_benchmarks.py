@@ -15,8 +15,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 EXPECTED_METHODS = {
-    "1-D build": {"ours", "diags_array", "pylops convmtx", "scipy convolution_matrix"},
-    "2-D build": {"ours", "sparse-convolution"},
+    "1-D build": {"ours", "fill floor", "diags_array", "pylops convmtx",
+                  "scipy convolution_matrix"},
+    "2-D build": {"ours", "fill floor", "sparse-convolution"},
+    "build scaling, uniform memory": {"ours", "fill floor", "diags_array"},
     "layer build": {"ours", "fill floor", "torch jacobian"},
     "symbolic proof": {"ours prove_equivalence", "naive sympy"},
     "apply batch": {"ours apply", "ours build+apply", "fftconvolve", "oaconvolve",
@@ -104,6 +106,7 @@ def test_exponents_and_targets_listed(quick_run):
         assert word in names
     methods = {(e["sweep"], e["method"]) for e in data["growth_exponents"]}
     assert ("1-D build, kernel 7, full", "ours") in methods
+    assert ("1-D build, kernel 7, full (uniform memory)", "fill floor") in methods
 
 
 def test_budget_reports_needs_instead_of_running(tmp_path):

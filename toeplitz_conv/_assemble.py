@@ -31,9 +31,10 @@ __all__ = ["assemble"]
 # the pattern stays in cache while it is copied along a line, long enough
 # that numpy's inner loops are long.
 _CHUNK_ENTRIES = 8192
-# Up to this many output rows (per channel) the whole index table is built
-# at once instead of region by region.
-_SMALL_ROWS = 2048
+# Up to this many entries (all channels) the whole index table is built at
+# once instead of region by region: fewer numpy calls, but every entry's
+# weight is gathered one by one.
+_SMALL_ENTRIES = 2**15
 
 
 def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
@@ -133,7 +134,7 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
     out_st, in_st = geom.out_strides, geom.in_strides
     box = [ax.interior() for ax in axes]
     row_len = len(w_pattern)
-    if len(pos) - 1 <= _SMALL_ROWS or all(hi <= lo for lo, hi in box):
+    if blocks.size <= _SMALL_ENTRIES or all(hi <= lo for lo, hi in box):
         # Small (or all-edge) matrices: one table for all rows is cheaper
         # than the per-region numpy calls.
         cols, widx = _edge_pattern(geom.table_outer(None, itype), chan_col, w_pattern)
@@ -213,6 +214,7 @@ class _Blocks:
     def __init__(self, indices: np.ndarray, tap_weight: np.ndarray, data: np.ndarray,
                  values: np.ndarray, group_col: np.ndarray, co_w: np.ndarray) -> None:
         self.arrays = (indices, tap_weight, data)
+        self.size = indices.size
         self.values = values
         self.group_col = group_col
         self.co_w = co_w

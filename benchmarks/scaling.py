@@ -1,0 +1,97 @@
+"""Growth of build time with nnz, with fresh memory costing the same at every size.
+
+Writing a new array costs more than the writes themselves: the kernel maps
+each page on first touch.  On the machine the README's numbers come from
+(a 2-core VM) a 4 KiB first-touch fault costs about 3 µs, while numpy asks
+for transparent huge pages (2 MiB) only for arrays of 4 MiB and more, and
+glibc recycles freed memory for some sizes and not others.  So even
+``np.empty`` plus a fill gets about 5x cheaper per entry between 1e5 and
+1e6 entries there, and a log-log slope across the default sweeps measures
+that switch as much as the builder (the "fill floor" rows of the 1-D and
+2-D tables show it).
+
+This workload fits the slope where every size pays the same per byte: each
+point runs in a fresh interpreter with glibc's mmap threshold fixed at
+64 KiB (every large array is a new mapping, never recycled) and numpy's
+huge-page advice off (4 KiB pages at every size).  Both are standard
+environment variables (:data:`UNIFORM_MEMORY`); nothing in the package or
+in the peers changes.  ``diags_array`` and the fill floor run under the
+same conditions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from toeplitz_conv import conv_matrix
+
+from .measure import (
+    FLOOR_NOTE,
+    Result,
+    Settings,
+    fill_floor,
+    measure_subprocess,
+    same_matrix,
+)
+from .signal1d import diags_build
+
+WORKLOAD = "build scaling, uniform memory"
+UNIFORM_MEMORY = {"MALLOC_MMAP_THRESHOLD_": "65536", "NUMPY_MADVISE_HUGEPAGE": "0"}
+# (sweep name, kernel shape, input sizes): only nnz >= 1e5 enters the
+# target's fit, so the sweeps start just below it.
+SWEEPS = [("1-D build, kernel 7, full", (7,), [10**4, 31_623, 10**5, 316_228, 10**6,
+                                               3_162_278, 10**7]),
+          ("2-D build, 3x3 full", (3, 3), [128, 256, 512, 1024, 2048])]
+QUICK_SWEEPS = [("1-D build, kernel 7, full", (7,), [500, 1000, 2000]),
+                ("2-D build, 3x3 full", (3, 3), [16, 24, 32])]
+METHODS = ["ours", "fill floor", "diags_array"]
+
+
+def _kernel(kshape: tuple[int, ...]) -> np.ndarray:
+    return np.random.default_rng(4).standard_normal(kshape)
+
+
+def _shape(kshape: tuple[int, ...], n: int) -> tuple[int, ...]:
+    return (n,) * len(kshape)
+
+
+def worker_case(method: str, params: dict[str, Any]):
+    w = _kernel(tuple(params["kshape"]))
+    shape = _shape(w.shape, params["n"])
+    ref = conv_matrix(w, shape, "full").sparse
+    if method == "ours":
+        return (lambda: conv_matrix(w, shape, "full").sparse,
+                lambda out: (True, ""), None, None)
+    if method == "fill floor":
+        return (fill_floor(ref.nnz, ref.data.dtype, ref.indices.dtype),
+                lambda out: (True, ""), None, lambda out: sum(a.nbytes for a in out))
+    return lambda: diags_build(w, shape[0]), same_matrix(ref), None, None
+
+
+def run(settings: Settings) -> list[Result]:
+    results = []
+    for sweep, kshape, sizes in (QUICK_SWEEPS if settings.quick else SWEEPS):
+        methods = METHODS if len(kshape) == 1 else METHODS[:2]
+        for n in sizes:
+            shape = _shape(kshape, n)
+            # In a full convolution every input meets every tap exactly once.
+            nnz = int(np.prod(shape)) * int(np.prod(kshape))
+            row = {m: Result(WORKLOAD, f"{sweep}: n={'x'.join(map(str, shape))}", m, nnz=nnz,
+                             extra={"sweep": sweep, "n": n}) for m in methods}
+            for m, r in row.items():
+                measure_subprocess(r, __name__, m, {"kshape": list(kshape), "n": n},
+                                   settings, env_extra=UNIFORM_MEMORY)
+            ours = row["ours"]
+            ours.note = "reference; fresh 4 KiB pages at every size"
+            for m, r in row.items():
+                if m == "ours":
+                    continue
+                if m == "fill floor":
+                    r.equal, r.note = None, FLOOR_NOTE
+                if r.time_s and ours.time_s:
+                    r.ratio = r.time_s / ours.time_s
+            results += row.values()
+    return results
+
