@@ -2,12 +2,15 @@
 
 With zero padding (the common case) the taps are written straight into
 canonical CSR order.  Rows split into *full* rows, whose taps all read the
-input, and *edge* rows that lose taps to the padding.  A full row reads
-``base[row] + offsets`` with one offsets vector shared by every full row, so
-a run of full rows is written with a single broadcast (one pass over its
-entries, like filling an array); edge rows, O(perimeter) of them, come from
-the geometry's index table and a boolean compress.  The Python loop is over
-runs of rows (one per output line), never over entries.
+input, and *edge* rows that lose taps to the padding.  The full rows form
+one box of the output grid; the edge rows form, per axis, two slabs.  Each
+region is a single pattern of entries (for one output channel, at its first
+leading index) repeated at constant position and column steps, so it is
+written with one broadcast per array; the full box is cut into cache-sized
+chunks of rows so that the repeated pattern stays in cache and numpy's inner
+loops run over thousands of entries.  The Python work is a few calls per
+region (at most ``2 * ndim + 2`` regions), never per row or entry; small
+matrices are written from one index table instead.
 
 Other boundaries (circular, reflect, ...) can map several taps of a row to
 the same input, so their taps go through :meth:`TiedMatrix.from_taps`,
@@ -249,4 +252,5 @@ class _Blocks:
         # Broadcasting along the long last axis keeps numpy's inner loops long.
         np.add(cols, shift, out=view(indices))
         np.add(widx, self.co_w.reshape(lead), out=view(tap_weight))
-        np.copyto(view(data), self.values[:, widx].reshape(lead[:-1] + (size,)))
+        # take (unlike values[:, widx]) returns C order: the copy reads contiguously.
+        np.copyto(view(data), np.take(self.values, widx, axis=1).reshape(lead[:-1] + (size,)))
