@@ -21,8 +21,13 @@ from .measure import Settings, current_rss, median_time, peak_rss, reset_peak_rs
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     mod = importlib.import_module(spec["module"])
-    fn, check, before, size = mod.worker_case(spec["method"], spec["params"])
     settings = Settings(repeats=spec["repeats"], max_seconds=spec["max_seconds"])
+    print(json.dumps(measure_case(*mod.worker_case(spec["method"], spec["params"]), settings)))
+    return 0
+
+
+def measure_case(fn, check, before, size, settings: Settings) -> dict:
+    """Warm up, check, measure the peak and time ``fn`` in this process; a result dict."""
     if before is not None:
         before()
     gc.collect()
@@ -45,8 +50,7 @@ def main(argv: list[str]) -> int:
             res["note"] = (res["note"] + "; " if res["note"] else "") + "single run"
         else:
             res["time_s"], res["repeats"] = median_time(fn, settings, first, before)
-    print(json.dumps(res))
-    return 0
+    return res
 
 
 if __name__ == "__main__":

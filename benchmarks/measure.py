@@ -197,12 +197,17 @@ def growth_exponent(nnz: list[float], times: list[float]) -> float | None:
 
 
 def run_worker(spec: dict[str, Any], timeout: float = 1800,
-               env_extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter (peak memory: resident high-water mark)."""
+               env_extra: dict[str, str] | None = None,
+               entry: str = "benchmarks._worker") -> Any:
+    """Run measurements in a fresh interpreter (peak memory: resident high-water mark).
+
+    ``entry`` is the module run with ``python -m``; its last line of output
+    is JSON, returned decoded.
+    """
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "benchmarks._worker", json.dumps(spec)],
+    proc = subprocess.run([sys.executable, "-m", entry, json.dumps(spec)],
                           capture_output=True, text=True, cwd=root, env=env, timeout=timeout)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -292,11 +297,15 @@ def peak_rss() -> int:
 
 
 def measure_subprocess(res: Result, module: str, method: str, params: dict[str, Any],
-                       settings: Settings, env_extra: dict[str, str] | None = None) -> Result:
+                       settings: Settings) -> Result:
     """Fill ``res`` from :func:`run_worker` (see :mod:`benchmarks._worker`)."""
     out = run_worker({"module": module, "method": method, "params": params,
-                      "repeats": settings.repeats, "max_seconds": settings.max_seconds},
-                     env_extra=env_extra)
+                      "repeats": settings.repeats, "max_seconds": settings.max_seconds})
+    return fill_result(res, out)
+
+
+def fill_result(res: Result, out: dict[str, Any]) -> Result:
+    """Copy a worker's result dict into ``res``."""
     for key in ("status", "equal", "time_s", "repeats", "peak_bytes", "peak_how",
                 "stored_bytes"):
         if out.get(key) is not None:

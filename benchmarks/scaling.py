@@ -11,9 +11,11 @@ that switch as much as the builder (the "fill floor" rows of the 1-D and
 2-D tables show it).
 
 This workload fits the slope where every size pays the same per byte: each
-point runs in a fresh interpreter with glibc's mmap threshold fixed at
-64 KiB (every large array is a new mapping, never recycled) and numpy's
-huge-page advice off (4 KiB pages at every size).  Both are standard
+method's sweep runs in one fresh interpreter (``python -m
+benchmarks.scaling``) with glibc's mmap threshold fixed at 64 KiB (every
+large array is a new mapping, never recycled) and numpy's huge-page advice
+off (4 KiB pages at every size).  One interpreter per sweep keeps
+process-to-process noise (which shifts every size alike) out of the slope.  Both are standard
 environment variables (:data:`UNIFORM_MEMORY`); nothing in the package or
 in the peers changes.  ``diags_array`` and the fill floor run under the
 same conditions.
@@ -21,18 +23,22 @@ same conditions.
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 import numpy as np
 
 from toeplitz_conv import conv_matrix
 
+from ._worker import measure_case
 from .measure import (
     FLOOR_NOTE,
     Result,
     Settings,
     fill_floor,
-    measure_subprocess,
+    fill_result,
+    run_worker,
     same_matrix,
 )
 from .signal1d import diags_build
@@ -74,24 +80,40 @@ def run(settings: Settings) -> list[Result]:
     results = []
     for sweep, kshape, sizes in (QUICK_SWEEPS if settings.quick else SWEEPS):
         methods = METHODS if len(kshape) == 1 else METHODS[:2]
+        rows = {(m, n): Result(WORKLOAD, f"{sweep}: n={'x'.join([str(n)] * len(kshape))}", m,
+                               nnz=n ** len(kshape) * int(np.prod(kshape)),  # full: n*k per axis
+                               extra={"sweep": sweep, "n": n})
+                for n in sizes for m in methods}
+        for m in methods:
+            out = run_worker({"method": m, "kshape": list(kshape), "sizes": sizes,
+                              "repeats": settings.repeats, "max_seconds": settings.max_seconds},
+                             env_extra=UNIFORM_MEMORY, entry=__name__)
+            for n in sizes:
+                fill_result(rows[(m, n)], out[str(n)] if isinstance(out, dict) and "status"
+                            not in out else out)
         for n in sizes:
-            shape = _shape(kshape, n)
-            # In a full convolution every input meets every tap exactly once.
-            nnz = int(np.prod(shape)) * int(np.prod(kshape))
-            row = {m: Result(WORKLOAD, f"{sweep}: n={'x'.join(map(str, shape))}", m, nnz=nnz,
-                             extra={"sweep": sweep, "n": n}) for m in methods}
-            for m, r in row.items():
-                measure_subprocess(r, __name__, m, {"kshape": list(kshape), "n": n},
-                                   settings, env_extra=UNIFORM_MEMORY)
-            ours = row["ours"]
+            ours = rows[("ours", n)]
             ours.note = "reference; fresh 4 KiB pages at every size"
-            for m, r in row.items():
-                if m == "ours":
-                    continue
+            for m in methods[1:]:
+                r = rows[(m, n)]
                 if m == "fill floor":
                     r.equal, r.note = None, FLOOR_NOTE
                 if r.time_s and ours.time_s:
                     r.ratio = r.time_s / ours.time_s
-            results += row.values()
+        results += [rows[(m, n)] for n in sizes for m in methods]
     return results
 
+
+def main(argv: list[str]) -> int:
+    """Time one method over one sweep's sizes in this process; print one JSON line."""
+    spec = json.loads(argv[0])
+    settings = Settings(repeats=spec["repeats"], max_seconds=spec["max_seconds"])
+    out = {str(n): measure_case(*worker_case(spec["method"],
+                                             {"kshape": spec["kshape"], "n": n}), settings)
+           for n in spec["sizes"]}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -31,17 +31,21 @@ def _torch_single_thread():
     torch.set_num_threads(n)
 
 
-@pytest.fixture(params=["one table", "regions"])
+@pytest.fixture(params=["one table", "lines", "chunks"])
 def builder_path(request, monkeypatch):
-    """Run a test through both ways the builder writes zero-padded matrices.
+    """Run a test through each way the builder writes zero-padded matrices.
 
-    Small matrices are written from one index table, large ones region by
-    region in cache-sized chunks; "regions" forces the latter (with tiny
-    chunks, so chunk tails occur) on the tests' small inputs.
+    Small matrices are written from one index table; larger ones region by
+    region, either a whole output line per pattern ("lines") or, for long
+    lines, cache-sized chunks of full rows ("chunks").  The tests' inputs
+    are small, so the last two are forced (with tiny chunks, so that chunk
+    tails occur).
     """
-    if request.param == "regions":
-        from toeplitz_conv import _assemble
+    from toeplitz_conv import _assemble
 
+    if request.param != "one table":
         monkeypatch.setattr(_assemble, "_SMALL_ENTRIES", 0)
+    if request.param == "chunks":
+        monkeypatch.setattr(_assemble, "_LINE_ENTRIES", 0)
         monkeypatch.setattr(_assemble, "_CHUNK_ENTRIES", 5)
     return request.param

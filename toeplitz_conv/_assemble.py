@@ -34,6 +34,9 @@ __all__ = ["assemble"]
 # the pattern stays in cache while it is copied along a line, long enough
 # that numpy's inner loops are long.
 _CHUNK_ENTRIES = 8192
+# Trailing axes whose complete (hyper-)lines hold at most this many entries
+# per output channel are written as one pattern per line.
+_LINE_ENTRIES = 4 * _CHUNK_ENTRIES
 # Up to this many entries (all channels) the whole index table is built at
 # once instead of region by region: fewer numpy calls, but every entry's
 # weight is gathered one by one.
@@ -153,7 +156,46 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
         in_steps = tuple(ax.stride * st for ax, st in zip(axes[:d], in_st))
         return f, extents, pos_steps, in_steps
 
-    for d in range(nd):
+    # Axes after ``split`` are short enough to be folded into the pattern:
+    # a whole (hyper-)line is then one pattern, edge rows included, so the
+    # writes run along complete lines.
+    split = nd - 1
+    while split > 0 and math.prod(geom.out_shape[split:]) * row_len <= _LINE_ENTRIES:
+        split -= 1
+    if all(hi > lo for lo, hi in box[:split + 1]):
+        # The interior first: it covers most of the matrix, so the arrays'
+        # fresh pages are first touched in address order.
+        if split < nd - 1:
+            f, extents, pos_steps, in_steps = lead(split + 1)
+            outs = (tuple(np.array([lo]) for lo, _ in box[:split + 1])
+                    + tuple(np.arange(ax.out_size) for ax in axes[split + 1:]))
+            cols, widx = _edge_pattern(geom.table_outer(outs, itype), chan_col, w_pattern)
+            blocks.write(int(pos[f]), extents, pos_steps, in_steps, cols, widx)
+        else:
+            # Along the last axis a full row reads ``stride`` inputs further
+            # than the previous one, so a chunk of rows small enough to stay
+            # in cache is written once and then copied, shifted, along every
+            # line.
+            f, extents, pos_steps, in_steps = lead(nd - 1)
+            lo, hi = box[-1]
+            f += lo
+            step = axes[-1].stride
+            rows = min(hi - lo, max(1, _CHUNK_ENTRIES // row_len))
+            n_chunks, tail = divmod(hi - lo, rows)
+            offsets = (chan_col[:, None]
+                       + geom.full_row_offsets().astype(itype)[None, :]).ravel()
+            cols = ((int(geom.row_base([f])[0]) + step * np.arange(rows, dtype=itype))[:, None]
+                    + offsets).ravel()
+            widx = np.tile(w_pattern, rows)
+            start = int(pos[f])
+            blocks.write(start, extents + (n_chunks,), pos_steps + (rows * row_len,),
+                         in_steps + (rows * step,), cols, widx)
+            if tail:
+                cut = tail * row_len
+                blocks.write(start + n_chunks * rows * row_len, extents, pos_steps, in_steps,
+                             cols[:cut] + n_chunks * rows * step, widx[:cut])
+
+    for d in range(split + 1):
         if any(hi <= lo for lo, hi in box[:d]):
             return                       # no interior rows lead to the slabs of axis d
         lo, hi = box[d]
@@ -169,29 +211,6 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
         cut = int(pos[f + lo * out_st[d]] - pos[first])
         blocks.write(int(pos[first]), extents, pos_steps, in_steps, cols[:cut], widx[:cut])
         blocks.write(int(pos[second]), extents, pos_steps, in_steps, cols[cut:], widx[cut:])
-
-    if box[-1][1] <= box[-1][0]:
-        return
-    # The full rows: along the last axis a row reads ``stride`` inputs further
-    # than the previous one, so a chunk of rows small enough to stay in cache
-    # is written once as a pattern and then copied, shifted, along every line.
-    f, extents, pos_steps, in_steps = lead(nd - 1)
-    lo, hi = box[-1]
-    f += lo
-    step = axes[-1].stride
-    rows = min(hi - lo, max(1, _CHUNK_ENTRIES // row_len))
-    n_chunks, tail = divmod(hi - lo, rows)
-    offsets = (chan_col[:, None] + geom.full_row_offsets().astype(itype)[None, :]).ravel()
-    cols = ((int(geom.row_base([f])[0]) + step * np.arange(rows, dtype=itype))[:, None]
-            + offsets).ravel()
-    widx = np.tile(w_pattern, rows)
-    start = int(pos[f])
-    blocks.write(start, extents + (n_chunks,), pos_steps + (rows * row_len,),
-                 in_steps + (rows * step,), cols, widx)
-    if tail:
-        cut = tail * row_len
-        blocks.write(start + n_chunks * rows * row_len, extents, pos_steps, in_steps,
-                     cols[:cut] + n_chunks * rows * step, widx[:cut])
 
 
 def _edge_pattern(table: np.ndarray, chan_col: np.ndarray,
