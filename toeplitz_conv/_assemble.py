@@ -204,8 +204,9 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
             continue
         f, extents, pos_steps, in_steps = lead(d)
         # Both slabs of axis d from one table, split where the second starts.
-        outs = (tuple(np.array([lo_e]) for lo_e, _ in box[:d])
-                + (np.r_[0:lo, hi:size],) + tuple(np.arange(ax.out_size) for ax in axes[d + 1:]))
+        sides = np.concatenate((np.arange(lo), np.arange(hi, size)))
+        outs = (tuple(np.array([lo_e]) for lo_e, _ in box[:d]) + (sides,)
+                + tuple(np.arange(ax.out_size) for ax in axes[d + 1:]))
         cols, widx = _edge_pattern(geom.table_outer(outs, itype), chan_col, w_pattern)
         first, second = f, f + hi * out_st[d]
         cut = int(pos[f + lo * out_st[d]] - pos[first])

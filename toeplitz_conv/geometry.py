@@ -75,7 +75,9 @@ def map_boundary(p: np.ndarray, n: int, boundary: str) -> np.ndarray:
     """
     p = np.asarray(p)
     if boundary == "zeros":
-        return np.where((p >= 0) & (p < n), p, -1)
+        q = p.copy()
+        q[(p < 0) | (p >= n)] = -1
+        return q
     if boundary == "wrap":
         return np.mod(p, n)
     if boundary == "symm":
@@ -131,7 +133,7 @@ class AxisGeometry:
         """Extent of the dilated kernel, ``dilation * (kernel - 1) + 1``."""
         return self.dilation * (self.kernel - 1) + 1
 
-    @property
+    @cached_property
     def out_size(self) -> int:
         """Number of outputs (0 when the kernel does not fit the padded input)."""
         room = self.padded_size - self.span
