@@ -40,7 +40,7 @@ _LINE_ENTRIES = 4 * _CHUNK_ENTRIES
 # Up to this many entries (all channels) the whole index table is built at
 # once instead of region by region: fewer numpy calls, but every entry's
 # weight is gathered one by one.
-_SMALL_ENTRIES = 2**15
+_SMALL_ENTRIES = 2**12
 
 
 def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
@@ -180,7 +180,9 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
             lo, hi = box[-1]
             f += lo
             step = axes[-1].stride
-            rows = min(hi - lo, max(1, _CHUNK_ENTRIES // row_len))
+            # At most an eighth of a line per chunk, so that the pattern's
+            # temporaries stay a small fraction of the matrix.
+            rows = max(1, min(_CHUNK_ENTRIES // row_len, -(-(hi - lo) // 8)))
             n_chunks, tail = divmod(hi - lo, rows)
             offsets = (chan_col[:, None]
                        + geom.full_row_offsets().astype(itype)[None, :]).ravel()
