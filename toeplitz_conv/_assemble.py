@@ -134,6 +134,8 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
     rows, and moving the leading index only shifts its entries' positions
     and input columns by constants.  So a slab is one pattern (from the
     index table at the first leading index) written at every leading index.
+    Trailing axes whose complete lines are short are not split at all: the
+    interior of the leading axes, with whole lines, is one such slab.
     """
     axes = geom.axes
     nd = len(axes)
