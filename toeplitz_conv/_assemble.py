@@ -145,7 +145,7 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
     if blocks.size <= _SMALL_ENTRIES or all(hi <= lo for lo, hi in box):
         # Small (or all-edge) matrices: one table for all rows is cheaper
         # than the per-region numpy calls.
-        cols, widx = _edge_pattern(geom.table_outer(None, itype), chan_col, w_pattern)
+        cols, widx = _pattern_from_table(geom.table_outer(None, itype), chan_col, w_pattern)
         blocks.write(0, (), (), (), cols, widx)
         return
 
@@ -171,7 +171,7 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
             f, extents, pos_steps, in_steps = lead(split + 1)
             outs = (tuple(np.array([lo]) for lo, _ in box[:split + 1])
                     + tuple(np.arange(ax.out_size) for ax in axes[split + 1:]))
-            cols, widx = _edge_pattern(geom.table_outer(outs, itype), chan_col, w_pattern)
+            cols, widx = _pattern_from_table(geom.table_outer(outs, itype), chan_col, w_pattern)
             blocks.write(int(pos[f]), extents, pos_steps, in_steps, cols, widx)
         else:
             # Along the last axis a full row reads ``stride`` inputs further
@@ -211,25 +211,22 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
         sides = np.concatenate((np.arange(lo), np.arange(hi, size)))
         outs = (tuple(np.array([lo_e]) for lo_e, _ in box[:d]) + (sides,)
                 + tuple(np.arange(ax.out_size) for ax in axes[d + 1:]))
-        cols, widx = _edge_pattern(geom.table_outer(outs, itype), chan_col, w_pattern)
+        cols, widx = _pattern_from_table(geom.table_outer(outs, itype), chan_col, w_pattern)
         first, second = f, f + hi * out_st[d]
         cut = int(pos[f + lo * out_st[d]] - pos[first])
         blocks.write(int(pos[first]), extents, pos_steps, in_steps, cols[:cut], widx[:cut])
         blocks.write(int(pos[second]), extents, pos_steps, in_steps, cols[cut:], widx[cut:])
 
 
-def _edge_pattern(table: np.ndarray, chan_col: np.ndarray,
-                  w_pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pattern_from_table(table: np.ndarray, chan_col: np.ndarray,
+                        w_pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Columns and weight indices of the entries of ``table``'s rows (output channel 0).
 
     A row's entries are ordered (input channel, tap), taps reading zero
     padding (``-1``) dropped.
     """
     c_ig = len(chan_col)
-    keep = table >= 0
-    if c_ig == 1:
-        return table[keep] + chan_col[0], np.broadcast_to(w_pattern, table.shape)[keep]
-    keep3 = keep[:, None, :].repeat(c_ig, axis=1)
+    keep3 = (table >= 0)[:, None, :].repeat(c_ig, axis=1)
     cols = (chan_col[None, :, None] + table[:, None, :])[keep3]
     widx = np.broadcast_to(w_pattern.reshape(c_ig, -1), keep3.shape)[keep3]
     return cols, widx

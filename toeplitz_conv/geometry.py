@@ -298,20 +298,18 @@ class Geometry:
         n_rows, n_k = math.prod(lead), math.prod(self.kernel_shape)
         check_build(n_rows * n_k, "index table")
         nd = len(self.axes)
-        flat = invalid = None
+        # Axis d's indices span output dim d and tap dim nd + d, so the sum
+        # broadcasts to the whole (outputs..., taps...) block.
+        flat = np.zeros((), dtype=dtype)
+        invalid = np.zeros((), dtype=bool)
         for d, (ax, st, o) in enumerate(zip(self.axes, self.in_strides, outs)):
             idx = ax.input_index(o)                               # (len(o), k_d)
             shape = [1] * (2 * nd)
             shape[d], shape[nd + d] = idx.shape
             idx = idx.reshape(shape)
-            if flat is None:
-                flat, invalid = (idx * st).astype(dtype), idx < 0
-            else:
-                flat = flat + (idx * st).astype(dtype)
-                invalid = invalid | (idx < 0)
+            flat = flat + (idx * st).astype(dtype)
+            invalid = invalid | (idx < 0)
         flat = np.where(invalid, dtype(-1), flat)
-        if flat.shape != lead + self.kernel_shape:
-            flat = np.broadcast_to(flat, lead + self.kernel_shape)
         return flat.reshape(n_rows, n_k)
 
     def row_counts(self, dtype: type = np.int64) -> np.ndarray:
