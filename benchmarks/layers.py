@@ -20,12 +20,10 @@ from toeplitz_conv import layer_matrix
 from .measure import (
     Result,
     Settings,
-    measure_floor,
-    measure_inline,
+    measure_ours,
     measure_subprocess,
     needs,
     peer_missing,
-    tied_bytes,
 )
 
 WORKLOAD = "layer build"
@@ -97,17 +95,10 @@ def _case(c_in: int, c_out: int, n: int, settings: Settings) -> list[Result]:
     extra = {"c_in": c_in, "c_out": c_out, "n": n}
     row = {m: Result(WORKLOAD, case, m, extra=dict(extra)) for m in METHODS}
     w = weight(c_in, c_out)
-    A = layer_matrix(w, (c_in, n, n), padding=1)
-    ref = A.sparse
+    ref = measure_ours(row, lambda: layer_matrix(w, (c_in, n, n), padding=1), settings)
     ours = row["ours"]
     for r in row.values():
         r.nnz = ref.nnz
-    measure_inline(ours, lambda: layer_matrix(w, (c_in, n, n), padding=1).sparse,
-                   lambda out: (True, ""), settings, size=None)
-    ours.stored_bytes = float(tied_bytes(A))
-    ours.equal = True
-    ours.note = "reference (csr + taps)"
-    measure_floor(row["fill floor"], ours, ref, settings)
     jac = row["torch jacobian"]
     jac.status = peer_missing("torch") or needs(jacobian_need(c_in, c_out, n), settings) or "ok"
     if jac.status == "ok":

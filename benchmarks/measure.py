@@ -180,11 +180,42 @@ def measure_floor(floor: Result, ours: Result, ref: Any, settings: Settings) -> 
     measure_inline(floor, fill_floor(ref.nnz, ref.data.dtype, ref.indices.dtype),
                    lambda out: (True, ""), settings,
                    size=lambda out: sum(a.nbytes for a in out))
+    return mark_floor(floor, ours)
+
+
+def mark_floor(floor: Result, ours: Result) -> Result:
+    """Label a measured fill-floor row (not a matrix) and give its ratio to ``ours``."""
     floor.equal = None
     floor.note = FLOOR_NOTE
     if floor.time_s and ours.time_s:
         floor.ratio = floor.time_s / ours.time_s
     return floor
+
+
+def measure_ours(row: dict[str, Result], build: Callable[[], Any],
+                 settings: Settings) -> Any:
+    """Time our builder as the reference row, and the fill floor beside it.
+
+    ``build()`` returns a TiedMatrix; its CSR (built once, untimed) is
+    returned for comparing the peers with.
+    """
+    A = build()
+    ref = A.sparse
+    ours = row["ours"]
+    ours.nnz = ref.nnz
+    measure_inline(ours, lambda: build().sparse, lambda out: (True, ""), settings, size=None)
+    ours.stored_bytes = float(tied_bytes(A))
+    ours.equal = True
+    ours.note = "reference (csr + taps)"
+    measure_floor(row["fill floor"], ours, ref, settings)
+    return ref
+
+
+def not_run(row: dict[str, Result], status: str) -> list[Result]:
+    """Rows when ours cannot run (``status`` says why): no peer is compared either."""
+    for r in row.values():
+        r.status = status if r.method == "ours" else "ours not run"
+    return list(row.values())
 
 
 def growth_exponent(nnz: list[float], times: list[float]) -> float | None:

@@ -9,6 +9,10 @@ from collections import defaultdict
 from typing import Any
 
 from .measure import MiB, Result, growth_exponent
+from .scaling import WORKLOAD as SCALING
+
+# Marks the sweeps of the scaling workload (fresh 4 KiB pages at every size).
+UNIFORM = " (uniform memory)"
 
 
 def fmt_time(t: float | None) -> str:
@@ -62,8 +66,8 @@ def table(results: list[Result]) -> str:
 
 def sweep_key(r: Result) -> str | None:
     e = r.extra
-    if r.workload == "build scaling, uniform memory":
-        return f"{e['sweep']} (uniform memory)"
+    if r.workload == SCALING:
+        return e["sweep"] + UNIFORM
     if r.workload == "1-D build":
         return "1-D build, kernel 7, full"
     if r.workload == "2-D build":
@@ -216,25 +220,20 @@ def growth_verdict(exps: list[dict[str, Any]]) -> tuple[str, bool | None]:
     faults, not the builder, bend the default-regime curve (see
     :mod:`benchmarks.scaling`).
     """
-    def slope(sweep: str, method: str) -> float | None:
-        e = next((e for e in exps if e["sweep"] == sweep and e["method"] == method), None)
-        return None if e is None else e["time_exponent_large"]
+    def described(e: dict[str, Any], sep: str) -> str:
+        floor = next((f["time_exponent_large"] for f in exps
+                      if f["sweep"] == e["sweep"] and f["method"] == "fill floor"), None)
+        return (f"{e['sweep']}{sep}{e['time_exponent_large']:.2f}"
+                + (f" (fill floor {floor:.2f})" if floor is not None else ""))
 
-    uniform = [e for e in exps if e["method"] == "ours" and e["sweep"].endswith(
-        "(uniform memory)") and e["time_exponent_large"] is not None]
-    parts = []
-    for e in uniform:
-        floor = slope(e["sweep"], "fill floor")
-        parts.append(f"{e['sweep']}: {e['time_exponent_large']:.2f}"
-                     + (f" (fill floor {floor:.2f})" if floor is not None else ""))
-    default = [e for e in exps if e["method"] == "ours" and e["sweep"].startswith(
-        ("1-D build", "2-D build")) and not e["sweep"].endswith("(uniform memory)")
-        and e["time_exponent_large"] is not None]
+    ours = [e for e in exps if e["method"] == "ours" and e["time_exponent_large"] is not None]
+    uniform = [e for e in ours if e["sweep"].endswith(UNIFORM)]
+    default = [e for e in ours if e["sweep"].startswith(("1-D build", "2-D build"))
+               and not e["sweep"].endswith(UNIFORM)]
+    parts = [described(e, ": ") for e in uniform]
     if default:
-        parts.append("default memory regime, not judged: " + ", ".join(
-            f"{e['sweep']} {e['time_exponent_large']:.2f}"
-            + (f" (fill floor {f:.2f})" if (f := slope(e["sweep"], "fill floor")) is not None
-               else "") for e in default))
+        parts.append("default memory regime, not judged: "
+                     + ", ".join(described(e, " ") for e in default))
     if not uniform:
         return "; ".join(parts) or "no sweep with nnz ≥ 1e5", None
     return "; ".join(parts), all(0.9 <= e["time_exponent_large"] <= 1.1 for e in uniform)
@@ -275,7 +274,7 @@ def write_json(path: str, results: list[Result], exps: list[dict[str, Any]],
 
 PANELS = [("1-D build", "1-D build (kernel 7, full)"),
           ("2-D build", "2-D build (3×3, 5×5; full, same)"),
-          ("build scaling, uniform memory", "build scaling, fresh 4 KiB pages at every size"),
+          (SCALING, "build scaling, fresh 4 KiB pages at every size"),
           ("layer build", "layers / symbolic proofs"),
           ("apply batch", "applying to a batch of 256")]
 
@@ -297,7 +296,7 @@ def plot(results: list[Result], out_dir: str) -> list[str]:
                 label = r.method
                 if workload == "2-D build":
                     label = f"{r.method} {r.extra['k']}x{r.extra['k']} {r.extra['mode']}"
-                elif workload == "build scaling, uniform memory":
+                elif workload == SCALING:
                     label = f"{r.method}, {r.extra['sweep'][:3]}"
                 elif workload == "apply batch":
                     label = f"{r.method} {r.extra['ndim']}-D k={r.extra['k']}"

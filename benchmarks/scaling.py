@@ -33,11 +33,11 @@ from toeplitz_conv import conv_matrix
 
 from ._worker import measure_case
 from .measure import (
-    FLOOR_NOTE,
     Result,
     Settings,
     fill_floor,
     fill_result,
+    mark_floor,
     run_worker,
     same_matrix,
 )
@@ -66,10 +66,11 @@ def _shape(kshape: tuple[int, ...], n: int) -> tuple[int, ...]:
 def worker_case(method: str, params: dict[str, Any]):
     w = _kernel(tuple(params["kshape"]))
     shape = _shape(w.shape, params["n"])
-    ref = conv_matrix(w, shape, "full").sparse
     if method == "ours":
         return (lambda: conv_matrix(w, shape, "full").sparse,
                 lambda out: (True, ""), None, None)
+    # Our matrix gives the floor its sizes and dtypes, and diags_array its check.
+    ref = conv_matrix(w, shape, "full").sparse
     if method == "fill floor":
         return (fill_floor(ref.nnz, ref.data.dtype, ref.indices.dtype),
                 lambda out: (True, ""), None, lambda out: sum(a.nbytes for a in out))
@@ -80,7 +81,7 @@ def run(settings: Settings) -> list[Result]:
     results = []
     for sweep, kshape, sizes in (QUICK_SWEEPS if settings.quick else SWEEPS):
         methods = METHODS if len(kshape) == 1 else METHODS[:2]
-        rows = {(m, n): Result(WORKLOAD, f"{sweep}: n={'x'.join([str(n)] * len(kshape))}", m,
+        rows = {(m, n): Result(WORKLOAD, f"{sweep}: n={'x'.join(map(str, _shape(kshape, n)))}", m,
                                nnz=n ** len(kshape) * int(np.prod(kshape)),  # full: n*k per axis
                                extra={"sweep": sweep, "n": n})
                 for n in sizes for m in methods}
@@ -88,16 +89,16 @@ def run(settings: Settings) -> list[Result]:
             out = run_worker({"method": m, "kshape": list(kshape), "sizes": sizes,
                               "repeats": settings.repeats, "max_seconds": settings.max_seconds},
                              env_extra=UNIFORM_MEMORY, entry=__name__)
+            # A worker that failed returns one {"status": "error: ..."} for all sizes.
+            failed = "status" in out
             for n in sizes:
-                fill_result(rows[(m, n)], out[str(n)] if isinstance(out, dict) and "status"
-                            not in out else out)
+                fill_result(rows[(m, n)], out if failed else out[str(n)])
         for n in sizes:
             ours = rows[("ours", n)]
             ours.note = "reference; fresh 4 KiB pages at every size"
-            for m in methods[1:]:
+            mark_floor(rows[("fill floor", n)], ours)
+            for m in methods[2:]:
                 r = rows[(m, n)]
-                if m == "fill floor":
-                    r.equal, r.note = None, FLOOR_NOTE
                 if r.time_s and ours.time_s:
                     r.ratio = r.time_s / ours.time_s
         results += [rows[(m, n)] for n in sizes for m in methods]

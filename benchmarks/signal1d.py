@@ -18,12 +18,12 @@ from toeplitz_conv import conv_matrix
 from .measure import (
     Result,
     Settings,
-    measure_floor,
     measure_inline,
+    measure_ours,
     needs,
+    not_run,
     peer_missing,
     same_matrix,
-    tied_bytes,
 )
 
 WORKLOAD = "1-D build"
@@ -79,19 +79,8 @@ def _case(w: np.ndarray, n: int, settings: Settings) -> list[Result]:
     row = {m: Result(WORKLOAD, case, m, extra={"n": n}) for m in METHODS}
     status = needs(need_bytes("ours", n), settings)
     if status:
-        for r in row.values():
-            r.status = status if r.method == "ours" else "ours not run"
-        return list(row.values())
-    A = conv_matrix(w, n, "full")
-    ref = A.sparse
-    ours = row["ours"]
-    ours.nnz = ref.nnz
-    measure_inline(ours, lambda: conv_matrix(w, n, "full").sparse, lambda out: (True, ""),
-                   settings, size=None)
-    ours.stored_bytes = float(tied_bytes(A))
-    ours.equal = True
-    ours.note = "reference (csr + taps)"
-    measure_floor(row["fill floor"], ours, ref, settings)
+        return not_run(row, status)
+    ref = measure_ours(row, lambda: conv_matrix(w, n, "full"), settings)
     builders = {"diags_array": (lambda: diags_build(w, n), None),
                 "pylops convmtx": (lambda: pylops_build(w, n), "pylops"),
                 "scipy convolution_matrix": (lambda: linalg_build(w, n), None)}
@@ -104,5 +93,5 @@ def _case(w: np.ndarray, n: int, settings: Settings) -> list[Result]:
             continue
         measure_inline(r, fn, same_matrix(ref), settings)
         if r.time_s is not None:
-            r.ratio = r.time_s / ours.time_s
+            r.ratio = r.time_s / row["ours"].time_s
     return list(row.values())

@@ -19,11 +19,11 @@ from .measure import (
     Result,
     Settings,
     csr_bytes,
-    measure_floor,
     measure_inline,
+    measure_ours,
     needs,
+    not_run,
     peer_missing,
-    tied_bytes,
 )
 
 WORKLOAD = "2-D build"
@@ -91,20 +91,8 @@ def _case(w: np.ndarray, n: int, mode: str, settings: Settings) -> list[Result]:
     row = {m: Result(WORKLOAD, case, m, extra=dict(extra)) for m in METHODS}
     status = needs(need_bytes("ours", n, k), settings)
     if status:
-        row["ours"].status = status
-        for m in METHODS[1:]:
-            row[m].status = "ours not run"
-        return list(row.values())
-    A = conv_matrix(w, (n, n), mode)
-    ref = A.sparse
-    ours = row["ours"]
-    ours.nnz = ref.nnz
-    measure_inline(ours, lambda: conv_matrix(w, (n, n), mode).sparse,
-                   lambda out: (True, ""), settings, size=None)
-    ours.stored_bytes = float(tied_bytes(A))
-    ours.equal = True
-    ours.note = "reference (csr + taps)"
-    measure_floor(row["fill floor"], ours, ref, settings)
+        return not_run(row, status)
+    ref = measure_ours(row, lambda: conv_matrix(w, (n, n), mode), settings)
     r = row["sparse-convolution"]
     r.nnz = ref.nnz
     r.status = (peer_missing("sparse_convolution")
@@ -113,5 +101,5 @@ def _case(w: np.ndarray, n: int, mode: str, settings: Settings) -> list[Result]:
         measure_inline(r, lambda: spconv_build(w, n, mode), spconv_check(ref, (k, k), n, mode),
                        settings, size=lambda conv: csr_bytes(conv._dt))
         if r.time_s is not None:
-            r.ratio = r.time_s / ours.time_s
+            r.ratio = r.time_s / row["ours"].time_s
     return list(row.values())
