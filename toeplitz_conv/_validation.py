@@ -3,6 +3,11 @@
 Every public entry point validates here first, so that bad input fails with
 one ``ValueError``/``TypeError`` that names the parameter and what it allows,
 instead of an exception from deep inside numpy or scipy.
+
+The rule, decided once: a value of the wrong *type* (a string for a size, a
+float for a count, ``True`` for an int) raises ``TypeError``; a value of the
+right type but outside what is allowed (zero, negative, beyond int64, NaN,
+an unknown mode name) raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -14,11 +19,20 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "INT64_MAX",
+    "as_bool",
+    "as_finite_real",
+    "as_groups",
+    "as_int",
     "as_int_tuple",
     "as_kernel",
+    "as_positive_int",
     "as_shape",
     "choose",
 ]
+
+#: Largest size or count accepted anywhere: index arithmetic is done in int64.
+INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def choose(value: Any, name: str, allowed: Sequence[str]) -> str:
@@ -38,6 +52,98 @@ def _fmt(allowed: Sequence[str]) -> str:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_int64(values: Sequence[int], name: str, shown: Any) -> None:
+    # Python ints are unbounded; numpy index arithmetic is not, and would
+    # raise OverflowError (or wrap) far from the caller's mistake.
+    if any(abs(v) > INT64_MAX for v in values):
+        raise ValueError(f"{name} must fit in int64 (at most {INT64_MAX}), got {shown!r}")
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """Return ``value`` as a bool; only ``True``/``False`` (and numpy bools) are accepted.
+
+    >>> as_bool(True, "correlate")
+    True
+    >>> as_bool(1, "correlate")
+    Traceback (most recent call last):
+    ...
+    TypeError: correlate must be True or False, got int 1
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int ``>= minimum``; ``bool`` and floats are refused.
+
+    >>> as_int(-2, "shift")
+    -2
+    >>> as_int(2**70, "shift")
+    Traceback (most recent call last):
+    ...
+    ValueError: shift must fit in int64 (at most 9223372036854775807), got 1180591620717411303424
+    """
+    if not _is_int(value):
+        want = "an int" if minimum is None else f"an int >= {minimum}"
+        raise TypeError(f"{name} must be {want}, got {type(value).__name__} {value!r}")
+    v = int(value)
+    _check_int64((v,), name, value)
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    return v
+
+
+def as_positive_int(value: Any, name: str) -> int:
+    """Return ``value`` as an int >= 1 (``TypeError`` for non-ints, ``ValueError`` below 1).
+
+    >>> as_positive_int(3, "groups")
+    3
+    >>> as_positive_int(0, "groups")
+    Traceback (most recent call last):
+    ...
+    ValueError: groups must be >= 1, got 0
+    """
+    return as_int(value, name, minimum=1)
+
+
+def as_finite_real(value: Any, name: str, *, positive: bool = False) -> float:
+    """Return ``value`` as a finite float (optionally > 0); bools and strings are refused.
+
+    >>> as_finite_real(0.5, "tol")
+    0.5
+    >>> as_finite_real(float("nan"), "tol")
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be a finite real number, got nan
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return v
+
+
+def as_groups(groups: Any, channels: Sequence[tuple[int, str]]) -> int:
+    """Return ``groups`` as a positive int dividing every ``(count, description)`` in ``channels``.
+
+    >>> as_groups(2, [(4, "the input channels"), (6, "the output channels")])
+    2
+    >>> as_groups(4, [(4, "the input channels"), (6, "the output channels")])
+    Traceback (most recent call last):
+    ...
+    ValueError: groups=4 must divide the output channels (6)
+    """
+    g = as_positive_int(groups, "groups")
+    for count, what in channels:
+        if count % g:
+            raise ValueError(f"groups={g} must divide {what} ({count})")
+    return g
 
 
 def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
@@ -82,6 +188,7 @@ def as_shape(shape: Any, name: str = "input_shape", *, ndim: int | None = None) 
     if not all(_is_int(d) for d in dims):
         raise TypeError(f"{name} must contain only ints, got {shape!r}")
     dims = tuple(int(d) for d in dims)
+    _check_int64(dims, name, shape)
     if ndim is not None and len(dims) != ndim:
         raise ValueError(f"{name} must have {ndim} entries to match the kernel's "
                          f"{ndim} dimensions, got {dims}")
@@ -106,6 +213,7 @@ def as_int_tuple(value: Any, ndim: int, name: str, *, minimum: int) -> tuple[int
     if not all(_is_int(v) for v in vals):
         raise TypeError(f"{name} must contain only ints, got {value!r}")
     vals = tuple(int(v) for v in vals)
+    _check_int64(vals, name, value)
     if any(v < minimum for v in vals):
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return vals

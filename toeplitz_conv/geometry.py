@@ -31,17 +31,30 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from ._limits import check_build
+from ._typing import Boundary
+from ._validation import _is_int, as_int_tuple, choose
 
 __all__ = [
     "BOUNDARIES",
     "AxisGeometry",
     "Geometry",
+    "PaddedMap",
+    "channel_map",
+    "conv_out_size",
+    "full_padding",
+    "layer_padding_range",
     "map_boundary",
+    "resolve_padding",
     "same_padding",
     "signal_axis",
+    "signal_kernel_size",
+    "tf_same_padding",
+    "transposed_out_size",
 ]
 
 #: Internal boundary names.  ``zeros`` drops the tap, ``wrap`` is circular,
@@ -51,7 +64,7 @@ __all__ = [
 BOUNDARIES = ("zeros", "wrap", "symm", "reflect", "replicate")
 
 
-def map_boundary(p: np.ndarray, n: int, boundary: str) -> np.ndarray:
+def map_boundary(p: np.ndarray, n: int, boundary: Boundary | str) -> np.ndarray:
     """Map input coordinates ``p`` (possibly outside ``[0, n)``) to input indices.
 
     Returns an integer array of the same shape; ``-1`` marks a zero-padded
@@ -121,7 +134,7 @@ class AxisGeometry:
     dilation: int = 1
     pad_before: int = 0
     pad_after: int = 0
-    boundary: str = "zeros"
+    boundary: Boundary = "zeros"
     out_limit: int | None = None
 
     @property
@@ -153,6 +166,43 @@ class AxisGeometry:
         """Input index read by each output with each tap; ``-1`` for zero padding."""
         return map_boundary(self.positions(outputs), self.size, self.boundary)
 
+    def padded_positions(self) -> np.ndarray:
+        """Every coordinate of the padded input, ``-pad_before .. size + pad_after - 1``.
+
+        >>> signal_axis(3, 2, "full").padded_positions()
+        array([-1,  0,  1,  2,  3])
+        """
+        return np.arange(-self.pad_before, self.size + self.pad_after)
+
+    def padded_sources(self) -> np.ndarray:
+        """The input index each padded coordinate reads (``-1``: a zero).
+
+        >>> AxisGeometry(3, 2, pad_before=2, boundary="reflect").padded_sources()
+        array([2, 1, 0, 1, 2])
+        """
+        return map_boundary(self.padded_positions(), self.size, self.boundary)
+
+    def counts_within(self, lo: int, hi: int, outputs: np.ndarray | None = None) -> np.ndarray:
+        """For each output, how many of its taps read a coordinate in ``[lo, hi)``.
+
+        Computed from the tap range per output, without the (out, kernel)
+        table; ``outputs`` selects outputs (default: all of them).
+
+        ``counts_within(0, size)`` counts the taps inside the input; pooling's
+        ``count_include_pad`` counts those inside the padded extent.
+
+        >>> AxisGeometry(4, 3, pad_before=1, pad_after=1).counts_within(-1, 5)
+        array([3, 3, 3, 3])
+        >>> AxisGeometry(4, 3, pad_before=1, pad_after=1).counts_within(0, 4)
+        array([2, 3, 3, 2])
+        """
+        o = np.arange(self.out_size) if outputs is None else np.asarray(outputs)
+        start = o * self.stride - self.pad_before
+        d = self.dilation
+        first = np.maximum(0, -((start - lo) // d))       # ceil((lo - start) / d)
+        last = np.minimum(self.kernel - 1, (hi - 1 - start) // d)
+        return np.maximum(0, last - first + 1)
+
     def inside_counts(self) -> np.ndarray:
         """For each output, how many taps land inside the input (not in the padding).
 
@@ -165,11 +215,7 @@ class AxisGeometry:
         lo, hi = self.interior()
         edges = np.concatenate((np.arange(min(lo, self.out_size)),
                                 np.arange(max(hi, lo), self.out_size)))
-        start = edges * self.stride - self.pad_before
-        d = self.dilation
-        first = np.maximum(0, -(start // d))          # ceil(-start / d)
-        last = np.minimum(self.kernel - 1, (self.size - 1 - start) // d)
-        counts[edges] = np.maximum(0, last - first + 1)
+        counts[edges] = self.counts_within(0, self.size, edges)
         return counts
 
     def interior(self) -> tuple[int, int]:
@@ -183,18 +229,23 @@ class AxisGeometry:
         return lo, max(lo, min(hi + 1, self.out_size))
 
 
-def signal_axis(size: int, kernel: int, mode: str, boundary: str = "zeros") -> AxisGeometry:
-    """Axis geometry of ``scipy.signal.convolve(x, k, mode)`` in correlation form.
+def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
+                stride: int = 1) -> AxisGeometry:
+    """Axis geometry of ``scipy.signal.convolve(x, k, mode)[::stride]`` in correlation form.
 
     The pads reproduce scipy's output lengths and its centring of ``"same"``
     (the middle of the full output, ``start = (kernel - 1) // 2``), for odd
     and even kernels.  For a true convolution the caller reverses the taps.
+    A stride keeps every ``stride``-th output of the mode's output, starting
+    with the first.
 
     Examples
     --------
     >>> [(m, signal_axis(5, 4, m).pad_before, signal_axis(5, 4, m).out_size)
     ...  for m in ("full", "valid", "same")]
     [('full', 3, 8), ('valid', 0, 2), ('same', 2, 5)]
+    >>> signal_axis(5, 4, "full", stride=3).out_size     # outputs 0, 3, 6 of 8
+    3
     """
     if mode == "full":
         before = after = kernel - 1
@@ -205,7 +256,158 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: str = "zeros") -> A
         before = kernel - 1 - after
     else:
         raise ValueError(f"mode must be one of 'full', 'valid', 'same', got {mode!r}")
-    return AxisGeometry(size, kernel, 1, 1, before, after, boundary)
+    return AxisGeometry(size, kernel, stride, 1, before, after, boundary)
+
+
+def signal_kernel_size(size: int, out_size: int, mode: str) -> int | None:
+    """The kernel length that makes ``mode`` map ``size`` inputs to ``out_size`` outputs.
+
+    The inverse of :func:`signal_axis`'s output size (stride 1): ``None`` for
+    ``"same"``, whose output size does not depend on the kernel.
+
+    >>> signal_kernel_size(4, 6, "full"), signal_kernel_size(4, 2, "valid")
+    (3, 3)
+    """
+    if mode == "full":
+        return out_size - size + 1
+    if mode == "valid":
+        return size - out_size + 1
+    return None
+
+
+def full_padding(kernel: int, dilation: int = 1) -> int:
+    """Padding on each side that makes a stride-1 layer give scipy's ``"full"`` output.
+
+    Every placement of the dilated kernel that overlaps the input:
+    ``dilation * (kernel - 1)``.
+
+    >>> full_padding(3), full_padding(3, dilation=2)
+    (2, 4)
+    """
+    return dilation * (kernel - 1)
+
+
+def conv_out_size(size: int, kernel: int, *, stride: int = 1, padding: tuple[int, int] = (0, 0),
+                  dilation: int = 1) -> int:
+    """PyTorch's output size of a padded, strided, dilated correlation (0 when it does not fit).
+
+    ``floor((size + before + after - dilation * (kernel - 1) - 1) / stride) + 1``.
+
+    >>> conv_out_size(32, 3, stride=2, padding=(1, 1))
+    16
+    """
+    return AxisGeometry(size, kernel, stride, dilation, padding[0], padding[1]).out_size
+
+
+def transposed_out_size(size: int, kernel: int, *, stride: int = 1,
+                        padding: tuple[int, int] = (0, 0), output_padding: int = 0,
+                        dilation: int = 1) -> int:
+    """Output size of ``conv_transpose`` with ``padding = (before, after)`` cropped off.
+
+    ``(size - 1) * stride - before - after + dilation * (kernel - 1) + output_padding + 1``
+    (PyTorch's formula, with its symmetric ``2 * padding`` split per side).
+
+    >>> transposed_out_size(4, 3, stride=2)
+    9
+    >>> transposed_out_size(4, 3, stride=2, padding=(1, 0), output_padding=1)
+    9
+    """
+    before, after = padding
+    return ((size - 1) * stride - before - after + dilation * (kernel - 1)
+            + output_padding + 1)
+
+
+def layer_padding_range(size: int, out_size: int, kernel: int, *, stride: int = 1,
+                        dilation: int = 1) -> range:
+    """Total paddings ``before + after`` that give ``out_size`` outputs (the inverse of
+    :func:`conv_out_size`); empty when none does.
+
+    >>> layer_padding_range(32, 16, 3, stride=2)        # 1 + 1, or 1 + 2
+    range(1, 3)
+    >>> layer_padding_range(5, 5, 3)
+    range(2, 3)
+    """
+    low = (out_size - 1) * stride + dilation * (kernel - 1) + 1 - size
+    return range(max(low, 0), max(low + stride, 0)) if out_size >= 1 else range(0)
+
+
+def tf_same_padding(size: int, kernel: int, stride: int = 1,
+                    dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow/JAX ``padding="SAME"``: ``ceil(size / stride)`` outputs, extra pad after.
+
+    The total pad is ``max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)``
+    with ``out = ceil(size / stride)``; the odd extra goes after (bottom/right).
+    It depends on the input size when the stride is above 1, unlike
+    :func:`same_padding`.
+
+    >>> tf_same_padding(5, 3), tf_same_padding(6, 3, stride=2), tf_same_padding(5, 3, stride=2)
+    ((1, 1), (0, 1), (1, 1))
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
+                    stride: tuple[int, ...] | None = None,
+                    dilation: tuple[int, ...] | None = None,
+                    allow_strings: bool = True) -> tuple[tuple[int, int], ...]:
+    """Every accepted way of writing a padding, as one ``(before, after)`` pair per axis.
+
+    ``padding`` may be an int (every side), a tuple of ints (both sides of
+    each axis), a tuple of ``(before, after)`` pairs (JAX's per-side form),
+    ``"valid"`` (none) or ``"same"`` (PyTorch's split, stride 1 only).
+
+    Examples
+    --------
+    >>> resolve_padding(1, (3, 3))
+    ((1, 1), (1, 1))
+    >>> resolve_padding(((0, 1), (2, 0)), (3, 3))
+    ((0, 1), (2, 0))
+    >>> resolve_padding("same", (4,))
+    ((1, 2),)
+    """
+    nd = len(kernel)
+    stride = (1,) * nd if stride is None else stride
+    dilation = (1,) * nd if dilation is None else dilation
+    if isinstance(padding, str):
+        if not allow_strings:
+            raise TypeError(f"padding must be an int, a tuple of ints or a tuple of "
+                            f"(before, after) pairs here, got {padding!r}")
+        choose(padding, "padding", ("valid", "same"))
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if any(s != 1 for s in stride):
+            raise ValueError("padding='same' is not supported for strided convolutions "
+                             f"(stride={stride}); PyTorch requires stride 1 with 'same'")
+        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
+    if isinstance(padding, (tuple, list)) and padding and not _is_int(padding[0]):
+        if len(padding) != nd or not all(isinstance(p, (tuple, list)) and len(p) == 2
+                                         for p in padding):
+            raise ValueError(f"padding as pairs must be {nd} (before, after) pairs, one per "
+                             f"spatial axis, got {padding!r}")
+        flat = as_int_tuple([v for p in padding for v in p], 2 * nd, "padding", minimum=0)
+        return tuple((flat[2 * i], flat[2 * i + 1]) for i in range(nd))
+    p = as_int_tuple(padding, nd, "padding", minimum=0)
+    return tuple((q, q) for q in p)
+
+
+def channel_map(c_out: int, c_in: int, groups: int = 1) -> np.ndarray:
+    """The input channel that output channel ``o`` reads with its ``j``-th weight channel.
+
+    Shape ``(c_out, c_in // groups)``: output channels are split into
+    ``groups`` equal blocks, block ``g`` reading input channels
+    ``g * c_in // groups`` onwards (PyTorch's grouped convolution).
+
+    >>> channel_map(4, 6, groups=2)
+    array([[0, 1, 2],
+           [0, 1, 2],
+           [3, 4, 5],
+           [3, 4, 5]])
+    """
+    c_ig = c_in // groups
+    group = np.arange(c_out) // (c_out // groups)
+    return group[:, None] * c_ig + np.arange(c_ig)[None, :]
 
 
 def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
@@ -312,6 +514,54 @@ class Geometry:
         flat = np.where(invalid, dtype(-1), flat)
         return flat.reshape(n_rows, n_k)
 
+    def window_positions(self) -> np.ndarray:
+        """Unmapped input coordinates read by every (flat output, flat tap).
+
+        The N-D counterpart of :meth:`AxisGeometry.positions`, shape
+        ``(prod(out_shape), prod(kernel_shape), ndim)``, C order like
+        :attr:`table` (which holds the same reads mapped to flat input
+        indices).
+
+        Examples
+        --------
+        >>> g = Geometry((signal_axis(3, 2, "full"),))
+        >>> g.window_positions()[:, :, 0]
+        array([[-1,  0],
+               [ 0,  1],
+               [ 1,  2],
+               [ 2,  3]])
+        """
+        nd = len(self.axes)
+        check_build(math.prod(self.out_shape) * math.prod(self.kernel_shape) * nd,
+                    "window table")
+        out = np.empty(self.out_shape + self.kernel_shape + (nd,), dtype=np.int64)
+        for d, ax in enumerate(self.axes):
+            pos = ax.positions()
+            shape = [1] * (2 * nd)
+            shape[d], shape[nd + d] = pos.shape
+            out[..., d] = pos.reshape(shape)
+        return out.reshape(math.prod(self.out_shape), math.prod(self.kernel_shape), nd)
+
+    def padded_map(self) -> PaddedMap:
+        """Every cell of the padded input and what it reads (C order over the padded grid).
+
+        Examples
+        --------
+        >>> g = Geometry((AxisGeometry(3, 2, pad_before=1, boundary="wrap"),))
+        >>> pm = g.padded_map()
+        >>> pm.coords[:, 0], pm.flat, pm.inside
+        (array([-1,  0,  1,  2]), array([2, 0, 1, 2]), array([False,  True,  True,  True]))
+        """
+        nd = len(self.axes)
+        grids = np.meshgrid(*(ax.padded_positions() for ax in self.axes), indexing="ij")
+        coords = np.stack(grids, axis=-1).reshape(-1, nd)
+        srcs = np.meshgrid(*(ax.padded_sources() for ax in self.axes), indexing="ij")
+        mapped = np.stack(srcs, axis=-1).reshape(-1, nd)
+        inside = np.all((coords >= 0) & (coords < np.array(self.in_shape)), axis=1)
+        flat = np.where(np.all(mapped >= 0, axis=1),
+                        np.ravel_multi_index(tuple(np.maximum(mapped, 0).T), self.in_shape), -1)
+        return PaddedMap(coords, mapped, flat, inside)
+
     def row_counts(self, dtype: type = np.int64) -> np.ndarray:
         """Number of taps of each flat output that read the input (not zero padding)."""
         counts = np.ones((), dtype=dtype)
@@ -338,3 +588,16 @@ class Geometry:
         for ax, st in zip(self.axes, self.in_strides):
             offs = np.add.outer(offs, np.arange(ax.kernel) * ax.dilation * st)
         return offs.ravel()
+
+
+class PaddedMap(NamedTuple):
+    """The padded input's cells: see :meth:`Geometry.padded_map`."""
+
+    #: ``(cells, ndim)`` unmapped coordinates, from ``-pad_before`` per axis.
+    coords: np.ndarray
+    #: ``(cells, ndim)`` input index read along each axis (``-1``: a zero).
+    mapped: np.ndarray
+    #: ``(cells,)`` flat input index read (``-1``: a zero).
+    flat: np.ndarray
+    #: ``(cells,)`` whether the cell is the input itself (not padding).
+    inside: np.ndarray

@@ -1,0 +1,30 @@
+"""Type aliases shared by the public signatures (checked by mypy)."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+__all__ = [
+    "Boundary",
+    "IntOrTuple",
+    "LayerPadding",
+    "Mode",
+    "PaddingMode",
+    "PairPadding",
+    "SignalBoundary",
+]
+
+#: An int applied to every spatial axis, or one int per axis.
+IntOrTuple = Union[int, tuple[int, ...]]
+#: One ``(before, after)`` pair per spatial axis, as JAX and ``lax.conv`` write it.
+PairPadding = tuple[tuple[int, int], ...]
+#: ``padding`` of the layer builders: symmetric, per-side, or a rule's name.
+LayerPadding = Union[int, tuple[int, ...], PairPadding, Literal["valid", "same"]]
+#: scipy's output modes.
+Mode = Literal["full", "valid", "same"]
+#: scipy's ``convolve2d`` boundaries.
+SignalBoundary = Literal["fill", "wrap", "symm"]
+#: ``torch.nn.ConvNd(padding_mode=...)``.
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+#: The geometry core's boundary names (see :data:`toeplitz_conv.geometry.BOUNDARIES`).
+Boundary = Literal["zeros", "wrap", "symm", "reflect", "replicate"]
