@@ -31,21 +31,14 @@ def _torch_single_thread():
     torch.set_num_threads(n)
 
 
-@pytest.fixture(params=["one table", "lines", "chunks"])
-def builder_path(request, monkeypatch):
-    """Run a test through each way the builder writes zero-padded matrices.
+@pytest.fixture(scope="module", params=["table", "lines", "chunks"])
+def builder_path(request):
+    """Each way the builder writes zero-padded matrices, for its ``_write_path`` argument.
 
     Small matrices are written from one index table; larger ones region by
     region, either a whole output line per pattern ("lines") or, for long
-    lines, cache-sized chunks of full rows ("chunks").  The tests' inputs
-    are small, so the last two are forced (with tiny chunks, so that chunk
-    tails occur).
+    lines, cache-sized chunks of full rows ("chunks", forced with tiny chunks
+    so that chunk tails occur).  The tests' inputs are small, so the builder
+    would pick the table by itself: the tests pass the path explicitly.
     """
-    from toeplitz_conv import _assemble
-
-    if request.param != "one table":
-        monkeypatch.setattr(_assemble, "_SMALL_ENTRIES", 0)
-    if request.param == "chunks":
-        monkeypatch.setattr(_assemble, "_LINE_ENTRIES", 0)
-        monkeypatch.setattr(_assemble, "_CHUNK_ENTRIES", 5)
     return request.param

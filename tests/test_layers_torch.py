@@ -7,7 +7,7 @@ from toeplitz_conv import layer_matrix, transposed_layer_matrix
 
 from .conftest import requires_torch
 
-pytestmark = [requires_torch, pytest.mark.usefixtures("builder_path")]
+pytestmark = requires_torch
 
 
 def _torch_layer(x, w, stride, padding, dilation, groups, padding_mode):
@@ -46,7 +46,7 @@ def _random_layer_config(rng):
                       padding_mode=mode)
 
 
-def test_random_layers_forward_and_gradients():
+def test_random_layers_forward_and_gradients(builder_path):
     rng = np.random.default_rng(2024)
     tested = 0
     while tested < 250:
@@ -55,9 +55,9 @@ def test_random_layers_forward_and_gradients():
             conv, xt, y = _torch_layer(x, w, **cfg)
         except RuntimeError:
             with pytest.raises(ValueError):
-                layer_matrix(w, x.shape, **cfg)
+                layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
             continue
-        A = layer_matrix(w, x.shape, **cfg)
+        A = layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
         assert A.out_shape == tuple(y.shape)
         np.testing.assert_allclose(A.apply(x), y.detach().numpy(), rtol=1e-11, atol=1e-11)
         g = rng.standard_normal(tuple(y.shape))
@@ -69,7 +69,7 @@ def test_random_layers_forward_and_gradients():
         tested += 1
 
 
-def test_random_transposed_layers():
+def test_random_transposed_layers(builder_path):
     import torch
     import torch.nn.functional as F
 
@@ -95,9 +95,9 @@ def test_random_transposed_layers():
             y = getattr(F, f"conv_transpose{nd}d")(xt, wt, **cfg)[0]
         except RuntimeError:
             with pytest.raises(ValueError):
-                transposed_layer_matrix(w, x.shape, **cfg)
+                transposed_layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
             continue
-        T = transposed_layer_matrix(w, x.shape, **cfg)
+        T = transposed_layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
         np.testing.assert_allclose(T.apply(x), y.detach().numpy(), rtol=1e-11, atol=1e-11)
         g = rng.standard_normal(tuple(y.shape))
         (y * torch.tensor(g)).sum().backward()
@@ -106,15 +106,15 @@ def test_random_transposed_layers():
         tested += 1
 
 
-def test_transposed_is_transpose_of_layer():
+def test_transposed_is_transpose_of_layer(builder_path):
     rng = np.random.default_rng(5)
     w = rng.standard_normal((3, 2, 3, 3))
-    A = layer_matrix(w, (2, 9, 9), stride=2, padding=1)
-    T = transposed_layer_matrix(w, A.out_shape, stride=2, padding=1)
+    A = layer_matrix(w, (2, 9, 9), stride=2, padding=1, _write_path=builder_path)
+    T = transposed_layer_matrix(w, A.out_shape, stride=2, padding=1, _write_path=builder_path)
     np.testing.assert_array_equal(T.toarray(), A.toarray().T)
 
 
-def test_bias_matches_torch_module():
+def test_bias_matches_torch_module(builder_path):
     import torch
 
     rng = np.random.default_rng(11)
@@ -123,20 +123,21 @@ def test_bias_matches_torch_module():
         n = (5,) * nd
         conv = getattr(torch.nn, f"Conv{nd}d")(4, 6, k, padding=1, groups=2, dtype=torch.float64)
         x = rng.standard_normal((4, *n))
-        A = layer_matrix(conv.weight.detach().numpy(), x.shape, padding=1, groups=2)
+        A = layer_matrix(conv.weight.detach().numpy(), x.shape, padding=1, groups=2,
+                         _write_path=builder_path)
         y = conv(torch.tensor(x[None]))[0].detach().numpy()
         np.testing.assert_allclose(A.apply(x, bias=conv.bias.detach().numpy()), y, atol=1e-12)
         flat = A @ x.ravel() + A.bias_vector(conv.bias.detach().numpy())
         np.testing.assert_allclose(flat, y.ravel(), atol=1e-12)
 
 
-def test_bias_shape_is_checked():
-    A = layer_matrix(np.ones((2, 1, 3)), (1, 5))
+def test_bias_shape_is_checked(builder_path):
+    A = layer_matrix(np.ones((2, 1, 3)), (1, 5), _write_path=builder_path)
     with pytest.raises(ValueError, match="one value per output channel"):
         A.apply(np.ones((1, 5)), bias=[1.0, 2.0, 3.0])
 
 
-def test_one_code_path_for_every_dimension(monkeypatch):
+def test_one_code_path_for_every_dimension(builder_path, monkeypatch):
     # A 3-D (video) layer with singleton depth/height is exactly the 1-D layer:
     # the builder has no per-dimension copy of the logic.
     from toeplitz_conv import _assemble, layers
@@ -148,12 +149,12 @@ def test_one_code_path_for_every_dimension(monkeypatch):
     w1 = rng.standard_normal((3, 2, 4))
     for cfg in (dict(stride=2, padding=1, dilation=2), dict(padding="same"),
                 dict(padding=2, padding_mode="reflect")):
-        A1 = layer_matrix(w1, (2, 11), **cfg)
+        A1 = layer_matrix(w1, (2, 11), **cfg, _write_path=builder_path)
         cfg3 = {key: ((1, 1, v) if isinstance(v, int) and key != "padding" else v)
                 for key, v in cfg.items()}
         if isinstance(cfg.get("padding"), int):
             cfg3["padding"] = (0, 0, cfg["padding"])
-        A3 = layer_matrix(w1[:, :, None, None, :], (2, 1, 1, 11), **cfg3)
+        A3 = layer_matrix(w1[:, :, None, None, :], (2, 1, 1, 11), **cfg3, _write_path=builder_path)
         np.testing.assert_array_equal(A1.toarray(), A3.toarray())
         for a, b in zip(A1.taps, A3.taps):
             np.testing.assert_array_equal(a, b)

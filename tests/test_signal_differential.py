@@ -11,7 +11,6 @@ from toeplitz_conv import conv_matrix
 MODES = ["full", "valid", "same"]
 
 # Every test here runs through both of the builder's write paths.
-pytestmark = pytest.mark.usefixtures("builder_path")
 
 
 def _reference(x, k, mode, correlate):
@@ -22,7 +21,7 @@ def _reference(x, k, mode, correlate):
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("correlate", [False, True])
-def test_integer_configs_exact(ndim, mode, correlate):
+def test_integer_configs_exact(builder_path, ndim, mode, correlate):
     rng = np.random.default_rng(ndim * 100 + MODES.index(mode) * 10 + correlate)
     for _ in range(60 if ndim < 3 else 25):
         n = rng.integers(1, 7, ndim)
@@ -32,14 +31,15 @@ def test_integer_configs_exact(ndim, mode, correlate):
         x = rng.integers(-9, 10, n)
         w = rng.integers(-9, 10, k)
         ref = _reference(x, w, mode, correlate)
-        A = conv_matrix(w, tuple(int(v) for v in n), mode, correlate=correlate)
+        A = conv_matrix(w, tuple(int(v) for v in n), mode, correlate=correlate,
+                        _write_path=builder_path)
         assert A.shape == (ref.size, x.size)
         np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
 @pytest.mark.parametrize("correlate", [False, True])
-def test_float_and_complex_kernels(dtype, correlate):
+def test_float_and_complex_kernels(builder_path, dtype, correlate):
     rng = np.random.default_rng(7)
     for _ in range(40):
         ndim = int(rng.integers(1, 3))
@@ -53,7 +53,7 @@ def test_float_and_complex_kernels(dtype, correlate):
         if np.iscomplexobj(w):
             w = w + 1j * rng.standard_normal(k)
             x = x + 1j * rng.standard_normal(n)
-        A = conv_matrix(w, n, mode, correlate=correlate)
+        A = conv_matrix(w, n, mode, correlate=correlate, _write_path=builder_path)
         assert A.dtype == w.dtype
         ref = _reference(x, w, mode, correlate)
         tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -62,7 +62,7 @@ def test_float_and_complex_kernels(dtype, correlate):
 
 @pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
 @pytest.mark.parametrize("mode", MODES)
-def test_boundaries_against_convolve2d(boundary, mode):
+def test_boundaries_against_convolve2d(builder_path, boundary, mode):
     rng = np.random.default_rng([["fill", "wrap", "symm"].index(boundary), MODES.index(mode)])
     for _ in range(80):
         one_d = bool(rng.integers(2))
@@ -77,15 +77,17 @@ def test_boundaries_against_convolve2d(boundary, mode):
         ref = scipy.signal.convolve2d(x, w[::-1, ::-1] if correlate else w, mode,
                                       boundary=boundary)
         if one_d:
-            A = conv_matrix(w[0], n[1], mode, correlate=correlate, boundary=boundary)
+            A = conv_matrix(w[0], n[1], mode, correlate=correlate, boundary=boundary,
+                            _write_path=builder_path)
         else:
-            A = conv_matrix(w, n, mode, correlate=correlate, boundary=boundary)
+            A = conv_matrix(w, n, mode, correlate=correlate, boundary=boundary,
+                            _write_path=builder_path)
         np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
 
 
 @pytest.mark.parametrize("boundary,np_mode", [("wrap", "wrap"), ("symm", "symmetric")])
 @pytest.mark.parametrize("mode", MODES)
-def test_3d_boundaries_against_numpy_pad(boundary, np_mode, mode):
+def test_3d_boundaries_against_numpy_pad(builder_path, boundary, np_mode, mode):
     # scipy has no N-D boundary option; the definition is "pad, then valid".
     rng = np.random.default_rng(3)
     for _ in range(15):
@@ -104,50 +106,52 @@ def test_3d_boundaries_against_numpy_pad(boundary, np_mode, mode):
         else:
             start = [(kk - 1) // 2 for kk in k]
             ref = full[tuple(slice(s, s + nn) for s, nn in zip(start, n))]
-        A = conv_matrix(w, tuple(int(v) for v in n), mode, boundary=boundary)
+        A = conv_matrix(w, tuple(int(v) for v in n), mode, boundary=boundary,
+                        _write_path=builder_path)
         np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
 
 
-def test_kernel_longer_than_input():
+def test_kernel_longer_than_input(builder_path):
     x = np.array([1, -2, 3])
     w = np.arange(1, 8)
     for mode in ("full", "same"):
         for correlate in (False, True):
             np.testing.assert_array_equal(
-                conv_matrix(w, 3, mode, correlate=correlate) @ x,
+                conv_matrix(w, 3, mode, correlate=correlate, _write_path=builder_path) @ x,
                 _reference(x, w, mode, correlate))
 
 
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(1, 12), k=st.integers(1, 12), mode=st.sampled_from(MODES),
        correlate=st.booleans(), data=st.data())
-def test_hypothesis_1d(n, k, mode, correlate, data):
+def test_hypothesis_1d(builder_path, n, k, mode, correlate, data):
     if mode == "valid" and k > n:
         k = n
     w = np.array(data.draw(st.lists(st.integers(-50, 50), min_size=k, max_size=k)))
     x = np.array(data.draw(st.lists(st.integers(-50, 50), min_size=n, max_size=n)))
-    np.testing.assert_array_equal(conv_matrix(w, n, mode, correlate=correlate) @ x,
+    np.testing.assert_array_equal(conv_matrix(w, n, mode, correlate=correlate,
+                                              _write_path=builder_path) @ x,
                                   _reference(x, w, mode, correlate))
 
 
-def test_matches_scipy_linalg_convolution_matrix():
+def test_matches_scipy_linalg_convolution_matrix(builder_path):
     import scipy.linalg
 
     rng = np.random.default_rng(0)
     for mode in MODES:
         w = rng.standard_normal(5)
-        np.testing.assert_allclose(conv_matrix(w, 9, mode).toarray(),
+        np.testing.assert_allclose(conv_matrix(w, 9, mode, _write_path=builder_path).toarray(),
                                    scipy.linalg.convolution_matrix(w, 9, mode), atol=0)
 
 
 @pytest.mark.parametrize("shape,kshape", [((5000,), (7,)), ((90, 70), (3, 4)),
                                           ((20, 18, 25), (2, 3, 4))])
 @pytest.mark.parametrize("mode", MODES)
-def test_inputs_large_enough_for_the_region_path(shape, kshape, mode):
+def test_inputs_large_enough_for_the_region_path(builder_path, shape, kshape, mode):
     # Above the builder's small-matrix size without any monkeypatching.
     rng = np.random.default_rng(len(shape) * 10 + MODES.index(mode))
     x = rng.integers(-9, 10, shape)
     w = rng.integers(-9, 10, kshape)
     for correlate in (False, True):
-        A = conv_matrix(w, shape, mode, correlate=correlate)
+        A = conv_matrix(w, shape, mode, correlate=correlate, _write_path=builder_path)
         np.testing.assert_array_equal(A @ x.ravel(), _reference(x, w, mode, correlate).ravel())

@@ -15,20 +15,33 @@ matrices are written from one index table instead.
 Other boundaries (circular, reflect, ...) can map several taps of a row to
 the same input, so their taps go through :meth:`TiedMatrix.from_taps`,
 which sorts and sums them.
+
+The tying strategy is an argument, so that every builder goes through here:
+a convolution ties each entry to its kernel weight; tiled and locally
+connected layers add a *tile* per output position (``tile``: which copy of
+the kernel the output uses); pooling ties all taps of a window to one
+weight (``per_window``) and max pooling keeps one tap per window
+(``select``).  Those strategies take the index-table path.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ._limits import check_build
-from .geometry import Geometry
+from .geometry import Geometry, channel_map
 from .tied import TiedMatrix, _index_dtype
 
-__all__ = ["assemble"]
+__all__ = ["WritePath", "assemble"]
+
+#: How zero-padded matrices are written (tests force each; users never need to):
+#: ``"table"`` one index table for all rows, ``"lines"`` region by region with a
+#: whole output line per pattern, ``"chunks"`` region by region with tiny chunks
+#: of full rows (so that chunk tails occur).
+WritePath = Literal["table", "lines", "chunks"]
 
 # Entries per chunk of full rows written as one pattern: small enough that
 # the pattern stays in cache while it is copied along a line, long enough
@@ -41,11 +54,18 @@ _LINE_ENTRIES = 4 * _CHUNK_ENTRIES
 # once instead of region by region: fewer numpy calls, but every entry's
 # weight is gathered one by one.
 _SMALL_ENTRIES = 2**12
+# (small, line, chunk) entry thresholds of each forced write path; ``None``
+# (the default) uses the module's thresholds above.
+_FORCED = {"table": (2**62, _LINE_ENTRIES, _CHUNK_ENTRIES),
+           "lines": (0, _LINE_ENTRIES, _CHUNK_ENTRIES),
+           "chunks": (0, 0, 5)}
 
 
 def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
              flip: bool = False, channels: bool = False, conjugate: bool = False,
-             info: dict[str, Any] | None = None) -> TiedMatrix:
+             info: dict[str, Any] | None = None, tile: np.ndarray | None = None,
+             per_window: bool = False, select: np.ndarray | None = None,
+             _write_path: WritePath | None = None) -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
     Parameters
@@ -54,7 +74,8 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         Spatial geometry (in correlation form).
     weight : ndarray
         ``(C_out, C_in // groups, *kernel)`` when ``channels`` is true, else
-        just the kernel (one channel in, one out).
+        just the kernel (one channel in, one out); with ``tile``, a stack of
+        such weights (flattened, tile-major).
     c_in, groups : int
         Input channels and channel groups (with ``channels``).
     flip : bool
@@ -62,11 +83,23 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         refer to ``weight`` as given.
     conjugate : bool
         Store ``conj(weight)`` values (scipy's complex correlation).
+    tile : ndarray of int, optional
+        Per flat spatial output, which block of the weight it uses: the entry
+        of kernel index ``i`` is tied to ``tile[o] * block + i`` with ``block``
+        one convolution weight's size (tiled and locally connected layers).
+    per_window : bool
+        Tie every tap of output ``o``'s window to the single weight
+        ``tile[o]`` (pooling's per-window factor).
+    select : ndarray of int, optional
+        Per flat output, the one flat tap kept (max pooling's selection).
+    _write_path : {'table', 'lines', 'chunks'}, optional
+        Force one way of writing zero-padded matrices (for tests).
     """
     n_out = math.prod(geom.out_shape)
     n_k = math.prod(geom.kernel_shape)
     n_in = math.prod(geom.in_shape)
-    c_out, c_ig = (weight.shape[0], weight.shape[1]) if channels else (1, 1)
+    c_out, c_ig = (weight.shape[-2 - len(geom.axes)], weight.shape[-1 - len(geom.axes)]) \
+        if channels else (1, 1)
     check_build(c_out * n_out * c_ig * n_k)
     m, n = c_out * n_out, c_in * n_in
     itype = _index_dtype(n, m, weight.size, c_out * n_out * c_ig * n_k)
@@ -83,19 +116,12 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     # output channel's slice of the weight.
     w_pattern = ((cil * n_k)[:, None] + tap_k[None, :]).ravel()
     chan_col = (cil * n_in).astype(itype)                  # column offset of each input channel
-    group_col = ((co // (c_out // groups)) * c_ig * n_in).astype(itype)
+    group_col = (channel_map(c_out, c_ig * groups, groups)[:, 0] * n_in).astype(itype)
     co_w = (co * row_len).astype(itype)
 
-    if not geom.monotone:
-        table = geom.table_outer(None, itype)
-        cols = (group_col[:, None, None, None] + chan_col[None, None, :, None]
-                + table[None, :, None, :])
-        widx = co_w[:, None, None] + w_pattern.reshape(1, 1, row_len)
-        rows = np.arange(m, dtype=np.int64).reshape(c_out, n_out, 1)
-        shape3 = (c_out, n_out, row_len)
-        return TiedMatrix.from_taps(
-            (m, n), np.broadcast_to(rows, shape3), cols.reshape(shape3),
-            np.broadcast_to(widx, shape3), weight, **meta)
+    if not geom.monotone or tile is not None or select is not None:
+        return _from_table(geom, weight, (m, n), group_col, chan_col, co_w, w_pattern, itype,
+                           tile=tile, per_window=per_window, select=select, meta=meta)
 
     values = weight.reshape(c_out, row_len)
     if conjugate:
@@ -118,13 +144,48 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     data = np.empty((c_out, per_channel), dtype=values.dtype)
     if per_channel:
         blocks = _Blocks(indices, tap_weight, data, values, group_col, co_w)
-        _write_regions(blocks, geom, pos, chan_col, w_pattern, itype)
+        limits = (_FORCED[_write_path] if _write_path is not None
+                  else (_SMALL_ENTRIES, _LINE_ENTRIES, _CHUNK_ENTRIES))
+        _write_regions(blocks, geom, pos, chan_col, w_pattern, itype, limits)
     return TiedMatrix((m, n), indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
 
+def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
+                group_col: np.ndarray, chan_col: np.ndarray, co_w: np.ndarray,
+                w_pattern: np.ndarray, itype: type, *, tile: np.ndarray | None,
+                per_window: bool, select: np.ndarray | None,
+                meta: dict[str, Any]) -> TiedMatrix:
+    """Every tap from one index table, through :meth:`TiedMatrix.from_taps`.
+
+    For boundaries that can read one input twice in a row (the sum is then
+    one entry) and for the tying strategies other than the plain kernel.
+    """
+    c_out, c_ig = len(co_w), len(chan_col)
+    table = geom.table_outer(None, itype)                         # (n_out, n_k)
+    n_out = table.shape[0]
+    w_row = w_pattern.reshape(1, c_ig, -1)                        # (1, c_ig, n_k)
+    if select is not None:
+        # One tap per window: the chosen column of the table and its weight.
+        sel = np.asarray(select, dtype=np.intp)
+        table = np.take_along_axis(table, sel[:, None], axis=1)
+        w_row = w_row[0][:, sel].T[:, :, None]                    # (n_out, c_ig, 1)
+    widx = co_w[:, None, None, None] + w_row[None]                # (c_out, n_out|1, c_ig, k)
+    if tile is not None:
+        t = np.asarray(tile, dtype=itype).reshape(1, n_out, 1, 1)
+        widx = t if per_window else t * (c_out * w_pattern.size) + widx
+    shape4 = (c_out, n_out, c_ig, table.shape[1])
+    cols = (group_col[:, None, None, None] + chan_col[None, None, :, None]
+            + table[None, :, None, :])
+    keep = np.broadcast_to((table >= 0)[None, :, None, :], shape4)
+    rows = np.arange(shape[0], dtype=np.int64).reshape(c_out, n_out, 1, 1)
+    return TiedMatrix.from_taps(
+        shape, np.broadcast_to(rows, shape4)[keep], np.broadcast_to(cols, shape4)[keep],
+        np.broadcast_to(widx, shape4)[keep], weight, **meta)
+
+
 def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: np.ndarray,
-                   w_pattern: np.ndarray, itype: type) -> None:
+                   w_pattern: np.ndarray, itype: type, limits: tuple[int, int, int]) -> None:
     """Write every row, region by region, one output-channel pattern per region.
 
     The output grid splits into the box of full rows (every axis inside its
@@ -142,7 +203,8 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
     out_st, in_st = geom.out_strides, geom.in_strides
     box = [ax.interior() for ax in axes]
     row_len = len(w_pattern)
-    if blocks.size <= _SMALL_ENTRIES or all(hi <= lo for lo, hi in box):
+    small_entries, line_entries, chunk_entries = limits
+    if blocks.size <= small_entries or all(hi <= lo for lo, hi in box):
         # Small (or all-edge) matrices: one table for all rows is cheaper
         # than the per-region numpy calls.
         cols, widx = _pattern_from_table(geom.table_outer(None, itype), chan_col, w_pattern)
@@ -162,7 +224,7 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
     # a whole (hyper-)line is then one pattern, edge rows included, so the
     # writes run along complete lines.
     split = nd - 1
-    while split > 0 and math.prod(geom.out_shape[split:]) * row_len <= _LINE_ENTRIES:
+    while split > 0 and math.prod(geom.out_shape[split:]) * row_len <= line_entries:
         split -= 1
     if all(hi > lo for lo, hi in box[:split + 1]):
         # The interior first: it covers most of the matrix, so the arrays'
@@ -184,7 +246,7 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
             step = axes[-1].stride
             # At most an eighth of a line per chunk, so that the pattern's
             # temporaries stay a small fraction of the matrix.
-            rows = max(1, min(_CHUNK_ENTRIES // row_len, -(-(hi - lo) // 8)))
+            rows = max(1, min(chunk_entries // row_len, -(-(hi - lo) // 8)))
             n_chunks, tail = divmod(hi - lo, rows)
             offsets = (chan_col[:, None]
                        + geom.full_row_offsets().astype(itype)[None, :]).ravel()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 __all__ = [
     "Boundary",
@@ -15,11 +15,11 @@ __all__ = [
 ]
 
 #: An int applied to every spatial axis, or one int per axis.
-IntOrTuple = Union[int, tuple[int, ...]]
+IntOrTuple = int | tuple[int, ...]
 #: One ``(before, after)`` pair per spatial axis, as JAX and ``lax.conv`` write it.
 PairPadding = tuple[tuple[int, int], ...]
 #: ``padding`` of the layer builders: symmetric, per-side, or a rule's name.
-LayerPadding = Union[int, tuple[int, ...], PairPadding, Literal["valid", "same"]]
+LayerPadding = int | tuple[int, ...] | PairPadding | Literal["valid", "same"]
 #: scipy's output modes.
 Mode = Literal["full", "valid", "same"]
 #: scipy's ``convolve2d`` boundaries.

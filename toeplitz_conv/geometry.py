@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-
 from typing import Any, NamedTuple
 
 import numpy as np

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
-from ._validation import as_int_tuple, as_kernel, as_shape, choose
-from .geometry import AxisGeometry, Geometry, same_padding
+from ._assemble import WritePath, assemble
+from ._typing import IntOrTuple, LayerPadding, PaddingMode
+from ._validation import as_groups, as_int_tuple, as_kernel, as_shape, choose
+from .geometry import AxisGeometry, Geometry, resolve_padding, transposed_out_size
 from .tied import TiedMatrix
 
 __all__ = ["PADDING_MODES", "layer_geometry", "layer_matrix", "transposed_layer_matrix"]
@@ -25,37 +26,27 @@ def _layer_weight(weight: Any, name: str = "weight") -> np.ndarray:
     return w
 
 
-def _pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
-          stride: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    nd = len(kernel)
-    if isinstance(padding, str):
-        choose(padding, "padding", ("valid", "same"))
-        if padding == "valid":
-            return ((0, 0),) * nd
-        if any(s != 1 for s in stride):
-            raise ValueError("padding='same' is not supported for strided convolutions "
-                             f"(stride={stride}); PyTorch requires stride 1 with 'same'")
-        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
-    p = as_int_tuple(padding, nd, "padding", minimum=0)
-    return tuple((q, q) for q in p)
-
-
 def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride: Any = 1,
                    padding: Any = 0, dilation: Any = 1,
                    padding_mode: str = "zeros") -> Geometry:
     """The geometry of a PyTorch conv layer's spatial axes, validated as torch does.
+
+    ``padding`` takes every form :func:`~toeplitz_conv.geometry.resolve_padding`
+    accepts, per-side ``((before, after), ...)`` pairs included.
 
     Examples
     --------
     >>> g = layer_geometry((3, 3), (32, 32), stride=2, padding=1)
     >>> g.out_shape
     (16, 16)
+    >>> layer_geometry((3,), (8,), padding=((2, 0),)).out_shape      # causal padding
+    (8,)
     """
     nd = len(kernel)
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     choose(padding_mode, "padding_mode", PADDING_MODES)
-    pads = _pads(padding, kernel, dil_t, stride_t)
+    pads = resolve_padding(padding, kernel, stride=stride_t, dilation=dil_t)
     for (before, after), n in zip(pads, spatial):
         big = max(before, after)
         if padding_mode == "reflect" and big >= n:
@@ -74,24 +65,16 @@ def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride:
     return Geometry(axes)
 
 
-def _channels(w: np.ndarray, input_shape: Any, groups: Any, in_axis: int,
-              in_name: str) -> tuple[tuple[int, ...], int]:
+def _channels(w: np.ndarray, input_shape: Any, groups: Any) -> tuple[tuple[int, ...], int]:
     nd = w.ndim - 2
     shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
-        raise TypeError(f"groups must be a positive int, got {groups!r}")
-    groups = int(groups)
-    if groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups}")
-    c_in = shape[0]
-    if c_in % groups:
-        raise ValueError(f"groups={groups} must divide the {in_name} channels ({c_in})")
-    return shape, groups
+    return shape, as_groups(groups, [(shape[0], "the input channels")])
 
 
-def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1,
-                 padding_mode: str = "zeros") -> TiedMatrix:
+def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: IntOrTuple = 1,
+                 padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+                 padding_mode: PaddingMode = "zeros",
+                 _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch convolution layer (no batch axis).
 
     ``layer_matrix(w, x.shape, ...) @ x.ravel()`` equals
@@ -105,9 +88,12 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any
         ``(C_in, *spatial)``.
     stride, dilation : int or tuple of int
         Per spatial dimension, >= 1.
-    padding : int, tuple of int, 'valid' or 'same'
+    padding : int, tuple of int, tuple of (int, int) pairs, 'valid' or 'same'
         As in PyTorch; ``'same'`` puts the odd extra pad after (right/bottom)
-        and needs stride 1.
+        and needs stride 1.  Pairs give each axis's ``(before, after)``
+        padding, as JAX writes it (``((top, bottom), (left, right))`` in 2-D):
+        the same as ``torch.nn.functional.pad`` (with the ``padding_mode``)
+        followed by an unpadded convolution.
     groups : int
         Channel groups; must divide ``C_in`` and ``C_out``.
     padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
@@ -129,13 +115,16 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any
     array([38., 56.])
     >>> layer_matrix(np.ones((8, 3, 3, 3)), (3, 32, 32), stride=2, padding=1).shape
     (2048, 3072)
+
+    Per-side padding, here TensorFlow's 'SAME' for a stride-2 layer on 6 samples:
+
+    >>> layer_matrix(np.ones((1, 1, 3)), (1, 6), stride=2, padding=((0, 1),)).shape
+    (3, 6)
     """
     w = _layer_weight(weight)
-    shape, groups = _channels(w, input_shape, groups, 1, "input")
+    shape, groups = _channels(w, input_shape, groups)
     c_out, c_ig = w.shape[:2]
-    if c_out % groups:
-        raise ValueError(f"groups={groups} must divide the output channels "
-                         f"(weight.shape[0] = {c_out})")
+    as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
     if c_ig * groups != shape[0]:
         raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
                          f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
@@ -143,12 +132,16 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any
                           dilation=dilation, padding_mode=padding_mode)
     info = {"convention": "layer", "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
-    return assemble(geom, w, c_in=shape[0], groups=groups, channels=True, info=info)
+    return assemble(geom, w, c_in=shape[0], groups=groups, channels=True, info=info,
+                    _write_path=_write_path)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
-                            stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                            dilation: Any = 1, groups: int = 1) -> TiedMatrix:
+                            stride: IntOrTuple = 1,
+                            padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
+                            output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
+                            groups: int = 1,
+                            _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
 
     Equals ``torch.nn.functional.conv_transpose{1,2,3}d(x[None], w, ...)[0]``;
@@ -163,7 +156,8 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         ``(C_in, *spatial)``.
     stride, padding, output_padding, dilation : int or tuple of int
         As in PyTorch; ``output_padding`` must be smaller than the stride or
-        the dilation.
+        the dilation.  ``padding`` may also be ``(before, after)`` pairs per
+        axis: that many outputs are cropped from each side.
     groups : int
 
     Examples
@@ -179,35 +173,34 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     """
     w = _layer_weight(weight)
     nd = w.ndim - 2
-    shape, groups = _channels(w, input_shape, groups, 0, "input")
+    shape, groups = _channels(w, input_shape, groups)
     if w.shape[0] != shape[0]:
         raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
                          f"input_shape[0] = {shape[0]} for a transposed convolution")
-    if isinstance(padding, str):
-        raise TypeError("padding must be an int or a tuple of ints for a transposed "
-                        f"convolution (PyTorch has no string padding there), got {padding!r}")
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pad_t = as_int_tuple(padding, nd, "padding", minimum=0)
+    pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
     op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
     for op, s, d in zip(op_t, stride_t, dil_t):
         if op >= s and op >= d:
             raise ValueError(f"output_padding {op_t} must be smaller than either stride "
                              f"{stride_t} or dilation {dil_t} (PyTorch's rule)")
     k = w.shape[2:]
-    out_spatial = tuple((n - 1) * s - 2 * p + d * (kk - 1) + op + 1
-                        for n, s, p, d, kk, op in zip(shape[1:], stride_t, pad_t, dil_t, k, op_t))
+    out_spatial = tuple(transposed_out_size(n, kk, stride=s, padding=p, output_padding=op,
+                                            dilation=d)
+                        for n, kk, s, p, op, d in zip(shape[1:], k, stride_t, pads, op_t, dil_t))
     if any(o <= 0 for o in out_spatial):
-        raise ValueError(f"padding {pad_t} is too large: the transposed convolution's output "
-                         f"size would be {out_spatial}")
+        raise ValueError(f"padding {padding!r} is too large: the transposed convolution's "
+                         f"output size would be {out_spatial}")
     c_out = w.shape[1] * groups
-    geom = layer_geometry(k, out_spatial, stride=stride_t, padding=pad_t, dilation=dil_t)
+    geom = layer_geometry(k, out_spatial, stride=stride_t, padding=pads, dilation=dil_t)
     # With output_padding >= stride the forward correlation has extra outputs
     # that the transposed convolution never reads: crop them.
     geom = Geometry(tuple(replace(ax, out_limit=n) for ax, n in zip(geom.axes, shape[1:])))
     info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
             "output_padding": output_padding, "dilation": dilation, "groups": groups}
-    fwd = assemble(geom, w, c_in=c_out, groups=groups, channels=True, info=info)
+    fwd = assemble(geom, w, c_in=c_out, groups=groups, channels=True, info=info,
+                   _write_path=_write_path)
     t = fwd.T
     t.info = info
     return t

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
-from ._validation import as_kernel, as_shape, choose
+from ._assemble import WritePath, assemble
+from ._typing import IntOrTuple, Mode, SignalBoundary
+from ._validation import as_bool, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import Geometry, signal_axis
 from .tied import TiedMatrix
 
@@ -20,10 +21,14 @@ _BOUNDARY = {"fill": "zeros", "wrap": "wrap", "symm": "symm"}
 
 
 def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
-                    mode: str = "full", boundary: str = "fill") -> Geometry:
-    """The :class:`~toeplitz_conv.geometry.Geometry` of scipy's ``mode``/``boundary``."""
-    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary])
-                          for n, k in zip(input_shape, kernel_shape)))
+                    mode: str = "full", boundary: str = "fill",
+                    stride: IntOrTuple = 1) -> Geometry:
+    """The :class:`~toeplitz_conv.geometry.Geometry` of scipy's ``mode``/``boundary``,
+    keeping every ``stride``-th output along each axis."""
+    nd = len(kernel_shape)
+    strides = as_int_tuple(stride, nd, "stride", minimum=1)
+    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary], s)
+                          for n, k, s in zip(input_shape, kernel_shape, strides)))
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
@@ -33,8 +38,7 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
     shape = as_shape(input_shape, ndim=k.ndim)
     choose(mode, "mode", MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
-    if not isinstance(correlate, (bool, np.bool_)):
-        raise TypeError(f"correlate must be True or False, got {correlate!r}")
+    as_bool(correlate, "correlate")
     if mode == "valid" and any(kk > n for kk, n in zip(k.shape, shape)):
         raise ValueError(
             f"mode='valid' needs the kernel to fit inside the input in every dimension; "
@@ -43,8 +47,9 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
     return k, shape
 
 
-def conv_matrix(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "full", *,
-                correlate: bool = False, boundary: str = "fill") -> TiedMatrix:
+def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
+                correlate: bool = False, boundary: SignalBoundary = "fill",
+                stride: IntOrTuple = 1, _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
     ``conv_matrix(k, x.shape, mode) @ x.ravel()`` equals
@@ -70,6 +75,10 @@ def conv_matrix(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str
         What the input reads outside its edges, as in
         ``scipy.signal.convolve2d``: zeros, circular, or symmetric reflection
         (edge sample repeated).  Applies along every dimension.
+    stride : int or tuple of int
+        Keep every ``stride``-th output along each axis (an int applies to
+        all axes): the matrix of ``scipy.signal.convolve(x, k, mode)[::s]``
+        (``[::s0, ::s1]`` in 2-D), i.e. those rows of the stride-1 matrix.
 
     Returns
     -------
@@ -114,10 +123,16 @@ def conv_matrix(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str
 
     >>> conv_matrix(np.ones((2, 2)), (3, 3), "valid").shape
     (4, 9)
+
+    A stride keeps every ``stride``-th row: here outputs 0, 2 and 4 of 6.
+
+    >>> conv_matrix([5, 6, 7], 4, "full", stride=2) @ x
+    array([ 5, 34, 45])
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
-    geom = signal_geometry(k.shape, shape, mode, boundary)
+    geom = signal_geometry(k.shape, shape, mode, boundary, stride)
     info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
-            "boundary": boundary}
+            "boundary": boundary, "stride": stride}
     return assemble(geom, k, flip=not correlate,
-                    conjugate=bool(correlate) and k.dtype.kind == "c", info=info)
+                    conjugate=bool(correlate) and k.dtype.kind == "c", info=info,
+                    _write_path=_write_path)
