@@ -48,6 +48,8 @@ __all__ = [
     "full_padding",
     "layer_padding_range",
     "map_boundary",
+    "pool_axis",
+    "pool_counts",
     "resolve_padding",
     "same_padding",
     "signal_axis",
@@ -600,3 +602,57 @@ class PaddedMap(NamedTuple):
     flat: np.ndarray
     #: ``(cells,)`` whether the cell is the input itself (not padding).
     inside: np.ndarray
+
+
+def pool_axis(size: int, kernel: int, *, stride: int, padding: int | tuple[int, int] = 0,
+              dilation: int = 1, ceil_mode: bool = False) -> AxisGeometry:
+    """Geometry of one axis of a PyTorch pooling window, with torch's output size.
+
+    ``padding`` is an int (both sides) or a ``(before, after)`` pair.
+    ``ceil_mode`` rounds the number of windows up: the axis gets ``stride - 1``
+    extra (zero) padding after the input, and the last window is dropped when
+    it would start beyond the input and its left padding (torch's rule, so a
+    window never starts in the right padding).
+
+    Examples
+    --------
+    >>> pool_axis(5, 2, stride=2).out_size, pool_axis(5, 2, stride=2, ceil_mode=True).out_size
+    (2, 3)
+    >>> pool_axis(4, 2, stride=3, ceil_mode=True).positions()     # last window starts at 3
+    array([[0, 1],
+           [3, 4]])
+    """
+    before, after = (padding, padding) if isinstance(padding, int) else padding
+    extra = stride - 1 if ceil_mode else 0
+    ax = AxisGeometry(size, kernel, stride, dilation, before, after + extra, "zeros")
+    out = ax.out_size
+    if out < 1:
+        raise ValueError(f"kernel_size {kernel} (dilated extent {ax.span}) does not fit an "
+                         f"input of size {size} with padding {padding}: PyTorch needs "
+                         f"size + padding >= dilation * (kernel_size - 1) + 1")
+    if ceil_mode and ax.positions(np.array([out - 1]))[0, 0] >= size:
+        out -= 1
+    return AxisGeometry(size, kernel, stride, dilation, before, after + extra, "zeros",
+                        out_limit=out)
+
+
+def pool_counts(ax: AxisGeometry, *, count_include_pad: bool, ceil_mode: bool) -> np.ndarray:
+    """The divisor of each average-pooling window of :func:`pool_axis` ``ax``, per axis.
+
+    With ``count_include_pad`` torch counts the window's taps inside the
+    padded input, but never those in the extension ``ceil_mode`` adds after
+    it; without, only those inside the input.
+
+    The last window ``[3, 4, 5]`` reads ``x[3]``, the pad at 4, and 5 (the
+    extension), so torch divides it by 2:
+
+    >>> ax = pool_axis(4, 3, stride=2, padding=1, ceil_mode=True)
+    >>> ax.out_size, pool_counts(ax, count_include_pad=True, ceil_mode=True)
+    (3, array([3, 3, 2]))
+    >>> pool_counts(ax, count_include_pad=False, ceil_mode=True)
+    array([2, 3, 1])
+    """
+    if not count_include_pad:
+        return ax.counts_within(0, ax.size)
+    extension = ax.stride - 1 if ceil_mode else 0
+    return ax.counts_within(-ax.pad_before, ax.size + ax.pad_after - extension)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._limits import check_build
+from ._assemble import assemble
 from ._validation import as_kernel, as_shape
 from .layers import layer_geometry
 from .tied import TiedMatrix
@@ -41,7 +41,7 @@ def _split_weight(weight: Any) -> tuple[np.ndarray, int]:
 def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, padding: Any,
                    dilation: Any, padding_mode: str, convention: str,
                    out_tiles: bool) -> TiedMatrix:
-    tiles, (c_out, c_in), kernel = w.shape[:nd], w.shape[nd:nd + 2], w.shape[nd + 2:]
+    tiles, c_in, kernel = w.shape[:nd], w.shape[nd + 1], w.shape[nd + 2:]
     shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
     if shape[0] != c_in:
         raise ValueError(f"the weight's C_in (weight.shape[{nd + 1}] = {c_in}) must equal the "
@@ -52,26 +52,12 @@ def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, paddin
         raise ValueError(f"a locally connected weight needs one kernel per output position: "
                          f"weight.shape[:{nd}] must be the output shape {geom.out_shape}, "
                          f"got {tiles}")
-    n_out, n_in = int(np.prod(geom.out_shape)), int(np.prod(shape[1:]))
-    n_k = int(np.prod(kernel))
-    check_build(c_out * n_out * c_in * n_k, f"{convention} matrix")
-    table = geom.table                                         # (n_out, n_k)
-    grid = np.meshgrid(*(np.arange(n) for n in geom.out_shape), indexing="ij")
-    tile = np.ravel_multi_index(tuple(g.ravel() % t for g, t in zip(grid, tiles)), tiles)
-    co = np.arange(c_out)[:, None, None, None]
-    ci = np.arange(c_in)[None, None, :, None]
-    o = np.arange(n_out)[None, :, None, None]
-    tap = np.arange(n_k)[None, None, None, :]
-    full = (c_out, n_out, c_in, n_k)
-    keep = np.broadcast_to((table >= 0)[None, :, None, :], full)
-    rows = np.broadcast_to(co * n_out + o, full)[keep]
-    cols = np.broadcast_to(ci * n_in + table[None, :, None, :], full)[keep]
-    widx = np.broadcast_to(((tile[None, :, None, None] * c_out + co) * c_in + ci) * n_k + tap,
-                           full)[keep]
+    # Output position o uses the kernel of its tile, o mod tiles along each axis.
+    grid = np.indices(geom.out_shape).reshape(len(tiles), -1)
+    tile = np.ravel_multi_index(tuple(g % t for g, t in zip(grid, tiles)), tiles)
     info = {"convention": convention, "tiles": tiles, "stride": stride, "padding": padding,
             "dilation": dilation, "padding_mode": padding_mode}
-    return TiedMatrix.from_taps((c_out * n_out, c_in * n_in), rows, cols, widx, w,
-                                in_shape=shape, out_shape=(c_out, *geom.out_shape), info=info)
+    return assemble(geom, w, c_in=c_in, channels=True, tile=tile, info=info)
 
 
 def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any = 1,

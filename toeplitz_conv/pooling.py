@@ -10,7 +10,10 @@ al., 2013) is the same selection over groups of channels.
 Windows come from the geometry core: a pooling window is a correlation
 window (stride, dilation, zero padding), with the channel axis as a
 kernel-1 axis, so the index tables are :attr:`Geometry.table`.  Only PyTorch's
-output-size rule for ``ceil_mode`` is added, in :func:`pool_axis`.
+output-size rule for ``ceil_mode`` is added, in :func:`pool_axis`.  The
+matrices come from the one assembler, with pooling's tying strategies: one
+weight per window (average pooling) or one selected tap per window (max
+pooling, max-out).
 
 What the taps mean here
 -----------------------
@@ -29,9 +32,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._limits import check_build
-from ._validation import _is_int, as_int_tuple, as_kernel, as_shape
-from .geometry import AxisGeometry, Geometry
+from ._assemble import assemble
+from ._typing import IntOrTuple
+from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
+from .geometry import AxisGeometry, Geometry, pool_axis, pool_counts, resolve_padding
 from .tied import TiedMatrix
 
 __all__ = [
@@ -43,36 +47,6 @@ __all__ = [
 ]
 
 
-def pool_axis(size: int, kernel: int, *, stride: int, padding: int = 0, dilation: int = 1,
-              ceil_mode: bool = False) -> AxisGeometry:
-    """Geometry of one axis of a PyTorch pooling window, with torch's output size.
-
-    ``ceil_mode`` rounds the number of windows up: the axis gets ``stride - 1``
-    extra (zero) padding after the input, and the last window is dropped when
-    it would start beyond the input and its left padding (torch's rule, so a
-    window never lies entirely in the right padding).
-
-    Examples
-    --------
-    >>> pool_axis(5, 2, stride=2).out_size, pool_axis(5, 2, stride=2, ceil_mode=True).out_size
-    (2, 3)
-    >>> pool_axis(4, 2, stride=3, ceil_mode=True).positions()     # last window starts at 3
-    array([[0, 1],
-           [3, 4]])
-    """
-    extra = stride - 1 if ceil_mode else 0
-    ax = AxisGeometry(size, kernel, stride, dilation, padding, padding + extra, "zeros")
-    out = ax.out_size
-    if out < 1:
-        raise ValueError(f"kernel_size {kernel} (dilated extent {ax.span}) does not fit an "
-                         f"input of size {size} with padding {padding}: PyTorch needs "
-                         f"size + 2 * padding >= dilation * (kernel_size - 1) + 1")
-    if ceil_mode and ax.positions(np.array([out - 1]))[0, 0] >= size:
-        out -= 1
-    return AxisGeometry(size, kernel, stride, dilation, padding, padding + extra, "zeros",
-                        out_limit=out)
-
-
 def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, dilation: Any,
                ceil_mode: Any) -> tuple[tuple[int, ...], Geometry]:
     shape = as_shape(input_shape, "input_shape")
@@ -82,28 +56,24 @@ def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, di
                          f"got {shape}")
     kernel = as_int_tuple(kernel_size, nd, "kernel_size", minimum=1)
     stride_t = kernel if stride is None else as_int_tuple(stride, nd, "stride", minimum=1)
-    pad_t = as_int_tuple(padding, nd, "padding", minimum=0)
+    pads = resolve_padding(padding, kernel, allow_strings=False)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    if not isinstance(ceil_mode, (bool, np.bool_)):
-        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
-    for p, k in zip(pad_t, kernel):
-        if p > k // 2:
-            raise ValueError(f"padding {pad_t} must be at most half of kernel_size {kernel} "
-                             f"(PyTorch's rule: padding <= kernel_size // 2)")
-    axes = tuple(pool_axis(n, k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
-                 for n, k, s, p, d in zip(shape[1:], kernel, stride_t, pad_t, dil_t))
+    ceil = as_bool(ceil_mode, "ceil_mode")
+    for pair, k in zip(pads, kernel):
+        if max(pair) > k // 2:
+            raise ValueError(f"padding {padding!r} must be at most half of kernel_size "
+                             f"{kernel} on every side (PyTorch's rule: padding <= "
+                             f"kernel_size // 2)")
+    axes = tuple(pool_axis(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
+                 for n, k, s, p, d in zip(shape[1:], kernel, stride_t, pads, dil_t))
     # The channel axis is a kernel-1 axis: pooling never mixes channels.
     return shape, Geometry((AxisGeometry(shape[0], 1), *axes))
 
 
-def _table(geom: Geometry) -> np.ndarray:
-    check_build(int(np.prod(geom.out_shape)) * int(np.prod(geom.kernel_shape)), "pooling matrix")
-    return geom.table
-
-
-def avg_pool_matrix(kernel_size: int | tuple[int, ...], input_shape: tuple[int, ...], *,
-                    stride: int | tuple[int, ...] | None = None,
-                    padding: int | tuple[int, ...] = 0, count_include_pad: bool = True,
+def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
+                    stride: IntOrTuple | None = None,
+                    padding: IntOrTuple | tuple[tuple[int, int], ...] = 0,
+                    count_include_pad: bool = True,
                     ceil_mode: bool = False, divisor_override: int | None = None) -> TiedMatrix:
     """Matrix of ``torch.nn.functional.avg_pool{1,2,3}d`` (no batch axis).
 
@@ -115,7 +85,9 @@ def avg_pool_matrix(kernel_size: int | tuple[int, ...], input_shape: tuple[int, 
     ----------
     kernel_size, stride, padding : int or tuple of int
         As in PyTorch; ``stride`` defaults to ``kernel_size``; ``padding`` must
-        be at most ``kernel_size // 2``.
+        be at most ``kernel_size // 2``.  ``padding`` may also be one
+        ``(before, after)`` pair per spatial axis: zero padding on those sides,
+        as ``torch.nn.functional.pad`` before an unpadded pooling.
     input_shape : tuple of int
         ``(C, *spatial)`` with 1, 2 or 3 spatial dimensions.
     count_include_pad : bool
@@ -149,33 +121,26 @@ def avg_pool_matrix(kernel_size: int | tuple[int, ...], input_shape: tuple[int, 
     >>> A.weight                             # the last window holds one sample
     array([0.5, 0.5, 1. ])
     """
-    shape, geom = _pool_args(kernel_size, input_shape, stride, padding, 1, ceil_mode)
-    if not isinstance(count_include_pad, (bool, np.bool_)):
-        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
-    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override < 1):
-        raise ValueError(f"divisor_override must be None or a positive int, "
-                         f"got {divisor_override!r}")
-    spatial_axes = geom.axes[1:]
+    _, geom = _pool_args(kernel_size, input_shape, stride, padding, 1, ceil_mode)
+    include_pad = as_bool(count_include_pad, "count_include_pad")
+    if divisor_override is not None:
+        divisor_override = as_positive_int(divisor_override, "divisor_override")
     out_spatial = geom.out_shape[1:]
     # Windows are boxes, so a window's count is the product of per-axis counts.
     divisor = np.ones((), dtype=np.int64)
-    for ax in spatial_axes:
-        pos = ax.positions()
-        lo, hi = (-ax.pad_before, ax.size + ax.pad_before) if count_include_pad else (0, ax.size)
-        divisor = np.multiply.outer(divisor, ((pos >= lo) & (pos < hi)).sum(axis=1))
+    for ax in geom.axes[1:]:
+        divisor = np.multiply.outer(divisor, pool_counts(ax, count_include_pad=include_pad,
+                                                         ceil_mode=bool(ceil_mode)))
     if divisor_override is not None:
         divisor = np.full(out_spatial, divisor_override)
     weight = 1.0 / np.maximum(divisor, 1)
-    table = _table(geom)
-    n_out = int(np.prod(out_spatial))
-    rows = np.broadcast_to(np.arange(table.shape[0])[:, None], table.shape)
-    keep = table >= 0
+    n_sp = int(np.prod(out_spatial))
     info = {"convention": "avg_pool", "kernel_size": kernel_size, "stride": stride,
             "padding": padding, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad,
             "divisor_override": divisor_override}
-    return TiedMatrix.from_taps((table.shape[0], int(np.prod(shape))), rows[keep], table[keep],
-                                rows[keep] % n_out, weight, in_shape=shape,
-                                out_shape=geom.out_shape, info=info)
+    # Every tap of window o is tied to its factor weight[o], whatever the channel.
+    tile = np.arange(int(np.prod(geom.out_shape))) % n_sp
+    return assemble(geom, weight, tile=tile, per_window=True, info=info)
 
 
 def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
@@ -188,7 +153,7 @@ def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
 
 def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatrix:
     """The 0/1 matrix picking, for each window of ``geom``, its first maximal input."""
-    table = _table(geom)
+    table = geom.table
     valid = table >= 0
     # Padding must lose every comparison; integers keep their dtype (a float
     # cast would merge distinct values beyond 2**53 and move ties).
@@ -207,16 +172,16 @@ def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatri
         raise ValueError("with this dilation and padding some pooling windows read only "
                          "padding (torch returns -inf there, which no selection matrix "
                          "gives); reduce dilation or padding")
-    return TiedMatrix.from_taps((table.shape[0], x.size), rows, cols,
-                                np.zeros(len(rows), dtype=np.int64), np.ones(1),
-                                in_shape=x.shape, out_shape=geom.out_shape,
-                                info={**info, "argmax": cols.reshape(geom.out_shape)})
+    # Every selected entry is tied to the single weight, the constant 1.
+    return assemble(geom, np.ones(1), tile=np.zeros(len(rows), dtype=np.int64),
+                    per_window=True, select=arg,
+                    info={**info, "argmax": cols.reshape(geom.out_shape)})
 
 
-def max_pool_matrix(x: ArrayLike, kernel_size: int | tuple[int, ...], *,
-                    stride: int | tuple[int, ...] | None = None,
-                    padding: int | tuple[int, ...] = 0, dilation: int | tuple[int, ...] = 1,
-                    ceil_mode: bool = False) -> TiedMatrix:
+def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
+                    stride: IntOrTuple | None = None,
+                    padding: IntOrTuple | tuple[tuple[int, int], ...] = 0,
+                    dilation: IntOrTuple = 1, ceil_mode: bool = False) -> TiedMatrix:
     """The 0/1 selection matrix of ``torch.nn.functional.max_pool{1,2,3}d`` at the input ``x``.
 
     Max pooling is piecewise linear; near ``x`` it is this matrix ``S``:
@@ -230,7 +195,8 @@ def max_pool_matrix(x: ArrayLike, kernel_size: int | tuple[int, ...], *,
         ``(C, *spatial)`` with 1, 2 or 3 spatial dimensions; real and finite.
     kernel_size, stride, padding, dilation : int or tuple of int
         As in PyTorch (``stride`` defaults to ``kernel_size``; ``padding`` at
-        most ``kernel_size // 2``).  Padding never wins (it is ``-inf``).
+        most ``kernel_size // 2``).  Padding never wins (it is ``-inf``);
+        ``padding`` may also be one ``(before, after)`` pair per spatial axis.
     ceil_mode : bool
 
     Returns
@@ -286,12 +252,11 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
            [0., 6.]])
     """
     arr = _as_real_input(x)
-    if not _is_int(pieces) or pieces < 1:
-        raise ValueError(f"pieces must be a positive int, got {pieces!r}")
+    pieces = as_positive_int(pieces, "pieces")
     if arr.shape[0] % pieces:
         raise ValueError(f"pieces={pieces} must divide the number of channels "
                          f"x.shape[0] = {arr.shape[0]}")
-    axes = (AxisGeometry(arr.shape[0], int(pieces), int(pieces)),
+    axes = (AxisGeometry(arr.shape[0], pieces, pieces),
             *(AxisGeometry(n, 1) for n in arr.shape[1:]))
     return _selection(Geometry(axes), arr, {"convention": "maxout", "pieces": pieces})
 
@@ -314,9 +279,9 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     array([[5., 1.]])
     """
     arr = _as_real_input(x)
-    if isinstance(norm_type, (bool, np.bool_)) or not isinstance(norm_type, (int, float)) \
-            or np.isnan(norm_type) or norm_type <= 0:
-        raise ValueError(f"norm_type must be a positive number or inf, got {norm_type!r}")
+    if not (isinstance(norm_type, (int, float)) and not isinstance(norm_type, bool)
+            and norm_type == np.inf):
+        norm_type = as_finite_real(norm_type, "norm_type", positive=True)
     if np.isinf(norm_type):
         a = np.abs(arr)
         return max_pool_matrix(a, kernel_size, stride=stride, ceil_mode=ceil_mode).apply(a)

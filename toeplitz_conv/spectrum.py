@@ -28,7 +28,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._limits import check_dense
-from ._validation import as_kernel, as_shape, choose
+from ._validation import as_finite_real, as_groups, as_kernel, as_shape, choose
+from .geometry import channel_map
 from .layers import layer_geometry, layer_matrix
 
 __all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spectral_norm"]
@@ -36,21 +37,15 @@ __all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spe
 
 def _dense_channels(w: np.ndarray, c_in: int, groups: Any) -> np.ndarray:
     """Expand a grouped weight to ``(C_out, C_in, *kernel)`` with zero off-group blocks."""
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
-        raise TypeError(f"groups must be a positive int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups}")
     c_out, c_ig = w.shape[:2]
-    if c_out % groups or c_ig * groups != c_in:
-        raise ValueError(f"groups={groups} must divide the output channels ({c_out}) and "
-                         f"weight.shape[1] * groups must equal input_shape[0] = {c_in}")
+    groups = as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
+    if c_ig * groups != c_in:
+        raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
+                         f"{c_ig} * {groups} != input_shape[0] = {c_in}")
     if groups == 1:
         return w
     full = np.zeros((c_out, c_in, *w.shape[2:]), dtype=w.dtype)
-    per_out = c_out // groups
-    for g in range(groups):       # one block per group
-        full[g * per_out:(g + 1) * per_out, g * c_ig:(g + 1) * c_ig] = \
-            w[g * per_out:(g + 1) * per_out]
+    full[np.arange(c_out)[:, None], channel_map(c_out, c_in, groups)] = w
     return full
 
 
@@ -238,8 +233,7 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     >>> bool(np.isclose(singular_values(w2, (2, 5, 5))[0], 1.0))
     True
     """
-    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.floating)) \
-            or not bound >= 0:
+    if as_finite_real(bound, "bound") < 0:
         raise ValueError(f"bound must be a non-negative number, got {bound!r}")
     w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
     m = frequency_matrices(w, input_shape, dilation=dilation, groups=groups)
