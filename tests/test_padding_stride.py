@@ -1,0 +1,223 @@
+"""Per-side padding and strided signal convolution against independent references.
+
+Per-side padding ``((before, after), ...)`` must equal ``torch.nn.functional.pad``
+followed by an unpadded layer, for every padding mode; ``conv_matrix(stride=s)``
+must equal ``scipy.signal.convolve(x, k, mode)[::s]``.
+"""
+
+import numpy as np
+import pytest
+import scipy.signal
+
+from tests.conftest import requires_torch
+from toeplitz_conv import (
+    avg_pool_matrix,
+    conv_matrix,
+    layer_matrix,
+    max_pool_matrix,
+    transposed_layer_matrix,
+)
+from toeplitz_conv.geometry import resolve_padding, tf_same_padding
+
+_TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
+                   "circular": "circular"}
+
+
+def _torch_pad_arg(pairs):
+    # F.pad lists the last axis first: (left, right, top, bottom, ...).
+    return tuple(v for pair in reversed(pairs) for v in pair)
+
+
+def _random_pairs(rng, spatial, limit):
+    return tuple((int(rng.integers(0, min(limit, n) + 1)), int(rng.integers(0, min(limit, n) + 1)))
+                 for n in spatial)
+
+
+@requires_torch
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+def test_layer_per_side_padding_is_pad_then_conv(padding_mode):
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        nd = 1 + trial % 3
+        spatial = tuple(int(v) for v in rng.integers(3, 7, nd))
+        kernel = tuple(int(v) for v in rng.integers(1, 4, nd))
+        groups = int(rng.choice([1, 2]))
+        c_in, c_out = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+        stride = tuple(int(v) for v in rng.integers(1, 3, nd))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, nd))
+        # At most 2, below every size (>= 3): torch's reflect needs pad < size.
+        pairs = _random_pairs(rng, spatial, 2)
+        padded = tuple(n + a + b for n, (a, b) in zip(spatial, pairs))
+        if any(p < d * (k - 1) + 1 for p, d, k in zip(padded, dilation, kernel)):
+            continue
+        w = rng.standard_normal((c_out, c_in // groups, *kernel))
+        x = rng.standard_normal((c_in, *spatial))
+        A = layer_matrix(w, x.shape, stride=stride, padding=pairs, dilation=dilation,
+                         groups=groups, padding_mode=padding_mode)
+        xt = torch.tensor(x[None], requires_grad=True)
+        wt = torch.tensor(w, requires_grad=True)
+        xp = F.pad(xt, _torch_pad_arg(pairs), mode=_TORCH_PAD_MODE[padding_mode])
+        conv = getattr(F, f"conv{nd}d")
+        y = conv(xp, wt, stride=stride, dilation=dilation, groups=groups)[0]
+        np.testing.assert_allclose(A @ x.ravel(), y.detach().numpy().ravel(), atol=1e-10)
+        g = rng.standard_normal(y.shape)
+        y.backward(torch.tensor(g))
+        np.testing.assert_allclose(A.T @ g.ravel(), xt.grad.numpy()[0].ravel(), atol=1e-10)
+        np.testing.assert_allclose(A.weight_grad(x, g), wt.grad.numpy(), atol=1e-10)
+
+
+@requires_torch
+def test_symmetric_pairs_equal_int_padding():
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal((2, 3, 3, 2))
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        a = layer_matrix(w, (3, 5, 6), padding=(1, 1), padding_mode=mode)
+        b = layer_matrix(w, (3, 5, 6), padding=((1, 1), (1, 1)), padding_mode=mode)
+        for u, v in zip(a.taps, b.taps):
+            np.testing.assert_array_equal(u, v)
+
+
+@requires_torch
+def test_tf_same_padding_matches_a_direct_tf_style_conv():
+    # TensorFlow's SAME: ceil(n / s) outputs, the odd extra pad after.  The
+    # reference pads with numpy and takes strided windows by hand.
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        n, k, s, d = (int(rng.integers(4, 12)), int(rng.integers(1, 5)),
+                      int(rng.integers(1, 4)), int(rng.integers(1, 3)))
+        pair = tf_same_padding(n, k, s, d)
+        w = rng.standard_normal((1, 1, k))
+        x = rng.standard_normal(n)
+        A = layer_matrix(w, (1, n), stride=s, dilation=d, padding=(pair,))
+        assert A.shape[0] == -(-n // s)
+        xp = np.pad(x, pair)
+        ref = [sum(w[0, 0, t] * xp[o * s + t * d] for t in range(k)) for o in range(-(-n // s))]
+        np.testing.assert_allclose(A @ x, ref, atol=1e-12)
+
+
+@requires_torch
+def test_transposed_per_side_padding_crops_each_side():
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(10)
+    for trial in range(30):
+        nd = 1 + trial % 3
+        spatial = tuple(int(v) for v in rng.integers(2, 5, nd))
+        kernel = tuple(int(v) for v in rng.integers(1, 4, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 3, nd))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, nd))
+        op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+        w = rng.standard_normal((2, 3, *kernel))
+        x = rng.standard_normal((2, *spatial))
+        full = getattr(F, f"conv_transpose{nd}d")(
+            torch.tensor(x[None]), torch.tensor(w), stride=stride, dilation=dilation,
+            output_padding=op)[0].numpy()
+        pairs = tuple((int(rng.integers(0, 2)), int(rng.integers(0, 2))) for _ in range(nd))
+        if any(f - a - b < 1 for f, (a, b) in zip(full.shape[1:], pairs)):
+            continue
+        crop = (slice(None),) + tuple(slice(a, f - b) for f, (a, b) in zip(full.shape[1:], pairs))
+        T = transposed_layer_matrix(w, x.shape, stride=stride, padding=pairs, dilation=dilation,
+                                    output_padding=op)
+        np.testing.assert_allclose(T @ x.ravel(), full[crop].ravel(), atol=1e-10)
+
+
+@requires_torch
+def test_pooling_per_side_padding():
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        nd = 1 + trial % 3
+        spatial = tuple(int(v) for v in rng.integers(3, 8, nd))
+        kernel = tuple(int(v) for v in rng.integers(2, 4, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 3, nd))
+        pairs = tuple((int(rng.integers(0, k // 2 + 1)), int(rng.integers(0, k // 2 + 1)))
+                      for k in kernel)
+        x = rng.standard_normal((2, *spatial))
+        xt = torch.tensor(x[None])
+        pad = _torch_pad_arg(pairs)
+        mx = getattr(F, f"max_pool{nd}d")(F.pad(xt, pad, value=-np.inf), kernel, stride)[0]
+        S = max_pool_matrix(x, kernel, stride=stride, padding=pairs)
+        np.testing.assert_array_equal(S @ x.ravel(), mx.numpy().ravel())
+        avg = getattr(F, f"avg_pool{nd}d")(F.pad(xt, pad), kernel, stride)[0]
+        A = avg_pool_matrix(kernel, x.shape, stride=stride, padding=pairs)
+        np.testing.assert_allclose(A @ x.ravel(), avg.numpy().ravel(), atol=1e-12)
+        # Without the padding in the divisor: the mean of the window's real samples.
+        B = avg_pool_matrix(kernel, x.shape, stride=stride, padding=pairs,
+                            count_include_pad=False)
+        ones = getattr(F, f"avg_pool{nd}d")(F.pad(torch.ones_like(xt), pad), kernel, stride)[0]
+        np.testing.assert_allclose(B @ x.ravel(), (avg / ones).numpy().ravel(), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+@pytest.mark.parametrize("correlate", [False, True])
+def test_conv_matrix_stride_is_scipy_subsampled(mode, correlate):
+    rng = np.random.default_rng(12)
+    for trial in range(25):
+        nd = 1 + trial % 3
+        shape = tuple(int(v) for v in rng.integers(3, 8, nd))
+        kshape = tuple(int(rng.integers(1, n + 1)) for n in shape)
+        stride = tuple(int(v) for v in rng.integers(1, 4, nd))
+        k = rng.standard_normal(kshape)
+        x = rng.standard_normal(shape)
+        ref = (scipy.signal.correlate if correlate else scipy.signal.convolve)(x, k, mode)
+        ref = ref[tuple(slice(None, None, s) for s in stride)]
+        # An int stride applies to every axis.
+        s_arg = stride[0] if nd == 1 and trial % 2 == 0 else stride
+        A = conv_matrix(k, shape, mode, correlate=correlate, stride=s_arg)
+        assert A.out_shape == ref.shape
+        np.testing.assert_allclose(A @ x.ravel(), ref.ravel(), atol=1e-10)
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+def test_conv_matrix_stride_with_boundaries(boundary):
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        shape = tuple(int(v) for v in rng.integers(3, 8, 2))
+        k = rng.standard_normal(tuple(int(rng.integers(1, n + 1)) for n in shape))
+        stride = tuple(int(v) for v in rng.integers(1, 4, 2))
+        x = rng.standard_normal(shape)
+        for mode in ("full", "valid", "same"):
+            ref = scipy.signal.convolve2d(x, k, mode, boundary=boundary)[::stride[0], ::stride[1]]
+            A = conv_matrix(k, shape, mode, boundary=boundary, stride=stride)
+            np.testing.assert_allclose(A @ x.ravel(), ref.ravel(), atol=1e-10)
+
+
+def test_a_wrong_padding_split_is_caught():
+    # The tests above can fail: swapping before and after changes the matrix.
+    w = np.arange(1.0, 4.0).reshape(1, 1, 3)
+    a = layer_matrix(w, (1, 5), padding=((0, 2),))
+    b = layer_matrix(w, (1, 5), padding=((2, 0),))
+    assert not np.array_equal(a.toarray(), b.toarray())
+
+
+@pytest.mark.parametrize("padding,exc,word", [
+    (((1, 1),), ValueError, "pairs"),
+    (((1, -1), (0, 0)), ValueError, "padding"),
+    (((1.5, 1), (0, 0)), TypeError, "padding"),
+    (((1, 2, 3), (0, 0)), ValueError, "pairs"),
+    (((2**70, 0), (0, 0)), ValueError, "int64"),
+])
+def test_bad_pairs_are_refused(padding, exc, word):
+    with pytest.raises(exc, match=word):
+        layer_matrix(np.ones((1, 1, 3, 3)), (1, 5, 5), padding=padding)
+
+
+def test_resolve_padding_forms_agree():
+    assert resolve_padding(2, (3, 3)) == resolve_padding((2, 2), (3, 3)) \
+        == resolve_padding(((2, 2), (2, 2)), (3, 3))
+    assert resolve_padding("valid", (3,)) == ((0, 0),)
+
+
+def test_conv_matrix_bad_stride():
+    with pytest.raises(ValueError, match="stride"):
+        conv_matrix([1, 2], 4, stride=0)
+    with pytest.raises(TypeError, match="stride"):
+        conv_matrix([1, 2], 4, stride=1.5)
+    with pytest.raises(ValueError, match="stride"):
+        conv_matrix(np.ones((2, 2)), (4, 4), stride=(1, 2, 3))
