@@ -33,7 +33,7 @@ import numpy as np
 
 from ._limits import check_build
 from .geometry import Geometry, channel_map
-from .tied import TiedMatrix, _index_dtype
+from .tied import IndexDtype, TiedMatrix, _index_dtype
 
 __all__ = ["WritePath", "assemble"]
 
@@ -153,7 +153,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
 
 def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
                 group_col: np.ndarray, chan_col: np.ndarray, co_w: np.ndarray,
-                w_pattern: np.ndarray, itype: type, *, tile: np.ndarray | None,
+                w_pattern: np.ndarray, itype: IndexDtype, *, tile: np.ndarray | None,
                 per_window: bool, select: np.ndarray | None,
                 meta: dict[str, Any]) -> TiedMatrix:
     """Every tap from one index table, through :meth:`TiedMatrix.from_taps`.
@@ -185,7 +185,7 @@ def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
 
 
 def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: np.ndarray,
-                   w_pattern: np.ndarray, itype: type, limits: tuple[int, int, int]) -> None:
+                   w_pattern: np.ndarray, itype: IndexDtype, limits: tuple[int, int, int]) -> None:
     """Write every row, region by region, one output-channel pattern per region.
 
     The output grid splits into the box of full rows (every axis inside its
@@ -322,9 +322,9 @@ class _Blocks:
         shift = self.group_col.reshape(lead)
         for e, (n, st) in enumerate(zip(extents, in_steps)):
             if n > 1 and st:
-                shape = [1] * (len(extents) + 2)
-                shape[e + 1] = n
-                shift = shift + (np.arange(n, dtype=shift.dtype) * st).reshape(shape)
+                axis_shape = [1] * (len(extents) + 2)
+                axis_shape[e + 1] = n
+                shift = shift + (np.arange(n, dtype=shift.dtype) * st).reshape(axis_shape)
         shape = (c_out,) + extents + (size,)
         steps = (per_channel,) + pos_steps + (1,)
 

@@ -483,7 +483,7 @@ class Geometry:
         return self.table_outer(None)
 
     def table_outer(self, outs: tuple[np.ndarray, ...] | None = None,
-                    dtype: type = np.int64) -> np.ndarray:
+                    dtype: type[np.signedinteger[Any]] = np.int64) -> np.ndarray:
         """The rows of :attr:`table` for a product of output indices, in C order.
 
         ``outs[d]`` lists the output indices taken along axis ``d`` (``None``:
@@ -563,7 +563,7 @@ class Geometry:
                         np.ravel_multi_index(tuple(np.maximum(mapped, 0).T), self.in_shape), -1)
         return PaddedMap(coords, mapped, flat, inside)
 
-    def row_counts(self, dtype: type = np.int64) -> np.ndarray:
+    def row_counts(self, dtype: type[np.signedinteger[Any]] = np.int64) -> np.ndarray:
         """Number of taps of each flat output that read the input (not zero padding)."""
         counts = np.ones((), dtype=dtype)
         for ax in self.axes:
@@ -575,7 +575,7 @@ class Geometry:
         """C-order strides (in elements) of the output."""
         return _c_strides(self.out_shape)
 
-    def row_base(self, rows: np.ndarray) -> np.ndarray:
+    def row_base(self, rows: np.ndarray | list[int]) -> np.ndarray:
         """Flat input index read by tap 0 of outputs ``rows`` (meaningful for full rows)."""
         outs = np.unravel_index(np.asarray(rows, dtype=np.int64), self.out_shape)
         base = np.zeros(len(rows), dtype=np.int64)

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import WritePath, assemble
-from ._typing import IntOrTuple, LayerPadding, PaddingMode
+from ._typing import Boundary, IntOrTuple, LayerPadding, PaddingMode
 from ._validation import as_groups, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import AxisGeometry, Geometry, resolve_padding, transposed_out_size
 from .tied import TiedMatrix
@@ -17,8 +17,8 @@ from .tied import TiedMatrix
 __all__ = ["PADDING_MODES", "layer_geometry", "layer_matrix", "transposed_layer_matrix"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_BOUNDARY = {"zeros": "zeros", "reflect": "reflect", "replicate": "replicate",
-             "circular": "wrap"}
+_BOUNDARY: dict[str, Boundary] = {"zeros": "zeros", "reflect": "reflect", "replicate": "replicate",
+                                   "circular": "wrap"}
 
 
 def _layer_weight(weight: Any, name: str = "weight") -> np.ndarray:

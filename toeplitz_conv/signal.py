@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import WritePath, assemble
-from ._typing import IntOrTuple, Mode, SignalBoundary
+from ._typing import Boundary, IntOrTuple, Mode, SignalBoundary
 from ._validation import as_bool, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import Geometry, signal_axis
 from .tied import TiedMatrix
@@ -17,7 +17,7 @@ __all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrix"]
 
 MODES = ("full", "valid", "same")
 SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
-_BOUNDARY = {"fill": "zeros", "wrap": "wrap", "symm": "symm"}
+_BOUNDARY: dict[str, Boundary] = {"fill": "zeros", "wrap": "wrap", "symm": "symm"}
 
 
 def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],

@@ -18,7 +18,11 @@ def _segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values, starts) if len(values) else values[:0]
 
 
-def _index_dtype(*sizes: int) -> type:
+#: The index dtypes (int32 while every index fits, else int64).
+IndexDtype = type[np.signedinteger[Any]]
+
+
+def _index_dtype(*sizes: int) -> IndexDtype:
     return np.int32 if max(sizes, default=0) < 2**31 - 1 else np.int64
 
 
