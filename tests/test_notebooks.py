@@ -1,4 +1,9 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel; none stores outputs."""
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel; none stores outputs.
+
+Each notebook is executed once.  Where a notebook's story must hold (a
+correct layer passes the checker, a buggy one fails it), an assertion cell
+is inserted after the cell that tells it, so the same single run checks it.
+"""
 
 import os
 from pathlib import Path
@@ -10,6 +15,24 @@ nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+# notebook -> [(text of the cell after which to check, assertion code)]
+CHECKS = {
+    "04_check_a_custom_layer.ipynb": [
+        ("backward=conv_backward", "assert report.ok, str(report)"),
+        ("backward=buggy_backward",
+         "assert not report.ok\n"
+         "assert 'one tied position' in report['weight_grad'].diagnosis"),
+    ],
+}
+
+
+def _insert_checks(nb, name):
+    for marker, code in CHECKS.get(name, []):
+        at = [i for i, c in enumerate(nb.cells)
+              if c.cell_type == "code" and marker in c.source]
+        assert len(at) == 1, f"{name}: no single cell contains {marker!r}"
+        nb.cells.insert(at[0] + 1, nbformat.v4.new_code_cell(code))
 
 
 def test_there_are_notebooks():
@@ -34,6 +57,7 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(path, as_version=4)
+    _insert_checks(nb, path.name)
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()        # raises CellExecutionError, with the cell, on any error
