@@ -93,6 +93,8 @@ def test_tf_same_padding_matches_a_direct_tf_style_conv():
         x = rng.standard_normal(n)
         A = layer_matrix(w, (1, n), stride=s, dilation=d, padding=(pair,))
         assert A.shape[0] == -(-n // s)
+        B = layer_matrix(w, (1, n), stride=s, dilation=d, padding="SAME")
+        np.testing.assert_array_equal(A.toarray(), B.toarray())
         xp = np.pad(x, pair)
         ref = [sum(w[0, 0, t] * xp[o * s + t * d] for t in range(k)) for o in range(-(-n // s))]
         np.testing.assert_allclose(A @ x, ref, atol=1e-12)
@@ -206,6 +208,11 @@ def test_a_wrong_padding_split_is_caught():
 def test_bad_pairs_are_refused(padding, exc, word):
     with pytest.raises(exc, match=word):
         layer_matrix(np.ones((1, 1, 3, 3)), (1, 5, 5), padding=padding)
+
+
+def test_lower_case_same_keeps_refusing_strides():
+    with pytest.raises(ValueError, match="SAME"):
+        layer_matrix(np.ones((1, 1, 3)), (1, 6), stride=2, padding="same")
 
 
 def test_resolve_padding_forms_agree():

@@ -19,7 +19,7 @@ IntOrTuple = int | tuple[int, ...]
 #: One ``(before, after)`` pair per spatial axis, as JAX and ``lax.conv`` write it.
 PairPadding = tuple[tuple[int, int], ...]
 #: ``padding`` of the layer builders: symmetric, per-side, or a rule's name.
-LayerPadding = int | tuple[int, ...] | PairPadding | Literal["valid", "same"]
+LayerPadding = int | tuple[int, ...] | PairPadding | Literal["valid", "same", "VALID", "SAME"]
 #: scipy's output modes.
 Mode = Literal["full", "valid", "same"]
 #: scipy's ``convolve2d`` boundaries.

@@ -352,12 +352,15 @@ def tf_same_padding(size: int, kernel: int, stride: int = 1,
 def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
                     stride: tuple[int, ...] | None = None,
                     dilation: tuple[int, ...] | None = None,
+                    sizes: tuple[int, ...] | None = None,
                     allow_strings: bool = True) -> tuple[tuple[int, int], ...]:
     """Every accepted way of writing a padding, as one ``(before, after)`` pair per axis.
 
     ``padding`` may be an int (every side), a tuple of ints (both sides of
     each axis), a tuple of ``(before, after)`` pairs (JAX's per-side form),
-    ``"valid"`` (none) or ``"same"`` (PyTorch's split, stride 1 only).
+    ``"valid"``/``"VALID"`` (none), ``"same"`` (PyTorch's split, stride 1
+    only) or ``"SAME"`` (TensorFlow's and JAX's: ``ceil(size / stride)``
+    outputs, any stride; needs the input ``sizes``).
 
     Examples
     --------
@@ -367,6 +370,8 @@ def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
     ((0, 1), (2, 0))
     >>> resolve_padding("same", (4,))
     ((1, 2),)
+    >>> resolve_padding("SAME", (3,), stride=(2,), sizes=(6,))
+    ((0, 1),)
     """
     nd = len(kernel)
     stride = (1,) * nd if stride is None else stride
@@ -375,12 +380,19 @@ def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
         if not allow_strings:
             raise TypeError(f"padding must be an int, a tuple of ints or a tuple of "
                             f"(before, after) pairs here, got {padding!r}")
-        choose(padding, "padding", ("valid", "same"))
-        if padding == "valid":
+        choose(padding, "padding", ("valid", "same", "VALID", "SAME"))
+        if padding in ("valid", "VALID"):
             return ((0, 0),) * nd
+        if padding == "SAME":
+            if sizes is None:
+                raise ValueError("padding='SAME' depends on the input size, which is not "
+                                 "known here; give (before, after) pairs instead")
+            return tuple(tf_same_padding(n, k, s, d)
+                         for n, k, s, d in zip(sizes, kernel, stride, dilation))
         if any(s != 1 for s in stride):
             raise ValueError("padding='same' is not supported for strided convolutions "
-                             f"(stride={stride}); PyTorch requires stride 1 with 'same'")
+                             f"(stride={stride}); PyTorch requires stride 1 with 'same' "
+                             "(padding='SAME' is TensorFlow's rule, which allows it)")
         return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
     if isinstance(padding, (tuple, list)) and padding and not _is_int(padding[0]):
         if len(padding) != nd or not all(isinstance(p, (tuple, list)) and len(p) == 2

@@ -46,7 +46,7 @@ def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride:
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     choose(padding_mode, "padding_mode", PADDING_MODES)
-    pads = resolve_padding(padding, kernel, stride=stride_t, dilation=dil_t)
+    pads = resolve_padding(padding, kernel, stride=stride_t, dilation=dil_t, sizes=spatial)
     for (before, after), n in zip(pads, spatial):
         big = max(before, after)
         if padding_mode == "reflect" and big >= n:
@@ -88,9 +88,11 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
         ``(C_in, *spatial)``.
     stride, dilation : int or tuple of int
         Per spatial dimension, >= 1.
-    padding : int, tuple of int, tuple of (int, int) pairs, 'valid' or 'same'
+    padding : int, tuple of int, tuple of (int, int) pairs, 'valid', 'same', 'VALID' or 'SAME'
         As in PyTorch; ``'same'`` puts the odd extra pad after (right/bottom)
-        and needs stride 1.  Pairs give each axis's ``(before, after)``
+        and needs stride 1.  ``'SAME'``/``'VALID'`` (upper case) are
+        TensorFlow's and JAX's: ``'SAME'`` gives ``ceil(size / stride)``
+        outputs for any stride, the odd extra pad after.  Pairs give each axis's ``(before, after)``
         padding, as JAX writes it (``((top, bottom), (left, right))`` in 2-D):
         the same as ``torch.nn.functional.pad`` (with the ``padding_mode``)
         followed by an unpadded convolution.
