@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._limits import check_build
 from .geometry import Geometry, channel_map
 from .tied import IndexDtype, TiedMatrix, _index_dtype
 
@@ -100,7 +99,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     n_in = math.prod(geom.in_shape)
     c_out, c_ig = (weight.shape[-2 - len(geom.axes)], weight.shape[-1 - len(geom.axes)]) \
         if channels else (1, 1)
-    check_build(c_out * n_out * c_ig * n_k)
+    geom.check_build(c_out, c_ig)
     m, n = c_out * n_out, c_in * n_in
     itype = _index_dtype(n, m, weight.size, c_out * n_out * c_ig * n_k)
     meta: dict[str, Any] = {

@@ -57,12 +57,17 @@ def check_dense(shape: tuple[int, ...], itemsize: int, max_bytes: int | None = N
             f"(or pass max_bytes=)")
 
 
-def check_build(n_taps: int, what: str = "matrix") -> None:
-    """Raise before a builder allocates index tables for ``n_taps`` candidate taps."""
-    # ~5 int64 arrays of the tap count live at once while building.
-    need = 40 * int(n_taps)
+def check_build(n_taps: int, what: str = "matrix", *, n_rows: int = 0) -> None:
+    """Raise before a builder allocates index tables for ``n_taps`` candidate taps.
+
+    ``n_rows`` counts the per-row arrays (row pointers, row counts) too: a
+    matrix with few taps can still have billions of rows.
+    """
+    # ~5 int64 arrays of the tap count and ~3 of the row count live at once
+    # while building.
+    need = 40 * int(n_taps) + 24 * int(n_rows)
     if need > limits.max_build_bytes:
         raise DenseTooLargeError(
             f"building this {what} needs about {_gib(need)} of index tables "
-            f"({n_taps} taps), over toeplitz_conv.limits.max_build_bytes = "
+            f"({n_taps} taps, {n_rows} rows), over toeplitz_conv.limits.max_build_bytes = "
             f"{_gib(limits.max_build_bytes)}; use a smaller input_shape or raise the limit")

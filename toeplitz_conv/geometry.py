@@ -527,6 +527,21 @@ class Geometry:
         flat = np.where(invalid, dtype(-1), flat)
         return flat.reshape(n_rows, n_k)
 
+    def check_build(self, c_out: int = 1, c_ig: int = 1, what: str = "matrix") -> None:
+        """Refuse, before anything is allocated, a matrix of this geometry beyond the limits.
+
+        Counts the rows (``c_out`` output channels) and the candidate taps
+        (``c_ig`` input channels per row) against
+        ``toeplitz_conv.limits.max_build_bytes``.
+
+        >>> Geometry((signal_axis(10**12, 3, "full"),)).check_build()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        toeplitz_conv._limits.DenseTooLargeError: building this matrix needs ...
+        """
+        rows = c_out * math.prod(self.out_shape)
+        check_build(rows * c_ig * math.prod(self.kernel_shape), what, n_rows=rows)
+
     def window_positions(self) -> np.ndarray:
         """Unmapped input coordinates read by every (flat output, flat tap).
 

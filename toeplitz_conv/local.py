@@ -52,6 +52,7 @@ def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, paddin
         raise ValueError(f"a locally connected weight needs one kernel per output position: "
                          f"weight.shape[:{nd}] must be the output shape {geom.out_shape}, "
                          f"got {tiles}")
+    geom.check_build(w.shape[nd], c_in, f"{convention} matrix")
     # Output position o uses the kernel of its tile, o mod tiles along each axis.
     grid = np.indices(geom.out_shape).reshape(len(tiles), -1)
     tile = np.ravel_multi_index(tuple(g % t for g, t in zip(grid, tiles)), tiles)

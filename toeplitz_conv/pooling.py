@@ -67,7 +67,9 @@ def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, di
     axes = tuple(pool_axis(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
                  for n, k, s, p, d in zip(shape[1:], kernel, stride_t, pads, dil_t))
     # The channel axis is a kernel-1 axis: pooling never mixes channels.
-    return shape, Geometry((AxisGeometry(shape[0], 1), *axes))
+    geom = Geometry((AxisGeometry(shape[0], 1), *axes))
+    geom.check_build(what="pooling matrix")
+    return shape, geom
 
 
 def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ._limits import check_dense
+from ._limits import check_build, check_dense
 
 __all__ = ["TiedMatrix"]
 
@@ -303,6 +303,8 @@ class TiedMatrix:
         if self._transpose is None:
             m, n = self._shape
             nnz = self.nnz
+            # The transpose has a row pointer per column of this matrix.
+            check_build(nnz, "transpose", n_rows=n)
             # Let scipy's O(nnz) csr->csc pass compute the entry permutation.
             perm_mat = sp.csr_array((np.arange(nnz, dtype=np.int64), self._indices,
                                      self._indptr), shape=self._shape).T.tocsr()
