@@ -158,3 +158,14 @@ def test_broken_pipe_in_process_is_exit_0(monkeypatch, capsys):
     assert main(["show", "--kernel", "1,2", "--n", "1"]) == 0
     monkeypatch.undo()
     assert capsys.readouterr().err == ""
+
+
+def test_ctrl_c_is_one_line_exit_130(monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    help_text, setup, _ = COMMANDS["show"]
+    monkeypatch.setitem(COMMANDS, "show", (help_text, setup, interrupted))
+    r = run("show", "--kernel", "1", "--n", "1")
+    assert r.returncode == 130
+    assert r.stderr.strip() == "toeplitz-conv show: interrupted"
