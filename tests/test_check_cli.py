@@ -1,6 +1,6 @@
 """toeplitz-conv check PATH.py:FUNCTION: exit 0 / 1 / 2, one-line usage errors."""
 
-import subprocess
+import runpy
 import sys
 import textwrap
 
@@ -44,11 +44,14 @@ def layer_file(tmp_path):
     return str(p)
 
 
-def test_console_entry_point_exit_codes(layer_file):
-    args = ["-m", "toeplitz_conv.cli", "check", f"{layer_file}:flipped", "--input-shape",
-            "1,6,7", "--padding", "1"]
-    r = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1 and "kernel is flipped" in r.stdout
+def test_console_entry_point_exit_codes(layer_file, monkeypatch, capsys):
+    # ``python -m toeplitz_conv.cli check ...``, run in this process: the exit
+    # status reaches sys.exit (tests/test_cli.py starts the one real process).
+    monkeypatch.setattr(sys, "argv", ["toeplitz_conv.cli", "check", f"{layer_file}:flipped",
+                                      "--input-shape", "1,6,7", "--padding", "1"])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module("toeplitz_conv.cli", run_name="__main__", alter_sys=True)
+    assert exc.value.code == 1 and "kernel is flipped" in capsys.readouterr().out
 
 
 def test_check_passes_and_fails_with_exit_codes(run, layer_file):

@@ -1,15 +1,34 @@
-"""The toeplitz-conv command: success and bad-input paths, via subprocess."""
+"""The toeplitz-conv command: success and bad-input paths, in process.
 
+Two tests start a real process: the entry point smoke test and the closed
+pipe (which needs a real pipe). Everything else calls ``main`` directly.
+"""
+
+import importlib
+import importlib.metadata
+import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import toeplitz_conv
+from toeplitz_conv.cli import COMMANDS, CLIError, main, parse_numbers, parse_shape
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "toeplitz_conv.cli", *args],
-                          capture_output=True, text=True, timeout=120)
+from ._cli import run_cli as run
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def expected_version():
+    try:
+        return importlib.metadata.version("toeplitz_conv")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+# ------------------------------------------------------------ show
 
 def test_show_seed_example():
     r = run("show", "--kernel", "5,6,7", "--n", "4", "--mode", "full", "--x", "1,2,3,4")
@@ -32,6 +51,15 @@ def test_show_2d_valid_correlation():
     (("show", "--kernel", "5,6,7", "--n", "four"), "--n"),
     (("show", "--kernel", "5,6,7", "--n", "2", "--mode", "valid"), "valid"),
     (("show", "--kernel", "5,6,7", "--n", "4", "--x", "1,2"), "--x"),
+    # argparse's own usage errors are one line too, naming the flag
+    (("show", "--kernel", "5,6,7"), "--n"),
+    (("prove", "layer", "--groups", "two"), "--groups"),
+    (("nope",), "COMMAND"),
+    # beyond int64 is a usage error, not an OverflowError deep in numpy
+    (("show", "--kernel", "5,6,7", "--n", "99999999999999999999"), "--n"),
+    (("show", "--kernel", "5,6,7", "--n", "0"), "--n"),
+    (("explore", "--kernel", "1,2", "--n", "5", "--padding", "-1", "--out", "x.html"),
+     "--padding"),
 ])
 def test_show_bad_input_is_one_line(args, word):
     r = run(*args)
@@ -39,3 +67,105 @@ def test_show_bad_input_is_one_line(args, word):
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert word in r.stderr
+
+
+def test_no_command_prints_help_and_exits_2():
+    r = run()
+    assert r.returncode == 2
+    assert all(name in r.stdout for name in COMMANDS)
+
+
+def test_help_exits_0():
+    r = run("show", "--help")
+    assert r.returncode == 0 and "--kernel" in r.stdout
+
+
+# ------------------------------------------------------------ parsing
+
+def test_parsers():
+    assert parse_numbers("5,6,7").tolist() == [5, 6, 7]
+    assert parse_numbers("1,2;3,4").shape == (2, 2)
+    assert parse_numbers("0.5").dtype.kind == "f"
+    assert parse_shape("3x4") == (3, 4)
+    with pytest.raises(CLIError, match="--n"):
+        parse_shape("3,,4")
+    with pytest.raises(CLIError, match="same length"):
+        parse_numbers("1,2;3")
+
+
+# ------------------------------------------------------------ version and entry points
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0
+    assert r.stdout.strip() == f"toeplitz-conv {expected_version()}"
+    assert toeplitz_conv.__version__ == expected_version()
+
+
+@pytest.mark.parametrize("module", ["toeplitz_conv", "toeplitz_conv.cli"])
+def test_python_dash_m_runs_main(module, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", [module, "show", "--kernel", "1,2", "--n", "1"])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    assert exc.value.code == 0
+    assert "A is 2 x 1" in capsys.readouterr().out
+
+
+def test_console_script_points_at_main():
+    tomllib = pytest.importorskip("tomllib")
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, attr = scripts["toeplitz-conv"].partition(":")
+    assert getattr(importlib.import_module(module), attr) is main
+
+
+def test_entry_point_smoke():
+    """The one real process: ``python -m toeplitz_conv`` (imports, exit code, output)."""
+    r = subprocess.run([sys.executable, "-m", "toeplitz_conv", "show", "--kernel", "5,6,7",
+                        "--n", "4", "--x", "1,2,3,4"],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout.splitlines()[-1].split()[-6:] == ["5", "16", "34", "52", "45", "28"]
+
+
+# ------------------------------------------------------------ closed stdout
+
+def test_reader_closing_the_pipe_early_is_quiet():
+    """``toeplitz-conv show ... | head -1``: exit 0 and nothing on stderr."""
+    # 402 x 400 cells is about 320 kB, far more than a pipe buffers, so the
+    # writer is still writing when the reader goes away.
+    p = subprocess.Popen([sys.executable, "-m", "toeplitz_conv", "show", "--kernel", "1,2,3",
+                          "--n", "400"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert p.stdout is not None and p.stderr is not None
+    assert p.stdout.readline().startswith(b"convolution")
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 0
+    assert err == b""
+
+
+class _ClosedPipe:
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_broken_pipe_in_process_is_exit_0(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["show", "--kernel", "1,2", "--n", "1"]) == 0
+    monkeypatch.undo()
+    assert capsys.readouterr().err == ""
+
+
+def test_ctrl_c_is_one_line_exit_130(monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    help_text, setup, _ = COMMANDS["show"]
+    monkeypatch.setitem(COMMANDS, "show", (help_text, setup, interrupted))
+    r = run("show", "--kernel", "1", "--n", "1")
+    assert r.returncode == 130
+    assert r.stderr.strip() == "toeplitz-conv show: interrupted"

@@ -7,8 +7,6 @@ an input padded by ``numpy.pad``, reproduce the same outputs.
 
 import html
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ import scipy.signal as ss
 
 from toeplitz_conv import conv_matrix, explore
 
+from ._cli import run_cli
 from .conftest import requires_torch
 
 NP_PAD = {"zeros": "constant", "fill": "constant", "wrap": "wrap", "circular": "wrap",
@@ -209,11 +208,6 @@ def test_too_large_is_refused_with_a_suggestion():
 def test_bad_input(kwargs, err, word):
     with pytest.raises(err, match=word):
         explore(**kwargs)
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "toeplitz_conv.cli", *args],
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_cli_writes_the_page(tmp_path):

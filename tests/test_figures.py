@@ -5,8 +5,6 @@ inputs (signal convention), ``numpy.pad`` + ``sliding_window_view`` (layer
 convention and padding modes); none of them uses the geometry core.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +17,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from toeplitz_conv import figures as F
 from toeplitz_conv.palette import ZERO_COLOR, weight_colors
 
+from ._cli import run_cli
+
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +26,7 @@ NP_PAD = {"zeros": "constant", "circular": "wrap", "reflect": "reflect", "replic
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "toeplitz_conv.cli", *args],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return run_cli(*args, cwd=ROOT)
 
 
 # ------------------------------------------------------------ references

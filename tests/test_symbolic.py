@@ -1,9 +1,6 @@
 """The symbolic module: tap-built sympy matrices against scipy/numpy/torch, and proofs
 that hold for many configurations and fail for deliberately wrong statements."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import scipy.linalg
@@ -28,6 +25,7 @@ from toeplitz_conv.symbolic import (
     symbolic_matrix,
 )
 
+from ._cli import run_cli
 from .conftest import requires_torch
 
 MODES = ("full", "valid", "same")
@@ -427,8 +425,7 @@ def test_bad_input_raises_clear_errors(call, exc, word):
 
 # ------------------------------------------------------------------- CLI
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "toeplitz_conv.cli", "prove", *args],
-                          capture_output=True, text=True, timeout=120)
+    return run_cli("prove", *args)
 
 
 def test_cli_prove_success_paths():

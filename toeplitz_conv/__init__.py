@@ -43,7 +43,19 @@ __all__ = [
     "transposed_layer_matrix",
 ]
 
-__version__ = "0.1.0"
+
+def _installed_version() -> str:
+    # The version is written once, in pyproject.toml; at run time its one copy
+    # is the installed package's metadata.
+    from importlib import metadata
+
+    try:
+        return metadata.version("toeplitz_conv")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _installed_version()
 
 
 def __getattr__(name: str) -> object:

@@ -17,7 +17,6 @@ the page cannot disagree with the builders.
 
 from __future__ import annotations
 
-import argparse
 import html as html_lib
 import itertools
 import json
@@ -610,48 +609,3 @@ def _render(data: dict[str, Any]) -> str:
                 .replace("/*{{CSS}}*/", _asset("explorer.css"))
                 .replace("/*{{JS}}*/", _asset("explorer.js"))
                 .replace("{{DATA}}", payload))
-
-
-# --------------------------------------------------------------------------- command line
-def setup_explore(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``toeplitz-conv explore``."""
-    from .cli import add_signal_args
-
-    add_signal_args(p)
-    p.add_argument("--stride", default="1", help="e.g. 2 or 2,1")
-    p.add_argument("--dilation", help="layer convention: e.g. 2")
-    p.add_argument("--padding", help="layer convention: int(s), valid or same")
-    p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
-                                          "circular")
-    p.add_argument("--out", required=True, help="the HTML file to write")
-
-
-def cmd_explore(args: argparse.Namespace) -> int:
-    """Run ``toeplitz-conv explore``: write the page, print where."""
-    from .cli import parse_numbers, parse_shape
-
-    return _cmd_explore(args, parse_numbers, parse_shape)
-
-
-def _cmd_explore(args: argparse.Namespace, parse_numbers: Callable[..., np.ndarray],
-                 parse_shape: Callable[..., tuple[int, ...]]) -> int:
-    kernel = parse_numbers(args.kernel)
-    shape = parse_shape(args.n)
-
-    def ints(text: str | None, name: str) -> Any:
-        if text is None:
-            return None
-        vals = parse_shape(text, name)
-        return vals[0] if len(vals) == 1 else vals
-
-    padding: Any = args.padding
-    if padding is not None and padding not in ("valid", "same"):
-        padding = ints(padding, "--padding")
-    page = explore(kernel, shape if len(shape) > 1 else shape[0], args.mode,
-                   correlate=args.correlate, boundary=args.boundary,
-                   stride=ints(args.stride, "--stride"),
-                   dilation=ints(args.dilation, "--dilation"), padding=padding,
-                   padding_mode=args.padding_mode)
-    path = page.save(args.out)
-    print(f"wrote {path} ({len(page.variants)} variants)")
-    return 0

@@ -14,7 +14,6 @@ Examples
 True
 """
 
-from .._prove_cli import cmd_prove, setup_prove
 from ._general import prove_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero
@@ -33,7 +32,6 @@ from ._symbols import symbol_array
 __all__ = [
     "MAX_DENSE_ENTRIES",
     "Proof",
-    "cmd_prove",
     "difference_is_zero",
     "latex",
     "prove_associativity",
@@ -45,7 +43,6 @@ __all__ = [
     "prove_layer_weight_gradient",
     "prove_shift_equivariance",
     "prove_weight_gradient",
-    "setup_prove",
     "symbol_array",
     "symbolic_layer_matrix",
     "symbolic_matrix",

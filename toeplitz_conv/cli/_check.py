@@ -1,4 +1,4 @@
-"""``toeplitz-conv check FILE.py:FUNCTION``: check a layer written in a Python file.
+"""``toeplitz-conv check PATH.py:FUNCTION``: check a layer written in a Python file.
 
 The file is imported with :mod:`importlib` (never ``eval``'d); ``FUNCTION``
 is its ``forward(x) -> y``.  The weight comes from ``--weight NAME`` (a
@@ -18,26 +18,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckUsageError", "cmd_check", "setup_check"]
+from ._errors import CLIError
+from ._parse import int64, parse_ints, parse_padding, parse_shape
 
+__all__ = ["HELP", "cmd_check", "setup_check"]
 
-class CheckUsageError(ValueError):
-    """A usage error; ``toeplitz-conv`` prints it as one line and exits 2.
-
-    A ValueError rather than ``cli.CLIError``: under ``python -m
-    toeplitz_conv.cli`` that class exists twice (``__main__`` and the module).
-    """
-
-
-def _parse_ints(text: str, name: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.replace("x", ",").split(","))
-    except ValueError:
-        raise CheckUsageError(f"{name} must be an int or ints separated by ',', "
-                              f"got {text!r}") from None
+HELP = "check a conv layer in PATH.py:FUNCTION against its exact matrix"
 
 
 def setup_check(p: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``check``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser.
+    """
     p.add_argument("target", help="PATH.py:FUNCTION, the layer's forward(x) -> y")
     p.add_argument("--input-shape", required=True, help="(C_in, *spatial), e.g. 3,32,32")
     p.add_argument("--weight", help="name of a module-level weight array (or a callable "
@@ -50,31 +46,32 @@ def setup_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", default="1", help="int or ints, e.g. 2 or 2,1")
     p.add_argument("--padding", default="0", help="int, ints, 'same' or 'valid'")
     p.add_argument("--dilation", default="1", help="int or ints")
-    p.add_argument("--groups", type=int, default=1)
+    p.add_argument("--groups", type=int64, default=1)
     p.add_argument("--padding-mode", default="zeros",
                    help="zeros | reflect | replicate | circular")
     p.add_argument("--rtol", type=float, default=1e-7)
     p.add_argument("--atol", type=float, default=1e-9)
-    p.add_argument("--seed", type=int, default=0, help="seed of the trial inputs (and of a "
-                                                       "random weight)")
+    p.add_argument("--seed", type=int64, default=0, help="seed of the trial inputs (and of a "
+                                                         "random weight)")
 
 
 def _load(path: str) -> ModuleType:
     if not path.endswith(".py"):
-        raise CheckUsageError(f"target must be PATH.py:FUNCTION, got a path without .py: {path!r}")
+        raise CLIError(f"target must be PATH.py:FUNCTION, got a path without .py: {path!r}")
     if not os.path.isfile(path):
-        raise CheckUsageError(f"no such file: {path}")
+        raise CLIError(f"no such file: {path}")
     name = "_toeplitz_conv_user_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise CheckUsageError(f"cannot import {path}")
+        raise CLIError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
+    # The user's file may import its neighbours, as it would when run as a script.
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        raise CheckUsageError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+        raise CLIError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
@@ -83,15 +80,8 @@ def _load(path: str) -> ModuleType:
 
 def _attr(module: ModuleType, name: str, path: str, what: str) -> Any:
     if not hasattr(module, name):
-        raise CheckUsageError(f"{path} has no {what} named {name!r}")
+        raise CLIError(f"{path} has no {what} named {name!r}")
     return getattr(module, name)
-
-
-def _ints_or_word(text: str, name: str, words: tuple[str, ...] = ()) -> Any:
-    if text in words:
-        return text
-    v = _parse_ints(text, name)
-    return v[0] if len(v) == 1 else v
 
 
 def _array(module: ModuleType, name: str, path: str, what: str) -> np.ndarray:
@@ -100,37 +90,49 @@ def _array(module: ModuleType, name: str, path: str, what: str) -> np.ndarray:
         try:
             value = value()
         except Exception as exc:
-            raise CheckUsageError(f"{name}() in {path} raised "
-                                  f"{type(exc).__name__}: {exc}") from None
+            raise CLIError(f"{name}() in {path} raised {type(exc).__name__}: {exc}") from None
+    # A torch tensor (possibly requiring grad, possibly on a device) becomes numpy.
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=np.float64)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ._layer import check_layer
+    """Import the target file, check its layer and print the report.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`setup_check`.
+
+    Returns
+    -------
+    int
+        0 when every check passes, 1 when one fails.
+    """
+    from ..check import check_layer
 
     path, sep, func = args.target.rpartition(":")
     if not sep or not path or not func:
-        raise CheckUsageError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
+        raise CLIError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
     module = _load(path)
     forward = _attr(module, func, path, "function")
     if not callable(forward):
-        raise CheckUsageError(f"{func} in {path} is not callable")
+        raise CLIError(f"{func} in {path} is not callable")
     backward = None
     if args.backward:
         backward = _attr(module, args.backward, path, "function")
         if not callable(backward):
-            raise CheckUsageError(f"{args.backward} in {path} is not callable")
+            raise CLIError(f"{args.backward} in {path} is not callable")
     if args.weight:
         weight = _array(module, args.weight, path, "weight")
     elif hasattr(module, "WEIGHT"):
         weight = _array(module, "WEIGHT", path, "weight")
     elif args.weight_shape:
-        shape = _parse_ints(args.weight_shape, "--weight-shape")
+        shape = parse_shape(args.weight_shape, "--weight-shape")
         weight = np.random.default_rng(args.seed).standard_normal(shape)
     else:
-        raise CheckUsageError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
+        raise CLIError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
                        f"--weight-shape C_out,C_in,k...")
     bias = None
     if args.bias:
@@ -138,11 +140,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif hasattr(module, "BIAS"):
         bias = _array(module, "BIAS", path, "bias")
     report = check_layer(
-        forward, weight, _parse_ints(args.input_shape, "--input-shape"), backward=backward,
+        forward, weight, parse_shape(args.input_shape, "--input-shape"), backward=backward,
         bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
-        stride=_ints_or_word(args.stride, "--stride"),
-        padding=_ints_or_word(args.padding, "--padding", ("same", "valid")),
-        dilation=_ints_or_word(args.dilation, "--dilation"), groups=args.groups,
+        stride=parse_ints(args.stride, "--stride"), padding=parse_padding(args.padding),
+        dilation=parse_ints(args.dilation, "--dilation"), groups=args.groups,
         padding_mode=args.padding_mode)
     print(report)
     return 0 if report.ok else 1

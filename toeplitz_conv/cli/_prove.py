@@ -1,7 +1,8 @@
-"""``toeplitz-conv prove ...``: run a symbolic proof from the command line.
+"""``toeplitz-conv prove KIND``: run a symbolic proof and print it.
 
-Kept outside :mod:`toeplitz_conv.symbolic` so that building the command's
-parser does not import sympy; :func:`cmd_prove` imports it when it runs.
+Building the parser must not import sympy (every subcommand's parser is
+built on each call), so :func:`cmd_prove` imports :mod:`toeplitz_conv.symbolic`
+only when it runs.
 """
 
 from __future__ import annotations
@@ -9,14 +10,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["KINDS", "cmd_prove", "setup_prove"]
+from ._parse import int64, parse_int, parse_ints, parse_numbers, parse_padding
+
+__all__ = ["HELP", "KINDS", "cmd_prove", "setup_prove"]
+
+HELP = "machine-check a symbolic proof (sympy): equivalence, general, gradient, ..."
 
 KINDS = ("equivalence", "general", "gradient", "shift", "theorem", "associativity",
          "commutativity", "layer")
 
 
 def setup_prove(p: argparse.ArgumentParser) -> None:
-    """Arguments of the ``prove`` subcommand."""
+    """Add the arguments of ``prove``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser.
+    """
     p.add_argument("kind", choices=KINDS, help="which statement to prove")
     p.add_argument("--kernel-size", default="3",
                    help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols (default 3)")
@@ -27,14 +38,14 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boundary", default=None,
                    help="fill | wrap | symm (shift: wrap | fill; default fill, shift: wrap)")
     p.add_argument("--stride", default="1", help="keep every stride-th output")
-    p.add_argument("--shift", type=int, default=1, help="shift for 'shift' (default 1)")
+    p.add_argument("--shift", type=int64, default=1, help="shift for 'shift' (default 1)")
     p.add_argument("--symbolic-kernel", action="store_true",
                    help="'general': a symbolic kernel length k as well")
     p.add_argument("--weight-shape", default="1,1,3",
                    help="'layer': C_out,C_in/groups,kernel... (default 1,1,3); --n is C_in,spatial")
     p.add_argument("--padding", default="0", help="'layer': an int, ints, 'same' or 'valid'")
     p.add_argument("--dilation", default="1", help="'layer': dilation")
-    p.add_argument("--groups", type=int, default=1, help="'layer': channel groups")
+    p.add_argument("--groups", type=int64, default=1, help="'layer': channel groups")
     p.add_argument("--padding-mode", default="zeros",
                    help="'layer': zeros | reflect | replicate | circular")
     p.add_argument("--claim", default=None,
@@ -42,36 +53,22 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")
 
 
-def _int(text: str, name: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a positive int, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return value
-
-
-def _ints(text: str, name: str) -> Any:
-    parts = tuple(_int(v, name) for v in text.replace("x", ",").split(","))
-    return parts[0] if len(parts) == 1 else parts
-
-
-def _padding(text: str) -> Any:
-    try:
-        parts = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(f"--padding must be an int, ints separated by ',', 'same' or "
-                         f"'valid', got {text!r}") from None
-    return parts[0] if len(parts) == 1 else parts
-
-
 def cmd_prove(args: argparse.Namespace) -> int:
-    """Run the proof; print it; exit 0 if it holds, 1 if it does not."""
+    """Run the proof named by ``args.kind`` and print it (text, or LaTeX with ``--latex``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`setup_prove`.
+
+    Returns
+    -------
+    int
+        0 if the proof holds, 1 if it does not (e.g. a wrong ``--claim``).
+    """
     import sympy
 
-    from .cli import parse_numbers
-    from .symbolic import (
+    from ..symbolic import (
         prove_associativity,
         prove_commutativity,
         prove_convolution_theorem,
@@ -86,38 +83,45 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.kernel is not None:
         kernel = parse_numbers(args.kernel).tolist()
     else:
-        kernel = _ints(args.kernel_size, "--kernel-size")
-    n = _ints(args.n, "--n")
-    stride = _ints(args.stride, "--stride")
+        kernel = parse_ints(args.kernel_size, "--kernel-size")
+    # Only the equivalence, gradient and layer statements take a shape and a
+    # per-axis stride; the others are stated for one length n.
+    shape = parse_ints(args.n, "--n")
+    stride = parse_ints(args.stride, "--stride")
+
+    def n() -> int:
+        return parse_int(args.n, "--n", minimum=1)
+
     extra = {} if args.claim is None else {"claim": args.claim}
     kind = args.kind
     if kind in ("equivalence", "gradient"):
         fn = prove_equivalence if kind == "equivalence" else prove_weight_gradient
-        proof = fn(kernel, n, args.mode, correlate=args.correlate,
+        proof = fn(kernel, shape, args.mode, correlate=args.correlate,
                    boundary=args.boundary or "fill", stride=stride, **extra)
     elif kind == "general":
         if args.symbolic_kernel:
             kernel = sympy.Symbol("k", integer=True, positive=True)
         proof = prove_equivalence_general(kernel, args.mode, correlate=args.correlate,
-                                          stride=stride, **extra)
+                                          stride=parse_int(args.stride, "--stride", minimum=1),
+                                          **extra)
     elif kind == "shift":
         mode = args.mode if args.boundary == "fill" else "same"
-        proof = prove_shift_equivariance(kernel, n, args.shift, boundary=args.boundary or "wrap",
+        proof = prove_shift_equivariance(kernel, n(), args.shift, boundary=args.boundary or "wrap",
                                          mode=mode, correlate=args.correlate, **extra)
     elif kind == "theorem":
-        proof = prove_convolution_theorem(kernel, n, **extra)
+        proof = prove_convolution_theorem(kernel, n(), **extra)
     elif kind == "layer":
-        wshape = _ints(args.weight_shape, "--weight-shape")
-        shape = n if isinstance(n, tuple) else (n,)
-        padding = args.padding if args.padding in ("same", "valid") else _padding(args.padding)
+        wshape = parse_ints(args.weight_shape, "--weight-shape")
         proof = prove_layer_equivalence(wshape if isinstance(wshape, tuple) else (wshape,),
-                                        shape, stride=stride, padding=padding,
-                                        dilation=_ints(args.dilation, "--dilation"),
+                                        shape if isinstance(shape, tuple) else (shape,),
+                                        stride=stride,
+                                        padding=parse_padding(args.padding),
+                                        dilation=parse_ints(args.dilation, "--dilation"),
                                         groups=args.groups, padding_mode=args.padding_mode,
                                         **extra)
     elif kind == "associativity":
-        proof = prove_associativity(kernel, 2, n, **extra)
+        proof = prove_associativity(kernel, 2, n(), **extra)
     else:
-        proof = prove_commutativity(kernel, n, **extra)
+        proof = prove_commutativity(kernel, n(), **extra)
     print(proof.to_latex() if args.latex else proof.text())
     return 0 if proof.holds else 1

@@ -1,0 +1,8 @@
+"""``python -m toeplitz_conv.cli``: the ``toeplitz-conv`` command."""
+
+import sys
+
+from toeplitz_conv.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

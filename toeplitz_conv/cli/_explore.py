@@ -1,0 +1,56 @@
+"""``toeplitz-conv explore``: write the interactive explorer page."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import explore
+from ._parse import add_signal_args, parse_ints, parse_numbers, parse_padding, parse_shape
+
+__all__ = ["HELP", "cmd_explore", "setup_explore"]
+
+HELP = "write the interactive explorer page (one self-contained HTML file)"
+
+
+def setup_explore(p: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``explore``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser.
+    """
+    add_signal_args(p)
+    p.add_argument("--stride", default="1", help="e.g. 2 or 2,1")
+    p.add_argument("--dilation", help="layer convention: e.g. 2")
+    p.add_argument("--padding", help="layer convention: int(s), valid or same")
+    p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
+                                          "circular")
+    p.add_argument("--out", required=True, help="the HTML file to write")
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Write the page to ``--out`` and print where, with the number of variants.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`setup_explore`.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    kernel = parse_numbers(args.kernel)
+    shape = parse_shape(args.n)
+    page = explore(kernel, shape if len(shape) > 1 else shape[0],
+                   args.mode, correlate=args.correlate, boundary=args.boundary,
+                   stride=parse_ints(args.stride, "--stride"),
+                   dilation=None if args.dilation is None
+                   else parse_ints(args.dilation, "--dilation"),
+                   padding=None if args.padding is None else parse_padding(args.padding),
+                   padding_mode=args.padding_mode)
+    path = page.save(args.out)
+    print(f"wrote {path} ({len(page.variants)} variants)")
+    return 0

@@ -1,0 +1,140 @@
+"""The ``toeplitz-conv`` parser and entry point.
+
+Each subcommand is a pair ``setup_NAME(parser)`` / ``cmd_NAME(args) -> int``
+from its own module, listed in :data:`COMMANDS`. Every way the command can
+fail on user input ends as one line on stderr and exit code 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from .. import __version__
+from . import _check, _explore, _figures, _prove, _show
+from ._errors import CLIError
+
+__all__ = ["COMMANDS", "PROG", "build_parser", "main"]
+
+PROG = "toeplitz-conv"
+
+Setup = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+#: name -> (one-line help, setup, run)
+COMMANDS: dict[str, tuple[str, Setup, Run]] = {
+    "show": (_show.HELP, _show.setup_show, _show.cmd_show),
+    "figure": (_figures.HELP_FIGURE, _figures.setup_figure, _figures.cmd_figure),
+    "figures": (_figures.HELP_FIGURES, _figures.setup_figures, _figures.cmd_figures),
+    "explore": (_explore.HELP, _explore.setup_explore, _explore.cmd_explore),
+    "check": (_check.HELP, _check.setup_check, _check.cmd_check),
+    "prove": (_prove.HELP, _prove.setup_prove, _prove.cmd_prove),
+}
+
+# What a subcommand may raise for bad user input. ValueError and TypeError are
+# the library's validation errors (they name the parameter); MemoryError is the
+# size limit (toeplitz_conv.limits); OSError is an unwritable or missing path.
+_USER_ERRORS = (CLIError, ValueError, TypeError, MemoryError, OSError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with its usage errors on one line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``toeplitz-conv`` with every subcommand of :data:`COMMANDS`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parsing sets ``command`` (the subcommand's name) and ``_run`` (its function).
+    """
+    parser = _Parser(
+        prog=PROG,
+        description="A convolution is a matrix multiplication with a sparse, "
+                    "weight-tied (Toeplitz) matrix.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, setup, run) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        setup(p)
+        p.set_defaults(_run=run)
+    return parser
+
+
+def _stdout_to_devnull() -> None:
+    # The Python docs' recipe for SIGPIPE ("Note on SIGPIPE", signal module):
+    # the reader is gone, so point stdout at devnull; otherwise the
+    # interpreter's final flush of the unwritten buffer fails again at exit.
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (e.g. captured in a test): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error, already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        code = int(args._run(args) or 0)
+        # Flush here, so that a reader that went away is noticed inside the
+        # BrokenPipeError handler of main() and not at interpreter exit.
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        raise  # an OSError, but not the user's error: main() ends quietly
+    except _USER_ERRORS as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``toeplitz-conv`` console script and of ``python -m toeplitz_conv``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success (also when the reader of stdout closed
+        it early, as ``head`` does), 1 when a proof or a check fails, 2 on a
+        usage error (printed as one line on stderr), 130 on Ctrl-C.
+
+    Examples
+    --------
+    >>> main(["show", "--kernel", "5,6,7", "--n", "2", "--zero", "."])
+    convolution, mode=full, boundary=fill: A is 4 x 2, 6 stored entries, 3 distinct weights
+    5 .
+    6 5
+    7 6
+    . 7
+    0
+    """
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return 0
