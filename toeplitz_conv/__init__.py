@@ -15,6 +15,7 @@ from .geometry import AxisGeometry, Geometry
 from .interop import to_torch
 from .layers import layer_matrix, transposed_layer_matrix
 from .local import locally_connected_matrix, tiled_conv_matrix
+from .ndimage import ndimage_matrix
 from .pooling import avg_pool_matrix, lp_pool, max_pool_matrix, maxout_matrix
 from .signal import conv_matrix
 from .spectrum import clip_singular_values, singular_values, spectral_norm
@@ -36,6 +37,7 @@ __all__ = [
     "lp_pool",
     "max_pool_matrix",
     "maxout_matrix",
+    "ndimage_matrix",
     "singular_values",
     "spectral_norm",
     "tiled_conv_matrix",

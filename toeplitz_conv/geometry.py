@@ -48,6 +48,7 @@ __all__ = [
     "full_padding",
     "layer_padding_range",
     "map_boundary",
+    "ndimage_axis",
     "pool_axis",
     "pool_counts",
     "resolve_padding",
@@ -683,3 +684,24 @@ def pool_counts(ax: AxisGeometry, *, count_include_pad: bool, ceil_mode: bool) -
         return ax.counts_within(0, ax.size)
     extension = ax.stride - 1 if ceil_mode else 0
     return ax.counts_within(-ax.pad_before, ax.size + ax.pad_after - extension)
+
+
+def ndimage_axis(size: int, kernel: int, origin: int = 0, boundary: Boundary = "symm", *,
+                 convolve: bool = False) -> AxisGeometry:
+    """Axis geometry of ``scipy.ndimage.correlate1d``/``convolve1d`` (output size = input size).
+
+    ``correlate1d`` reads ``x[i + j - (kernel // 2 + origin)]`` with tap
+    ``j``.  ``convolve1d`` is the correlation with the reversed kernel and
+    the origin ``-origin``, shifted one more to the left for even kernels
+    (scipy's rule); the caller reverses the taps.
+
+    >>> ax = ndimage_axis(5, 3)
+    >>> ax.pad_before, ax.pad_after, ax.out_size
+    (1, 1, 5)
+    >>> ndimage_axis(5, 4, convolve=True).pad_before
+    1
+    """
+    if convolve:
+        origin = -origin - (1 - kernel % 2)
+    before = kernel // 2 + origin
+    return AxisGeometry(size, kernel, 1, 1, before, kernel - 1 - before, boundary)

@@ -1,0 +1,97 @@
+"""scipy.ndimage's convention: the matrix of ``scipy.ndimage.convolve`` / ``correlate``.
+
+Image-processing users think in :mod:`scipy.ndimage`: the output has the
+input's shape, the kernel is centred at ``len // 2`` (moved by ``origin``),
+and the border is filled by one of ndimage's modes.  Each mode is one of the
+geometry core's boundary maps, so the matrix comes from the same assembler
+as every other builder.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from numpy.typing import ArrayLike
+
+from ._assemble import assemble
+from ._typing import Boundary, IntOrTuple
+from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_shape, choose
+from .geometry import Geometry, ndimage_axis
+from .tied import TiedMatrix
+
+__all__ = ["NDIMAGE_MODES", "ndimage_matrix"]
+
+NdimageMode = Literal["reflect", "constant", "nearest", "mirror", "wrap", "grid-wrap",
+                      "grid-mirror", "grid-constant"]
+NDIMAGE_MODES: tuple[str, ...] = ("reflect", "constant", "nearest", "mirror", "wrap",
+                                  "grid-wrap", "grid-mirror", "grid-constant")
+# ndimage's names for the geometry core's boundary maps (for filters, the
+# grid-* names are synonyms of the plain ones).
+_BOUNDARY: dict[str, Boundary] = {
+    "reflect": "symm", "grid-mirror": "symm", "constant": "zeros", "grid-constant": "zeros",
+    "nearest": "replicate", "mirror": "reflect", "wrap": "wrap", "grid-wrap": "wrap"}
+
+
+def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
+                   mode: NdimageMode = "reflect", cval: float = 0.0,
+                   origin: IntOrTuple = 0, correlate: bool = False) -> TiedMatrix:
+    """Sparse, weight-tied matrix of ``scipy.ndimage.convolve`` (or ``correlate``).
+
+    ``ndimage_matrix(w, x.shape, mode=m) @ x.ravel()`` equals
+    ``scipy.ndimage.convolve(x, w, mode=m).ravel()`` for float ``x``
+    (ndimage rounds integer outputs to the input's dtype; the matrix does not).
+
+    Parameters
+    ----------
+    weights : array_like
+        N-D kernel, as many dimensions as the input.
+    input_shape : int or tuple of int
+        The input's shape, which is also the output's.
+    mode : {'reflect', 'constant', 'nearest', 'mirror', 'wrap', 'grid-wrap', \
+'grid-mirror', 'grid-constant'}
+        ndimage's border modes: ``reflect`` repeats the edge sample
+        (``d c b a | a b c d``), ``mirror`` does not (``d c b | a b c d``),
+        ``nearest`` repeats the edge, ``wrap`` is periodic, ``constant`` is
+        zeros; the ``grid-*`` names are their synonyms for filters.
+    cval : float
+        The value outside the input in ``constant`` mode.  Only ``0`` keeps
+        the map linear, so only ``0`` is accepted.
+    origin : int or tuple of int
+        Shift of the kernel's centre, per axis, as in ndimage:
+        ``-(k // 2) <= origin <= (k - 1) // 2``.
+    correlate : bool
+        ``scipy.ndimage.correlate`` instead of ``convolve``.
+
+    Returns
+    -------
+    TiedMatrix
+        Square, ``prod(input_shape)`` on a side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import ndimage
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> A = ndimage_matrix([5, 6, 7], 4)                 # mode='reflect'
+    >>> A @ x
+    array([23., 34., 52., 65.])
+    >>> ndimage.convolve(x, [5.0, 6.0, 7.0])
+    array([23., 34., 52., 65.])
+    """
+    k = as_kernel(weights, "weights")
+    shape = as_shape(input_shape, ndim=k.ndim)
+    choose(mode, "mode", NDIMAGE_MODES)
+    if as_finite_real(cval, "cval") != 0:
+        raise ValueError(f"cval must be 0: with cval={cval!r} the filter is affine, not "
+                         f"linear (x -> A x + offset), and has no matrix alone")
+    corr = as_bool(correlate, "correlate")
+    origins = as_int_tuple(origin, k.ndim, "origin", minimum=-(2**62))
+    for o, kk in zip(origins, k.shape):
+        if not -(kk // 2) <= o <= (kk - 1) // 2:
+            raise ValueError(f"origin {origin!r} is out of range for kernel shape {k.shape}: "
+                             f"each must satisfy -(k // 2) <= origin <= (k - 1) // 2")
+    geom = Geometry(tuple(ndimage_axis(n, kk, o, _BOUNDARY[mode], convolve=not corr)
+                          for n, kk, o in zip(shape, k.shape, origins)))
+    info = {"convention": "ndimage", "mode": mode, "origin": origin, "correlate": corr}
+    # ndimage never conjugates: its correlate is a plain sum of products.
+    return assemble(geom, k, flip=not corr, info=info)
