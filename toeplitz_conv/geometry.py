@@ -248,11 +248,17 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
     [('full', 3, 8), ('valid', 0, 2), ('same', 2, 5)]
     >>> signal_axis(5, 4, "full", stride=3).out_size     # outputs 0, 3, 6 of 8
     3
+    >>> signal_axis(3, 5, "valid").out_size               # scipy swaps the operands
+    3
     """
     if mode == "full":
         before = after = kernel - 1
     elif mode == "valid":
-        before = after = 0
+        # A kernel longer than the input: scipy swaps the operands, keeping
+        # the outputs where the input lies wholly inside the kernel.  Those
+        # read no sample outside the input, so the boundary never applies.
+        before = after = max(kernel - size, 0)
+        boundary = "zeros"
     elif mode == "same":
         after = (kernel - 1) // 2
         before = kernel - 1 - after

@@ -39,11 +39,12 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
     choose(mode, "mode", MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
     as_bool(correlate, "correlate")
-    if mode == "valid" and any(kk > n for kk, n in zip(k.shape, shape)):
+    if (mode == "valid" and any(kk > n for kk, n in zip(k.shape, shape))
+            and any(kk < n for kk, n in zip(k.shape, shape))):
         raise ValueError(
-            f"mode='valid' needs the kernel to fit inside the input in every dimension; "
-            f"kernel shape {k.shape} is larger than input_shape {shape} "
-            f"(use mode='full' or 'same')")
+            f"mode='valid' needs the kernel to fit inside the input in every dimension, or "
+            f"the input inside the kernel (scipy then swaps them); kernel shape {k.shape} "
+            f"and input_shape {shape} are neither (use mode='full' or 'same')")
     return k, shape
 
 
@@ -66,7 +67,8 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     mode : {'full', 'valid', 'same'}
         Output size and alignment exactly as ``scipy.signal.convolve``;
         ``'same'`` is centred as scipy centres it for odd and even kernels.
-        ``'valid'`` requires the kernel to fit inside the input.
+        ``'valid'`` requires the kernel to fit inside the input, or the input
+        inside the kernel in every dimension (scipy then swaps the operands).
     correlate : bool
         Cross-correlation (the kernel is not flipped) instead of convolution.
         For complex kernels the kernel is conjugated, as in
