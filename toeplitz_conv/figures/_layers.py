@@ -7,14 +7,13 @@ each padding mode adds to the zero-padded matrix.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from ..geometry import map_boundary
+from ..geometry import transposed_output_padding
 from ..layers import layer_geometry, layer_matrix, transposed_layer_matrix
 from ..palette import PAD_COLOR
 from ._canvas import _TITLE, _Canvas, _styled
@@ -106,17 +105,14 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...]
     spatial = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
     w = _layer_weight(k)
     A = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
-    T = None
-    # output_padding picks among the input sizes that map to the same output
-    # size; choose the one that gives back A's input shape.
-    for op in itertools.product(range(stride), repeat=len(spatial)):
-        cand = transposed_layer_matrix(w, (1, *A.out_shape[1:]), stride=stride,
-                                       padding=padding, output_padding=op)
-        if cand.shape == A.shape[::-1]:
-            T = cand
-            break
-    if T is None:  # pragma: no cover - output_padding < stride always suffices
-        raise ValueError("no output_padding reproduces the input shape")
+    # Several input sizes give A's output size; output_padding picks A's own,
+    # so that the transposed layer's matrix has A's shape transposed.
+    op = tuple(transposed_output_padding(ax.size, ax.out_size, ax.kernel, stride=ax.stride,
+                                         padding=(ax.pad_before, ax.pad_after),
+                                         dilation=ax.dilation)
+               for ax in layer_geometry(k.shape, spatial, stride=stride, padding=padding).axes)
+    T = transposed_layer_matrix(w, (1, *A.out_shape[1:]), stride=stride, padding=padding,
+                                output_padding=op)
     names = weight_labels(k, labels)
     ta, la = tie_grid(A, names)
     tt, lt = tie_grid(T, names)
@@ -162,9 +158,9 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, .
             for mode in modes}
     m, n = base.shape
     top = 4.2 if len(spatial) == 1 else 2.6
-    pads = max(a.pad_before + a.pad_after for a in layer_geometry(
-        k.shape, spatial, padding=padding).axes)
-    panel = (n if len(spatial) > 1 else max(n, spatial[-1] + pads)) + 2
+    # A 1-D panel is wide enough for the padded input strip drawn above it.
+    strip = layer_geometry(k.shape, spatial, padding=padding).axes[-1].padded_size
+    panel = (n if len(spatial) > 1 else max(n, strip)) + 2
     width = len(modes) * panel + 1
     cv = _Canvas(width, top + m + 1)
     cv.title(width / 2, 0.9, f"Padding modes (padding {padding}): hatched taps read padding")
@@ -180,14 +176,12 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, .
         x0 = 1 + i * panel + (panel - 2 - n) / 2
         cv.text(x0 + n / 2, top - 0.6 if len(spatial) > 1 else 1.9, mode, size=_TITLE)
         if len(spatial) == 1:
-            ax = layer_geometry(k.shape, spatial, padding=padding, padding_mode=mode).axes[0]
-            src = map_boundary(np.arange(-ax.pad_before, ax.size + ax.pad_after), ax.size,
-                               ax.boundary)
-            strip = [inputs[s] if s >= 0 else "0" for s in src]
-            faces = [PAD_COLOR if not 0 <= p < ax.size else "#FFFFFF"
-                     for p in range(-ax.pad_before, ax.size + ax.pad_after)]
-            cv.grid(x0 + n / 2 - len(strip) / 2, 2.5, (len(strip),), strip, faces)
-            data.setdefault("padded_input", {})[mode] = strip
+            cells = layer_geometry(k.shape, spatial, padding=padding,
+                                   padding_mode=mode).padded_map()
+            shown = [inputs[s] if s >= 0 else "0" for s in cells.flat.tolist()]
+            faces = ["#FFFFFF" if inside else PAD_COLOR for inside in cells.inside.tolist()]
+            cv.grid(x0 + n / 2 - len(shown) / 2, 2.5, (len(shown),), shown, faces)
+            data.setdefault("padded_input", {})[mode] = shown
         data[mode] = cv.matrix(x0, top, tie, cell_labels, k.size, mark=extra,
                                blocks=_blocks(A))
         data[mode]["extra"] = extra
