@@ -17,6 +17,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.typing import RcKeyType
 
 from ._data import _new_record, matrix_record
 
@@ -27,7 +28,7 @@ _FONT = 15              # points, for a one- or two-character cell label
 _TITLE = 18
 
 #: rcParams that make output reproducible and projector-readable.
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.hashsalt": "toeplitz_conv",
     "svg.fonttype": "path",
     "pdf.fonttype": 42,

@@ -146,8 +146,8 @@ def _symbol_names(letters: str | Sequence[str] | None, n: int, prefix: str) -> l
 
 
 def _dim(color: str, amount: float = _DIM) -> str:
-    rgb = np.array(mpl.colors.to_rgb(color))
-    return mpl.colors.to_hex(tuple(float(v) for v in rgb + (1 - rgb) * amount))
+    r, g, b = (c + (1 - c) * amount for c in mpl.colors.to_rgb(color))
+    return mpl.colors.to_hex((r, g, b))
 
 
 def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,

@@ -13,6 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from .._typing import IntOrTuple, PaddingMode
+from .._validation import as_shape
 from ..geometry import transposed_output_padding
 from ..layers import layer_geometry, layer_matrix, transposed_layer_matrix
 from ..palette import PAD_COLOR
@@ -39,7 +41,7 @@ def _layer_weight(kernel: np.ndarray) -> np.ndarray:
 
 @_styled
 def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
-                       input_shape: int | tuple[int, ...] = 7, *, stride: int = 2,
+                       input_shape: IntOrTuple = 7, *, stride: int = 2,
                        padding: int = 1, labels: str | Sequence[str] = "symbols") -> Figure:
     """A strided convolution keeps every ``stride``-th row of the stride-1 matrix.
 
@@ -52,7 +54,7 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
     array([0, 2, 4, 6])
     """
     k = _kernel(kernel)
-    spatial = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
+    spatial = as_shape(input_shape)
     w = _layer_weight(k)
     A1 = layer_matrix(w, (1, *spatial), stride=1, padding=padding)
     As = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
@@ -86,7 +88,7 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
 
 
 @_styled
-def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...] = 7, *,
+def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
                stride: int = 2, padding: int = 0,
                labels: str | Sequence[str] = "symbols") -> Figure:
     """A strided convolution ``A`` and the transposed convolution, which is ``Aᵀ``.
@@ -102,7 +104,7 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...]
     np.True_
     """
     k = _kernel(kernel)
-    spatial = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
+    spatial = as_shape(input_shape)
     w = _layer_weight(k)
     A = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
     # Several input sizes give A's output size; output_padding picks A's own,
@@ -132,9 +134,9 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...]
 
 
 @_styled
-def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...] = 5, *,
+def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
                   padding: int = 1,
-                  modes: Sequence[str] = ("zeros", "circular", "reflect", "replicate"),
+                  modes: Sequence[PaddingMode] = ("zeros", "circular", "reflect", "replicate"),
                   labels: str | Sequence[str] = "symbols") -> Figure:
     """The matrix for each padding mode; taps that read wrapped/reflected samples hatched.
 
@@ -149,7 +151,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, .
     ['$w_{1}$', '$w_{2}$', '', '', '$w_{0}$']
     """
     k = _kernel(kernel)
-    spatial = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
+    spatial = as_shape(input_shape)
     w = _layer_weight(k)
     names = weight_labels(k, labels)
     base = layer_matrix(w, (1, *spatial), padding=padding)

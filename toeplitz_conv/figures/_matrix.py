@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from .._typing import IntOrTuple, Mode, SignalBoundary
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
@@ -37,8 +38,9 @@ def _mode_text(mode: str, correlate: bool) -> str:
 
 
 @_styled
-def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: int | tuple[int, ...] = 4,
-                    mode: str = "full", *, correlate: bool = False, boundary: str = "fill",
+def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
+                    mode: Mode = "full", *, correlate: bool = False,
+                    boundary: SignalBoundary = "fill",
                     x: ArrayLike | None = None,
                     labels: str | Sequence[str] = "values") -> Figure:
     """The matrix with its kernel numbers (or symbols) in the cells, as ``y = A x``.
@@ -85,8 +87,8 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: int | tuple[int,
 
 
 @_styled
-def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ...] = 6,
-                   mode: str = "valid", *, row: int = 1, correlate: bool = False,
+def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
+                   mode: Mode = "valid", *, row: int = 1, correlate: bool = False,
                    labels: str | Sequence[str] = "symbols",
                    input_names: Sequence[str] | None = None) -> Figure:
     """The kernel over the input window of one output, next to that row of the matrix.
@@ -154,7 +156,7 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, 
 
 @_styled
 def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
-                 input_shape: int | tuple[int, ...] = (3, 4), mode: str = "valid", *,
+                 input_shape: IntOrTuple = (3, 4), mode: Mode = "valid", *,
                  correlate: bool = True, labels: str | Sequence[str] = "symbols",
                  input_names: Sequence[str] | None = None) -> Figure:
     """Kernel, input, and the (doubly) block Toeplitz matrix with its blocks outlined.
@@ -199,8 +201,8 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
 
 
 @_styled
-def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ...] = 6,
-                 mode: str = "valid", *, labels: str | Sequence[str] = "symbols") -> Figure:
+def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
+                 mode: Mode = "valid", *, labels: str | Sequence[str] = "symbols") -> Figure:
     """Convolution against cross-correlation: the same matrix with the kernel flipped.
 
     Examples
@@ -234,7 +236,7 @@ def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ..
 
 
 @_styled
-def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ...] = 6, *,
+def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
                  correlate: bool = False, labels: str | Sequence[str] = "symbols") -> Figure:
     """'full', 'same' and 'valid' as row ranges of one (full) matrix.
 
@@ -285,7 +287,7 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ..
 
 
 @_styled
-def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: int | tuple[int, ...] = 8, *,
+def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
                  shift: int = 2, x: ArrayLike | None = None,
                  labels: str | Sequence[str] = "symbols") -> Figure:
     """Shift equivariance: conv(shift(x)) = shift(conv(x)), with the circulant matrix.

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from numpy.typing import ArrayLike
 
+from .._typing import IntOrTuple, Mode
 from ..palette import weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
@@ -70,8 +71,8 @@ def _full_taps_matrix(m: int, n: int) -> TiedMatrix:
 
 
 @_styled
-def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...] = 6,
-                 mode: str = "same", *, correlate: bool = False) -> Figure:
+def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
+                 mode: Mode = "same", *, correlate: bool = False) -> Figure:
     """Sparse interaction: a dense layer's m x n edges against the conv layer's taps.
 
     Units are drawn in C order along a line (a 2-D input is flattened); conv
@@ -117,8 +118,8 @@ def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ..
 
 
 @_styled
-def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...] = 9,
-                    mode: str = "same", *, layers: int = 3, unit: int | None = None,
+def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
+                    mode: Mode = "same", *, layers: int = 3, unit: int | None = None,
                     correlate: bool = False) -> Figure:
     """Receptive-field growth: the inputs one top unit sees through stacked layers.
 
@@ -208,8 +209,8 @@ def _receptive_field_grids(mats: Sequence[TiedMatrix], fields: Sequence[set[int]
 
 
 @_styled
-def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: int | tuple[int, ...] = 6,
-                      mode: str = "same", *, weight: int = 1, correlate: bool = False,
+def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
+                      mode: Mode = "same", *, weight: int = 1, correlate: bool = False,
                       labels: str | Sequence[str] = "symbols") -> Figure:
     """One weight highlighted at every position where it appears (edges and cells).
 

@@ -6,6 +6,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from .._typing import IntOrTuple
+from .._validation import as_shape
 from ._canvas import _FONT, _TITLE, _Canvas, _styled
 from ._data import (
     _blocks,
@@ -18,7 +20,7 @@ __all__ = ["pooling"]
 
 
 @_styled
-def pooling(kernel_size: int = 2, input_shape: int | tuple[int, ...] = 6, *,
+def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
             stride: int | None = None, x: ArrayLike | None = None) -> Figure:
     """Pooling as a matrix: average pooling, and max pooling as a selection matrix.
 
@@ -29,7 +31,7 @@ def pooling(kernel_size: int = 2, input_shape: int | tuple[int, ...] = 6, *,
     """
     from ..pooling import avg_pool_matrix, max_pool_matrix
 
-    spatial = (input_shape,) if np.isscalar(input_shape) else tuple(input_shape)
+    spatial = as_shape(input_shape)
     n = int(np.prod(spatial))
     xv = (np.arange(n) * 7 + 3) % 10 if x is None else np.asarray(x).ravel()
     if xv.size != n:
