@@ -28,6 +28,14 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     entries to its factor ``1 / size`` (one colour per window); max pooling at
     the input ``x`` (default a fixed pattern) is the 0/1 matrix picking each
     window's maximum, which is why it is only *piecewise* linear.
+
+    Examples
+    --------
+    >>> d = pooling(2, 6)._toeplitz_data
+    >>> d["average"]["labels"][0].tolist()
+    ['0.5', '0.5', '', '', '', '']
+    >>> d["x"].tolist(), d["max"]["matrix"].toarray()[0].tolist()
+    ([3, 0, 7, 4, 1, 8], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     """
     from ..pooling import avg_pool_matrix, max_pool_matrix
 
