@@ -264,8 +264,11 @@ def test_stride_keeps_every_stride_th_row():
 
 
 def test_transposed_is_the_transpose():
+    # Between them these need output_padding 0, 1 and 2 to give back the input size.
     for kw in [dict(input_shape=7), dict(input_shape=8, stride=3),
-               dict(kernel=np.ones((2, 2)), input_shape=(4, 5))]:
+               dict(input_shape=9, stride=3, padding=1),
+               dict(kernel=np.ones((2, 2)), input_shape=(4, 5)),
+               dict(kernel=np.ones((3, 2)), input_shape=(6, 5), stride=2, padding=1)]:
         d = F.transposed(**kw)._toeplitz_data
         assert np.array_equal(d["T"]["tie"], d["A"]["tie"].T)
 

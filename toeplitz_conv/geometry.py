@@ -57,6 +57,7 @@ __all__ = [
     "signal_kernel_size",
     "tf_same_padding",
     "transposed_out_size",
+    "transposed_output_padding",
 ]
 
 #: Internal boundary names.  ``zeros`` drops the tap, ``wrap`` is circular,
@@ -711,3 +712,30 @@ def ndimage_axis(size: int, kernel: int, origin: int = 0, boundary: Boundary = "
         origin = -origin - (1 - kernel % 2)
     before = kernel // 2 + origin
     return AxisGeometry(size, kernel, 1, 1, before, kernel - 1 - before, boundary)
+
+
+def transposed_output_padding(size: int, out_size: int, kernel: int, *, stride: int = 1,
+                              padding: tuple[int, int] = (0, 0), dilation: int = 1) -> int:
+    """The ``output_padding`` that makes ``conv_transpose`` map ``out_size`` back to ``size``.
+
+    A strided correlation maps ``stride`` consecutive input sizes to one
+    output size; its transposed layer picks one of them with
+    ``output_padding``.  This is :func:`transposed_out_size` solved for it:
+    ``size - transposed_out_size(out_size, kernel, stride=..., padding=...)``.
+    It lies in ``0 .. stride - 1`` when ``size`` maps to ``out_size`` under
+    :func:`conv_out_size` with the same arguments (otherwise PyTorch, and
+    :func:`~toeplitz_conv.transposed_layer_matrix`, reject it).
+
+    Examples
+    --------
+    Inputs of 7 and 8 both give 3 outputs with kernel 3 and stride 2:
+
+    >>> conv_out_size(7, 3, stride=2), conv_out_size(8, 3, stride=2)
+    (3, 3)
+    >>> transposed_output_padding(7, 3, 3, stride=2), transposed_output_padding(8, 3, 3, stride=2)
+    (0, 1)
+    >>> transposed_out_size(3, 3, stride=2, output_padding=1)
+    8
+    """
+    return size - transposed_out_size(out_size, kernel, stride=stride, padding=padding,
+                                      dilation=dilation)

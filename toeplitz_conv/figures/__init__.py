@@ -1,0 +1,88 @@
+"""Lecture figures: the matrix of a convolution, drawn from its taps.
+
+Every figure is built from a :class:`~toeplitz_conv.tied.TiedMatrix` made by
+the builders (:func:`~toeplitz_conv.conv_matrix`,
+:func:`~toeplitz_conv.layer_matrix`, ...): which weight sits in which cell is
+read from ``A.taps``, never recomputed here.  Tied weights are coloured by
+their weight index with :func:`toeplitz_conv.palette.weight_colors`, the same
+way in every figure; structural zeros are left blank.
+
+Each function returns a :class:`matplotlib.figure.Figure` (not attached to
+pyplot, never shown) and records the data behind the drawing in
+``fig._toeplitz_data``: for each drawn matrix the tie index of every cell
+(``-1`` = zero, ``MIXED`` = a sum of several weights), the cell colours and
+the cell labels, so tests can check the picture against the taps.
+
+:data:`FIGURES` maps the name of each lecture figure to a function that draws
+it with the seeds' numbers; ``toeplitz-conv figures --out DIR`` writes them all
+with :func:`save_figure`, byte-for-byte reproducibly.
+
+The package is split by concern: ``_canvas`` draws (cells, frames, the fixed
+style), ``_data`` records what each cell shows, ``_matrix``, ``_network``,
+``_layers`` and ``_pooling`` hold the figures, ``_registry`` names them and
+``_save`` writes them.  Every name is imported from here.
+
+Examples
+--------
+>>> from toeplitz_conv.figures import matrix_equation
+>>> fig = matrix_equation([5, 6, 7], 4, "full")
+>>> fig._toeplitz_data["A"]["tie"]
+array([[ 0, -1, -1, -1],
+       [ 1,  0, -1, -1],
+       [ 2,  1,  0, -1],
+       [-1,  2,  1,  0],
+       [-1, -1,  2,  1],
+       [-1, -1, -1,  2]])
+>>> [str(v) for v in fig._toeplitz_data["y"]["labels"]]
+['5', '16', '34', '52', '45', '28']
+"""
+
+
+from __future__ import annotations
+
+from ._canvas import STYLE as STYLE
+from ._canvas import figure_style
+from ._data import MAX_CELLS as MAX_CELLS
+from ._data import MIXED, figure_data, tie_grid, weight_labels
+from ._data import MIXED_COLOR as MIXED_COLOR
+from ._layers import padding_modes, stride_subsampling, transposed
+from ._matrix import (
+    conv_vs_corr,
+    doubly_block,
+    equivariance,
+    matrix_equation,
+    output_modes,
+    sliding_window,
+)
+from ._network import connectivity, parameter_sharing, receptive_field
+from ._pooling import pooling
+from ._registry import FIGURE_FUNCTIONS, FIGURES
+from ._save import FORMATS, save_figure, write_all
+
+# STYLE, MAX_CELLS and MIXED_COLOR stay importable from here (redundant
+# aliases above) without joining __all__, which is kept as it was.
+__all__ = [
+    "FIGURES",
+    "FIGURE_FUNCTIONS",
+    "FORMATS",
+    "MIXED",
+    "connectivity",
+    "conv_vs_corr",
+    "doubly_block",
+    "equivariance",
+    "figure_data",
+    "figure_style",
+    "matrix_equation",
+    "output_modes",
+    "padding_modes",
+    "parameter_sharing",
+    "pooling",
+    "receptive_field",
+    "save_figure",
+    "sliding_window",
+    "stride_subsampling",
+    "tie_grid",
+    "transposed",
+    "weight_labels",
+    "write_all",
+]

@@ -1,0 +1,218 @@
+"""The data behind every drawing: tie index, colour and label of each matrix cell.
+
+Nothing here draws.  A figure's record is a plain dict attached to the
+:class:`~matplotlib.figure.Figure` (read back with :func:`figure_data`), so
+tests can check the picture against the taps without parsing the image.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from .._limits import check_dense
+from ..palette import ZERO_COLOR, weight_colors
+from ..tied import TiedMatrix
+
+__all__ = [
+    "MAX_CELLS",
+    "MIXED",
+    "MIXED_COLOR",
+    "figure_data",
+    "matrix_record",
+    "tie_grid",
+    "weight_labels",
+]
+
+#: Tie index of a cell that holds the sum of several weights (padding modes).
+MIXED = -2
+#: Fill of a cell holding a sum of several weights.
+MIXED_COLOR = "#595959"
+#: Largest matrix (cells) a figure draws; beyond it a cell grid is unreadable.
+MAX_CELLS = 4096
+
+_DIM = 0.78             # how far a dimmed colour is mixed towards white
+# The attribute of a Figure that holds its record; tests read it directly.
+_RECORD = "_toeplitz_data"
+
+
+def weight_labels(weight: ArrayLike, labels: str | Sequence[str] = "symbols") -> list[str]:
+    """Cell label of each weight index (into ``weight.ravel()``).
+
+    ``"symbols"`` gives ``w_0, w_1, ...`` (mathtext), ``"values"`` the numbers,
+    a sequence gives the names as they are.
+
+    >>> weight_labels([5, 6, 7], "values")
+    ['5', '6', '7']
+    >>> weight_labels([5, 6, 7])
+    ['$w_{0}$', '$w_{1}$', '$w_{2}$']
+    """
+    w = np.asarray(weight).ravel()
+    if isinstance(labels, str):
+        if labels == "symbols":
+            return [f"$w_{{{i}}}$" for i in range(w.size)]
+        if labels == "values":
+            return [_fmt(v) for v in w]
+        raise ValueError(f"labels must be 'symbols', 'values' or a sequence of names, "
+                         f"got {labels!r}")
+    names = [str(s) for s in labels]
+    if len(names) != w.size:
+        raise ValueError(f"labels must name all {w.size} weights, got {len(names)} names")
+    return names
+
+
+def _fmt(v: Any) -> str:
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def tie_grid(A: TiedMatrix, names: Sequence[str] | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Dense tie index and label of every cell of ``A``, from ``A.taps``.
+
+    Returns ``(tie, labels)``: ``tie[r, c]`` is the weight index of the single
+    tap at ``(r, c)``, ``-1`` for a structural zero, :data:`MIXED` when the
+    entry is a sum of several taps; ``labels[r, c]`` joins the tap names with
+    ``+`` (empty for zeros).
+
+    >>> from toeplitz_conv import layer_matrix
+    >>> A = layer_matrix([[[1, 2, 3]]], (1, 3), padding=1, padding_mode="circular")
+    >>> tie, labels = tie_grid(A, ["a", "b", "c"])
+    >>> tie[0], labels[0]
+    (array([1, 2, 0]), array(['b', 'c', 'a'], dtype=object))
+    """
+    _check_size(A.shape)
+    rows, cols, widx = A.taps
+    if names is None:
+        names = weight_labels(A.weight)
+    tie = np.full(A.shape, -1, dtype=np.int64)
+    count = np.zeros(A.shape, dtype=np.int64)
+    np.add.at(count, (rows, cols), 1)
+    tie[rows, cols] = widx
+    tie[count > 1] = MIXED
+    labels = np.full(A.shape, "", dtype=object)
+    for r, c, w in zip(rows.tolist(), cols.tolist(), widx.tolist()):
+        labels[r, c] = names[w] if not labels[r, c] else labels[r, c] + "+" + names[w]
+    return tie, labels
+
+
+def _check_size(shape: tuple[int, ...]) -> None:
+    check_dense(shape, 8)
+    cells = int(np.prod(shape))
+    if cells > MAX_CELLS:
+        raise ValueError(f"a {' x '.join(map(str, shape))} matrix has {cells} cells, too many "
+                         f"to draw legibly (at most {MAX_CELLS}); use a smaller input_shape")
+
+
+def _matching_rows(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """For each row of tie grid ``small``, the index of the identical row of ``big``.
+
+    Data-driven (no index arithmetic): strided / valid / same matrices are row
+    selections of the stride-1 / full matrix, found by comparing rows.
+    """
+    index: dict[bytes, int] = {}
+    for i, row in enumerate(big):
+        index.setdefault(row.tobytes(), i)
+    out = []
+    for row in small:
+        key = row.tobytes()
+        if key not in index:
+            raise ValueError("the smaller matrix is not a row selection of the larger one")
+        out.append(index[key])
+    return np.array(out, dtype=np.int64)
+
+
+def _kernel(kernel: ArrayLike) -> np.ndarray:
+    return np.asarray(kernel)
+
+
+def _symbol_names(letters: str | Sequence[str] | None, n: int, prefix: str) -> list[str]:
+    """Names of ``n`` input samples: the given letters, else ``x_0, x_1, ...``."""
+    if letters is not None:
+        names = list(letters)
+        if len(names) >= n:
+            return [str(s) for s in names[:n]]
+    if n <= 26 and prefix == "letters":
+        return list(string.ascii_lowercase[:n])
+    return [f"${prefix}_{{{i}}}$" for i in range(n)]
+
+
+def _dim(color: str, amount: float = _DIM) -> str:
+    r, g, b = (c + (1 - c) * amount for c in mpl.colors.to_rgb(color))
+    return mpl.colors.to_hex((r, g, b))
+
+
+def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
+                  dim_rows: Sequence[int] = (), only_weight: int | None = None
+                  ) -> dict[str, Any]:
+    """The record of one drawn tie grid: tie, labels and the colour of every cell.
+
+    ``"colors"`` is each cell's weight colour (:data:`MIXED_COLOR` for a sum,
+    the zero colour for a structural zero), ``"dimmed"`` marks the cells
+    drawn faded (rows in ``dim_rows``, and with ``only_weight`` every other
+    weight), ``"drawn_colors"`` is what is actually painted.
+
+    >>> rec = matrix_record(np.array([[0, -1], [MIXED, 1]]), np.array([["a", ""], ["a+b", "b"]]),
+    ...                     2, dim_rows=[1])
+    >>> rec["colors"][1, 0] == MIXED_COLOR, rec["dimmed"].tolist()
+    (True, [[False, False], [True, True]])
+    """
+    colors = weight_colors(n_weights)
+    face = np.full(tie.shape, ZERO_COLOR, dtype=object)
+    shown = np.where(tie >= 0, tie, 0)
+    face[tie >= 0] = np.array(colors, dtype=object)[shown[tie >= 0]]
+    face[tie == MIXED] = MIXED_COLOR
+    dim = np.zeros(tie.shape, dtype=bool)
+    dim[list(dim_rows), :] = True
+    if only_weight is not None:
+        dim |= (tie != only_weight) & (tie != -1)
+    drawn = face.copy()
+    # A structural zero stays the zero colour: fading it would read as a weight.
+    fade = dim & (tie != -1)
+    for r, c in zip(*np.nonzero(fade)):
+        drawn[r, c] = _dim(face[r, c])
+    return {"tie": tie, "labels": labels, "colors": face, "drawn_colors": drawn,
+            "dimmed": dim}
+
+
+def _blocks(A: TiedMatrix) -> tuple[int, int] | None:
+    """Block size of a doubly block Toeplitz matrix (2-D), else None."""
+    if len(A.in_shape) == 2 and len(A.out_shape) == 2:
+        return A.out_shape[1], A.in_shape[1]
+    return None
+
+
+def _new_record(fig: Figure) -> dict[str, Any]:
+    """Attach an empty record to ``fig`` and return it (filled by the figure function)."""
+    record: dict[str, Any] = {}
+    setattr(fig, _RECORD, record)
+    return record
+
+
+def figure_data(fig: Figure) -> dict[str, Any]:
+    """The data behind a figure drawn by :mod:`toeplitz_conv.figures`.
+
+    For each drawn matrix (keys such as ``"A"``) a dict with ``"tie"`` (weight
+    index of every cell: ``-1`` zero, :data:`MIXED` a sum of weights),
+    ``"colors"``, ``"labels"`` and the ``"matrix"`` it was drawn from; other
+    keys are figure-specific (``"kept_rows"``, ``"fields"``, ``"rows"``, ...).
+
+    Examples
+    --------
+    >>> from toeplitz_conv.figures import FIGURES
+    >>> d = figure_data(FIGURES["stride"]())
+    >>> d["kept_rows"].tolist(), d["As"]["tie"].shape
+    ([0, 2, 4, 6], (4, 7))
+    """
+    record = getattr(fig, _RECORD, None)
+    if not isinstance(record, dict):
+        raise TypeError("fig was not drawn by toeplitz_conv.figures")
+    return record

@@ -1,0 +1,349 @@
+"""Figures of one convolution matrix: y = A x, its rows, its blocks, its modes.
+
+Signal convention (:func:`~toeplitz_conv.conv_matrix`, scipy's modes): the
+matrix equation, the sliding window as one row, the doubly block Toeplitz
+structure, convolution against correlation, the output modes as row ranges
+and shift equivariance of the circulant matrix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from .._typing import IntOrTuple, Mode, SignalBoundary
+from ..palette import ZERO_COLOR, weight_colors
+from ..signal import conv_matrix
+from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
+from ._data import (
+    _blocks,
+    _fmt,
+    _kernel,
+    _matching_rows,
+    _symbol_names,
+    tie_grid,
+    weight_labels,
+)
+
+__all__ = ["conv_vs_corr", "doubly_block", "equivariance", "matrix_equation", "output_modes",
+           "sliding_window"]
+
+
+def _mode_text(mode: str, correlate: bool) -> str:
+    return f"{'cross-correlation' if correlate else 'convolution'}, mode '{mode}'"
+
+
+@_styled
+def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
+                    mode: Mode = "full", *, correlate: bool = False,
+                    boundary: SignalBoundary = "fill",
+                    x: ArrayLike | None = None,
+                    labels: str | Sequence[str] = "values") -> Figure:
+    """The matrix with its kernel numbers (or symbols) in the cells, as ``y = A x``.
+
+    With numbers, ``x`` defaults to ``1, 2, ..., n`` (the seed's ``[1, 2, 3, 4]``)
+    and ``y`` is ``A @ x``; with symbols both are ``x_i`` / ``y_i``.  A 2-D
+    matrix has its blocks outlined.
+
+    Examples
+    --------
+    >>> fig = matrix_equation([5, 6, 7], 4, "full")
+    >>> fig._toeplitz_data["A"]["labels"][2].tolist()
+    ['7', '6', '5', '']
+    """
+    k = _kernel(kernel)
+    A = conv_matrix(k, input_shape, mode, correlate=correlate, boundary=boundary)
+    names = weight_labels(k, labels)
+    tie, cell_labels = tie_grid(A, names)
+    m, n = A.shape
+    if labels == "values":
+        xv = np.arange(1, n + 1) if x is None else np.asarray(x).ravel()
+        if xv.size != n:
+            raise ValueError(f"x must have {n} entries (the input size), got {xv.size}")
+        x_labels = [_fmt(v) for v in xv]
+        y_labels = [_fmt(v) for v in A @ xv]
+    else:
+        x_labels = [f"$x_{{{i}}}$" for i in range(n)]
+        y_labels = [f"$y_{{{i}}}$" for i in range(m)]
+    top = 2.2
+    width = 1 + 1.5 + 1 + 1.5 + n + 1 + 1 + 1
+    cv = _Canvas(width, top + max(m, n) + 1)
+    cv.title(width / 2, 0.9, f"y = A x   ({_mode_text(mode, correlate)})")
+    cv.text(1.5, top - 0.5, "y", size=_TITLE)
+    data = cv.data
+    data["y"] = cv.vector(1, top, y_labels)
+    cv.text(3.25, top + m / 2, "=", size=28)
+    ax0 = 4.5
+    cv.text(ax0 + n / 2, top - 0.5, f"A  ({m} × {n})", size=_TITLE)
+    data["A"] = cv.matrix(ax0, top, tie, cell_labels, k.size, blocks=_blocks(A))
+    data["A"]["matrix"] = A
+    cv.text(ax0 + n + 1.5, top - 0.5, "x", size=_TITLE)
+    data["x"] = cv.vector(ax0 + n + 1, top, x_labels)
+    return cv.fig
+
+
+@_styled
+def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
+                   mode: Mode = "valid", *, row: int = 1, correlate: bool = False,
+                   labels: str | Sequence[str] = "symbols",
+                   input_names: Sequence[str] | None = None) -> Figure:
+    """The kernel over the input window of one output, next to that row of the matrix.
+
+    The slides' illustration: ``u = [a, b, c, d, e, f]``, ``w = [z, y, x]``,
+    output 1 of the valid convolution is ``xb + yc + zd``.
+
+    Examples
+    --------
+    >>> fig = sliding_window([1, 2, 3], 6, "valid", row=1, labels=["z", "y", "x"])
+    >>> fig._toeplitz_data["expression"]
+    'xb + yc + zd'
+    >>> sliding_window([1, 2, 3], 6, row=1)._toeplitz_data["expression"]
+    'w_2b + w_1c + w_0d'
+    """
+    k = _kernel(kernel)
+    A = conv_matrix(k, input_shape, mode, correlate=correlate)
+    m, n = A.shape
+    if not 0 <= row < m:
+        raise ValueError(f"row must be in 0..{m - 1} (the outputs), got {row}")
+    names = weight_labels(k, labels)
+    tie, cell_labels = tie_grid(A, names)
+    inputs = _symbol_names(input_names, n, "letters")
+    colors = weight_colors(k.size)
+    rows, cols, widx = A.taps
+    sel = rows == row
+    # What the window shows is exactly the taps of this row.
+    faces = [ZERO_COLOR] * n
+    window = [""] * n
+    for c, w in zip(cols[sel].tolist(), widx[sel].tolist()):
+        faces[c] = colors[w]
+        window[c] = names[w]
+    terms = [f"{names[w]}{inputs[c]}" for c, w in
+             sorted(zip(cols[sel].tolist(), widx[sel].tolist()))]
+    shown = " + ".join(terms) if terms else "0"
+    expression = re.sub(r"[${}]", "", shown)
+    gw, gh = _grid_extent(A.in_shape)
+    left = max(gw, 6) + 2
+    top = 2.2
+    width = left + n + 2
+    top = 3.0
+    height = max(top + 2 * gh + 3.5, top + m + 1)
+    cv = _Canvas(width, height)
+    cv.title(width / 2, 0.8, "One output = kernel · window = one row of A")
+    cv.subtitle(width / 2, 1.7, _mode_text(mode, correlate))
+    cv.text(1 + gw / 2, top - 0.5, "input", size=_TITLE)
+    cv.grid(1, top, A.in_shape, inputs)
+    y1 = top + gh + 1.5
+    cv.text(1 + gw / 2, y1 - 0.5, f"kernel at output {row}", size=_TITLE)
+    cv.grid(1, y1, A.in_shape, window, faces)
+    cv.text(1 + gw / 2, y1 + gh + 1.2, f"$y_{{{row}}}$ = {shown}", size=_TITLE)
+    for c in range(n):
+        cv.text(left + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
+    dim_rows = [r for r in range(m) if r != row]
+    data = cv.data
+    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, dim_rows=dim_rows,
+                          blocks=_blocks(A))
+    data["A"]["matrix"] = A
+    cv.frame(left - 0.08, top + row - 0.08, n + 0.16, 1.16, color="#D00000", lw=3.5)
+    data["window"] = {"cols": cols[sel], "weight_index": widx[sel], "labels": window,
+                      "colors": faces}
+    data["expression"] = expression
+    return cv.fig
+
+
+@_styled
+def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
+                 input_shape: IntOrTuple = (3, 4), mode: Mode = "valid", *,
+                 correlate: bool = True, labels: str | Sequence[str] = "symbols",
+                 input_names: Sequence[str] | None = None) -> Figure:
+    """Kernel, input, and the (doubly) block Toeplitz matrix with its blocks outlined.
+
+    The slides' 2-D illustration is a 3 x 4 input ``a .. l`` and the kernel
+    ``[[w, x], [y, z]]`` (``labels=("w", "x", "y", "z")``): first output ``wa + xb + ye + zf``.
+
+    Examples
+    --------
+    >>> fig = doubly_block()
+    >>> fig._toeplitz_data["A"]["tie"].shape, fig._toeplitz_data["blocks"]
+    ((6, 12), (3, 4))
+    """
+    k = _kernel(kernel)
+    A = conv_matrix(k, input_shape, mode, correlate=correlate)
+    names = weight_labels(k, labels)
+    tie, cell_labels = tie_grid(A, names)
+    m, n = A.shape
+    inputs = _symbol_names(input_names, n, "letters")
+    kw, kh = _grid_extent(k.shape)
+    iw, ih = _grid_extent(A.in_shape)
+    left = max(kw, iw) + 2.5
+    top = 2.4
+    width = left + n + 1
+    height = max(top + m + 1, top + kh + ih + 4)
+    cv = _Canvas(width, height)
+    what = "doubly block Toeplitz" if len(k.shape) == 2 else "Toeplitz"
+    cv.title(width / 2, 0.9, f"{what} matrix of a {k.ndim}-D {_mode_text(mode, correlate)}")
+    cv.text(1 + kw / 2, top - 0.5, "kernel", size=_TITLE)
+    cv.grid(1, top, k.shape, names, weight_colors(k.size))
+    y1 = top + kh + 1.8
+    cv.text(1 + iw / 2, y1 - 0.5, "input", size=_TITLE)
+    cv.grid(1, y1, A.in_shape, inputs)
+    for c in range(n):
+        cv.text(left + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
+    blocks = _blocks(A)
+    data = cv.data
+    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=blocks)
+    data["A"]["matrix"] = A
+    data["blocks"] = blocks
+    return cv.fig
+
+
+@_styled
+def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
+                 mode: Mode = "valid", *, labels: str | Sequence[str] = "symbols") -> Figure:
+    """Convolution against cross-correlation: the same matrix with the kernel flipped.
+
+    Examples
+    --------
+    >>> fig = conv_vs_corr()
+    >>> fig._toeplitz_data["convolution"]["tie"][0].tolist()
+    [2, 1, 0, -1, -1, -1]
+    >>> fig._toeplitz_data["cross-correlation"]["tie"][0].tolist()
+    [0, 1, 2, -1, -1, -1]
+    """
+    k = _kernel(kernel)
+    names = weight_labels(k, labels)
+    mats = {"convolution": conv_matrix(k, input_shape, mode),
+            "cross-correlation": conv_matrix(k, input_shape, mode, correlate=True)}
+    m, n = mats["convolution"].shape
+    top = 2.6
+    width = 2 * (n + 2) + 1
+    cv = _Canvas(width, top + m + 1.6)
+    cv.title(width / 2, 0.9, f"Convolution flips the kernel (mode '{mode}')")
+    data = cv.data
+    for i, (what, A) in enumerate(mats.items()):
+        tie, cell_labels = tie_grid(A, names)
+        x0 = 1 + i * (n + 2)
+        cv.text(x0 + n / 2, top - 0.6, what, size=_TITLE)
+        data[what] = cv.matrix(x0, top, tie, cell_labels, k.size, blocks=_blocks(A))
+        data[what]["matrix"] = A
+    cv.text(width / 2, top + m + 0.8, "scipy.signal.convolve  vs  scipy.signal.correlate "
+                                      "(what CNN layers compute)", size=_FONT,
+            color="#444444")
+    return cv.fig
+
+
+@_styled
+def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
+                 correlate: bool = False, labels: str | Sequence[str] = "symbols") -> Figure:
+    """'full', 'same' and 'valid' as row ranges of one (full) matrix.
+
+    The rows of each mode are found by matching its matrix against the full
+    one, so the brackets show what the builders produce.
+
+    Examples
+    --------
+    >>> fig = output_modes()
+    >>> d = fig._toeplitz_data
+    >>> d["rows"]["valid"].tolist(), d["rows"]["same"].tolist()
+    ([2, 3, 4, 5], [1, 2, 3, 4, 5, 6])
+    """
+    k = _kernel(kernel)
+    names = weight_labels(k, labels)
+    full = conv_matrix(k, input_shape, "full", correlate=correlate)
+    tie, cell_labels = tie_grid(full, names)
+    rows = {"full": np.arange(full.shape[0])}
+    for mode in ("same", "valid"):
+        try:
+            A = conv_matrix(k, input_shape, mode, correlate=correlate)
+        except ValueError:      # 'valid' with a kernel larger than the input
+            continue
+        rows[mode] = _matching_rows(tie, tie_grid(A, names)[0])
+    m, n = full.shape
+    top = 2.4
+    left = 1
+    width = left + n + 3 * 2.2 + 1
+    cv = _Canvas(width, top + m + 1)
+    cv.title(width / 2, 0.9, f"full / same / valid = rows of one matrix "
+                             f"({'correlation' if correlate else 'convolution'})")
+    data = cv.data
+    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(full))
+    data["A"]["matrix"] = full
+    bracket_colors = {"full": "#000000", "same": "#0072B2", "valid": "#D55E00"}
+    for j, (mode, r) in enumerate(rows.items()):
+        xb = left + n + 0.6 + 2.2 * j
+        # Non-contiguous selections (2-D) get one bracket per run of rows.
+        runs = np.split(r, np.flatnonzero(np.diff(r) != 1) + 1)
+        for run in runs:
+            y0, y1 = top + run[0] + 0.1, top + run[-1] + 0.9
+            cv.ax.plot([xb, xb + 0.3, xb + 0.3, xb], [y0, y0, y1, y1],
+                       color=bracket_colors[mode], linewidth=3 * cv.scale)
+        cv.text(xb + 0.45, top + (r[0] + r[-1] + 1) / 2, f"{mode}\n{len(r)}",
+                size=_FONT, ha="left", color=bracket_colors[mode], fontweight="bold")
+    data["rows"] = rows
+    return cv.fig
+
+
+@_styled
+def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
+                 shift: int = 2, x: ArrayLike | None = None,
+                 labels: str | Sequence[str] = "symbols") -> Figure:
+    """Shift equivariance: conv(shift(x)) = shift(conv(x)), with the circulant matrix.
+
+    Uses circular boundaries (``boundary="wrap"``, mode ``"same"``), where the
+    identity holds exactly; the matrix is circulant, every row the previous
+    one shifted.  ``x`` defaults to a fixed pattern; ``shift`` rolls every axis.
+
+    Examples
+    --------
+    >>> d = equivariance()._toeplitz_data
+    >>> bool((d["A x_shifted"] == d["shifted A x"]).all())
+    True
+    """
+    k = _kernel(kernel)
+    A = conv_matrix(k, input_shape, "same", boundary="wrap")
+    shape = A.in_shape
+    n = A.shape[1]
+    xv = np.asarray(x if x is not None else (np.arange(n) * 5 + 1) % 7).reshape(shape)
+    if xv.size != n:
+        raise ValueError(f"x must have {n} entries (the input size), got {xv.size}")
+    roll = (shift,) * len(shape)
+    axes = tuple(range(len(shape)))
+    y = (A @ xv.ravel()).reshape(A.out_shape)
+    xs = np.roll(xv, roll, axis=axes)
+    ys = (A @ xs.ravel()).reshape(A.out_shape)
+    names = weight_labels(k, labels)
+    tie, cell_labels = tie_grid(A, names)
+    gw, gh = _grid_extent(shape)
+    top = 3.0
+    col2 = 1 + gw + 3
+    left = col2 + gw + 2
+    width = left + n + 1
+    height = max(top + 2 * gh + 3, top + A.shape[0] + 1)
+    cv = _Canvas(width, height)
+    cv.title(width / 2, 0.8, "Equivariance: conv(shift x) = shift(conv x)")
+    cv.subtitle(width / 2, 1.7, f"circular convolution, shift by {shift}")
+
+    def strip(x0: float, y0: float, values: np.ndarray, title: str) -> None:
+        cv.text(x0 + gw / 2, y0 - 0.5, title, size=_FONT + 1)
+        cv.grid(x0, y0, shape, [_fmt(v) for v in values.ravel()])
+
+    strip(1, top, xv, "x")
+    strip(col2, top, y, "A x")
+    y2 = top + gh + 2
+    strip(1, y2, xs, "shift(x)")
+    strip(col2, y2, ys, "A shift(x) = shift(A x)")
+    arrow = {"arrowstyle": "->", "color": "#D00000", "lw": 2.0 * cv.scale}
+    for yy in (top + gh / 2, y2 + gh / 2):
+        cv.ax.annotate("", xy=(col2 - 0.2, yy), xytext=(1 + gw + 0.2, yy), arrowprops=arrow)
+        cv.text(1 + gw + 1.5, yy - 0.45, "A", size=_FONT, color="#D00000")
+    what = "circulant" if len(shape) == 1 else "doubly block circulant"
+    cv.text(left + n / 2, top - 0.5, f"A ({what})", size=_FONT + 1)
+    data = cv.data
+    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(A))
+    data["A"]["matrix"] = A
+    data.update({"x": xv, "A x": y, "x_shifted": xs, "A x_shifted": ys,
+                 "shifted A x": np.roll(y, roll, axis=axes)})
+    return cv.fig

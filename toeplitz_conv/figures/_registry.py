@@ -1,0 +1,56 @@
+"""The lecture figures by name, each drawn with the seeds' numbers."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from matplotlib.figure import Figure
+
+from ._layers import padding_modes, stride_subsampling, transposed
+from ._matrix import (
+    conv_vs_corr,
+    doubly_block,
+    equivariance,
+    matrix_equation,
+    output_modes,
+    sliding_window,
+)
+from ._network import connectivity, parameter_sharing, receptive_field
+from ._pooling import _has_pooling, pooling
+
+__all__ = ["FIGURES", "FIGURE_FUNCTIONS"]
+
+
+#: The general figure functions (each takes a kernel and an input shape).
+FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
+    matrix_equation, sliding_window, doubly_block, connectivity, receptive_field,
+    parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
+    output_modes, equivariance,
+) + ((pooling,) if _has_pooling() else ())
+
+#: name -> function drawing the lecture figure with the seeds' examples.
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "matrix_1d": functools.partial(matrix_equation, (5, 6, 7), 4, "full"),
+    "matrix_1d_symbols": functools.partial(matrix_equation, (5, 6, 7), 4, "full",
+                                           labels="symbols"),
+    "matrix_2d": functools.partial(matrix_equation, ((1, 2), (3, 4)), (3, 3), "valid",
+                                   correlate=True, labels="symbols"),
+    "sliding_window": functools.partial(sliding_window, labels=("z", "y", "x")),
+    "sliding_window_2d": functools.partial(sliding_window, ((1, 2), (3, 4)), (3, 4),
+                                           correlate=True, row=1,
+                                           labels=("w", "x", "y", "z")),
+    "doubly_block_2d": functools.partial(doubly_block, labels=("w", "x", "y", "z")),
+    "connectivity": functools.partial(connectivity),
+    "receptive_field": functools.partial(receptive_field),
+    "parameter_sharing": functools.partial(parameter_sharing),
+    "stride": functools.partial(stride_subsampling),
+    "transposed": functools.partial(transposed),
+    "padding_modes": functools.partial(padding_modes),
+    "conv_vs_corr": functools.partial(conv_vs_corr),
+    "output_modes": functools.partial(output_modes),
+    "equivariance": functools.partial(equivariance),
+}
+# The pooling figure joins the set only where the pooling capability exists.
+if _has_pooling():
+    FIGURES["pooling"] = functools.partial(pooling)
