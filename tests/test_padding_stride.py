@@ -228,3 +228,28 @@ def test_conv_matrix_bad_stride():
         conv_matrix([1, 2], 4, stride=1.5)
     with pytest.raises(ValueError, match="stride"):
         conv_matrix(np.ones((2, 2)), (4, 4), stride=(1, 2, 3))
+
+
+@requires_torch
+def test_transposed_output_size_as_torch():
+    import torch
+
+    rng = np.random.default_rng(14)
+    for _ in range(30):
+        n, k, s, p = (int(rng.integers(2, 6)), int(rng.integers(1, 4)),
+                      int(rng.integers(1, 4)), int(rng.integers(0, 2)))
+        lo = (n - 1) * s - 2 * p + k
+        if lo < 1:
+            continue
+        size = lo + int(rng.integers(0, s))
+        w, x = rng.standard_normal((2, 3, k)), rng.standard_normal((2, n))
+        conv = torch.nn.ConvTranspose1d(2, 3, k, stride=s, padding=p, bias=False)
+        conv.weight.data = torch.tensor(w)
+        ref = conv(torch.tensor(x[None]), output_size=[size])[0].detach().numpy()
+        T = transposed_layer_matrix(w, x.shape, stride=s, padding=p, output_size=size)
+        np.testing.assert_allclose(T @ x.ravel(), ref.ravel(), atol=1e-12)
+    with pytest.raises(ValueError, match="output_size"):
+        transposed_layer_matrix(np.ones((1, 1, 3)), (1, 4), stride=2, output_size=12)
+    with pytest.raises(ValueError, match="not both"):
+        transposed_layer_matrix(np.ones((1, 1, 3)), (1, 4), stride=2, output_size=10,
+                                output_padding=1)

@@ -11,7 +11,13 @@ from numpy.typing import ArrayLike
 from ._assemble import WritePath, assemble
 from ._typing import Boundary, IntOrTuple, LayerPadding, PaddingMode
 from ._validation import as_groups, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import AxisGeometry, Geometry, resolve_padding, transposed_out_size
+from .geometry import (
+    AxisGeometry,
+    Geometry,
+    resolve_padding,
+    transposed_out_size,
+    transposed_output_padding,
+)
 from .tied import TiedMatrix
 
 __all__ = ["PADDING_MODES", "layer_geometry", "layer_matrix", "transposed_layer_matrix"]
@@ -142,7 +148,7 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                             stride: IntOrTuple = 1,
                             padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
                             output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
-                            groups: int = 1,
+                            groups: int = 1, output_size: IntOrTuple | None = None,
                             _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
 
@@ -160,6 +166,10 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         As in PyTorch; ``output_padding`` must be smaller than the stride or
         the dilation.  ``padding`` may also be ``(before, after)`` pairs per
         axis: that many outputs are cropped from each side.
+    output_size : int or tuple of int, optional
+        The wanted spatial output size (trailing entries of a longer tuple,
+        as torch takes them): chooses ``output_padding``, which must then be
+        0.  Each size must lie within ``stride - 1`` above the smallest one.
     groups : int
 
     Examples
@@ -183,11 +193,13 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
     op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
+    k = w.shape[2:]
+    if output_size is not None:
+        op_t = _output_padding_for(output_size, op_t, shape[1:], k, stride_t, pads, dil_t)
     for op, s, d in zip(op_t, stride_t, dil_t):
         if op >= s and op >= d:
             raise ValueError(f"output_padding {op_t} must be smaller than either stride "
                              f"{stride_t} or dilation {dil_t} (PyTorch's rule)")
-    k = w.shape[2:]
     out_spatial = tuple(transposed_out_size(n, kk, stride=s, padding=p, output_padding=op,
                                             dilation=d)
                         for n, kk, s, p, op, d in zip(shape[1:], k, stride_t, pads, op_t, dil_t))
@@ -206,3 +218,24 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     t = fwd.T
     t.info = info
     return t
+
+
+def _output_padding_for(output_size: Any, output_padding: tuple[int, ...],
+                        spatial: tuple[int, ...], kernel: tuple[int, ...],
+                        stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                        dilation: tuple[int, ...]) -> tuple[int, ...]:
+    """torch's ``output_size=``: the output padding that gives those sizes."""
+    nd = len(spatial)
+    if any(output_padding):
+        raise ValueError("give output_size or output_padding, not both")
+    if isinstance(output_size, (tuple, list)) and len(output_size) > nd:
+        output_size = tuple(output_size)[-nd:]      # torch ignores the leading (N, C)
+    sizes = as_int_tuple(output_size, nd, "output_size", minimum=1)
+    ops = tuple(transposed_output_padding(o, n, kk, stride=s, padding=p, dilation=d)
+                for o, n, kk, s, p, d in zip(sizes, spatial, kernel, stride, pads, dilation))
+    if any(not 0 <= op < s for op, s in zip(ops, stride)):
+        lo = tuple(o - op for o, op in zip(sizes, ops))
+        raise ValueError(f"output_size {sizes} is not reachable: each size must be between "
+                         f"{lo} and {tuple(v + s - 1 for v, s in zip(lo, stride))} "
+                         f"(PyTorch's rule)")
+    return ops
