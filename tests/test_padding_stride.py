@@ -253,3 +253,49 @@ def test_transposed_output_size_as_torch():
     with pytest.raises(ValueError, match="not both"):
         transposed_layer_matrix(np.ones((1, 1, 3)), (1, 4), stride=2, output_size=10,
                                 output_padding=1)
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_fillvalue_is_affine_as_convolve2d(mode):
+    rng = np.random.default_rng(15)
+    for _ in range(20):
+        shape = tuple(int(v) for v in rng.integers(2, 7, 2))
+        k = rng.standard_normal(tuple(int(rng.integers(1, n + 1)) for n in shape))
+        x = rng.standard_normal(shape)
+        fill = float(rng.uniform(-3, 3))
+        A = conv_matrix(k, shape, mode, fillvalue=fill)
+        ref = scipy.signal.convolve2d(x, k, mode, fillvalue=fill)
+        np.testing.assert_allclose(A.apply(x).ravel(), ref.ravel(), atol=1e-10)
+        # The linear part is the zero-fill matrix.
+        np.testing.assert_allclose(A @ x.ravel(),
+                                   scipy.signal.convolve2d(x, k, mode).ravel(), atol=1e-10)
+        # with_weight keeps the fill: the offset follows the new weight.
+        k2 = rng.standard_normal(k.shape)
+        np.testing.assert_allclose(A.with_weight(k2).apply(x).ravel(),
+                                   scipy.signal.convolve2d(x, k2, mode, fillvalue=fill).ravel(),
+                                   atol=1e-10)
+
+
+def test_fillvalue_weight_gradient_by_finite_differences():
+    rng = np.random.default_rng(16)
+    k, x, g = rng.standard_normal((2, 3)), rng.standard_normal((4, 5)), None
+    A = conv_matrix(k, x.shape, "same", fillvalue=2.5)
+    g = rng.standard_normal(A.out_shape)
+
+    def loss(kk):
+        return float((scipy.signal.convolve2d(x, kk, "same", fillvalue=2.5) * g).sum())
+
+    eps, fd = 1e-6, np.zeros_like(k)
+    for i in np.ndindex(k.shape):
+        d = np.zeros_like(k)
+        d[i] = eps
+        fd[i] = (loss(k + d) - loss(k - d)) / (2 * eps)
+    np.testing.assert_allclose(A.weight_grad(x, g), fd, atol=1e-6)
+
+
+def test_fillvalue_needs_fill_boundary():
+    with pytest.raises(ValueError, match="fillvalue"):
+        conv_matrix([1, 2], 4, boundary="wrap", fillvalue=1)
+    with pytest.raises(TypeError, match="fillvalue"):
+        conv_matrix([1, 2], 4, fillvalue="1")
+    assert conv_matrix([1, 2], 4).offset is None

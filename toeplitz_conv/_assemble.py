@@ -64,7 +64,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
              flip: bool = False, channels: bool = False, conjugate: bool = False,
              info: dict[str, Any] | None = None, tile: np.ndarray | None = None,
              per_window: bool = False, select: np.ndarray | None = None,
-             _write_path: WritePath | None = None) -> TiedMatrix:
+             fill_value: complex = 0, _write_path: WritePath | None = None) -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
     Parameters
@@ -91,6 +91,9 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         ``tile[o]`` (pooling's per-window factor).
     select : ndarray of int, optional
         Per flat output, the one flat tap kept (max pooling's selection).
+    fill_value : number
+        What zero-padded positions read instead of zero (one channel only):
+        non-zero makes the map affine, see :attr:`TiedMatrix.offset`.
     _write_path : {'table', 'lines', 'chunks'}, optional
         Force one way of writing zero-padded matrices (for tests).
     """
@@ -106,6 +109,8 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         "in_shape": ((c_in,) if channels else ()) + geom.in_shape,
         "out_shape": ((c_out,) if channels else ()) + geom.out_shape,
         "conjugate": conjugate, "info": info}
+    if fill_value != 0:
+        meta["fill"] = _fill_taps(geom, fill_value, flip)
 
     co = np.arange(c_out, dtype=itype)
     cil = np.arange(c_ig, dtype=itype)
@@ -148,6 +153,14 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         _write_regions(blocks, geom, pos, chan_col, w_pattern, itype, limits)
     return TiedMatrix((m, n), indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
+
+
+def _fill_taps(geom: Geometry, value: complex,
+               flip: bool) -> tuple[complex, np.ndarray, np.ndarray]:
+    """The (row, weight index) of every tap that reads zero padding, for a fill value."""
+    rows, taps = np.nonzero(geom.table < 0)
+    n_k = math.prod(geom.kernel_shape)
+    return value, rows, (n_k - 1 - taps) if flip else taps
 
 
 def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],

@@ -54,8 +54,9 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
         ``nearest`` repeats the edge, ``wrap`` is periodic, ``constant`` is
         zeros; the ``grid-*`` names are their synonyms for filters.
     cval : float
-        The value outside the input in ``constant`` mode.  Only ``0`` keeps
-        the map linear, so only ``0`` is accepted.
+        The value outside the input in ``constant`` mode (ignored by the
+        other modes, as in ndimage).  A non-zero value makes the map affine:
+        ``A.apply(x)`` is ``A @ x + A.offset`` (see :attr:`TiedMatrix.offset`).
     origin : int or tuple of int
         Shift of the kernel's centre, per axis, as in ndimage:
         ``-(k // 2) <= origin <= (k - 1) // 2``.
@@ -81,9 +82,8 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     k = as_kernel(weights, "weights")
     shape = as_shape(input_shape, ndim=k.ndim)
     choose(mode, "mode", NDIMAGE_MODES)
-    if as_finite_real(cval, "cval") != 0:
-        raise ValueError(f"cval must be 0: with cval={cval!r} the filter is affine, not "
-                         f"linear (x -> A x + offset), and has no matrix alone")
+    c = as_finite_real(cval, "cval")
+    fill = c if mode in ("constant", "grid-constant") else 0.0
     corr = as_bool(correlate, "correlate")
     origins = as_int_tuple(origin, k.ndim, "origin", minimum=-(2**62))
     for o, kk in zip(origins, k.shape):
@@ -94,4 +94,4 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
                           for n, kk, o in zip(shape, k.shape, origins)))
     info = {"convention": "ndimage", "mode": mode, "origin": origin, "correlate": corr}
     # ndimage never conjugates: its correlate is a plain sum of products.
-    return assemble(geom, k, flip=not corr, info=info)
+    return assemble(geom, k, flip=not corr, info=info, fill_value=fill)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,8 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
 
 def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill",
-                stride: IntOrTuple = 1, _write_path: WritePath | None = None) -> TiedMatrix:
+                stride: IntOrTuple = 1, fillvalue: complex = 0,
+                _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
     ``conv_matrix(k, x.shape, mode) @ x.ravel()`` equals
@@ -81,6 +83,11 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
         Keep every ``stride``-th output along each axis (an int applies to
         all axes): the matrix of ``scipy.signal.convolve(x, k, mode)[::s]``
         (``[::s0, ::s1]`` in 2-D), i.e. those rows of the stride-1 matrix.
+    fillvalue : number
+        With ``boundary='fill'``, the value outside the input, as in
+        ``scipy.signal.convolve2d``.  A non-zero value makes the map affine:
+        ``A.apply(x)`` is ``A @ x + A.offset`` (see
+        :attr:`TiedMatrix.offset`).
 
     Returns
     -------
@@ -132,9 +139,14 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     array([ 5, 34, 45])
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
+    if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
+            or not np.isfinite(fillvalue)):
+        raise TypeError(f"fillvalue must be a finite number, got {fillvalue!r}")
+    if fillvalue != 0 and boundary != "fill":
+        raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
     geom = signal_geometry(k.shape, shape, mode, boundary, stride)
     info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
             "boundary": boundary, "stride": stride}
     return assemble(geom, k, flip=not correlate,
                     conjugate=bool(correlate) and k.dtype.kind == "c", info=info,
-                    _write_path=_write_path)
+                    fill_value=fillvalue, _write_path=_write_path)

@@ -73,10 +73,13 @@ class TiedMatrix:
                  out_shape: tuple[int, ...] | None = None,
                  conjugate: bool = False,
                  info: dict[str, Any] | None = None,
-                 data: np.ndarray | None = None) -> None:
+                 data: np.ndarray | None = None,
+                 fill: tuple[complex, np.ndarray, np.ndarray] | None = None) -> None:
         # Internal constructor: the arrays must already be canonical CSR
         # (sorted columns, no duplicate entries), taps sorted by entry.
         # ``data``, when a builder already wrote the entry values, saves a gather.
+        # ``fill = (value, rows, weight_index)``: taps that read a constant
+        # ``value`` outside the input, which make the map affine (see offset).
         self._shape = (int(shape[0]), int(shape[1]))
         self._indptr = indptr
         self._indices = indices
@@ -88,6 +91,7 @@ class TiedMatrix:
         self.out_shape = tuple(out_shape) if out_shape is not None else (self._shape[0],)
         self.info: dict[str, Any] = dict(info or {})
         self._data = data
+        self._fill = fill
         self._sparse: sp.csr_array | None = None
         self._transpose: TiedMatrix | None = None
 
@@ -260,8 +264,42 @@ class TiedMatrix:
                              f"(one value per output channel), got {b.shape}")
         return np.repeat(b, self._shape[0] // self.out_shape[0])
 
+    @property
+    def offset(self) -> np.ndarray | None:
+        """The constant part of an affine map (``None`` for a linear one).
+
+        With a non-zero fill value (``conv_matrix(fillvalue=)``,
+        ``ndimage_matrix(cval=)``) the map is ``x -> A @ x + offset``:
+        ``offset[r]`` is the fill value times the weights of row ``r``'s taps
+        that read outside the input.  :meth:`apply` adds it; ``A @ x`` and
+        ``A.T`` are the linear part.
+
+        >>> import numpy as np
+        >>> from toeplitz_conv import conv_matrix
+        >>> conv_matrix([5, 6, 7], 4, "full", fillvalue=1).offset
+        array([13,  7,  0,  0,  5, 11])
+        """
+        if self._fill is None:
+            return None
+        value, rows, widx = self._fill
+        w = self._weight.ravel()[widx]
+        if self._conjugate:
+            w = w.conj()
+        m = self._shape[0]
+        if np.iscomplexobj(w) or np.iscomplexobj(value):
+            total = (np.bincount(rows, w.real, minlength=m)
+                     + 1j * np.bincount(rows, w.imag, minlength=m))
+        else:
+            total = np.bincount(rows, w, minlength=m)
+        out = value * total
+        # Integer kernels and an integer fill keep an integer offset.
+        kind = np.result_type(self._weight.dtype, np.asarray(value).dtype)
+        return out.astype(kind) if kind.kind in "iu" else out
+
     def apply(self, x: Any, bias: Any = None) -> np.ndarray:
         """``A @ x (+ bias)`` for ``x`` in its natural shape; returns the natural output shape.
+
+        An affine matrix (see :attr:`offset`) adds its offset too.
 
         A leading batch axis is allowed: ``x`` of shape ``(B, *in_shape)``.
         ``bias`` as in :meth:`bias_vector` (one value per output channel).
@@ -275,6 +313,9 @@ class TiedMatrix:
         """
         x = np.asarray(x)
         b = None if bias is None else self.bias_vector(bias)
+        off = self.offset
+        if off is not None:
+            b = off if b is None else b + off
         if x.shape == self.in_shape or x.shape == (self._shape[1],):
             y = self.sparse @ x.ravel()
             return (y if b is None else y + b).reshape(self.out_shape)
@@ -345,7 +386,8 @@ class TiedMatrix:
             raise ValueError(f"weight must have shape {self._weight.shape}, got {w.shape}")
         t = TiedMatrix(self._shape, self._indptr, self._indices, self._tap_weight, w,
                        tap_entry=self._tap_entry, in_shape=self.in_shape,
-                       out_shape=self.out_shape, conjugate=self._conjugate, info=self.info)
+                       out_shape=self.out_shape, conjugate=self._conjugate, info=self.info,
+                       fill=self._fill)
         return t
 
     def _as_flat(self, v: Any, shape: tuple[int, ...], n: int, name: str) -> np.ndarray:
@@ -361,7 +403,8 @@ class TiedMatrix:
         """Gradient of a loss with respect to the weight, given ``dL/dy = grad_out``.
 
         ``y = A(w) x`` and each weight enters ``A`` at all its tied positions,
-        so ``dL/dw[m] = sum over taps (r, c, m) of grad_out[r] * x[c]``.
+        so ``dL/dw[m] = sum over taps (r, c, m) of grad_out[r] * x[c]``; an
+        affine matrix's fill taps add ``fill value * grad_out[r]``.
         ``x`` and ``grad_out`` may be natural-shaped or flat, with an optional
         leading batch axis (summed over).  The conjugation of complex
         correlation kernels is not differentiated through.
@@ -383,6 +426,12 @@ class TiedMatrix:
                    + 1j * np.bincount(widx, prods.imag, minlength=size))
         else:
             out = np.bincount(widx, prods.astype(np.float64), minlength=size)
+        if self._fill is not None:
+            value, f_rows, f_widx = self._fill
+            g = gs[:, f_rows].sum(axis=0) * value
+            out = out + (np.bincount(f_widx, g.real, minlength=size)
+                         + (1j * np.bincount(f_widx, g.imag, minlength=size)
+                            if np.iscomplexobj(g) else 0))
         return out.reshape(self._weight.shape)
 
     # ------------------------------------------------------------ display
