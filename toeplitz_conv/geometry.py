@@ -600,3 +600,25 @@ class PaddedMap(NamedTuple):
     flat: np.ndarray
     #: ``(cells,)`` whether the cell is the input itself (not padding).
     inside: np.ndarray
+
+
+def circular_axis(size: int, kernel: int) -> AxisGeometry:
+    """The ``size x size`` circulant of a circular convolution, in correlation form.
+
+    Output ``i`` reads ``x[(i + t - (kernel - 1)) mod size]`` with tap ``t``;
+    with the taps reversed (a true convolution, ``flip=True`` in the
+    assembler) that is ``y[i] = sum_m k[m] x[(i - m) mod size]``, the
+    textbook circular convolution whose matrix the DFT diagonalises.
+    Kernels longer than ``size`` wrap around more than once.
+
+    >>> circular_axis(4, 3).input_index()      # taps in correlation order
+    array([[2, 3, 0],
+           [3, 0, 1],
+           [0, 1, 2],
+           [1, 2, 3]])
+    >>> circular_axis(4, 3).out_size
+    4
+    """
+    # Padding kernel - 1 before and none after keeps exactly ``size`` outputs
+    # and puts tap m (after reversal) on x[i - m]; "wrap" closes the circle.
+    return AxisGeometry(size, kernel, 1, 1, kernel - 1, 0, "wrap")

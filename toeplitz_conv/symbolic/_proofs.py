@@ -16,7 +16,7 @@ import sympy
 
 from .._assemble import assemble
 from .._validation import as_int_tuple, choose
-from ..geometry import AxisGeometry, Geometry
+from ..geometry import Geometry, circular_axis
 from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
 from ._proof import Proof, difference_is_zero, rows_agree
 from ._reference import (
@@ -507,7 +507,9 @@ def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     n, k = int(n), w.shape[0]
-    geom = Geometry((AxisGeometry(n, k, 1, 1, k - 1, 0, "wrap"),))
+    # geometry.circular_axis is the n x n circulant in correlation form;
+    # flip=True reverses the taps, giving y_i = sum_m w_m x_{(i - m) mod n}.
+    geom = Geometry((circular_axis(n, k),))
     rows, cols, widx = assemble(geom, np.ones(k, dtype=np.int64), flip=True).taps
     c = SymbolicTaps(rows, cols, widx, w, (n, n), (n,), (n,), conjugate=False).matrix()
     omega = sympy.Symbol("omega")
