@@ -622,3 +622,28 @@ def circular_axis(size: int, kernel: int) -> AxisGeometry:
     # Padding kernel - 1 before and none after keeps exactly ``size`` outputs
     # and puts tap m (after reversal) on x[i - m]; "wrap" closes the circle.
     return AxisGeometry(size, kernel, 1, 1, kernel - 1, 0, "wrap")
+
+
+def signal_padding(kernel: Any, mode: str) -> tuple[Any, Any]:
+    """scipy's ``(before, after)`` pads of ``mode`` in correlation form, as a formula.
+
+    The pads :func:`signal_axis` uses, for a kernel length that may also be
+    a sympy integer symbol (``//`` is then ``floor``), so that a proof for
+    a symbolic kernel length reads them from here.  ``"same"`` puts the odd
+    extra pad *before* (the centre of scipy's full output), unlike
+    :func:`same_padding`.
+
+    >>> signal_padding(4, "same"), signal_axis(5, 4, "same").pad_before
+    ((2, 1), 2)
+    >>> import sympy
+    >>> signal_padding(sympy.Symbol("k", integer=True, positive=True), "same")
+    (k - floor(k/2 - 1/2) - 1, floor(k/2 - 1/2))
+    """
+    if mode == "full":
+        return kernel - 1, kernel - 1
+    if mode == "valid":
+        return 0, 0
+    if mode == "same":
+        after = (kernel - 1) // 2
+        return kernel - 1 - after, after
+    raise ValueError(f"mode must be one of 'full', 'valid', 'same', got {mode!r}")
