@@ -20,8 +20,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import as_shape, choose
-from ..geometry import Geometry
+from .._validation import _is_int, as_positive_int, as_shape, choose
+from ..geometry import (
+    Geometry,
+    full_padding,
+    layer_padding_range,
+    same_padding,
+    signal_kernel_size,
+)
 from ..layers import PADDING_MODES, layer_geometry, layer_matrix
 from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix, signal_geometry
 from ..tied import TiedMatrix
@@ -181,25 +187,38 @@ def _signal_axes(n: int, out: int, m: np.ndarray, ks: list[int], boundary: str,
     return res
 
 
+def _layer_paddings(n: int, out: int, k: int, s: int, d: int) -> list[Any]:
+    """The paddings worth trying on one axis: those giving ``out`` outputs.
+
+    Symmetric int paddings whose total lies in
+    :func:`~toeplitz_conv.geometry.layer_padding_range`, plus ``"same"`` when
+    its split is asymmetric (a symmetric one is already an int padding).
+    Padding beyond the dilated kernel's span only adds all-padding outputs;
+    a little of it is allowed (PyTorch does).
+    """
+    max_padding_extra = 2
+    totals = layer_padding_range(n, out, k, stride=s, dilation=d)
+    cap = full_padding(k, d) + max_padding_extra
+    pads: list[Any] = [t // 2 for t in totals if t % 2 == 0 and t // 2 <= cap]
+    before, after = same_padding(k, d)
+    if s == 1 and before != after and before + after in totals:
+        pads.append("same")
+    return pads
+
+
 def _layer_axes(n: int, out: int, m: np.ndarray, ks: list[int], pmode: str, max_stride: int,
                 max_dilation: int, tight: bool) -> list[tuple[int, tuple[Any, ...]]]:
-    # Padding beyond the dilated kernel's span only adds all-padding outputs;
-    # allow a little of it (PyTorch does).
-    max_padding_extra = 2
     res = []
     for k in ks:
+        # Dilation is meaningless for a one-tap kernel: try only d = 1 there.
         for d in range(1, max_dilation + 1 if k > 1 else 2):
-            span = d * (k - 1)
-            pads: list[Any] = list(range(0, span + max_padding_extra + 1)) + ["same"]
             for s in range(1, max_stride + 1):
-                for p in pads:
-                    if p == "same" and (s != 1 or span % 2 == 0):
-                        continue          # odd spans: 'same' is a symmetric int padding
+                for p in _layer_paddings(n, out, k, s, d):
                     try:
                         g = layer_geometry((k,), (n,), stride=s, padding=p, dilation=d,
                                            padding_mode=pmode)
                     except ValueError:
-                        continue
+                        continue          # e.g. reflect padding as wide as the input
                     if g.out_shape != (out,):
                         continue
                     ok, miss = _axis_fit(g, m, tight)
@@ -222,11 +241,14 @@ def _signal_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tu
         for boundary in SIGNAL_BOUNDARIES:
             per_axis = []
             for a in range(nd):
-                ks = [kshape[a]] if kshape else list(range(1, max(max_kernel, 1) + 1))
-                if mode == "full" and not kshape:
-                    ks = [out_shape[a] - in_shape[a] + 1]
-                if mode == "valid" and not kshape:
-                    ks = [in_shape[a] - out_shape[a] + 1]
+                # "full" and "valid" fix the kernel length; "same" does not.
+                k0 = signal_kernel_size(in_shape[a], out_shape[a], mode)
+                if kshape:
+                    ks = [kshape[a]]
+                elif k0 is not None:
+                    ks = [k0]
+                else:
+                    ks = list(range(1, max_kernel + 1))
                 opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
                                     [k for k in ks if k >= 1], boundary, mode, not kshape)
                 opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]
@@ -403,8 +425,8 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
     kshape = None
     kvals = None
     if kernel is not None:
-        if isinstance(kernel, tuple) and all(isinstance(v, int) for v in kernel):
-            kshape = kernel
+        if isinstance(kernel, tuple) and all(_is_int(v) for v in kernel):
+            kshape = tuple(int(v) for v in kernel)
         else:
             kvals = np.asarray(kernel, dtype=np.float64)
             kshape = kvals.shape
@@ -414,7 +436,9 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
             conventions = ["layer"] if len(kshape) == len(in_shape) + 1 else ["signal"]
     else:
         conventions = [choose(convention, "convention", ("signal", "layer"))]
-    limits = {"max_kernel": max_kernel, "max_stride": max_stride, "max_dilation": max_dilation}
+    limits = {name: as_positive_int(v, name) for name, v in
+              (("max_kernel", max_kernel), ("max_stride", max_stride),
+               ("max_dilation", max_dilation))}
     if s.nnz == 0:
         return Identification(False, None, message="the black box's matrix is zero: no "
                               "convolution to identify", calls=calls, bias=bias)

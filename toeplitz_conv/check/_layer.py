@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_kernel
+from .._validation import as_kernel, as_positive_int
 from ..layers import PADDING_MODES, layer_geometry, layer_matrix
 from ..tied import TiedMatrix
 from ._report import Entry, Report
-from ._user import UserLayer, as_result
+from ._user import UserLayer, as_result, as_tolerance
 
 __all__ = ["check_layer"]
 
@@ -693,11 +693,8 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         if b.shape != (w.shape[0],):
             raise ValueError(f"bias must have shape ({w.shape[0]},) (one value per output "
                              f"channel), got {b.shape}")
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if not isinstance(v, (int, float)) or not v >= 0:
-            raise ValueError(f"{name} must be a non-negative number, got {v!r}")
-    if not isinstance(n_random, int) or n_random < 1:
-        raise ValueError(f"n_random must be a positive int, got {n_random!r}")
+    rtol, atol = as_tolerance(rtol, "rtol"), as_tolerance(atol, "atol")
+    n_random = as_positive_int(n_random, "n_random")
     user = UserLayer(forward, w, b, backward)
     ctx = _Ctx(A, w, b, tuple(A.in_shape), layer_kwargs, float(rtol), float(atol))
     rng = np.random.default_rng(seed)
