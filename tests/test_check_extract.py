@@ -272,3 +272,12 @@ def test_extract_refuses_a_bad_verify_count(verify, exc):
 def test_extract_refuses_a_bad_tolerance(rtol, exc):
     with pytest.raises(exc, match="rtol must be"):
         extract_matrix(lambda x: ss.convolve(x, [1.0, 2.0], "full"), 5, rtol=rtol)
+
+
+def test_identify_names_same_padding_with_dilation():
+    # 'same' with an odd dilated span (k=4, d=3: span 9) is asymmetric, so
+    # only the string describes it; its total must be matched with the dilation.
+    w = np.array([[[1.0, -2.0, 3.0, 5.0]]])
+    a = layer_matrix(w, (1, 12), padding="same", dilation=3)
+    r = identify(a.sparse, ((1, 12), a.out_shape), kernel=(1, 1, 4))
+    assert r.fits and r.params["padding"] == "same" and r.params["dilation"] == (3,)

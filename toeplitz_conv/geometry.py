@@ -647,3 +647,20 @@ def signal_padding(kernel: Any, mode: str) -> tuple[Any, Any]:
         after = (kernel - 1) // 2
         return kernel - 1 - after, after
     raise ValueError(f"mode must be one of 'full', 'valid', 'same', got {mode!r}")
+
+
+def layer_symmetric_paddings(size: int, out_size: int, kernel: int, *, stride: int = 1,
+                             dilation: int = 1) -> range:
+    """Symmetric paddings ``p`` (``p`` before and ``p`` after, PyTorch's int ``padding``)
+    that give ``out_size`` outputs: the even totals of :func:`layer_padding_range`, halved.
+
+    >>> layer_symmetric_paddings(32, 16, 3, stride=2)     # totals 1 and 2: only 1 + 1
+    range(1, 2)
+    >>> layer_symmetric_paddings(9, 5, 3, stride=2)       # totals 2, 3: p = 1
+    range(1, 2)
+    >>> len(layer_symmetric_paddings(5, 6, 3))            # total 3 only: none symmetric
+    0
+    """
+    totals = layer_padding_range(size, out_size, kernel, stride=stride, dilation=dilation)
+    # 2 p in [start, stop)  <=>  ceil(start / 2) <= p < ceil(stop / 2)
+    return range((totals.start + 1) // 2, (totals.stop + 1) // 2)

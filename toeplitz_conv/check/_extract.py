@@ -87,7 +87,7 @@ class _Counted:
             y = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
             self.out_shape = tuple(y.shape)
         arr, msg = as_result(y, self.out_shape, "forward")
-        if msg:
+        if msg or arr is None:              # as_result gives an array whenever msg is ""
             raise ValueError(msg)
         return arr.ravel()
 

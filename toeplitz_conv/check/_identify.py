@@ -25,6 +25,7 @@ from ..geometry import (
     Geometry,
     full_padding,
     layer_padding_range,
+    layer_symmetric_paddings,
     same_padding,
     signal_kernel_size,
 )
@@ -190,18 +191,18 @@ def _signal_axes(n: int, out: int, m: np.ndarray, ks: list[int], boundary: str,
 def _layer_paddings(n: int, out: int, k: int, s: int, d: int) -> list[Any]:
     """The paddings worth trying on one axis: those giving ``out`` outputs.
 
-    Symmetric int paddings whose total lies in
-    :func:`~toeplitz_conv.geometry.layer_padding_range`, plus ``"same"`` when
-    its split is asymmetric (a symmetric one is already an int padding).
-    Padding beyond the dilated kernel's span only adds all-padding outputs;
-    a little of it is allowed (PyTorch does).
+    The symmetric int paddings that do (from the geometry's inverse of the
+    output size), plus ``"same"`` when its split is asymmetric (a symmetric
+    one is already an int padding).  Padding beyond the dilated kernel's span
+    only adds all-padding outputs; a little of it is allowed (PyTorch does).
     """
     max_padding_extra = 2
-    totals = layer_padding_range(n, out, k, stride=s, dilation=d)
     cap = full_padding(k, d) + max_padding_extra
-    pads: list[Any] = [t // 2 for t in totals if t % 2 == 0 and t // 2 <= cap]
+    pads: list[Any] = [p for p in layer_symmetric_paddings(n, out, k, stride=s, dilation=d)
+                       if p <= cap]
     before, after = same_padding(k, d)
-    if s == 1 and before != after and before + after in totals:
+    fits = before + after in layer_padding_range(n, out, k, dilation=d)
+    if s == 1 and before != after and fits:
         pads.append("same")
     return pads
 
@@ -288,10 +289,10 @@ def _layer_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tup
 def _fit(structure: TiedMatrix, s: sp.csr_array, candidate: Candidate,
          always: bool) -> Candidate | None:
     fit, res = recover_weight(structure, s, rtol=1e-10)
-    if fit is None and not always:
-        return None
-    if fit is None:
+    if fit is None and always:
         fit, _ = recover_weight(structure, s, rtol=np.inf)
+    if fit is None:
+        return None
     candidate.matrix = fit
     candidate.kernel = fit.weight
     candidate.residual = res
@@ -359,7 +360,7 @@ def _rank(c: Candidate, kernel: np.ndarray | None) -> tuple[Any, ...]:
     if kernel is not None:
         matches = 0 if (c.kernel.shape == kernel.shape
                         and np.allclose(c.kernel, kernel, rtol=1e-9, atol=1e-12)) else 1
-    return (c.residual, matches, c.kernel.size, mode_order.get(b, 9),
+    return (c.residual, matches, c.kernel.size, mode_order.get(str(b), 9),
             sum(p.get("stride", (1,))), sum(p.get("dilation", (1,))),
             0 if p.get("padding") != "same" else 1, 0 if not p.get("correlate") else 1)
 
@@ -465,14 +466,16 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
             f"to output shape {out_shape}"), calls=calls, bias=bias)
     near.sort(key=lambda c: c.residual)
     nearest = near[0]
-    diff = sp.csr_array(nearest.matrix.sparse - s).tocoo()
+    # Candidates built with always=True carry their matrix.
+    rebuilt = sp.csr_array(nearest.matrix.sparse) if nearest.matrix is not None else s
+    diff = sp.csr_array(rebuilt - s).tocoo()
     if diff.nnz:
         i = int(np.argmax(np.abs(diff.data)))
-        r, c = int(diff.row[i]), int(diff.col[i])
-        oi = tuple(int(v) for v in np.unravel_index(r, out_shape))
-        ii = tuple(int(v) for v in np.unravel_index(c, in_shape))
-        got = float(s[[r], [c]][0])
-        theirs = float(nearest.matrix.sparse[[r], [c]][0])
+        row, col = int(diff.row[i]), int(diff.col[i])
+        oi = tuple(int(v) for v in np.unravel_index(row, out_shape))
+        ii = tuple(int(v) for v in np.unravel_index(col, in_shape))
+        got = float(s[[row], [col]][0])
+        theirs = float(rebuilt[[row], [col]][0])
         nearest.where = (f"largest difference at output {oi}, input {ii}: the black box has "
                          f"{got:.6g}, the candidate {theirs:.6g}")
     return Identification(False, None, [], nearest,

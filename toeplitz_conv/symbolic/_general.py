@@ -6,6 +6,7 @@ from typing import Any
 
 import sympy
 
+from .._typing import Mode
 from .._validation import _is_int, as_bool, as_positive_int, choose
 from ..geometry import signal_axis, signal_padding
 from ..signal import MODES
@@ -17,7 +18,7 @@ from ._symbols import as_symbolic_kernel, symbolic_size
 __all__ = ["prove_equivalence_general"]
 
 
-def _core_agrees(k_values: list[int], mode: str, correlate: bool, stride: int,
+def _core_agrees(k_values: list[int], mode: Mode, correlate: bool, stride: int,
                  k_symbolic: sympy.Expr | None) -> tuple[bool, list[str]]:
     """Does the entry formula reproduce ``conv_matrix``'s taps for small sizes?"""
     bad = []
@@ -63,7 +64,7 @@ def _refute_or_simplify(left: sympy.Sum, right: sympy.Sum, sub: dict, i: sympy.S
     return ok, res, []
 
 
-def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: str = "full", *,
+def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "full", *,
                               correlate: bool = False, stride: int = 1, n: Any = None,
                               claim: str = "definition") -> Proof:
     """Prove ``(A x)_i = sum_m w_m x_{i-m}`` for a symbolic input length ``n``, for all ``n``.

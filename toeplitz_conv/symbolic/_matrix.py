@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
 from .._validation import as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
@@ -63,8 +64,8 @@ class SymbolicTaps:
         return out
 
 
-def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                correlate: bool = False, boundary: SignalBoundary = "fill", stride: IntOrTuple = 1,
                 name: str = "w") -> SymbolicTaps:
     """Taps of ``conv_matrix`` (optionally keeping every ``stride``-th output).
 
@@ -81,8 +82,9 @@ def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full
                         conjugate=bool(correlate))
 
 
-def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                    correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                    correlate: bool = False, boundary: SignalBoundary = "fill",
+                    stride: IntOrTuple = 1,
                     sparse: bool = False, name: str = "w") -> sympy.MatrixBase:
     """The convolution matrix with kernel *symbols* as entries.
 
@@ -141,9 +143,9 @@ def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "
                        boundary=boundary, stride=stride, name=name).matrix(sparse)
 
 
-def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 1,
-               padding: Any = 0, dilation: Any = 1, groups: int = 1,
-               padding_mode: str = "zeros", name: str = "w") -> SymbolicTaps:
+def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: IntOrTuple = 1,
+               padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+               padding_mode: PaddingMode = "zeros", name: str = "w") -> SymbolicTaps:
     """Taps of ``layer_matrix`` with the symbolic weight."""
     w = as_symbolic_kernel(weight_shape_or_symbols, name=name,
                            what="weight_shape_or_symbols")
@@ -158,9 +160,9 @@ def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 
                         conjugate=False)
 
 
-def symbolic_layer_matrix(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 1,
-                          padding: Any = 0, dilation: Any = 1, groups: int = 1,
-                          padding_mode: str = "zeros", sparse: bool = False,
+def symbolic_layer_matrix(weight_shape_or_symbols: Any, input_shape: Any, *, stride: IntOrTuple = 1,
+                          padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+                          padding_mode: PaddingMode = "zeros", sparse: bool = False,
                           name: str = "w") -> sympy.MatrixBase:
     """The matrix of a PyTorch conv layer with symbolic weights (a block matrix).
 

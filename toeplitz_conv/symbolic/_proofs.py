@@ -9,12 +9,13 @@ deliberately wrong statement, which must then come out ``holds == False``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import sympy
 
 from .._assemble import assemble
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
 from .._validation import as_bool, as_int, as_int_tuple, as_positive_int, choose
 from ..geometry import Geometry, circular_axis
 from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
@@ -80,9 +81,9 @@ def _product_cache() -> Any:
 
 
 # ---------------------------------------------------------------- equivalence
-def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                      correlate: bool = False, boundary: str = "fill", stride: Any = 1,
-                      claim: str = "definition") -> Proof:
+def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                      correlate: bool = False, boundary: SignalBoundary = "fill",
+                      stride: IntOrTuple = 1, claim: str = "definition") -> Proof:
     """Prove ``A x`` equals the direct convolution sum, entry by entry.
 
     ``A`` is placed from the taps of :func:`~toeplitz_conv.conv_matrix`;
@@ -181,9 +182,9 @@ def _weight_symbols(w: np.ndarray, what: str) -> list[sympy.Symbol]:
     return flat
 
 
-def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                          correlate: bool = False, boundary: str = "fill", stride: Any = 1,
-                          claim: str = "tied-sum") -> Proof:
+def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                          correlate: bool = False, boundary: SignalBoundary = "fill",
+                          stride: IntOrTuple = 1, claim: str = "tied-sum") -> Proof:
     """Prove that the gradient of a tied weight is the sum over its tied positions,
     and that this sum is the cross-correlation of the upstream gradient with the input.
 
@@ -269,8 +270,9 @@ def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str, *, wrong_fli
 
 
 def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, *,
-                                stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                                groups: int = 1, padding_mode: str = "zeros",
+                                stride: IntOrTuple = 1, padding: LayerPadding = 0,
+                                dilation: IntOrTuple = 1,
+                                groups: int = 1, padding_mode: PaddingMode = "zeros",
                                 claim: str = "tied-sum") -> Proof:
     """The tied-gradient proof of :func:`prove_weight_gradient` for a PyTorch layer.
 
@@ -314,7 +316,7 @@ def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, 
 
 # ---------------------------------------------------------- shift equivariance
 def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1, *,
-                             boundary: str = "wrap", mode: str = "same",
+                             boundary: Literal["wrap", "fill"] = "wrap", mode: Mode = "same",
                              correlate: bool = False, claim: str = "equivariant") -> Proof:
     """Prove that convolution commutes with shifting the input.
 
@@ -560,8 +562,9 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
 
 # ------------------------------------------------------------ layer equivalence
 def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
-                            stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                            groups: int = 1, padding_mode: str = "zeros",
+                            stride: IntOrTuple = 1, padding: LayerPadding = 0,
+                            dilation: IntOrTuple = 1,
+                            groups: int = 1, padding_mode: PaddingMode = "zeros",
                             claim: str = "definition") -> Proof:
     """Prove that the layer matrix times the input is PyTorch's convolution layer.
 

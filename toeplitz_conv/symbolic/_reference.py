@@ -183,7 +183,8 @@ def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
         cc = (o // per_group) * c_ig + c
         terms = []
         for pos in itertools.product(*(range(m) for m in g.shape[1:])):
-            src = _source(pos, t, kshape, spatial, stride, dilation, pads, padding_mode, flip)
+            src = _source(pos, tuple(t), kshape, spatial, stride, dilation, pads,
+                          padding_mode, flip)
             if src is not None:
                 terms.append(g[(o, *pos)] * x[(cc, *src)])
         out.append(sympy.Add(*terms))
