@@ -235,3 +235,49 @@ def test_identify_names_groups():
     r = identify(f, (2, 5, 6))
     assert r.fits and r.params["groups"] == 2 and np.allclose(r.kernel, w, rtol=1e-12)
     assert r.params["padding"] == (1, 1) and r.params["stride"] == (1, 1)
+
+
+def test_identify_finds_the_padding_from_the_output_size():
+    # Stride 2 leaves two total paddings for the same output size; only the
+    # symmetric one is a PyTorch int padding, and it must be the one found.
+    w = np.array([[[1.0, -2.0, 3.0]]])
+    a = layer_matrix(w, (1, 9), stride=2, padding=2)
+    r = identify(a.sparse, ((1, 9), a.out_shape), convention="layer")
+    assert r.fits and r.params["padding"] == (2,) and r.params["stride"] == (2,)
+    # An even kernel's 'same' split is asymmetric: only the string names it.
+    w4 = np.array([[[1.0, -2.0, 3.0, 5.0]]])
+    a = layer_matrix(w4, (1, 7), padding="same")
+    r = identify(a.sparse, ((1, 7), a.out_shape), kernel=(1, 1, 4))
+    assert r.fits and r.params["padding"] == "same" and np.allclose(r.kernel, w4)
+
+
+@pytest.mark.parametrize("kw,exc,word", [
+    ({"max_stride": 0}, ValueError, "max_stride must be >= 1"),
+    ({"max_kernel": "7"}, TypeError, "max_kernel must be an int"),
+    ({"max_dilation": True}, TypeError, "max_dilation must be an int"),
+])
+def test_identify_refuses_bad_search_limits(kw, exc, word):
+    with pytest.raises(exc, match=word):
+        identify(lambda x: ss.convolve(x, [1.0, 2.0], "full"), 5, **kw)
+
+
+@pytest.mark.parametrize("verify,exc", [(0, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_extract_refuses_a_bad_verify_count(verify, exc):
+    with pytest.raises(exc, match="verify must be"):
+        extract_matrix(lambda x: ss.convolve(x, [1.0, 2.0], "full"), 5, verify=verify)
+
+
+@pytest.mark.parametrize("rtol,exc", [(-1e-9, ValueError), (float("inf"), ValueError),
+                                      ("tight", TypeError)])
+def test_extract_refuses_a_bad_tolerance(rtol, exc):
+    with pytest.raises(exc, match="rtol must be"):
+        extract_matrix(lambda x: ss.convolve(x, [1.0, 2.0], "full"), 5, rtol=rtol)
+
+
+def test_identify_names_same_padding_with_dilation():
+    # 'same' with an odd dilated span (k=4, d=3: span 9) is asymmetric, so
+    # only the string describes it; its total must be matched with the dilation.
+    w = np.array([[[1.0, -2.0, 3.0, 5.0]]])
+    a = layer_matrix(w, (1, 12), padding="same", dilation=3)
+    r = identify(a.sparse, ((1, 12), a.out_shape), kernel=(1, 1, 4))
+    assert r.fits and r.params["padding"] == "same" and r.params["dilation"] == (3,)

@@ -285,3 +285,15 @@ def test_torch_conv1d_and_conv3d_pass(nd):
     report = check_layer(conv, w, shape, bias=b, stride=2, padding=1)
     assert report.ok, str(report)
     assert len(report["forward"].worst_index) == nd + 1
+
+
+@pytest.mark.parametrize("kw,exc,word", [
+    ({"rtol": -1}, ValueError, "rtol must be >= 0"),
+    ({"atol": float("nan")}, ValueError, "atol must be a finite real"),
+    ({"rtol": "1e-7"}, TypeError, "rtol must be a real number"),
+    ({"n_random": 0}, ValueError, "n_random must be >= 1"),
+    ({"n_random": 2.0}, TypeError, "n_random must be an int"),
+])
+def test_bad_tolerances_and_counts_name_the_parameter(kw, exc, word):
+    with pytest.raises(exc, match=word):
+        check_layer(_good, W, SHAPE, padding=1, **kw)

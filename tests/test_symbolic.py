@@ -366,6 +366,122 @@ def test_associativity_and_commutativity():
     assert prove_associativity([1, 2], [3, sympy.Symbol("t")], 2).holds
 
 
+# -------------------------------------------------- independent references
+REFERENCE_ALLOWED = {"toeplitz_conv._validation", "toeplitz_conv._typing"}
+
+
+def _imported_modules(path, package):
+    """Every module a file imports, relative imports resolved against ``package``."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1])
+                mod = f"{base}.{node.module}" if node.module else base
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            # ``from .. import signal`` imports a module through its package.
+            found.update(f"{mod}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_reference_module_never_imports_the_core_or_a_builder():
+    from pathlib import Path
+
+    import toeplitz_conv.symbolic._reference as ref
+
+    mods = _imported_modules(Path(ref.__file__), "toeplitz_conv.symbolic")
+    ours = {m for m in mods if m == "toeplitz_conv" or m.startswith("toeplitz_conv.")}
+    assert not ours - REFERENCE_ALLOWED, sorted(ours - REFERENCE_ALLOWED)
+    assert "written from the definitions" in " ".join(ref.__doc__.split())
+
+
+def test_import_walker_sees_core_imports(tmp_path):
+    # The guard above is only as good as the walker: it must see each form.
+    f = tmp_path / "m.py"
+    for line, hit in [("from ..geometry import signal_axis", "toeplitz_conv.geometry"),
+                      ("from .. import signal", "toeplitz_conv.signal"),
+                      ("from .._assemble import assemble", "toeplitz_conv._assemble"),
+                      ("import toeplitz_conv.layers", "toeplitz_conv.layers"),
+                      ("from toeplitz_conv import conv_matrix", "toeplitz_conv")]:
+        f.write_text("def g():\n    " + line + "\n")
+        assert hit in _imported_modules(f, "toeplitz_conv.symbolic"), line
+
+
+def test_references_match_scipy_with_numbers():
+    from toeplitz_conv.symbolic._reference import direct_outputs
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        k, n = int(rng.integers(1, 5)), int(rng.integers(4, 8))
+        mode, correlate = MODES[rng.integers(3)], bool(rng.integers(2))
+        w, x = rng.integers(-5, 6, size=k), rng.integers(-5, 6, size=n)
+        got = direct_outputs(w.astype(object), x.astype(object), mode, correlate=correlate)
+        fn = scipy.signal.correlate if correlate else scipy.signal.convolve
+        assert [int(v) for v in got] == fn(x, w, mode).tolist(), (k, n, mode, correlate)
+    w, x = rng.integers(-5, 6, size=(2, 3)), rng.integers(-5, 6, size=(4, 5))
+    for boundary in ("wrap", "symm"):
+        got = direct_outputs(w.astype(object), x.astype(object), "same", boundary=boundary)
+        want = scipy.signal.convolve2d(x, w, "same", boundary=boundary)
+        assert np.array_equal(got.astype(int), want), boundary
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+@pytest.mark.parametrize("padding", [((0, 2),), ((2, 1),), "same"])
+def test_layer_reference_matches_torch_with_per_side_padding(padding):
+    import torch
+
+    from toeplitz_conv.symbolic._reference import layer_outputs, torch_pads
+
+    rng = np.random.default_rng(4)
+    w, x = rng.integers(-5, 6, size=(2, 2, 4)), rng.integers(-5, 6, size=(2, 6))
+    pads = torch_pads(padding, (4,), (1,))
+    got = layer_outputs(w.astype(object), x.astype(object), stride=(1,), pads=pads,
+                        dilation=(1,), groups=1, padding_mode="zeros")
+    xt = torch.tensor(x, dtype=torch.float64)[None]
+    if padding == "same":
+        want = torch.nn.functional.conv1d(xt, torch.tensor(w, dtype=torch.float64),
+                                          padding="same")
+    else:
+        want = torch.nn.functional.conv1d(torch.nn.functional.pad(xt, padding[0]),
+                                          torch.tensor(w, dtype=torch.float64))
+    np.testing.assert_array_equal(got.astype(float), want[0].numpy())
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "circular", "reflect", "replicate"])
+def test_layer_proofs_with_per_side_padding(padding_mode):
+    kw = {"padding": ((2, 0),), "stride": 2, "padding_mode": padding_mode}
+    assert prove_layer_equivalence((1, 2, 3), (2, 6), **kw).holds
+    assert not prove_layer_equivalence((1, 2, 3), (2, 6), claim="flipped", **kw).holds
+    assert prove_layer_weight_gradient((1, 2, 3), (2, 6), **kw).holds
+
+
+def test_a_wrong_reference_makes_the_proofs_fail(monkeypatch):
+    # Each proof must depend on its independent side: give the reference
+    # PyTorch's 'same' split the wrong way round (extra pad before) and an
+    # unflipped gradient, and the proofs that held must now fail.
+    from toeplitz_conv.symbolic import _proofs, _reference
+
+    assert prove_layer_equivalence((1, 1, 4), (1, 6), padding="same").holds
+    assert prove_weight_gradient(3, 4).holds
+    monkeypatch.setattr(_proofs, "torch_pads",
+                        lambda *a: tuple(p[::-1] for p in _reference.torch_pads(*a)))
+    assert not prove_layer_equivalence((1, 1, 4), (1, 6), padding="same").holds
+
+    def unflipped(w_shape, x, g, mode, boundary, stride, flip):
+        return _reference.gradient_definition(w_shape, x, g, mode, boundary, stride, not flip)
+    monkeypatch.setattr(_proofs, "gradient_definition", unflipped)
+    assert not prove_weight_gradient(3, 4).holds
+
+
 # ------------------------------------------------------------ Proof object
 def test_proof_object_renders_and_refuses_truthiness():
     p = prove_equivalence(3, 4)
@@ -412,7 +528,11 @@ def test_proof_object_renders_and_refuses_truthiness():
     (lambda: prove_shift_equivariance(3, 5, 7, boundary="fill"), ValueError, "shift"),
     (lambda: prove_shift_equivariance(3, 0), ValueError, "n must"),
     (lambda: prove_shift_equivariance((2, 2), 4), ValueError, "1-D"),
-    (lambda: prove_convolution_theorem(3, 2.5), ValueError, "n must"),
+    (lambda: prove_convolution_theorem(3, 2.5), TypeError, "n must be an int"),
+    (lambda: prove_convolution_theorem(3, True), TypeError, "n must be an int"),
+    (lambda: prove_shift_equivariance(3, 5, 1.5), TypeError, "shift must be an int"),
+    (lambda: prove_equivalence_general(3, stride=1.0), TypeError, "stride"),
+    (lambda: prove_equivalence_general(3, correlate=1), TypeError, "correlate"),
     (lambda: prove_associativity(2, 0, 3), ValueError, "positive"),
     (lambda: prove_commutativity(2, -1), ValueError, "n must"),
     (lambda: symbolic_layer_matrix((2, 3), (3, 5)), ValueError, "C_out"),

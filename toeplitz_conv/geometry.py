@@ -44,9 +44,11 @@ __all__ = [
     "Geometry",
     "PaddedMap",
     "channel_map",
+    "circular_axis",
     "conv_out_size",
     "full_padding",
     "layer_padding_range",
+    "layer_symmetric_paddings",
     "map_boundary",
     "ndimage_axis",
     "pool_axis",
@@ -55,6 +57,7 @@ __all__ = [
     "same_padding",
     "signal_axis",
     "signal_kernel_size",
+    "signal_padding",
     "tf_same_padding",
     "transposed_out_size",
     "transposed_output_padding",
@@ -252,19 +255,14 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
     >>> signal_axis(3, 5, "valid").out_size               # scipy swaps the operands
     3
     """
-    if mode == "full":
-        before = after = kernel - 1
-    elif mode == "valid":
+    if mode == "valid":
         # A kernel longer than the input: scipy swaps the operands, keeping
         # the outputs where the input lies wholly inside the kernel.  Those
         # read no sample outside the input, so the boundary never applies.
         before = after = max(kernel - size, 0)
         boundary = "zeros"
-    elif mode == "same":
-        after = (kernel - 1) // 2
-        before = kernel - 1 - after
     else:
-        raise ValueError(f"mode must be one of 'full', 'valid', 'same', got {mode!r}")
+        before, after = signal_padding(kernel, mode)
     return AxisGeometry(size, kernel, stride, 1, before, after, boundary)
 
 
@@ -739,3 +737,67 @@ def transposed_output_padding(size: int, out_size: int, kernel: int, *, stride: 
     """
     return size - transposed_out_size(out_size, kernel, stride=stride, padding=padding,
                                       dilation=dilation)
+
+
+def circular_axis(size: int, kernel: int) -> AxisGeometry:
+    """The ``size x size`` circulant of a circular convolution, in correlation form.
+
+    Output ``i`` reads ``x[(i + t - (kernel - 1)) mod size]`` with tap ``t``;
+    with the taps reversed (a true convolution, ``flip=True`` in the
+    assembler) that is ``y[i] = sum_m k[m] x[(i - m) mod size]``, the
+    textbook circular convolution whose matrix the DFT diagonalises.
+    Kernels longer than ``size`` wrap around more than once.
+
+    >>> circular_axis(4, 3).input_index()      # taps in correlation order
+    array([[2, 3, 0],
+           [3, 0, 1],
+           [0, 1, 2],
+           [1, 2, 3]])
+    >>> circular_axis(4, 3).out_size
+    4
+    """
+    # Padding kernel - 1 before and none after keeps exactly ``size`` outputs
+    # and puts tap m (after reversal) on x[i - m]; "wrap" closes the circle.
+    return AxisGeometry(size, kernel, 1, 1, kernel - 1, 0, "wrap")
+
+
+def signal_padding(kernel: Any, mode: str) -> tuple[Any, Any]:
+    """scipy's ``(before, after)`` pads of ``mode`` in correlation form, as a formula.
+
+    The pads :func:`signal_axis` uses, for a kernel length that may also be
+    a sympy integer symbol (``//`` is then ``floor``), so that a proof for
+    a symbolic kernel length reads them from here.  ``"same"`` puts the odd
+    extra pad *before* (the centre of scipy's full output), unlike
+    :func:`same_padding`.
+
+    >>> signal_padding(4, "same"), signal_axis(5, 4, "same").pad_before
+    ((2, 1), 2)
+    >>> import sympy
+    >>> signal_padding(sympy.Symbol("k", integer=True, positive=True), "same")
+    (k - floor(k/2 - 1/2) - 1, floor(k/2 - 1/2))
+    """
+    if mode == "full":
+        return kernel - 1, kernel - 1
+    if mode == "valid":
+        return 0, 0
+    if mode == "same":
+        after = (kernel - 1) // 2
+        return kernel - 1 - after, after
+    raise ValueError(f"mode must be one of 'full', 'valid', 'same', got {mode!r}")
+
+
+def layer_symmetric_paddings(size: int, out_size: int, kernel: int, *, stride: int = 1,
+                             dilation: int = 1) -> range:
+    """Symmetric paddings ``p`` (``p`` before and ``p`` after, PyTorch's int ``padding``)
+    that give ``out_size`` outputs: the even totals of :func:`layer_padding_range`, halved.
+
+    >>> layer_symmetric_paddings(32, 16, 3, stride=2)     # totals 1 and 2: only 1 + 1
+    range(1, 2)
+    >>> layer_symmetric_paddings(9, 5, 3, stride=2)       # totals 2, 3: p = 1
+    range(1, 2)
+    >>> len(layer_symmetric_paddings(5, 6, 3))            # total 3 only: none symmetric
+    0
+    """
+    totals = layer_padding_range(size, out_size, kernel, stride=stride, dilation=dilation)
+    # 2 p in [start, stop)  <=>  ceil(start / 2) <= p < ceil(stop / 2)
+    return range((totals.start + 1) // 2, (totals.stop + 1) // 2)

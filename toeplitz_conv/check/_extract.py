@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import as_shape
+from .._validation import as_positive_int, as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
-from ._user import as_result
+from ._user import as_result, as_tolerance
 
 __all__ = ["Extraction", "NotLinearError", "colour_columns", "extract_matrix",
            "recover_weight"]
@@ -87,7 +87,7 @@ class _Counted:
             y = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
             self.out_shape = tuple(y.shape)
         arr, msg = as_result(y, self.out_shape, "forward")
-        if msg:
+        if msg or arr is None:              # as_result gives an array whenever msg is ""
             raise ValueError(msg)
         return arr.ravel()
 
@@ -315,8 +315,8 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     (3, 6, 'TiedMatrix')
     """
     in_shape = as_shape(input_shape)
-    if not isinstance(verify, int) or verify < 1:
-        raise ValueError(f"verify must be a positive int, got {verify!r}")
+    verify = as_positive_int(verify, "verify")
+    rtol = as_tolerance(rtol, "rtol")
     n = int(np.prod(in_shape))
     f = _Counted(forward, in_shape)
     pattern, structure = _footprint(footprint, kernel, in_shape, layer_kwargs)

@@ -20,8 +20,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import as_shape, choose
-from ..geometry import Geometry
+from .._validation import _is_int, as_positive_int, as_shape, choose
+from ..geometry import (
+    Geometry,
+    full_padding,
+    layer_padding_range,
+    layer_symmetric_paddings,
+    same_padding,
+    signal_kernel_size,
+)
 from ..layers import PADDING_MODES, layer_geometry, layer_matrix
 from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix, signal_geometry
 from ..tied import TiedMatrix
@@ -181,25 +188,38 @@ def _signal_axes(n: int, out: int, m: np.ndarray, ks: list[int], boundary: str,
     return res
 
 
+def _layer_paddings(n: int, out: int, k: int, s: int, d: int) -> list[Any]:
+    """The paddings worth trying on one axis: those giving ``out`` outputs.
+
+    The symmetric int paddings that do (from the geometry's inverse of the
+    output size), plus ``"same"`` when its split is asymmetric (a symmetric
+    one is already an int padding).  Padding beyond the dilated kernel's span
+    only adds all-padding outputs; a little of it is allowed (PyTorch does).
+    """
+    max_padding_extra = 2
+    cap = full_padding(k, d) + max_padding_extra
+    pads: list[Any] = [p for p in layer_symmetric_paddings(n, out, k, stride=s, dilation=d)
+                       if p <= cap]
+    before, after = same_padding(k, d)
+    fits = before + after in layer_padding_range(n, out, k, dilation=d)
+    if s == 1 and before != after and fits:
+        pads.append("same")
+    return pads
+
+
 def _layer_axes(n: int, out: int, m: np.ndarray, ks: list[int], pmode: str, max_stride: int,
                 max_dilation: int, tight: bool) -> list[tuple[int, tuple[Any, ...]]]:
-    # Padding beyond the dilated kernel's span only adds all-padding outputs;
-    # allow a little of it (PyTorch does).
-    max_padding_extra = 2
     res = []
     for k in ks:
+        # Dilation is meaningless for a one-tap kernel: try only d = 1 there.
         for d in range(1, max_dilation + 1 if k > 1 else 2):
-            span = d * (k - 1)
-            pads: list[Any] = list(range(0, span + max_padding_extra + 1)) + ["same"]
             for s in range(1, max_stride + 1):
-                for p in pads:
-                    if p == "same" and (s != 1 or span % 2 == 0):
-                        continue          # odd spans: 'same' is a symmetric int padding
+                for p in _layer_paddings(n, out, k, s, d):
                     try:
                         g = layer_geometry((k,), (n,), stride=s, padding=p, dilation=d,
                                            padding_mode=pmode)
                     except ValueError:
-                        continue
+                        continue          # e.g. reflect padding as wide as the input
                     if g.out_shape != (out,):
                         continue
                     ok, miss = _axis_fit(g, m, tight)
@@ -222,11 +242,14 @@ def _signal_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tu
         for boundary in SIGNAL_BOUNDARIES:
             per_axis = []
             for a in range(nd):
-                ks = [kshape[a]] if kshape else list(range(1, max(max_kernel, 1) + 1))
-                if mode == "full" and not kshape:
-                    ks = [out_shape[a] - in_shape[a] + 1]
-                if mode == "valid" and not kshape:
-                    ks = [in_shape[a] - out_shape[a] + 1]
+                # "full" and "valid" fix the kernel length; "same" does not.
+                k0 = signal_kernel_size(in_shape[a], out_shape[a], mode)
+                if kshape:
+                    ks = [kshape[a]]
+                elif k0 is not None:
+                    ks = [k0]
+                else:
+                    ks = list(range(1, max_kernel + 1))
                 opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
                                     [k for k in ks if k >= 1], boundary, mode, not kshape)
                 opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]
@@ -266,10 +289,10 @@ def _layer_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tup
 def _fit(structure: TiedMatrix, s: sp.csr_array, candidate: Candidate,
          always: bool) -> Candidate | None:
     fit, res = recover_weight(structure, s, rtol=1e-10)
-    if fit is None and not always:
-        return None
-    if fit is None:
+    if fit is None and always:
         fit, _ = recover_weight(structure, s, rtol=np.inf)
+    if fit is None:
+        return None
     candidate.matrix = fit
     candidate.kernel = fit.weight
     candidate.residual = res
@@ -337,7 +360,7 @@ def _rank(c: Candidate, kernel: np.ndarray | None) -> tuple[Any, ...]:
     if kernel is not None:
         matches = 0 if (c.kernel.shape == kernel.shape
                         and np.allclose(c.kernel, kernel, rtol=1e-9, atol=1e-12)) else 1
-    return (c.residual, matches, c.kernel.size, mode_order.get(b, 9),
+    return (c.residual, matches, c.kernel.size, mode_order.get(str(b), 9),
             sum(p.get("stride", (1,))), sum(p.get("dilation", (1,))),
             0 if p.get("padding") != "same" else 1, 0 if not p.get("correlate") else 1)
 
@@ -403,8 +426,8 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
     kshape = None
     kvals = None
     if kernel is not None:
-        if isinstance(kernel, tuple) and all(isinstance(v, int) for v in kernel):
-            kshape = kernel
+        if isinstance(kernel, tuple) and all(_is_int(v) for v in kernel):
+            kshape = tuple(int(v) for v in kernel)
         else:
             kvals = np.asarray(kernel, dtype=np.float64)
             kshape = kvals.shape
@@ -414,7 +437,9 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
             conventions = ["layer"] if len(kshape) == len(in_shape) + 1 else ["signal"]
     else:
         conventions = [choose(convention, "convention", ("signal", "layer"))]
-    limits = {"max_kernel": max_kernel, "max_stride": max_stride, "max_dilation": max_dilation}
+    limits = {name: as_positive_int(v, name) for name, v in
+              (("max_kernel", max_kernel), ("max_stride", max_stride),
+               ("max_dilation", max_dilation))}
     if s.nnz == 0:
         return Identification(False, None, message="the black box's matrix is zero: no "
                               "convolution to identify", calls=calls, bias=bias)
@@ -441,14 +466,16 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
             f"to output shape {out_shape}"), calls=calls, bias=bias)
     near.sort(key=lambda c: c.residual)
     nearest = near[0]
-    diff = sp.csr_array(nearest.matrix.sparse - s).tocoo()
+    # Candidates built with always=True carry their matrix.
+    rebuilt = sp.csr_array(nearest.matrix.sparse) if nearest.matrix is not None else s
+    diff = sp.csr_array(rebuilt - s).tocoo()
     if diff.nnz:
         i = int(np.argmax(np.abs(diff.data)))
-        r, c = int(diff.row[i]), int(diff.col[i])
-        oi = tuple(int(v) for v in np.unravel_index(r, out_shape))
-        ii = tuple(int(v) for v in np.unravel_index(c, in_shape))
-        got = float(s[[r], [c]][0])
-        theirs = float(nearest.matrix.sparse[[r], [c]][0])
+        row, col = int(diff.row[i]), int(diff.col[i])
+        oi = tuple(int(v) for v in np.unravel_index(row, out_shape))
+        ii = tuple(int(v) for v in np.unravel_index(col, in_shape))
+        got = float(s[[row], [col]][0])
+        theirs = float(rebuilt[[row], [col]][0])
         nearest.where = (f"largest difference at output {oi}, input {ii}: the black box has "
                          f"{got:.6g}, the candidate {theirs:.6g}")
     return Identification(False, None, [], nearest,

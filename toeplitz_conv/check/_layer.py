@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_kernel
+from .._validation import as_kernel, as_positive_int
 from ..layers import PADDING_MODES, layer_geometry, layer_matrix
 from ..tied import TiedMatrix
 from ._report import Entry, Report
-from ._user import UserLayer, as_result
+from ._user import UserLayer, as_result, as_tolerance
 
 __all__ = ["check_layer"]
 
@@ -384,10 +384,12 @@ def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
     if ctx.kwargs.get("padding", 0) not in (0, "valid"):
         for other in PADDING_MODES:
             if other != mode:
-                m = ctx.alt(key=("mode", other), padding_mode=other)
-                if m is not None:
+                alt = ctx.alt(key=("mode", other), padding_mode=other)
+                if alt is not None:
+                    def padded(i: int, m: TiedMatrix = alt) -> np.ndarray:
+                        return m.apply(xs[i]) + bias
                     hyps.append(_predicted(
-                        ctx, lambda i, m=m: m.apply(xs[i]) + bias,
+                        ctx, padded,
                         f"padding_mode misapplied: your layer pads as padding_mode="
                         f"'{other}', the layer uses '{mode}'"))
     hyps.append(_shifted(ctx, ctx.spatial_axes, "output"))
@@ -411,7 +413,7 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
             failure = f"{out.error} (input '{name}')"
             break
         arr, msg = as_result(out.value, ctx.A.out_shape, "forward")
-        if msg:
+        if msg or arr is None:              # as_result gives an array whenever msg is ""
             failure = failure or f"{msg} (input '{name}')"
             if arr is not None:
                 wrong_shape.append(arr)
@@ -544,7 +546,7 @@ def _check_grads(ctx: _Ctx, user: UserLayer,
                     failures[n] = f"no {n.replace('_', ' ')} returned"
                 continue
             arr, msg = as_result(val, shapes[n], n)
-            if msg:
+            if msg or arr is None:
                 failures[n] = f"{msg} (input '{pname}')"
                 continue
             trials[n].append(_Trial(pname, arr, refs[n]()))
@@ -580,7 +582,7 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
     rtol = max(ctx.rtol, 1e-6)
     fd_ctx = _Ctx(ctx.A, ctx.w, ctx.b, ctx.input_shape, ctx.kwargs, rtol, ctx.atol)
 
-    def directional(step: Callable[[np.ndarray, float], Any],
+    def directional(step: Callable[[np.ndarray, np.ndarray], Any],
                     direction: Callable[[], np.ndarray],
                     expected: Callable[[np.ndarray, np.ndarray], np.ndarray],
                     ) -> tuple[list[_Trial], str | None]:
@@ -594,7 +596,7 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
                 return trials, f"{err} (input '{pname}')"
             a, m1 = as_result(plus.value, ctx.A.out_shape, "forward")
             b, m2 = as_result(minus.value, ctx.A.out_shape, "forward")
-            if m1 or m2:
+            if m1 or m2 or a is None or b is None:
                 return trials, f"{m1 or m2} (input '{pname}')"
             trials.append(_Trial(pname, (a - b) / (2 * h), expected(x, d)))
         return trials, None
@@ -693,11 +695,8 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         if b.shape != (w.shape[0],):
             raise ValueError(f"bias must have shape ({w.shape[0]},) (one value per output "
                              f"channel), got {b.shape}")
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if not isinstance(v, (int, float)) or not v >= 0:
-            raise ValueError(f"{name} must be a non-negative number, got {v!r}")
-    if not isinstance(n_random, int) or n_random < 1:
-        raise ValueError(f"n_random must be a positive int, got {n_random!r}")
+    rtol, atol = as_tolerance(rtol, "rtol"), as_tolerance(atol, "atol")
+    n_random = as_positive_int(n_random, "n_random")
     user = UserLayer(forward, w, b, backward)
     ctx = _Ctx(A, w, b, tuple(A.in_shape), layer_kwargs, float(rtol), float(atol))
     rng = np.random.default_rng(seed)

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Outcome", "UserLayer", "as_result", "describe_kind"]
+from .._validation import as_finite_real
+
+__all__ = ["Outcome", "UserLayer", "as_result", "as_tolerance", "describe_kind"]
 
 
 @dataclass
@@ -37,6 +39,22 @@ def _to_numpy(value: Any) -> Any:
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
     return value
+
+
+def as_tolerance(value: Any, name: str) -> float:
+    """A tolerance argument: a finite real ``>= 0`` (zero asks for exact agreement).
+
+    >>> as_tolerance(1e-9, "rtol")
+    1e-09
+    >>> as_tolerance(-1, "rtol")
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be >= 0, got -1
+    """
+    v = as_finite_real(value, name)
+    if v < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return v
 
 
 def as_result(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray | None, str]:

@@ -4,55 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import sympy
 
-from .._validation import choose
-from ..geometry import signal_axis
+from .._typing import Mode
+from .._validation import _is_int, as_bool, as_positive_int, choose
+from ..geometry import signal_axis, signal_padding
 from ..signal import MODES
 from ._matrix import signal_taps
 from ._proof import Proof, difference_is_zero
+from ._reference import band_taps, mode_window, source_position
 from ._symbols import as_symbolic_kernel, symbolic_size
 
 __all__ = ["prove_equivalence_general"]
 
 
-def _symbolic_pad_before(k: sympy.Expr, mode: str) -> sympy.Expr:
-    """scipy's pad before the input in correlation form, as a formula in ``k``.
-
-    Only used for a symbolic kernel length; checked against
-    :func:`~toeplitz_conv.geometry.signal_axis` for small ``k`` in the proof.
-    """
-    return {"full": k - 1, "valid": sympy.S.Zero,
-            "same": k - 1 - sympy.floor((k - 1) / 2)}[mode]
-
-
-def _formula_taps(k: int, n: int, m_out: int, stride: int, pad_before: int,
-                  correlate: bool) -> set[tuple[int, int, int]]:
-    """Taps ``(i, j, weight)`` given by the entry formula, for concrete sizes."""
-    out = set()
-    for i in range(m_out):
-        for j in range(n):
-            t = j - stride * i + pad_before          # correlation-form tap index
-            widx = t if correlate else k - 1 - t
-            if 0 <= t < k:
-                out.add((i, j, widx))
-    return out
-
-
-def _core_agrees(k_values: list[int], mode: str, correlate: bool, stride: int,
+def _core_agrees(k_values: list[int], mode: Mode, correlate: bool, stride: int,
                  k_symbolic: sympy.Expr | None) -> tuple[bool, list[str]]:
     """Does the entry formula reproduce ``conv_matrix``'s taps for small sizes?"""
     bad = []
+    pad_formula = None if k_symbolic is None else sympy.sympify(
+        signal_padding(k_symbolic, mode)[0])
     for k in k_values:
         pb = signal_axis(k, k, mode).pad_before
-        if k_symbolic is not None and _symbolic_pad_before(k_symbolic, mode).subs(
-                k_symbolic, k) != pb:
+        # The symbolic pad must be the one the builder uses at every length.
+        if pad_formula is not None and pad_formula.subs(k_symbolic, k) != pb:
             bad.append(f"pad_before formula at k={k}")
         for n in range(k if mode == "valid" else 1, k + 5):
             taps = signal_taps(k, n, mode, correlate=correlate, stride=stride)
             core = set(zip(taps.rows.tolist(), taps.cols.tolist(), taps.widx.tolist()))
-            if core != _formula_taps(k, n, taps.shape[0], stride, pb, correlate):
+            if core != band_taps(k, n, taps.shape[0], stride, pb, correlate):
                 bad.append(f"k={k}, n={n}")
     return not bad, bad
 
@@ -84,7 +64,7 @@ def _refute_or_simplify(left: sympy.Sum, right: sympy.Sum, sub: dict, i: sympy.S
     return ok, res, []
 
 
-def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: str = "full", *,
+def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "full", *,
                               correlate: bool = False, stride: int = 1, n: Any = None,
                               claim: str = "definition") -> Proof:
     """Prove ``(A x)_i = sum_m w_m x_{i-m}`` for a symbolic input length ``n``, for all ``n``.
@@ -133,12 +113,8 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: str = "full
     """
     choose(mode, "mode", MODES)
     choose(claim, "claim", ("definition", "unflipped"))
-    if not isinstance(correlate, (bool, np.bool_)):
-        raise TypeError(f"correlate must be True or False, got {correlate!r}")
-    if isinstance(stride, (bool, np.bool_)) or not isinstance(stride, (int, np.integer)) \
-            or stride < 1:
-        raise ValueError(f"stride must be a positive int here, got {stride!r}")
-    correlate, stride = bool(correlate), int(stride)
+    correlate = as_bool(correlate, "correlate")
+    stride = as_positive_int(stride, "stride")
     n = symbolic_size(n)
     values: list[sympy.Expr] | None = None
     k_sym: sympy.Expr | None = None
@@ -148,20 +124,22 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: str = "full
         if k_sym == n:
             raise ValueError("the kernel length must be a different symbol from n")
         k: Any = k_sym
-        pb: Any = _symbolic_pad_before(k_sym, mode)
-        start: Any = {"full": sympy.S.Zero, "valid": k_sym - 1,
-                      "same": sympy.floor((k_sym - 1) / 2)}[mode]
+        # The builder's pad (matrix side) as a formula in k; checked against
+        # signal_axis for small k by _core_agrees.
+        pb: Any = signal_padding(k_sym, mode)[0]
         samples = [1, 2, 3, 4, 5]
     else:
         wv = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
         k = int(wv.shape[0])
-        if not isinstance(kernel_size_or_symbols, (int, np.integer)):
+        if not _is_int(kernel_size_or_symbols):
             values = list(wv)
             if n in set().union(*(sympy.sympify(v).free_symbols for v in values)):
                 raise ValueError("the kernel symbols must not use the name of n")
         pb = signal_axis(k, k, mode).pad_before
-        start = {"full": 0, "valid": k - 1, "same": (k - 1) // 2}[mode]
         samples = [k]
+    # Where the mode's outputs start in the full result, from scipy's definition
+    # (the definition side; the matrix side uses the builder's pad ``pb``).
+    start = mode_window(n, k, mode)[0]
     i, j, m = sympy.symbols("i j m", integer=True)
     w, x = sympy.IndexedBase("w"), sympy.IndexedBase("x")
     c = k - 1 - pb
@@ -180,7 +158,7 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: str = "full
 
     flip = (not correlate) if claim == "definition" else correlate
     q = stride * i + start
-    p_def = (q - m) if flip else (q - (k - 1) + m)
+    p_def = source_position(q, m, k, flip)
     rhs = sympy.Sum(w[m] * x_ext(p_def), (m, 0, k - 1))
     sub = {} if values is None else {w[t]: values[t] for t in range(len(values))}
     summand = picked.function - rhs.function

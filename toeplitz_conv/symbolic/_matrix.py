@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .._validation import as_int_tuple, as_shape
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
+from .._validation import as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
 from ._symbols import as_symbolic_kernel
@@ -63,43 +64,27 @@ class SymbolicTaps:
         return out
 
 
-def _stride_rows(out_shape: tuple[int, ...], stride: tuple[int, ...]
-                 ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Map each output row to its row in the strided output (-1 = dropped)."""
-    new_shape = tuple(-(-o // s) for o, s in zip(out_shape, stride))
-    idx = np.unravel_index(np.arange(int(np.prod(out_shape))), out_shape)
-    keep = np.ones(len(idx[0]), dtype=bool)
-    for i, s in zip(idx, stride):
-        keep &= (i % s) == 0
-    new = np.full(len(keep), -1, dtype=np.int64)
-    new[keep] = np.ravel_multi_index(tuple(i[keep] // s for i, s in zip(idx, stride)),
-                                     new_shape)
-    return new, new_shape
-
-
-def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                correlate: bool = False, boundary: SignalBoundary = "fill", stride: IntOrTuple = 1,
                 name: str = "w") -> SymbolicTaps:
-    """Taps of ``conv_matrix`` (optionally keeping every ``stride``-th output)."""
+    """Taps of ``conv_matrix`` (optionally keeping every ``stride``-th output).
+
+    The stride goes to the builder, so the strided rows come from the same
+    geometry as ``conv_matrix(..., stride=)`` and not from index arithmetic here.
+    """
     w = as_symbolic_kernel(kernel_size_or_symbols, name=name)
     shape = as_shape(input_shape, ndim=w.ndim)
-    stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
     # The placeholder's values are irrelevant: the taps do not depend on them.
     a = conv_matrix(np.ones(w.shape, dtype=np.int64), shape, mode, correlate=correlate,
-                    boundary=boundary)
+                    boundary=boundary, stride=stride)
     rows, cols, widx = a.taps
-    out_shape = a.out_shape
-    if any(s != 1 for s in stride_t):
-        new, out_shape = _stride_rows(out_shape, stride_t)
-        keep = new[rows] >= 0
-        rows, cols, widx = new[rows[keep]], cols[keep], widx[keep]
-    m = int(np.prod(out_shape))
-    return SymbolicTaps(rows, cols, widx, w, (m, a.shape[1]), shape, tuple(out_shape),
+    return SymbolicTaps(rows, cols, widx, w, a.shape, shape, tuple(a.out_shape),
                         conjugate=bool(correlate))
 
 
-def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                    correlate: bool = False, boundary: str = "fill", stride: Any = 1,
+def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                    correlate: bool = False, boundary: SignalBoundary = "fill",
+                    stride: IntOrTuple = 1,
                     sparse: bool = False, name: str = "w") -> sympy.MatrixBase:
     """The convolution matrix with kernel *symbols* as entries.
 
@@ -158,9 +143,9 @@ def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "
                        boundary=boundary, stride=stride, name=name).matrix(sparse)
 
 
-def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 1,
-               padding: Any = 0, dilation: Any = 1, groups: int = 1,
-               padding_mode: str = "zeros", name: str = "w") -> SymbolicTaps:
+def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: IntOrTuple = 1,
+               padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+               padding_mode: PaddingMode = "zeros", name: str = "w") -> SymbolicTaps:
     """Taps of ``layer_matrix`` with the symbolic weight."""
     w = as_symbolic_kernel(weight_shape_or_symbols, name=name,
                            what="weight_shape_or_symbols")
@@ -175,9 +160,9 @@ def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 
                         conjugate=False)
 
 
-def symbolic_layer_matrix(weight_shape_or_symbols: Any, input_shape: Any, *, stride: Any = 1,
-                          padding: Any = 0, dilation: Any = 1, groups: int = 1,
-                          padding_mode: str = "zeros", sparse: bool = False,
+def symbolic_layer_matrix(weight_shape_or_symbols: Any, input_shape: Any, *, stride: IntOrTuple = 1,
+                          padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+                          padding_mode: PaddingMode = "zeros", sparse: bool = False,
                           name: str = "w") -> sympy.MatrixBase:
     """The matrix of a PyTorch conv layer with symbolic weights (a block matrix).
 

@@ -9,22 +9,26 @@ deliberately wrong statement, which must then come out ``holds == False``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import sympy
 
 from .._assemble import assemble
-from .._validation import as_int_tuple, choose
-from ..geometry import AxisGeometry, Geometry
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
+from .._validation import as_bool, as_int, as_int_tuple, as_positive_int, choose
+from ..geometry import Geometry, circular_axis
 from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
 from ._proof import Proof, difference_is_zero, rows_agree
 from ._reference import (
+    affected_rows,
     direct_outputs,
-    extend,
+    gradient_definition,
     layer_outputs,
     layer_weight_grad,
     mode_window,
+    shift_matrix,
+    torch_pads,
 )
 from ._symbols import as_symbolic_kernel, input_symbols
 
@@ -57,12 +61,6 @@ def _kind(correlate: bool) -> str:
     return "cross-correlation" if correlate else "convolution"
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _definition_latex(correlate: bool, stride: int, start: str) -> str:
     q = (f"{stride} i" if stride != 1 else "i") + (f" + {start}" if start != "0" else "")
     if correlate:
@@ -83,9 +81,9 @@ def _product_cache() -> Any:
 
 
 # ---------------------------------------------------------------- equivalence
-def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                      correlate: bool = False, boundary: str = "fill", stride: Any = 1,
-                      claim: str = "definition") -> Proof:
+def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                      correlate: bool = False, boundary: SignalBoundary = "fill",
+                      stride: IntOrTuple = 1, claim: str = "definition") -> Proof:
     """Prove ``A x`` equals the direct convolution sum, entry by entry.
 
     ``A`` is placed from the taps of :func:`~toeplitz_conv.conv_matrix`;
@@ -124,7 +122,7 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str =
     True
     """
     choose(claim, "claim", ("definition", "unflipped"))
-    correlate = _check_bool(correlate, "correlate")
+    correlate = as_bool(correlate, "correlate")
     taps = signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
                        boundary=boundary, stride=stride)
     w = taps.weight
@@ -174,35 +172,6 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: str =
 
 
 # ------------------------------------------------------------ weight gradient
-def _gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, mode: str,
-                         boundary: str, stride: tuple[int, ...], flip: bool) -> list[Any]:
-    """``dL/dw_j = sum_o g_o x[p(o, j)]``: the cross-correlation of the gradient with the input.
-
-    ``p = q - j`` (convolution) or ``q - (k-1) + j`` (correlation), ``q``
-    the output's position in the full result; written from the definition.
-    """
-    axes_q = []
-    for n, k, s in zip(x.shape, w_shape, stride):
-        start, count = mode_window(n, k, mode)
-        axes_q.append(list(range(start, start + count, s)))
-    out = []
-    for j in np.ndindex(*w_shape):
-        terms = []
-        for o in np.ndindex(*g.shape):
-            src = []
-            for d in range(len(w_shape)):
-                q = axes_q[d][o[d]]
-                p = q - j[d] if flip else q - (w_shape[d] - 1) + j[d]
-                i = extend(p, x.shape[d], boundary)
-                if i is None:
-                    break
-                src.append(i)
-            else:
-                terms.append(g[o] * x[tuple(src)])
-        out.append(sympy.Add(*terms))
-    return out
-
-
 def _weight_symbols(w: np.ndarray, what: str) -> list[sympy.Symbol]:
     flat = list(w.ravel())
     if not all(isinstance(v, sympy.Symbol) for v in flat) or len(set(flat)) != len(flat):
@@ -213,9 +182,9 @@ def _weight_symbols(w: np.ndarray, what: str) -> list[sympy.Symbol]:
     return flat
 
 
-def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: str = "full", *,
-                          correlate: bool = False, boundary: str = "fill", stride: Any = 1,
-                          claim: str = "tied-sum") -> Proof:
+def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
+                          correlate: bool = False, boundary: SignalBoundary = "fill",
+                          stride: IntOrTuple = 1, claim: str = "tied-sum") -> Proof:
     """Prove that the gradient of a tied weight is the sum over its tied positions,
     and that this sum is the cross-correlation of the upstream gradient with the input.
 
@@ -244,13 +213,13 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: s
     False
     """
     choose(claim, "claim", ("tied-sum", "no-sum", "convolution"))
-    correlate = _check_bool(correlate, "correlate")
+    correlate = as_bool(correlate, "correlate")
     taps = signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
                        boundary=boundary, stride=stride)
     stride_t = as_int_tuple(stride, taps.weight.ndim, "stride", minimum=1)
 
     def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
-        return _gradient_definition(taps.weight.shape, x, g, mode, boundary, stride_t, flip)
+        return gradient_definition(taps.weight.shape, x, g, mode, boundary, stride_t, flip)
 
     return _gradient_proof(
         taps, reference, claim, wrong_flip=claim == "convolution", flip=not correlate,
@@ -301,8 +270,9 @@ def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str, *, wrong_fli
 
 
 def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, *,
-                                stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                                groups: int = 1, padding_mode: str = "zeros",
+                                stride: IntOrTuple = 1, padding: LayerPadding = 0,
+                                dilation: IntOrTuple = 1,
+                                groups: int = 1, padding_mode: PaddingMode = "zeros",
                                 claim: str = "tied-sum") -> Proof:
     """The tied-gradient proof of :func:`prove_weight_gradient` for a PyTorch layer.
 
@@ -331,7 +301,7 @@ def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, 
     nd = taps.weight.ndim - 2
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pads = _torch_pads(padding, taps.weight.shape[2:], dil_t)
+    pads = torch_pads(padding, taps.weight.shape[2:], dil_t)
 
     def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
         return layer_weight_grad(taps.weight.shape, x, g, stride=stride_t, pads=pads,
@@ -345,44 +315,8 @@ def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, 
 
 
 # ---------------------------------------------------------- shift equivariance
-def _shift_matrix(size: int, shift: int, circular: bool) -> sympy.Matrix:
-    s = sympy.zeros(size, size)
-    for i in range(size):
-        j = i - shift
-        if circular:
-            s[i, j % size] = 1
-        elif 0 <= j < size:
-            s[i, j] = 1
-    return s
-
-
-def _affected_rows(n: int, k: int, mode: str, shift: int) -> list[int]:
-    """Rows where ``A S x != S A x`` for zero padding, from the reading windows.
-
-    Output ``o`` (at position ``q`` of the full result) reads ``x_p`` for
-    ``q - k + 1 <= p <= q``.  After delaying the input by ``s``, row ``o`` of
-    ``A S x`` reads the original ``x_p``, ``q - s - k + 1 <= p <= q - s``,
-    restricted to ``p <= n - 1 - s`` (the last ``s`` samples fall off);
-    row ``o`` of ``S A x`` is row ``o - s`` of ``A x`` (zero for ``o < s``),
-    which reads the same window restricted to ``p <= n - 1``.  They differ
-    exactly where the window meets the samples that fell off (``o >= s``),
-    or, for ``o < s``, where ``A S x`` reads anything at all.
-    """
-    start, count = mode_window(n, k, mode)
-    rows = []
-    for o in range(count):
-        lo, hi = start + o - shift - k + 1, start + o - shift
-        if o >= shift:
-            hit = max(lo, n - shift) <= min(hi, n - 1)
-        else:
-            hit = max(lo, 0) <= min(hi, n - 1 - shift)
-        if hit:
-            rows.append(o)
-    return rows
-
-
 def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1, *,
-                             boundary: str = "wrap", mode: str = "same",
+                             boundary: Literal["wrap", "fill"] = "wrap", mode: Mode = "same",
                              correlate: bool = False, claim: str = "equivariant") -> Proof:
     """Prove that convolution commutes with shifting the input.
 
@@ -427,11 +361,7 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
     choose(claim, "claim", ("equivariant", "wrong-shift", "no-rows-affected"))
     choose(boundary, "boundary", ("wrap", "fill"))
     w = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, (int, np.integer)):
-        raise TypeError(f"shift must be an int, got {shift!r}")
-    n, shift = int(n), int(shift)
+    n, shift = as_positive_int(n, "n"), as_int(shift, "shift")
     circular = boundary == "wrap"
     if circular and mode != "same":
         raise ValueError("boundary='wrap' needs mode='same' (an n x n circulant), "
@@ -441,9 +371,9 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
     a = symbolic_matrix(w, n, mode, correlate=correlate, boundary=boundary)
     x = _col(input_symbols((n,), w).ravel())
     m = a.rows
-    s_in = _shift_matrix(n, shift, circular)
+    s_in = shift_matrix(n, shift, circular)
     out_shift = shift + 1 if claim == "wrong-shift" else shift
-    s_out = _shift_matrix(m, out_shift, circular)
+    s_out = shift_matrix(m, out_shift, circular)
     left, right = a * (s_in * x), s_out * (a * x)
     diffs = [difference_is_zero(left[i], right[i]) for i in range(m)]
     nonzero = [i for i, (ok, _) in enumerate(diffs) if not ok]
@@ -454,7 +384,7 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
         statement = _eq(a * s_in, s_out * a)
         claim_latex = r"C\,S = S\,C"
     else:
-        predicted = [] if claim == "no-rows-affected" else _affected_rows(
+        predicted = [] if claim == "no-rows-affected" else affected_rows(
             n, w.shape[0], mode, shift)
         notes.append(f"rows affected by zero padding: {predicted}")
         keep = [i for i in range(m) if i not in predicted]
@@ -504,10 +434,10 @@ def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
     """
     choose(claim, "claim", ("dft", "inverse-dft"))
     w = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    n, k = int(n), w.shape[0]
-    geom = Geometry((AxisGeometry(n, k, 1, 1, k - 1, 0, "wrap"),))
+    n, k = as_positive_int(n, "n"), w.shape[0]
+    # geometry.circular_axis is the n x n circulant in correlation form;
+    # flip=True reverses the taps, giving y_i = sum_m w_m x_{(i - m) mod n}.
+    geom = Geometry((circular_axis(n, k),))
     rows, cols, widx = assemble(geom, np.ones(k, dtype=np.int64), flip=True).taps
     c = SymbolicTaps(rows, cols, widx, w, (n, n), (n,), (n,), conjugate=False).matrix()
     omega = sympy.Symbol("omega")
@@ -577,9 +507,7 @@ def prove_associativity(a: Any = 2, b: Any = 3, n: int = 3, *,
     choose(claim, "claim", ("convolution", "correlation"))
     av = as_symbolic_kernel(a, name="a", ndim=1, what="a")
     bv = as_symbolic_kernel(b, name="b", ndim=1, what="b")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    n = int(n)
+    n = as_positive_int(n, "n")
     ta = symbolic_matrix(av, n + bv.shape[0] - 1)
     tb = symbolic_matrix(bv, n)
     cv = direct_outputs(av, bv, "full", correlate=claim == "correlation")
@@ -618,10 +546,9 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
     """
     choose(claim, "claim", ("convolution", "correlation"))
     av = as_symbolic_kernel(a, name="a", ndim=1, what="a")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    x = input_symbols((int(n),), av)
-    ta = symbolic_matrix(av, int(n))
+    n = as_positive_int(n, "n")
+    x = input_symbols((n,), av)
+    ta = symbolic_matrix(av, n)
     tx = symbolic_matrix(x, av.shape[0], correlate=claim == "correlation")
     left, right = ta * _col(x), tx * _col(av)
     holds, failing, residual = rows_agree(list(left), list(right))
@@ -633,21 +560,11 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
                  notes=[] if claim == "convolution" else [f"deliberately wrong claim {claim!r}"])
 
 
-
 # ------------------------------------------------------------ layer equivalence
-def _torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]
-                ) -> tuple[tuple[int, int], ...]:
-    """(before, after) pads per axis as PyTorch documents them ('same': extra pad after)."""
-    if isinstance(padding, str):
-        return tuple((0, 0) if padding == "valid" else (d * (k - 1) // 2,
-                                                        d * (k - 1) - d * (k - 1) // 2)
-                     for k, d in zip(kernel, dilation))
-    return tuple((p, p) for p in as_int_tuple(padding, len(kernel), "padding", minimum=0))
-
-
 def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
-                            stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                            groups: int = 1, padding_mode: str = "zeros",
+                            stride: IntOrTuple = 1, padding: LayerPadding = 0,
+                            dilation: IntOrTuple = 1,
+                            groups: int = 1, padding_mode: PaddingMode = "zeros",
                             claim: str = "definition") -> Proof:
     """Prove that the layer matrix times the input is PyTorch's convolution layer.
 
@@ -683,7 +600,7 @@ def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
     x = input_symbols(taps.in_shape, w)
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pads = _torch_pads(padding, w.shape[2:], dil_t)
+    pads = torch_pads(padding, w.shape[2:], dil_t)
     times = _product_cache()
     lhs = taps.row_products(list(x.ravel()), times)
     rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,

@@ -1,8 +1,18 @@
-"""Textbook definitions, written directly (the independent side of each proof).
+"""The independent side of every proof: convolutions written from their definitions.
 
-Nothing here uses the geometry core: these are the formulas from the seeds
-and from ``scipy.signal``'s documentation, so that comparing them with the
-tap-built matrices is a real check and not the core against itself.
+Everything here is written from the definitions themselves -- the formulas
+in ``scipy.signal.convolve``/``correlate``'s and ``convolve2d``'s
+documentation, in PyTorch's ``torch.nn.functional.conv*d`` and
+``torch.nn.Conv*d`` documentation, and the chain rule -- as plain loops over
+output and kernel indices.  This module never imports the geometry core
+(:mod:`toeplitz_conv.geometry`), the tap assembler or any builder
+(``conv_matrix``, ``layer_matrix``, ...): a proof compares these sums with the
+matrices the builders place, so sharing their index arithmetic would make
+each proof the core checked against itself.  ``tests/test_symbolic.py``
+parses this file and fails if such an import appears.
+
+Every helper that takes ``flip`` (or a wrong split) can state a deliberately
+wrong claim, which the proofs use to show that they can fail.
 """
 
 from __future__ import annotations
@@ -13,7 +23,20 @@ from typing import Any
 import numpy as np
 import sympy
 
-__all__ = ["direct_outputs", "extend", "mode_window"]
+__all__ = [
+    "affected_rows",
+    "band_taps",
+    "direct_outputs",
+    "extend",
+    "gradient_definition",
+    "layer_outputs",
+    "layer_weight_grad",
+    "mode_window",
+    "shift_matrix",
+    "source_position",
+    "torch_pad_index",
+    "torch_pads",
+]
 
 
 def extend(p: int, n: int, boundary: str) -> int | None:
@@ -47,6 +70,17 @@ def mode_window(n: int, k: int, mode: str) -> tuple[int, int]:
     raise ValueError(f"mode must be 'full', 'valid' or 'same', got {mode!r}")
 
 
+def source_position(q: Any, j: Any, k: Any, flip: bool) -> Any:
+    """Position in the input read by full-result position ``q`` with kernel tap ``j``.
+
+    Convolution (``flip=True``): ``y[q] = sum_j w[j] x[q - j]``.  scipy's
+    correlation (``flip=False``): ``y[q] = sum_j w[j] x[q - (k - 1) + j]``, the
+    kernel sliding over the same full-length result.  Works on ints and on
+    sympy expressions alike.
+    """
+    return q - j if flip else q - (k - 1) + j
+
+
 def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                    correlate: bool = False, boundary: str = "fill",
                    stride: tuple[int, ...] | None = None, flip: bool | None = None,
@@ -77,8 +111,7 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
         for t, j in enumerate(kidx):
             src = []
             for d in range(nd):
-                q = axes_q[d][o[d]]
-                p = q - j[d] if flip else q - (w.shape[d] - 1) + j[d]
+                p = source_position(axes_q[d][o[d]], j[d], w.shape[d], flip)
                 i = extend(p, x.shape[d], boundary)
                 if i is None:
                     break
@@ -150,7 +183,8 @@ def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
         cc = (o // per_group) * c_ig + c
         terms = []
         for pos in itertools.product(*(range(m) for m in g.shape[1:])):
-            src = _source(pos, t, kshape, spatial, stride, dilation, pads, padding_mode, flip)
+            src = _source(pos, tuple(t), kshape, spatial, stride, dilation, pads,
+                          padding_mode, flip)
             if src is not None:
                 terms.append(g[(o, *pos)] * x[(cc, *src)])
         out.append(sympy.Add(*terms))
@@ -171,3 +205,113 @@ def _source(pos: tuple[int, ...], t: tuple[int, ...], kshape: tuple[int, ...],
             return None
         src.append(i)
     return tuple(src)
+
+
+def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]
+               ) -> tuple[tuple[int, int], ...]:
+    """``(before, after)`` per spatial axis, as PyTorch (and JAX) document ``padding``.
+
+    An int pads every side; a tuple of ints pads both sides of each axis;
+    a tuple of ``(before, after)`` pairs is JAX's per-side form (what
+    ``torch.nn.functional.pad`` followed by an unpadded conv does);
+    ``'valid'`` is none; ``'same'`` pads ``dilation * (kernel - 1)`` in all,
+    the odd extra after (PyTorch's ``_conv_forward``).  The arguments are
+    assumed already validated by the builder under test.
+    """
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    if isinstance(padding, (int, np.integer)):
+        return ((int(padding), int(padding)),) * nd
+    if all(isinstance(p, (tuple, list)) for p in padding):
+        return tuple((int(p[0]), int(p[1])) for p in padding)
+    return tuple((int(p), int(p)) for p in padding)
+
+
+def gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, mode: str,
+                        boundary: str, stride: tuple[int, ...], flip: bool) -> list[Any]:
+    """``dL/dw_j = sum_o g_o x[p(o, j)]``: the cross-correlation of the gradient with the input.
+
+    By the chain rule, ``dL/dw_j = sum_o g_o dy_o/dw_j`` and ``dy_o/dw_j`` is
+    the input sample that output ``o`` multiplies by ``w_j`` (:func:`source_position`
+    of the output's position ``q`` in the full result, extended per
+    ``boundary``).  One entry per weight, in C order.
+    """
+    axes_q = []
+    for n, k, s in zip(x.shape, w_shape, stride):
+        start, count = mode_window(n, k, mode)
+        axes_q.append(list(range(start, start + count, s)))
+    out = []
+    for j in np.ndindex(*w_shape):
+        terms = []
+        for o in np.ndindex(*g.shape):
+            src = []
+            for d in range(len(w_shape)):
+                p = source_position(axes_q[d][o[d]], j[d], w_shape[d], flip)
+                i = extend(p, x.shape[d], boundary)
+                if i is None:
+                    break
+                src.append(i)
+            else:
+                terms.append(g[o] * x[tuple(src)])
+        out.append(sympy.Add(*terms))
+    return out
+
+
+def shift_matrix(size: int, shift: int, circular: bool) -> sympy.Matrix:
+    """The delay ``(S x)_i = x_{i - shift}``: cyclic, or with zeros shifted in."""
+    s = sympy.zeros(size, size)
+    for i in range(size):
+        j = i - shift
+        if circular:
+            s[i, j % size] = 1
+        elif 0 <= j < size:
+            s[i, j] = 1
+    return s
+
+
+def affected_rows(n: int, k: int, mode: str, shift: int) -> list[int]:
+    """Rows where ``A S x != S A x`` for zero padding, from the reading windows.
+
+    Output ``o`` (at position ``q`` of the full result) reads ``x_p`` for
+    ``q - k + 1 <= p <= q``.  After delaying the input by ``s``, row ``o`` of
+    ``A S x`` reads the original ``x_p``, ``q - s - k + 1 <= p <= q - s``,
+    restricted to ``p <= n - 1 - s`` (the last ``s`` samples fall off);
+    row ``o`` of ``S A x`` is row ``o - s`` of ``A x`` (zero for ``o < s``),
+    which reads the same window restricted to ``p <= n - 1``.  They differ
+    exactly where the window meets the samples that fell off (``o >= s``),
+    or, for ``o < s``, where ``A S x`` reads anything at all.
+    """
+    start, count = mode_window(n, k, mode)
+    rows = []
+    for o in range(count):
+        lo, hi = start + o - shift - k + 1, start + o - shift
+        if o >= shift:
+            hit = max(lo, n - shift) <= min(hi, n - 1)
+        else:
+            hit = max(lo, 0) <= min(hi, n - 1 - shift)
+        if hit:
+            rows.append(o)
+    return rows
+
+
+def band_taps(k: int, n: int, m_out: int, stride: int, pad_before: int,
+              correlate: bool) -> set[tuple[int, int, int]]:
+    """Taps ``(i, j, weight)`` of the band formula ``A[i, j] = w[j - s i + p]`` (reversed
+    for a convolution), for concrete sizes.
+
+    The entry formula that :func:`~toeplitz_conv.symbolic.prove_equivalence_general`
+    proves for all ``n``, written out by hand so that it can be compared with
+    ``conv_matrix``'s taps; ``pad_before`` (``p``) is passed in.
+    """
+    out = set()
+    for i in range(m_out):
+        for j in range(n):
+            t = j - stride * i + pad_before          # correlation-form tap index
+            widx = t if correlate else k - 1 - t
+            if 0 <= t < k:
+                out.add((i, j, widx))
+    return out

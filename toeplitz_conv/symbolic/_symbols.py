@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import sympy
 
+from .._validation import _is_int, as_shape
+
 __all__ = ["as_symbolic_kernel", "input_symbols", "symbol_array", "symbolic_size"]
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
 
 
 def symbol_array(name: str, shape: tuple[int, ...], *, real: bool = True) -> np.ndarray:
@@ -73,10 +70,7 @@ def as_symbolic_kernel(kernel: Any, *, name: str = "w", ndim: int | None = None,
                         f"ints (N-D size), or a sequence of sympy symbols/numbers; "
                         f"got {type(kernel).__name__} {kernel!r}")
     if _is_int(kernel) or (isinstance(kernel, tuple) and kernel and all(map(_is_int, kernel))):
-        shape = (int(kernel),) if _is_int(kernel) else tuple(int(k) for k in kernel)
-        if any(k < 1 for k in shape):
-            raise ValueError(f"{what} must be a positive kernel size, got {kernel!r}")
-        arr = symbol_array(name, shape)
+        arr = symbol_array(name, as_shape(kernel, what))
     else:
         if isinstance(kernel, sympy.Basic) and not isinstance(
                 kernel, (sympy.MatrixBase, sympy.NDimArray)):
