@@ -7,8 +7,6 @@ an input padded by ``numpy.pad``, reproduce the same outputs.
 
 import html
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -209,34 +207,3 @@ def test_too_large_is_refused_with_a_suggestion():
 def test_bad_input(kwargs, err, word):
     with pytest.raises(err, match=word):
         explore(**kwargs)
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "toeplitz_conv.cli", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_cli_writes_the_page(tmp_path):
-    out = tmp_path / "page.html"
-    r = run_cli("explore", "--kernel", "1,2,3", "--n", "6", "--mode", "same", "--stride", "2",
-                "--out", str(out))
-    assert r.returncode == 0, r.stderr
-    assert str(out) in r.stdout
-    assert out.read_text(encoding="utf-8") == explore([1, 2, 3], 6, "same", stride=2).html
-    r = run_cli("explore", "--kernel", "1,2;3,4", "--n", "3,3", "--padding", "1",
-                "--padding-mode", "circular", "--out", str(out))
-    assert r.returncode == 0, r.stderr
-
-
-@pytest.mark.parametrize("args,word", [
-    (("--kernel", "1,2,3", "--n", "500"), "smaller"),
-    (("--kernel", "1,x", "--n", "5"), "--kernel"),
-    (("--kernel", "1,2", "--n", "5", "--padding-mode", "mirror"), "padding_mode"),
-    (("--kernel", "1,2", "--n", "5", "--stride", "two"), "--stride"),
-])
-def test_cli_bad_input_is_one_line(args, word, tmp_path):
-    r = run_cli("explore", *args, "--out", str(tmp_path / "p.html"))
-    assert r.returncode == 2
-    assert "Traceback" not in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
-    assert word in r.stderr
