@@ -8,20 +8,24 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
 from .._validation import as_kernel, choose
 from ..layers import PADDING_MODES
 from ..palette import PAD_COLOR, ZERO_COLOR
 from ..signal import MODES, SIGNAL_BOUNDARIES, validate_signal_args
-from ._page import Explorer, _matrix_cell, _natural_cell
-from ._variants import _layer_family, _signal_family, _suggest, _TooLarge, _weight_data
+from ._page import Explorer, kernel_layout, page_height, with_layout
+from ._variants import Family, TooLarge, layer_family, signal_family, suggest, weight_data
+
+__all__ = ["MAX_SIDE", "explore"]
 
 #: Largest number of matrix rows or columns drawn (cells get too small beyond).
 MAX_SIDE = 100
 
 
-def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "full", *,
-            correlate: bool = False, boundary: str = "fill", stride: Any = 1,
-            dilation: Any = None, padding: Any = None, padding_mode: str | None = None,
+def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
+            correlate: bool = False, boundary: SignalBoundary = "fill",
+            stride: IntOrTuple = 1, dilation: IntOrTuple | None = None,
+            padding: LayerPadding | None = None, padding_mode: PaddingMode | None = None,
             groups: int = 1, max_side: int = MAX_SIDE) -> Explorer:
     """Build the interactive explorer page of a convolution's matrix.
 
@@ -37,8 +41,9 @@ def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "
       weight ``(C_out, C_in // groups, *kernel)`` with
       ``input_shape = (C_in, *spatial)``.  Without ``padding``, ``mode``
       names it ('valid' = 0, 'same', 'full' = ``dilation * (k - 1)``).  The
-      page switches padding valid/same/full, stride 1/2, dilation 1/2 and
-      zeros/``padding_mode``; channel blocks of the matrix are outlined.
+      page switches padding valid/same/full/``padding``, stride 1/2,
+      dilation 1/2 and zeros/``padding_mode``; channel blocks of the matrix
+      are outlined.
 
     Every variant is built here and embedded; variants that are invalid
     (e.g. 'valid' with a kernel larger than the input) or too large to draw
@@ -56,7 +61,11 @@ def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "
     boundary : {'fill', 'wrap', 'symm'}
         Signal convention only.
     stride, dilation : int or tuple of int
-    padding : int, tuple of int, 'valid' or 'same'
+    padding : int, tuple of int, tuple of (int, int) pairs, 'valid' or 'same'
+        Layer convention, as :func:`~toeplitz_conv.layer_matrix` takes it:
+        pairs give each spatial axis's ``(before, after)`` padding
+        (``((top, bottom), (left, right))`` in 2-D), labelled
+        ``(0,1),(2,0)`` on the page.
     padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
     groups : int
     max_side : int
@@ -88,6 +97,12 @@ def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "
     Traceback (most recent call last):
         ...
     ValueError: the matrix would be 502 x 500, ...; use a smaller input, e.g. input_shape=98
+
+    Per-side padding (layer convention), here causal: two zeros before, none after.
+
+    >>> page = explore([1, 2, 3], 5, padding=((2, 0),))
+    >>> page.initial, page.variants[page.initial]["m"]
+    ('(2,0)|1|1|zeros', 5)
     """
     k = as_kernel(kernel)
     if k.dtype.kind == "c":
@@ -113,16 +128,14 @@ def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "
         shape = tuple(int(s) for s in shape)
         choose(padding_mode or "zeros", "padding_mode", PADDING_MODES)
         spatial_from = 1
-        axes, initial, build, sizes = _layer_family(
-            w, shape, mode, stride, dilation, padding, padding_mode or "zeros", groups,
-            max_side)
+        family = layer_family(w, shape, mode, stride, dilation, padding,
+                              padding_mode or "zeros", groups, max_side)
         weight = w
     else:
         choose(boundary, "boundary", SIGNAL_BOUNDARIES)
         k, shape = validate_signal_args(k, input_shape, mode, correlate, boundary)
         spatial_from = 0
-        axes, initial, build, sizes = _signal_family(k, shape, mode, correlate, boundary,
-                                                     stride, max_side)
+        family = signal_family(k, shape, mode, correlate, boundary, stride, max_side)
         weight = k
     n_spatial = weight.ndim - (2 if layer else 0)
     if n_spatial > 2:
@@ -132,37 +145,39 @@ def explore(kernel: ArrayLike, input_shape: int | tuple[int, ...], mode: str = "
     if weight.size > max_side:
         raise ValueError(f"the kernel has {weight.size} weights, more than the explorer draws "
                          f"legibly (max_side={max_side}); use a smaller kernel")
+    return Explorer(_page_data(family, weight, layer, shape, spatial_from, max_side))
+
+
+def _page_data(family: Family, weight: np.ndarray, layer: bool, shape: tuple[int, ...],
+               spatial_from: int, max_side: int) -> dict[str, Any]:
+    """Every variant of ``family`` (or why it is unavailable), laid out, plus the weights."""
     try:
-        first = build(initial)
-    except _TooLarge as exc:
-        raise ValueError(f"{exc}; use a smaller input, e.g. "
-                         f"{_suggest(sizes, initial, shape, spatial_from, max_side)}") from None
-    key0 = "|".join(initial[a["name"]] for a in axes)
+        first = family.build(family.initial)
+    except TooLarge as exc:
+        hint = suggest(family.sizes, family.initial, shape, spatial_from, max_side)
+        raise ValueError(f"{exc}; use a smaller input, e.g. {hint}") from None
+    names = [a["name"] for a in family.axes]
+    key0 = "|".join(family.initial[name] for name in names)
     variants = {key0: first}
     unavailable = {}
-    for combo in itertools.product(*[[v["value"] for v in a["values"]] for a in axes]):
+    for combo in itertools.product(*[[v["value"] for v in a["values"]] for a in family.axes]):
         key = "|".join(combo)
         if key in variants:
             continue
         try:
-            variants[key] = build(dict(zip([a["name"] for a in axes], combo)))
-        except _TooLarge as exc:
+            variants[key] = family.build(dict(zip(names, combo)))
+        except TooLarge as exc:
             unavailable[key] = f"not drawn: {exc}"
         except (ValueError, TypeError) as exc:
             unavailable[key] = f"not defined: {exc}"
 
-    wd = _weight_data(weight, layer)
-    biggest = max(variants.values(), key=lambda v: max(v["m"], v["n"]))
-    cell = _matrix_cell(biggest["m"], biggest["n"])
-    height = int(260 + 40 * wd["h"] + _natural_cell(max(v["natural_w"] for v in
-                                                         variants.values()))
-                 * max(v["natural_h"] for v in variants.values())
-                 + cell * (biggest["m"] + 2))
-    data = {
-        "axes": axes, "initial": key0, "variants": variants, "unavailable": unavailable,
-        "weights": wd, "layer": layer, "pad_color": PAD_COLOR, "zero_color": ZERO_COLOR,
-        "height": height,
+    laid_out = {key: with_layout(v) for key, v in variants.items()}
+    wd = weight_data(weight, layer)
+    kernel = kernel_layout(wd.pop("place"))
+    return {
+        "axes": family.axes, "initial": key0, "variants": laid_out,
+        "unavailable": unavailable, "weights": wd, "kernel": kernel, "layer": layer,
+        "pad_color": PAD_COLOR, "zero_color": ZERO_COLOR,
+        "height": page_height(kernel, list(laid_out.values())),
         "max_side": max_side,
     }
-    return Explorer(data)
-
