@@ -258,3 +258,17 @@ def test_two_inline_explorers_in_one_notebook_page(browser, tmp_path, rng):
         finally:
             browser.switch_to.default_content()
         assert frame.size["height"] >= height
+
+
+def test_per_side_padding_2d(browser, tmp_path, rng):
+    w = rng.integers(1, 9, size=(2, 1, 2, 3))
+    shape = (1, 4, 5)
+    page = Page(browser, explore(w, shape, padding=((0, 1), (2, 0)), padding_mode="replicate"),
+                tmp_path / "f.html")
+    assert page.state()["variant"] == "(0,1),(2,0)|1|1|replicate"
+    check_variant(page, w, shape, True, rng)
+    # the padding button shows the pairs, and switching away and back redraws them
+    page.switch(padding="same")
+    check_variant(page, w, shape, True, rng, n_cells=2, n_outs=2, n_weights=1)
+    assert page.switch(padding="(0,1),(2,0)") == "(0,1),(2,0)|1|1|replicate"
+    check_variant(page, w, shape, True, rng, n_cells=2, n_outs=2, n_weights=1)
