@@ -8,6 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+__all__ = ["Explorer", "kernel_layout", "matrix_layout", "natural_layout", "page_height",
+           "with_layout"]
+
 
 class Explorer:
     """An explorer page: ``.html`` is the whole self-contained page.
@@ -171,11 +174,13 @@ def page_height(kernel: dict[str, Any], variants: list[dict[str, Any]]) -> int:
 
 # --------------------------------------------------------------------------- rendering
 def _asset(name: str) -> str:
+    """The text of ``toeplitz_conv/_explorer_assets/<name>`` (package data, so installs ship it)."""
     return resources.files("toeplitz_conv").joinpath("_explorer_assets", name).read_text(
         encoding="utf-8")
 
 
 def _render(data: dict[str, Any]) -> str:
+    """The self-contained page: the assets inlined, ``data`` embedded as JSON."""
     payload = json.dumps(data, separators=(",", ":"))
     # Inside <script>, only "</" can end the element early.
     payload = payload.replace("</", "<\\/")
