@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from toeplitz_conv import conv_matrix, explore
+from toeplitz_conv import conv_matrix, explore, layer_matrix
 
 from ._cli import run_cli
 from .conftest import requires_torch
@@ -83,9 +83,8 @@ def test_signal_variants_match_scipy(kernel, shape, boundary, rng):
         assert window_outputs(v, x, k, p["boundary"]) == pytest.approx(ref.ravel()), key
         windows_match_taps(v)
         rows, cols, w = conv_matrix(k, shape, p["mode"], correlate=p["correlate"],
-                                    boundary=p["boundary"]).taps
-        if p["stride"] == [1] * k.ndim:
-            assert sorted(map(tuple, v["taps"])) == sorted(zip(rows, cols, w)), key
+                                    boundary=p["boundary"], stride=p["stride"]).taps
+        assert sorted(map(tuple, v["taps"])) == sorted(zip(rows, cols, w)), key
 
 
 def test_every_switch_is_offered(rng):
@@ -95,25 +94,45 @@ def test_every_switch_is_offered(rng):
         for op in ("conv", "corr"):
             for stride in ("1", "2"):
                 assert f"{mode}|{op}|{stride}|fill" in keys
-    # 'valid' with a kernel longer than the input is not defined, and says so
+    # 'valid' with a kernel longer than the input swaps the operands, as scipy
     page = explore([1, 2, 3, 4], 3)
+    taps = np.array(page.variants["valid|conv|1|fill"]["taps"]).T
+    for got, want in zip(taps, conv_matrix([1, 2, 3, 4], 3, "valid").taps):
+        np.testing.assert_array_equal(got, want)
+    # ... but a kernel longer on one axis and shorter on the other is not
+    # defined, and the page says so
+    page = explore(np.ones((1, 3)), (2, 2))
     assert "valid|conv|1|fill" in page.data["unavailable"]
     assert "valid" in page.data["unavailable"]["valid|conv|1|fill"]
 
 
+def padding_pairs(padding, dilation, kernel):
+    """A variant's ``params["padding"]`` as (before, after) pairs, written from torch's rules."""
+    if padding == "same":
+        tot = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return [(t // 2, t - t // 2) for t in tot]
+    if padding == "valid":
+        return [(0, 0)] * len(kernel)
+    return [tuple(q) if isinstance(q, list) else (q, q) for q in padding]
+
+
 @requires_torch
-@pytest.mark.parametrize("weight_shape,shape,padding_mode,groups", [
-    ((1, 1, 3), (1, 6), "circular", 1),
-    ((2, 2, 3), (2, 7), "reflect", 1),
-    ((2, 1, 2, 3), (2, 4, 5), "replicate", 2),
-    ((1, 1, 3, 3), (1, 5, 5), "circular", 1),
+@pytest.mark.parametrize("weight_shape,shape,padding_mode,groups,padding", [
+    ((1, 1, 3), (1, 6), "circular", 1, None),
+    ((2, 2, 3), (2, 7), "reflect", 1, None),
+    ((2, 1, 2, 3), (2, 4, 5), "replicate", 2, None),
+    ((1, 1, 3, 3), (1, 5, 5), "circular", 1, None),
+    ((1, 1, 3), (1, 6), "zeros", 1, ((2, 0),)),
+    ((2, 1, 3), (1, 5), "reflect", 1, ((0, 2),)),
+    ((1, 2, 2, 3), (2, 4, 5), "replicate", 1, ((0, 1), (2, 0))),
+    ((2, 1, 3, 2), (2, 4, 4), "circular", 2, ((1, 2), (0, 1))),
 ])
-def test_layer_variants_match_torch(weight_shape, shape, padding_mode, groups, rng):
+def test_layer_variants_match_torch(weight_shape, shape, padding_mode, groups, padding, rng):
     import torch
     import torch.nn.functional as F
 
     w = rng.standard_normal(weight_shape)
-    page = explore(w, shape, padding_mode=padding_mode, groups=groups)
+    page = explore(w, shape, padding_mode=padding_mode, groups=groups, padding=padding)
     assert len(page.variants) >= 12
     nd = len(shape) - 1
     conv = (F.conv1d, F.conv2d)[nd - 1]
@@ -123,15 +142,7 @@ def test_layer_variants_match_torch(weight_shape, shape, padding_mode, groups, r
         p = v["params"]
         x = rng.standard_normal(shape)
         xt = torch.tensor(x)[None]
-        pad = p["padding"]
-        if pad == "same":
-            tot = [d * (k - 1) for d, k in zip(p["dilation"], weight_shape[2:])]
-            pad = [t // 2 for t in tot]
-            pairs = [(t // 2, t - t // 2) for t in tot]
-        elif pad == "valid":
-            pairs = [(0, 0)] * nd
-        else:
-            pairs = [(q, q) for q in pad]
+        pairs = padding_pairs(p["padding"], p["dilation"], weight_shape[2:])
         flat = [v_ for pr in reversed(pairs) for v_ in pr]
         xt = F.pad(xt, flat, mode=torch_mode[p["padding_mode"]])
         ref = conv(xt, torch.tensor(w), stride=p["stride"], dilation=p["dilation"],
@@ -152,6 +163,85 @@ def test_layer_windows_match_numpy_pad_without_torch(rng):
         x = rng.standard_normal((1, 6))
         assert window_outputs(v, x, w, v["params"]["padding_mode"]) == \
             pytest.approx(dense(v, w) @ x.ravel())
+
+
+@pytest.mark.parametrize("weight_shape,shape,padding,padding_mode", [
+    ((1, 1, 3), (1, 6), ((2, 0),), "zeros"),
+    ((2, 2, 3), (2, 5), ((0, 2),), "reflect"),
+    ((1, 1, 2, 3), (1, 4, 5), ((0, 1), (2, 0)), "zeros"),
+    ((2, 1, 3, 2), (1, 4, 4), ((1, 3), (2, 1)), "circular"),
+    ((1, 1, 2, 2), (1, 3, 4), ((1, 0), (0, 2)), "replicate"),
+])
+def test_per_side_padding_is_layer_matrix_with_pairs(weight_shape, shape, padding,
+                                                     padding_mode, rng):
+    w = rng.standard_normal(weight_shape)
+    page = explore(w, shape, padding=padding, padding_mode=padding_mode)
+    label = ",".join(f"({b},{a})" for b, a in padding)
+    assert page.initial == f"{label}|1|1|{padding_mode}"
+    shown = [v["label"] for a in page.data["axes"] if a["name"] == "padding"
+             for v in a["values"]]
+    assert label in shown
+    v = page.variants[page.initial]
+    assert f"padding={label}," in v["title"]
+    assert v["params"]["padding"] == [list(p) for p in padding]
+    rows, cols, widx = layer_matrix(w, shape, padding=padding, padding_mode=padding_mode).taps
+    assert sorted(map(tuple, v["taps"])) == sorted(zip(rows, cols, widx))
+    windows_match_taps(v)
+    x = rng.standard_normal(shape)
+    assert window_outputs(v, x, w, padding_mode) == pytest.approx(dense(v, w) @ x.ravel())
+
+    # The drawn grid: before/after padding cells on the right sides of every axis,
+    # the same for every channel, and "inside" exactly on the input.
+    nd = len(padding)
+    grid = v["grid"]
+    assert len(grid) == shape[0] * np.prod([n + b + a for n, (b, a) in zip(shape[1:], padding)])
+    for ch in range(shape[0]):
+        cells = [g for g in grid if g[0] == ch]
+        coords = np.array([g[1:1 + nd] for g in cells])
+        inside = np.array([g[2 + nd] for g in cells], dtype=bool)
+        for d, (n, (b, a)) in enumerate(zip(shape[1:], padding)):
+            along = np.unique(coords[:, d])
+            assert (along < 0).sum() == b and (along >= n).sum() == a, (d, along)
+            assert along.min() == -b and along.max() == n - 1 + a
+        expect = np.all((coords >= 0) & (coords < np.array(shape[1:])), axis=1)
+        assert np.array_equal(inside, expect)
+    # ... and each is drawn at its own position
+    at = v["natural"]["grid"]
+    assert len(at) == len(grid) and len({tuple(p) for p in at}) == len(at)
+
+
+@pytest.mark.parametrize("kernel,shape", [
+    ([5, 6, 7], 9), ([1, -2, 3, 4], 8), ([[1, 2], [3, 5], [7, 11]], (5, 6)),
+])
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_signal_stride_2_is_conv_matrix_and_scipy(kernel, shape, mode, rng):
+    k = np.array(kernel, float)
+    page = explore(k, shape, mode, stride=2)
+    v = page.variants[page.initial]
+    assert v["params"]["stride"] == [2] * k.ndim
+    a = conv_matrix(k, shape, mode, stride=2)
+    rows, cols, w = a.taps
+    assert sorted(map(tuple, v["taps"])) == sorted(zip(rows, cols, w))
+    x = rng.standard_normal(shape)
+    ref = ss.convolve(x, k, mode)[(slice(None, None, 2),) * k.ndim]
+    assert a @ x.ravel() == pytest.approx(ref.ravel())
+    assert dense(v, k) @ x.ravel() == pytest.approx(ref.ravel())
+
+
+def test_layout_is_in_the_data():
+    """The page draws at pixels given by Python: one position per drawn cell."""
+    page = explore(np.ones((2, 1, 2, 2)), (1, 3, 3), padding=1)
+    assert len(page.data["kernel"]["at"]) == 8
+    for v in page.variants.values():
+        nat, mat = v["natural"], v["matrix"]
+        assert len(nat["grid"]) == len(v["grid"]) and len(nat["outs"]) == v["m"]
+        assert len(mat["x"]) == v["n"] and len(mat["y"]) == v["m"]
+        assert np.all(np.diff(mat["x"]) == mat["cell"]) and np.all(np.diff(mat["y"]) == mat["cell"])
+        assert len(mat["blocks"]) == len(v["blocks"]) == 2
+        assert mat["width"] > mat["out_x"] and mat["height"] > mat["y"][-1]
+    js = page.html[page.html.index("use strict"):]
+    for formula in ("natural_w", "natural_h", "Math.max(", "720", "640"):
+        assert formula not in js, formula
 
 
 def test_page_is_self_contained():
@@ -201,7 +291,8 @@ def test_too_large_is_refused_with_a_suggestion():
     ({"kernel": [1, 2], "input_shape": 4, "padding_mode": "mirror"}, ValueError,
      "padding_mode"),
     ({"kernel": [1, 2], "input_shape": 4, "stride": 0}, ValueError, "stride"),
-    ({"kernel": [1, 2, 3], "input_shape": 2, "mode": "valid"}, ValueError, "valid"),
+    ({"kernel": np.ones((1, 3)), "input_shape": (2, 2), "mode": "valid"}, ValueError,
+     "valid"),
     ({"kernel": [1, 2], "input_shape": 4, "max_side": 0}, ValueError, "max_side"),
     ({"kernel": np.ones((8, 8, 2)), "input_shape": (8, 3)}, ValueError, "smaller kernel"),
 ])

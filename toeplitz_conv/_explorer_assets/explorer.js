@@ -77,103 +77,95 @@
     return s + "</g>";
   }
 
+  // Every position and size comes from Python (D.kernel, v.natural, v.matrix):
+  // the page draws at the pixels it is given and computes no layout itself.
   function drawKernel() {
-    const g = 40, pad = 4;
+    const K = D.kernel, c = K.cell;
     let s = "";
     W.names.forEach((name, i) => {
-      const [lx, ly] = W.layout[i];
-      s += cellSvg("weight", { w: i }, pad + lx * g, pad + ly * g, g - 2, g - 2, W.colors[i],
-                   null, 0, null, "");
-      s += `<text x="${pad + lx * g + (g - 2) / 2}" y="${pad + ly * g + 12}" font-size="12"` +
+      const [x, y] = K.at[i];
+      s += cellSvg("weight", { w: i }, x, y, c, c, W.colors[i], null, 0, null, "");
+      s += `<text x="${x + c / 2}" y="${y + 12}" font-size="12"` +
            ` fill="${W.text[i]}">${esc(name)}</text>`;
-      s += `<text x="${pad + lx * g + (g - 2) / 2}" y="${pad + ly * g + 27}" font-size="10"` +
+      s += `<text x="${x + c / 2}" y="${y + 27}" font-size="10"` +
            ` fill="${W.text[i]}">${esc(W.values[i])}</text>`;
     });
-    const w = pad * 2 + (W.w + 1) * g, h = pad * 2 + (W.h + 1) * g;
-    el("tcx-kernel").innerHTML = `<svg width="${w}" height="${h}" id="tcx-kernel-svg">${s}</svg>`;
+    el("tcx-kernel").innerHTML =
+      `<svg width="${K.width}" height="${K.height}" id="tcx-kernel-svg">${s}</svg>`;
   }
 
   function drawNatural(v) {
-    const g = Math.max(10, Math.min(34, Math.floor(720 / Math.max(v.natural_w, 1))));
-    const ox = 40, oy = v.nd === 1 ? 4 : 20, font = Math.min(12, Math.floor(g * 0.34));
+    const L = v.natural, c = L.cell, font = L.font;
     let s = "";
-    for (const [gx, gy, text, anchor] of v.captions) {
-      s += `<text class="cap" style="text-anchor:${anchor}" x="${ox + gx * g}" y="${oy + gy * g}">${esc(text)}</text>`;
+    for (const [x, y, text, anchor] of L.captions) {
+      s += `<text class="cap" style="text-anchor:${anchor}" x="${x}" y="${y}">${esc(text)}</text>`;
     }
-    for (const [ch, ...rest] of v.grid) {
+    v.grid.forEach(([ch, ...rest], i) => {
       const nd = v.nd, p = rest.slice(0, nd);
-      const [col, inside, gx, gy, label] = rest.slice(nd);
+      const [col, inside, label] = rest.slice(nd);
       const attrs = { ch: ch, p: p.join(",") };
-      const x = ox + gx * g, y = oy + gy * g;
+      const [x, y] = L.grid[i];
       if (inside) {
         attrs.col = col;
-        s += cellSvg("in", attrs, x, y, g - 1, g - 1, "#ffffff", label, font, "#222", "");
+        s += cellSvg("in", attrs, x, y, c, c, "#ffffff", label, font, "#222", "");
       } else {
         attrs.src = col;
         const mapped = col >= 0;
-        s += cellSvg("pad", attrs, x, y, g - 1, g - 1, D.pad_color, label, font,
+        s += cellSvg("pad", attrs, x, y, c, c, D.pad_color, label, font,
                      mapped ? "#777" : "#999", mapped ? ' class="mapped"' : "");
       }
-    }
-    v.outs.forEach(([gx, gy], r) => {
-      s += cellSvg("out", { row: r }, ox + gx * g, oy + gy * g, g - 1, g - 1, "#ffffff",
-                   v.out_short[r], font, "#222", "");
     });
-    const w = ox * 2 + (v.natural_w + 1) * g, h = oy * 2 + (v.natural_h + 0.5) * g;
+    L.outs.forEach(([x, y], r) => {
+      s += cellSvg("out", { row: r }, x, y, c, c, "#ffffff", v.out_short[r], font, "#222", "");
+    });
     el("tcx-natural").innerHTML =
-      `<svg width="${w}" height="${h}" id="tcx-natural-svg">${s}</svg>`;
+      `<svg width="${L.width}" height="${L.height}" id="tcx-natural-svg">${s}</svg>`;
   }
 
   function drawMatrix(v) {
-    const cs = Math.max(6, Math.min(26, Math.floor(640 / Math.max(v.m, v.n))));
-    const labels = cs >= 12;
-    const left = labels ? 44 : 6, top = cs + 8 + (labels ? 16 : 0);
-    const mx = left, my = top;
+    const L = v.matrix, cs = L.cell, X = L.x, Y = L.y;
+    const x0 = X[0], y0 = Y[0];
     let s = "";
     // the input vector above the columns
     for (let c = 0; c < v.n; c++) {
-      s += cellSvg("in", { col: c }, mx + c * cs, 2, cs - 1, cs - 1, "#ffffff",
-                   cs >= 18 ? v.col_short[c] : null,
-                   Math.min(10, Math.floor(cs * 0.36)), "#222", "");
+      s += cellSvg("in", { col: c }, X[c], L.in_y, cs - 1, cs - 1, "#ffffff",
+                   L.vec_font ? v.col_short[c] : null, L.vec_font, "#222", "");
     }
     // background grid of the structurally zero cells
-    s += `<rect x="${mx}" y="${my}" width="${v.n * cs}" height="${v.m * cs}" fill="${D.zero_color}" class="frame"/>`;
-    for (let r = 1; r < v.m; r++) s += `<line class="gridline" x1="${mx}" x2="${mx + v.n * cs}" y1="${my + r * cs}" y2="${my + r * cs}"/>`;
-    for (let c = 1; c < v.n; c++) s += `<line class="gridline" y1="${my}" y2="${my + v.m * cs}" x1="${mx + c * cs}" x2="${mx + c * cs}"/>`;
+    s += `<rect x="${x0}" y="${y0}" width="${L.right - x0}" height="${L.bottom - y0}" fill="${D.zero_color}" class="frame"/>`;
+    for (let r = 1; r < v.m; r++) s += `<line class="gridline" x1="${x0}" x2="${L.right}" y1="${Y[r]}" y2="${Y[r]}"/>`;
+    for (let c = 1; c < v.n; c++) s += `<line class="gridline" y1="${y0}" y2="${L.bottom}" x1="${X[c]}" x2="${X[c]}"/>`;
     // stored entries, one group per (row, col); several tied weights = stripes
     for (const [k, ws] of look.cells) {
       const [r, c] = k.split(",").map(Number);
-      const x = mx + c * cs, y = my + r * cs;
+      const x = X[c], y = Y[r];
       let g = `<g data-kind="cell" data-row="${r}" data-col="${c}" data-w="${ws.join(" ")}">`;
       const sw = (cs - 1) / ws.length;
       ws.forEach((w, i) => {
         g += `<rect x="${x + i * sw}" y="${y}" width="${sw}" height="${cs - 1}" fill="${W.colors[w]}"/>`;
       });
-      if (cs >= 20) {
+      if (L.cell_font) {
         const lab = ws.length === 1 ? W.names[ws[0]] : "Σ";
-        g += `<text x="${x + cs / 2}" y="${y + cs / 2}" font-size="${Math.floor(cs * 0.42)}" fill="${ws.length === 1 ? W.text[ws[0]] : "#000"}">${lab}</text>`;
+        g += `<text x="${x + cs / 2}" y="${y + cs / 2}" font-size="${L.cell_font}" fill="${ws.length === 1 ? W.text[ws[0]] : "#000"}">${lab}</text>`;
       }
       s += g + "</g>";
     }
-    for (const [r0, c0, h, w] of v.blocks) {
-      s += `<rect class="block" x="${mx + c0 * cs}" y="${my + r0 * cs}" width="${w * cs}" height="${h * cs}"/>`;
+    for (const [x, y, w, h] of L.blocks) {
+      s += `<rect class="block" x="${x}" y="${y}" width="${w}" height="${h}"/>`;
     }
     // the output vector to the right of the rows
-    const yx = mx + v.n * cs + 10;
     for (let r = 0; r < v.m; r++) {
-      s += cellSvg("out", { row: r }, yx, my + r * cs, cs - 1, cs - 1, "#ffffff",
-                   cs >= 18 ? v.row_short[r] : null,
-                   Math.min(10, Math.floor(cs * 0.36)), "#222", "");
-      if (labels) s += `<text class="idx" x="${mx - 14}" y="${my + r * cs + cs / 2}">${r}</text>`;
+      s += cellSvg("out", { row: r }, L.out_x, Y[r], cs - 1, cs - 1, "#ffffff",
+                   L.vec_font ? v.row_short[r] : null, L.vec_font, "#222", "");
+      if (L.labels) s += `<text class="idx" x="${L.idx_x}" y="${Y[r] + cs / 2}">${r}</text>`;
     }
-    if (labels) {
-      for (let c = 0; c < v.n; c++) s += `<text class="idx" x="${mx + c * cs + cs / 2}" y="${cs + 14}">${c}</text>`;
-      s += `<text class="cap" x="2" y="${cs / 2 + 2}">x</text>`;
-      s += `<text class="cap" x="${yx + cs + 4}" y="${my + cs / 2}">y</text>`;
+    if (L.labels) {
+      for (let c = 0; c < v.n; c++) s += `<text class="idx" x="${X[c] + cs / 2}" y="${L.idx_y}">${c}</text>`;
+      s += `<text class="cap" x="${L.cap_x[0]}" y="${L.cap_x[1]}">x</text>`;
+      s += `<text class="cap" x="${L.cap_y[0]}" y="${L.cap_y[1]}">y</text>`;
     }
-    const w = yx + cs + 24, h = my + v.m * cs + 6;
     el("tcx-matrix").innerHTML =
-      `<svg width="${w}" height="${h}" id="tcx-matrix-svg"${cs < 12 ? ' class="small"' : ""}>${s}</svg>`;
+      `<svg width="${L.width}" height="${L.height}" id="tcx-matrix-svg"${L.small ? ' class="small"' : ""}>${s}</svg>`;
   }
 
   function draw() {

@@ -1,0 +1,183 @@
+"""The public entry point: :func:`explore` builds every variant and the page."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
+from .._validation import as_kernel, choose
+from ..layers import PADDING_MODES
+from ..palette import PAD_COLOR, ZERO_COLOR
+from ..signal import MODES, SIGNAL_BOUNDARIES, validate_signal_args
+from ._page import Explorer, kernel_layout, page_height, with_layout
+from ._variants import Family, TooLarge, layer_family, signal_family, suggest, weight_data
+
+__all__ = ["MAX_SIDE", "explore"]
+
+#: Largest number of matrix rows or columns drawn (cells get too small beyond).
+MAX_SIDE = 100
+
+
+def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
+            correlate: bool = False, boundary: SignalBoundary = "fill",
+            stride: IntOrTuple = 1, dilation: IntOrTuple | None = None,
+            padding: LayerPadding | None = None, padding_mode: PaddingMode | None = None,
+            groups: int = 1, max_side: int = MAX_SIDE) -> Explorer:
+    """Build the interactive explorer page of a convolution's matrix.
+
+    Two conventions, as in the builders:
+
+    * **signal** (default): :func:`~toeplitz_conv.conv_matrix`'s ``mode``,
+      ``correlate`` and ``boundary``, plus ``stride`` (the output sampled
+      every ``stride`` samples).  The page switches between full/valid/same,
+      convolution/cross-correlation, stride 1/2 and fill/``boundary``.
+    * **layer**: :func:`~toeplitz_conv.layer_matrix` (PyTorch, a
+      cross-correlation), chosen when ``padding``, ``padding_mode``,
+      ``dilation`` or ``groups`` is given, or when ``kernel`` is a layer
+      weight ``(C_out, C_in // groups, *kernel)`` with
+      ``input_shape = (C_in, *spatial)``.  Without ``padding``, ``mode``
+      names it ('valid' = 0, 'same', 'full' = ``dilation * (k - 1)``).  The
+      page switches padding valid/same/full/``padding``, stride 1/2,
+      dilation 1/2 and zeros/``padding_mode``; channel blocks of the matrix
+      are outlined.
+
+    Every variant is built here and embedded; variants that are invalid
+    (e.g. 'valid' with a kernel larger than the input) or too large to draw
+    are listed as unavailable in the page.
+
+    Parameters
+    ----------
+    kernel : array_like
+        Real 1-D or 2-D kernel, or a layer weight with 1 or 2 spatial dims.
+    input_shape : int or tuple of int
+        Input shape (``(C_in, *spatial)`` for a layer weight).
+    mode : {'full', 'valid', 'same'}
+    correlate : bool
+        Signal convention only.
+    boundary : {'fill', 'wrap', 'symm'}
+        Signal convention only.
+    stride, dilation : int or tuple of int
+    padding : int, tuple of int, tuple of (int, int) pairs, 'valid' or 'same'
+        Layer convention, as :func:`~toeplitz_conv.layer_matrix` takes it:
+        pairs give each spatial axis's ``(before, after)`` padding
+        (``((top, bottom), (left, right))`` in 2-D), labelled
+        ``(0,1),(2,0)`` on the page.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
+    groups : int
+    max_side : int
+        Refuse (``ValueError``) a matrix with more rows or columns than this.
+
+    Returns
+    -------
+    Explorer
+        ``.html`` (the page), ``.save(path)``, and inline display in Jupyter.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments the builders reject, 3-D inputs, complex kernels, or a
+        matrix larger than ``max_side`` (the message suggests an input shape
+        that fits).
+
+    Examples
+    --------
+    >>> from toeplitz_conv import explore
+    >>> page = explore([5, 6, 7], 4, "full")
+    >>> page.variants[page.initial]["title"]
+    "convolution, mode='full', boundary='fill', stride 1: A is 6 x 4"
+    >>> page.variants[page.initial]["taps"][:3]       # (row, col, weight index)
+    [[0, 0, 0], [1, 0, 1], [1, 1, 0]]
+    >>> "http://" in page.html or "https://" in page.html
+    False
+    >>> explore([1, 2, 3], 500)                       # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: the matrix would be 502 x 500, ...; use a smaller input, e.g. input_shape=98
+
+    Per-side padding (layer convention), here causal: two zeros before, none after.
+
+    >>> page = explore([1, 2, 3], 5, padding=((2, 0),))
+    >>> page.initial, page.variants[page.initial]["m"]
+    ('(2,0)|1|1|zeros', 5)
+    """
+    k = as_kernel(kernel)
+    if k.dtype.kind == "c":
+        raise TypeError("kernel must be real for the explorer (it labels cells with values)")
+    if isinstance(max_side, bool) or not isinstance(max_side, (int, np.integer)) \
+            or max_side < 1:
+        raise ValueError(f"max_side must be a positive int, got {max_side!r}")
+    choose(mode, "mode", MODES)
+    shape_t = (input_shape,) if isinstance(input_shape, (int, np.integer)) else input_shape
+    layer_weight = (k.ndim >= 3 and isinstance(shape_t, (tuple, list))
+                    and len(shape_t) == k.ndim - 1)
+    layer = (layer_weight or padding is not None or padding_mode is not None
+             or dilation is not None or groups != 1)
+    if layer:
+        if boundary != "fill" or correlate:
+            raise ValueError("boundary and correlate belong to the signal convention; a "
+                             "layer is a cross-correlation whose edges are set by "
+                             "padding_mode ('zeros', 'reflect', 'replicate', 'circular')")
+        w = k if layer_weight else k.reshape((1, 1) + k.shape)
+        shape = tuple(shape_t) if layer_weight else (1, *tuple(shape_t))
+        if not all(isinstance(s, (int, np.integer)) for s in shape):
+            raise TypeError(f"input_shape must be an int or a tuple of ints, got {input_shape!r}")
+        shape = tuple(int(s) for s in shape)
+        choose(padding_mode or "zeros", "padding_mode", PADDING_MODES)
+        spatial_from = 1
+        family = layer_family(w, shape, mode, stride, dilation, padding,
+                              padding_mode or "zeros", groups, max_side)
+        weight = w
+    else:
+        choose(boundary, "boundary", SIGNAL_BOUNDARIES)
+        k, shape = validate_signal_args(k, input_shape, mode, correlate, boundary)
+        spatial_from = 0
+        family = signal_family(k, shape, mode, correlate, boundary, stride, max_side)
+        weight = k
+    n_spatial = weight.ndim - (2 if layer else 0)
+    if n_spatial > 2:
+        raise ValueError(f"the explorer draws 1-D and 2-D inputs; got {n_spatial} spatial "
+                         f"dimensions (kernel shape {k.shape})")
+
+    if weight.size > max_side:
+        raise ValueError(f"the kernel has {weight.size} weights, more than the explorer draws "
+                         f"legibly (max_side={max_side}); use a smaller kernel")
+    return Explorer(_page_data(family, weight, layer, shape, spatial_from, max_side))
+
+
+def _page_data(family: Family, weight: np.ndarray, layer: bool, shape: tuple[int, ...],
+               spatial_from: int, max_side: int) -> dict[str, Any]:
+    """Every variant of ``family`` (or why it is unavailable), laid out, plus the weights."""
+    try:
+        first = family.build(family.initial)
+    except TooLarge as exc:
+        hint = suggest(family.sizes, family.initial, shape, spatial_from, max_side)
+        raise ValueError(f"{exc}; use a smaller input, e.g. {hint}") from None
+    names = [a["name"] for a in family.axes]
+    key0 = "|".join(family.initial[name] for name in names)
+    variants = {key0: first}
+    unavailable = {}
+    for combo in itertools.product(*[[v["value"] for v in a["values"]] for a in family.axes]):
+        key = "|".join(combo)
+        if key in variants:
+            continue
+        try:
+            variants[key] = family.build(dict(zip(names, combo)))
+        except TooLarge as exc:
+            unavailable[key] = f"not drawn: {exc}"
+        except (ValueError, TypeError) as exc:
+            unavailable[key] = f"not defined: {exc}"
+
+    laid_out = {key: with_layout(v) for key, v in variants.items()}
+    wd = weight_data(weight, layer)
+    kernel = kernel_layout(wd.pop("place"))
+    return {
+        "axes": family.axes, "initial": key0, "variants": laid_out,
+        "unavailable": unavailable, "weights": wd, "kernel": kernel, "layer": layer,
+        "pad_color": PAD_COLOR, "zero_color": ZERO_COLOR,
+        "height": page_height(kernel, list(laid_out.values())),
+        "max_side": max_side,
+    }
