@@ -246,5 +246,6 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     # A full-size kernel: tap t of the "same" layer reads h at index[t], a bijection.
     geom = layer_geometry(spatial, spatial, padding="same", padding_mode="circular")
     idx = [ax.input_index(np.array([0]))[0] for ax in geom.axes]
-    out = h[(slice(None), slice(None), *np.meshgrid(*idx, indexing="ij"))]
+    at = (slice(None), slice(None), *np.meshgrid(*idx, indexing="ij"))
+    out = h[at]
     return out if np.iscomplexobj(w) else out.real

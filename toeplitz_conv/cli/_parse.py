@@ -9,9 +9,11 @@ deep inside numpy instead of a message about the flag.
 from __future__ import annotations
 
 import argparse
+from typing import cast
 
 import numpy as np
 
+from .._typing import LayerPadding
 from ._errors import CLIError
 
 __all__ = [
@@ -174,7 +176,7 @@ def parse_ints(text: str, name: str, *, minimum: int | None = 1) -> int | tuple[
     return values[0] if len(values) == 1 else values
 
 
-def parse_padding(text: str, name: str = "--padding") -> str | int | tuple[int, ...]:
+def parse_padding(text: str, name: str = "--padding") -> LayerPadding:
     """Parse a padding: ``same``, ``valid``, an int or ints (non-negative).
 
     Examples
@@ -185,7 +187,7 @@ def parse_padding(text: str, name: str = "--padding") -> str | int | tuple[int, 
     (1, 2)
     """
     if text in PADDING_WORDS:
-        return text
+        return cast(LayerPadding, text)
     try:
         return parse_ints(text, name, minimum=0)
     except CLIError:

@@ -8,8 +8,9 @@ only when it runs.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, cast
 
+from .._typing import Mode
 from ._parse import int64, parse_int, parse_ints, parse_numbers, parse_padding
 
 __all__ = ["HELP", "KINDS", "cmd_prove", "setup_prove"]
@@ -105,7 +106,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                           stride=parse_int(args.stride, "--stride", minimum=1),
                                           **extra)
     elif kind == "shift":
-        mode = args.mode if args.boundary == "fill" else "same"
+        mode = cast(Mode, args.mode if args.boundary == "fill" else "same")
         proof = prove_shift_equivariance(kernel, n(), args.shift, boundary=args.boundary or "wrap",
                                          mode=mode, correlate=args.correlate, **extra)
     elif kind == "theorem":

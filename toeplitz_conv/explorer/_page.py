@@ -175,7 +175,7 @@ def page_height(kernel: dict[str, Any], variants: list[dict[str, Any]]) -> int:
 # --------------------------------------------------------------------------- rendering
 def _asset(name: str) -> str:
     """The text of ``toeplitz_conv/_explorer_assets/<name>`` (package data, so installs ship it)."""
-    return resources.files("toeplitz_conv").joinpath("_explorer_assets", name).read_text(
+    return resources.files("toeplitz_conv").joinpath("_explorer_assets").joinpath(name).read_text(
         encoding="utf-8")
 
 

@@ -165,8 +165,10 @@ def layer_outputs(w: np.ndarray, x: np.ndarray, *, stride: tuple[int, ...],
                     src = _source(pos, t, kshape, spatial, stride, dilation, pads,
                                   padding_mode, flip)
                     if src is not None:
-                        terms.append(times(w[(o, c, *t)], x[(first_c + c, *src)]))
-            out[(o, *pos)] = sympy.Add(*terms)
+                        w_at, x_at = (o, c, *t), (first_c + c, *src)
+                        terms.append(times(w[w_at], x[x_at]))
+            out_at = (o, *pos)
+            out[out_at] = sympy.Add(*terms)
     return out
 
 
@@ -186,7 +188,8 @@ def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
             src = _source(pos, tuple(t), kshape, spatial, stride, dilation, pads,
                           padding_mode, flip)
             if src is not None:
-                terms.append(g[(o, *pos)] * x[(cc, *src)])
+                g_at, x_at = (o, *pos), (cc, *src)
+                terms.append(g[g_at] * x[x_at])
         out.append(sympy.Add(*terms))
     return out
 
