@@ -31,13 +31,13 @@ import numpy as np
 
 from toeplitz_conv import conv_matrix
 
-from ._worker import measure_case
 from .measure import (
     Result,
     Settings,
     fill_floor,
     fill_result,
     mark_floor,
+    measure,
     run_worker,
     same_matrix,
 )
@@ -109,9 +109,10 @@ def main(argv: list[str]) -> int:
     """Time one method over one sweep's sizes in this process; print one JSON line."""
     spec = json.loads(argv[0])
     settings = Settings(repeats=spec["repeats"], max_seconds=spec["max_seconds"])
-    out = {str(n): measure_case(*worker_case(spec["method"],
-                                             {"kshape": spec["kshape"], "n": n}), settings)
-           for n in spec["sizes"]}
+    out = {}
+    for n in spec["sizes"]:
+        fn, check, before, size = worker_case(spec["method"], {"kshape": spec["kshape"], "n": n})
+        out[str(n)] = measure(fn, check, settings, size=size, before=before, memory="rss")
     print(json.dumps(out))
     return 0
 
