@@ -48,7 +48,7 @@ class Result:
     case: str
     method: str
     status: str = "ok"          # ok | missing | needs X GiB | different matrix | not available
-    equal: bool | None = None   # compared equal with ours before timing
+    equal: bool | None = None   # equal to ours (checked before timing); None: not compared
     time_s: float | None = None
     repeats: int = 0
     peak_bytes: float | None = None
