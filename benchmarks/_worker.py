@@ -1,56 +1,34 @@
-"""Run one measurement in a fresh interpreter: ``python -m benchmarks._worker SPEC_JSON``.
+"""Run measurements in a fresh interpreter: ``python -m benchmarks._worker SPEC_JSON``.
 
 Used for torch and sympy, whose memory tracemalloc cannot see (torch's own
-allocator) or would slow down several-fold (sympy).  The peak is the growth
-of the process's resident high-water mark (``VmHWM``, reset just before the
-call) over its resident size just before the warm-up call; the result of
-that call is compared with ours before anything is timed.  Prints one JSON
-line.
+allocator) or would slow down several-fold (sympy), and for LAPACK, whose
+workspace is not a numpy array.  ``SPEC_JSON`` names a workload module and
+a list of cases; each case's ``worker_case(method, params)`` gives the
+call, its check, an untimed ``before`` hook and a size function, measured
+by :func:`benchmarks.measure.measure` with the resident high-water mark as
+the peak.  Prints one JSON line: a list of result dicts, one per case.
 """
 
 from __future__ import annotations
 
-import gc
 import importlib
 import json
 import sys
 
-from .measure import Settings, current_rss, median_time, peak_rss, reset_peak_rss, timed
+from .measure import Settings, measure
 
 
 def main(argv: list[str]) -> int:
+    """Measure every case of the spec in ``argv[0]`` in this process; print one JSON line."""
     spec = json.loads(argv[0])
     mod = importlib.import_module(spec["module"])
     settings = Settings(repeats=spec["repeats"], max_seconds=spec["max_seconds"])
-    print(json.dumps(measure_case(*mod.worker_case(spec["method"], spec["params"]), settings)))
+    out = []
+    for case in spec["cases"]:
+        fn, check, before, size = mod.worker_case(case["method"], case["params"])
+        out.append(measure(fn, check, settings, size=size, before=before, memory="rss"))
+    print(json.dumps(out))
     return 0
-
-
-def measure_case(fn, check, before, size, settings: Settings) -> dict:
-    """Warm up, check, measure the peak and time ``fn`` in this process; a result dict."""
-    if before is not None:
-        before()
-    gc.collect()
-    exact = reset_peak_rss()
-    rss0, high0 = current_rss(), peak_rss()
-    first, out = timed(fn)
-    high1 = peak_rss()
-    ok, note = check(out)
-    res = {"status": "ok" if ok else "different matrix", "equal": ok, "note": note,
-           "peak_bytes": float(high1 - rss0), "peak_how": "VmHWM (subprocess)",
-           "stored_bytes": float(size(out)) if size is not None else None}
-    if not exact and high1 <= high0:
-        res["note"] = (note + "; " if note else "") + "peak is an upper bound"
-    del out
-    if ok:
-        if first > 4 * settings.max_seconds:
-            # A run this long is cold anyway (caches are cleared by `before`);
-            # repeating it would only cost minutes.
-            res["time_s"], res["repeats"] = first, 1
-            res["note"] = (res["note"] + "; " if res["note"] else "") + "single run"
-        else:
-            res["time_s"], res["repeats"] = median_time(fn, settings, first, before)
-    return res
 
 
 if __name__ == "__main__":

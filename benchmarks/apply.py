@@ -20,7 +20,7 @@ from .measure import (
     Result,
     Settings,
     measure_inline,
-    measure_subprocess,
+    measure_subprocesses,
     needs,
     peer_missing,
 )
@@ -78,13 +78,26 @@ def worker_case(method: str, params: dict[str, Any]):
 
 
 def run(settings: Settings) -> list[Result]:
+    """One row per method and case; torch's rows are measured in worker processes."""
     results = []
+    torch_jobs: list[tuple[Result, str, dict[str, Any]]] = []
     for ndim, k, n in (QUICK_CASES if settings.quick else CASES):
-        results += _case(ndim, k, n, settings)
+        results += _case(ndim, k, n, settings, torch_jobs)
+    # One interpreter per case in a full run (clean resident peaks); a quick
+    # run shares one, as importing torch costs more than its tiny cases.
+    for batch in ([torch_jobs] if settings.quick else [[j] for j in torch_jobs]):
+        if batch:
+            measure_subprocesses(__name__, batch, settings)
+    for r in results:
+        if r.method == "torch conv" and r.time_s is not None:
+            base = next(b for b in results if b.case == r.case and b.method == "ours apply")
+            r.ratio = r.time_s / base.time_s
     return results
 
 
-def _case(ndim: int, k: int, n: int, settings: Settings) -> list[Result]:
+def _case(ndim: int, k: int, n: int, settings: Settings,
+          torch_jobs: list[tuple[Result, str, dict[str, Any]]]) -> list[Result]:
+    """Measure our routes and scipy's here; queue torch's row in ``torch_jobs``."""
     from scipy.signal import fftconvolve, oaconvolve
     shape = (n,) * ndim
     case = f"{ndim}-D k={k} n={'x'.join(map(str, shape))} batch {BATCH}"
@@ -108,10 +121,10 @@ def _case(ndim: int, k: int, n: int, settings: Settings) -> list[Result]:
     torch_row.status = (peer_missing("torch") or needs(torch_need(ndim, k, n), settings)
                         or "ok")
     if torch_row.status == "ok":
-        measure_subprocess(torch_row, __name__, "torch conv", extra, settings)
+        torch_jobs.append((torch_row, "torch conv", extra))
     base = row["ours apply"].time_s
     for r in row.values():
-        if r.time_s is not None and r.method != "ours apply":
+        if r.time_s is not None and r.method not in ("ours apply", "torch conv"):
             r.ratio = r.time_s / base
     row["ours apply"].note = "reference; " + row["ours apply"].note
     return list(row.values())

@@ -1,10 +1,13 @@
 """Timing, peak memory, memory budget and growth-exponent helpers.
 
-Timing is the median of several repeats after an untimed warm-up.  Peak
-memory comes from ``tracemalloc`` in this process (numpy and scipy report
-their buffers to it), or, for code whose memory tracemalloc cannot see or
-would slow down badly (torch, sympy), from the resident high-water mark
-of a fresh subprocess (see :mod:`benchmarks._worker`).
+Every workload measures through :func:`measure` (in this process, or in a
+fresh one via :func:`measure_subprocess` / :mod:`benchmarks._worker`), which
+times with the one timing helper, :func:`median_time` (the median of several
+repeats after an untimed warm-up), and takes the peak with the one memory
+helper, :func:`peak_memory`: ``tracemalloc`` in this process (numpy and
+scipy report their buffers to it), or, for code whose memory tracemalloc
+cannot see or would slow down badly (torch, sympy, LAPACK's workspace), the
+resident high-water mark of a fresh subprocess.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -45,7 +48,7 @@ class Result:
     case: str
     method: str
     status: str = "ok"          # ok | missing | needs X GiB | different matrix | not available
-    equal: bool | None = None   # compared equal with ours before timing
+    equal: bool | None = None   # equal to ours (checked before timing); None: not compared
     time_s: float | None = None
     repeats: int = 0
     peak_bytes: float | None = None
@@ -91,16 +94,35 @@ def needs(need_bytes: float, settings: Settings) -> str | None:
     return None
 
 
-def traced_peak(fn: Callable[[], Any]) -> float:
-    """Peak bytes tracemalloc sees while ``fn()`` runs (its result is dropped)."""
-    tracemalloc.start()
-    try:
-        out = fn()
-        del out
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return float(peak)
+MemoryHow = Literal["tracemalloc", "rss"]
+
+
+def peak_memory(fn: Callable[[], Any], how: MemoryHow) -> tuple[float, Any, str]:
+    """Run ``fn()`` once; its peak memory in bytes, its result and a caveat ('' if none).
+
+    ``"tracemalloc"``: the peak of the Python allocations seen while it runs
+    (numpy and scipy buffers included; slows pure-Python code down).
+    ``"rss"``: the growth of this process's resident high-water mark over the
+    resident size just before the call; only meaningful in a fresh process
+    (:mod:`benchmarks._worker`), where freed memory of earlier work cannot be
+    reused unseen.
+    """
+    if how == "tracemalloc":
+        tracemalloc.start()
+        try:
+            out = fn()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return float(peak), out, ""
+    gc.collect()
+    exact = reset_peak_rss()
+    rss0, high0 = current_rss(), peak_rss()
+    out = fn()
+    high1 = peak_rss()
+    # Without a reset the mark may predate the call: then it only bounds the peak.
+    caveat = "" if exact or high1 > high0 else "peak is an upper bound"
+    return float(high1 - rss0), out, caveat
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -122,9 +144,13 @@ def median_time(fn: Callable[[], Any], settings: Settings, first: float,
     """Median of up to ``settings.repeats`` timed calls, after a warm-up that took ``first`` s.
 
     Calls slower than ``settings.max_seconds`` are repeated fewer times (at
-    least once, so the warm-up is never the timed run).  ``before`` runs
-    untimed before each call (e.g. to clear sympy's cache).
+    least once, so the warm-up is never the timed run).  A warm-up longer
+    than four times ``max_seconds`` is returned as the time with 0 repeats:
+    a call that long is cold anyway, and repeating it would cost minutes.
+    ``before`` runs untimed before each call (e.g. to clear sympy's cache).
     """
+    if first > 4 * settings.max_seconds:
+        return first, 0
     n = int(max(1, min(settings.repeats, settings.max_seconds // max(first, 1e-9))))
     times = []
     for _ in range(n):
@@ -246,35 +272,68 @@ def run_worker(spec: dict[str, Any], timeout: float = 1800,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure_inline(res: Result, fn: Callable[[], Any], check: Callable[[Any], tuple[bool, str]],
-                   settings: Settings, *, size: Callable[[Any], float] | None = csr_bytes,
-                   before: Callable[[], None] | None = None, trace: bool = True) -> Result:
-    """Warm up ``fn``, compare its result with ours, then measure peak memory and time.
+# A check returns (True, note) for a result equal to ours, (False, note) for a
+# different one (then nothing is timed), or (None, note) for a baseline whose
+# result cannot be compared (e.g. a proof attempt that fails): timed, and the
+# note says why it was not compared.
+Check = Callable[[Any], tuple[bool | None, str]]
+
+
+def measure(fn: Callable[[], Any], check: Check, settings: Settings, *,
+            size: Callable[[Any], float] | None = None,
+            before: Callable[[], None] | None = None,
+            memory: MemoryHow = "tracemalloc") -> dict[str, Any]:
+    """Warm up ``fn``, compare its result with ours, then measure its peak memory and time.
+
+    Returns the fields of a :class:`Result` (see :func:`fill_result`).  With
+    ``memory="rss"`` (in a fresh process only) the warm-up call is the one
+    whose peak is taken: it is the first call, so nothing is cached yet.
+    With ``"tracemalloc"`` a separate traced call follows the warm-up, as
+    tracing slows the call down.  ``before`` runs untimed before every call.
+    """
+    res: dict[str, Any] = {"status": "ok", "note": ""}
+    if before is not None:
+        before()
+    if memory == "rss":
+        peak, (first, out), caveat = peak_memory(lambda: timed(fn), "rss")
+        res.update(peak_bytes=peak, peak_how="VmHWM (subprocess)")
+    else:
+        first, out = timed(fn)
+        caveat = ""
+    ok, note = check(out)
+    res["equal"] = ok
+    res["note"] = "; ".join(x for x in (note, caveat) if x)
+    if size is not None:
+        res["stored_bytes"] = float(size(out))
+    del out
+    if ok is False:
+        res["status"] = "different matrix"
+        return res
+    if memory == "tracemalloc":
+        if before is not None:
+            before()
+        # The warm-up may include one-off imports; the traced call is a
+        # second, slower-than-real estimate for choosing the repeat count.
+        t0 = time.perf_counter()
+        peak, out, _ = peak_memory(fn, "tracemalloc")
+        del out
+        res.update(peak_bytes=peak, peak_how="tracemalloc")
+        first = min(first, time.perf_counter() - t0)
+    res["time_s"], res["repeats"] = median_time(fn, settings, first, before)
+    if res["repeats"] == 0:
+        res["repeats"] = 1
+        res["note"] = "; ".join(x for x in (res["note"], "single run") if x)
+    return res
+
+
+def measure_inline(res: Result, fn: Callable[[], Any], check: Check, settings: Settings, *,
+                   size: Callable[[Any], float] | None = csr_bytes,
+                   before: Callable[[], None] | None = None) -> Result:
+    """:func:`measure` in this process (tracemalloc), written into ``res``.
 
     Nothing is timed when the result differs from ours: the row then says so.
     """
-    if before is not None:
-        before()
-    first, out = timed(fn)
-    ok, note = check(out)
-    if size is not None:
-        res.stored_bytes = float(size(out))
-    del out
-    res.equal = ok
-    if note:
-        res.note = (res.note + "; " if res.note else "") + note
-    if not ok:
-        res.status = "different matrix"
-        return res
-    if trace:
-        # The warm-up may include one-off imports; the traced run is a
-        # second, slower-than-real estimate for choosing the repeat count.
-        t0 = time.perf_counter()
-        res.peak_bytes = traced_peak(fn)
-        res.peak_how = "tracemalloc"
-        first = min(first, time.perf_counter() - t0)
-    res.time_s, res.repeats = median_time(fn, settings, first, before)
-    return res
+    return fill_result(res, measure(fn, check, settings, size=size, before=before))
 
 
 def same_matrix(ours: Any) -> Callable[[Any], tuple[bool, str]]:
@@ -329,10 +388,25 @@ def peak_rss() -> int:
 
 def measure_subprocess(res: Result, module: str, method: str, params: dict[str, Any],
                        settings: Settings) -> Result:
-    """Fill ``res`` from :func:`run_worker` (see :mod:`benchmarks._worker`)."""
-    out = run_worker({"module": module, "method": method, "params": params,
-                      "repeats": settings.repeats, "max_seconds": settings.max_seconds})
-    return fill_result(res, out)
+    """Fill ``res`` from :func:`run_worker`: one case in its own fresh interpreter."""
+    return measure_subprocesses(module, [(res, method, params)], settings)[0]
+
+
+def measure_subprocesses(module: str, cases: list[tuple[Result, str, dict[str, Any]]],
+                         settings: Settings) -> list[Result]:
+    """Fill each ``(result, method, params)`` from one fresh interpreter, in order.
+
+    For cases small enough that starting an interpreter (about 0.5 s with
+    the imports) would cost more than the cases: their resident peaks are
+    each measured from the size just before them, so memory an earlier case
+    freed may hide part of a later one's peak.
+    """
+    out = run_worker({"module": module, "repeats": settings.repeats,
+                      "max_seconds": settings.max_seconds,
+                      "cases": [{"method": m, "params": p} for _, m, p in cases]})
+    # A worker that failed returns one {"status": "error: ..."} for all cases.
+    outs = [out] * len(cases) if isinstance(out, dict) else out
+    return [fill_result(res, o) for (res, _, _), o in zip(cases, outs)]
 
 
 def fill_result(res: Result, out: dict[str, Any]) -> Result:
@@ -341,6 +415,8 @@ def fill_result(res: Result, out: dict[str, Any]) -> Result:
                 "stored_bytes"):
         if out.get(key) is not None:
             setattr(res, key, out[key])
+    if "equal" in out:
+        res.equal = out["equal"]
     if out.get("note"):
         res.note = (res.note + "; " if res.note else "") + out["note"]
     return res

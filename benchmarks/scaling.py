@@ -31,13 +31,13 @@ import numpy as np
 
 from toeplitz_conv import conv_matrix
 
-from ._worker import measure_case
 from .measure import (
     Result,
     Settings,
     fill_floor,
     fill_result,
     mark_floor,
+    measure,
     run_worker,
     same_matrix,
 )
@@ -85,14 +85,17 @@ def run(settings: Settings) -> list[Result]:
                                nnz=n ** len(kshape) * int(np.prod(kshape)),  # full: n*k per axis
                                extra={"sweep": sweep, "n": n})
                 for n in sizes for m in methods}
-        for m in methods:
-            out = run_worker({"method": m, "kshape": list(kshape), "sizes": sizes,
+        # One interpreter per method's sweep keeps process-to-process noise
+        # out of the slope; a quick run (no slope judged) shares one per sweep.
+        for group in ([methods] if settings.quick else [[m] for m in methods]):
+            out = run_worker({"methods": group, "kshape": list(kshape), "sizes": sizes,
                               "repeats": settings.repeats, "max_seconds": settings.max_seconds},
                              env_extra=UNIFORM_MEMORY, entry=__name__)
             # A worker that failed returns one {"status": "error: ..."} for all sizes.
             failed = "status" in out
-            for n in sizes:
-                fill_result(rows[(m, n)], out if failed else out[str(n)])
+            for m in group:
+                for n in sizes:
+                    fill_result(rows[(m, n)], out if failed else out[m][str(n)])
         for n in sizes:
             ours = rows[("ours", n)]
             ours.note = "reference; fresh 4 KiB pages at every size"
@@ -106,12 +109,16 @@ def run(settings: Settings) -> list[Result]:
 
 
 def main(argv: list[str]) -> int:
-    """Time one method over one sweep's sizes in this process; print one JSON line."""
+    """Time each method over one sweep's sizes in this process; print one JSON line."""
     spec = json.loads(argv[0])
     settings = Settings(repeats=spec["repeats"], max_seconds=spec["max_seconds"])
-    out = {str(n): measure_case(*worker_case(spec["method"],
-                                             {"kshape": spec["kshape"], "n": n}), settings)
-           for n in spec["sizes"]}
+    out: dict[str, dict[str, Any]] = {}
+    for method in spec["methods"]:
+        out[method] = {}
+        for n in spec["sizes"]:
+            fn, check, before, size = worker_case(method, {"kshape": spec["kshape"], "n": n})
+            out[method][str(n)] = measure(fn, check, settings, size=size, before=before,
+                                          memory="rss")
     print(json.dumps(out))
     return 0
 
