@@ -415,12 +415,22 @@ def test_import_walker_sees_core_imports(tmp_path):
         assert hit in _imported_modules(f, "toeplitz_conv.symbolic"), line
 
 
+def test_valid_with_a_longer_kernel_is_proved():
+    from toeplitz_conv.symbolic import prove_equivalence, prove_weight_gradient
+
+    assert prove_equivalence(5, 3, "valid").holds
+    assert prove_equivalence(5, 3, "valid", correlate=True).holds
+    assert prove_equivalence((3, 4), (2, 3), "valid", boundary="wrap").holds
+    assert prove_weight_gradient(4, 2, "valid").holds
+
+
 def test_references_match_scipy_with_numbers():
     from toeplitz_conv.symbolic._reference import direct_outputs
 
     rng = np.random.default_rng(3)
-    for _ in range(20):
-        k, n = int(rng.integers(1, 5)), int(rng.integers(4, 8))
+    for _ in range(30):
+        # kernels longer than the input too: 'valid' then swaps, as scipy
+        k, n = int(rng.integers(1, 9)), int(rng.integers(4, 8))
         mode, correlate = MODES[rng.integers(3)], bool(rng.integers(2))
         w, x = rng.integers(-5, 6, size=k), rng.integers(-5, 6, size=n)
         got = direct_outputs(w.astype(object), x.astype(object), mode, correlate=correlate)
@@ -430,6 +440,10 @@ def test_references_match_scipy_with_numbers():
     for boundary in ("wrap", "symm"):
         got = direct_outputs(w.astype(object), x.astype(object), "same", boundary=boundary)
         want = scipy.signal.convolve2d(x, w, "same", boundary=boundary)
+        assert np.array_equal(got.astype(int), want), boundary
+        # convolve2d ignores the boundary in 'valid', also with the operands swapped
+        got = direct_outputs(x.astype(object), w.astype(object), "valid", boundary=boundary)
+        want = scipy.signal.convolve2d(w, x, "valid", boundary=boundary)
         assert np.array_equal(got.astype(int), want), boundary
 
 
@@ -508,7 +522,7 @@ def test_proof_object_renders_and_refuses_truthiness():
     (lambda: symbolic_matrix([], 4), ValueError, "empty"),
     (lambda: symbolic_matrix(3, (4, 4)), ValueError, "input_shape"),
     (lambda: symbolic_matrix(3, 4, "fll"), ValueError, "mode"),
-    (lambda: symbolic_matrix(3, 2, "valid"), ValueError, "valid"),
+    (lambda: symbolic_matrix((1, 3), (2, 2), "valid"), ValueError, "valid"),
     (lambda: symbolic_matrix(3, 4, stride=0), ValueError, "stride"),
     (lambda: symbolic_matrix(2, 2000), ValueError, "sparse=True"),
     (lambda: prove_equivalence([sympy.Symbol("x_0"), 1], 3), ValueError, "symbol names"),

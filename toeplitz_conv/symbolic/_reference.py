@@ -36,7 +36,13 @@ __all__ = [
     "source_position",
     "torch_pad_index",
     "torch_pads",
+    "valid_boundary",
 ]
+
+
+def valid_boundary(mode: str, boundary: str) -> str:
+    """``convolve2d`` ignores the boundary in ``valid`` mode: outside the input is zero."""
+    return "fill" if mode == "valid" else boundary
 
 
 def extend(p: int, n: int, boundary: str) -> int | None:
@@ -58,12 +64,16 @@ def extend(p: int, n: int, boundary: str) -> int | None:
 def mode_window(n: int, k: int, mode: str) -> tuple[int, int]:
     """``(start, count)``: which part of the full result (length ``n + k - 1``) a mode keeps.
 
-    scipy: ``full`` keeps all of it, ``valid`` the outputs where the kernel
-    fits (starting at ``k - 1``), ``same`` ``n`` outputs starting at ``(k - 1) // 2``.
+    scipy: ``full`` keeps all of it, ``valid`` the outputs where one operand
+    lies wholly inside the other (starting at ``min(n, k) - 1``: scipy swaps
+    them when the kernel is longer), ``same`` ``n`` outputs starting at
+    ``(k - 1) // 2``.
     """
     if mode == "full":
         return 0, n + k - 1
     if mode == "valid":
+        if isinstance(n, int) and isinstance(k, int) and k > n:
+            return n - 1, k - n + 1          # scipy swaps the operands
         return k - 1, n - k + 1
     if mode == "same":
         return (k - 1) // 2, n
@@ -112,7 +122,7 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
             src = []
             for d in range(nd):
                 p = source_position(axes_q[d][o[d]], j[d], w.shape[d], flip)
-                i = extend(p, x.shape[d], boundary)
+                i = extend(p, x.shape[d], valid_boundary(mode, boundary))
                 if i is None:
                     break
                 src.append(i)
@@ -254,7 +264,7 @@ def gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, 
             src = []
             for d in range(len(w_shape)):
                 p = source_position(axes_q[d][o[d]], j[d], w_shape[d], flip)
-                i = extend(p, x.shape[d], boundary)
+                i = extend(p, x.shape[d], valid_boundary(mode, boundary))
                 if i is None:
                     break
                 src.append(i)
