@@ -51,6 +51,7 @@ __all__ = [
     "layer_symmetric_paddings",
     "map_boundary",
     "ndimage_axis",
+    "ndimage_origins",
     "pool_axis",
     "pool_counts",
     "resolve_padding",
@@ -691,6 +692,15 @@ def pool_counts(ax: AxisGeometry, *, count_include_pad: bool, ceil_mode: bool) -
     return ax.counts_within(-ax.pad_before, ax.size + ax.pad_after - extension)
 
 
+def ndimage_origins(kernel: int) -> range:
+    """The origins scipy.ndimage allows for a kernel of ``kernel`` taps (the centre stays on it).
+
+    >>> ndimage_origins(3), ndimage_origins(4)
+    (range(-1, 2), range(-2, 2))
+    """
+    return range(-(kernel // 2), (kernel - 1) // 2 + 1)
+
+
 def ndimage_axis(size: int, kernel: int, origin: int = 0, boundary: Boundary = "symm", *,
                  convolve: bool = False) -> AxisGeometry:
     """Axis geometry of ``scipy.ndimage.correlate1d``/``convolve1d`` (output size = input size).
@@ -706,6 +716,9 @@ def ndimage_axis(size: int, kernel: int, origin: int = 0, boundary: Boundary = "
     >>> ndimage_axis(5, 4, convolve=True).pad_before
     1
     """
+    if origin not in ndimage_origins(kernel):
+        raise ValueError(f"origin {origin} is out of range for a kernel of {kernel}: it must "
+                         f"satisfy -(k // 2) <= origin <= (k - 1) // 2")
     if convolve:
         origin = -origin - (1 - kernel % 2)
     before = kernel // 2 + origin

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from ._assemble import assemble
 from ._typing import Boundary, IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import Geometry, ndimage_axis
+from .geometry import Geometry, ndimage_axis, ndimage_origins
 from .tied import TiedMatrix
 
 __all__ = ["NDIMAGE_MODES", "ndimage_matrix"]
@@ -87,7 +87,7 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     corr = as_bool(correlate, "correlate")
     origins = as_int_tuple(origin, k.ndim, "origin", minimum=-(2**62))
     for o, kk in zip(origins, k.shape):
-        if not -(kk // 2) <= o <= (kk - 1) // 2:
+        if o not in ndimage_origins(kk):
             raise ValueError(f"origin {origin!r} is out of range for kernel shape {k.shape}: "
                              f"each must satisfy -(k // 2) <= origin <= (k - 1) // 2")
     geom = Geometry(tuple(ndimage_axis(n, kk, o, _BOUNDARY[mode], convolve=not corr)
