@@ -76,7 +76,7 @@ def test_random_weight_from_shape(run, tmp_path):
     ("{f}", (), "PATH.py:FUNCTION"),
     ("{f}:good", ("--padding", "x"), "--padding"),
     ("{f}:good", ("--weight", "NOPE"), "no weight named 'NOPE'"),
-    ("{f}:good", ("--padding-mode", "mirror"), "padding_mode"),
+    ("{f}:good", ("--padding-mode", "mirror"), "--padding-mode"),
 ])
 def test_usage_errors_are_one_line_exit_2(run, layer_file, target, extra, word):
     r = run(target.format(f=layer_file), "--input-shape", "1,6,7", *extra)

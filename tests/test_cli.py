@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import toeplitz_conv
-from toeplitz_conv.cli import COMMANDS, CLIError, main, parse_numbers, parse_shape
+from toeplitz_conv.cli import COMMANDS, CLIError, build_parser, main, parse_numbers, parse_shape
 
 from ._cli import run_cli as run
 
@@ -170,3 +170,159 @@ def test_ctrl_c_is_one_line_exit_130(monkeypatch):
     r = run("show", "--kernel", "1", "--n", "1")
     assert r.returncode == 130
     assert r.stderr.strip() == "toeplitz-conv show: interrupted"
+
+
+# ------------------------------------------------------------ issue 21: the polished command line
+
+def test_input_shape_is_the_flag_and_n_its_alias():
+    a = run("show", "--kernel", "5,6,7", "--input-shape", "4")
+    b = run("show", "--kernel", "5,6,7", "--n", "4")
+    assert a.returncode == b.returncode == 0 and a.stdout == b.stdout
+    for command in ("show", "explore", "prove", "check"):
+        assert "--input-shape" in run(command, "--help").stdout
+
+
+@pytest.mark.parametrize("args,expected,param", [
+    (("show", "--kernel", "5,6,7", "--n", "2", "--mode", "valid"), "--input-shape/--n",
+     "input_shape"),
+    (("show", "--kernel", "5,6,7", "--n", "4", "--mode", "fll"), "error: --mode must",
+     "error: mode"),
+    (("show", "--kernel", "5,6,7", "--n", "4", "--boundary", "zero"), "error: --boundary must",
+     "error: boundary"),
+])
+def test_errors_name_flags_not_parameters(args, expected, param):
+    r = run(*args)
+    assert r.returncode == 2 and expected in r.stderr and param not in r.stderr, r.stderr
+
+
+def test_show_summarises_large_matrices_as_numpy_does():
+    r = run("show", "--kernel", "1,2,3", "--n", "2000")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1 + 7 and lines[4].strip() == "..."
+    assert "..." in lines[1] and len(lines[1].split()) == 7
+    full = run("show", "--kernel", "1,2", "--n", "40", "--full")
+    assert len(full.stdout.splitlines()) == 1 + 41 and "..." not in full.stdout
+
+
+def test_show_small_matrix_unchanged():
+    r = run("show", "--kernel", "5,6,7", "--n", "4", "--mode", "full", "--x", "1,2,3,4")
+    assert r.stdout.splitlines()[1:] == ["5 0 0 0", "6 5 0 0", "7 6 5 0", "0 7 6 5",
+                                          "0 0 7 6", "0 0 0 7", "y = A @ x =  5 16 34 52 45 28"]
+
+
+def test_help_shows_defaults():
+    assert "(default: svg)" in run("figures", "--help").stdout
+    prove = run("prove", "--help").stdout
+    assert "(default: 3)" in prove and "(default: 4)" in prove
+    assert "(default: None)" not in prove
+
+
+def _command_lines(text):
+    return [line.strip() for line in text.splitlines()
+            if line.strip().startswith("toeplitz-conv ")]
+
+
+def _assert_pastes(line):
+    import shlex
+
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True  # split at blanks and shell punctuation only
+    tokens = list(lexer)
+    # An unquoted ';' (or '|', '&', ...) would end or pipe the command in a shell.
+    assert not [t for t in tokens if set(t) <= set(";|&<>()")], line
+    parser = build_parser()
+    parser.parse_args(tokens[1:])  # exits (SystemExit) on a usage error
+
+
+def test_every_help_example_pastes_into_a_shell():
+    lines = _command_lines(run("--help").stdout)
+    for name in COMMANDS:
+        lines += _command_lines(run(name, "--help").stdout)
+    assert len(lines) > len(COMMANDS)
+    for line in lines:
+        _assert_pastes(line)
+
+
+def test_every_readme_example_pastes_into_a_shell():
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```bash")[1:]]
+    lines = []
+    for block in blocks:
+        for line in block.splitlines():
+            # The set-up command runs toeplitz-conv after '&&'; the rest of such a line
+            # is pip/venv, checked by CI running it.
+            line = line.split("#", 1)[0].strip()
+            for part in line.split("&&"):
+                part = part.strip().removeprefix(".venv/bin/")
+                if part.startswith("toeplitz-conv "):
+                    lines.append(part)
+    assert any("show --kernel 5,6,7" in line for line in lines)
+    for line in lines:
+        _assert_pastes(line)
+
+
+def test_explore_refuses_mixed_conventions(tmp_path):
+    r = run("explore", "--kernel", "1,2,3", "--n", "8", "--mode", "same", "--padding", "1",
+            "--out", str(tmp_path / "e.html"))
+    assert r.returncode == 2 and "--mode" in r.stderr and "--padding" in r.stderr
+    assert not (tmp_path / "e.html").exists()
+
+
+LAYER = """
+import numpy as np
+from scipy.signal import correlate
+
+WEIGHT = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+print("loading my layer")
+
+def forward(x):
+    print("forward called")
+    return np.stack([correlate(x[0], k[0], mode="same") for k in WEIGHT])
+"""
+
+
+def test_check_refuses_a_weight_shape_that_contradicts_the_file(tmp_path):
+    path = tmp_path / "layer.py"
+    path.write_text(LAYER)
+    r = run("check", f"{path}:forward", "--n", "1,5,5", "--padding", "1",
+            "--weight-shape", "2,1,3,3")
+    assert r.returncode == 2
+    assert "--weight-shape 2,1,3,3 conflicts with WEIGHT" in r.stderr and "1,1,3,3" in r.stderr
+    same = run("check", f"{path}:forward", "--n", "1,5,5", "--padding", "1",
+               "--weight-shape", "1,1,3,3")
+    assert same.returncode == 0, same.stderr
+
+
+def test_check_shows_user_output_apart_from_the_report(tmp_path):
+    path = tmp_path / "layer.py"
+    path.write_text(LAYER)
+    r = run("check", f"{path}:forward", "--input-shape", "1,5,5", "--padding", "1")
+    assert r.returncode == 0, r.stderr
+    before, sep, report = r.stdout.partition("--- end of output; report: ---")
+    assert sep and "loading my layer" in before and "forward called" in before
+    assert "forward called" not in report and "layer check" in report
+    quiet = run("check", f"{path}:forward", "--n", "1,5,5", "--padding", "1",
+                "--quiet-user-output")
+    assert "forward called" not in quiet.stdout
+
+
+def test_figure_names_match_the_figures_module():
+    pytest.importorskip("matplotlib")
+    from toeplitz_conv.cli._figures import FIGURE_NAMES
+    from toeplitz_conv.figures import FIGURES
+
+    assert list(FIGURE_NAMES) == list(FIGURES)
+
+
+def test_figure_list_does_not_import_matplotlib():
+    # A fresh interpreter: this test process has imported matplotlib long ago.
+    code = ("import sys; from toeplitz_conv.cli import main; "
+            "code = main(['figure', 'list']); "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
+            "code2 = main(['figure', 'nope', '--out', 'x.svg']); "
+            "assert 'matplotlib' not in sys.modules and code2 == 2; sys.exit(code)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "matrix_1d" in r.stdout.splitlines()

@@ -316,7 +316,7 @@ def test_cli_writes_the_page(tmp_path):
 @pytest.mark.parametrize("args,word", [
     (("--kernel", "1,2,3", "--n", "500"), "smaller"),
     (("--kernel", "1,x", "--n", "5"), "--kernel"),
-    (("--kernel", "1,2", "--n", "5", "--padding-mode", "mirror"), "padding_mode"),
+    (("--kernel", "1,2", "--n", "5", "--padding-mode", "mirror"), "--padding-mode"),
     (("--kernel", "1,2", "--n", "5", "--stride", "two"), "--stride"),
 ])
 def test_cli_bad_input_is_one_line(args, word, tmp_path):

@@ -60,10 +60,25 @@ def _installed_version() -> str:
 __version__ = _installed_version()
 
 
+#: Submodules loaded on first attribute access, because they import heavier
+#: dependencies (sympy; torch inside check; matplotlib; ipywidgets) that the
+#: builders do not need: ``import toeplitz_conv`` stays numpy + scipy only.
+_LAZY_SUBMODULES = ("check", "explorer_widget", "figures", "symbolic")
+
+
 def __getattr__(name: str) -> object:
-    # Submodules with heavier dependencies (sympy; torch inside check) load on first use.
-    if name in ("check", "symbolic"):
+    if name in _LAZY_SUBMODULES:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # Tab completion and dir() list the public surface -- the names, the public
+    # submodules and the lazy ones -- rather than private helpers (_assemble, ...).
+    import types
+
+    submodules = {k for k, v in globals().items()
+                  if isinstance(v, types.ModuleType) and not k.startswith("_")}
+    return sorted({*__all__, *submodules, *_LAZY_SUBMODULES, "__version__"})

@@ -22,7 +22,7 @@ PAD_COLOR = "#E8E8E8"
 
 
 def weight_colors(n_weights: int) -> list[str]:
-    """Hex colours for weight indices ``0 .. n_weights - 1``.
+    """Hex colours for the weight indices ``range(n_weights)``.
 
     Up to 12 weights get distinct qualitative colours; more weights are
     sampled evenly from the ``turbo`` colour map, so neighbours in the kernel

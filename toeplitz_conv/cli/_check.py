@@ -10,7 +10,9 @@ every check passes, 1 when one fails, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import io
 import os
 import sys
 from types import ModuleType
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import CLIError
-from ._parse import int64, parse_ints, parse_padding, parse_shape
+from ._parse import add_input_shape, int64, parse_ints, parse_padding, parse_shape
 
 __all__ = ["HELP", "cmd_check", "setup_check"]
 
@@ -35,11 +37,11 @@ def setup_check(p: argparse.ArgumentParser) -> None:
         The subcommand's parser.
     """
     p.add_argument("target", help="PATH.py:FUNCTION, the layer's forward(x) -> y")
-    p.add_argument("--input-shape", required=True, help="(C_in, *spatial), e.g. 3,32,32")
+    add_input_shape(p, what="(C_in, *spatial), e.g. 3,32,32")
     p.add_argument("--weight", help="name of a module-level weight array (or a callable "
                                     "returning it); default: WEIGHT if defined")
-    p.add_argument("--weight-shape", help="random weight of this shape, e.g. 8,3,3,3 "
-                                          "(when the file defines no weight)")
+    p.add_argument("--weight-shape", help="random weight of this shape, e.g. 8,3,3,3, when "
+                                          "the file defines no weight; else it must match")
     p.add_argument("--bias", help="name of a module-level bias array; default: BIAS if defined")
     p.add_argument("--backward", help="name of backward(x, grad_out) -> (grad_x, grad_w[, "
                                       "grad_b]) in the same file")
@@ -53,6 +55,8 @@ def setup_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("--atol", type=float, default=1e-9)
     p.add_argument("--seed", type=int64, default=0, help="seed of the trial inputs (and of a "
                                                          "random weight)")
+    p.add_argument("--quiet-user-output", action="store_true",
+                   help="do not show what the user's file printed")
 
 
 def _load(path: str) -> ModuleType:
@@ -110,11 +114,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     int
         0 when every check passes, 1 when one fails.
     """
-    from ..check import check_layer
-
     path, sep, func = args.target.rpartition(":")
     if not sep or not path or not func:
         raise CLIError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
+    # What the user's code prints (on import, in forward, ...) is collected
+    # and shown apart from the report, so the two cannot interleave.
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            report = _run_check(args, path, func)
+    finally:
+        if printed.getvalue() and not args.quiet_user_output:
+            print(f"--- printed by {path} ---")
+            print(printed.getvalue().rstrip("\n"))
+            print("--- end of output; report: ---")
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _run_check(args: argparse.Namespace, path: str, func: str) -> Any:
+    from ..check import check_layer
+
     module = _load(path)
     forward = _attr(module, func, path, "function")
     if not callable(forward):
@@ -124,26 +144,34 @@ def cmd_check(args: argparse.Namespace) -> int:
         backward = _attr(module, args.backward, path, "function")
         if not callable(backward):
             raise CLIError(f"{args.backward} in {path} is not callable")
+    weight: np.ndarray | None = None
     if args.weight:
         weight = _array(module, args.weight, path, "weight")
     elif hasattr(module, "WEIGHT"):
         weight = _array(module, "WEIGHT", path, "weight")
-    elif args.weight_shape:
+    if weight is None:
+        if not args.weight_shape:
+            raise CLIError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
+                           f"--weight-shape C_out,C_in,k...")
         shape = parse_shape(args.weight_shape, "--weight-shape")
         weight = np.random.default_rng(args.seed).standard_normal(shape)
-    else:
-        raise CLIError(f"no weight: {path} defines no WEIGHT; pass --weight NAME or "
-                       f"--weight-shape C_out,C_in,k...")
+    elif args.weight_shape:
+        # The file's weight is used; a different shape means the user expects
+        # another layer than the file holds, so say so instead of ignoring it.
+        wanted = parse_shape(args.weight_shape, "--weight-shape")
+        if wanted != weight.shape:
+            source = args.weight or "WEIGHT"
+            raise CLIError(f"--weight-shape {','.join(map(str, wanted))} conflicts with "
+                           f"{source} in {path}, of shape {','.join(map(str, weight.shape))}; "
+                           f"drop --weight-shape or fix the file")
     bias = None
     if args.bias:
         bias = _array(module, args.bias, path, "bias")
     elif hasattr(module, "BIAS"):
         bias = _array(module, "BIAS", path, "bias")
-    report = check_layer(
-        forward, weight, parse_shape(args.input_shape, "--input-shape"), backward=backward,
+    return check_layer(
+        forward, weight, parse_shape(args.input_shape, "--input-shape/--n"), backward=backward,
         bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
         stride=parse_ints(args.stride, "--stride"), padding=parse_padding(args.padding),
         dilation=parse_ints(args.dilation, "--dilation"), groups=args.groups,
         padding_mode=args.padding_mode)
-    print(report)
-    return 0 if report.ok else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import explore
+from ._errors import CLIError
 from ._parse import add_signal_args, parse_ints, parse_numbers, parse_padding, parse_shape
 
 __all__ = ["HELP", "cmd_explore", "setup_explore"]
@@ -22,6 +23,9 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     """
     add_signal_args(p)
     p.add_argument("--stride", default="1", help="e.g. 2 or 2,1")
+    # --dilation, --padding and --padding-mode switch to the layer convention
+    # (cross-correlation, torch's padding), so --mode/--boundary/--correlate
+    # cannot be given with them: cmd_explore refuses the mix.
     p.add_argument("--dilation", help="layer convention: e.g. 2")
     p.add_argument("--padding", help="layer convention: int(s), valid or same")
     p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
@@ -42,10 +46,19 @@ def cmd_explore(args: argparse.Namespace) -> int:
     int
         0.
     """
+    layer = [f for f, v in (("--dilation", args.dilation), ("--padding", args.padding),
+                            ("--padding-mode", args.padding_mode)) if v is not None]
+    signal = [f for f, v in (("--mode", args.mode), ("--boundary", args.boundary),
+                             ("--correlate", args.correlate or None)) if v is not None]
+    if layer and signal:
+        raise CLIError(f"{' and '.join(signal)} (signal convention) cannot be combined with "
+                       f"{' and '.join(layer)} (layer convention: cross-correlation with "
+                       f"torch's padding); give one convention's flags")
     kernel = parse_numbers(args.kernel)
-    shape = parse_shape(args.n)
+    shape = parse_shape(args.input_shape)
     page = explore(kernel, shape if len(shape) > 1 else shape[0],
-                   args.mode, correlate=args.correlate, boundary=args.boundary,
+                   args.mode or "full", correlate=args.correlate,
+                   boundary=args.boundary or "fill",
                    stride=parse_ints(args.stride, "--stride"),
                    dilation=None if args.dilation is None
                    else parse_ints(args.dilation, "--dilation"),

@@ -13,13 +13,21 @@ from pathlib import Path
 
 from ._errors import CLIError
 
-__all__ = ["HELP_FIGURE", "HELP_FIGURES", "cmd_figure", "cmd_figures", "setup_figure",
-           "setup_figures"]
+__all__ = ["FIGURE_NAMES", "HELP_FIGURE", "HELP_FIGURES", "cmd_figure", "cmd_figures",
+           "setup_figure", "setup_figures"]
 
 HELP_FIGURE = "draw one lecture figure: figure NAME --out FILE.svg|pdf|png"
 HELP_FIGURES = "draw every lecture figure into a directory: figures --out DIR"
 
 _EXTS = ("svg", "pdf", "png")
+
+#: The names of ``toeplitz_conv.figures.FIGURES``, in its order, written out
+#: here so that ``figure list`` and a misspelt name answer without importing
+#: matplotlib (a second or more); tests/test_cli.py keeps the two equal.
+FIGURE_NAMES = ("matrix_1d", "matrix_1d_symbols", "matrix_2d", "sliding_window",
+                "sliding_window_2d", "doubly_block_2d", "connectivity", "receptive_field",
+                "parameter_sharing", "stride", "transposed", "padding_modes", "conv_vs_corr",
+                "output_modes", "equivariance", "pooling")
 
 
 def setup_figure(p: argparse.ArgumentParser) -> None:
@@ -44,7 +52,7 @@ def setup_figures(p: argparse.ArgumentParser) -> None:
         The subcommand's parser.
     """
     p.add_argument("--out", required=True, help="output directory (created if missing)")
-    p.add_argument("--format", default="svg", help="svg | pdf | png (default svg)")
+    p.add_argument("--format", default="svg", help="svg | pdf | png")
 
 
 def _check_ext(path: Path) -> str:
@@ -82,21 +90,20 @@ def cmd_figure(args: argparse.Namespace) -> int:
     int
         0.
     """
-    # Cheap checks first: importing matplotlib takes a while.
-    out: Path | None = None
-    if args.name != "list":
-        if not args.out:
-            raise CLIError("--out FILE is required (e.g. --out matrix_1d.svg)")
-        out = Path(args.out)
-        _check_ext(out)
-        _check_dir(out.parent, create=False)
+    # Everything that can be answered without matplotlib is, first: importing
+    # it takes a second or more.
+    if args.name == "list":
+        print("\n".join(FIGURE_NAMES))
+        return 0
+    if args.name not in FIGURE_NAMES:
+        raise CLIError(f"unknown figure {args.name!r}; choose from {', '.join(FIGURE_NAMES)}")
+    if not args.out:
+        raise CLIError("--out FILE is required (e.g. --out matrix_1d.svg)")
+    out = Path(args.out)
+    _check_ext(out)
+    _check_dir(out.parent, create=False)
     from ..figures import FIGURES, save_figure
 
-    if out is None:
-        print("\n".join(FIGURES))
-        return 0
-    if args.name not in FIGURES:
-        raise CLIError(f"unknown figure {args.name!r}; choose from {', '.join(FIGURES)}")
     save_figure(FIGURES[args.name](), out)
     print(out)
     return 0

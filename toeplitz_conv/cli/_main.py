@@ -17,8 +17,9 @@ from typing import NoReturn
 from .. import __version__
 from . import _check, _explore, _figures, _prove, _show
 from ._errors import CLIError
+from ._parse import HelpFormatter, flag_names
 
-__all__ = ["COMMANDS", "PROG", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXAMPLES", "PROG", "build_parser", "main"]
 
 PROG = "toeplitz-conv"
 
@@ -33,6 +34,27 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "explore": (_explore.HELP, _explore.setup_explore, _explore.cmd_explore),
     "check": (_check.HELP, _check.setup_check, _check.cmd_check),
     "prove": (_prove.HELP, _prove.setup_prove, _prove.cmd_prove),
+}
+
+#: name -> examples shown under ``--help``; each line pastes into a shell as is
+#: (tests/test_cli.py parses every one).
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "show": ("toeplitz-conv show --kernel 5,6,7 --n 4 --mode full --x 1,2,3,4",
+             "toeplitz-conv show --kernel '1,2;3,4' --input-shape 3,3 --mode valid --correlate",
+             "toeplitz-conv show --kernel 1,2,3 --n 2000 --zero ."),
+    "figure": ("toeplitz-conv figure list",
+               "toeplitz-conv figure sliding_window --out sliding_window.pdf"),
+    "figures": ("toeplitz-conv figures --out figures/ --format svg",),
+    "explore": ("toeplitz-conv explore --kernel 1,2,3 --n 8 --out explorer.html",
+                "toeplitz-conv explore --kernel '1,2;3,4' --input-shape 5,5 --padding 1 "
+                "--padding-mode reflect --out explorer.html"),
+    "check": ("toeplitz-conv check my_layer.py:forward --input-shape 3,32,32 --padding 1",
+              "toeplitz-conv check my_layer.py:forward --input-shape 1,8,8 "
+              "--weight-shape 4,1,3,3 --backward backward"),
+    "prove": ("toeplitz-conv prove general --kernel-size 3",
+              "toeplitz-conv prove equivalence --kernel-size 2,2 --input-shape 3,3 --mode same",
+              "toeplitz-conv prove layer --weight-shape 2,1,3 --input-shape 1,5 --stride 2",
+              "toeplitz-conv prove equivalence --claim unflipped"),
 }
 
 # What a subcommand may raise for bad user input. ValueError and TypeError are
@@ -57,13 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
         Parsing sets ``command`` (the subcommand's name) and ``_run`` (its function).
     """
     parser = _Parser(
-        prog=PROG,
+        prog=PROG, formatter_class=HelpFormatter,
         description="A convolution is a matrix multiplication with a sparse, "
-                    "weight-tied (Toeplitz) matrix.")
+                    "weight-tied (Toeplitz) matrix.",
+        epilog="examples:\n" + "\n".join(f"  {ex[0]}" for ex in EXAMPLES.values()))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, setup, run) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text,
+                           formatter_class=HelpFormatter,
+                           epilog="examples:\n" + "\n".join(f"  {ex}" for ex in EXAMPLES[name]))
         setup(p)
         p.set_defaults(_run=run)
     return parser
@@ -101,7 +126,11 @@ def _run(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         raise  # an OSError, but not the user's error: main() ends quietly
     except _USER_ERRORS as exc:
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        # The library's messages name its parameters (input_shape=...); the
+        # user typed flags (--input-shape/--n). CLIError messages already do.
+        text = flag_names(str(exc)) if isinstance(exc, (ValueError, TypeError, MemoryError)) \
+            else str(exc)
+        print(f"{PROG} {args.command}: error: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)

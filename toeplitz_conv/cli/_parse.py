@@ -9,6 +9,7 @@ deep inside numpy instead of a message about the flag.
 from __future__ import annotations
 
 import argparse
+import re
 from typing import cast
 
 import numpy as np
@@ -17,9 +18,13 @@ from .._typing import LayerPadding
 from ._errors import CLIError
 
 __all__ = [
+    "FLAGS",
     "INT64_MAX",
     "INT64_MIN",
+    "HelpFormatter",
+    "add_input_shape",
     "add_signal_args",
+    "flag_names",
     "int64",
     "parse_int",
     "parse_ints",
@@ -125,7 +130,8 @@ def parse_int(text: str, name: str, *, minimum: int | None = None) -> int:
     return value
 
 
-def parse_shape(text: str, name: str = "--n", *, minimum: int | None = 1) -> tuple[int, ...]:
+def parse_shape(text: str, name: str = "--input-shape/--n", *,
+                minimum: int | None = 1) -> tuple[int, ...]:
     """Parse ``"4"``, ``"3,3"`` or ``"3x3"`` into a tuple of ints.
 
     Parameters
@@ -212,16 +218,109 @@ def int64(text: str) -> int:
     return value
 
 
+#: The library's parameter names -> the flags that set them, for error messages:
+#: a user of the command line typed ``--n``, not ``input_shape``.
+FLAGS: dict[str, str] = {
+    "input_shape": "--input-shape/--n",
+    "kernel_size_or_symbols": "--kernel-size/--kernel",
+    "weight_shape_or_symbols": "--weight-shape",
+    "weight_shape": "--weight-shape",
+    "padding_mode": "--padding-mode",
+    "kernel": "--kernel",
+    "weight": "--weight",
+    "bias": "--bias",
+    "mode": "--mode",
+    "boundary": "--boundary",
+    "correlate": "--correlate",
+    "stride": "--stride",
+    "padding": "--padding",
+    "dilation": "--dilation",
+    "groups": "--groups",
+    "rtol": "--rtol",
+    "atol": "--atol",
+    "seed": "--seed",
+}
+
+# A plain word such as "mode" or "padding" is a parameter name only where a
+# message uses it as one: before "must", "=", "is", "needs" or ":".
+_NAMES = "|".join(FLAGS)
+_PARAM = re.compile(rf"(?<![\w\-'\"])({_NAMES})(?=\s+must\b|\s+is\b|=|:|\s+needs\b)")
+_SNAKE_NAMES = "|".join(k for k in FLAGS if "_" in k)
+_SNAKE = re.compile(rf"(?<![\w\-])({_SNAKE_NAMES})(?![\w])")
+
+
+def flag_names(message: str) -> str:
+    """Rewrite a library error message so that it names flags, not parameters.
+
+    Names with an underscore (``input_shape``) are always parameters; plain
+    words (``mode``) only where the message uses them as one.
+
+    Examples
+    --------
+    >>> flag_names("kernel shape (3,) is larger than input_shape (2,)")
+    'kernel shape (3,) is larger than --input-shape/--n (2,)'
+    >>> flag_names("mode must be one of 'full', 'valid', 'same', got 'fll'")
+    "--mode must be one of 'full', 'valid', 'same', got 'fll'"
+    >>> flag_names("mode='valid' needs the kernel to fit (use mode='full')")
+    "--mode 'valid' needs the kernel to fit (use --mode 'full')"
+    """
+    def repl(m: re.Match[str]) -> str:
+        return FLAGS[m.group(1)]
+
+    message = _SNAKE.sub(repl, message)
+    message = _PARAM.sub(repl, message)
+    # "--mode='valid'" is no shell syntax the user would type; "--mode 'valid'" is.
+    return re.sub(r"(--[\w-]+(?:/--[\w-]+)?)=", r"\1 ", message)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default in ``--help``, except empty ones (None, False).
+
+    Raw description keeps the epilog's examples one per line, as they are
+    pasted into a shell.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if ("%(default)" not in text and action.default not in (None, False)
+                and action.default is not argparse.SUPPRESS and action.option_strings):
+            text += " (default: %(default)s)"
+        return text
+
+
+def add_input_shape(p: argparse.ArgumentParser, *, required: bool = True,
+                    default: str | None = None, what: str = "input shape, e.g. 4 or 3,3") -> None:
+    """Add ``--input-shape`` with its 1-D alias ``--n`` (every subcommand has the same flag).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser.
+    required : bool
+        Whether the flag must be given.
+    default : str, optional
+        Its default when not required.
+    what : str
+        The help text.
+    """
+    p.add_argument("--input-shape", "--n", dest="input_shape", required=required,
+                   default=default, metavar="SHAPE", help=what)
+
+
 def add_signal_args(p: argparse.ArgumentParser) -> None:
     """Add the flags of :func:`~toeplitz_conv.conv_matrix` (``show`` and ``explore`` share them).
+
+    ``--mode`` and ``--boundary`` default to None so that a subcommand can
+    tell "not given" from "given as the default" (``explore`` refuses them
+    with the layer convention's flags); the conv defaults are full and fill.
 
     Parameters
     ----------
     p : argparse.ArgumentParser
         The subcommand's parser.
     """
-    p.add_argument("--kernel", required=True, help="e.g. 5,6,7 or 1,2;3,4 for 2-D")
-    p.add_argument("--n", required=True, help="input shape, e.g. 4 or 3,3")
-    p.add_argument("--mode", default="full", help="full | valid | same")
+    p.add_argument("--kernel", required=True, help="e.g. 5,6,7, or '1,2;3,4' (quoted) for 2-D")
+    add_input_shape(p)
+    p.add_argument("--mode", help="full | valid | same (default: full)")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
-    p.add_argument("--boundary", default="fill", help="fill | wrap | symm")
+    p.add_argument("--boundary", help="fill | wrap | symm (default: fill)")

@@ -11,7 +11,7 @@ import argparse
 from typing import Any, cast
 
 from .._typing import Mode
-from ._parse import int64, parse_int, parse_ints, parse_numbers, parse_padding
+from ._parse import add_input_shape, int64, parse_int, parse_ints, parse_numbers, parse_padding
 
 __all__ = ["HELP", "KINDS", "cmd_prove", "setup_prove"]
 
@@ -31,19 +31,21 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("kind", choices=KINDS, help="which statement to prove")
     p.add_argument("--kernel-size", default="3",
-                   help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols (default 3)")
+                   help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols")
     p.add_argument("--kernel", help="numbers instead of symbols, e.g. 5,6,7")
-    p.add_argument("--n", default="4", help="input size, e.g. 4 or 3,3 (default 4)")
+    add_input_shape(p, required=False, default="4",
+                    what="input shape, e.g. 4 or 3,3; 'layer': C_in,spatial...")
     p.add_argument("--mode", default="full", help="full | valid | same")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary", default=None,
-                   help="fill | wrap | symm (shift: wrap | fill; default fill, shift: wrap)")
+                   help="fill | wrap | symm (default: fill; for 'shift' wrap | fill, "
+                        "default wrap)")
     p.add_argument("--stride", default="1", help="keep every stride-th output")
-    p.add_argument("--shift", type=int64, default=1, help="shift for 'shift' (default 1)")
+    p.add_argument("--shift", type=int64, default=1, help="shift for 'shift'")
     p.add_argument("--symbolic-kernel", action="store_true",
                    help="'general': a symbolic kernel length k as well")
     p.add_argument("--weight-shape", default="1,1,3",
-                   help="'layer': C_out,C_in/groups,kernel... (default 1,1,3); --n is C_in,spatial")
+                   help="'layer': C_out,C_in/groups,kernel...")
     p.add_argument("--padding", default="0", help="'layer': an int, ints, 'same' or 'valid'")
     p.add_argument("--dilation", default="1", help="'layer': dilation")
     p.add_argument("--groups", type=int64, default=1, help="'layer': channel groups")
@@ -87,11 +89,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
         kernel = parse_ints(args.kernel_size, "--kernel-size")
     # Only the equivalence, gradient and layer statements take a shape and a
     # per-axis stride; the others are stated for one length n.
-    shape = parse_ints(args.n, "--n")
+    shape = parse_ints(args.input_shape, "--input-shape/--n")
     stride = parse_ints(args.stride, "--stride")
 
     def n() -> int:
-        return parse_int(args.n, "--n", minimum=1)
+        return parse_int(args.input_shape, "--input-shape/--n", minimum=1)
 
     extra = {} if args.claim is None else {"claim": args.claim}
     kind = args.kind
