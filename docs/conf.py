@@ -85,6 +85,7 @@ API_MODULES = [
     ("toeplitz_conv.geometry", "output sizes, paddings and index maps"),
     ("toeplitz_conv.pooling", "pooling windows as matrices"),
     ("toeplitz_conv.local", "tiled and locally connected layers"),
+    ("toeplitz_conv.ndimage", "scipy.ndimage's convention"),
     ("toeplitz_conv.spectrum", "singular values of convolutions"),
     ("toeplitz_conv.interop", "scipy LinearOperator and torch"),
     ("toeplitz_conv.palette", "the colours of tied weights"),

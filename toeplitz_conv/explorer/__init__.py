@@ -28,6 +28,10 @@ from ._page import Explorer
 
 __all__ = ["MAX_SIDE", "Explorer", "explore", "window_positions"]
 
+# Documented (and pickled, and shown in reprs) under its public home, not the
+# private module it is defined in.
+Explorer.__module__ = __name__
+
 #: Kept for code written against the single-module explorer: the table now
 #: belongs to the geometry core (:meth:`Geometry.window_positions`).
 window_positions = Geometry.window_positions
