@@ -65,3 +65,10 @@ def test_convolve_is_not_correlate():
 def test_bad_arguments(kwargs, exc, word):
     with pytest.raises(exc, match=word):
         ndimage_matrix([1.0, 2.0, 3.0], 5, **kwargs)
+
+
+def test_bool_weights_as_ndimage():
+    w = np.array([[True, False], [True, True]])
+    x = np.random.default_rng(24).standard_normal((4, 3))
+    np.testing.assert_allclose(ndimage_matrix(w, x.shape) @ x.ravel(),
+                               ndimage.convolve(x, w).ravel())

@@ -168,3 +168,16 @@ def test_valid_with_the_input_inside_the_kernel(builder_path, boundary):
             A @ x.ravel(), scipy.signal.convolve2d(x, w, "valid", boundary=boundary).ravel())
         C = conv_matrix(w, shape, "valid", correlate=True, _write_path=builder_path)
         np.testing.assert_allclose(C @ x.ravel(), _reference(x, w, "valid", True).ravel())
+
+
+def test_bool_kernels_as_scipy(builder_path):
+    rng = np.random.default_rng(32)
+    for _ in range(10):
+        k = rng.integers(0, 2, size=(2, 3)).astype(bool)
+        x = rng.integers(-9, 10, size=(4, 5))
+        for mode in MODES:
+            A = conv_matrix(k, x.shape, mode, _write_path=builder_path)
+            got = A @ x.ravel()
+            want = scipy.signal.convolve(x, k, mode)
+            np.testing.assert_array_equal(got, want.ravel())
+            assert got.dtype == want.dtype      # integers stay integers

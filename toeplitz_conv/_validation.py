@@ -147,12 +147,14 @@ def as_groups(groups: Any, channels: Sequence[tuple[int, str]]) -> int:
 
 
 def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
-              max_ndim: int | None = None) -> np.ndarray:
+              max_ndim: int | None = None, allow_bool: bool = False) -> np.ndarray:
     """Return ``kernel`` as a finite, non-empty numeric ndarray (a copy).
 
     NaN and inf are rejected rather than propagated: a non-finite weight
     makes every product it touches non-finite, which is never what a matrix
-    builder's user wants to find out later.
+    builder's user wants to find out later.  With ``allow_bool`` a boolean
+    kernel (scipy accepts one) becomes 0/1 ``uint8``: exact, and the
+    smallest integer type, so products keep the input's type.
     """
     if isinstance(kernel, (str, bytes)) or kernel is None:
         raise TypeError(f"{name} must be a numeric array-like, got {type(kernel).__name__}")
@@ -162,6 +164,8 @@ def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
         raise ValueError(
             f"{name} must be a rectangular numeric array-like (same length in every row)"
         ) from exc
+    if arr.dtype == bool and allow_bool:
+        arr = arr.astype(np.uint8)
     if arr.dtype == bool or arr.dtype.kind not in "iufc":
         raise TypeError(
             f"{name} must hold integer, float or complex numbers, got dtype {arr.dtype}"

@@ -44,7 +44,7 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     Parameters
     ----------
     weights : array_like
-        N-D kernel, as many dimensions as the input.
+        N-D kernel, as many dimensions as the input (a boolean one is 0/1).
     input_shape : int or tuple of int
         The input's shape, which is also the output's.
     mode : {'reflect', 'constant', 'nearest', 'mirror', 'wrap', 'grid-wrap', \
@@ -79,7 +79,7 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     >>> ndimage.convolve(x, [5.0, 6.0, 7.0])
     array([23., 34., 52., 65.])
     """
-    k = as_kernel(weights, "weights")
+    k = as_kernel(weights, "weights", allow_bool=True)
     shape = as_shape(input_shape, ndim=k.ndim)
     choose(mode, "mode", NDIMAGE_MODES)
     c = as_finite_real(cval, "cval")

@@ -35,7 +35,7 @@ def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
                          boundary: Any) -> tuple[np.ndarray, tuple[int, ...]]:
     """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape."""
-    k = as_kernel(kernel)
+    k = as_kernel(kernel, allow_bool=True)
     shape = as_shape(input_shape, ndim=k.ndim)
     choose(mode, "mode", MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
@@ -63,7 +63,8 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     Parameters
     ----------
     kernel : array_like
-        1-D or N-D numeric kernel (integer, float or complex; finite).
+        1-D or N-D numeric kernel (integer, float or complex; finite), or a
+        boolean one, taken as 0/1 (``uint8``) as scipy does.
     input_shape : int or tuple of int
         Shape of the input, with as many dimensions as the kernel.
     mode : {'full', 'valid', 'same'}
