@@ -299,3 +299,38 @@ def test_fillvalue_needs_fill_boundary():
     with pytest.raises(TypeError, match="fillvalue"):
         conv_matrix([1, 2], 4, fillvalue="1")
     assert conv_matrix([1, 2], 4).offset is None
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+def test_same_origin_is_a_window_of_the_full_output(boundary):
+    rng = np.random.default_rng(17)
+    for _ in range(20):
+        shape = tuple(int(v) for v in rng.integers(2, 7, 2))
+        kshape = tuple(int(rng.integers(1, 6)) for _ in shape)
+        origin = tuple(int(rng.integers(-((k - 1) // 2), k - (k - 1) // 2)) for k in kshape)
+        k, x = rng.standard_normal(kshape), rng.standard_normal(shape)
+        full = scipy.signal.convolve2d(x, k, "full", boundary=boundary)
+        starts = [(kk - 1) // 2 + o for kk, o in zip(kshape, origin)]
+        want = full[starts[0]:starts[0] + shape[0], starts[1]:starts[1] + shape[1]]
+        A = conv_matrix(k, shape, "same", boundary=boundary, origin=origin)
+        np.testing.assert_allclose(A @ x.ravel(), want.ravel(), atol=1e-10)
+
+
+def test_origin_matches_pylops_offset():
+    pylops = pytest.importorskip("pylops")
+    rng = np.random.default_rng(18)
+    for k in range(1, 7):
+        for offset in range(k):
+            h, x = rng.standard_normal(k), rng.standard_normal(9)
+            op = pylops.signalprocessing.Convolve1D(9, h, offset=offset)
+            A = conv_matrix(h, 9, "same", origin=offset - (k - 1) // 2)
+            np.testing.assert_allclose(A @ x, op @ x, atol=1e-10)
+
+
+def test_origin_out_of_range_or_outside_same():
+    with pytest.raises(ValueError, match="origin"):
+        conv_matrix([1, 2, 3], 5, "same", origin=2)
+    with pytest.raises(ValueError, match="origin"):
+        conv_matrix([1, 2, 3], 5, "full", origin=1)
+    with pytest.raises(TypeError, match="origin"):
+        conv_matrix([1, 2, 3], 5, "same", origin=0.5)

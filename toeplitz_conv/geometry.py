@@ -55,6 +55,7 @@ __all__ = [
     "pool_axis",
     "pool_counts",
     "resolve_padding",
+    "same_origins",
     "same_padding",
     "signal_axis",
     "signal_kernel_size",
@@ -237,14 +238,17 @@ class AxisGeometry:
 
 
 def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
-                stride: int = 1) -> AxisGeometry:
+                stride: int = 1, origin: int = 0) -> AxisGeometry:
     """Axis geometry of ``scipy.signal.convolve(x, k, mode)[::stride]`` in correlation form.
 
     The pads reproduce scipy's output lengths and its centring of ``"same"``
     (the middle of the full output, ``start = (kernel - 1) // 2``), for odd
     and even kernels.  For a true convolution the caller reverses the taps.
     A stride keeps every ``stride``-th output of the mode's output, starting
-    with the first.
+    with the first.  ``origin`` moves ``"same"``'s window over the full
+    output: it starts at ``(kernel - 1) // 2 + origin`` (MATLAB's
+    ``conv(u, v, 'same')`` is ``origin=1`` for even kernels); see
+    :func:`same_origins`.
 
     Examples
     --------
@@ -255,6 +259,8 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
     3
     >>> signal_axis(3, 5, "valid").out_size               # scipy swaps the operands
     3
+    >>> signal_axis(5, 4, "same", origin=1).pad_before    # full output 2.. instead of 1..
+    1
     """
     if mode == "valid":
         # A kernel longer than the input: scipy swaps the operands, keeping
@@ -264,7 +270,27 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
         boundary = "zeros"
     else:
         before, after = signal_padding(kernel, mode)
+    if origin:
+        if mode != "same" or origin not in same_origins(kernel):
+            raise ValueError(f"origin {origin} is out of range: mode='same' with a kernel of "
+                             f"{kernel} takes origins in {same_origins(kernel)} "
+                             f"(other modes take only 0)")
+        before, after = before - origin, after + origin
     return AxisGeometry(size, kernel, stride, 1, before, after, boundary)
+
+
+def same_origins(kernel: int) -> range:
+    """The origins of ``"same"`` whose window stays inside the full output.
+
+    ``"same"`` keeps ``size`` outputs of the ``size + kernel - 1`` of
+    ``"full"``, starting at ``(kernel - 1) // 2 + origin``; the start runs
+    from ``0`` to ``kernel - 1``.
+
+    >>> same_origins(3), same_origins(4)
+    (range(-1, 2), range(-1, 3))
+    """
+    centre = (kernel - 1) // 2
+    return range(-centre, kernel - centre)
 
 
 def signal_kernel_size(size: int, out_size: int, mode: str) -> int | None:

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from ._assemble import WritePath, assemble
 from ._typing import Boundary, IntOrTuple, Mode, SignalBoundary
-from ._validation import as_bool, as_int_tuple, as_kernel, as_shape, choose
+from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import Geometry, signal_axis
 from .tied import TiedMatrix
 
@@ -23,13 +23,14 @@ _BOUNDARY: dict[str, Boundary] = {"fill": "zeros", "wrap": "wrap", "symm": "symm
 
 def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
                     mode: str = "full", boundary: str = "fill",
-                    stride: IntOrTuple = 1) -> Geometry:
+                    stride: IntOrTuple = 1, origin: IntOrTuple = 0) -> Geometry:
     """The :class:`~toeplitz_conv.geometry.Geometry` of scipy's ``mode``/``boundary``,
-    keeping every ``stride``-th output along each axis."""
+    keeping every ``stride``-th output along each axis, ``"same"`` moved by ``origin``."""
     nd = len(kernel_shape)
     strides = as_int_tuple(stride, nd, "stride", minimum=1)
-    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary], s)
-                          for n, k, s in zip(input_shape, kernel_shape, strides)))
+    origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
+    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary], s, o)
+                          for n, k, s, o in zip(input_shape, kernel_shape, strides, origins)))
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
@@ -51,7 +52,7 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
 
 def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill",
-                stride: IntOrTuple = 1, fillvalue: complex = 0,
+                stride: IntOrTuple = 1, fillvalue: complex = 0, origin: IntOrTuple = 0,
                 _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
@@ -89,6 +90,12 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
         ``scipy.signal.convolve2d``.  A non-zero value makes the map affine:
         ``A.apply(x)`` is ``A @ x + A.offset`` (see
         :attr:`TiedMatrix.offset`).
+    origin : int or tuple of int
+        With ``mode='same'``, where the window of ``size`` outputs starts in
+        the full output: at ``(k - 1) // 2 + origin`` (0, scipy's centring,
+        by default).  MATLAB's ``conv(u, v, 'same')`` is ``origin=1`` for
+        even kernels (0 for odd ones); PyLops' ``Convolve1D(offset=c)`` is
+        ``origin = c - (k - 1) // 2``.
 
     Returns
     -------
@@ -138,6 +145,13 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
 
     >>> conv_matrix([5, 6, 7], 4, "full", stride=2) @ x
     array([ 5, 34, 45])
+
+    MATLAB's ``conv(u, v, 'same')`` example (an even kernel, centred one
+    sample later than scipy centres it):
+
+    >>> u, v = np.array([-1, 2, 3, -2, 0, 1, 2]), np.array([2, 4, -1, 1])
+    >>> conv_matrix(v, 7, "same", origin=1) @ u
+    array([15,  5, -9,  7,  6,  7, -1])
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
@@ -145,9 +159,9 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
         raise TypeError(f"fillvalue must be a finite number, got {fillvalue!r}")
     if fillvalue != 0 and boundary != "fill":
         raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
-    geom = signal_geometry(k.shape, shape, mode, boundary, stride)
+    geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
     info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
-            "boundary": boundary, "stride": stride}
+            "boundary": boundary, "stride": stride, "origin": origin}
     return assemble(geom, k, flip=not correlate,
                     conjugate=bool(correlate) and k.dtype.kind == "c", info=info,
                     fill_value=fillvalue, _write_path=_write_path)
