@@ -334,3 +334,50 @@ def test_origin_out_of_range_or_outside_same():
         conv_matrix([1, 2, 3], 5, "full", origin=1)
     with pytest.raises(TypeError, match="origin"):
         conv_matrix([1, 2, 3], 5, "same", origin=0.5)
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_axes_as_fftconvolve(mode):
+    rng = np.random.default_rng(19)
+    for trial in range(40):
+        nd = 2 + trial % 2
+        shape = tuple(int(v) for v in rng.integers(1, 6, nd))
+        conv = tuple(sorted(rng.choice(nd, size=int(rng.integers(1, nd)), replace=False)))
+        kshape = tuple(int(rng.integers(1, shape[d] + 1)) if d in conv
+                       else int(rng.choice([1, shape[d]])) for d in range(nd))
+        k, x = rng.standard_normal(kshape), rng.standard_normal(shape)
+        axes = tuple(int(d) - nd if trial % 3 == 0 else int(d) for d in conv)   # negatives too
+        want = scipy.signal.fftconvolve(x, k, mode, axes=conv)
+        A = conv_matrix(k, shape, mode, axes=axes)
+        assert A.out_shape == want.shape
+        np.testing.assert_allclose(A @ x.ravel(), want.ravel(), atol=1e-10)
+        # correlation: the kernel reversed along the convolved axes only
+        C = conv_matrix(k, shape, mode, axes=axes, correlate=True)
+        want = scipy.signal.fftconvolve(x, np.flip(k, axis=conv), mode, axes=conv)
+        np.testing.assert_allclose(C @ x.ravel(), want.ravel(), atol=1e-10)
+
+
+def test_axes_with_a_boundary_is_per_slice_convolve2d():
+    rng = np.random.default_rng(20)
+    x, k = rng.standard_normal((4, 7)), rng.standard_normal((4, 3))     # a kernel per row
+    for boundary in ("wrap", "symm"):
+        A = conv_matrix(k, x.shape, "same", boundary=boundary, axes=1)
+        want = np.concatenate([scipy.signal.convolve2d(x[i:i + 1], k[i:i + 1], "same",
+                                                       boundary=boundary) for i in range(4)])
+        np.testing.assert_allclose(A @ x.ravel(), want.ravel(), atol=1e-10)
+    # the taps index the kernel as passed, row by row
+    rows, cols, widx = conv_matrix(k, x.shape, "full", axes=1).taps
+    np.testing.assert_array_equal(widx // 3, rows // 9)
+
+
+@pytest.mark.parametrize("kwargs,exc,word", [
+    ({"axes": 2}, ValueError, "axes"),
+    ({"axes": (1, 1)}, ValueError, "repeat"),
+    ({"axes": 1.0}, TypeError, "axes"),
+    ({"axes": 1, "stride": (2, 1)}, ValueError, "stride"),
+])
+def test_bad_axes(kwargs, exc, word):
+    with pytest.raises(exc, match=word):
+        conv_matrix(np.ones((1, 3)), (4, 5), **kwargs)
+    with pytest.raises(ValueError, match="size 1"):
+        conv_matrix(np.ones((2, 3)), (4, 5), axes=1)

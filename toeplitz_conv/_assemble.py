@@ -64,7 +64,8 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
              flip: bool = False, channels: bool = False, conjugate: bool = False,
              info: dict[str, Any] | None = None, tile: np.ndarray | None = None,
              per_window: bool = False, select: np.ndarray | None = None,
-             fill_value: complex = 0, _write_path: WritePath | None = None) -> TiedMatrix:
+             fill_value: complex = 0, weight_map: np.ndarray | None = None,
+             _write_path: WritePath | None = None) -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
     Parameters
@@ -94,6 +95,10 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     fill_value : number
         What zero-padded positions read instead of zero (one channel only):
         non-zero makes the map affine, see :attr:`TiedMatrix.offset`.
+    weight_map : ndarray of int, optional
+        With ``tile``: the flat index into ``weight`` (as the user passed it)
+        of each index of the tile-major layout the tying computes, when the
+        user's tile axes are not the leading ones.
     _write_path : {'table', 'lines', 'chunks'}, optional
         Force one way of writing zero-padded matrices (for tests).
     """
@@ -125,7 +130,8 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
 
     if not geom.monotone or tile is not None or select is not None:
         return _from_table(geom, weight, (m, n), group_col, chan_col, co_w, w_pattern, itype,
-                           tile=tile, per_window=per_window, select=select, meta=meta)
+                           tile=tile, per_window=per_window, select=select, meta=meta,
+                           weight_map=weight_map)
 
     values = weight.reshape(c_out, row_len)
     if conjugate:
@@ -167,7 +173,7 @@ def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
                 group_col: np.ndarray, chan_col: np.ndarray, co_w: np.ndarray,
                 w_pattern: np.ndarray, itype: IndexDtype, *, tile: np.ndarray | None,
                 per_window: bool, select: np.ndarray | None,
-                meta: dict[str, Any]) -> TiedMatrix:
+                meta: dict[str, Any], weight_map: np.ndarray | None = None) -> TiedMatrix:
     """Every tap from one index table, through :meth:`TiedMatrix.from_taps`.
 
     For boundaries that can read one input twice in a row (the sum is then
@@ -191,9 +197,12 @@ def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
             + table[None, :, None, :])
     keep = np.broadcast_to((table >= 0)[None, :, None, :], shape4)
     rows = np.arange(shape[0], dtype=np.int64).reshape(c_out, n_out, 1, 1)
+    kept = np.broadcast_to(widx, shape4)[keep]
+    if weight_map is not None:
+        kept = weight_map[kept]
     return TiedMatrix.from_taps(
         shape, np.broadcast_to(rows, shape4)[keep], np.broadcast_to(cols, shape4)[keep],
-        np.broadcast_to(widx, shape4)[keep], weight, **meta)
+        kept, weight, **meta)
 
 
 def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: np.ndarray,

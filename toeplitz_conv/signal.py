@@ -34,15 +34,22 @@ def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
-                         boundary: Any) -> tuple[np.ndarray, tuple[int, ...]]:
+                         boundary: Any, axes: Any = None) -> tuple[np.ndarray, tuple[int, ...]]:
     """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape."""
     k = as_kernel(kernel, allow_bool=True)
     shape = as_shape(input_shape, ndim=k.ndim)
     choose(mode, "mode", MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
     as_bool(correlate, "correlate")
-    if (mode == "valid" and any(kk > n for kk, n in zip(k.shape, shape))
-            and any(kk < n for kk, n in zip(k.shape, shape))):
+    conv = _conv_axes(axes, k.ndim)
+    for d in set(range(k.ndim)) - set(conv):
+        if k.shape[d] not in (1, shape[d]):
+            raise ValueError(f"along an axis not in axes the kernel must have size 1 (one "
+                             f"kernel for every slice) or the input's size (one per slice): "
+                             f"kernel.shape[{d}] = {k.shape[d]}, input_shape[{d}] = {shape[d]}")
+    ks, ns = [k.shape[d] for d in conv], [shape[d] for d in conv]
+    if (mode == "valid" and any(kk > n for kk, n in zip(ks, ns))
+            and any(kk < n for kk, n in zip(ks, ns))):
         raise ValueError(
             f"mode='valid' needs the kernel to fit inside the input in every dimension, or "
             f"the input inside the kernel (scipy then swaps them); kernel shape {k.shape} "
@@ -50,9 +57,25 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
     return k, shape
 
 
+def _conv_axes(axes: Any, nd: int) -> tuple[int, ...]:
+    """``axes`` (None, an int or a sequence, negatives counted from the end) as sorted ints."""
+    if axes is None:
+        return tuple(range(nd))
+    raw = (axes,) if not isinstance(axes, (tuple, list)) else tuple(axes)
+    vals = as_int_tuple(list(raw), len(raw), "axes", minimum=-nd)
+    if not raw or any(v >= nd for v in vals):
+        raise ValueError(f"axes must name axes of the {nd}-dimensional input "
+                         f"(-{nd} .. {nd - 1}), got {axes!r}")
+    conv = tuple(sorted({v % nd for v in vals}))
+    if len(conv) != len(vals):
+        raise ValueError(f"axes must not repeat an axis, got {axes!r}")
+    return conv
+
+
 def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill",
                 stride: IntOrTuple = 1, fillvalue: complex = 0, origin: IntOrTuple = 0,
+                axes: int | tuple[int, ...] | None = None,
                 _write_path: WritePath | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
@@ -96,6 +119,12 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
         by default).  MATLAB's ``conv(u, v, 'same')`` is ``origin=1`` for
         even kernels (0 for odd ones); PyLops' ``Convolve1D(offset=c)`` is
         ``origin = c - (k - 1) // 2``.
+    axes : int or tuple of int, optional
+        Convolve along these axes only, as ``scipy.signal.fftconvolve(axes=)``
+        (default: all).  Along the others the kernel has size 1 (the same
+        kernel for every slice) or the input's size (a kernel per slice: a
+        block-diagonal stack of matrices); ``stride`` and ``origin`` must
+        be 1 and 0 there.
 
     Returns
     -------
@@ -153,15 +182,47 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     >>> conv_matrix(v, 7, "same", origin=1) @ u
     array([15,  5, -9,  7,  6,  7, -1])
     """
-    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
+    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes)
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
             or not np.isfinite(fillvalue)):
         raise TypeError(f"fillvalue must be a finite number, got {fillvalue!r}")
     if fillvalue != 0 and boundary != "fill":
         raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
-    geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
+    conv = _conv_axes(axes, k.ndim)
     info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
-            "boundary": boundary, "stride": stride, "origin": origin}
-    return assemble(geom, k, flip=not correlate,
-                    conjugate=bool(correlate) and k.dtype.kind == "c", info=info,
-                    fill_value=fillvalue, _write_path=_write_path)
+            "boundary": boundary, "stride": stride, "origin": origin, "axes": axes}
+    flags: dict[str, Any] = {"flip": not correlate, "info": info, "fill_value": fillvalue,
+                             "conjugate": bool(correlate) and k.dtype.kind == "c"}
+    if len(conv) == k.ndim:
+        geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
+        return assemble(geom, k, _write_path=_write_path, **flags)
+    return _along_axes(k, shape, conv, mode, boundary, stride, origin, flags)
+
+
+def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mode: str,
+                boundary: str, stride: Any, origin: Any, flags: dict[str, Any]) -> TiedMatrix:
+    """The matrix of a convolution along ``conv`` only: other axes map slice to slice."""
+    nd = k.ndim
+    strides = as_int_tuple(stride, nd, "stride", minimum=1)
+    origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
+    rest = [d for d in range(nd) if d not in conv]
+    if any(strides[d] != 1 or origins[d] != 0 for d in rest):
+        raise ValueError(f"stride and origin apply to the convolved axes {conv} only; "
+                         f"got stride={stride!r}, origin={origin!r}")
+    per_slice = [d for d in rest if k.shape[d] == shape[d] > 1]
+    geom = Geometry(tuple(signal_axis(shape[d], k.shape[d], mode, _BOUNDARY[boundary],
+                                      strides[d], origins[d]) if d in conv
+                          else signal_axis(shape[d], 1, "valid") for d in range(nd)))
+    if not per_slice:
+        return assemble(geom, k, **flags)
+    if flags["fill_value"] != 0:
+        raise ValueError("fillvalue needs one kernel for every slice (size 1 along the axes "
+                         "not in axes)")
+    # A kernel per slice is a tiling over the slice axes: the assembler ties
+    # output o to tile o[per_slice], in a layout with those axes first.
+    order = per_slice + [d for d in range(nd) if d not in per_slice]
+    weight_map = np.arange(k.size).reshape(k.shape).transpose(order).ravel()
+    out_idx = np.indices(geom.out_shape).reshape(nd, -1)
+    tile = np.ravel_multi_index(tuple(out_idx[d] for d in per_slice),
+                                tuple(shape[d] for d in per_slice))
+    return assemble(geom, k, tile=tile, weight_map=weight_map, **flags)
