@@ -366,7 +366,7 @@ def test_axes_with_a_boundary_is_per_slice_convolve2d():
                                                        boundary=boundary) for i in range(4)])
         np.testing.assert_allclose(A @ x.ravel(), want.ravel(), atol=1e-10)
     # the taps index the kernel as passed, row by row
-    rows, cols, widx = conv_matrix(k, x.shape, "full", axes=1).taps
+    rows, _, widx = conv_matrix(k, x.shape, "full", axes=1).taps
     np.testing.assert_array_equal(widx // 3, rows // 9)
 
 
