@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
+import toeplitz_conv as tc
 from tests.conftest import requires_torch
 from toeplitz_conv import (
     avg_pool_matrix,
@@ -381,3 +382,16 @@ def test_bad_axes(kwargs, exc, word):
         conv_matrix(np.ones((1, 3)), (4, 5), **kwargs)
     with pytest.raises(ValueError, match="size 1"):
         conv_matrix(np.ones((2, 3)), (4, 5), axes=1)
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_a_batch_of_kernels_is_scipy_linalg_convolution_matrix(mode):
+    from scipy.linalg import convolution_matrix
+
+    rng = np.random.default_rng(25)
+    a = rng.standard_normal((2, 3, 4))
+    As = tc.conv_matrices(a, 6, mode)
+    np.testing.assert_allclose(np.stack([A.toarray() for A in As]).reshape(2, 3, -1, 6),
+                               convolution_matrix(a, 6, mode))
+    with pytest.raises(ValueError, match="batch"):
+        tc.conv_matrices(np.ones(3), 6)

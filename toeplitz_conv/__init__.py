@@ -17,7 +17,7 @@ from .layers import layer_matrix, transposed_layer_matrix
 from .local import locally_connected_matrix, tiled_conv_matrix
 from .ndimage import ndimage_matrix
 from .pooling import avg_pool_matrix, lp_pool, max_pool_matrix, maxout_matrix
-from .signal import conv_matrix
+from .signal import conv_matrices, conv_matrix
 from .spectrum import clip_singular_values, singular_values, spectral_norm
 from .tied import TiedMatrix
 
@@ -29,6 +29,7 @@ __all__ = [
     "TiedMatrix",
     "avg_pool_matrix",
     "clip_singular_values",
+    "conv_matrices",
     "conv_matrix",
     "explore",
     "layer_matrix",

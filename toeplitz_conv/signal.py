@@ -14,7 +14,7 @@ from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, 
 from .geometry import Geometry, signal_axis
 from .tied import TiedMatrix
 
-__all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrix"]
+__all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrices", "conv_matrix"]
 
 MODES = ("full", "valid", "same")
 SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
@@ -226,3 +226,41 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mo
     tile = np.ravel_multi_index(tuple(out_idx[d] for d in per_slice),
                                 tuple(shape[d] for d in per_slice))
     return assemble(geom, k, tile=tile, weight_map=weight_map, **flags)
+
+
+def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
+                  **kwargs: Any) -> list[TiedMatrix]:
+    """One :func:`conv_matrix` per kernel of a batch, as ``scipy.linalg.convolution_matrix``
+    stacks them for a batch of kernels.
+
+    Parameters
+    ----------
+    kernels : array_like
+        Shape ``(*batch, *kernel)``: the trailing ``len(input_shape)`` axes
+        are one kernel, the leading ones index the batch.
+    input_shape : int or tuple of int
+    mode, **kwargs
+        As :func:`conv_matrix`.
+
+    Returns
+    -------
+    list of TiedMatrix
+        In C order over the batch axes; each one's taps index its own kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.linalg import convolution_matrix
+    >>> a = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]])
+    >>> As = conv_matrices(a, 4, "same")
+    >>> np.array_equal(np.stack([A.toarray() for A in As]), convolution_matrix(a, 4, "same"))
+    True
+    """
+    k = as_kernel(kernels, "kernels", allow_bool=True)
+    nd = 1 if not isinstance(input_shape, (tuple, list)) else len(input_shape)
+    if k.ndim <= nd:
+        raise ValueError(f"kernels must have batch axes before the {nd} kernel axes of "
+                         f"input_shape {input_shape!r}, got shape {k.shape}")
+    batch = k.shape[:k.ndim - nd]
+    flat = k.reshape((-1, *k.shape[k.ndim - nd:]))
+    return [conv_matrix(one, input_shape, mode, **kwargs) for one in flat] if batch else []
