@@ -27,6 +27,7 @@ __all__ = [
     "figure_data",
     "matrix_record",
     "tie_grid",
+    "tie_parts",
     "weight_labels",
 ]
 
@@ -151,14 +152,17 @@ def _dim(color: str, amount: float = _DIM) -> str:
 
 
 def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
-                  dim_rows: Sequence[int] = (), only_weight: int | None = None
-                  ) -> dict[str, Any]:
+                  dim_rows: Sequence[int] = (), only_weight: int | None = None,
+                  parts: dict[tuple[int, int], list[int]] | None = None) -> dict[str, Any]:
     """The record of one drawn tie grid: tie, labels and the colour of every cell.
 
     ``"colors"`` is each cell's weight colour (:data:`MIXED_COLOR` for a sum,
     the zero colour for a structural zero), ``"dimmed"`` marks the cells
     drawn faded (rows in ``dim_rows``, and with ``only_weight`` every other
-    weight), ``"drawn_colors"`` is what is actually painted.
+    weight), ``"drawn_colors"`` is what is actually painted.  With ``parts``
+    (see :func:`tie_parts`) each sum cell is drawn split into the colours of
+    its weights: ``"split_colors"`` maps ``(row, col)`` to those colours
+    (dimmed like the cell), in the order of ``parts``.
 
     >>> rec = matrix_record(np.array([[0, -1], [MIXED, 1]]), np.array([["a", ""], ["a+b", "b"]]),
     ...                     2, dim_rows=[1])
@@ -179,8 +183,27 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     fade = dim & (tie != -1)
     for r, c in zip(*np.nonzero(fade)):
         drawn[r, c] = _dim(face[r, c])
+    split: dict[tuple[int, int], list[str]] = {}
+    for (r, c), ws in (parts or {}).items():
+        if tie[r, c] == MIXED:
+            split[r, c] = [_dim(colors[w]) if dim[r, c] else colors[w] for w in ws]
     return {"tie": tie, "labels": labels, "colors": face, "drawn_colors": drawn,
-            "dimmed": dim}
+            "dimmed": dim, "split_colors": split}
+
+
+def tie_parts(A: TiedMatrix) -> dict[tuple[int, int], list[int]]:
+    """The weight indices summed in each cell of ``A`` that holds several taps.
+
+    >>> from toeplitz_conv import layer_matrix
+    >>> A = layer_matrix([[[1, 2, 3]]], (1, 3), padding=1, padding_mode="replicate")
+    >>> tie_parts(A)
+    {(0, 0): [0, 1], (2, 2): [1, 2]}
+    """
+    rows, cols, widx = A.taps
+    out: dict[tuple[int, int], list[int]] = {}
+    for r, c, w in zip(rows.tolist(), cols.tolist(), widx.tolist()):
+        out.setdefault((r, c), []).append(w)
+    return {rc: sorted(ws) for rc, ws in out.items() if len(ws) > 1}
 
 
 def _blocks(A: TiedMatrix) -> tuple[int, int] | None:

@@ -46,10 +46,10 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "parameter_sharing": functools.partial(parameter_sharing),
     "stride": functools.partial(stride_subsampling),
     "transposed": functools.partial(transposed),
-    "padding_modes": functools.partial(padding_modes),
+    "padding_modes": functools.partial(padding_modes, input_shape=4),
     "conv_vs_corr": functools.partial(conv_vs_corr),
     "output_modes": functools.partial(output_modes),
-    "equivariance": functools.partial(equivariance),
+    "equivariance": functools.partial(equivariance, input_shape=6),
 }
 # The pooling figure joins the set only where the pooling capability exists.
 if _has_pooling():
