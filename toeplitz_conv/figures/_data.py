@@ -7,6 +7,7 @@ tests can check the picture against the taps without parsing the image.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 from typing import Any
@@ -239,3 +240,8 @@ def figure_data(fig: Figure) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise TypeError("fig was not drawn by toeplitz_conv.figures")
     return record
+
+
+def _plain_label(label: str) -> str:
+    """A label without mathtext markup: ``$w_{0}$`` -> ``w_0``."""
+    return re.sub(r"[${}]", "", label)
