@@ -96,12 +96,29 @@ def _cell_text(label: str) -> str:
     return "+".join(terms[:half]) + "+\n" + "+".join(terms[half:])
 
 
+class LectureFigure(Figure):
+    """A :class:`~matplotlib.figure.Figure` that Jupyter shows as an image by itself.
+
+    Returned as a cell's last expression it displays as a PNG even in a fresh
+    kernel without ``%matplotlib`` (IPython finds :meth:`_repr_png_`); it is
+    drawn as :func:`save_figure` draws it, fixed style and tight box.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        with figure_style():
+            self.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.15)
+        return buf.getvalue()
+
+
 class _Canvas:
     """One figure-filling axes whose data unit is one matrix cell, y down."""
 
     def __init__(self, width: float, height: float, cell_in: float = _CELL_IN, *,
                  font_scale: float = 1.0) -> None:
-        self.fig = Figure(figsize=(width * cell_in, height * cell_in))
+        self.fig: Figure = LectureFigure(figsize=(width * cell_in, height * cell_in))
         self.ax = self.fig.add_axes((0, 0, 1, 1))
         self.ax.set_xlim(0, width)
         self.ax.set_ylim(height, 0)

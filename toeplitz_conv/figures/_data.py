@@ -63,10 +63,44 @@ def weight_labels(weight: ArrayLike, labels: str | Sequence[str] = "symbols") ->
             return [_fmt(v) for v in w]
         raise ValueError(f"labels must be 'symbols', 'values' or a sequence of names, "
                          f"got {labels!r}")
+    if not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be 'symbols', 'values' or a sequence of names, "
+                        f"got {type(labels).__name__}")
     names = [str(s) for s in labels]
     if len(names) != w.size:
         raise ValueError(f"labels must name all {w.size} weights, got {len(names)} names")
+    for name in names:
+        _check_mathtext(name, "labels")
     return names
+
+
+def _check_mathtext(label: str, name: str) -> None:
+    """Refuse a label matplotlib cannot draw (bad ``$...$`` markup), at call time."""
+    if label.count("$") % 2:
+        raise ValueError(f"{name}: {label!r} has an unbalanced '$' (mathtext markup)")
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    for part in label.split("$")[1::2]:
+        try:
+            parser.parse(f"${part}$")
+        except ValueError:
+            raise ValueError(f"{name}: {label!r} is not valid mathtext; write plain text "
+                             f"or matplotlib mathtext such as '$w_{{0}}$'") from None
+
+
+def _check_input_size(input_shape: Any, name: str = "input_shape") -> None:
+    """Refuse an input whose matrix could not be drawn, before building anything.
+
+    A matrix has at least one column per input sample, so more samples than
+    :data:`MAX_CELLS` can never be drawn legibly.
+    """
+    from .._validation import as_shape
+
+    cells = int(np.prod(as_shape(input_shape, name), dtype=object))
+    if cells > MAX_CELLS:
+        raise ValueError(f"{name} has {cells} samples, too many to draw legibly "
+                         f"(at most {MAX_CELLS} cells); use a smaller {name}")
 
 
 def _fmt(v: Any) -> str:

@@ -16,11 +16,13 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode, SignalBoundary
+from .._validation import as_int
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
+    _check_input_size,
     _fmt,
     _kernel,
     _matching_rows,
@@ -70,6 +72,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     ['7', '6', '5', '']
     """
     k = _kernel(kernel)
+    _check_input_size(input_shape)
     A = conv_matrix(k, input_shape, mode, correlate=correlate, boundary=boundary)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -119,6 +122,7 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     'w_2b + w_1c + w_0d'
     """
     k = _kernel(kernel)
+    _check_input_size(input_shape)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     m, n = A.shape
     if not 0 <= row < m:
@@ -320,6 +324,8 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     True
     """
     k = _kernel(kernel)
+    shift = as_int(shift, "shift")
+    _check_input_size(input_shape)
     A = conv_matrix(k, input_shape, "same", boundary="wrap")
     shape = A.in_shape
     n = A.shape[1]
