@@ -162,8 +162,14 @@ CASES = {
 }
 
 
+# Tested against their own references in test_figures_lecture.py.
+LECTURE = {"fully_connected_vs_conv", "locally_connected_vs_tiled", "channels",
+           "pooling_stride", "pooling_invariance", "valid_vs_same_depth",
+           "sliding_window_frames", "kernel_feature_map"}
+
+
 def test_every_figure_function_has_cases():
-    assert {f.__name__ for f in F.FIGURE_FUNCTIONS} <= set(CASES)
+    assert {f.__name__ for f in F.FIGURE_FUNCTIONS} <= set(CASES) | LECTURE
 
 
 @pytest.mark.parametrize("name,i", [(n, i) for n, cs in CASES.items() for i in range(len(cs))
