@@ -124,6 +124,12 @@ def check_panel(panel):
                 assert colors[r, c] == ZERO_COLOR and labels[r, c] == ""
             else:
                 assert colors[r, c] == F.MIXED_COLOR and "+" in labels[r, c]
+    # A split cell shows exactly the colours of the weights its taps sum.
+    for (r, c), shown in panel.get("split_colors", {}).items():
+        summed = sorted(widx[(rows == r) & (cols == c)].tolist())
+        assert len(summed) > 1 and tie[r, c] == F.MIXED
+        if not panel["dimmed"][r, c]:
+            assert shown == [palette[w] for w in summed]
     ref = reference_tie(A)
     if ref is not None:
         assert np.array_equal(tie, ref)
@@ -156,8 +162,14 @@ CASES = {
 }
 
 
+# Tested against their own references in test_figures_lecture.py.
+LECTURE = {"fully_connected_vs_conv", "locally_connected_vs_tiled", "channels",
+           "pooling_stride", "pooling_invariance", "valid_vs_same_depth",
+           "sliding_window_frames", "kernel_feature_map"}
+
+
 def test_every_figure_function_has_cases():
-    assert {f.__name__ for f in F.FIGURE_FUNCTIONS} <= set(CASES)
+    assert {f.__name__ for f in F.FIGURE_FUNCTIONS} <= set(CASES) | LECTURE
 
 
 @pytest.mark.parametrize("name,i", [(n, i) for n, cs in CASES.items() for i in range(len(cs))
@@ -282,6 +294,12 @@ def test_padding_modes_strip_and_extra_taps():
         zero = ref_layer((3,), (5,), 1, 2, "zeros")
         this = ref_layer((3,), (5,), 1, 2, mode)
         assert np.array_equal(d[mode]["extra"], ((this != 0) & (zero == 0)).any(axis=0))
+        # split cells: one band per weight occurrence, as numpy.pad counts them
+        split = d[mode]["split_colors"]
+        assert set(split) == set(zip(*np.nonzero(this.sum(axis=0) > 1)))
+        for (r, c), shown in split.items():
+            counts = this[:, r, c].astype(int)
+            assert shown == [weight_colors(3)[w] for w in range(3) for _ in range(counts[w])]
     assert d["padded_input"]["zeros"] == ["0", "0", *letters, "0", "0"]
     assert not d["zeros"]["extra"].any()
 

@@ -43,9 +43,19 @@ from __future__ import annotations
 from ._canvas import STYLE as STYLE
 from ._canvas import figure_style
 from ._data import MAX_CELLS as MAX_CELLS
-from ._data import MIXED, figure_data, tie_grid, weight_labels
+from ._data import MIXED, figure_data, tie_grid, tie_parts, weight_labels
 from ._data import MIXED_COLOR as MIXED_COLOR
 from ._layers import padding_modes, stride_subsampling, transposed
+from ._lecture import (
+    channels,
+    fully_connected_vs_conv,
+    kernel_feature_map,
+    locally_connected_vs_tiled,
+    pooling_invariance,
+    pooling_stride,
+    sliding_window_frames,
+    valid_vs_same_depth,
+)
 from ._matrix import (
     conv_vs_corr,
     doubly_block,
@@ -66,23 +76,32 @@ __all__ = [
     "FIGURE_FUNCTIONS",
     "FORMATS",
     "MIXED",
+    "channels",
     "connectivity",
     "conv_vs_corr",
     "doubly_block",
     "equivariance",
     "figure_data",
     "figure_style",
+    "fully_connected_vs_conv",
+    "kernel_feature_map",
+    "locally_connected_vs_tiled",
     "matrix_equation",
     "output_modes",
     "padding_modes",
     "parameter_sharing",
     "pooling",
+    "pooling_invariance",
+    "pooling_stride",
     "receptive_field",
     "save_figure",
     "sliding_window",
+    "sliding_window_frames",
     "stride_subsampling",
     "tie_grid",
+    "tie_parts",
     "transposed",
+    "valid_vs_same_depth",
     "weight_labels",
     "write_all",
 ]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextToPath
 from matplotlib.typing import RcKeyType
 
 from ._data import _new_record, matrix_record
@@ -24,8 +25,9 @@ from ._data import _new_record, matrix_record
 __all__ = ["STYLE", "figure_style"]
 
 _CELL_IN = 0.5          # inches per matrix cell
-_FONT = 15              # points, for a one- or two-character cell label
+_FONT = 16              # points, for a one- or two-character cell label
 _TITLE = 18
+_FIT = 0.86             # share of a cell's width (and height) a label may fill
 
 #: rcParams that make output reproducible and projector-readable.
 STYLE: dict[RcKeyType, Any] = {
@@ -69,16 +71,20 @@ def _text_color(face: str) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
 
 
-def _fontsize(label: str, width: float = 1.0) -> float:
-    # mathtext markup does not take room and subscripts are small: measure
-    # roughly what is printed, line by line.
-    def length(line: str) -> float:
-        subs = len(re.findall(r"_\{?\w", line))
-        shown = re.sub(r"[${}_]", "", line)
-        return len(shown) - 0.4 * subs
+def _fontsize(label: str, width: float = 1.0, base: float = _FONT) -> float:
+    """Largest size up to ``base`` at which ``label`` fits a cell ``width`` cells wide.
+
+    Measured with the figure font (mathtext as rendered), line by line.
+    """
     lines = label.split("\n")
-    size = min(_FONT, _FONT * width * 2.6 / max(max(length(x) for x in lines), 1))
-    return min(size, 0.8 * _FONT) if len(lines) > 1 else size
+    with figure_style():
+        measure = TextToPath()
+        prop = FontProperties(size=base)
+        widest = max(measure.get_text_width_height_descent(line, prop, "$" in line)[0]
+                     for line in lines)
+    cell_pt = _CELL_IN * 72
+    size = min(base, base * _FIT * width * cell_pt / max(widest, 1e-9))
+    return float(min(size, _FIT * cell_pt / (1.2 * len(lines))))
 
 
 def _cell_text(label: str) -> str:
@@ -90,22 +96,43 @@ def _cell_text(label: str) -> str:
     return "+".join(terms[:half]) + "+\n" + "+".join(terms[half:])
 
 
+class LectureFigure(Figure):
+    """A :class:`~matplotlib.figure.Figure` that Jupyter shows as an image by itself.
+
+    Returned as a cell's last expression it displays as a PNG even in a fresh
+    kernel without ``%matplotlib`` (IPython finds :meth:`_repr_png_`); it is
+    drawn as :func:`save_figure` draws it, fixed style and tight box.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        with figure_style():
+            self.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.15)
+        return buf.getvalue()
+
+
 class _Canvas:
     """One figure-filling axes whose data unit is one matrix cell, y down."""
 
-    def __init__(self, width: float, height: float, cell_in: float = _CELL_IN) -> None:
-        self.fig = Figure(figsize=(width * cell_in, height * cell_in))
+    def __init__(self, width: float, height: float, cell_in: float = _CELL_IN, *,
+                 font_scale: float = 1.0) -> None:
+        self.fig: Figure = LectureFigure(figsize=(width * cell_in, height * cell_in))
         self.ax = self.fig.add_axes((0, 0, 1, 1))
         self.ax.set_xlim(0, width)
         self.ax.set_ylim(height, 0)
         self.ax.set_axis_off()
         self.scale = cell_in / _CELL_IN
+        # Dense figures (many panels) get larger text relative to their cells,
+        # so that they stay readable when scaled down to fit a slide.
+        self.font_scale = font_scale
         self.data = _new_record(self.fig)
 
     def text(self, x: float, y: float, s: str, size: float = _FONT, **kw: Any) -> None:
         kw.setdefault("ha", "center")
         kw.setdefault("va", "center")
-        self.ax.text(x, y, s, fontsize=size * self.scale, **kw)
+        self.ax.text(x, y, s, fontsize=size * self.scale * self.font_scale, **kw)
 
     def title(self, x: float, y: float, s: str, **kw: Any) -> None:
         self.text(x, y, s, size=_TITLE, fontweight="bold", **kw)
@@ -114,13 +141,28 @@ class _Canvas:
         self.text(x, y, s, size=_FONT, color="#444444", **kw)
 
     def cell(self, x: float, y: float, face: str, label: str = "", *, edge: str = "#BBBBBB",
-             lw: float = 0.8, w: float = 1.0, h: float = 1.0, hatch: str | None = None) -> None:
+             lw: float = 0.8, w: float = 1.0, h: float = 1.0, hatch: str | None = None,
+             split: Sequence[str] = ()) -> None:
+        """One cell; ``split`` colours (a sum of weights) fill it in diagonal slices."""
         self.ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge,
                                     linewidth=lw * self.scale, hatch=hatch))
+        if split:
+            # A sum of weights: one vertical band per weight, in its colour.
+            bw = w / len(split)
+            for i, color in enumerate(split):
+                self.ax.add_patch(Rectangle((x + i * bw, y), bw, h, facecolor=color,
+                                            edgecolor="none", hatch=hatch))
+            self.ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=edge,
+                                        linewidth=lw * self.scale))
+            face = "#FFFFFF"        # the label, if any, sits on a white box
         if label:
             label = _cell_text(label)
-            self.text(x + w / 2, y + h / 2, label, size=_fontsize(label, w),
-                      color=_text_color(face))
+            size = _fontsize(label, w, _FONT * self.font_scale) / self.font_scale
+            if split and size < 0.8 * _FONT:
+                return      # too long to read in a cell: the split colours say it
+            box = {"bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white",
+                            "edgecolor": "none"}} if split else {}
+            self.text(x + w / 2, y + h / 2, label, size=size, color=_text_color(face), **box)
 
     def frame(self, x: float, y: float, w: float, h: float, color: str = "black",
               lw: float = 2.0, **kw: Any) -> None:
@@ -130,15 +172,23 @@ class _Canvas:
     def matrix(self, x0: float, y0: float, tie: np.ndarray, labels: np.ndarray,
                n_weights: int, *, dim_rows: Sequence[int] = (), only_weight: int | None = None,
                mark: np.ndarray | None = None, blocks: tuple[int, int] | None = None,
-               show_labels: bool = True) -> dict[str, Any]:
-        """Draw a tie grid; return its record (see :func:`._data.matrix_record`)."""
-        rec = matrix_record(tie, labels, n_weights, dim_rows=dim_rows, only_weight=only_weight)
+               show_labels: bool = True, parts: dict[tuple[int, int], list[int]] | None = None
+               ) -> dict[str, Any]:
+        """Draw a tie grid; return its record (see :func:`._data.matrix_record`).
+
+        ``parts`` (from :func:`._data.tie_parts`) lists the weights summed in
+        each :data:`MIXED` cell, which is then drawn split into their colours.
+        """
+        rec = matrix_record(tie, labels, n_weights, dim_rows=dim_rows, only_weight=only_weight,
+                            parts=parts)
         m, n = tie.shape
         drawn = rec["drawn_colors"]
+        split = rec["split_colors"]
         for r in range(m):
             for c in range(n):
                 self.cell(x0 + c, y0 + r, drawn[r, c], labels[r, c] if show_labels else "",
-                          hatch="///" if mark is not None and mark[r, c] else None)
+                          hatch="///" if mark is not None and mark[r, c] else None,
+                          split=split.get((r, c), ()))
         if blocks is not None:
             bh, bw = blocks
             for i in range(0, m, bh):

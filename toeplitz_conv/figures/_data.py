@@ -7,6 +7,7 @@ tests can check the picture against the taps without parsing the image.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "figure_data",
     "matrix_record",
     "tie_grid",
+    "tie_parts",
     "weight_labels",
 ]
 
@@ -61,10 +63,44 @@ def weight_labels(weight: ArrayLike, labels: str | Sequence[str] = "symbols") ->
             return [_fmt(v) for v in w]
         raise ValueError(f"labels must be 'symbols', 'values' or a sequence of names, "
                          f"got {labels!r}")
+    if not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be 'symbols', 'values' or a sequence of names, "
+                        f"got {type(labels).__name__}")
     names = [str(s) for s in labels]
     if len(names) != w.size:
         raise ValueError(f"labels must name all {w.size} weights, got {len(names)} names")
+    for name in names:
+        _check_mathtext(name, "labels")
     return names
+
+
+def _check_mathtext(label: str, name: str) -> None:
+    """Refuse a label matplotlib cannot draw (bad ``$...$`` markup), at call time."""
+    if label.count("$") % 2:
+        raise ValueError(f"{name}: {label!r} has an unbalanced '$' (mathtext markup)")
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    for part in label.split("$")[1::2]:
+        try:
+            parser.parse(f"${part}$")
+        except ValueError:
+            raise ValueError(f"{name}: {label!r} is not valid mathtext; write plain text "
+                             f"or matplotlib mathtext such as '$w_{{0}}$'") from None
+
+
+def _check_input_size(input_shape: Any, name: str = "input_shape") -> None:
+    """Refuse an input whose matrix could not be drawn, before building anything.
+
+    A matrix has at least one column per input sample, so more samples than
+    :data:`MAX_CELLS` can never be drawn legibly.
+    """
+    from .._validation import as_shape
+
+    cells = int(np.prod(as_shape(input_shape, name), dtype=object))
+    if cells > MAX_CELLS:
+        raise ValueError(f"{name} has {cells} samples, too many to draw legibly "
+                         f"(at most {MAX_CELLS} cells); use a smaller {name}")
 
 
 def _fmt(v: Any) -> str:
@@ -151,14 +187,17 @@ def _dim(color: str, amount: float = _DIM) -> str:
 
 
 def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
-                  dim_rows: Sequence[int] = (), only_weight: int | None = None
-                  ) -> dict[str, Any]:
+                  dim_rows: Sequence[int] = (), only_weight: int | None = None,
+                  parts: dict[tuple[int, int], list[int]] | None = None) -> dict[str, Any]:
     """The record of one drawn tie grid: tie, labels and the colour of every cell.
 
     ``"colors"`` is each cell's weight colour (:data:`MIXED_COLOR` for a sum,
     the zero colour for a structural zero), ``"dimmed"`` marks the cells
     drawn faded (rows in ``dim_rows``, and with ``only_weight`` every other
-    weight), ``"drawn_colors"`` is what is actually painted.
+    weight), ``"drawn_colors"`` is what is actually painted.  With ``parts``
+    (see :func:`tie_parts`) each sum cell is drawn split into the colours of
+    its weights: ``"split_colors"`` maps ``(row, col)`` to those colours
+    (dimmed like the cell), in the order of ``parts``.
 
     >>> rec = matrix_record(np.array([[0, -1], [MIXED, 1]]), np.array([["a", ""], ["a+b", "b"]]),
     ...                     2, dim_rows=[1])
@@ -179,8 +218,27 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     fade = dim & (tie != -1)
     for r, c in zip(*np.nonzero(fade)):
         drawn[r, c] = _dim(face[r, c])
+    split: dict[tuple[int, int], list[str]] = {}
+    for (r, c), ws in (parts or {}).items():
+        if tie[r, c] == MIXED:
+            split[r, c] = [_dim(colors[w]) if dim[r, c] else colors[w] for w in ws]
     return {"tie": tie, "labels": labels, "colors": face, "drawn_colors": drawn,
-            "dimmed": dim}
+            "dimmed": dim, "split_colors": split}
+
+
+def tie_parts(A: TiedMatrix) -> dict[tuple[int, int], list[int]]:
+    """The weight indices summed in each cell of ``A`` that holds several taps.
+
+    >>> from toeplitz_conv import layer_matrix
+    >>> A = layer_matrix([[[1, 2, 3]]], (1, 3), padding=1, padding_mode="replicate")
+    >>> tie_parts(A)
+    {(0, 0): [0, 1], (2, 2): [1, 2]}
+    """
+    rows, cols, widx = A.taps
+    out: dict[tuple[int, int], list[int]] = {}
+    for r, c, w in zip(rows.tolist(), cols.tolist(), widx.tolist()):
+        out.setdefault((r, c), []).append(w)
+    return {rc: sorted(ws) for rc, ws in out.items() if len(ws) > 1}
 
 
 def _blocks(A: TiedMatrix) -> tuple[int, int] | None:
@@ -216,3 +274,8 @@ def figure_data(fig: Figure) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise TypeError("fig was not drawn by toeplitz_conv.figures")
     return record
+
+
+def _plain_label(label: str) -> str:
+    """A label without mathtext markup: ``$w_{0}$`` -> ``w_0``."""
+    return re.sub(r"[${}]", "", label)

@@ -17,14 +17,15 @@ from .._typing import IntOrTuple, PaddingMode
 from .._validation import as_shape
 from ..geometry import transposed_output_padding
 from ..layers import layer_geometry, layer_matrix, transposed_layer_matrix
-from ..palette import PAD_COLOR
-from ._canvas import _TITLE, _Canvas, _styled
+from ..palette import PAD_COLOR, weight_colors
+from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
     _kernel,
     _matching_rows,
     _symbol_names,
     tie_grid,
+    tie_parts,
     weight_labels,
 )
 
@@ -138,20 +139,26 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
                   padding: int = 1,
                   modes: Sequence[PaddingMode] = ("zeros", "circular", "reflect", "replicate"),
                   labels: str | Sequence[str] = "symbols") -> Figure:
-    """The matrix for each padding mode; taps that read wrapped/reflected samples hatched.
+    """The matrix for each padding mode, two per row; taps that read padding hatched.
 
     Above each 1-D matrix, the padded input shows which sample each padded
-    position reads (from the geometry core's boundary map).  Cells holding a
-    sum of weights are dark grey.
+    position reads (from the geometry core's boundary map).  A cell holding
+    a sum of weights is split into their colours (the kernel is drawn below
+    as the key).
 
     Examples
     --------
     >>> fig = padding_modes()
     >>> fig._toeplitz_data["circular"]["labels"][0].tolist()
     ['$w_{1}$', '$w_{2}$', '', '', '$w_{0}$']
+    >>> fig._toeplitz_data["replicate"]["split_colors"][0, 0] == weight_colors(3)[:2]
+    True
     """
     k = _kernel(kernel)
     spatial = as_shape(input_shape)
+    modes = list(modes)
+    if not modes:
+        raise ValueError("modes must name at least one padding mode")
     w = _layer_weight(k)
     names = weight_labels(k, labels)
     base = layer_matrix(w, (1, *spatial), padding=padding)
@@ -159,13 +166,20 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     mats = {mode: layer_matrix(w, (1, *spatial), padding=padding, padding_mode=mode)
             for mode in modes}
     m, n = base.shape
-    top = 4.2 if len(spatial) == 1 else 2.6
+    one_d = len(spatial) == 1
     # A 1-D panel is wide enough for the padded input strip drawn above it.
     strip = layer_geometry(k.shape, spatial, padding=padding).axes[-1].padded_size
-    panel = (n if len(spatial) > 1 else max(n, strip)) + 2
-    width = len(modes) * panel + 1
-    cv = _Canvas(width, top + m + 1)
-    cv.title(width / 2, 0.9, f"Padding modes (padding {padding}): hatched taps read padding")
+    panel_w = (max(n, strip) if one_d else n) + 1.2
+    panel_h = 0.9 + (1.3 if one_d else 0.0) + m + 0.45
+    ncols = min(2, len(modes))
+    nrows = -(-len(modes) // ncols)
+    top = 1.4
+    kw, kh = _grid_extent(k.shape)
+    width = 0.6 + ncols * panel_w
+    height = top + nrows * panel_h + kh + 0.9
+    # Four panels on one slide: text larger relative to the cells.
+    cv = _Canvas(width, height, font_scale=1.35)
+    cv.title(width / 2, 0.65, f"Padding modes (padding {padding})")
     data = cv.data
     inputs = _symbol_names(None, n, "letters")
     for i, mode in enumerate(modes):
@@ -175,17 +189,25 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
         for r, c, wi in zip(*(t.tolist() for t in A.taps)):
             if (r, c, wi) not in base_taps:
                 extra[r, c] = True
-        x0 = 1 + i * panel + (panel - 2 - n) / 2
-        cv.text(x0 + n / 2, top - 0.6 if len(spatial) > 1 else 1.9, mode, size=_TITLE)
-        if len(spatial) == 1:
+        row, col = divmod(i, ncols)
+        px, py = 0.6 + col * panel_w, top + row * panel_h
+        x0 = px + (panel_w - 1.2 - n) / 2
+        cv.text(x0 + n / 2, py + 0.4, mode, size=_TITLE, fontweight="bold")
+        y_matrix = py + 0.9
+        if one_d:
             cells = layer_geometry(k.shape, spatial, padding=padding,
                                    padding_mode=mode).padded_map()
             shown = [inputs[s] if s >= 0 else "0" for s in cells.flat.tolist()]
             faces = ["#FFFFFF" if inside else PAD_COLOR for inside in cells.inside.tolist()]
-            cv.grid(x0 + n / 2 - len(shown) / 2, 2.5, (len(shown),), shown, faces)
+            cv.grid(x0 + n / 2 - len(shown) / 2, y_matrix, (len(shown),), shown, faces)
             data.setdefault("padded_input", {})[mode] = shown
-        data[mode] = cv.matrix(x0, top, tie, cell_labels, k.size, mark=extra,
-                               blocks=_blocks(A))
+            y_matrix += 1.3
+        data[mode] = cv.matrix(x0, y_matrix, tie, cell_labels, k.size, mark=extra,
+                               blocks=_blocks(A), parts=tie_parts(A))
         data[mode]["extra"] = extra
         data[mode]["matrix"] = A
+    yk = top + nrows * panel_h + 0.25
+    cv.grid(0.6, yk, k.shape, names, weight_colors(k.size))
+    cv.text(0.6 + kw + 0.4, yk + kh / 2 - 0.05, "kernel; hatched: reads padding;\n"
+            "split cell: sum of its colours", size=_FONT, ha="left", color="#444444")
     return cv.fig

@@ -16,21 +16,37 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode, SignalBoundary
+from .._validation import as_int
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
+    _check_input_size,
     _fmt,
     _kernel,
     _matching_rows,
     _symbol_names,
     tie_grid,
+    tie_parts,
     weight_labels,
 )
 
 __all__ = ["conv_vs_corr", "doubly_block", "equivariance", "matrix_equation", "output_modes",
            "sliding_window"]
+
+
+def _plain(label: str) -> str:
+    """A label without mathtext markup: ``$w_{0}$`` -> ``w_0``."""
+    return re.sub(r"[${}]", "", label)
+
+
+def _output_name(index: int, out_shape: tuple[int, ...]) -> str:
+    """The slides' name of one output: ``s_3`` in 1-D, ``s_(i, j)`` by index in 2-D."""
+    if len(out_shape) == 1:
+        return f"$s_{{{index}}}$"
+    ij = ", ".join(str(int(v)) for v in np.unravel_index(index, out_shape))
+    return f"$s_{{{ij}}}$"
 
 
 def _mode_text(mode: str, correlate: bool) -> str:
@@ -56,6 +72,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     ['7', '6', '5', '']
     """
     k = _kernel(kernel)
+    _check_input_size(input_shape)
     A = conv_matrix(k, input_shape, mode, correlate=correlate, boundary=boundary)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -105,6 +122,7 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     'w_2b + w_1c + w_0d'
     """
     k = _kernel(kernel)
+    _check_input_size(input_shape)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     m, n = A.shape
     if not 0 <= row < m:
@@ -126,20 +144,23 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     shown = " + ".join(terms) if terms else "0"
     expression = re.sub(r"[${}]", "", shown)
     gw, gh = _grid_extent(A.in_shape)
-    left = max(gw, 6) + 2
-    top = 2.2
-    width = left + n + 2
-    top = 3.0
-    height = max(top + 2 * gh + 3.5, top + m + 1)
+    out = _output_name(row, A.out_shape)
+    left = gw + 2.2
+    width = left + n + 1
+    top = 2.75
+    height = max(top + 2 * gh + 2.3, top + m + 2.2)
     cv = _Canvas(width, height)
-    cv.title(width / 2, 0.8, "One output = kernel · window = one row of A")
-    cv.subtitle(width / 2, 1.7, _mode_text(mode, correlate))
-    cv.text(1 + gw / 2, top - 0.5, "input", size=_TITLE)
+    cv.title(width / 2, 0.65, "One output = kernel · window = one row of A")
+    note = _mode_text(mode, correlate)
+    if not correlate:       # the window shows the kernel reversed
+        note += f";  w = [{', '.join(_plain(s) for s in names)}], flipped"
+    cv.subtitle(width / 2, 1.45, note)
+    cv.text(1 + gw / 2, top - 0.45, "input", size=_TITLE)
     cv.grid(1, top, A.in_shape, inputs)
-    y1 = top + gh + 1.5
-    cv.text(1 + gw / 2, y1 - 0.5, f"kernel at output {row}", size=_TITLE)
+    y1 = top + gh + 1.3
+    cv.text(1 + gw / 2, y1 - 0.45, f"window of {out}", size=_TITLE)
     cv.grid(1, y1, A.in_shape, window, faces)
-    cv.text(1 + gw / 2, y1 + gh + 1.2, f"$y_{{{row}}}$ = {shown}", size=_TITLE)
+    cv.text(left + n / 2, top + m + 1.0, f"{out} = {shown}", size=_TITLE)
     for c in range(n):
         cv.text(left + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
     dim_rows = [r for r in range(m) if r != row]
@@ -303,6 +324,8 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     True
     """
     k = _kernel(kernel)
+    shift = as_int(shift, "shift")
+    _check_input_size(input_shape)
     A = conv_matrix(k, input_shape, "same", boundary="wrap")
     shape = A.in_shape
     n = A.shape[1]
@@ -317,32 +340,34 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
     gw, gh = _grid_extent(shape)
-    top = 3.0
-    col2 = 1 + gw + 3
-    left = col2 + gw + 2
+    kw, kh = _grid_extent(k.shape)
+    top = 2.5
+    step = gh + 1.25
+    left = 1 + gw + 1.6
+    m = A.shape[0]
     width = left + n + 1
-    height = max(top + 2 * gh + 3, top + A.shape[0] + 1)
+    height = max(top + 4 * step - 0.5, top + kh + 1.3 + m + 0.5)
     cv = _Canvas(width, height)
-    cv.title(width / 2, 0.8, "Equivariance: conv(shift x) = shift(conv x)")
-    cv.subtitle(width / 2, 1.7, f"circular convolution, shift by {shift}")
+    cv.title(width / 2, 0.65, "Equivariance: conv(shift x) = shift(conv x)")
+    cv.subtitle(width / 2, 1.45, f"circular convolution, shift by {shift}")
 
-    def strip(x0: float, y0: float, values: np.ndarray, title: str) -> None:
-        cv.text(x0 + gw / 2, y0 - 0.5, title, size=_FONT + 1)
-        cv.grid(x0, y0, shape, [_fmt(v) for v in values.ravel()])
+    def strip(y0: float, values: np.ndarray, title: str) -> None:
+        cv.text(1, y0 - 0.45, title, size=_FONT + 1, ha="left")
+        cv.grid(1, y0, shape, [_fmt(v) for v in values.ravel()])
 
-    strip(1, top, xv, "x")
-    strip(col2, top, y, "A x")
-    y2 = top + gh + 2
-    strip(1, y2, xs, "shift(x)")
-    strip(col2, y2, ys, "A shift(x) = shift(A x)")
-    arrow = {"arrowstyle": "->", "color": "#D00000", "lw": 2.0 * cv.scale}
-    for yy in (top + gh / 2, y2 + gh / 2):
-        cv.ax.annotate("", xy=(col2 - 0.2, yy), xytext=(1 + gw + 0.2, yy), arrowprops=arrow)
-        cv.text(1 + gw + 1.5, yy - 0.45, "A", size=_FONT, color="#D00000")
+    # Stacked top to bottom: x, A x, then the shifted input and its output.
+    strip(top, xv, "x")
+    strip(top + step, y, "A x")
+    strip(top + 2 * step, xs, f"shift(x) by {shift}")
+    strip(top + 3 * step, ys, "A shift(x) = shift(A x)")
+    cv.grid(left, top, k.shape, names, weight_colors(k.size))
+    cv.text(left + kw + 0.3, top + kh / 2, "kernel w", size=_FONT + 1, ha="left")
     what = "circulant" if len(shape) == 1 else "doubly block circulant"
-    cv.text(left + n / 2, top - 0.5, f"A ({what})", size=_FONT + 1)
+    ya = top + kh + 1.3
+    cv.text(left + n / 2, ya - 0.45, f"A ({what})", size=_FONT + 1)
     data = cv.data
-    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(A))
+    data["A"] = cv.matrix(left, ya, tie, cell_labels, k.size, blocks=_blocks(A),
+                          parts=tie_parts(A))
     data["A"]["matrix"] = A
     data.update({"x": xv, "A x": y, "x_shifted": xs, "A x_shifted": ys,
                  "shifted A x": np.roll(y, roll, axis=axes)})

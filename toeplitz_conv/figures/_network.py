@@ -15,12 +15,14 @@ from matplotlib.patches import Circle
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode
+from .._validation import as_positive_int
 from ..palette import weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
+    _check_input_size,
     _check_size,
     _kernel,
     figure_data,
@@ -28,7 +30,10 @@ from ._data import (
     weight_labels,
 )
 
-__all__ = ["connectivity", "parameter_sharing", "receptive_field"]
+__all__ = ["MAX_LAYERS", "connectivity", "parameter_sharing", "receptive_field"]
+
+#: Most stacked layers :func:`receptive_field` draws.
+MAX_LAYERS = 32
 
 
 def _node_positions(count: int, width: float) -> np.ndarray:
@@ -135,8 +140,11 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
     [7, 5, 3, 1]
     """
     k = _kernel(kernel)
-    if not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"layers must be a positive int, got {layers!r}")
+    layers = as_positive_int(layers, "layers")
+    if layers > MAX_LAYERS:
+        raise ValueError(f"layers must be at most {MAX_LAYERS} for a drawable figure, "
+                         f"got {layers}")
+    _check_input_size(input_shape)
     mats = []
     shape: Any = input_shape
     for _ in range(layers):

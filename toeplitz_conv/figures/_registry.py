@@ -8,6 +8,16 @@ from collections.abc import Callable
 from matplotlib.figure import Figure
 
 from ._layers import padding_modes, stride_subsampling, transposed
+from ._lecture import (
+    channels,
+    fully_connected_vs_conv,
+    kernel_feature_map,
+    locally_connected_vs_tiled,
+    pooling_invariance,
+    pooling_stride,
+    sliding_window_frames,
+    valid_vs_same_depth,
+)
 from ._matrix import (
     conv_vs_corr,
     doubly_block,
@@ -26,8 +36,9 @@ __all__ = ["FIGURES", "FIGURE_FUNCTIONS"]
 FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     matrix_equation, sliding_window, doubly_block, connectivity, receptive_field,
     parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
-    output_modes, equivariance,
-) + ((pooling,) if _has_pooling() else ())
+    output_modes, equivariance, fully_connected_vs_conv, locally_connected_vs_tiled, channels,
+    valid_vs_same_depth, sliding_window_frames, kernel_feature_map,
+) + ((pooling, pooling_stride, pooling_invariance) if _has_pooling() else ())
 
 #: name -> function drawing the lecture figure with the seeds' examples.
 FIGURES: dict[str, Callable[[], Figure]] = {
@@ -46,11 +57,22 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "parameter_sharing": functools.partial(parameter_sharing),
     "stride": functools.partial(stride_subsampling),
     "transposed": functools.partial(transposed),
-    "padding_modes": functools.partial(padding_modes),
+    "padding_modes": functools.partial(padding_modes, input_shape=4),
     "conv_vs_corr": functools.partial(conv_vs_corr),
     "output_modes": functools.partial(output_modes),
-    "equivariance": functools.partial(equivariance),
+    "equivariance": functools.partial(equivariance, input_shape=6),
 }
-# The pooling figure joins the set only where the pooling capability exists.
+# The lecture's remaining illustrations (issue 17).
+FIGURES.update({
+    "fully_connected_vs_conv": functools.partial(fully_connected_vs_conv),
+    "locally_connected_vs_tiled": functools.partial(locally_connected_vs_tiled),
+    "channels": functools.partial(channels),
+    "valid_vs_same_depth": functools.partial(valid_vs_same_depth),
+    "sliding_window_frames": functools.partial(sliding_window_frames),
+    "kernel_feature_map": functools.partial(kernel_feature_map),
+})
+# The pooling figures join the set only where the pooling capability exists.
 if _has_pooling():
     FIGURES["pooling"] = functools.partial(pooling)
+    FIGURES["pooling_stride"] = functools.partial(pooling_stride)
+    FIGURES["pooling_invariance"] = functools.partial(pooling_invariance)

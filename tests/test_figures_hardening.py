@@ -1,0 +1,76 @@
+"""Figures: bad arguments refused at call time, huge sizes before building, and
+display in a fresh Jupyter kernel."""
+
+import os
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from toeplitz_conv import figures as F
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("call,exc,word", [
+    (lambda: F.equivariance(shift=float("nan")), TypeError, "shift"),
+    (lambda: F.equivariance(shift=True), TypeError, "shift"),
+    (lambda: F.pooling(2, ("6",)), TypeError, "input_shape"),
+    (lambda: F.matrix_equation([1, 2], 3, labels=["$x_$", "b"]), ValueError, "labels"),
+    (lambda: F.matrix_equation([1, 2], 3, labels=["$x$$", "b"]), ValueError, "labels"),
+    (lambda: F.sliding_window([1, 2], 3, labels=["a", r"$\frac{1$"]), ValueError, "labels"),
+    (lambda: F.matrix_equation([1, 2], 3, labels=5), TypeError, "labels"),
+    (lambda: F.receptive_field(layers=True), TypeError, "layers"),
+    (lambda: F.receptive_field(layers=10 ** 4), ValueError, "layers"),
+    (lambda: F.matrix_equation([[1, 2], [3, 4]], (3000, 3000)), ValueError, "input_shape"),
+    (lambda: F.sliding_window([1, 2, 3], 10 ** 9), ValueError, "input_shape"),
+    (lambda: F.equivariance([1, 2, 3], 10 ** 8), ValueError, "input_shape"),
+    (lambda: F.locally_connected_vs_tiled(3, 5, tiles=0), ValueError, "tiles"),
+    (lambda: F.kernel_feature_map(output=(5, 0)), ValueError, "output"),
+    (lambda: F.sliding_window_frames(rows=(9,)), ValueError, "rows"),
+    (lambda: F.valid_vs_same_depth(layers=100), ValueError, "layers"),
+])
+def test_bad_arguments_are_clean_and_fast(call, exc, word):
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(exc, match=word):
+            call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - t0 < 1.0
+    assert peak < 50 * 2 ** 20          # nothing of the refused size was allocated
+
+
+def test_valid_mathtext_labels_still_work():
+    fig = F.matrix_equation([1, 2], 3, labels=[r"$\alpha$", "b"])
+    assert F.figure_data(fig)["A"]["labels"][0, 0] == r"$\alpha$"
+
+
+def test_every_figure_has_a_png_repr():
+    fig = F.FIGURES["matrix_1d"]()
+    assert isinstance(fig, Figure)
+    assert fig._repr_png_().startswith(b"\x89PNG")
+
+
+def test_figure_displays_as_image_in_a_fresh_kernel(tmp_path, monkeypatch):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    # No %matplotlib line and no backend chosen for the kernel.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from toeplitz_conv.figures import FIGURES\nFIGURES['sliding_window']()")]
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = nb.cells[0].outputs
+    data = [o.get("data", {}) for o in outputs if o.output_type == "execute_result"]
+    assert data and ({"image/png", "image/svg+xml"} & set(data[0])), outputs
+    assert np.any([o.output_type == "error" for o in outputs]) == np.False_
