@@ -16,10 +16,12 @@ from ._errors import CLIError
 __all__ = ["HELP_FIGURE", "HELP_FIGURES", "cmd_figure", "cmd_figures", "setup_figure",
            "setup_figures"]
 
-HELP_FIGURE = "draw one lecture figure: figure NAME --out FILE.svg|pdf|png"
+HELP_FIGURE = "draw one lecture figure: figure NAME --out FILE.svg|pdf|png|tex"
 HELP_FIGURES = "draw every lecture figure into a directory: figures --out DIR"
 
 _EXTS = ("svg", "pdf", "png")
+#: What ``figure --out`` writes besides the image formats: TikZ source.
+_FIGURE_EXTS = (*_EXTS, "tex")
 
 
 def setup_figure(p: argparse.ArgumentParser) -> None:
@@ -32,7 +34,11 @@ def setup_figure(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("name", help="figure name; 'list' prints the names")
     p.add_argument("--out", help="output file; the format follows the extension "
-                                 "(.svg, .pdf, .png)")
+                                 "(.svg, .pdf, .png, or .tex for a TikZ picture)")
+    p.add_argument("--dpi", help="resolution of a .png (default 200)")
+    p.add_argument("--svg-text", action="store_true",
+                   help="keep the text of an .svg editable (<text> elements) instead of "
+                        "paths; the default is byte-for-byte reproducible")
 
 
 def setup_figures(p: argparse.ArgumentParser) -> None:
@@ -47,11 +53,24 @@ def setup_figures(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="svg", help="svg | pdf | png (default svg)")
 
 
-def _check_ext(path: Path) -> str:
+def _check_ext(path: Path, allowed: tuple[str, ...] = _EXTS) -> str:
     ext = path.suffix.lower().lstrip(".")
-    if ext not in _EXTS:
-        raise CLIError(f"--out must end in .svg, .pdf or .png, got {str(path)!r}")
+    if ext not in allowed:
+        listed = ", ".join("." + e for e in allowed[:-1]) + " or ." + allowed[-1]
+        raise CLIError(f"--out must end in {listed}, got {str(path)!r}")
     return ext
+
+
+def _parse_dpi(text: str | None) -> float:
+    if text is None:
+        return 200.0
+    try:
+        dpi = float(text)
+    except ValueError:
+        dpi = float("nan")
+    if not 10 <= dpi <= 2400:
+        raise CLIError(f"--dpi must be a number between 10 and 2400, got {text!r}")
+    return dpi
 
 
 def _check_dir(directory: Path, create: bool) -> None:
@@ -88,16 +107,21 @@ def cmd_figure(args: argparse.Namespace) -> int:
         if not args.out:
             raise CLIError("--out FILE is required (e.g. --out matrix_1d.svg)")
         out = Path(args.out)
-        _check_ext(out)
+        ext = _check_ext(out, _FIGURE_EXTS)
         _check_dir(out.parent, create=False)
-    from ..figures import FIGURES, save_figure
+        dpi = _parse_dpi(args.dpi)
+    from ..figures import FIGURES, save_figure, to_tikz
 
     if out is None:
         print("\n".join(FIGURES))
         return 0
     if args.name not in FIGURES:
         raise CLIError(f"unknown figure {args.name!r}; choose from {', '.join(FIGURES)}")
-    save_figure(FIGURES[args.name](), out)
+    fig = FIGURES[args.name]()
+    if ext == "tex":
+        to_tikz(fig, out)
+    else:
+        save_figure(fig, out, dpi=dpi, svg_text=args.svg_text)
     print(out)
     return 0
 

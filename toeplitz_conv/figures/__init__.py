@@ -57,7 +57,8 @@ from ._matrix import (
 from ._network import connectivity, parameter_sharing, receptive_field
 from ._pooling import pooling
 from ._registry import FIGURE_FUNCTIONS, FIGURES
-from ._save import FORMATS, save_figure, write_all
+from ._save import FORMATS, PNG_DPI, save_figure, write_all
+from ._tikz import TIKZ_FIGURES, to_tikz
 
 # STYLE, MAX_CELLS and MIXED_COLOR stay importable from here (redundant
 # aliases above) without joining __all__, which is kept as it was.
@@ -66,6 +67,8 @@ __all__ = [
     "FIGURE_FUNCTIONS",
     "FORMATS",
     "MIXED",
+    "PNG_DPI",
+    "TIKZ_FIGURES",
     "connectivity",
     "conv_vs_corr",
     "doubly_block",
@@ -82,6 +85,7 @@ __all__ = [
     "sliding_window",
     "stride_subsampling",
     "tie_grid",
+    "to_tikz",
     "transposed",
     "weight_labels",
     "write_all",
