@@ -40,6 +40,13 @@ array([[ 0, -1, -1, -1],
 
 from __future__ import annotations
 
+from ._animate import (
+    ANIMATION_FORMATS,
+    FigureAnimation,
+    animate,
+    animated_figures,
+    save_animation,
+)
 from ._canvas import STYLE as STYLE
 from ._canvas import figure_style
 from ._data import MAX_CELLS as MAX_CELLS
@@ -63,12 +70,16 @@ from ._tikz import TIKZ_FIGURES, to_tikz
 # STYLE, MAX_CELLS and MIXED_COLOR stay importable from here (redundant
 # aliases above) without joining __all__, which is kept as it was.
 __all__ = [
+    "ANIMATION_FORMATS",
     "FIGURES",
     "FIGURE_FUNCTIONS",
     "FORMATS",
     "MIXED",
     "PNG_DPI",
     "TIKZ_FIGURES",
+    "FigureAnimation",
+    "animate",
+    "animated_figures",
     "connectivity",
     "conv_vs_corr",
     "doubly_block",
@@ -81,6 +92,7 @@ __all__ = [
     "parameter_sharing",
     "pooling",
     "receptive_field",
+    "save_animation",
     "save_figure",
     "sliding_window",
     "stride_subsampling",
