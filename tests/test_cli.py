@@ -183,7 +183,7 @@ def test_input_shape_is_the_flag_and_n_its_alias():
 
 
 @pytest.mark.parametrize("args,expected,param", [
-    (("show", "--kernel", "5,6,7", "--n", "2", "--mode", "valid"), "--input-shape/--n",
+    (("show", "--kernel", "1,2,3;4,5,6", "--n", "3,2", "--mode", "valid"), "--input-shape/--n",
      "input_shape"),
     (("show", "--kernel", "5,6,7", "--n", "4", "--mode", "fll"), "error: --mode must",
      "error: mode"),
@@ -313,6 +313,15 @@ def test_figure_names_match_the_figures_module():
     from toeplitz_conv.figures import FIGURES
 
     assert list(FIGURE_NAMES) == list(FIGURES)
+    from toeplitz_conv.cli._figures import (
+        FIGURE_ALIASES,
+        FIGURE_FUNCTION_NAMES,
+        _aliases,
+        _functions,
+    )
+
+    assert list(FIGURE_FUNCTION_NAMES) == list(_functions())
+    assert FIGURE_ALIASES == _aliases()
 
 
 def test_figure_list_does_not_import_matplotlib():
@@ -325,4 +334,5 @@ def test_figure_list_does_not_import_matplotlib():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert "matrix_1d" in r.stdout.splitlines()
+    assert "matrix_equation" in r.stdout.splitlines()
+    assert any(line.split()[:1] == ["matrix_1d"] for line in r.stdout.splitlines())

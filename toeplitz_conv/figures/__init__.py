@@ -40,6 +40,13 @@ array([[ 0, -1, -1, -1],
 
 from __future__ import annotations
 
+from ._animate import (
+    ANIMATION_FORMATS,
+    FigureAnimation,
+    animate,
+    animated_figures,
+    save_animation,
+)
 from ._canvas import STYLE as STYLE
 from ._canvas import figure_style
 from ._data import MAX_CELLS as MAX_CELLS
@@ -67,15 +74,22 @@ from ._matrix import (
 from ._network import connectivity, parameter_sharing, receptive_field
 from ._pooling import pooling
 from ._registry import FIGURE_FUNCTIONS, FIGURES
-from ._save import FORMATS, save_figure, write_all
+from ._save import FORMATS, PNG_DPI, save_figure, write_all
+from ._tikz import TIKZ_FIGURES, to_tikz
 
 # STYLE, MAX_CELLS and MIXED_COLOR stay importable from here (redundant
 # aliases above) without joining __all__, which is kept as it was.
 __all__ = [
+    "ANIMATION_FORMATS",
     "FIGURES",
     "FIGURE_FUNCTIONS",
     "FORMATS",
     "MIXED",
+    "PNG_DPI",
+    "TIKZ_FIGURES",
+    "FigureAnimation",
+    "animate",
+    "animated_figures",
     "channels",
     "connectivity",
     "conv_vs_corr",
@@ -94,12 +108,14 @@ __all__ = [
     "pooling_invariance",
     "pooling_stride",
     "receptive_field",
+    "save_animation",
     "save_figure",
     "sliding_window",
     "sliding_window_frames",
     "stride_subsampling",
     "tie_grid",
     "tie_parts",
+    "to_tikz",
     "transposed",
     "valid_vs_same_depth",
     "weight_labels",
