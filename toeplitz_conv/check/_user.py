@@ -249,7 +249,7 @@ class UserLayer:
       ``backward(x, g) -> grad_x`` with ``grads() -> (grad_w[, grad_b])`` or a dict;
     * ``api="cache"``: ``forward(x, w, b, conv_param) -> (out, cache)`` and
       ``backward(dout, cache) -> (dx, dw, db)``;
-    * a ``torch.nn.Module`` (a float64 deep copy; gradients by autograd; its
+    * a ``torch.nn.Module`` (a deep copy in its own dtype; gradients by autograd; its
       parameter ``weight``/``bias`` are differentiated);
     * a ``torch.autograd.Function`` subclass, called as
       ``Fn.apply(x, weight[, bias])``.
@@ -306,10 +306,12 @@ class UserLayer:
     # ------------------------------------------------------------ torch
     def _setup_module(self, module: Any) -> None:
         torch = _torch()
+        # A copy, so the user's module (and its .grad) is never touched; it keeps
+        # its dtype: the tolerances follow the dtype of its results.
         try:
-            mod = copy.deepcopy(module).double()
+            mod = copy.deepcopy(module)
         except Exception as exc:
-            self.notes.append(f"could not copy the module to float64 ({_short(exc)})")
+            self.notes.append(f"could not copy the module ({_short(exc)}); using it as is")
             mod = module
         self._fn = mod
         params = dict(mod.named_parameters())
@@ -330,6 +332,13 @@ class UserLayer:
         if self.bias is None and self._bp is not None and self._bp.detach().abs().max() > 0:
             self.notes.append("the module has a non-zero bias but bias= was not given")
         self._torch = torch
+        ref = wp if wp is not None else next(iter(params.values()), None)
+        self._dtype = ref.dtype if ref is not None and ref.is_floating_point() else None
+
+    def _as_tensor(self, a: np.ndarray) -> Any:
+        t = _torch().from_numpy(a)
+        dtype = getattr(self, "_dtype", None)
+        return t if dtype is None else t.to(dtype)
 
     def _torch_call(self, xt: Any, wt: Any, bt: Any) -> Any:
         batched = self.layout.batch is not None
@@ -344,7 +353,7 @@ class UserLayer:
     def _torch_forward(self, x: np.ndarray) -> Any:
         torch = _torch()
         with torch.no_grad():
-            xt = torch.from_numpy(x)
+            xt = self._as_tensor(x)
             wt = torch.from_numpy(self._user_w())
             b = self._user_b()
             bt = None if b is None else torch.from_numpy(b)
@@ -352,7 +361,7 @@ class UserLayer:
 
     def _torch_grads(self, x: np.ndarray, g: np.ndarray) -> tuple[Any, Any, Any]:
         torch = _torch()
-        xt = torch.from_numpy(x).requires_grad_(True)
+        xt = self._as_tensor(x).requires_grad_(True)
         if self.kind == "module":
             self._fn.zero_grad(set_to_none=True)
             wt, bt = self._wp, self._bp
