@@ -5,6 +5,7 @@ conv2d code with one typical student bug each; the correct version is first
 compared with torch autograd, so the gallery itself is checked independently.
 """
 
+import copy
 import re
 import sys
 
@@ -172,7 +173,15 @@ def test_finite_differences_follow_the_dtype():
     f, _ = nchw(1, 1, {"dtype": np.float32})
     r = check_layer(f, W, SHAPE, bias=B, batch=2, padding=1)
     assert r.ok, str(r)
-    assert "step 1" in r["input_grad"].message and r.not_checked == ["bias_grad"]
+    assert "step 1" in r["input_grad"].message and r.not_checked == []
+    assert "bias directions" in r["bias_grad"].message
+
+    def bias_twice(x, w, b):                  # derivative along the bias is 2, not 1
+        return G.forward(x, w, 2 * b, pad=1, dtype=np.float32)
+    r = check_layer(bias_twice, W, SHAPE, bias=B, batch=2, padding=1)
+    assert not r["bias_grad"].ok and r["input_grad"].ok and r["weight_grad"].ok
+    r = check_layer(lambda x: f(x, W, B), W, SHAPE, bias=B, batch=2, padding=1)
+    assert r.ok and r.not_checked == ["weight_grad", "bias_grad"]
 
 
 def test_reduction_mean_and_bias_shapes():
@@ -277,6 +286,9 @@ def test_float32_and_bfloat16_results_get_their_own_tolerance():
     conv = torch.nn.Conv2d(2, 3, 3, padding=1)
     w = conv.weight.detach().double().numpy()
     b = conv.bias.detach().double().numpy()
+    half = copy.deepcopy(conv).to(torch.bfloat16)
+    r = check_layer(half, None, SHAPE, batch=2, padding=1)
+    assert r.ok, str(r)                        # a bfloat16 module, autograd in bfloat16
     for dtype in (torch.float32, torch.bfloat16):
         def forward(x, dtype=dtype):
             xt = torch.from_numpy(x).to(dtype)

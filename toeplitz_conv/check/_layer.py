@@ -952,10 +952,21 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
                      f"weight directions u by central finite differences (step {h:g}) "
                      f"against A(u) @ x", fd_tol)
         entries.append(e)
-    if ctx.b is not None:
+    if ctx.b is not None and user.takes_bias:
+        b0 = ctx.b
+        trials, failure = directional(lambda x, du: user.forward(x, ctx.w, b0 + du),
+                                      lambda: rng.standard_normal(b0.shape),
+                                      lambda x, u: np.broadcast_to(
+                                          u.reshape((1, -1) + (1,) * ctx.nd), ctx.out_shape))
+        entries.append(_measure(
+            "bias_grad", trials, ctx, failure,
+            f"no backward given: derivatives of forward(x, weight, bias) along random bias "
+            f"directions u by central finite differences (step {h:g}) against u broadcast "
+            f"over the positions", fd_tol))
+    elif ctx.b is not None:
         not_checked.append(Entry("bias_grad", True, checked=False, message=(
-            "not checked: no backward given (the bias gradient needs backward= or a torch "
-            "module)")))
+            "not checked: no backward given and forward takes no bias (the bias gradient "
+            "needs backward=, a torch module or a forward(x, weight, bias))")))
     return entries + not_checked
 
 

@@ -323,7 +323,7 @@ class UserLayer:
         bp = params.get("bias")
         self._bp = bp if bp is not None and bp.numel() == self.weight.shape[0] else None
         if wp is not None:
-            theirs = self.layout.weight_from_user(wp.detach().cpu().numpy())
+            theirs = self.layout.weight_from_user(_to_numpy(wp).astype(np.float64))
             if not np.allclose(theirs, self.weight, rtol=1e-6, atol=1e-12):
                 self.notes.append("the module's own weight differs from weight= "
                                   f"(max difference {np.max(np.abs(theirs - self.weight)):.3g})")
@@ -391,8 +391,12 @@ class UserLayer:
             b = np.zeros(self.weight.shape[0])
         return self._fn(xc, w, b, dict(self.conv_param))
 
-    def forward(self, x: np.ndarray, weight: np.ndarray | None = None) -> Outcome:
-        """Call the user's forward on a copy of ``x`` (canonical layout); report mutation."""
+    def forward(self, x: np.ndarray, weight: np.ndarray | None = None,
+                bias: np.ndarray | None = None) -> Outcome:
+        """Call the user's forward on a copy of ``x`` (canonical layout); report mutation.
+
+        ``weight``/``bias`` replace the layer's own (finite differences along them).
+        """
         xc = self.layout.data_to_user(x)
         x0 = xc.copy()
 
@@ -402,7 +406,8 @@ class UserLayer:
                 if self.takes_weight:
                     args.append(self._user_w(weight))
                 if self.takes_weight and self.takes_bias:
-                    args.append(self._user_b())
+                    args.append(self._user_b() if bias is None
+                                else self.layout.bias_to_user(bias))
                 return self._fn(*args)
             if self.kind == "cache":
                 out = self._cache_forward(xc, self._user_w(weight))
@@ -454,5 +459,6 @@ class UserLayer:
                                  f"got {type(res).__name__}"
                                  + (f" of length {len(res)}" if isinstance(res, (tuple, list))
                                     else "") + hint)
-        parts = [_to_numpy(v) for v in res] + [None] * (3 - len(res))
+        # Left as returned (tensors included): the checker reads their dtype first.
+        parts = list(res) + [None] * (3 - len(res))
         return Outcome(value=tuple(parts))
