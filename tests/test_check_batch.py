@@ -388,6 +388,11 @@ def test_user_code_that_hangs_exits_or_explodes_is_a_failed_entry():
     r = check_layer(exits, W, SHAPE, padding=1)
     assert not r.ok and "sys.exit(2)" in r["forward"].message
 
+    def interrupted(x):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):          # Ctrl-C in user code still stops the check
+        check_layer(interrupted, W, SHAPE, padding=1)
+
     def huge(x):
         return np.broadcast_to(np.float64(1.0), (10**6, 10**6, 10**3))
     r = check_layer(huge, W, SHAPE, padding=1)
@@ -436,5 +441,10 @@ def test_assert_layer_ok_for_test_suites():
     assert isinstance(info.value, LayerCheckError)
     assert "only the last image" in str(info.value)
     assert not info.value.report["weight_grad"].ok
+    f, _ = nchw(2, 1)
+    only_x = assert_layer_ok(lambda x: f(x, W, B), W, SHAPE, bias=B, batch=2, stride=2,
+                             padding=1)
+    assert only_x.not_checked == ["weight_grad", "bias_grad"]
     with pytest.raises(LayerCheckError, match="not checked"):
-        assert_layer_ok(f, W, SHAPE, bias=B, batch=2, stride=2, padding=1, require_all=True)
+        assert_layer_ok(lambda x: f(x, W, B), W, SHAPE, bias=B, batch=2, stride=2, padding=1,
+                        require_all=True)
