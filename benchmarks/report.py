@@ -261,6 +261,15 @@ def targets(results: list[Result], exps: list[dict[str, Any]], *,
         if calls else (probe.status if probe else "3→16 64×64 not run"),
         (calls <= 30 and bool(probe.equal)) if probe and calls else None)
 
+    chk = _find(results, "check layer", "ours check_layer", c=64, n=56)
+    add("Check: check_layer of a torch 64→64, 56×56, 3×3 layer with bias (all checks) ≤ 30× "
+        "one torch forward+backward, peak memory below the explicit matrix",
+        chk.note if chk and chk.extra.get("ratio_to_torch") else
+        (chk.status if chk else "64→64 56×56 not run"),
+        (chk.extra["ratio_to_torch"] <= 30 and bool(chk.equal) and chk.peak_bytes is not None
+         and chk.peak_bytes < chk.extra["explicit_matrix_bytes"])
+        if chk and chk.extra.get("ratio_to_torch") else None)
+
     add(GROWTH, *growth_verdict(exps))
     return out
 

@@ -35,6 +35,7 @@ EXPECTED_METHODS = {
     "singular values": {"ours singular_values (FFT)", "numpy svd (dense)",
                         "svds spectral_norm"},
     "extract matrix": {"ours structural probing", "one-hot probing"},
+    "check layer": {"ours check_layer", "torch forward+backward"},
 }
 # Statuses under which a row legitimately has no time: the table says why.
 EXPLAINED = ("missing", "needs ", "not available", "not run")

@@ -187,9 +187,13 @@ def test_finite_difference_fallback_without_backward():
     report = run(forward)
     assert report.ok, str(report)
     assert "finite differences" in report["input_grad"].message
-    assert report.names == ["forward", "input_grad", "weight_grad"]
+    # Item 9 of issue 16: the bias gradient is listed as not checked, not silently dropped.
+    assert report.names == ["forward", "input_grad", "weight_grad", "bias_grad"]
+    assert report.checked == ["forward", "input_grad", "weight_grad"]
+    assert report.not_checked == ["bias_grad"] and "not checked" in str(report)
     only_x = run(_good)
-    assert only_x.ok and "weight gradient not checked" in only_x["input_grad"].message
+    assert only_x.ok and only_x.not_checked == ["weight_grad", "bias_grad"]
+    assert "forward takes no weight" in only_x["weight_grad"].message
 
 
 def test_padding_mode_misapplied_is_named():

@@ -32,6 +32,10 @@ class Entry:
         What was compared, or what went wrong (raised, wrong shape, NaN, ...).
     trial : str or None
         The trial input on which the worst error occurred.
+    checked : bool
+        False for a check that could not be made (e.g. no bias gradient
+        returned); such an entry does not fail the report, and says why in
+        its message.
     """
 
     name: str
@@ -42,13 +46,33 @@ class Entry:
     diagnosis: str | None = None
     message: str = ""
     trial: str | None = None
+    checked: bool = True
 
     def _cells(self) -> list[str]:
         def num(v: float) -> str:
             return "-" if v != v else f"{v:.2e}"
         idx = "-" if self.worst_index is None else str(tuple(int(i) for i in self.worst_index))
-        return [self.name, "ok" if self.ok else "FAIL", num(self.max_abs_error),
+        result = "not checked" if not self.checked else ("ok" if self.ok else "FAIL")
+        return [self.name, result, num(self.max_abs_error),
                 num(self.max_rel_error), idx]
+
+
+_MD_SPECIAL = "\\`*_{}[]()<>#+!|~"
+
+
+def _md(text: str) -> str:
+    """Text (possibly from user code: exception messages) safe inside a markdown table cell.
+
+    Every markdown and HTML metacharacter is backslash-escaped and line
+    breaks become spaces, so an exception text cannot inject markup.
+
+    >>> _md("<script>|x*")
+    '\\\\<script\\\\>\\\\|x\\\\*'
+    """
+    out = []
+    for ch in " ".join(str(text).splitlines()):
+        out.append("\\" + ch if ch in _MD_SPECIAL else ch)
+    return "".join(out)
 
 
 _HEAD = ["check", "result", "max abs err", "max rel err", "worst index"]
@@ -67,7 +91,7 @@ class Report:
     >>> r.ok
     True
     >>> print(r)                                  # doctest: +NORMALIZE_WHITESPACE
-    layer check: all 1 checks pass
+    layer check: all 1 checks pass (forward)
     check    result  max abs err  max rel err  worst index
     forward  ok      0.00e+00     0.00e+00     (0, 0)
     """
@@ -91,11 +115,25 @@ class Report:
     def names(self) -> list[str]:
         return [e.name for e in self.entries]
 
+    @property
+    def checked(self) -> list[str]:
+        """Names of the checks that ran."""
+        return [e.name for e in self.entries if e.checked]
+
+    @property
+    def not_checked(self) -> list[str]:
+        """Names of the checks that could not be made (see their messages)."""
+        return [e.name for e in self.entries if not e.checked]
+
     def summary(self) -> str:
         bad = [e.name for e in self.entries if not e.ok]
+        ran = self.checked
+        skipped = self.not_checked
+        tail = f"; not checked: {', '.join(skipped)}" if skipped else ""
         if not bad:
-            return f"{self.title}: all {len(self.entries)} checks pass"
-        return f"{self.title}: {len(bad)} of {len(self.entries)} checks FAIL ({', '.join(bad)})"
+            return f"{self.title}: all {len(ran)} checks pass ({', '.join(ran)}){tail}"
+        return (f"{self.title}: {len(bad)} of {len(ran)} checks FAIL ({', '.join(bad)})"
+                f"{tail}")
 
     def __str__(self) -> str:
         rows = [_HEAD] + [e._cells() for e in self.entries]
@@ -103,7 +141,7 @@ class Report:
         lines = [self.summary()]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         for e in self.entries:
-            if e.ok:
+            if e.ok and e.checked:
                 continue
             lines.append("")
             lines.append(f"{e.name}: {e.message}" if e.message else f"{e.name}:")
@@ -115,12 +153,12 @@ class Report:
         return f"<Report ok={self.ok} checks={self.names}>"
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.summary()}**", "",
+        lines = [f"**{_md(self.summary())}**", "",
                  "| " + " | ".join(_HEAD + ["diagnosis / message"]) + " |",
                  "|" + "---|" * (len(_HEAD) + 1)]
         for e in self.entries:
-            note = e.diagnosis or ("" if e.ok else e.message)
-            lines.append("| " + " | ".join(e._cells() + [note.replace("|", "\\|")]) + " |")
+            note = e.diagnosis or ("" if e.ok and e.checked else e.message)
+            lines.append("| " + " | ".join(_md(c) for c in e._cells() + [note]) + " |")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -136,7 +174,7 @@ class Report:
             note = ""
             if e.diagnosis:
                 note = f"<b>{esc(e.diagnosis)}</b>"
-            if not e.ok and e.message:
+            if (not e.ok or not e.checked) and e.message:
                 note += ("<br>" if note else "") + esc(e.message)
             cells_html.append(f"<td style='text-align:left'>{note}</td>")
             body.append("<tr>" + "".join(cells_html) + "</tr>")

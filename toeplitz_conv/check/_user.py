@@ -1,23 +1,30 @@
 """Calling the user's code safely: numpy functions, torch modules and autograd Functions.
 
 Whatever the user's code does (raise, return the wrong thing, write into its
-arguments), the checker receives a :class:`Outcome` instead of an exception,
-and the caller's arrays are never handed to it: every call gets copies.
+arguments, call ``sys.exit``, never return), the checker receives a
+:class:`Outcome` instead of an exception or a hang: each call runs in a
+worker thread with a time limit, and the caller's arrays are never handed to
+it: every call gets copies, in the user's own layout.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import math
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._validation import as_finite_real
+from ._layout import Layout
 
-__all__ = ["Outcome", "UserLayer", "as_result", "as_tolerance", "describe_kind"]
+__all__ = ["Outcome", "UserLayer", "as_result", "as_tolerance", "describe_kind",
+           "result_eps", "run_user"]
 
 
 @dataclass
@@ -31,14 +38,82 @@ class Outcome:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
+    if len(first) > 300:
+        first = first[:300] + "..."
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
+    """Call ``fn()`` in a daemon worker thread; an exception, ``sys.exit`` or a hang is an Outcome.
+
+    A ``KeyboardInterrupt`` raised by the user's code still stops the check.
+
+    >>> run_user(lambda: 1 + 1, 5.0, "forward").value
+    2
+    >>> run_user(lambda: sys.exit(3), 5.0, "forward").error
+    'forward called sys.exit(3)'
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["exc"] = exc
+
+    t = threading.Thread(target=target, name=f"toeplitz_conv user {who}", daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        return Outcome(error=f"{who} did not return within timeout={timeout:g} s "
+                             "(stopped waiting; pass a larger timeout= if it is just slow)")
+    exc = box.get("exc")
+    if exc is None:
+        return Outcome(value=box.get("value"))
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+    if isinstance(exc, SystemExit):
+        return Outcome(error=f"{who} called sys.exit({exc.code!r})")
+    if isinstance(exc, MemoryError):
+        return Outcome(error=f"{who} ran out of memory (MemoryError)")
+    return Outcome(error=f"{who} raised {_short(exc)}")
 
 
 def _to_numpy(value: Any) -> Any:
     """Tensors (or anything with ``.detach().cpu().numpy()``) become numpy arrays."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):
-        return value.detach().cpu().numpy()
+        t = value.detach().cpu()
+        if str(getattr(t, "dtype", "")) == "torch.bfloat16":
+            t = t.float()               # numpy has no bfloat16
+        return t.numpy()
+    if type(value).__module__.startswith("jax") and hasattr(value, "__array__"):
+        return np.asarray(value)
     return value
+
+
+_EPS = {"torch.bfloat16": 2.0 ** -8, "bfloat16": 2.0 ** -8}
+
+
+def result_eps(value: Any) -> float:
+    """The machine epsilon of a user result's dtype (float64's for integers and unknowns).
+
+    >>> result_eps(np.zeros(2, np.float32)) == float(np.finfo(np.float32).eps)
+    True
+    """
+    name = str(getattr(value, "dtype", ""))
+    if name in _EPS:
+        return _EPS[name]
+    if "float16" in name and "b" not in name:
+        return float(np.finfo(np.float16).eps)
+    if "float32" in name or name in ("float", "torch.float"):
+        return float(np.finfo(np.float32).eps)
+    try:
+        dt = np.asarray(value).dtype if not hasattr(value, "dtype") else np.dtype(value.dtype)
+    except TypeError:
+        return float(np.finfo(np.float64).eps)
+    if dt.kind in "fc":
+        return float(np.finfo(dt).eps)
+    return float(np.finfo(np.float64).eps)
 
 
 def as_tolerance(value: Any, name: str) -> float:
@@ -62,7 +137,8 @@ def as_result(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray
 
     Returns ``(array, "")`` when it is valid, else ``(None, message)``; a
     finite numeric array of the wrong shape comes back with its message, so
-    that the caller can still diagnose it.
+    that the caller can still diagnose it (unless it is far too large to
+    copy, e.g. a broadcast view of a huge shape).
     """
     value = _to_numpy(value)
     if value is None:
@@ -73,18 +149,26 @@ def as_result(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray
         return None, f"{what} returned {type(value).__name__}, not an array ({_short(exc)})"
     if arr.dtype == object or arr.dtype.kind not in "biufc":
         return None, f"{what} returned a non-numeric array (dtype {arr.dtype})"
-    if arr.dtype.kind == "c":
-        if np.any(arr.imag != 0):
-            return None, f"{what} returned complex values (dtype {arr.dtype}); expected real"
-        arr = arr.real
-    if arr.dtype.kind in "f" and not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        kind = "NaN" if np.isnan(arr[tuple(bad)]) else "inf"
-        return None, (f"{what} returned {kind} (at index {tuple(int(i) for i in bad)}, "
-                      f"{int(np.sum(~np.isfinite(arr)))} non-finite values in all)")
+    want = math.prod(shape)
+    if arr.shape != shape and arr.size > 4 * want + 4096:
+        return None, (f"{what} returned shape {arr.shape} ({arr.size} values), expected "
+                      f"{shape}")
+    try:
+        if arr.dtype.kind == "c":
+            if np.any(arr.imag != 0):
+                return None, f"{what} returned complex values (dtype {arr.dtype}); expected real"
+            arr = arr.real
+        if arr.dtype.kind in "f" and not np.all(np.isfinite(arr)):
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            kind = "NaN" if np.isnan(arr[tuple(bad)]) else "inf"
+            return None, (f"{what} returned {kind} (at index {tuple(int(i) for i in bad)}, "
+                          f"{int(np.sum(~np.isfinite(arr)))} non-finite values in all)")
+        out = arr.astype(np.float64)
+    except MemoryError:
+        return None, f"{what} returned an array too large to compare (shape {arr.shape})"
     if arr.shape != shape:
-        return arr.astype(np.float64), f"{what} returned shape {arr.shape}, expected {shape}"
-    return arr.astype(np.float64), ""
+        return out, f"{what} returned shape {arr.shape}, expected {shape}"
+    return out, ""
 
 
 def _torch() -> Any:
@@ -103,8 +187,19 @@ def describe_kind(obj: Any) -> str:
     return "numpy"
 
 
+def module_params(module: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A torch module's own ``weight`` and ``bias`` as float64 numpy arrays (or None)."""
+    w = getattr(module, "weight", None)
+    b = getattr(module, "bias", None)
+    wn = None if w is None else _to_numpy(w).astype(np.float64)
+    bn = None if b is None else _to_numpy(b).astype(np.float64)
+    return wn, bn
+
+
 _WEIGHT_NAMES = ("weight", "w", "kernel", "k")
 _BIAS_NAMES = ("bias", "b")
+_GRAD_KEYS = {"weight": ("weight", "w", "W", "dw", "dW", "kernel", "grad_weight", "weight_grad"),
+              "bias": ("bias", "b", "db", "grad_bias", "bias_grad")}
 
 
 def _takes(fn: Any) -> tuple[bool, bool]:
@@ -124,56 +219,111 @@ def _takes(fn: Any) -> tuple[bool, bool]:
     return weight, bias
 
 
+def _from_grads(value: Any) -> tuple[Any, Any]:
+    """``(grad_weight, grad_bias)`` from what a ``grads=`` callable returned."""
+    if isinstance(value, dict):
+        found: dict[str, Any] = {}
+        for what, keys in _GRAD_KEYS.items():
+            found[what] = next((value[k] for k in keys if k in value), None)
+        if found["weight"] is None:
+            raise ValueError(f"grads() returned a dict without a weight gradient (keys "
+                             f"{sorted(map(str, value))}; expected one of "
+                             f"{list(_GRAD_KEYS['weight'])})")
+        return found["weight"], found["bias"]
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2):
+        return value[0], (value[1] if len(value) == 2 else None)
+    return value, None
+
+
 class UserLayer:
     """The user's layer behind one interface: ``forward(x)`` and ``grads(x, g)``.
+
+    Both take and return arrays in the canonical layout (see
+    :class:`~toeplitz_conv.check._layout.Layout`); the user's code sees its
+    own layout.
 
     * numpy function ``forward(x)`` (or ``forward(x, weight)`` /
       ``forward(x, weight, bias)``, recognised by the parameter names, which
       enables finite-difference weight gradients), with an optional
-      ``backward(x, g) -> (grad_x, grad_w[, grad_b])``;
-    * a ``torch.nn.Module`` (a float64 deep copy is called with a batch axis;
-      gradients by autograd; its parameter ``weight``/``bias`` are differentiated);
+      ``backward(x, g) -> (grad_x, grad_w[, grad_b])``, or
+      ``backward(x, g) -> grad_x`` with ``grads() -> (grad_w[, grad_b])`` or a dict;
+    * ``api="cache"``: ``forward(x, w, b, conv_param) -> (out, cache)`` and
+      ``backward(dout, cache) -> (dx, dw, db)``;
+    * a ``torch.nn.Module`` (a deep copy in its own dtype; gradients by autograd; its
+      parameter ``weight``/``bias`` are differentiated);
     * a ``torch.autograd.Function`` subclass, called as
-      ``Fn.apply(x[None], weight[, bias])``.
+      ``Fn.apply(x, weight[, bias])``.
     """
 
     def __init__(self, forward: Any, weight: np.ndarray, bias: np.ndarray | None,
-                 backward: Any = None) -> None:
+                 backward: Any = None, *, layout: Layout | None = None, api: str = "auto",
+                 grads: Any = None, conv_param: dict[str, Any] | None = None,
+                 timeout: float | None = 60.0) -> None:
         if not callable(forward):
             raise TypeError(f"forward must be callable (a function, torch.nn.Module or "
                             f"torch.autograd.Function), got {type(forward).__name__}")
         if backward is not None and not callable(backward):
             raise TypeError(f"backward must be callable or None, got {type(backward).__name__}")
-        self.kind = describe_kind(forward)
+        if grads is not None and not callable(grads):
+            raise TypeError(f"grads must be a callable returning (grad_weight[, grad_bias]) "
+                            f"or a dict, got {type(grads).__name__}")
+        self.kind = "cache" if api == "cache" else describe_kind(forward)
+        if self.kind == "cache" and backward is None:
+            raise ValueError("api='cache' needs backward=: backward(dout, cache) -> "
+                             "(dx, dw, db)")
+        self.layout = layout if layout is not None else Layout(weight.ndim - 2)
         self.weight = weight
         self.bias = bias
         self.backward = backward
+        self.grads_fn = grads
+        self.conv_param = conv_param or {}
+        self.timeout = timeout
         self._fn = forward
         self.notes: list[str] = []
-        self.takes_weight = False
+        self.takes_weight = self.kind == "cache"
+        self.takes_bias = self.kind == "cache"
+        self.timed_out = False
         if self.kind == "module":
             self._setup_module(forward)
         elif self.kind == "numpy":
             self.takes_weight, self.takes_bias = _takes(forward)
 
+    # ------------------------------------------------------------ plumbing
+    def _run(self, fn: Callable[[], Any], who: str) -> Outcome:
+        if self.timed_out:
+            return Outcome(error=f"{who} not called: an earlier call did not return in time")
+        out = run_user(fn, self.timeout, who)
+        if out.error and "did not return within" in out.error:
+            self.timed_out = True
+        return out
+
+    def _user_w(self, weight: np.ndarray | None = None) -> np.ndarray:
+        return self.layout.weight_to_user(self.weight if weight is None else weight)
+
+    def _user_b(self) -> np.ndarray | None:
+        return None if self.bias is None else self.layout.bias_to_user(self.bias)
+
     # ------------------------------------------------------------ torch
     def _setup_module(self, module: Any) -> None:
         torch = _torch()
+        # A copy, so the user's module (and its .grad) is never touched; it keeps
+        # its dtype: the tolerances follow the dtype of its results.
         try:
-            mod = copy.deepcopy(module).double()
+            mod = copy.deepcopy(module)
         except Exception as exc:
-            self.notes.append(f"could not copy the module to float64 ({_short(exc)})")
+            self.notes.append(f"could not copy the module ({_short(exc)}); using it as is")
             mod = module
         self._fn = mod
         params = dict(mod.named_parameters())
+        wshape = self.layout.weight_shape(self.weight.shape)
         wp = params.get("weight")
-        if wp is None or tuple(wp.shape) != self.weight.shape:
-            wp = next((p for p in params.values() if tuple(p.shape) == self.weight.shape), None)
+        if wp is None or tuple(wp.shape) != wshape:
+            wp = next((p for p in params.values() if tuple(p.shape) == wshape), None)
         self._wp = wp
         bp = params.get("bias")
-        self._bp = bp if bp is not None and bp.ndim == 1 else None
+        self._bp = bp if bp is not None and bp.numel() == self.weight.shape[0] else None
         if wp is not None:
-            theirs = wp.detach().cpu().numpy()
+            theirs = self.layout.weight_from_user(_to_numpy(wp).astype(np.float64))
             if not np.allclose(theirs, self.weight, rtol=1e-6, atol=1e-12):
                 self.notes.append("the module's own weight differs from weight= "
                                   f"(max difference {np.max(np.abs(theirs - self.weight)):.3g})")
@@ -182,31 +332,43 @@ class UserLayer:
         if self.bias is None and self._bp is not None and self._bp.detach().abs().max() > 0:
             self.notes.append("the module has a non-zero bias but bias= was not given")
         self._torch = torch
+        ref = wp if wp is not None else next(iter(params.values()), None)
+        self._dtype = ref.dtype if ref is not None and ref.is_floating_point() else None
+
+    def _as_tensor(self, a: np.ndarray) -> Any:
+        t = _torch().from_numpy(a)
+        dtype = getattr(self, "_dtype", None)
+        return t if dtype is None else t.to(dtype)
 
     def _torch_call(self, xt: Any, wt: Any, bt: Any) -> Any:
+        batched = self.layout.batch is not None
+        xin = xt if batched else xt[None]
         if self.kind == "module":
-            return self._fn(xt[None])[0]
-        args = [xt[None], wt] + ([bt] if bt is not None else [])
-        return self._fn.apply(*args)[0]
+            y = self._fn(xin)
+        else:
+            args = [xin, wt] + ([bt] if bt is not None else [])
+            y = self._fn.apply(*args)
+        return y if batched else y[0]
 
     def _torch_forward(self, x: np.ndarray) -> Any:
         torch = _torch()
         with torch.no_grad():
-            xt = torch.from_numpy(x)
-            wt = torch.from_numpy(self.weight.astype(np.float64))
-            bt = None if self.bias is None else torch.from_numpy(self.bias.astype(np.float64))
+            xt = self._as_tensor(x)
+            wt = torch.from_numpy(self._user_w())
+            b = self._user_b()
+            bt = None if b is None else torch.from_numpy(b)
             return self._torch_call(xt, wt, bt)
 
     def _torch_grads(self, x: np.ndarray, g: np.ndarray) -> tuple[Any, Any, Any]:
         torch = _torch()
-        xt = torch.from_numpy(x).requires_grad_(True)
+        xt = self._as_tensor(x).requires_grad_(True)
         if self.kind == "module":
             self._fn.zero_grad(set_to_none=True)
             wt, bt = self._wp, self._bp
         else:
-            wt = torch.from_numpy(self.weight.astype(np.float64)).requires_grad_(True)
-            bt = (None if self.bias is None
-                  else torch.from_numpy(self.bias.astype(np.float64)).requires_grad_(True))
+            wt = torch.from_numpy(self._user_w()).requires_grad_(True)
+            b = self._user_b()
+            bt = None if b is None else torch.from_numpy(b).requires_grad_(True)
         y = self._torch_call(xt, wt, bt)
         gt = torch.from_numpy(g).to(y.dtype) if hasattr(y, "dtype") else torch.from_numpy(g)
         y.backward(gt)
@@ -217,48 +379,86 @@ class UserLayer:
     # ------------------------------------------------------------ calls
     @property
     def has_grads(self) -> bool:
-        return self.kind in ("module", "function") or self.backward is not None
+        return self.kind in ("module", "function", "cache") or self.backward is not None
 
     @property
     def finite_differences(self) -> bool:
         return not self.has_grads
 
-    def forward(self, x: np.ndarray, weight: np.ndarray | None = None) -> Outcome:
-        """Call the user's forward on a copy of ``x``; report mutation of the copy."""
-        xc = np.array(x, copy=True)
-        try:
+    def _cache_forward(self, xc: np.ndarray, w: np.ndarray) -> Any:
+        b = self._user_b()
+        if b is None:
+            b = np.zeros(self.weight.shape[0])
+        return self._fn(xc, w, b, dict(self.conv_param))
+
+    def forward(self, x: np.ndarray, weight: np.ndarray | None = None,
+                bias: np.ndarray | None = None) -> Outcome:
+        """Call the user's forward on a copy of ``x`` (canonical layout); report mutation.
+
+        ``weight``/``bias`` replace the layer's own (finite differences along them).
+        """
+        xc = self.layout.data_to_user(x)
+        x0 = xc.copy()
+
+        def call() -> Any:
             if self.kind == "numpy":
                 args: list[Any] = [xc]
                 if self.takes_weight:
-                    args.append(np.array(self.weight if weight is None else weight, copy=True))
+                    args.append(self._user_w(weight))
                 if self.takes_weight and self.takes_bias:
-                    args.append(None if self.bias is None else np.array(self.bias, copy=True))
-                value = self._fn(*args)
-            else:
-                value = self._torch_forward(xc)
-        except Exception as exc:
-            return Outcome(error=f"forward raised {_short(exc)}")
-        if not np.array_equal(xc, x, equal_nan=True):
-            return Outcome(value=value, error="forward modified its input array in place")
-        return Outcome(value=value)
+                    args.append(self._user_b() if bias is None
+                                else self.layout.bias_to_user(bias))
+                return self._fn(*args)
+            if self.kind == "cache":
+                out = self._cache_forward(xc, self._user_w(weight))
+                if not isinstance(out, (tuple, list)) or len(out) != 2:
+                    raise TypeError(f"api='cache': forward must return (out, cache), got "
+                                    f"{type(out).__name__}")
+                return out[0]
+            return self._torch_forward(xc)
+        out = self._run(call, "forward")
+        if out.error:
+            return out
+        if not np.array_equal(xc, x0, equal_nan=True):
+            return Outcome(value=out.value, error="forward modified its input array in place")
+        return out
 
     def grads(self, x: np.ndarray, g: np.ndarray) -> Outcome:
-        """``(grad_x, grad_w, grad_b or None)`` from the backward or autograd."""
-        xc, gc = np.array(x, copy=True), np.array(g, copy=True)
-        try:
+        """``(grad_x, grad_w, grad_b or None)`` from the backward or autograd, user layout."""
+        xc, gc = self.layout.data_to_user(x), self.layout.data_to_user(g)
+        x0, g0 = xc.copy(), gc.copy()
+        who = {"numpy": "backward", "cache": "backward"}.get(self.kind, "autograd backward")
+
+        def call() -> Any:
             if self.kind == "numpy":
-                out = self.backward(xc, gc)
+                res = self.backward(xc, gc)
+            elif self.kind == "cache":
+                fwd = self._cache_forward(xc, self._user_w())
+                if not isinstance(fwd, (tuple, list)) or len(fwd) != 2:
+                    raise TypeError(f"api='cache': forward must return (out, cache), got "
+                                    f"{type(fwd).__name__}")
+                res = self.backward(gc, fwd[1])
             else:
-                out = self._torch_grads(xc, gc)
-        except Exception as exc:
-            who = "backward" if self.kind == "numpy" else "autograd backward"
-            return Outcome(error=f"{who} raised {_short(exc)}")
-        if not (np.array_equal(xc, x) and np.array_equal(gc, g)):
-            return Outcome(error="backward modified its input arrays in place")
-        if not isinstance(out, (tuple, list)) or len(out) not in (2, 3):
-            return Outcome(error=f"backward must return (grad_x, grad_weight[, grad_bias]), "
-                                 f"got {type(out).__name__}"
-                                 + (f" of length {len(out)}" if isinstance(out, (tuple, list))
-                                    else ""))
-        parts = [_to_numpy(v) for v in out] + [None] * (3 - len(out))
+                res = self._torch_grads(xc, gc)
+            if self.grads_fn is not None:
+                gx = res[0] if isinstance(res, (tuple, list)) else res
+                gw, gb = _from_grads(self.grads_fn())
+                res = (gx, gw, gb)
+            return res
+        out = self._run(call, who)
+        if out.error:
+            return out
+        res = out.value
+        if not (np.array_equal(xc, x0) and np.array_equal(gc, g0)):
+            return Outcome(error=f"{who} modified its input arrays in place")
+        if not isinstance(res, (tuple, list)) or len(res) not in (2, 3):
+            hint = ("" if self.grads_fn is not None else
+                    "; if your backward stores the weight gradient on the layer, pass "
+                    "grads= (a callable that returns it)")
+            return Outcome(error=f"{who} must return (grad_x, grad_weight[, grad_bias]), "
+                                 f"got {type(res).__name__}"
+                                 + (f" of length {len(res)}" if isinstance(res, (tuple, list))
+                                    else "") + hint)
+        # Left as returned (tensors included): the checker reads their dtype first.
+        parts = list(res) + [None] * (3 - len(res))
         return Outcome(value=tuple(parts))

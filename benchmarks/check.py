@@ -1,0 +1,90 @@
+"""``check_layer`` of a ResNet-sized torch layer against one torch forward+backward of it.
+
+The layer is ``torch.nn.Conv2d(64, 64, 3, padding=1)`` with bias on a 56x56
+input (no batch axis), checked with every check (forward, input, weight and
+bias gradients).  Its explicit matrix would hold 115 million taps; the
+checker computes its reference matrix-free (an im2col product from the same
+geometry), so the check costs a few forward passes.  The baseline is one
+forward and backward pass of the same module through torch autograd, timed
+in the same run; the ratio check/torch is the issue's target (<= 30).  The
+row's peak memory is compared with the size of the explicit matrix (which
+the check must stay below).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .measure import Result, Settings, gib, measure_inline
+
+WORKLOAD = "check layer"
+CASES = [(64, 56)]
+QUICK_CASES = [(8, 12)]
+METHODS = ["ours check_layer", "torch forward+backward"]
+
+
+def run(settings: Settings) -> list[Result]:
+    """One row per method; the ratio is check_layer's time over torch's forward+backward."""
+    try:
+        import torch
+    except ImportError:
+        return [Result(WORKLOAD, "torch missing", m, status="missing") for m in METHODS]
+    results = []
+    for c, n in (QUICK_CASES if settings.quick else CASES):
+        results += _case(torch, c, n, settings)
+    return results
+
+
+def _explicit_taps(c: int, n: int) -> int:
+    """Stored taps of the layer's explicit matrix (windows clipped at the padded border)."""
+    from toeplitz_conv.layers import layer_geometry
+
+    return c * c * int(layer_geometry((3, 3), (n, n), padding=1).row_counts().sum())
+
+
+def _explicit_bytes(c: int, n: int) -> int:
+    """Bytes of the explicit TiedMatrix: values, column indices and the tap-to-weight index."""
+    return _explicit_taps(c, n) * (8 + 4 + 4)
+
+
+def _case(torch: Any, c: int, n: int, settings: Settings) -> list[Result]:
+    from toeplitz_conv.check import check_layer
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(c, c, 3, padding=1, bias=True)
+    case = f"{c}->{c} {n}x{n} 3x3 pad 1, bias"
+    extra = {"c": c, "n": n, "explicit_matrix_bytes": _explicit_bytes(c, n)}
+    row = {m: Result(WORKLOAD, case, m, nnz=_explicit_taps(c, n), extra=dict(extra))
+           for m in METHODS}
+    x = torch.randn(1, c, n, n, requires_grad=True)
+
+    def baseline() -> Any:
+        conv.zero_grad(set_to_none=True)
+        y = conv(x)
+        y.backward(torch.ones_like(y))
+        return y
+
+    def ours() -> Any:
+        return check_layer(conv, None, (c, n, n), padding=1)
+
+    def report_ok(out: Any) -> tuple[bool, str]:
+        return bool(out.ok), f"checks {', '.join(out.checked)}: {'pass' if out.ok else 'FAIL'}"
+
+    def ran(out: Any) -> tuple[bool, str]:
+        return True, ""
+
+    measure_inline(row[METHODS[0]], ours, report_ok, settings, size=None)
+    measure_inline(row[METHODS[1]], baseline, ran, settings, size=None)
+    mine, torch_row = row[METHODS[0]], row[METHODS[1]]
+    if mine.time_s and torch_row.time_s:
+        # The table's ratio is a method's time over ours; the target is ours over torch's.
+        torch_row.ratio = torch_row.time_s / mine.time_s
+        mine.extra["ratio_to_torch"] = mine.time_s / torch_row.time_s
+    if mine.peak_bytes is not None:
+        ratio = mine.extra.get("ratio_to_torch")
+        shown = "n/a" if ratio is None else f"{ratio:.3g}"
+        mine.note = (f"reference; {mine.note}; check/torch = {shown}; peak "
+                     f"{gib(mine.peak_bytes)} vs explicit matrix "
+                     f"{gib(extra['explicit_matrix_bytes'])}")
+    torch_row.note = "baseline (one forward+backward, same run)"
+    return list(row.values())
