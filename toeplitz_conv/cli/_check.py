@@ -51,8 +51,10 @@ def setup_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("--groups", type=int64, default=1)
     p.add_argument("--padding-mode", default="zeros",
                    help="zeros | reflect | replicate | circular")
-    p.add_argument("--rtol", type=float, default=1e-7)
-    p.add_argument("--atol", type=float, default=1e-9)
+    p.add_argument("--rtol", type=float, default=None,
+                   help="relative tolerance (default: from the dtype of the layer's outputs)")
+    p.add_argument("--atol", type=float, default=None,
+                   help="absolute tolerance (default: from the dtype and the fan-in)")
     p.add_argument("--seed", type=int64, default=0, help="seed of the trial inputs (and of a "
                                                          "random weight)")
     p.add_argument("--quiet-user-output", action="store_true",
