@@ -194,9 +194,9 @@ def discover_footprint(probe: Callable[[tuple[int, ...]], np.ndarray],
     calls = 0
     projections = []
     for p in dict.fromkeys([p1, p2]):
-        r = probe(p)
+        first = probe(p)
         calls += 1
-        proj = _projections(r, out_shape, zero(r))
+        proj = _projections(first, out_shape, zero(first))
         if proj is None:
             return Discovery([], calls, f"a one-hot at {p} reaches no output")
         projections.append(proj)
