@@ -8,11 +8,12 @@ import os
 import sys
 import time
 
-from . import apply, extract, layers, report, scaling, signal1d, signal2d, spectrum, symbolic
+from . import apply, extract, layers, report, scaling, signal1d, signal2d, spectrum, sweep, symbolic
 from .measure import GiB, Settings
 
 WORKLOADS = {"1d": signal1d, "2d": signal2d, "scaling": scaling, "layers": layers,
-             "symbolic": symbolic, "apply": apply, "spectrum": spectrum, "extract": extract}
+             "symbolic": symbolic, "apply": apply, "spectrum": spectrum, "extract": extract,
+             "sweep": sweep}
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The committed numbers (README's Performance section) live in results/; a
 # run rewrites them only when given ``--out benchmarks/results``, so trying
