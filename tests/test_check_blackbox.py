@@ -4,8 +4,8 @@ identify's per-axis paddings, against torch and JAX as independent references.""
 import numpy as np
 import pytest
 
-from toeplitz_conv import layer_matrix, transposed_layer_matrix
-from toeplitz_conv.check import NotLinearError, extract_matrix, identify
+from toeplitz_conv import DenseTooLargeError, layer_matrix, transposed_layer_matrix
+from toeplitz_conv.check import NotLinearError, colour_columns, extract_matrix, identify
 
 from .conftest import requires_torch
 
@@ -139,6 +139,14 @@ def test_max_calls_refuses_the_one_hot_fallback_before_it_starts():
     assert g.calls <= 100 and a.nnz == sum(
         (min(i + 1, 29) - max(i - 1, 0) + 1) * (min(j + 1, 29) - max(j - 1, 0) + 1)
         for i in range(30) for j in range(30))
+    # A dense black box on a long input: refused after the zero input and two
+    # probes, without building its n^2 conflict graph.
+    h = Counter(lambda x: np.full(3, x.sum()))
+    with pytest.raises(ValueError, match="one-hot probing of 200000 input elements"):
+        extract_matrix(h, 200_000)
+    assert h.calls == 3
+    with pytest.raises(DenseTooLargeError, match="max_conflicts=100"):
+        colour_columns(np.ones((2, 20), dtype=bool), max_conflicts=100)
     with pytest.raises(ValueError, match="max_calls must be >= 1"):
         extract_matrix(g, 5, max_calls=0)
     with pytest.raises(TypeError, match="max_calls must be an int"):
@@ -176,6 +184,7 @@ def test_float32_black_boxes_pass_at_default_tolerances_and_fail_when_wrong():
 
 # ---------------------------------------------------------------- identify paddings
 @requires_torch
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 def test_identify_names_a_per_axis_mix_of_same_and_an_int():
     rng = np.random.default_rng(5)
     w = rng.standard_normal((2, 2, 4, 3))

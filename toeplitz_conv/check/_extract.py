@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._limits import DenseTooLargeError
 from .._validation import as_positive_int, as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
@@ -33,6 +34,10 @@ __all__ = ["DEFAULT_MAX_CALLS", "Extraction", "NotLinearError", "auto_tolerance"
 DEFAULT_MAX_CALLS = 10_000
 # Inputs this small are probed one-hot at once: discovery would not save calls.
 _DISCOVER_ABOVE = 16
+# A discovered footprint whose colouring needs more conflict pairs than
+# max(this, 2000 per input element) is nearly dense (n^2 pairs), or too big to
+# colour in reasonable time: one-hot probing (within max_calls) is the honest route.
+_MAX_CONFLICTS = 20_000_000
 
 
 class NotLinearError(ValueError):
@@ -157,10 +162,14 @@ def auto_tolerance(eps: float, fan_in: int) -> float:
     return float(eps) * max(64.0, 4.0 * fan_in)
 
 
-def colour_columns(pattern: sp.spmatrix | sp.sparray) -> np.ndarray:
+def colour_columns(pattern: sp.spmatrix | sp.sparray, *,
+                   max_conflicts: int | None = None) -> np.ndarray:
     """Greedy colouring of the columns: columns sharing a row get different colours.
 
-    Returns one colour (0, 1, ...) per column.
+    Returns one colour (0, 1, ...) per column.  With ``max_conflicts``, a
+    pattern whose conflict graph would hold more pairs than that (rows with
+    many columns: a dense pattern is n^2 pairs) raises
+    :class:`~toeplitz_conv.DenseTooLargeError` before the graph is built.
 
     Examples
     --------
@@ -186,6 +195,10 @@ def colour_columns(pattern: sp.spmatrix | sp.sparray) -> np.ndarray:
             key = (table * mult[None, :]).sum(axis=1)
         _, first = np.unique(key, return_index=True)
         table = table[first]
+        pairs = int(np.sum(np.sum(table >= 0, axis=1).astype(np.int64) ** 2))
+        if max_conflicts is not None and pairs > max_conflicts:
+            raise DenseTooLargeError(f"the column conflict graph would hold {pairs} pairs, "
+                                     f"over max_conflicts={max_conflicts}")
         rr = np.repeat(np.arange(len(table)), width)
         cc = table.ravel()
         keep = cc >= 0
@@ -475,7 +488,12 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
         if pat is None:
             notes.append("the discovered footprint is too large to colour: probed one-hot")
             continue
-        colour = colour_columns(pat)
+        try:
+            colour = colour_columns(pat, max_conflicts=None if kind == "coloured"
+                                    else max(_MAX_CONFLICTS, 2000 * n))
+        except DenseTooLargeError:
+            notes.append("the discovered footprint is nearly dense: probed one-hot")
+            break
         n_col = int(colour.max()) + 1 if n else 0
         if kind == "discovered" and n_col >= n:
             notes.append("the discovered footprint needs as many probes as one-hot probing")

@@ -102,14 +102,15 @@ class Discovery:
         boundary); ``certain``: uncertain axes are taken as dense.
         """
         axes = [AxisModel("dense") if certain and a.uncertain else a for a in self.axes]
+        # Count before building: a dense axis of a long signal is n^2 entries.
+        nnz = 1
+        for a, n, m in zip(axes, in_shape, out_shape):
+            nnz *= n * m if a.kind == "dense" else n * max(len(r) for r in a.reached)
+        if nnz > _MAX_PATTERN:
+            return None
         mats = [a.matrix(n, m, wrap=wrap and a.kind == "periodic" and a.step == a.shift == 1
                          and n == m)
                 for a, n, m in zip(axes, in_shape, out_shape)]
-        nnz = 1
-        for mat in mats:
-            nnz *= mat.nnz
-        if nnz > _MAX_PATTERN:
-            return None
         p = sp.csr_array(np.ones((1, 1), dtype=bool))
         for mat in mats:
             p = sp.csr_array(sp.kron(p, mat, format="csr"))
