@@ -8,6 +8,10 @@ calls (<= 30 calls), where one-hot probing needs one call per input element
 (3 * 64 * 64 = 12,288, plus its own checks).  Both results are compared
 with ``layer_matrix`` before anything is timed; the number of calls each
 route made is in the row's note and in ``extra["calls"]``.
+
+A third route gets no hint at all: ``extract_matrix(f, shape)`` discovers the
+footprint with two spread one-hot probes (the target: at most 32 calls for
+the 3 -> 16, 64x64, 3x3 layer, beside one-hot probing's 12,291).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ WORKLOAD = "extract matrix"
 CASES = [(3, 16, 64)]
 QUICK_CASES = [(3, 4, 12)]
 K = 3
-METHODS = ["ours structural probing", "one-hot probing"]
+METHODS = ["ours structural probing", "ours without hints (discovered)", "one-hot probing"]
 # Both routes recover the matrix from float outputs; a sum of 27 products
 # rounds differently from the single weight it recovers.
 RTOL = 1e-12
@@ -83,6 +87,8 @@ def _case(c_in: int, c_out: int, n: int, settings: Settings) -> list[Result]:
         def fn() -> Any:
             f = Counter(forward)
             if method == "one-hot probing":
+                a = extract_matrix(f, shape, discover=False, max_calls=None)
+            elif method.startswith("ours without hints"):
                 a = extract_matrix(f, shape)
             else:
                 a = extract_matrix(f, shape, kernel=w.shape, padding=1)
@@ -103,8 +109,12 @@ def _case(c_in: int, c_out: int, n: int, settings: Settings) -> list[Result]:
         measure_inline(r, extract(method), check, settings, size=None)
         r.extra["calls"] = calls.get(method)
         r.note = f"{calls.get(method)} calls; {r.note}"
-    ours, onehot = row[METHODS[0]], row[METHODS[1]]
-    if ours.time_s and onehot.time_s:
-        onehot.ratio = onehot.time_s / ours.time_s
+    ours, blind, onehot = (row[m] for m in METHODS)
+    for r in (blind, onehot):
+        if ours.time_s and r.time_s:
+            r.ratio = r.time_s / ours.time_s
+    if blind.extra.get("calls") is not None and onehot.extra.get("calls"):
+        blind.note = (f"{blind.note}; calls {blind.extra['calls']} vs one-hot "
+                      f"{onehot.extra['calls']}")
     ours.note = "reference; " + ours.note
     return list(row.values())

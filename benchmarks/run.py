@@ -8,12 +8,24 @@ import os
 import sys
 import time
 
-from . import apply, check, extract, layers, report, scaling, signal1d, signal2d, spectrum, symbolic
+from . import (
+    apply,
+    check,
+    extract,
+    layers,
+    report,
+    scaling,
+    signal1d,
+    signal2d,
+    spectrum,
+    sweep,
+    symbolic,
+)
 from .measure import GiB, Settings
 
 WORKLOADS = {"1d": signal1d, "2d": signal2d, "scaling": scaling, "layers": layers,
              "symbolic": symbolic, "apply": apply, "spectrum": spectrum, "extract": extract,
-             "check": check}
+             "check": check, "sweep": sweep}
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The committed numbers (README's Performance section) live in results/; a
 # run rewrites them only when given ``--out benchmarks/results``, so trying

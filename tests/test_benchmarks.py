@@ -34,13 +34,15 @@ EXPECTED_METHODS = {
                     "torch conv"},
     "singular values": {"ours singular_values (FFT)", "numpy svd (dense)",
                         "svds spectral_norm"},
-    "extract matrix": {"ours structural probing", "one-hot probing"},
+    "extract matrix": {"ours structural probing", "ours without hints (discovered)",
+                       "one-hot probing"},
     "check layer": {"ours check_layer", "torch forward+backward"},
+    "layer sweep": {"ours sweep_layer"},
 }
 # Statuses under which a row legitimately has no time: the table says why.
 EXPLAINED = ("missing", "needs ", "not available", "not run")
 # Proofs for a symbolic n: there is no matrix, hence no nnz.
-NO_NNZ = {"symbolic proof, general n"}
+NO_NNZ = {"symbolic proof, general n", "layer sweep"}
 
 
 def _env() -> dict[str, str]:

@@ -48,8 +48,11 @@ def test_coloured_extraction_uses_few_calls_and_equals_the_numpy_layer():
     a, info = extract_matrix(f, shape, kernel=w.shape, padding=1, return_info=True)
     assert info.method == "coloured"
     assert info.probes == 2 * 9 and info.calls == 1 + 18 + 2
-    naive, naive_info = extract_matrix(f, shape, return_info=True)
-    assert naive_info.calls == 1 + 2 * 12 * 13 + 2
+    naive, naive_info = extract_matrix(f, shape, discover=False, return_info=True)
+    assert naive_info.calls == 1 + 2 * 12 * 13 + 2 and naive_info.method == "one-hot"
+    found, found_info = extract_matrix(f, shape, return_info=True)
+    assert found_info.method == "discovered" and found_info.calls == 1 + 2 + 18 + 2
+    assert abs(found - naive).max() == 0
     assert isinstance(a, TiedMatrix) and np.allclose(a.weight, w, rtol=1e-13, atol=0)
     assert abs(a.sparse - naive).max() <= 1e-13
 

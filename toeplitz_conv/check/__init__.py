@@ -5,12 +5,14 @@
 * :func:`extract_matrix` recovers the exact sparse matrix of a black-box
   linear function with few calls (structural probing).
 * :func:`identify` names the convention a black box implements.
+* :func:`sweep_layer` checks a layer over a grid of configurations.
 """
 
 from ._extract import Extraction, NotLinearError, colour_columns, extract_matrix, recover_weight
 from ._identify import Candidate, Identification, identify
 from ._layer import check_layer
 from ._report import Entry, Report
+from ._sweep import SweepConfig, SweepReport, SweepRow, default_grid, sweep_layer
 
 __all__ = [
     "Candidate",
@@ -19,9 +21,14 @@ __all__ = [
     "Identification",
     "NotLinearError",
     "Report",
+    "SweepConfig",
+    "SweepReport",
+    "SweepRow",
     "check_layer",
     "colour_columns",
+    "default_grid",
     "extract_matrix",
     "identify",
     "recover_weight",
+    "sweep_layer",
 ]

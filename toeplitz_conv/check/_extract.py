@@ -18,14 +18,26 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._limits import DenseTooLargeError
 from .._validation import as_positive_int, as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
+from ._footprint import discover_footprint
 from ._user import as_result, as_tolerance
 
-__all__ = ["Extraction", "NotLinearError", "colour_columns", "extract_matrix",
-           "recover_weight"]
+__all__ = ["DEFAULT_MAX_CALLS", "Extraction", "NotLinearError", "auto_tolerance",
+           "colour_columns", "extract_matrix", "recover_weight"]
+
+# One call per input element is O(n) calls of O(n) work each: past this many
+# calls extract_matrix refuses (max_calls=None lifts the budget).
+DEFAULT_MAX_CALLS = 10_000
+# Inputs this small are probed one-hot at once: discovery would not save calls.
+_DISCOVER_ABOVE = 16
+# A discovered footprint whose colouring needs more conflict pairs than
+# max(this, 2000 per input element) is nearly dense (n^2 pairs), or too big to
+# colour in reasonable time: one-hot probing (within max_calls) is the honest route.
+_MAX_CONFLICTS = 20_000_000
 
 
 class NotLinearError(ValueError):
@@ -39,17 +51,26 @@ class Extraction:
     Attributes
     ----------
     calls : int
-        Calls of ``forward`` in all (zero input, probes, verification).
+        Calls of ``forward`` in all (zero input, discovery, probes, verification).
     probes : int
         Probe inputs (colours, or input elements for one-hot probing).
     method : str
-        ``"coloured"`` or ``"one-hot"``.
+        ``"coloured"`` (footprint from ``kernel=``/``footprint=``),
+        ``"discovered"`` (footprint found by probing, then coloured) or
+        ``"one-hot"``.
     bias : ndarray or None
         ``forward(0)`` when it is not zero: the function is affine and the
         matrix is that of ``x -> forward(x) - forward(0)``.
     in_shape, out_shape : tuple of int
     notes : list of str
         What happened (fallbacks, bias).
+    rtol, atol : float
+        The tolerances the verification used (derived from the output dtype
+        and the fan-in unless given).
+    dtype : numpy.dtype or str
+        The dtype of ``forward``'s first output.
+    discovery_calls : int
+        Calls spent finding the footprint (part of ``calls``).
     """
 
     calls: int
@@ -59,6 +80,10 @@ class Extraction:
     out_shape: tuple[int, ...]
     bias: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    rtol: float = 0.0
+    atol: float = 0.0
+    dtype: Any = None
+    discovery_calls: int = 0
 
     def __str__(self) -> str:
         text = (f"{self.method} probing: {self.calls} calls ({self.probes} probes), "
@@ -67,35 +92,84 @@ class Extraction:
 
 
 class _Counted:
-    """The black box, with a call counter and result validation."""
+    """The black box, with a call counter, a call budget and result validation."""
 
-    def __init__(self, forward: Any, in_shape: tuple[int, ...]) -> None:
+    def __init__(self, forward: Any, in_shape: tuple[int, ...],
+                 max_calls: int | None = None) -> None:
         if not callable(forward):
             raise TypeError(f"forward must be callable, got {type(forward).__name__}")
         self.f = forward
         self.in_shape = in_shape
         self.calls = 0
+        self.max_calls = max_calls
         self.out_shape: tuple[int, ...] | None = None
+        self.dtype: Any = None
+        self.eps = float(np.finfo(np.float64).eps)
+
+    def afford(self, more: int, what: str) -> None:
+        """Refuse, before spending them, ``more`` calls beyond the budget."""
+        if self.max_calls is not None and self.calls + more > self.max_calls:
+            raise ValueError(f"{what} needs {more} more calls of forward ({self.calls} made "
+                             f"so far), over max_calls={self.max_calls}; give kernel= (with "
+                             f"the layer options) or footprint=, or raise max_calls")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.afford(1, "extraction")
         self.calls += 1
         try:
             y = self.f(x.reshape(self.in_shape).copy())
         except Exception as exc:
             raise ValueError(f"forward raised {type(exc).__name__}: {exc}") from exc
         if self.out_shape is None:
-            y = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
-            self.out_shape = tuple(y.shape)
-        arr, msg = as_result(y, self.out_shape, "forward")
+            y = self._first(y)
+        if hasattr(y, "detach") and str(getattr(y, "dtype", "")) == "torch.bfloat16":
+            y = y.float()                   # numpy has no bfloat16
+        arr, msg = as_result(y, self.out_shape or (), "forward")
         if msg or arr is None:              # as_result gives an array whenever msg is ""
             raise ValueError(msg)
         return arr.ravel()
 
+    def _first(self, y: Any) -> np.ndarray:
+        """The first output fixes the output shape and the dtype's precision."""
+        if hasattr(y, "detach"):
+            dtype = str(y.dtype)
+            if dtype == "torch.bfloat16":
+                self.dtype, self.eps = "bfloat16", 2.0 ** -7
+                y = y.float()
+            y = y.detach().cpu().numpy()
+        y = np.asarray(y)
+        if self.dtype is None:
+            self.dtype = y.dtype
+            if y.dtype.kind in "fc":
+                self.eps = float(np.finfo(y.dtype).eps)
+        self.out_shape = tuple(y.shape)
+        return y
 
-def colour_columns(pattern: sp.spmatrix | sp.sparray) -> np.ndarray:
+
+def auto_tolerance(eps: float, fan_in: int) -> float:
+    """The relative tolerance for outputs of precision ``eps`` summing ``fan_in`` products.
+
+    A sum of ``k`` rounded products is off by at most about ``k * eps`` times
+    the sum of their magnitudes; a quarter of that bound, measured against the
+    largest output, keeps correct float32 layers passing while a wrong tap
+    (an error of the order of a weight) still fails.
+
+    >>> auto_tolerance(np.finfo(np.float32).eps, 27) < 1e-4
+    True
+    >>> auto_tolerance(np.finfo(np.float64).eps, 27) < 1e-13
+    True
+    """
+    return float(eps) * max(64.0, 4.0 * fan_in)
+
+
+def colour_columns(pattern: sp.spmatrix | sp.sparray, *,
+                   max_conflicts: int | None = None) -> np.ndarray:
     """Greedy colouring of the columns: columns sharing a row get different colours.
 
-    Returns one colour (0, 1, ...) per column.
+    Returns one colour (0, 1, ...) per column.  With ``max_conflicts``, a
+    pattern whose conflict graph would hold more pairs than that (rows with
+    many columns: a dense pattern is n^2 pairs) raises
+    :class:`~toeplitz_conv.DenseTooLargeError` before the graph is built.
 
     Examples
     --------
@@ -121,6 +195,10 @@ def colour_columns(pattern: sp.spmatrix | sp.sparray) -> np.ndarray:
             key = (table * mult[None, :]).sum(axis=1)
         _, first = np.unique(key, return_index=True)
         table = table[first]
+        pairs = int(np.sum(np.sum(table >= 0, axis=1).astype(np.int64) ** 2))
+        if max_conflicts is not None and pairs > max_conflicts:
+            raise DenseTooLargeError(f"the column conflict graph would hold {pairs} pairs, "
+                                     f"over max_conflicts={max_conflicts}")
         rr = np.repeat(np.arange(len(table)), width)
         cc = table.ravel()
         keep = cc >= 0
@@ -166,14 +244,15 @@ def _footprint(footprint: Any, kernel: Any, in_shape: tuple[int, ...],
     return structure.sparse, structure
 
 
-def _one_hot_columns(f: _Counted, n: int, y0: np.ndarray) -> sp.csr_array:
+def _one_hot_columns(f: _Counted, n: int, y0: np.ndarray,
+                     zero: Any) -> sp.csr_array:
     rows, cols, vals = [], [], []
     x = np.zeros(n)
     for j in range(n):
         x[j] = 1.0
         y = f(x) - y0
         x[j] = 0.0
-        nz = np.flatnonzero(y)
+        nz = np.flatnonzero(np.abs(y) > zero(y))
         rows.append(nz)
         cols.append(np.full(len(nz), j))
         vals.append(y[nz])
@@ -182,11 +261,11 @@ def _one_hot_columns(f: _Counted, n: int, y0: np.ndarray) -> sp.csr_array:
                         shape=(m, n))
 
 
-def _mismatch(a: np.ndarray, b: np.ndarray, rtol: float) -> float:
-    """Relative mismatch of two outputs; 0 when they agree to ``rtol``."""
+def _mismatch(a: np.ndarray, b: np.ndarray, rtol: float, atol: float = 0.0) -> float:
+    """Relative mismatch of two outputs; 0 when they agree to ``atol + rtol * max|.|``."""
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
     d = float(np.max(np.abs(a - b), initial=0.0))
-    if d <= rtol * scale or d == 0:
+    if d <= atol + rtol * scale or d == 0:
         return 0.0
     return d / scale if scale else float("inf")
 
@@ -257,15 +336,26 @@ def _fit_values(structure: TiedMatrix, s: sp.csr_array, vals: np.ndarray, off_er
 
 
 def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, kernel: Any = None,
-                   verify: int = 2, seed: int = 0, rtol: float = 1e-9,
-                   return_info: bool = False, **layer_kwargs: Any) -> Any:
+                   verify: int = 2, seed: int = 0, rtol: float | None = None,
+                   atol: float | None = None, max_calls: int | None = DEFAULT_MAX_CALLS,
+                   discover: bool | None = None, return_info: bool = False,
+                   **layer_kwargs: Any) -> Any:
     """The exact matrix of a black-box linear function ``forward(x) -> y``.
+
+    Without hints the footprint is discovered: a few one-hot probes far
+    apart show, per axis, how the reached outputs move with the input
+    (shift, stride, upsampling, or a channel axis read everywhere); assuming
+    shift invariance, the inputs are coloured and probed together, and the
+    result is verified on random inputs.  When the assumption fails (a
+    circular boundary is tried next) the matrix is probed one-hot, within
+    ``max_calls``.
 
     Parameters
     ----------
     forward : callable
         Takes an array of ``input_shape`` (numpy), returns an array (any
-        fixed shape).  It is never given the caller's arrays.
+        fixed shape; a torch tensor is converted).  It is never given the
+        caller's arrays.
     input_shape : int or tuple of int
     footprint : sparse matrix, array or TiedMatrix, optional
         A pattern containing the matrix's non-zeros (which outputs each input
@@ -280,10 +370,23 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
         Random inputs on which the coloured result is checked against
         ``forward``; on a mismatch the matrix is probed one-hot instead.
     seed : int
-    rtol : float
-        Relative tolerance of the verification.
+    rtol, atol : float or None
+        Tolerances of the verification: ``|A @ x - forward(x)| <= atol +
+        rtol * max|forward(x)|``.  ``None`` (the default) derives ``rtol``
+        from the dtype of ``forward``'s output and the fan-in (the most
+        non-zeros in a row), see :func:`auto_tolerance`, and takes
+        ``atol = 0``; float32 black boxes then pass.  Responses below
+        ``16 * eps`` of a probe's largest one are rounding noise, not entries.
+    max_calls : int or None
+        Budget of calls of ``forward``: a route that would exceed it (a
+        one-hot fallback needs one call per input element) is refused with a
+        ValueError before it starts.  ``None``: no budget.
+    discover : bool or None
+        Discover the footprint when no hint is given.  ``None``: when the
+        input has more than 16 elements (below, one-hot probing is as cheap).
     return_info : bool
-        Also return an :class:`Extraction` (calls, probes, method, bias).
+        Also return an :class:`Extraction` (calls, probes, method, bias,
+        tolerances).
 
     Returns
     -------
@@ -296,7 +399,8 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     NotLinearError
         If ``forward(a + b) != forward(a) + forward(b) - forward(0)``.
     ValueError
-        If ``forward`` raises, returns NaN/inf or changes its output shape.
+        If ``forward`` raises, returns NaN/inf or changes its output shape,
+        or the extraction would exceed ``max_calls``.
 
     Examples
     --------
@@ -313,19 +417,37 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     >>> A, info = extract_matrix(f, 100, kernel=(3,), return_info=True)
     >>> info.probes, info.calls, type(A).__name__
     (3, 6, 'TiedMatrix')
+    >>> A, info = extract_matrix(f, 100, return_info=True)     # footprint discovered
+    >>> info.method, info.discovery_calls, info.probes, info.calls
+    ('discovered', 2, 3, 8)
     """
     in_shape = as_shape(input_shape)
     verify = as_positive_int(verify, "verify")
-    rtol = as_tolerance(rtol, "rtol")
+    rtol_v = None if rtol is None else as_tolerance(rtol, "rtol")
+    atol_v = 0.0 if atol is None else as_tolerance(atol, "atol")
+    if max_calls is not None:
+        max_calls = as_positive_int(max_calls, "max_calls")
+    if discover is not None and not isinstance(discover, (bool, np.bool_)):
+        raise TypeError(f"discover must be True, False or None, got {discover!r}")
     n = int(np.prod(in_shape))
-    f = _Counted(forward, in_shape)
+    f = _Counted(forward, in_shape, max_calls)
     pattern, structure = _footprint(footprint, kernel, in_shape, layer_kwargs)
     y0 = f(np.zeros(n))
     m = len(y0)
     out_shape = f.out_shape or (m,)
+    noise = 16 * f.eps
+
+    def zero(r: np.ndarray) -> float:
+        return atol_v + noise * float(np.max(np.abs(r), initial=0.0))
+
+    def tol(a: sp.csr_array) -> float:
+        if rtol_v is not None:
+            return rtol_v
+        return auto_tolerance(f.eps, int(np.diff(a.indptr).max(initial=0)))
+
     notes: list[str] = []
     bias = None
-    if np.any(y0 != 0):
+    if np.any(np.abs(y0) > atol_v):
         bias = y0.reshape(out_shape)
         notes.append("forward(0) != 0: the function has a bias (it is affine); the matrix "
                      "is that of x -> forward(x) - forward(0)")
@@ -334,66 +456,118 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     if pattern is not None and pattern.shape != (m, n):
         raise ValueError(f"footprint has shape {pattern.shape}, but forward maps {n} inputs "
                          f"to {m} outputs")
+    attempts: list[tuple[str, sp.csr_array | None]] = []
+    disc_calls = 0
+    if pattern is not None:
+        attempts.append(("coloured", pattern))
+    elif discover or (discover is None and n > _DISCOVER_ABOVE):
+        def probe(index: tuple[int, ...]) -> np.ndarray:
+            x = np.zeros(in_shape)
+            x[index] = 1.0
+            return f(x.ravel()) - y0
+        d = discover_footprint(probe, in_shape, out_shape, zero)
+        disc_calls = d.calls
+        if d.found:
+            # The model first; then without the axes it rests least on (a small
+            # channel axis), then wrapping around (a circular boundary).
+            variants = [(False, False)]
+            if d.uncertain:
+                variants.append((False, True))
+            if d.can_wrap:
+                variants += [(True, False)] + ([(True, True)] if d.uncertain else [])
+            attempts += [("discovered", d.pattern(in_shape, out_shape, wrap=w, certain=c))
+                         for w, c in variants]
+        else:
+            notes.append(f"no footprint discovered ({d.reason}): probed one-hot")
     a = None
     method = "one-hot"
     probes = n
     responses: list[np.ndarray] = []
-    if pattern is not None:
-        colour = colour_columns(pattern)
-        probes = int(colour.max()) + 1 if n else 0
-        ys = np.empty((probes, m))
-        for c in range(probes):
+    used_tol = rtol_v or 0.0
+    for attempt, (kind, pat) in enumerate(attempts):
+        if pat is None:
+            notes.append("the discovered footprint is too large to colour: probed one-hot")
+            continue
+        try:
+            colour = colour_columns(pat, max_conflicts=None if kind == "coloured"
+                                    else max(_MAX_CONFLICTS, 2000 * n))
+        except DenseTooLargeError:
+            notes.append("the discovered footprint is nearly dense: probed one-hot")
+            break
+        n_col = int(colour.max()) + 1 if n else 0
+        if kind == "discovered" and n_col >= n:
+            notes.append("the discovered footprint needs as many probes as one-hot probing")
+            break
+        f.afford(n_col + (0 if responses else verify), f"probing {n_col} colours")
+        ys = np.empty((n_col, m))
+        for c in range(n_col):
             ys[c] = f((colour == c).astype(np.float64)) - y0
-        coo = sp.coo_array(pattern)
+            ys[c][np.abs(ys[c]) <= zero(ys[c])] = 0.0
+        coo = sp.coo_array(pat)
         rows, cols = coo.row, coo.col
-        a = sp.csr_array((ys[colour[cols], rows], (rows, cols)), shape=(m, n))
-        a.sum_duplicates()
-        a.eliminate_zeros()
-        responses = [f(x) - y0 for x in checks]
-        if all(_mismatch(a @ x, y, rtol) == 0 for x, y in zip(checks, responses)):
-            method = "coloured"
-        else:
-            notes.append("the coloured probes did not reproduce forward on random inputs "
-                         "(footprint too small?): probed one-hot instead")
-            _check_additive(f, checks, responses, y0, rtol, rng)
-            a = None
-            probes = n
+        cand = sp.csr_array((ys[colour[cols], rows], (rows, cols)), shape=(m, n))
+        cand.sum_duplicates()
+        cand.eliminate_zeros()
+        if not responses:
+            responses = [f(x) - y0 for x in checks]
+        used_tol = tol(cand)
+        if all(_mismatch(cand @ x, y, used_tol, atol_v) == 0
+               for x, y in zip(checks, responses)):
+            a, method, probes = cand, kind, n_col
+            if attempt and kind == "discovered":
+                notes.append("found with a wider footprint (the black box is not shift "
+                             "invariant along some axis, or wraps around)")
+            break
+        if not attempt:
+            _check_additive(f, checks, responses, y0, used_tol, atol_v, rng)
+        what = ("footprint too small?" if kind == "coloured" else
+                "the black box is not shift invariant?")
+        last = attempt == len(attempts) - 1
+        notes.append(f"the {kind} probes did not reproduce forward on random inputs "
+                     f"({what})" + (": probed one-hot instead" if last else ""))
+    if disc_calls:
+        notes.insert(0, f"footprint discovered with {disc_calls} one-hot probes")
     if a is None:
-        a = _one_hot_columns(f, n, y0)
+        f.afford(n + (0 if responses else verify), f"one-hot probing of {n} input elements")
+        a = _one_hot_columns(f, n, y0, zero)
         a.sum_duplicates()
         if not responses:
             responses = [f(x) - y0 for x in checks]
-        if not all(_mismatch(a @ x, y, rtol) == 0 for x, y in zip(checks, responses)):
-            _check_additive(f, checks, responses, y0, rtol, rng)
+        used_tol = tol(a)
+        if not all(_mismatch(a @ x, y, used_tol, atol_v) == 0
+                   for x, y in zip(checks, responses)):
+            _check_additive(f, checks, responses, y0, used_tol, atol_v, rng)
             raise NotLinearError("forward is not linear: its one-hot responses do not "
                                  "reproduce it on random inputs (f(x) != sum_j x_j f(e_j))")
     result: Any = a
     if structure is not None:
-        fit, _ = recover_weight(structure, a, rtol=max(rtol, 1e-12))
+        fit, _ = recover_weight(structure, a, rtol=max(used_tol, 1e-12))
         if fit is not None:
             fit.info = {**fit.info, "extracted_calls": f.calls}
             result = fit
         else:
             notes.append("the matrix does not have the structure of kernel= and the layer "
                          "options: returned as a csr_array")
-    info = Extraction(f.calls, probes, method, in_shape, out_shape, bias, notes)
+    info = Extraction(f.calls, probes, method, in_shape, out_shape, bias, notes,
+                      rtol=used_tol, atol=atol_v, dtype=f.dtype, discovery_calls=disc_calls)
     return (result, info) if return_info else result
 
 
 def _check_additive(f: _Counted, checks: list[np.ndarray], responses: list[np.ndarray],
-                    y0: np.ndarray, rtol: float, rng: np.random.Generator) -> None:
+                    y0: np.ndarray, rtol: float, atol: float,
+                    rng: np.random.Generator) -> None:
     """Raise :class:`NotLinearError` if ``f(a + b) - f(0) != (f(a) - f(0)) + (f(b) - f(0))``."""
     if len(checks) < 2:
         checks = [*checks, rng.standard_normal(len(checks[0]))]
         responses = [*responses, f(checks[-1]) - y0]
     a, b = checks[0], checks[1]
     both = f(a + b) - y0
-    err = _mismatch(both, responses[0] + responses[1], rtol)
+    err = _mismatch(both, responses[0] + responses[1], rtol, atol)
     if err:
         raise NotLinearError(f"forward is not linear: f(a + b) != f(a) + f(b) for random a, b "
                              f"(relative difference {err:.3g})")
     twice = f(2 * a) - y0
-    err = _mismatch(twice, 2 * responses[0], rtol)
+    err = _mismatch(twice, 2 * responses[0], rtol, atol)
     if err:
         raise NotLinearError(f"forward is not linear: f(2a) != 2 f(a) for a random a "
                              f"(relative difference {err:.3g})")

@@ -28,11 +28,13 @@ from ..geometry import (
     layer_symmetric_paddings,
     same_padding,
     signal_kernel_size,
+    tf_same_padding,
 )
 from ..layers import PADDING_MODES, layer_geometry, layer_matrix
 from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix, signal_geometry
 from ..tied import TiedMatrix
-from ._extract import extract_matrix, recover_weight
+from ._extract import DEFAULT_MAX_CALLS, extract_matrix, recover_weight
+from ._user import as_tolerance
 
 __all__ = ["Candidate", "Identification", "identify"]
 
@@ -192,19 +194,50 @@ def _layer_paddings(n: int, out: int, k: int, s: int, d: int) -> list[Any]:
     """The paddings worth trying on one axis: those giving ``out`` outputs.
 
     The symmetric int paddings that do (from the geometry's inverse of the
-    output size), plus ``"same"`` when its split is asymmetric (a symmetric
-    one is already an int padding).  Padding beyond the dilated kernel's span
+    output size), plus, for each odd total, the split with the extra pad
+    after: PyTorch's ``"same"`` (stride 1) and TensorFlow's/JAX's ``"SAME"``
+    (any stride) both split so.  Padding beyond the dilated kernel's span
     only adds all-padding outputs; a little of it is allowed (PyTorch does).
     """
     max_padding_extra = 2
     cap = full_padding(k, d) + max_padding_extra
     pads: list[Any] = [p for p in layer_symmetric_paddings(n, out, k, stride=s, dilation=d)
                        if p <= cap]
-    before, after = same_padding(k, d)
-    fits = before + after in layer_padding_range(n, out, k, dilation=d)
-    if s == 1 and before != after and fits:
-        pads.append("same")
+    for total in layer_padding_range(n, out, k, stride=s, dilation=d):
+        if total % 2 and total <= 2 * cap:
+            pads.append((total // 2, total - total // 2))
     return pads
+
+
+def _padding_names(axes: tuple[tuple[Any, ...], ...], spatial: tuple[int, ...]) -> tuple[Any, Any]:
+    """``(padding, per_axis)``: the padding as layer_matrix takes it, and each axis's name.
+
+    An axis is named by its int when symmetric, ``"same"`` when it is
+    PyTorch's split (stride 1), ``"SAME"`` when it is TensorFlow's, else by
+    its ``(before, after)`` pair.  The whole padding is a tuple of ints, the
+    string every axis shares, or per-side pairs (a per-axis mix).
+    """
+    pairs, names = [], []
+    for (k, s, d, p), n in zip(axes, spatial):
+        pair = (p, p) if isinstance(p, int) else tuple(p)
+        pairs.append(pair)
+        if pair[0] == pair[1]:
+            names.append(pair[0])
+        elif s == 1 and pair == same_padding(k, d):
+            names.append("same")
+        elif pair == tf_same_padding(n, k, s, d):
+            names.append("SAME")
+        else:
+            names.append(pair)
+    if all(isinstance(v, int) for v in names):
+        return tuple(names), tuple(names)
+    for word in ("same", "SAME"):
+        fits = [v == word or (isinstance(v, int) and pr == (same_padding(k, d) if word == "same"
+                                                             else tf_same_padding(n, k, s, d)))
+                for v, pr, (k, s, d, _), n in zip(names, pairs, axes, spatial)]
+        if all(fits) and (word == "SAME" or all(a[1] == 1 for a in axes)):
+            return word, tuple(names)
+    return tuple(pairs), tuple(names)
 
 
 def _layer_axes(n: int, out: int, m: np.ndarray, ks: list[int], pmode: str, max_stride: int,
@@ -216,7 +249,7 @@ def _layer_axes(n: int, out: int, m: np.ndarray, ks: list[int], pmode: str, max_
             for s in range(1, max_stride + 1):
                 for p in _layer_paddings(n, out, k, s, d):
                     try:
-                        g = layer_geometry((k,), (n,), stride=s, padding=p, dilation=d,
+                        g = layer_geometry((k,), (n,), stride=s, padding=(p,), dilation=d,
                                            padding_mode=pmode)
                     except ValueError:
                         continue          # e.g. reflect padding as wide as the input
@@ -278,17 +311,14 @@ def _layer_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tup
                                          str(o[1][3])))[:4]
             per_axis.append(opts)
         for choice in itertools.product(*per_axis):
-            pads = [c[1][3] for c in choice]
-            if "same" in pads and any(p != "same" for p in pads):
-                continue
             miss = sum(c[0] for c in choice)
             combos.append(((pmode, tuple(c[1] for c in choice)), miss))
     return combos
 
 
 def _fit(structure: TiedMatrix, s: sp.csr_array, candidate: Candidate,
-         always: bool) -> Candidate | None:
-    fit, res = recover_weight(structure, s, rtol=1e-10)
+         always: bool, rtol: float = 1e-10) -> Candidate | None:
+    fit, res = recover_weight(structure, s, rtol=rtol)
     if fit is None and always:
         fit, _ = recover_weight(structure, s, rtol=np.inf)
     if fit is None:
@@ -301,7 +331,7 @@ def _fit(structure: TiedMatrix, s: sp.csr_array, candidate: Candidate,
 
 def _build_all(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
                conventions: list[str], kshape: Any, limits: dict[str, int],
-               exact: bool) -> list[Candidate]:
+               exact: bool, rtol: float = 1e-10) -> list[Candidate]:
     found: list[Candidate] = []
     for conv in conventions:
         if conv == "signal":
@@ -318,7 +348,7 @@ def _build_all(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int,
                         continue
                     c = _fit(st, s, Candidate("signal", {"mode": mode, "boundary": boundary,
                                                          "correlate": corr}, np.ones(k)),
-                             not exact)
+                             not exact, rtol)
                     if c is not None:
                         found.append(c)
         else:
@@ -332,8 +362,7 @@ def _build_all(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int,
             c_in, c_out = in_shape[0], out_shape[0]
             for (pmode, axes), _ in sorted(combos, key=lambda c: c[1])[:40]:
                 k = tuple(a[0] for a in axes)
-                pads = [a[3] for a in axes]
-                padding = "same" if "same" in pads else tuple(pads)
+                padding, per_axis = _padding_names(axes, in_shape[1:])
                 params = {"stride": tuple(a[1] for a in axes), "padding": padding,
                           "dilation": tuple(a[2] for a in axes), "padding_mode": pmode}
                 for g in _divisors(c_in, c_out):
@@ -343,8 +372,10 @@ def _build_all(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int,
                     except ValueError:
                         continue
                     c = _fit(st, s, Candidate("layer", {**params, "groups": g,
-                                                        "correlate": True}, st.weight),
-                             not exact)
+                                                        "correlate": True,
+                                                        "padding_per_axis": per_axis},
+                                              st.weight),
+                             not exact, rtol)
                     if c is not None:
                         found.append(c)
                         break
@@ -362,12 +393,15 @@ def _rank(c: Candidate, kernel: np.ndarray | None) -> tuple[Any, ...]:
                         and np.allclose(c.kernel, kernel, rtol=1e-9, atol=1e-12)) else 1
     return (c.residual, matches, c.kernel.size, mode_order.get(str(b), 9),
             sum(p.get("stride", (1,))), sum(p.get("dilation", (1,))),
-            0 if p.get("padding") != "same" else 1, 0 if not p.get("correlate") else 1)
+            sum(not isinstance(v, int) for v in p.get("padding_per_axis", ())),
+            0 if not isinstance(p.get("padding"), str) else 1,
+            0 if not p.get("correlate") else 1)
 
 
 def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: str | None = None,
              max_kernel: int = 7, max_stride: int = 3, max_dilation: int = 3,
-             seed: int = 0) -> Identification:
+             seed: int = 0, rtol: float | None = None, atol: float | None = None,
+             max_calls: int | None = DEFAULT_MAX_CALLS) -> Identification:
     """Name the convolution convention a black-box linear function implements.
 
     Parameters
@@ -390,11 +424,22 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
         dimensions (a layer preferred).
     max_kernel, max_stride, max_dilation : int
         Search limits per axis.
+    seed : int
+        Seed of the extraction's random verification inputs.
+    rtol, atol : float or None
+        Tolerances of the extraction and of the fit, as in
+        :func:`extract_matrix` (``None``: from the dtype of the black box's
+        output and the fan-in, so float32 black boxes are identified too).
+    max_calls : int or None
+        Budget of calls of the black box (see :func:`extract_matrix`).
 
     Returns
     -------
     Identification
         ``.fits``, ``.best`` (``.convention``, ``.params``, ``.kernel``), the
+        layer's ``params["padding"]`` as :func:`~toeplitz_conv.layer_matrix`
+        takes it (ints, ``"same"``, ``"SAME"``, or per-side pairs for a
+        per-axis mix) and ``params["padding_per_axis"]`` naming each axis, the
         other fitting descriptions, or the nearest candidate and where it
         differs.  ``str()`` reads as a sentence.
 
@@ -417,10 +462,13 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
         s = sp.csr_array(forward.sparse if isinstance(forward, TiedMatrix) else forward,
                          dtype=np.float64)
         calls, bias = 0, None
+        fit_rtol = 1e-10 if rtol is None else max(1e-10, as_tolerance(rtol, "rtol"))
     else:
         in_shape = as_shape(input_shape)
-        s, info = extract_matrix(forward, in_shape, seed=seed, return_info=True)
+        s, info = extract_matrix(forward, in_shape, seed=seed, rtol=rtol, atol=atol,
+                                 max_calls=max_calls, return_info=True)
         out_shape, calls, bias = info.out_shape, info.calls, info.bias
+        fit_rtol = max(1e-10, info.rtol)
     s.sum_duplicates()
     s.eliminate_zeros()
     kshape = None
@@ -443,7 +491,8 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
     if s.nnz == 0:
         return Identification(False, None, message="the black box's matrix is zero: no "
                               "convolution to identify", calls=calls, bias=bias)
-    found = _build_all(s, in_shape, out_shape, conventions, kshape, limits, exact=True)
+    found = _build_all(s, in_shape, out_shape, conventions, kshape, limits, exact=True,
+                       rtol=fit_rtol)
     for c in found:
         if kvals is not None and c.convention == "layer":
             flipped = np.flip(c.kernel, axis=tuple(range(2, c.kernel.ndim)))
