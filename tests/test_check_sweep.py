@@ -232,3 +232,44 @@ def test_a_torch_module_factory_passes():
     r = sweep_layer(factory, weight_shape=(4, 2, 3, 3), bias=True)
     assert r.ok, str(r)
     assert [row.status for row in r.rows].count("unsupported") == 1
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_batched_sweep_finds_a_per_image_weight_gradient():
+    # A batched layer (N, C, H, W) whose weight gradient keeps only the last
+    # image's contribution passes at batch 1 and fails at batch 2.
+    import torch
+
+    def factory(weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, bug=False):
+        if padding == "SAME":
+            raise NotImplementedError("torch has no 'SAME'")
+        kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        w = torch.from_numpy(weight)
+
+        def forward(x):
+            return torch.nn.functional.conv2d(torch.from_numpy(x), w, **kw).numpy()
+
+        def backward(x, g):
+            xt = torch.from_numpy(x).requires_grad_()
+            wt = w.clone().requires_grad_()
+            if bug:     # per-image gradients, the last one wins
+                gw = None
+                for i in range(len(x)):
+                    wi = w.clone().requires_grad_()
+                    y = torch.nn.functional.conv2d(xt[i:i + 1].detach(), wi, **kw)
+                    y.backward(torch.from_numpy(g[i:i + 1]))
+                    gw = wi.grad
+            y = torch.nn.functional.conv2d(xt, wt, **kw)
+            y.backward(torch.from_numpy(g))
+            return xt.grad.numpy(), (gw if bug else wt.grad).numpy()
+
+        return forward, backward
+
+    good = sweep_layer(factory, weight_shape=(2, 2, 3, 3), batch=True)
+    assert good.ok, str(good)
+    bad = sweep_layer(lambda *a, **k: factory(*a, **k, bug=True), weight_shape=(2, 2, 3, 3),
+                      batch=True)
+    assert not bad.ok
+    failing = {row.config.batch for row in bad.failures}
+    assert failing == {2}, str(bad)
