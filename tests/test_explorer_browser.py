@@ -160,7 +160,9 @@ def check_variant(page, kernel, shape, layer, rng, n_cells=4, n_outs=3, n_weight
         assert s["w_focus"] == {(w,)}
         assert s["tied"] == {(r, c) for r, c, ww in taps if ww == w}, (key, w)
         assert s["in_hl"] == {(c,) for _, c, ww in taps if ww == w}
-        assert s["cell_hl"] == empty and s["out_hl"] == empty
+        # ... and exactly the outputs it feeds
+        assert s["out_hl"] == {(r,) for r, _, ww in taps if ww == w}, (key, w)
+        assert s["cell_hl"] == empty
 
     # an input element: its column, the outputs that read it, the weights involved
     for c in rng.choice(v["n"], size=min(2, v["n"]), replace=False).tolist():
