@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from .. import explore
+from ._errors import CLIError
 from ._parse import add_signal_args, parse_ints, parse_numbers, parse_padding, parse_shape
 
 __all__ = ["HELP", "cmd_explore", "setup_explore"]
@@ -26,6 +28,8 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--padding", help="layer convention: int(s), valid or same")
     p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
                                           "circular")
+    p.add_argument("--x", help="input values, e.g. 1,2,3,4 (rows by ';' in 2-D, or flat in C "
+                               "order): the page then shows y = A x and each output's sum")
     p.add_argument("--out", required=True, help="the HTML file to write")
 
 
@@ -44,13 +48,20 @@ def cmd_explore(args: argparse.Namespace) -> int:
     """
     kernel = parse_numbers(args.kernel)
     shape = parse_shape(args.n)
+    x = None
+    if getattr(args, "x", None) is not None:
+        # flat or in rows: only the count must match the input (C order)
+        x = parse_numbers(args.x, "--x").ravel()
+        if x.size != math.prod(shape):
+            raise CLIError(f"--x must give one value per input element ({math.prod(shape)} "
+                           f"for --n {args.n}), got {x.size}")
     page = explore(kernel, shape if len(shape) > 1 else shape[0],
                    args.mode, correlate=args.correlate, boundary=args.boundary,
                    stride=parse_ints(args.stride, "--stride"),
                    dilation=None if args.dilation is None
                    else parse_ints(args.dilation, "--dilation"),
                    padding=None if args.padding is None else parse_padding(args.padding),
-                   padding_mode=args.padding_mode)
+                   padding_mode=args.padding_mode, x=x)
     path = page.save(args.out)
     print(f"wrote {path} ({len(page.variants)} variants)")
     return 0

@@ -182,7 +182,8 @@ def matrix_layout(m: int, n: int, blocks: list[list[int]], sub: list[list[int]] 
         "cap_x": [2, _px(cs / 2 + 2)], "cap_y": [out_x + cs + 4, _px(top + cs / 2)],
         "blocks": block_px,
         "sub": rects(sub or []),
-        "block_at": [[bx + bw - 3, by + 10] for bx, by, bw, _ in block_px][:len(block_labels or [])],
+        "block_at": [[bx + bw - 3, by + 10]
+                     for bx, by, bw, _ in block_px][:len(block_labels or [])],
         "ring": _ring(cs),
         "small": cs < LABEL_CELL,
         "width": out_x + cs + 24, "height": top + m * cs + 6,
