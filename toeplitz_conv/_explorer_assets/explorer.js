@@ -95,11 +95,15 @@
   const FOCUSABLE = ' tabindex="-1"';
 
   // An SVG that scales down with the window (never up): the drawing's own
-  // pixel size is its viewBox and its largest width.
+  // pixel size is its viewBox and its largest width.  The selection rings go
+  // on an identical SVG laid over it in a compositing layer of its own, so
+  // a hover repaints a few outlines, not every cell of a 400 x 400 matrix.
   function svg(id, w, h, body, cls, ring) {
-    return `<svg id="${id}" viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px"` +
-           ` data-ring="${ring.join(",")}" preserveAspectRatio="xMinYMin meet"` +
-           `${cls ? ` class="${cls}"` : ""}>${body}<g class="rings"></g></svg>`;
+    const box = `viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px"` +
+                ` preserveAspectRatio="xMinYMin meet"`;
+    return `<div class="stack"><svg id="${id}" ${box} data-ring="${ring.join(",")}"` +
+           `${cls ? ` class="${cls}"` : ""}>${body}</svg>` +
+           `<svg class="overlay" aria-hidden="true" ${box}><g class="rings"></g></svg></div>`;
   }
   // A panel is as wide as its drawing, and shrinks (never grows) with the window;
   // the kernel and the input/output grids share the left column.
@@ -236,7 +240,9 @@
       if (e.dataset.kind === "in") I.nIn[+e.dataset.col] = e;
     }
     for (const e of q("#tcx-kernel-svg [data-kind=weight]")) I.weight[+e.dataset.w] = e;
-    for (const s of q("svg[data-ring]")) I.rings.set(s, { layer: s.querySelector(".rings"), w: s.dataset.ring.split(",").map(Number), html: newLayers() });
+    for (const s of q("svg[data-ring]")) {
+      I.rings.set(s, { layer: s.parentNode.querySelector(".rings"), w: s.dataset.ring.split(",").map(Number), html: newLayers() });
+    }
     // keyboard groups: each one tab stop, the arrows move inside (steps from Python)
     const groups = [
       ["kernel", I.weight, K.cols], ["nin", I.nIn, v.nav.in_row], ["nout", I.nOut, v.nav.out_row],
@@ -294,11 +300,19 @@
     if (idx) for (const r of idx.rings.values()) { r.layer.innerHTML = ""; r.html = newLayers(); }
     root.classList.remove("active");
   }
-  // per class: ring width factor, ring style; drawn weakest first, the pointed-at ring on top
+  // per class: ring width factor, ring style; drawn weakest first, the pointed-at ring on top.
+  // All rings of one style are one <path> (outer) plus one (inner): a hover
+  // over a 400 x 400 matrix adds a handful of elements, not thousands.
   const RING = { at: [1.6, "ring-at"], focus: [1.6, "ring-at"], hl: [1, "ring-hl"],
                  tied: [0.8, "ring-tied"], win: [1, "ring-hl"], src: [0.8, "ring-src"] };
-  const LAYERS = ["ring-src", "ring-tied", "ring-hl", "ring-at", "tag"];
-  function newLayers() { const o = {}; for (const k of LAYERS) o[k] = []; return o; }
+  const LAYERS = ["ring-src", "ring-tied", "ring-hl", "ring-at"];
+  const SCALE = { "ring-src": 0.8, "ring-tied": 0.8, "ring-hl": 1, "ring-at": 1.6 };
+  function newLayers() {
+    const o = { tag: [] };
+    for (const k of LAYERS) o[k] = { out: [], in: [] };
+    return o;
+  }
+  const rectPath = (x, y, w, h) => `M${x} ${y}h${w}v${h}h${-w}Z`;
   function mark(e, c) {
     if (!e) return;
     e.classList.add(c);
@@ -307,10 +321,9 @@
     if (!r) return;
     const [x, y, w, h] = e.dataset.box.split(",").map(Number);
     const [scale, cls] = RING[c];
-    const o = r.w[0] * scale, i = r.w[1] * scale, d = (o + i) / 2;
-    r.html[cls].push(`<rect class="${cls}" x="${x}" y="${y}" width="${w}" height="${h}" stroke-width="${o}"/>` +
-                `<rect class="ring-in" x="${x + d}" y="${y + d}" width="${w - 2 * d}"` +
-                ` height="${h - 2 * d}" stroke-width="${i}"/>`);
+    const d = (r.w[0] + r.w[1]) * scale / 2;
+    r.html[cls].out.push(rectPath(x, y, w, h));
+    r.html[cls].in.push(rectPath(x + d, y + d, w - 2 * d, h - 2 * d));
   }
   function tag(e, text) {
     const svgEl = e.ownerSVGElement, r = idx.rings.get(svgEl), dy = V.natural.tag_dy;
@@ -319,8 +332,18 @@
     r.html.tag.push(`<text class="tag" x="${x + w / 2}" y="${y + dy}">${esc(text)}</text>`);
   }
   function flush() {
-    for (const r of idx.rings.values()) r.layer.innerHTML = LAYERS.map((k) => r.html[k].join("")).join("");
-    root.classList.add("active");
+    for (const r of idx.rings.values()) {
+      let h = "";
+      for (const k of LAYERS) {
+        const p = r.html[k];
+        if (!p.out.length) continue;
+        h += `<path class="${k}" stroke-width="${r.w[0] * SCALE[k]}" d="${p.out.join("")}"/>` +
+             `<path class="ring-in" stroke-width="${r.w[1] * SCALE[k]}" d="${p.in.join("")}"/>`;
+      }
+      r.layer.innerHTML = h + r.html.tag.join("");
+    }
+    // fading the unlinked cells restyles every cell: only where cells are large (and few)
+    if (!V.matrix.small) root.classList.add("active");
   }
   const inEls = (c) => [idx.nIn[c], idx.mIn[c]];
   const outEls = (r) => [idx.nOut[r], idx.mOut[r]];

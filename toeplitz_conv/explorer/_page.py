@@ -70,7 +70,7 @@ KERNEL_PITCH, KERNEL_MARGIN = 44, 4
 #: The natural panel (input, padding, output): target width, cell size range.
 NATURAL_WIDTH, NATURAL_CELL = 560, (10, 36)
 #: The matrix panel: target width and cell size range; row/column numbers from 16 px cells.
-MATRIX_WIDTH, MATRIX_CELL, LABEL_CELL = 560, (2, 40), 16
+MATRIX_WIDTH, MATRIX_CELL, LABEL_CELL = 520, (2, 40), 16
 #: No text is drawn smaller than this (pixels at the page's natural size).
 MIN_FONT = 12
 #: Page chrome around the panels (title, switches, legend, info line, captions, note).
@@ -126,11 +126,11 @@ def natural_layout(place: dict[str, Any], nd: int) -> dict[str, Any]:
     >>> lay = natural_layout({"grid": [[0, 0], [1, 0]], "outs": [[0.5, 1.75]],
     ...                       "captions": [[-0.25, 0.5, "x", "end"]], "w": 2, "h": 2.75}, 1)
     >>> lay["cell"], lay["grid"], lay["outs"], lay["captions"], lay["tag_dy"]
-    (35, [[28, 24], [64, 24]], [[46, 87]], [[19, 42, 'x', 'end']], -11)
+    (35, [[40, 24], [76, 24]], [[58, 87]], [[31, 42, 'x', 'end']], -11)
     """
     lo, hi = NATURAL_CELL
     g = max(lo, min(hi, int(NATURAL_WIDTH // max(place["w"] + 1, 1))))
-    ox, oy = 28, 24 if nd == 1 else 20
+    ox, oy = 40, 24 if nd == 1 else 20
     return {
         "cell": g - 1,
         "font": min(14, int(g * 0.5)),
