@@ -442,3 +442,51 @@ def test_cli_huge_n_is_one_line(tmp_path):
                 str(tmp_path / "p.html"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "smaller input" in r.stderr and not (tmp_path / "p.html").exists()
+
+
+# --------------------------------------------------------------------------- contrast
+def _contrast(a, b):
+    """WCAG 2 contrast ratio of two #RRGGBB colours (written from the WCAG definition)."""
+    def lum(h):
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _hex6(c):
+    return "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
+
+
+@pytest.mark.parametrize("n_weights", [3, 12, 25, 60])
+def test_weight_labels_read_on_their_fills(n_weights):
+    w = explore(np.arange(1, n_weights + 1), max(n_weights, 2) + 1).data["weights"]
+    for fill, text in zip(w["colors"], w["text"]):
+        assert _contrast(fill, text) >= 4.5, (fill, text)
+    # the check can fail: a luma threshold picked white on this green (3.3:1)
+    assert _contrast("#009E73", "#FFFFFF") < 4.5
+
+
+def test_page_text_and_outline_contrast():
+    """Text colours >= 4.5:1 on their backgrounds, outlines >= 3:1 on white (read from the CSS)."""
+    from toeplitz_conv.explorer._page import _asset
+    from toeplitz_conv.palette import PAD_COLOR
+
+    css = _asset("explorer.css")
+
+    def rule(selector):
+        m = re.search(re.escape(selector) + r"\s*\{([^}]*)\}", css)
+        assert m, selector
+        return dict((k.strip(), v.strip()) for k, v in
+                    (d.split(":", 1) for d in m.group(1).split(";") if ":" in d))
+
+    text = [("body", "color", "#ffffff"), ("h2", "color", "#ffffff"),
+            (".note", "color", "#ffffff"), (".axis-name", "color", "#ffffff"),
+            ("svg .cap", "fill", "#ffffff"), ("svg .idx", "fill", "#ffffff"),
+            (".axis button.na", "color", "#f6f6f6"), ("#tcx-legend", "color", "#ffffff")]
+    for sel, prop, bg in text:
+        assert _contrast(_hex6(rule(sel)[prop]), bg) >= 4.5, sel
+    assert _contrast("#555555", PAD_COLOR) >= 4.5          # padded cells' labels
+    for sel in ('[data-kind] > rect', '[data-kind="pad"] > rect', ".sub", ".block", ".frame"):
+        assert _contrast(_hex6(rule(sel)["stroke"]), "#ffffff") >= 3, sel

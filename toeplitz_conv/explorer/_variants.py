@@ -456,7 +456,23 @@ def weight_data(w: np.ndarray, layer: bool) -> dict[str, Any]:
     }
 
 
+def _luminance(hex_color: str) -> float:
+    """WCAG 2 relative luminance of ``#RRGGBB``."""
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(hex_color[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def _text_color(hex_color: str) -> str:
-    """Black or white, whichever reads better on ``hex_color`` (by luma)."""
-    r, g, b = (int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#FFFFFF"
+    """Black or white, whichever has the higher WCAG contrast on ``hex_color``.
+
+    The better of the two is always at least 4.58:1, so every weight's label
+    meets the 4.5:1 text contrast on its fill.
+
+    >>> _text_color("#009E73"), _text_color("#0072B2"), _text_color("#F0E442")
+    ('#000000', '#FFFFFF', '#000000')
+    """
+    lum = _luminance(hex_color)
+    on_black, on_white = (lum + 0.05) / 0.05, 1.05 / (lum + 0.05)
+    return "#000000" if on_black >= on_white else "#FFFFFF"
