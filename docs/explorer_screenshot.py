@@ -28,7 +28,7 @@ def main() -> None:
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
                     "--disable-dev-shm-usage", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                    "--window-size=1040,600", "--hide-scrollbars",
+                    "--window-size=1040,780", "--hide-scrollbars",
                     f"--user-data-dir={Path(tmp) / 'profile'}"):
             opts.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)

@@ -365,6 +365,14 @@ def test_seed_numbers_keyboard_focus_and_escape(browser, tmp_path):
     ActionChains(browser, duration=0).send_keys(Keys.TAB).perform()
     assert _focused(browser)[0] == "out"
 
+    # a tap (a click) selects: the element takes the focus and stays lit
+    browser.find_element(By.CSS_SELECTOR, '#tcx-natural-svg [data-kind=out][data-row="2"]').click()
+    assert _focused(browser) == ["out", "2", ""]
+    ActionChains(browser, duration=0).move_to_element(
+        browser.find_element(By.CSS_SELECTOR, "#tcx .note")).perform()   # the pointer leaves
+    assert page.state()["out_hl"] == {(2,)}
+    assert "y[2] = 7·1 + 6·2 + 5·3 = 34" in browser.find_element(By.ID, "tcx-info").text
+
     # buttons say which is pressed
     def pressed():
         buttons = browser.find_elements(By.CSS_SELECTOR, 'button[data-axis="mode"]')
