@@ -306,6 +306,15 @@ def test_seed_numbers_keyboard_focus_and_escape(browser, tmp_path):
     info = browser.find_element(By.ID, "tcx-info").text
     assert y[3] == 52 and "y[3] = 7·2 + 6·3 + 5·4 = 52" in info
     assert "x[1], x[2], x[3]" in info          # the hint names the inputs
+    # the flip, visibly: the kernel as given and flipped, and over each input of
+    # y[3]'s window the weight that meets it (w2 on x1, w1 on x2, w0 on x3)
+    by_x = ("return Array.from(document.querySelectorAll(arguments[0]), e => "
+            "[e.getBoundingClientRect().left, e.textContent]).sort((a, b) => a[0] - b[0])"
+            ".map(p => p[1])")
+    assert browser.execute_script(by_x, "#tcx-kernel-svg [data-kind=wflip]") == [
+        "w27", "w16", "w05"]
+    assert browser.execute_script(by_x, "#tcx .tag") == ["w2", "w1", "w0"]
+    assert page.state()["win"] == {(0, 1), (0, 2), (0, 3)}
 
     # every cell, input, output and weight can take the focus
     for kind in ("cell", "in", "out", "weight"):
@@ -381,6 +390,8 @@ def test_seed_numbers_keyboard_focus_and_escape(browser, tmp_path):
     assert pressed() == {"full"}
     page.switch(mode="same")
     assert pressed() == {"same"}
+    page.switch(op="corr")          # a correlation slides the kernel as given
+    assert not browser.find_elements(By.CSS_SELECTOR, "#tcx-kernel-svg [data-kind=wflip]")
 
 
 def test_fits_a_400px_screen_with_readable_text(browser, tmp_path, rng):

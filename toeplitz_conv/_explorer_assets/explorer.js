@@ -325,11 +325,18 @@
     r.html[cls].out.push(rectPath(x, y, w, h));
     r.html[cls].in.push(rectPath(x + d, y + d, w - 2 * d, h - 2 * d));
   }
+  // The weight that meets an input of a pointed-at output's window: named
+  // above the cell (1-D, tag_dy < 0) or on a white label inside it (2-D, tag_dy 0).
   function tag(e, text) {
     const svgEl = e.ownerSVGElement, r = idx.rings.get(svgEl), dy = V.natural.tag_dy;
-    if (!r || !dy) return;
-    const [x, y, w] = e.dataset.box.split(",").map(Number);
-    r.html.tag.push(`<text class="tag" x="${x + w / 2}" y="${y + dy}">${esc(text)}</text>`);
+    if (!r) return;
+    const [x, y, w, h] = e.dataset.box.split(",").map(Number);
+    if (dy) {
+      r.html.tag.push(`<text class="tag" x="${x + w / 2}" y="${y + dy}">${esc(text)}</text>`);
+    } else {
+      r.html.tag.push(`<rect class="tagbg" x="${x + 2}" y="${y + h / 4}" width="${w - 4}" height="${h / 2}"/>` +
+                      `<text class="tag" x="${x + w / 2}" y="${y + h / 2}">${esc(text)}</text>`);
+    }
   }
   function flush() {
     for (const r of idx.rings.values()) {
