@@ -1,9 +1,11 @@
-"""Regenerate docs/explorer.png: the explorer page in headless Chromium, one cell hovered.
+"""Regenerate docs/explorer.png: the seed page with numbers in headless Chromium, y[3] pointed at.
 
 Run from the repository root: ``python docs/explorer_screenshot.py``
-(needs chromium, chromium-driver and selenium).
+(needs chromium, chromium-driver and selenium; no network: selenium's
+telemetry is off and the system chromedriver is passed explicitly).
 """
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,21 +20,22 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    page = explore([5, 6, 7], 7, "same", boundary="wrap")
+    os.environ.setdefault("SE_AVOID_STATS", "true")
+    page = explore([5, 6, 7], 4, x=[1, 2, 3, 4])
     with tempfile.TemporaryDirectory() as tmp:
         path = page.save(Path(tmp) / "explorer.html")
         opts = webdriver.ChromeOptions()
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
                     "--disable-dev-shm-usage", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                    "--window-size=900,720", "--hide-scrollbars",
+                    "--window-size=1040,780", "--hide-scrollbars",
                     f"--user-data-dir={Path(tmp) / 'profile'}"):
             opts.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
         try:
             driver.get(path.as_uri())
             cell = driver.find_element(
-                By.CSS_SELECTOR, '#tcx-matrix-svg [data-kind=cell][data-row="0"][data-col="6"]')
+                By.CSS_SELECTOR, '#tcx-natural-svg [data-kind=out][data-row="3"]')
             ActionChains(driver, duration=0).move_to_element(cell).perform()
             driver.save_screenshot(str(HERE / "explorer.png"))
         finally:

@@ -278,7 +278,7 @@ def test_too_large_is_refused_with_a_suggestion():
     with pytest.raises(ValueError, match="max_side"):
         explore([1, 2, 3], 40, max_side=20)
     # too large variants are listed, not drawn
-    page = explore([1, 2, 3], 99, "valid")
+    page = explore([1, 2, 3], 399, "valid")
     assert "full|conv|1|fill" in page.data["unavailable"]
 
 
@@ -294,7 +294,7 @@ def test_too_large_is_refused_with_a_suggestion():
     ({"kernel": np.ones((1, 3)), "input_shape": (2, 2), "mode": "valid"}, ValueError,
      "valid"),
     ({"kernel": [1, 2], "input_shape": 4, "max_side": 0}, ValueError, "max_side"),
-    ({"kernel": np.ones((8, 8, 2)), "input_shape": (8, 3)}, ValueError, "smaller kernel"),
+    ({"kernel": np.ones((16, 16, 2)), "input_shape": (16, 3)}, ValueError, "smaller kernel"),
 ])
 def test_bad_input(kwargs, err, word):
     with pytest.raises(err, match=word):
@@ -325,3 +325,168 @@ def test_cli_bad_input_is_one_line(args, word, tmp_path):
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert word in r.stderr
+
+
+# --------------------------------------------------------------------------- numbers (x=)
+def _sum_value(text):
+    """Evaluate '7·2 + 6·(-3) + 5·4 = 52' -> (sum of the products, number of terms, 52)."""
+    lhs, rhs = text.rsplit(" = ", 1)
+    terms = [] if lhs == "0" else lhs.split(" + ")
+    total = sum(float(a.strip("()")) * float(b.strip("()"))
+                for a, b in (t.split("·") for t in terms))
+    return total, len(terms), float(rhs)
+
+
+def test_seed_numbers_are_numpy_convolve():
+    page = explore([5, 6, 7], 4, x=[1, 2, 3, 4])
+    num = page.variants[page.initial]["numbers"]
+    y = np.convolve([1, 2, 3, 4], [5, 6, 7])
+    assert [float(v) for v in num["y"]] == y.tolist() == [5, 16, 34, 52, 45, 28]
+    assert num["x"] == ["1", "2", "3", "4"]
+    assert num["sums"][3] == "7·2 + 6·3 + 5·4 = 52"
+    # the check discriminates: the correlation (an unflipped kernel) gives other numbers
+    assert np.convolve([1, 2, 3, 4], [7, 6, 5]).tolist() != y.tolist()
+    corr = page.variants["full|corr|1|fill"]["numbers"]["y"]
+    assert [float(v) for v in corr] == np.convolve([1, 2, 3, 4], [7, 6, 5]).tolist()
+
+
+@pytest.mark.parametrize("kernel,n,boundary", [([3, -1, 2, 5], 9, "wrap"), ([2, 7, 1], 6, "fill"),
+                                               ([1.5, -2], 5, "symm")])
+def test_numbers_match_numpy_in_every_variant(kernel, n, boundary, rng):
+    """y = A x in every variant against numpy.convolve (fill, stride 1) or scipy; sums add up."""
+    x = rng.integers(-9, 10, size=n).astype(float)
+    k = np.array(kernel, float)
+    page = explore(kernel, n, "same", boundary=boundary, x=x)
+    for key, v in page.variants.items():
+        p = v["params"]
+        got = np.array([float(t) for t in v["numbers"]["y"]])
+        if p["boundary"] == "fill" and p["stride"] == [1]:
+            kk = np.flip(k) if p["correlate"] else k
+            ref = np.convolve(x, kk, "full")
+            if p["mode"] != "full":
+                ref = ss.convolve(x, kk, p["mode"])
+        else:
+            ref = signal_reference(x, k, p)
+        assert got == pytest.approx(ref, rel=1e-5, abs=1e-9), key
+        taps_per_row = np.bincount(np.array(v["taps"])[:, 0], minlength=v["m"])
+        for r, text in enumerate(v["numbers"]["sums"]):
+            total, n_terms, shown = _sum_value(text)
+            assert n_terms == taps_per_row[r] and total == pytest.approx(got[r]) == shown, text
+
+
+def test_layer_numbers_match_numpy_pad_windows(rng):
+    w = rng.integers(-3, 4, size=(2, 2, 3))
+    x = rng.integers(-5, 6, size=(2, 6))
+    page = explore(w, (2, 6), padding=1, padding_mode="reflect", x=x)
+    for v in page.variants.values():
+        ref = window_outputs(v, x.astype(float), w, v["params"]["padding_mode"])
+        assert [float(t) for t in v["numbers"]["y"]] == pytest.approx(ref)
+    assert page.data["has_numbers"] and "5·" not in explore([5, 6], 3).html
+
+
+@pytest.mark.parametrize("x,err,word", [
+    ([1, 2, 3], ValueError, "x must have"), ([[1, 2], [3, 4]], ValueError, "x must have"),
+    ([1, 2, np.nan, 4], ValueError, "finite"), ([1j, 2, 3, 4], TypeError, "real"),
+    ("1234", TypeError, "x must"),
+])
+def test_bad_x(x, err, word):
+    with pytest.raises(err, match=word):
+        explore([5, 6, 7], 4, x=x)
+
+
+def test_cli_x_shows_the_numbers(tmp_path):
+    out = tmp_path / "p.html"
+    r = run_cli("explore", "--kernel", "5,6,7", "--n", "4", "--x", "1,2,3,4", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text(encoding="utf-8") == explore([5, 6, 7], 4, x=[1, 2, 3, 4]).html
+    r = run_cli("explore", "--kernel", "5,6,7", "--n", "4", "--x", "1,2,3", "--out", str(out))
+    assert r.returncode == 2 and "--x" in r.stderr and "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- hardening (issue 20)
+def test_numpy_scalars_are_accepted():
+    page = explore(np.array([1, 2, 3], np.float32), np.int64(5), stride=np.int64(2),
+                   max_side=np.int64(100))
+    assert page.data["max_side"] == 100 and page.initial == "full|conv|2|fill"
+    assert '"max_side":100' in page.html
+
+
+@pytest.mark.parametrize("kwargs,err,word", [
+    ({"groups": True}, TypeError, "groups"), ({"groups": 1.0}, TypeError, "groups"),
+    ({"groups": 0}, ValueError, "groups"), ({"padding_mode": ""}, ValueError, "padding_mode"),
+    ({"max_side": 401}, ValueError, "max_side"), ({"max_side": 10.0}, TypeError, "max_side"),
+])
+def test_explore_refuses_lookalikes(kwargs, err, word):
+    with pytest.raises(err, match=word):
+        explore([1, 2, 3], 5, **kwargs)
+
+
+@pytest.mark.parametrize("kernel,shape", [([1, 2, 3], 10**12), (np.ones((3, 3)), (10**9, 10**9)),
+                                          (np.ones((1, 1, 3)), (1, 10**12))])
+def test_huge_inputs_are_refused_before_building(kernel, shape):
+    """Sizes come from the geometry: no variant is built and the suggestion is found at once."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"smaller input, e\.g\. input_shape="):
+            explore(kernel, shape)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20
+
+
+def test_cli_huge_n_is_one_line(tmp_path):
+    r = run_cli("explore", "--kernel", "1,2,3", "--n", "1000000000000", "--out",
+                str(tmp_path / "p.html"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "smaller input" in r.stderr and not (tmp_path / "p.html").exists()
+
+
+# --------------------------------------------------------------------------- contrast
+def _contrast(a, b):
+    """WCAG 2 contrast ratio of two #RRGGBB colours (written from the WCAG definition)."""
+    def lum(h):
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _hex6(c):
+    return "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
+
+
+@pytest.mark.parametrize("n_weights", [3, 12, 25, 60])
+def test_weight_labels_read_on_their_fills(n_weights):
+    w = explore(np.arange(1, n_weights + 1), max(n_weights, 2) + 1).data["weights"]
+    for fill, text in zip(w["colors"], w["text"]):
+        assert _contrast(fill, text) >= 4.5, (fill, text)
+    # the check can fail: a luma threshold picked white on this green (3.3:1)
+    assert _contrast("#009E73", "#FFFFFF") < 4.5
+
+
+def test_page_text_and_outline_contrast():
+    """Text colours >= 4.5:1 on their backgrounds, outlines >= 3:1 on white (read from the CSS)."""
+    from toeplitz_conv.explorer._page import _asset
+    from toeplitz_conv.palette import PAD_COLOR
+
+    css = _asset("explorer.css")
+
+    def rule(selector):
+        m = re.search(re.escape(selector) + r"\s*\{([^}]*)\}", css)
+        assert m, selector
+        return dict((k.strip(), v.strip()) for k, v in
+                    (d.split(":", 1) for d in m.group(1).split(";") if ":" in d))
+
+    text = [("body", "color", "#ffffff"), ("h2", "color", "#ffffff"),
+            (".note", "color", "#ffffff"), (".axis-name", "color", "#ffffff"),
+            ("svg .cap", "fill", "#ffffff"), ("svg .idx", "fill", "#ffffff"),
+            (".axis button.na", "color", "#f6f6f6"), ("#tcx-legend", "color", "#ffffff")]
+    for sel, prop, bg in text:
+        assert _contrast(_hex6(rule(sel)[prop]), bg) >= 4.5, sel
+    assert _contrast("#555555", PAD_COLOR) >= 4.5          # padded cells' labels
+    for sel in ('[data-kind] > rect', '[data-kind="pad"] > rect', ".sub", ".block", ".frame"):
+        assert _contrast(_hex6(rule(sel)["stroke"]), "#ffffff") >= 3, sel

@@ -160,7 +160,9 @@ def check_variant(page, kernel, shape, layer, rng, n_cells=4, n_outs=3, n_weight
         assert s["w_focus"] == {(w,)}
         assert s["tied"] == {(r, c) for r, c, ww in taps if ww == w}, (key, w)
         assert s["in_hl"] == {(c,) for _, c, ww in taps if ww == w}
-        assert s["cell_hl"] == empty and s["out_hl"] == empty
+        # ... and exactly the outputs it feeds
+        assert s["out_hl"] == {(r,) for r, _, ww in taps if ww == w}, (key, w)
+        assert s["cell_hl"] == empty
 
     # an input element: its column, the outputs that read it, the weights involved
     for c in rng.choice(v["n"], size=min(2, v["n"]), replace=False).tolist():
@@ -272,3 +274,162 @@ def test_per_side_padding_2d(browser, tmp_path, rng):
     check_variant(page, w, shape, True, rng, n_cells=2, n_outs=2, n_weights=1)
     assert page.switch(padding="(0,1),(2,0)") == "(0,1),(2,0)|1|1|replicate"
     check_variant(page, w, shape, True, rng, n_cells=2, n_outs=2, n_weights=1)
+
+
+# --------------------------------------------------------------------------- issue 19
+def _texts(driver, css):
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent)", css)
+
+
+def _focused(driver):
+    return driver.execute_script(
+        "const e = document.activeElement; return e && e.dataset ? "
+        "[e.dataset.kind || '', e.dataset.row || '', e.dataset.col || ''] : null")
+
+
+def test_seed_numbers_keyboard_focus_and_escape(browser, tmp_path):
+    """The seed with x: y = [5, 16, 34, 52, 45, 28] as sums; arrows step through the matrix."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    kernel, x = [5, 6, 7], [1, 2, 3, 4]
+    page = Page(browser, explore(kernel, 4, x=x), tmp_path / "seed.html")
+    y = np.convolve(x, kernel)
+    assert [float(t) for t in _texts(browser, "#tcx-matrix-svg [data-kind=out]")] == y.tolist()
+    assert [float(t) for t in _texts(browser, "#tcx-natural-svg [data-kind=out]")] == y.tolist()
+    assert _texts(browser, "#tcx-matrix-svg [data-kind=in]") == ["1", "2", "3", "4"]
+    # the weights' values with their names
+    assert _texts(browser, "#tcx-kernel-svg [data-kind=weight]") == ["w05", "w16", "w27"]
+    page.hover('#tcx-natural-svg [data-kind=out][data-row="3"]')
+    info = browser.find_element(By.ID, "tcx-info").text
+    assert y[3] == 52 and "y[3] = 7·2 + 6·3 + 5·4 = 52" in info
+    assert "x[1], x[2], x[3]" in info          # the hint names the inputs
+    # the flip, visibly: the kernel as given and flipped, and over each input of
+    # y[3]'s window the weight that meets it (w2 on x1, w1 on x2, w0 on x3)
+    by_x = ("return Array.from(document.querySelectorAll(arguments[0]), e => "
+            "[e.getBoundingClientRect().left, e.textContent]).sort((a, b) => a[0] - b[0])"
+            ".map(p => p[1])")
+    assert browser.execute_script(by_x, "#tcx-kernel-svg [data-kind=wflip]") == [
+        "w27", "w16", "w05"]
+    assert browser.execute_script(by_x, "#tcx .tag") == ["w2", "w1", "w0"]
+    assert page.state()["win"] == {(0, 1), (0, 2), (0, 3)}
+
+    # every cell, input, output and weight can take the focus
+    for kind in ("cell", "in", "out", "weight"):
+        assert browser.execute_script(
+            f"return document.querySelectorAll('#tcx [data-kind={kind}]:not([tabindex])')"
+            ".length") == 0, kind
+    taps = reference_taps(kernel, 4, page.ex.variants[page.ex.initial], False)
+    rows = {}
+    for r, c, _ in taps:
+        rows.setdefault(r, set()).add(c)
+    rows = {r: sorted(cs) for r, cs in rows.items()}
+
+    def expected(r, c, key):
+        # the documented moves: along the row in reading order, or to the
+        # nearest stored entry of the next/previous row
+        if key == "Home":
+            return r, rows[r][0]
+        if key == "End":
+            return r, rows[r][-1]
+        if key in ("ArrowRight", "ArrowLeft"):
+            d = 1 if key == "ArrowRight" else -1
+            i = rows[r].index(c) + d
+            if 0 <= i < len(rows[r]):
+                return r, rows[r][i]
+            return r + d, rows[r + d][0 if d > 0 else -1]
+        r2 = r + (1 if key == "ArrowDown" else -1)
+        return r2, min(rows[r2], key=lambda cc: (abs(cc - c), cc))
+
+    browser.execute_script("arguments[0].focus()", browser.find_element(
+        By.CSS_SELECTOR, '#tcx-matrix-svg [data-kind=cell][data-row="0"][data-col="0"]'))
+    r, c = 0, 0
+    keys = {"ArrowDown": Keys.ARROW_DOWN, "ArrowRight": Keys.ARROW_RIGHT, "ArrowUp": Keys.ARROW_UP,
+            "ArrowLeft": Keys.ARROW_LEFT, "Home": Keys.HOME, "End": Keys.END}
+    for key in ("ArrowDown", "ArrowRight", "ArrowRight", "ArrowDown", "End", "ArrowUp",
+                "ArrowLeft", "Home", "ArrowDown", "ArrowDown", "ArrowRight"):
+        ActionChains(browser, duration=0).send_keys(keys[key]).perform()
+        r, c = expected(r, c, key)
+        assert _focused(browser) == ["cell", str(r), str(c)], key
+        s = page.state()
+        ws = {w for rr, cc, w in taps if (rr, cc) == (r, c)}
+        assert s["focus"] == {(r, c)}
+        assert s["tied"] == {(rr, cc) for rr, cc, w in taps if w in ws}
+        assert s["in_hl"] == {(c,)} and s["out_hl"] == {(r,)} and s["w_hl"] == t1(ws)
+    assert (r, c) == (4, 3)
+    ActionChains(browser, duration=0).send_keys(Keys.ESCAPE).perform()
+    s = page.state()
+    assert all(not s[k] for k in s if k != "variant")
+    assert _focused(browser)[0] != "cell"
+
+    # the input grid: arrows move along it; Tab goes on to the next group
+    browser.execute_script("arguments[0].focus()", browser.find_element(
+        By.CSS_SELECTOR, '#tcx-natural-svg [data-kind=in][data-col="0"]'))
+    ActionChains(browser, duration=0).send_keys(Keys.ARROW_RIGHT).perform()
+    s = page.state()
+    assert _focused(browser) == ["in", "", "1"] and s["in_hl"] == {(1,)}
+    assert s["out_hl"] == {(r,) for r, c, _ in taps if c == 1}
+    ActionChains(browser, duration=0).send_keys(Keys.TAB).perform()
+    assert _focused(browser)[0] == "out"
+
+    # a tap (a click) selects: the element takes the focus and stays lit
+    browser.find_element(By.CSS_SELECTOR, '#tcx-natural-svg [data-kind=out][data-row="2"]').click()
+    assert _focused(browser) == ["out", "2", ""]
+    ActionChains(browser, duration=0).move_to_element(
+        browser.find_element(By.CSS_SELECTOR, "#tcx .note")).perform()   # the pointer leaves
+    assert page.state()["out_hl"] == {(2,)}
+    assert "y[2] = 7·1 + 6·2 + 5·3 = 34" in browser.find_element(By.ID, "tcx-info").text
+
+    # buttons say which is pressed
+    def pressed():
+        buttons = browser.find_elements(By.CSS_SELECTOR, 'button[data-axis="mode"]')
+        return {b.get_attribute("data-value") for b in buttons
+                if b.get_attribute("aria-pressed") == "true"}
+    assert pressed() == {"full"}
+    page.switch(mode="same")
+    assert pressed() == {"same"}
+    page.switch(op="corr")          # a correlation slides the kernel as given
+    assert not browser.find_elements(By.CSS_SELECTOR, "#tcx-kernel-svg [data-kind=wflip]")
+
+
+def test_fits_a_400px_screen_with_readable_text(browser, tmp_path, rng):
+    """No sideways scrolling at 400 px (1-D, 2-D up to 5x5); text >= 12 px; 2-D matrix beside."""
+    pages = [explore([5, 6, 7], 4, x=[1, 2, 3, 4]), explore([1, 2, 3], 9, "same", boundary="wrap"),
+             explore(np.arange(1, 10).reshape(3, 3), (5, 5), x=np.arange(25)),
+             explore(rng.integers(1, 9, size=(2, 2, 3, 3)), (2, 5, 5), padding=1)]
+    overflow = ("const d = document.documentElement; return [d.scrollWidth, d.clientWidth, "
+                "Math.max(...Array.from(document.querySelectorAll('svg'), "
+                "s => s.getBoundingClientRect().right))]")
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        for i, ex in enumerate(pages):
+            Page(browser, ex, tmp_path / f"narrow{i}.html")
+            scroll, client, right = browser.execute_script(overflow)
+            assert client <= 400 and scroll <= client and right <= client, (i, scroll, right)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert "width=device-width" in pages[0].html
+
+    smallest = ("return Math.min(...Array.from(document.querySelectorAll('#tcx *'))"
+                ".filter(e => Array.from(e.childNodes)"
+                ".some(n => n.nodeType === 3 && n.data.trim()))"
+                ".map(e => parseFloat(getComputedStyle(e).fontSize)))")
+    for i in (0, 2, 3):
+        page = Page(browser, pages[i], tmp_path / f"wide{i}.html")
+        page.hover('#tcx-natural-svg [data-kind=out][data-row="0"]')   # tags and rings too
+        assert browser.execute_script(smallest) >= 12, i
+    # 2-D at 1280 px: the matrix sits beside the grids, block structure outlined and labelled
+    beside = ("const m = document.getElementById('tcx-matrix').getBoundingClientRect(), "
+              "n = document.getElementById('tcx-natural').getBoundingClientRect(); "
+              "return m.left >= n.right && m.top < n.bottom")
+    assert browser.execute_script(beside)
+    v = page.ex.variants[page.ex.initial]
+    assert _texts(browser, "#tcx-matrix-svg .blocklab") == ["(0,0)", "(0,1)", "(1,0)", "(1,1)"]
+    # (2 out channels x 5 output rows) x (2 in channels x 5 input rows) blocks of 5 x 5
+    n_sub = len(browser.find_elements("css selector", "#tcx-matrix-svg .sub"))
+    assert n_sub == (v["m"] // 5) * (v["n"] // 5) == 100
+    Page(browser, pages[2], tmp_path / "wide2b.html")
+    assert browser.execute_script(beside)

@@ -4,6 +4,7 @@ import html
 
 import numpy as np
 import pytest
+import scipy.signal as ss
 
 from toeplitz_conv import explore
 
@@ -38,7 +39,7 @@ def test_controls_rebuild_the_page():
 
 def test_invalid_settings_show_the_reason():
     w = explore_widget(3, 6, ndim=2)
-    w.controls["n"].value = 16
+    w.controls["n"].value = 24
     assert w.explorer is None and "smaller input" in w.error
     assert "smaller input" in w._message.value and w._page.value == ""
     w.controls["n"].value = 4
@@ -53,3 +54,18 @@ def test_displays_as_the_widget():
     w = explore_widget()
     bundle = w._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_numbers_give_the_same_page_as_explore_with_x():
+    """The widget shows the very page explore(..., x=) makes (item 7 of issue 19)."""
+    w = explore_widget(3, 4, numbers=True)
+    ref = explore([1, 2, 3], 4, "full", x=[1, 2, 3, 4])
+    assert w.explorer.html == ref.html
+    assert w._page.value == ref._repr_html_()
+    w.controls["ndim"].value = 2
+    x = np.arange(1, 17).reshape(4, 4)
+    ref = explore(np.arange(1, 10).reshape(3, 3), (4, 4), "full", x=x)
+    assert w.explorer.html == ref.html
+    y = ref.variants[ref.initial]["numbers"]["y"]
+    ref_y = ss.convolve2d(x, np.arange(1, 10).reshape(3, 3)).ravel()
+    assert [float(v) for v in y] == ref_y.tolist()

@@ -33,7 +33,7 @@ class ExplorerWidget:
     controls : dict
         Name -> control (``ndim``, ``kernel_size``, ``n``, ``convention``, ``mode``,
         ``correlate``, ``boundary``, ``stride``, ``dilation``, ``padding``,
-        ``padding_mode``); set ``.value`` to drive it from code.
+        ``padding_mode``, ``numbers``); set ``.value`` to drive it from code.
     explorer : Explorer or None
         The page of the current settings (``None`` when they are invalid).
     error : str
@@ -58,6 +58,9 @@ class ExplorerWidget:
         kernel = np.arange(1, k**nd + 1).reshape((k,) * nd)
         shape = n if nd == 1 else (n, n)
         kw: dict[str, Any] = {"mode": c["mode"], "stride": c["stride"]}
+        if c["numbers"]:
+            # the input 1, 2, 3, ... so every output's sum can be followed by hand
+            kw["x"] = np.arange(1, n**nd + 1).reshape((n,) * nd)
         if c["convention"] == "signal":
             kw.update(correlate=c["correlate"], boundary=c["boundary"])
         else:
@@ -94,7 +97,8 @@ def _escape(text: str) -> str:
 
 
 def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str = "full",
-                   stride: int = 1, convention: str = "signal") -> ExplorerWidget:
+                   stride: int = 1, convention: str = "signal",
+                   numbers: bool = False) -> ExplorerWidget:
     """Interactive explorer in Jupyter: sliders re-run the builder on every change.
 
     Parameters
@@ -106,6 +110,9 @@ def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str
     mode : {'full', 'valid', 'same'}
     stride : int
     convention : {'signal', 'layer'}
+    numbers : bool
+        Show the input ``x = 1, 2, 3, ...``, the outputs and their sums (the
+        page of :func:`~toeplitz_conv.explore` with ``x=``).
 
     Returns
     -------
@@ -139,7 +146,7 @@ def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str
                                  description="input"),
         "kernel_size": wd.IntSlider(value=kernel_size, min=1, max=5, description="kernel size",
                                     style=style),
-        "n": wd.IntSlider(value=n, min=1, max=16, description="n", style=style),
+        "n": wd.IntSlider(value=n, min=1, max=24, description="n", style=style),
         "convention": wd.ToggleButtons(options=["signal", "layer"], value=convention,
                                        description="convention"),
         "mode": wd.Dropdown(options=list(MODES), value=mode, description="mode"),
@@ -151,6 +158,8 @@ def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str
         "padding": wd.Dropdown(options=_PADDINGS, value="mode", description="padding"),
         "padding_mode": wd.Dropdown(options=list(PADDING_MODES), value="zeros",
                                     description="padding_mode", style=style),
+        "numbers": wd.Checkbox(value=numbers, description="numbers (x = 1, 2, 3, ...)",
+                               style=style),
     }
     page = wd.HTML()
     message = wd.HTML()
@@ -160,5 +169,6 @@ def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str
         wd.HBox([c["kernel_size"], c["n"], c["stride"]]),
         wd.HBox([c["mode"], c["correlate"], c["boundary"]]),
         wd.HBox([c["dilation"], c["padding"], c["padding_mode"]]),
+        c["numbers"],
         message, page])
     return ExplorerWidget(controls, page, message, box)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from .. import explore
 from ._errors import CLIError
@@ -30,6 +31,8 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--padding", help="layer convention: int(s), valid or same")
     p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
                                           "circular")
+    p.add_argument("--x", help="input values, e.g. 1,2,3,4 (rows by ';' in 2-D, or flat in C "
+                               "order): the page then shows y = A x and each output's sum")
     p.add_argument("--out", required=True, help="the HTML file to write")
 
 
@@ -56,6 +59,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
                        f"torch's padding); give one convention's flags")
     kernel = parse_numbers(args.kernel)
     shape = parse_shape(args.input_shape)
+    x = None
+    if getattr(args, "x", None) is not None:
+        # flat or in rows: only the count must match the input (C order)
+        x = parse_numbers(args.x, "--x").ravel()
+        if x.size != math.prod(shape):
+            raise CLIError(f"--x must give one value per input element ({math.prod(shape)} "
+                           f"for --input-shape {args.input_shape}), got {x.size}")
     page = explore(kernel, shape if len(shape) > 1 else shape[0],
                    args.mode or "full", correlate=args.correlate,
                    boundary=args.boundary or "fill",
@@ -63,7 +73,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                    dilation=None if args.dilation is None
                    else parse_ints(args.dilation, "--dilation"),
                    padding=None if args.padding is None else parse_padding(args.padding),
-                   padding_mode=args.padding_mode)
+                   padding_mode=args.padding_mode, x=x)
     path = page.save(args.out)
     print(f"wrote {path} ({len(page.variants)} variants)")
     return 0

@@ -9,24 +9,26 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
-from .._validation import as_kernel, choose
+from .._validation import as_kernel, as_positive_int, choose
 from ..layers import PADDING_MODES
 from ..palette import PAD_COLOR, ZERO_COLOR
 from ..signal import MODES, SIGNAL_BOUNDARIES, validate_signal_args
-from ._page import Explorer, kernel_layout, page_height, with_layout
+from ._page import MIN_FONT, Explorer, kernel_layout, page_height, with_layout
 from ._variants import Family, TooLarge, layer_family, signal_family, suggest, weight_data
 
 __all__ = ["MAX_SIDE", "explore"]
 
-#: Largest number of matrix rows or columns drawn (cells get too small beyond).
-MAX_SIDE = 100
+#: Largest number of matrix rows or columns drawn: the default ``max_side``
+#: and its ceiling (beyond 400 x 400 cells are under 2 px on a laptop and
+#: the page stops answering promptly; see ``benchmarks/explorer.py``).
+MAX_SIDE = 400
 
 
 def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
             correlate: bool = False, boundary: SignalBoundary = "fill",
             stride: IntOrTuple = 1, dilation: IntOrTuple | None = None,
             padding: LayerPadding | None = None, padding_mode: PaddingMode | None = None,
-            groups: int = 1, max_side: int = MAX_SIDE) -> Explorer:
+            groups: int = 1, max_side: int = MAX_SIDE, x: ArrayLike | None = None) -> Explorer:
     """Build the interactive explorer page of a convolution's matrix.
 
     Two conventions, as in the builders:
@@ -69,7 +71,13 @@ def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
     padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
     groups : int
     max_side : int
-        Refuse (``ValueError``) a matrix with more rows or columns than this.
+        Refuse (``ValueError``) a matrix with more rows or columns than this
+        (at most :data:`MAX_SIDE` = 400).  Sizes are computed from the
+        geometry before anything is built.
+    x : array_like, optional
+        Input values (the input's shape, or flat in C order).  The page then
+        shows them, the outputs ``y = A x`` computed by each variant's
+        matrix, and, when pointing at an output, its sum of products.
 
     Returns
     -------
@@ -96,20 +104,33 @@ def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
     >>> explore([1, 2, 3], 500)                       # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    ValueError: the matrix would be 502 x 500, ...; use a smaller input, e.g. input_shape=98
+    ValueError: the matrix would be 502 x 500, ...; use a smaller input, e.g. input_shape=398
 
     Per-side padding (layer convention), here causal: two zeros before, none after.
 
     >>> page = explore([1, 2, 3], 5, padding=((2, 0),))
     >>> page.initial, page.variants[page.initial]["m"]
     ('(2,0)|1|1|zeros', 5)
+
+    Numbers: the outputs for an input, and each output's sum written out.
+
+    >>> page = explore([5, 6, 7], 4, x=[1, 2, 3, 4])
+    >>> page.variants[page.initial]["numbers"]["y"]
+    ['5', '16', '34', '52', '45', '28']
+    >>> page.variants[page.initial]["numbers"]["sums"][3]
+    '7·2 + 6·3 + 5·4 = 52'
     """
     k = as_kernel(kernel)
     if k.dtype.kind == "c":
         raise TypeError("kernel must be real for the explorer (it labels cells with values)")
-    if isinstance(max_side, bool) or not isinstance(max_side, (int, np.integer)) \
-            or max_side < 1:
-        raise ValueError(f"max_side must be a positive int, got {max_side!r}")
+    max_side = as_positive_int(max_side, "max_side")
+    if max_side > MAX_SIDE:
+        raise ValueError(f"max_side must be at most {MAX_SIDE} (the largest matrix the page "
+                         f"draws and answers promptly), got {max_side}")
+    # groups=True or 1.0 must not pass as 1 (nor pick the signal convention)
+    groups = as_positive_int(groups, "groups")
+    if padding_mode is not None:
+        choose(padding_mode, "padding_mode", PADDING_MODES)
     choose(mode, "mode", MODES)
     shape_t = (input_shape,) if isinstance(input_shape, (int, np.integer)) else input_shape
     layer_weight = (k.ndim >= 3 and isinstance(shape_t, (tuple, list))
@@ -126,16 +147,17 @@ def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
         if not all(isinstance(s, (int, np.integer)) for s in shape):
             raise TypeError(f"input_shape must be an int or a tuple of ints, got {input_shape!r}")
         shape = tuple(int(s) for s in shape)
-        choose(padding_mode or "zeros", "padding_mode", PADDING_MODES)
         spatial_from = 1
+        xv = _input_values(x, shape)
         family = layer_family(w, shape, mode, stride, dilation, padding,
-                              padding_mode or "zeros", groups, max_side)
+                              padding_mode or "zeros", groups, max_side, xv)
         weight = w
     else:
         choose(boundary, "boundary", SIGNAL_BOUNDARIES)
         k, shape = validate_signal_args(k, input_shape, mode, correlate, boundary)
         spatial_from = 0
-        family = signal_family(k, shape, mode, correlate, boundary, stride, max_side)
+        xv = _input_values(x, shape)
+        family = signal_family(k, shape, mode, correlate, boundary, stride, max_side, xv)
         weight = k
     n_spatial = weight.ndim - (2 if layer else 0)
     if n_spatial > 2:
@@ -146,6 +168,22 @@ def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
         raise ValueError(f"the kernel has {weight.size} weights, more than the explorer draws "
                          f"legibly (max_side={max_side}); use a smaller kernel")
     return Explorer(_page_data(family, weight, layer, shape, spatial_from, max_side))
+
+
+def _input_values(x: ArrayLike | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``x`` as a flat float array of the input's size (its shape, or already flat)."""
+    if x is None:
+        return None
+    size = 1
+    for s in shape:
+        size *= s
+    xv = as_kernel(x, "x")
+    if xv.dtype.kind == "c":
+        raise TypeError("x must be real (the page prints its values)")
+    if xv.shape not in (shape, (size,)):
+        raise ValueError(f"x must have the input's shape {shape} (or {size} values in C "
+                         f"order), got shape {xv.shape}")
+    return xv.astype(float).ravel()
 
 
 def _page_data(family: Family, weight: np.ndarray, layer: bool, shape: tuple[int, ...],
@@ -173,11 +211,16 @@ def _page_data(family: Family, weight: np.ndarray, layer: bool, shape: tuple[int
 
     laid_out = {key: with_layout(v) for key, v in variants.items()}
     wd = weight_data(weight, layer)
-    kernel = kernel_layout(wd.pop("place"))
+    # a convolution slides the flipped kernel: the signal page shows both
+    kernel = kernel_layout(wd.pop("place"), flip=not layer)
+    for v in laid_out.values():
+        # the kernel and the input/output grids share the page's left column
+        v["left_width"] = max(kernel["width"], v["natural"]["width"])
     return {
         "axes": family.axes, "initial": key0, "variants": laid_out,
         "unavailable": unavailable, "weights": wd, "kernel": kernel, "layer": layer,
         "pad_color": PAD_COLOR, "zero_color": ZERO_COLOR,
         "height": page_height(kernel, list(laid_out.values())),
-        "max_side": max_side,
+        "max_side": max_side, "min_font": MIN_FONT,
+        "has_numbers": first["numbers"] is not None,
     }

@@ -66,13 +66,15 @@ class Explorer:
 # iframe height is computed from the very numbers the page draws with.
 
 #: The kernel panel: pixels per weight cell and the margin around them.
-KERNEL_PITCH, KERNEL_MARGIN = 40, 4
-#: The natural panel (input, padding, output): target width, cell size range, margins.
-NATURAL_WIDTH, NATURAL_CELL = 720, (10, 34)
-#: The matrix panel: target width and cell size range; labels from 12 px cells.
-MATRIX_WIDTH, MATRIX_CELL, LABEL_CELL = 640, (6, 26), 12
-#: Page chrome around the panels (title, switches, info line, captions, note).
-CHROME = 180
+KERNEL_PITCH, KERNEL_MARGIN = 44, 4
+#: The natural panel (input, padding, output): target width, cell size range.
+NATURAL_WIDTH, NATURAL_CELL = 560, (10, 36)
+#: The matrix panel: target width and cell size range; row/column numbers from 16 px cells.
+MATRIX_WIDTH, MATRIX_CELL, LABEL_CELL = 520, (2, 40), 16
+#: No text is drawn smaller than this (pixels at the page's natural size).
+MIN_FONT = 12
+#: Page chrome around the panels (title, switches, legend, info line, captions, note).
+CHROME = 230
 
 
 def _px(v: float) -> float | int:
@@ -81,54 +83,80 @@ def _px(v: float) -> float | int:
     return int(r) if r.is_integer() else r
 
 
-def kernel_layout(place: dict[str, Any]) -> dict[str, Any]:
+def _ring(cell: float) -> list[float | int]:
+    """Widths of the selection's double outline (black outside, white inside) for a cell size."""
+    outer = max(1.0, min(4.0, cell * 0.14))
+    return [_px(outer), _px(max(0.5, outer / 2.5))]
+
+
+def kernel_layout(place: dict[str, Any], flip: bool = False) -> dict[str, Any]:
     """Pixel layout of the kernel panel from the weights' grid places.
 
-    >>> kernel_layout({"cells": [[0, 0], [1, 0]], "w": 2, "h": 1})
-    {'cell': 38, 'at': [[4, 4], [44, 4]], 'width': 128, 'height': 88}
+    With ``flip`` (the signal convention, where a convolution slides the
+    flipped kernel) a second copy sits below the first, each weight at its
+    mirrored place (in C order the flat index read backwards).
+
+    >>> lay = kernel_layout({"cells": [[0, 0], [1, 0]], "w": 1, "h": 1, "cols": 2})
+    >>> lay["cell"], lay["at"], lay["width"], lay["height"], lay["flip_at"]
+    (42, [[4, 22], [48, 22]], 96, 80, [])
+    >>> kernel_layout({"cells": [[0, 0], [1, 0]], "w": 1, "h": 1, "cols": 2}, True)["flip_at"]
+    [[48, 94], [4, 94]]
     """
-    g, pad = KERNEL_PITCH, KERNEL_MARGIN
-    return {"cell": g - 2,
-            "at": [[_px(pad + x * g), _px(pad + y * g)] for x, y in place["cells"]],
-            "width": _px(2 * pad + (place["w"] + 1) * g),
-            "height": _px(2 * pad + (place["h"] + 1) * g)}
+    g, pad, cap = KERNEL_PITCH, KERNEL_MARGIN, 18
+    n = len(place["cells"])
+    at = [[_px(pad + x * g), _px(cap + pad + y * g)] for x, y in place["cells"]]
+    block = cap + place["h"] * g + 10
+    flip_at = [[at[n - 1 - i][0], _px(at[n - 1 - i][1] + block)] for i in range(n)] if flip else []
+    captions = [[pad, 12, "as given"]]
+    if flip:
+        captions.append([pad, _px(block + 12), "flipped: what slides over x in a convolution"])
+    return {"cell": g - 2, "at": at, "flip_at": flip_at, "captions": captions,
+            "cols": place["cols"], "ring": _ring(g),
+            "width": _px(max(2 * pad + (place["w"] + 1) * g, 330 if flip else 80)),
+            "height": _px(2 * pad + block * (2 if flip else 1)), "height_one": _px(2 * pad + block)}
 
 
 def natural_layout(place: dict[str, Any], nd: int) -> dict[str, Any]:
     """Pixel layout of the input-and-output panel from a variant's grid places.
 
     The cell size shrinks with the grid's width so the panel fits
-    :data:`NATURAL_WIDTH`, within :data:`NATURAL_CELL`.
+    :data:`NATURAL_WIDTH`, within :data:`NATURAL_CELL`.  In 1-D a row above
+    the input holds the weight names of a pointed-at output's window.
 
     >>> lay = natural_layout({"grid": [[0, 0], [1, 0]], "outs": [[0.5, 1.75]],
     ...                       "captions": [[-0.25, 0.5, "x", "end"]], "w": 2, "h": 2.75}, 1)
-    >>> lay["cell"], lay["grid"], lay["outs"], lay["captions"]
-    (33, [[40, 4], [74, 4]], [[57, 63.5]], [[31.5, 21, 'x', 'end']])
+    >>> lay["cell"], lay["grid"], lay["outs"], lay["captions"], lay["tag_dy"]
+    (35, [[40, 24], [76, 24]], [[58, 87]], [[31, 42, 'x', 'end']], -11)
     """
     lo, hi = NATURAL_CELL
-    g = max(lo, min(hi, int(NATURAL_WIDTH // max(place["w"], 1))))
-    ox, oy = 40, 4 if nd == 1 else 20
+    g = max(lo, min(hi, int(NATURAL_WIDTH // max(place["w"] + 1, 1))))
+    ox, oy = 40, 24 if nd == 1 else 20
     return {
         "cell": g - 1,
-        "font": min(12, int(g * 0.34)),
+        "font": min(14, int(g * 0.5)),
         "grid": [[_px(ox + x * g), _px(oy + y * g)] for x, y in place["grid"]],
         "outs": [[_px(ox + x * g), _px(oy + y * g)] for x, y in place["outs"]],
         "captions": [[_px(ox + x * g), _px(oy + y * g), text, anchor]
                      for x, y, text, anchor in place["captions"]],
+        "tag_dy": -11 if nd == 1 else 0,
+        "ring": _ring(g),
         "width": _px(2 * ox + (place["w"] + 1) * g),
         "height": _px(2 * oy + (place["h"] + 0.5) * g),
     }
 
 
-def matrix_layout(m: int, n: int, blocks: list[list[int]]) -> dict[str, Any]:
+def matrix_layout(m: int, n: int, blocks: list[list[int]], sub: list[list[int]] | None = None,
+                  block_labels: list[str] | None = None) -> dict[str, Any]:
     """Pixel layout of the ``y = A x`` panel: every row's and column's position.
 
-    ``blocks`` are ``[row, col, rows, cols]`` channel blocks, returned as
-    ``[x, y, width, height]`` rectangles.
+    ``blocks`` are ``[row, col, rows, cols]`` channel blocks and ``sub`` the
+    blocks of a doubly block matrix, returned as ``[x, y, width, height]``
+    rectangles; ``block_labels`` are placed in the channel blocks' top-right
+    corners.
 
     >>> lay = matrix_layout(2, 3, [])
     >>> lay["cell"], lay["x"], lay["y"], lay["out_x"], lay["labels"]
-    (26, [44, 70, 96], [50, 76], 132, True)
+    (40, [44, 84, 124], [64, 104], 174, True)
     """
     lo, hi = MATRIX_CELL
     cs = max(lo, min(hi, MATRIX_WIDTH // max(m, n)))
@@ -137,17 +165,26 @@ def matrix_layout(m: int, n: int, blocks: list[list[int]]) -> dict[str, Any]:
     x = [left + c * cs for c in range(n)]
     y = [top + r * cs for r in range(m)]
     out_x = left + n * cs + 10
+
+    def rects(bl: list[list[int]]) -> list[list[int]]:
+        return [[left + c0 * cs, top + r0 * cs, w * cs, h * cs] for r0, c0, h, w in bl]
+
+    block_px = rects(blocks)
     return {
         "cell": cs,
         "x": x, "y": y, "in_y": 2, "out_x": out_x,
         "right": left + n * cs, "bottom": top + m * cs,
-        # the input and output vectors are labelled from 18 px, matrix cells from 20 px
-        "vec_font": min(10, int(cs * 0.36)) if cs >= 18 else 0,
-        "cell_font": int(cs * 0.42) if cs >= 20 else 0,
+        # vector and cell labels only where they are at least MIN_FONT high
+        "vec_font": min(14, int(cs * 0.4)) if cs * 0.4 >= MIN_FONT else 0,
+        "cell_font": min(16, int(cs * 0.42)) if cs * 0.42 >= MIN_FONT else 0,
         "labels": labels,
         "idx_x": left - 14, "idx_y": cs + 14,
         "cap_x": [2, _px(cs / 2 + 2)], "cap_y": [out_x + cs + 4, _px(top + cs / 2)],
-        "blocks": [[left + c0 * cs, top + r0 * cs, w * cs, h * cs] for r0, c0, h, w in blocks],
+        "blocks": block_px,
+        "sub": rects(sub or []),
+        "block_at": [[bx + bw - 3, by + 10]
+                     for bx, by, bw, _ in block_px][:len(block_labels or [])],
+        "ring": _ring(cs),
         "small": cs < LABEL_CELL,
         "width": out_x + cs + 24, "height": top + m * cs + 6,
     }
@@ -157,7 +194,8 @@ def with_layout(variant: dict[str, Any]) -> dict[str, Any]:
     """The variant's data with its grid places replaced by the pixel layout of both panels."""
     out = {k: v for k, v in variant.items() if k != "place"}
     out["natural"] = natural_layout(variant["place"], variant["nd"])
-    out["matrix"] = matrix_layout(variant["m"], variant["n"], variant["blocks"])
+    out["matrix"] = matrix_layout(variant["m"], variant["n"], variant["blocks"],
+                                  variant["sub"], variant["block_labels"])
     return out
 
 

@@ -24,7 +24,8 @@ from ..palette import weight_colors
 from ..signal import MODES, conv_matrix, signal_geometry, validate_signal_args
 from ..tied import TiedMatrix
 
-__all__ = ["Family", "TooLarge", "layer_family", "signal_family", "suggest", "weight_data"]
+__all__ = ["Family", "TooLarge", "fmt_number", "layer_family", "numbers", "signal_family",
+           "suggest", "weight_data"]
 
 #: A selection: switch name -> the key of the chosen value.
 Selection = dict[str, str]
@@ -103,7 +104,8 @@ def _check_side(m: int, n: int, max_side: int) -> None:
 
 
 def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: bool,
-                  boundary: str, stride: Any, max_side: int) -> Family:
+                  boundary: str, stride: Any, max_side: int,
+                  x: np.ndarray | None = None) -> Family:
     """Variants of :func:`~toeplitz_conv.conv_matrix` with ``stride``.
 
     Switches: mode, convolution/cross-correlation, stride (1, 2, asked) and
@@ -149,14 +151,14 @@ def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: b
         params = {"mode": a["mode"], "correlate": a["correlate"], "boundary": a["boundary"],
                   "stride": list(a["stride"])}
         return variant_data(mat, geom, flip=not a["correlate"], c_out=1, c_in=1, groups=1,
-                            title=title, params=params)
+                            title=title, params=params, x=x)
 
     return Family([s.json() for s in switches], initial, build, sizes)
 
 
 def layer_family(w: np.ndarray, shape: tuple[int, ...], mode: str, stride: Any,
                  dilation: Any, padding: Any, padding_mode: str, groups: int,
-                 max_side: int) -> Family:
+                 max_side: int, x: np.ndarray | None = None) -> Family:
     """Variants of :func:`~toeplitz_conv.layer_matrix`.
 
     Switches: padding (valid, same, full, asked — per-side pairs included),
@@ -218,7 +220,7 @@ def layer_family(w: np.ndarray, shape: tuple[int, ...], mode: str, stride: Any,
                   else [list(p) if isinstance(p, tuple) else p for p in pad],
                   "padding_mode": kw["padding_mode"], "groups": groups}
         return variant_data(mat, geom, flip=False, c_out=w.shape[0], c_in=shape[0],
-                            groups=groups, title=title, params=params)
+                            groups=groups, title=title, params=params, x=x)
 
     return Family([s.json() for s in switches], initial, build, sizes)
 
@@ -233,7 +235,8 @@ def _short(prefix: str, idx: Sequence[Any]) -> str:
 
 
 def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in: int,
-                 groups: int, title: str, params: dict[str, Any]) -> dict[str, Any]:
+                 groups: int, title: str, params: dict[str, Any],
+                 x: np.ndarray | None = None) -> dict[str, Any]:
     """The JSON-ready data of one variant: taps, windows, labels and cell-grid places.
 
     Parameters
@@ -249,6 +252,9 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     title : str
     params : dict
         The builder's arguments, for the tests and the page's tooltips.
+    x : ndarray or None
+        Input values (flat, C order): ``numbers`` then holds them, ``y = A x``
+        computed by the matrix, and each output's sum written out.
 
     Returns
     -------
@@ -335,6 +341,11 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     if chan_in or chan_out:
         blocks = [[o * n_out, i * n_in, n_out, n_in]
                   for o in range(c_out) for i in range(c_in)]
+    # A 2-D matrix is doubly block: one block per (output row, input row) pair.
+    sub: list[list[int]] = []
+    if nd == 2:
+        ro, ri = geom.out_shape[1], geom.in_shape[1]
+        sub = [[r0, c0, ro, ri] for r0 in range(0, m, ro) for c0 in range(0, n, ri)]
     return {
         "title": f"{title}: A is {m} x {n}",
         "params": params,
@@ -348,6 +359,13 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
         "col_short": [_short("x", lab[2:-1].split(",")) for lab in col_labels],
         "out_short": [_short("y", [int(v[r]) for v in out_idx[1:]]) for r in range(m)],
         "blocks": blocks,
+        "block_labels": [f"({o},{i})" for o in range(c_out) for i in range(c_in)]
+        if blocks else [],
+        "sub": sub,
+        "flip": bool(flip),
+        "numbers": None if x is None else numbers(a, x, rows, cols, widx),
+        "nav": {"in_row": int(geom.in_shape[-1]) if nd == 2 else 0,
+                "out_row": int(geom.out_shape[-1]) if nd == 2 else 0},
         "boundary": geom.axes[0].boundary,
         "place": {
             "grid": [[float(x) for x in at] for at in grid_at],
@@ -360,10 +378,46 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     }
 
 
+def fmt_number(v: float) -> str:
+    """A value as the page prints it: 6 significant digits, ``-0`` as ``0``.
+
+    >>> fmt_number(52.0), fmt_number(-0.0), fmt_number(1 / 3)
+    ('52', '0', '0.333333')
+    """
+    return f"{float(v) + 0.0:.6g}"
+
+
+def _factor(text: str) -> str:
+    """A negative number in a product gets parentheses: ``5·(-1)``."""
+    return f"({text})" if text.startswith("-") else text
+
+
+def numbers(a: TiedMatrix, x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+            widx: np.ndarray) -> dict[str, Any]:
+    """Input values, ``y = A x`` (by the matrix) and each output's sum of products.
+
+    One term per tap, ``weight value · input value``, in column order, so the
+    sum shown is exactly what the matrix row adds up.
+    """
+    y = a @ x
+    wv = np.asarray(a.weight).ravel()
+    xt = [fmt_number(v) for v in x.tolist()]
+    wt = [fmt_number(v) for v in wv.tolist()]
+    order = np.lexsort((widx, cols, rows))
+    terms: list[list[str]] = [[] for _ in range(a.shape[0])]
+    for r, c, w in zip(rows[order].tolist(), cols[order].tolist(), widx[order].tolist()):
+        terms[r].append(f"{_factor(wt[w])}·{_factor(xt[c])}")
+    yt = [fmt_number(v) for v in np.asarray(y).tolist()]
+    return {"x": xt, "y": yt,
+            "sums": [(" + ".join(t) if t else "0") + f" = {yt[r]}" for r, t in enumerate(terms)]}
+
+
 def suggest(sizes: Sizes, sel: Selection, shape: tuple[int, ...], spatial_from: int,
             max_side: int) -> str:
     """The largest input shape (shrinking every spatial size alike) that fits."""
-    for t in range(max(shape[spatial_from:]) - 1, 0, -1):
+    # The matrix has a column per input element, so no spatial size above
+    # max_side fits: start there, not at a (possibly astronomical) input size.
+    for t in range(min(max(shape[spatial_from:]) - 1, max_side), 0, -1):
         cand = shape[:spatial_from] + tuple(min(s, t) for s in shape[spatial_from:])
         try:
             if max(sizes(sel, cand)) <= max_side:
@@ -392,16 +446,33 @@ def weight_data(w: np.ndarray, layer: bool) -> dict[str, Any]:
     full_idx = np.unravel_index(np.arange(values.size), w.shape)
     return {
         "names": names,
-        "values": [f"{v:g}" for v in values.tolist()],
+        "values": [fmt_number(v) for v in values.tolist()],
         "index": [_index_label("w", tuple(int(v[i]) for v in full_idx))
                   for i in range(values.size)],
         "colors": colors,
         "text": [_text_color(c) for c in colors],
-        "place": {"cells": place, "w": c_ig * (kw + 0.5) - 0.5, "h": c_out * (kh + 0.5) - 0.5},
+        "place": {"cells": place, "w": c_ig * (kw + 0.5) - 0.5, "h": c_out * (kh + 0.5) - 0.5,
+                  "cols": kw},
     }
 
 
+def _luminance(hex_color: str) -> float:
+    """WCAG 2 relative luminance of ``#RRGGBB``."""
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(hex_color[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def _text_color(hex_color: str) -> str:
-    """Black or white, whichever reads better on ``hex_color`` (by luma)."""
-    r, g, b = (int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#FFFFFF"
+    """Black or white, whichever has the higher WCAG contrast on ``hex_color``.
+
+    The better of the two is always at least 4.58:1, so every weight's label
+    meets the 4.5:1 text contrast on its fill.
+
+    >>> _text_color("#009E73"), _text_color("#0072B2"), _text_color("#F0E442")
+    ('#000000', '#FFFFFF', '#000000')
+    """
+    lum = _luminance(hex_color)
+    on_black, on_white = (lum + 0.05) / 0.05, 1.05 / (lum + 0.05)
+    return "#000000" if on_black >= on_white else "#FFFFFF"
