@@ -91,6 +91,7 @@ API_MODULES = [
     ("toeplitz_conv.palette", "the colours of tied weights"),
     ("toeplitz_conv.symbolic", "symbolic matrices and machine-checked proofs"),
     ("toeplitz_conv.check", "check a layer, extract and identify a black box"),
+    ("toeplitz_conv.testing", "the checker as an assertion for your own test suite"),
     ("toeplitz_conv.figures", "lecture figures drawn from the taps"),
     ("toeplitz_conv.explorer", "the interactive HTML explorer"),
     ("toeplitz_conv.explorer_widget", "the explorer with ipywidgets controls"),
