@@ -14,7 +14,7 @@ Examples
 True
 """
 
-from ._general import prove_equivalence_general
+from ._general import prove_equivalence_general, prove_layer_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero
 from ._proofs import (
@@ -40,6 +40,7 @@ __all__ = [
     "prove_equivalence",
     "prove_equivalence_general",
     "prove_layer_equivalence",
+    "prove_layer_equivalence_general",
     "prove_layer_weight_gradient",
     "prove_shift_equivariance",
     "prove_weight_gradient",

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import sympy
+from sympy.core.mul import _args_sortkey
 
 from .._assemble import assemble
 from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
@@ -24,6 +25,7 @@ from ._reference import (
     affected_rows,
     direct_outputs,
     gradient_definition,
+    layer_definition_count,
     layer_outputs,
     layer_weight_grad,
     mode_window,
@@ -75,7 +77,14 @@ def _product_cache() -> Any:
     def times(a: Any, b: Any) -> Any:
         key = (a, b)
         if key not in cache:
-            cache[key] = a * b
+            if (isinstance(a, sympy.Symbol) and isinstance(b, sympy.Symbol) and a != b
+                    and a.is_commutative and b.is_commutative):
+                # Two distinct commutative symbols: Mul's canonical form is the pair in
+                # its sort order, built here without Mul.flatten (the same object a * b
+                # gives; tests/test_symbolic.py checks it).
+                cache[key] = sympy.Mul._from_args(tuple(sorted((a, b), key=_args_sortkey)))
+            else:
+                cache[key] = a * b
         return cache[key]
     return times
 
@@ -83,15 +92,18 @@ def _product_cache() -> Any:
 # ---------------------------------------------------------------- equivalence
 def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
                       correlate: bool = False, boundary: SignalBoundary = "fill",
-                      stride: IntOrTuple = 1, claim: str = "definition") -> Proof:
+                      stride: IntOrTuple = 1, claim: str = "definition",
+                      conjugate: bool | None = None) -> Proof:
     """Prove ``A x`` equals the direct convolution sum, entry by entry.
 
-    ``A`` is placed from the taps of :func:`~toeplitz_conv.conv_matrix`;
-    ``x`` is a vector of symbols ``x_0, x_1, ...``; the right-hand side is
-    written from the definition, ``y_i = sum_j w_j x_{i-j}`` (the
+    ``A`` is the matrix :func:`symbolic_matrix` returns (its entries summed
+    from the taps of :func:`~toeplitz_conv.conv_matrix`), and ``A x`` is
+    computed from exactly those entries, so the proof checks the matrix it
+    displays; ``x`` is a vector of symbols ``x_0, x_1, ...``; the right-hand
+    side is written from the definition, ``y_i = sum_j w_j x_{i-j}`` (the
     correlation form with ``correlate=True``) with zeros, wrap-around or
     mirroring outside the input per ``boundary``.  Only the band of ``A`` is
-    ever formed (row by row from the taps), so large inputs stay fast.
+    ever formed (row by row), so large inputs stay fast.
 
     Parameters
     ----------
@@ -106,6 +118,8 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     claim : {'definition', 'unflipped'}
         ``'unflipped'`` poses the wrong statement that a convolution is the
         correlation sum (and vice versa); it must not hold.
+    conjugate : bool, optional
+        As in :func:`symbolic_matrix`.
 
     Returns
     -------
@@ -124,15 +138,17 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     choose(claim, "claim", ("definition", "unflipped"))
     correlate = as_bool(correlate, "correlate")
     taps = signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
-                       boundary=boundary, stride=stride)
+                       boundary=boundary, stride=stride, conjugate=conjugate)
     w = taps.weight
     x = input_symbols(taps.in_shape, w)
     stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
     times = _product_cache()
-    lhs = taps.row_products(list(x.ravel()), times)
+    entries = taps.entries()
+    lhs = taps.row_products(list(x.ravel()), times, entries)
     flip = (not correlate) if claim == "definition" else correlate
     rhs = list(direct_outputs(w, x, mode, correlate=correlate, boundary=boundary,
-                              stride=stride_t, flip=flip, times=times).ravel())
+                              stride=stride_t, flip=flip, times=times,
+                              conjugate=conjugate).ravel())
     holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
     m = len(lhs)
     steps: list[tuple[str, Any]] = []
@@ -141,22 +157,25 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
         lhs_m, rhs_m = _col(lhs), _col(rhs)
         small = m * taps.shape[1] <= 400
         if small:
-            a = taps.matrix()
-            steps.append((f"A from the taps of conv_matrix (mode={mode!r})", a))
+            a = taps.matrix(entries=entries)
+            steps.append((f"A = symbolic_matrix(...) (mode={mode!r}), from the taps of "
+                          f"conv_matrix", a))
             statement = _eq(sympy.MatMul(a, _col(x.ravel()), evaluate=False), rhs_m)
         else:
             statement = _eq(lhs_m, rhs_m)
-        steps.append(("(A x)_i, summing only the taps of row i", lhs_m))
+        steps.append(("(A x)_i, from the entries of row i of A", lhs_m))
         steps.append(("the direct sum from the definition", rhs_m))
         steps.append(("left - right (each row then decided by sympy)",
                       _col(left - right for left, right in zip(lhs, rhs))))
     else:
         statement = _eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"))
-        steps.append((f"rows 0..2 of A x (of {m}), from the taps", _col(lhs[:3])))
+        steps.append((f"rows 0..2 of A x (of {m}), from the entries of A", _col(lhs[:3])))
         steps.append(("rows 0..2 of the direct sum", _col(rhs[:3])))
     start = "0"
     if w.ndim == 1:
         start = str(mode_window(taps.in_shape[0], w.shape[0], mode)[0])
+    if len(lhs) != len(rhs):
+        failing = [f"A has {len(lhs)} rows, the definition {len(rhs)} outputs"]
     notes = [f"{m} rows, each simplified separately ({taps.rows.size} taps)"
              + (f"; stopped after {_STOP_AFTER} failing rows" if len(failing) == _STOP_AFTER
                 else ""),
@@ -164,11 +183,19 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
     return Proof(
-        details={"rows": lhs, "definition": rhs, "x": list(x.ravel())},
+        details={"rows": lhs, "definition": rhs, "x": list(x.ravel()), "entries": entries},
         title=f"matrix times input equals the direct {_kind(correlate)} sum (mode={mode!r})",
         statement=statement, steps=steps, holds=holds, residual=residual, failures=failing,
-        claim_latex=_definition_latex(correlate, stride_t[0], start) if w.ndim == 1 else "",
+        claim_latex=_definition_latex(correlate, stride_t[0], start) if w.ndim == 1
+        else _definition_latex_nd(correlate),
         notes=notes)
+
+
+def _definition_latex_nd(correlate: bool) -> str:
+    if correlate:
+        return (r"y_{\mathbf i} = \sum_{\mathbf m} w_{\mathbf m}\,"
+                r" x_{\mathbf q - (\mathbf k - 1) + \mathbf m}")
+    return r"y_{\mathbf i} = \sum_{\mathbf m} w_{\mathbf m}\, x_{\mathbf q - \mathbf m}"
 
 
 # ------------------------------------------------------------ weight gradient
@@ -218,51 +245,76 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: M
                        boundary=boundary, stride=stride)
     stride_t = as_int_tuple(stride, taps.weight.ndim, "stride", minimum=1)
 
-    def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
-        return gradient_definition(taps.weight.shape, x, g, mode, boundary, stride_t, flip)
+    def reference(x: np.ndarray, g: np.ndarray, flip: bool, times: Any) -> list[Any]:
+        return gradient_definition(taps.weight.shape, x, g, mode, boundary, stride_t, flip,
+                                   times)
 
+    # The number of outputs from scipy's definition, not from the builder.
+    out_shape = tuple(-(-mode_window(n, k, mode)[1] // s)
+                      for n, k, s in zip(taps.in_shape, taps.weight.shape, stride_t))
     return _gradient_proof(
-        taps, reference, claim, wrong_flip=claim == "convolution", flip=not correlate,
+        taps, reference, claim, out_shape, wrong_flip=claim == "convolution",
+        flip=not correlate,
         title=f"the gradient of each tied weight of a {_kind(correlate)} (mode={mode!r}) is "
               f"the sum over its positions = correlation of g with x",
         what="prove_weight_gradient")
 
 
-def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str, *, wrong_flip: bool,
-                    flip: bool, title: str, what: str) -> Proof:
-    """Autodiff = sum over tied positions = ``reference(x, g, flip)``, per weight."""
+def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str,
+                    out_shape: tuple[int, ...], *, wrong_flip: bool, flip: bool, title: str,
+                    what: str) -> Proof:
+    """Autodiff = sum over tied positions = ``reference(x, g, flip)``, per weight.
+
+    ``out_shape`` is the definition's output shape: ``g`` has one symbol per
+    output of the definition, so a matrix with missing or extra rows fails.
+    sympy differentiates each row ``y_r`` (a short sum) by the weights in
+    it; the chain rule ``dL/dw_m = sum_r g_r dy_r/dw_m`` adds them up.
+    """
     w = taps.weight
     wsyms = _weight_symbols(w, what)
     x = input_symbols(taps.in_shape, w)
-    g = input_symbols(taps.out_shape, w, name="g")
+    g = input_symbols(out_shape, w, name="g")
     xf, gf = list(x.ravel()), list(g.ravel())
-    y = taps.row_products(xf)
-    loss = sympy.Add(*(gi * yi for gi, yi in zip(gf, y)))
-    autodiff = [sympy.diff(loss, v) for v in wsyms]
+    times = _product_cache()
+    y = taps.row_products(xf, times)
+    count_ok = len(y) == len(gf)
+    # The outputs are linear in the weights: sympy's Jacobian J[r, m] = dy_r/dw_m
+    # (linear_eq_to_matrix also returns the weight-free part, which must be 0).
+    jac, free = sympy.linear_eq_to_matrix(y, wsyms)
+    linear = all(v == 0 for v in free)
+    autodiff = [sympy.Add(*(times(gr, jac[r, m]) for r, gr in enumerate(gf[:len(y)])
+                            if jac[r, m] != 0)) for m in range(len(wsyms))]
     tied: list[list[sympy.Expr]] = [[] for _ in wsyms]
     for r, c, k in zip(taps.rows.tolist(), taps.cols.tolist(), taps.widx.tolist()):
-        tied[k].append(gf[r] * xf[c])
+        if r < len(gf):
+            tied[k].append(times(gf[r], xf[c]))
     if claim == "no-sum":
         tied_sum = [t[0] if t else sympy.S.Zero for t in tied]
     else:
         tied_sum = [sympy.Add(*t) for t in tied]
-    corr = reference(x, g, (not flip) if wrong_flip else flip)
+    corr = reference(x, g, (not flip) if wrong_flip else flip, times)
     ok1, fail1, res1 = rows_agree(autodiff, tied_sum)
     ok2, fail2, res2 = rows_agree(tied_sum, corr)
     grads = _col(sympy.Symbol(f"dL/d{v}") for v in wsyms)
+    loss: Any = (sympy.Add(*(gi * yi for gi, yi in zip(gf, y))) if len(y) <= _STEP_ROWS
+                 else sympy.Symbol("sum_r g_r y_r"))
     steps: list[tuple[str, Any]] = [
-        ("loss with upstream gradient g_i = dL/dy_i (chain rule)", _eq(sympy.Symbol("L"), loss)),
-        ("sympy's derivative dL/dw_m", _col(autodiff)),
+        (f"loss with upstream gradient g_i = dL/dy_i, one per output of the definition "
+         f"({len(gf)}; A has {len(y)} rows)", _eq(sympy.Symbol("L"), loss)),
+        ("chain rule with sympy's Jacobian: dL/dw_m = sum_r g_r dy_r/dw_m", _col(autodiff)),
         ("sum over the positions tied to w_m: g_r x_c", _col(tied_sum)),
         ("cross-correlation of g with x, from its definition", _col(corr)),
     ]
     notes = ["each weight's three expressions are compared by simplifying their differences"]
     if claim != "tied-sum":
         notes.append(f"deliberately wrong claim {claim!r}")
+    failures: list[Any] = ([] if count_ok else
+                           [f"A has {len(y)} rows, the definition {len(gf)} outputs"])
     return Proof(
-        title=title, statement=_eq(grads, _col(corr)), steps=steps, holds=ok1 and ok2,
+        title=title, statement=_eq(grads, _col(corr)), steps=steps,
+        holds=count_ok and linear and ok1 and ok2,
         residual=res1 if not ok1 else res2,
-        failures=[("autodiff vs tied sum", i) for i in fail1]
+        failures=failures + [("autodiff vs tied sum", i) for i in fail1]
         + [("tied sum vs correlation", i) for i in fail2],
         claim_latex=r"\frac{\partial L}{\partial w_m} = \sum_{(r,c)\,:\,A_{rc}=w_m} g_r x_c"
                     r" = (g \star x)_m",
@@ -303,13 +355,17 @@ def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, 
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     pads = torch_pads(padding, taps.weight.shape[2:], dil_t)
 
-    def reference(x: np.ndarray, g: np.ndarray, flip: bool) -> list[Any]:
+    def reference(x: np.ndarray, g: np.ndarray, flip: bool, times: Any) -> list[Any]:
         return layer_weight_grad(taps.weight.shape, x, g, stride=stride_t, pads=pads,
                                  dilation=dil_t, groups=int(groups),
-                                 padding_mode=padding_mode, flip=flip)
+                                 padding_mode=padding_mode, flip=flip, times=times)
 
+    c_out = taps.weight.shape[0]
+    out_shape = (c_out, *(layer_definition_count(n, k, s, pp, d) for n, k, s, pp, d in zip(
+        taps.in_shape[1:], taps.weight.shape[2:], stride_t, pads, dil_t)))
     return _gradient_proof(
-        taps, reference, claim, wrong_flip=claim == "flipped", flip=False,
+        taps, reference, claim, tuple(int(v) for v in out_shape), wrong_flip=claim == "flipped",
+        flip=False,
         title="the gradient of each tied weight of a PyTorch conv layer is the sum over "
               "its positions = correlation of g with x", what="prove_layer_weight_gradient")
 
