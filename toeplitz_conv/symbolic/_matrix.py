@@ -38,6 +38,8 @@ class SymbolicTaps:
         flat = list(weight.ravel())
         flags = conjugate if isinstance(conjugate, list) else [conjugate] * len(flat)
         self.values = [sympy.conjugate(v) if f else v for v, f in zip(flat, flags)]
+        #: (row, col) of taps outside the matrix's shape (only a broken builder has any).
+        self.outside: list[tuple[int, int]] = []
 
     def entries(self) -> dict[tuple[int, int], sympy.Expr]:
         """The matrix's non-zero entries ``{(row, col): sum of the tied weights}``.
@@ -46,7 +48,13 @@ class SymbolicTaps:
         from these, so a proof checks the matrix it shows.
         """
         entries: dict[tuple[int, int], sympy.Expr] = {}
+        m, n = self.shape
         for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
+            if not (0 <= r < m and 0 <= c < n):
+                # A builder bug: kept out of the matrix, and recorded so that
+                # every proof reading these taps fails.
+                self.outside.append((r, c))
+                continue
             entries[r, c] = entries.get((r, c), sympy.S.Zero) + self.values[k]
         return entries
 

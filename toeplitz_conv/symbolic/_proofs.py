@@ -23,6 +23,7 @@ from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
 from ._proof import Proof, difference_is_zero, rows_agree
 from ._reference import (
     affected_rows,
+    circular_outputs,
     direct_outputs,
     gradient_definition,
     layer_definition_count,
@@ -176,6 +177,9 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
         start = str(mode_window(taps.in_shape[0], w.shape[0], mode)[0])
     if len(lhs) != len(rhs):
         failing = [f"A has {len(lhs)} rows, the definition {len(rhs)} outputs"]
+    if taps.outside:
+        holds = False
+        failing = [f"taps outside the {taps.shape} matrix, e.g. {taps.outside[0]}"] + failing
     notes = [f"{m} rows, each simplified separately ({taps.rows.size} taps)"
              + (f"; stopped after {_STOP_AFTER} failing rows" if len(failing) == _STOP_AFTER
                 else ""),
@@ -277,7 +281,7 @@ def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str,
     xf, gf = list(x.ravel()), list(g.ravel())
     times = _product_cache()
     y = taps.row_products(xf, times)
-    count_ok = len(y) == len(gf)
+    count_ok = len(y) == len(gf) and not taps.outside
     # The outputs are linear in the weights: sympy's Jacobian J[r, m] = dy_r/dw_m
     # (linear_eq_to_matrix also returns the weight-free part, which must be 0).
     jac, free = sympy.linear_eq_to_matrix(y, wsyms)
@@ -425,7 +429,8 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
     if not circular and not 0 <= shift <= n:
         raise ValueError(f"shift must be between 0 and n = {n} for zero padding, got {shift}")
     a = symbolic_matrix(w, n, mode, correlate=correlate, boundary=boundary)
-    x = _col(input_symbols((n,), w).ravel())
+    x_arr = input_symbols((n,), w)
+    x = _col(x_arr.ravel())
     m = a.rows
     s_in = shift_matrix(n, shift, circular)
     out_shift = shift + 1 if claim == "wrong-shift" else shift
@@ -438,7 +443,7 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
         predicted: list[int] = []
         title = f"circular {_kind(correlate)} commutes with a cyclic shift by {shift}"
         statement = _eq(a * s_in, s_out * a)
-        claim_latex = r"C\,S = S\,C"
+        claim_latex = r"C\,S = S\,C,\quad (C x)_i = \sum_m w_m x_{(i-m) \bmod n}"
     else:
         predicted = [] if claim == "no-rows-affected" else affected_rows(
             n, w.shape[0], mode, shift)
@@ -447,14 +452,24 @@ def prove_shift_equivariance(kernel_size_or_symbols: Any, n: int, shift: int = 1
         title = (f"zero-padded {_kind(correlate)} (mode={mode!r}) commutes with a delay by "
                  f"{shift}, except on the predicted rows")
         statement = _eq(_col(left[i] for i in keep), _col(right[i] for i in keep))
-        claim_latex = r"(A S x)_i = (S A x)_i \ \text{for } i \notin R"
-    failing = sorted(set(nonzero) ^ set(predicted))
+        claim_latex = (r"(A S x)_i = (S A x)_i \ \text{for } i \notin R,\quad"
+                       r" (A x)_i = \sum_m w_m x_{i-m}")
+    failing: list[Any] = sorted(set(nonzero) ^ set(predicted))
     residual = next((diffs[i][1] for i in failing if i in nonzero), sympy.S.Zero)
+    # A must be the convolution itself (from its definition), not merely some
+    # matrix that commutes with shifts: an unflipped builder fails here.
+    definition = list(direct_outputs(w, x_arr, mode, correlate=correlate,
+                                     boundary=boundary).ravel())
+    ok_def, fail_def, res_def = rows_agree(list(a * x), definition)
+    if not ok_def:
+        failing = failing + [("A x vs the definition", i) for i in fail_def]
+        residual = residual if residual != 0 else res_def
     if claim != "equivariant":
         notes.append(f"deliberately wrong claim {claim!r}")
     steps = [("A from the taps of conv_matrix", a), ("S (input shift)", s_in),
              ("A S x", left), ("S A x", right),
-             ("A S x - S A x, simplified", _col(d[1] for d in diffs))]
+             ("A S x - S A x, simplified", _col(d[1] for d in diffs)),
+             ("A x from the definition (A is the convolution itself)", _col(definition))]
     return Proof(title=title, statement=statement, steps=steps, holds=not failing,
                  residual=residual, failures=failing, claim_latex=claim_latex, notes=notes,
                  details={"matrix": a, "affected_rows": predicted, "differing_rows": nonzero})
@@ -495,40 +510,85 @@ def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
     # flip=True reverses the taps, giving y_i = sum_m w_m x_{(i - m) mod n}.
     geom = Geometry((circular_axis(n, k),))
     rows, cols, widx = assemble(geom, np.ones(k, dtype=np.int64), flip=True).taps
-    c = SymbolicTaps(rows, cols, widx, w, (n, n), (n,), (n,), conjugate=False).matrix()
+    ctaps = SymbolicTaps(rows, cols, widx, w, (n, n), (n,), (n,), conjugate=False)
+    entries = ctaps.entries()
     omega = sympy.Symbol("omega")
     phi = sympy.cyclotomic_poly(n, omega)
-    f = sympy.Matrix(n, n, lambda j, kk: omega ** ((j * kk) % n))
-    f_inv = sympy.Matrix(n, n, lambda j, kk: omega ** ((-j * kk) % n)) / n
     sign = 1 if claim == "dft" else -1
     eig = [sympy.Add(*(w[m] * omega ** ((sign * m * kk) % n) for m in range(k)))
            for kk in range(n)]
 
     def reduce(e: Any) -> sympy.Expr:
+        """Expand, use omega^n = 1 on every power, then (if needed) reduce modulo phi."""
         e = sympy.expand(e)
-        return sympy.expand(sympy.rem(e, phi, omega)) if e.has(omega) else e
+        if not e.has(omega):
+            return e
+        e = e.replace(lambda t: t.is_Pow and t.base == omega and t.exp.is_Integer,
+                      lambda t: omega ** (int(t.exp) % n))
+        return e
 
-    ident = (f * f_inv).applyfunc(reduce)
-    d = (f * c * f_inv).applyfunc(reduce)
-    lam = sympy.diag(*[reduce(e) for e in eig])
-    holds_inv, _, _ = rows_agree(list(ident), list(sympy.eye(n)))
-    holds, failing, residual = rows_agree(list(d), list(lam))
+    def equal_in_field(left: Any, right: Any) -> tuple[bool, Any]:
+        d = reduce(left - right)
+        if d != 0 and d.has(omega):
+            d = sympy.expand(sympy.rem(d, phi, omega))
+        return d == 0, d
+
+    # C v_k = W_k v_k for every column v_k = (omega^(-j k))_j of n F^{-1}: then
+    # C F^{-1} = F^{-1} diag(W), i.e. F C F^{-1} = diag(W) (F F^{-1} = I below).
+    failing: list[Any] = []
+    residual: Any = sympy.S.Zero
+    by_row: dict[int, list[tuple[int, Any]]] = {}
+    for (r, col), v in entries.items():
+        by_row.setdefault(r, []).append((col, v))
+    for kk in range(n):
+        vk = [omega ** ((-j * kk) % n) for j in range(n)]
+        for j in range(n):
+            cv = sympy.Add(*(v * vk[col] for col, v in by_row.get(j, [])))
+            ok, d = equal_in_field(cv, eig[kk] * vk[j])
+            if not ok:
+                failing.append((kk, j))
+                residual = residual if residual != 0 else d
+                break
+    # F F^{-1} = I: entry (j, l) is (1/n) sum_k omega^((j - l) k), which depends on j - l.
+    holds_inv = all(equal_in_field(sympy.Add(*(omega ** ((dd * kk) % n) for kk in range(n))) / n,
+                                   1 if dd == 0 else 0)[0] for dd in range(n))
+    # C must be the circular convolution itself, from its definition.
+    x = input_symbols((n,), w)
+    cx = ctaps.row_products(list(x))
+    ok_def, fail_def, res_def = rows_agree(cx, circular_outputs(w, x))
+    if not ok_def:
+        failing += [("C x vs the definition", i) for i in fail_def]
+        residual = residual if residual != 0 else res_def
+    holds = not failing
     om = sympy.exp(-2 * sympy.pi * sympy.I / n)
-    steps = [("C from the wrap-around geometry (circular convolution)", c),
-             ("F with omega = exp(-2 pi i / n); omega is a root of", _eq(phi, 0)),
-             ("F F^{-1} reduced modulo that polynomial", ident),
-             ("F C F^{-1} reduced", d),
-             ("the DFT of the kernel, W_k", _col(eig)),
-             ("W_k with omega substituted", _col(e.subs(omega, om) for e in eig))]
-    notes = [f"exact arithmetic modulo the {n}-th cyclotomic polynomial"]
+    small = n <= 12
+    c = ctaps.matrix(sparse=not small, entries=entries)
+    steps: list[tuple[str, Any]] = [
+        ("C from the wrap-around geometry (circular convolution)", c),
+        ("C x, and the circular convolution from its definition",
+         _eq(_col(cx), _col(circular_outputs(w, x)))),
+        ("omega = exp(-2 pi i / n) is a root of", _eq(phi, 0)),
+        ("the DFT of the kernel, W_k", _col(eig)),
+        ("C v_k - W_k v_k for each Fourier vector v_k = (omega^(-j k))_j, reduced", sympy.S.Zero
+         if not failing else residual),
+        ("F F^{-1} = I: (1/n) sum_k omega^(d k) reduced, for d = 0..n-1",
+         sympy.S.One if holds_inv else sympy.S.Zero),
+        ("W_k with omega substituted", _col(e.subs(omega, om) for e in eig)),
+    ]
+    notes = [f"exact arithmetic in Q(omega): omega^n = 1 and reduction modulo the {n}-th "
+             f"cyclotomic polynomial",
+             "C v_k = W_k v_k for every k is C F^{-1} = F^{-1} diag(W)"]
     if not holds_inv:
         notes.append("F F^{-1} did not reduce to the identity")
     if claim != "dft":
         notes.append(f"deliberately wrong claim {claim!r}")
+    f_sym, c_sym = sympy.MatrixSymbol("F", n, n), sympy.MatrixSymbol("C", n, n)
     return Proof(title=f"the DFT diagonalises the {n} x {n} circulant of a circular convolution",
-                 statement=_eq(sympy.MatMul(f, c, f_inv, evaluate=False), sympy.diag(*eig)),
+                 statement=_eq(sympy.MatMul(f_sym, c_sym, f_sym.inverse(), evaluate=False),
+                               sympy.diag(*eig) if small else sympy.Symbol("diag(W)")),
                  steps=steps, holds=holds and holds_inv, residual=residual, failures=failing,
-                 claim_latex=r"F C F^{-1} = \operatorname{diag}(F w)", notes=notes,
+                 claim_latex=r"F C F^{-1} = \operatorname{diag}(F w),\quad"
+                             r" (C x)_i = \sum_m w_m x_{(i-m) \bmod n}", notes=notes,
                  details={"matrix": c, "eigenvalues": [e.subs(omega, om) for e in eig],
                           "omega": omega})
 
@@ -568,15 +628,32 @@ def prove_associativity(a: Any = 2, b: Any = 3, n: int = 3, *,
     tb = symbolic_matrix(bv, n)
     cv = direct_outputs(av, bv, "full", correlate=claim == "correlation")
     tc = symbolic_matrix(cv, n)
+    if ta.cols != tb.rows:
+        return Proof(title="T(a) T(b) = T(a * b) (full-mode convolution matrices)",
+                     statement=_eq(sympy.Symbol("T(a) T(b)"), sympy.Symbol("T(a * b)")),
+                     steps=[("T(a)", ta), ("T(b)", tb)], holds=False,
+                     failures=[f"T(b) has {tb.rows} rows, the definition {ta.cols} outputs"],
+                     claim_latex=r"T(a)\,T(b) = T(a * b)")
     prod = ta * tb
     holds, failing, residual = rows_agree(list(prod), list(tc))
+    # Against the definition, not only matrix against matrix: T(a)(T(b) x) must be
+    # a * (b * x) written as sums, so a builder that does not flip fails here.
+    x = input_symbols((n,), np.concatenate((av, bv)))
+    left = ta * (tb * _col(x))
+    right = direct_outputs(av, direct_outputs(bv, x, "full"), "full")
+    ok_def, fail_def, res_def = rows_agree(list(left), list(right))
+    if not ok_def:
+        residual = residual if not holds else res_def
+        failing = failing + [("T(a) T(b) x vs a * (b * x)", i) for i in fail_def]
     return Proof(title="T(a) T(b) = T(a * b) (full-mode convolution matrices)",
                  statement=_eq(sympy.MatMul(ta, tb, evaluate=False), tc),
                  steps=[("T(a)", ta), ("T(b)", tb), ("c = a * b from the definition",
                                                      _col(cv)),
-                        ("T(a) T(b)", prod), ("T(c)", tc)],
-                 holds=holds, residual=residual, failures=failing,
-                 claim_latex=r"T(a)\,T(b) = T(a * b)",
+                        ("T(a) T(b)", prod), ("T(c)", tc),
+                        ("T(a) (T(b) x)", left),
+                        ("a * (b * x) from the definition", _col(right))],
+                 holds=holds and ok_def, residual=residual, failures=failing,
+                 claim_latex=r"T(a)\,T(b) = T(a * b),\quad (a * b)_i = \sum_m a_m b_{i-m}",
                  notes=[] if claim == "convolution" else [f"deliberately wrong claim {claim!r}"])
 
 
@@ -608,11 +685,20 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
     tx = symbolic_matrix(x, av.shape[0], correlate=claim == "correlation")
     left, right = ta * _col(x), tx * _col(av)
     holds, failing, residual = rows_agree(list(left), list(right))
+    # Both sides against the definition (a * x)_i = sum_m a_m x_{i-m}.
+    definition = list(direct_outputs(av, x, "full"))
+    ok_def, fail_def, res_def = rows_agree(list(left), definition)
+    if not ok_def:
+        residual = residual if not holds else res_def
+        failing = failing + [("T(a) x vs the definition", i) for i in fail_def]
     return Proof(title="T(a) x = T(x) a (convolution is commutative)",
                  statement=_eq(sympy.MatMul(ta, _col(x), evaluate=False),
                                sympy.MatMul(tx, _col(av), evaluate=False)),
-                 steps=[("T(a) x", left), ("T(x) a", right)], holds=holds,
-                 residual=residual, failures=failing, claim_latex=r"T(a)\,x = T(x)\,a",
+                 steps=[("T(a) x", left), ("T(x) a", right),
+                        ("(a * x)_i from the definition", _col(definition))],
+                 holds=holds and ok_def,
+                 residual=residual, failures=failing,
+                 claim_latex=r"T(a)\,x = T(x)\,a = a * x,\quad (a * x)_i = \sum_m a_m x_{i-m}",
                  notes=[] if claim == "convolution" else [f"deliberately wrong claim {claim!r}"])
 
 
@@ -663,6 +749,8 @@ def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
                              groups=int(groups), padding_mode=padding_mode,
                              flip=claim == "flipped", times=times).ravel())
     holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    if taps.outside:
+        holds, failing = False, [f"taps outside the {taps.shape} matrix"] + failing
     steps: list[tuple[str, Any]] = []
     if len(lhs) <= _STEP_ROWS:
         if len(lhs) * taps.shape[1] <= 400:

@@ -26,6 +26,7 @@ import sympy
 __all__ = [
     "affected_rows",
     "band_taps",
+    "circular_outputs",
     "direct_outputs",
     "extend",
     "gradient_definition",
@@ -417,3 +418,11 @@ def layer_definition_count(n: Any, k: int, stride: int, pads: tuple[int, int],
     """PyTorch's ``floor((n + p_l + p_r - d (k - 1) - 1) / s) + 1``."""
     return sympy.floor(sympy.sympify(n + pads[0] + pads[1] - dilation * (k - 1) - 1)
                        / stride) + 1
+
+
+def circular_outputs(w: np.ndarray, x: np.ndarray, flip: bool = True) -> list[Any]:
+    """The circular convolution ``y_i = sum_m w_m x_{(i - m) mod n}`` from its definition
+    (``flip=False``: the circular correlation ``sum_m w_m x_{(i + m) mod n}``)."""
+    n = len(x)
+    return [sympy.Add(*(w[m] * x[(i - m) % n if flip else (i + m) % n] for m in range(len(w))))
+            for i in range(n)]
