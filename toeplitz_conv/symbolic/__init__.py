@@ -14,6 +14,7 @@ Examples
 True
 """
 
+from ._adjoint import prove_input_gradient, prove_transposed_adjoint
 from ._general import prove_equivalence_general, prove_layer_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero
@@ -39,10 +40,12 @@ __all__ = [
     "prove_convolution_theorem",
     "prove_equivalence",
     "prove_equivalence_general",
+    "prove_input_gradient",
     "prove_layer_equivalence",
     "prove_layer_equivalence_general",
     "prove_layer_weight_gradient",
     "prove_shift_equivariance",
+    "prove_transposed_adjoint",
     "prove_weight_gradient",
     "symbol_array",
     "symbolic_layer_matrix",

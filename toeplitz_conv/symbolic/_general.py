@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sympy
 
-from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode
+from .._assemble import WritePath
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
 from .._validation import _is_int, as_bool, as_int_tuple, as_positive_int, choose
 from ..geometry import AxisGeometry, channel_map, map_boundary, signal_padding
 from ..layers import layer_geometry, layer_matrix
@@ -65,7 +66,8 @@ def _read(x: Any, reads: list[tuple[str, Any]], sizes: tuple[Any, ...],
     """``x`` at the core's per-axis reads: the zero-padding rule is the definition's own."""
     idx = tuple(v for _, v in reads)
     zero_axes = [(v, n) for (kind, v), n in zip(reads, sizes) if kind == "zeros"]
-    value = x[(*prefix, *idx)]
+    at = tuple(prefix) + idx
+    value = x[at]
     if not zero_axes:
         return value
     inside = sympy.And(*(sympy.And(v >= 0, v <= n - 1) for v, n in zero_axes))
@@ -329,8 +331,9 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
             tables.append(tab)
         for orow in itertools.product(*(range(m) for m in out_shape)):
             for t in itertools.product(*(range(k) for k in kshape)):
-                src = [tables[d][orow[d]][t[d]] for d in range(nd)]
-                if any(v is None for v in src):
+                read = [tables[d][orow[d]][t[d]] for d in range(nd)]
+                src = [v for v in read if v is not None]
+                if len(src) < nd:
                     continue
                 j = t if correlate else tuple(k - 1 - v for k, v in zip(kshape, t))
                 out.append((_flat(orow, out_shape), _flat(tuple(src), in_shape),
@@ -339,8 +342,8 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
 
     def builder(vals: tuple[int, ...], path: str) -> Any:
         return conv_matrix(np.ones(kshape, dtype=np.int64), vals, mode, correlate=correlate,
-                           boundary=boundary, stride=strides,
-                           _write_path=path)  # type: ignore[arg-type]
+                           boundary=cast(SignalBoundary, boundary), stride=strides,
+                           _write_path=cast(WritePath, path))
 
     bad = _tie_to_builder(core_taps, builder, samples)
     if bad:
@@ -509,8 +512,9 @@ def _sample_tie_1d(k: int, mode: str, correlate: bool, boundary: str) -> list[st
                 if table[o, t] >= 0:
                     expected.append((o, int(table[o, t]), t if correlate else k - 1 - t))
         for path in _WRITE_PATHS:
-            a = conv_matrix(np.ones(k, dtype=np.int64), nv, mode, correlate=correlate,
-                            boundary=boundary, _write_path=path)  # type: ignore[arg-type]
+            a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
+                            correlate=correlate, boundary=cast(SignalBoundary, boundary),
+                            _write_path=cast(WritePath, path))
             rows, cols, widx = a.taps
             if sorted(zip(rows.tolist(), cols.tolist(), widx.tolist())) != sorted(expected):
                 bad.append(f"n={nv}, write path {path!r}")
@@ -606,7 +610,8 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
         terms = []
         for c in range(c_ig):
             for t in itertools.product(*(range(k) for k in kshape)):
-                terms.append(w[(o, c, *t)] * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
+                w_at = (o, c) + t
+                terms.append(w[w_at] * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
                                                    tuple(sizes), prefix=(int(cmap[o, c]),)))
         core = sympy.Add(*terms).xreplace(sub)
         dfn = layer_definition_row(weight, x, o, rows, tuple(sizes), w_shape, strides,
@@ -667,7 +672,7 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     def builder(vals: tuple[int, ...], path: str) -> Any:
         return layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, *vals), stride=strides,
                             padding=padding, dilation=dil, groups=groups,
-                            padding_mode=padding_mode, _write_path=path)  # type: ignore[arg-type]
+                            padding_mode=padding_mode, _write_path=cast(WritePath, path))
 
     per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
                 for mn, k, d, s in zip(mins, kshape, dil, strides)]

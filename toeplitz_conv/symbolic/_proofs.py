@@ -150,7 +150,8 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     rhs = list(direct_outputs(w, x, mode, correlate=correlate, boundary=boundary,
                               stride=stride_t, flip=flip, times=times,
                               conjugate=conjugate).ravel())
-    holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    holds, failing_rows, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    failing: list[Any] = list(failing_rows)
     m = len(lhs)
     steps: list[tuple[str, Any]] = []
     statement: Any
@@ -635,7 +636,8 @@ def prove_associativity(a: Any = 2, b: Any = 3, n: int = 3, *,
                      failures=[f"T(b) has {tb.rows} rows, the definition {ta.cols} outputs"],
                      claim_latex=r"T(a)\,T(b) = T(a * b)")
     prod = ta * tb
-    holds, failing, residual = rows_agree(list(prod), list(tc))
+    holds, failing_rows, residual = rows_agree(list(prod), list(tc))
+    failing: list[Any] = list(failing_rows)
     # Against the definition, not only matrix against matrix: T(a)(T(b) x) must be
     # a * (b * x) written as sums, so a builder that does not flip fails here.
     x = input_symbols((n,), np.concatenate((av, bv)))
@@ -684,7 +686,8 @@ def prove_commutativity(a: Any = 3, n: int = 4, *, claim: str = "convolution") -
     ta = symbolic_matrix(av, n)
     tx = symbolic_matrix(x, av.shape[0], correlate=claim == "correlation")
     left, right = ta * _col(x), tx * _col(av)
-    holds, failing, residual = rows_agree(list(left), list(right))
+    holds, failing_rows, residual = rows_agree(list(left), list(right))
+    failing: list[Any] = list(failing_rows)
     # Both sides against the definition (a * x)_i = sum_m a_m x_{i-m}.
     definition = list(direct_outputs(av, x, "full"))
     ok_def, fail_def, res_def = rows_agree(list(left), definition)
@@ -748,7 +751,8 @@ def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
     rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,
                              groups=int(groups), padding_mode=padding_mode,
                              flip=claim == "flipped", times=times).ravel())
-    holds, failing, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    holds, failing_rows, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
+    failing: list[Any] = list(failing_rows)
     if taps.outside:
         holds, failing = False, [f"taps outside the {taps.shape} matrix"] + failing
     steps: list[tuple[str, Any]] = []

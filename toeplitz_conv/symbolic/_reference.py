@@ -30,6 +30,7 @@ __all__ = [
     "direct_outputs",
     "extend",
     "gradient_definition",
+    "input_gradient_definition",
     "layer_definition_count",
     "layer_definition_row",
     "layer_outputs",
@@ -43,6 +44,7 @@ __all__ = [
     "strided_count",
     "torch_pad_index",
     "torch_pads",
+    "transposed_layer_outputs",
     "valid_boundary",
 ]
 
@@ -356,9 +358,11 @@ def read_extended(x: Any, p: tuple[Any, ...], n: tuple[Any, ...], boundary: str,
     """
     if boundary in ("fill", "zeros"):
         inside = sympy.And(*(sympy.And(pp >= 0, pp <= nn - 1) for pp, nn in zip(p, n)))
-        return sympy.Piecewise((x[(*prefix, *p)], inside), (0, True))
+        at = tuple(prefix) + tuple(p)
+        return sympy.Piecewise((x[at], inside), (0, True))
     if boundary in ("wrap", "circular"):
-        return x[(*prefix, *(sympy.Mod(pp, nn) for pp, nn in zip(p, n)))]
+        at = tuple(prefix) + tuple(sympy.Mod(pp, nn) for pp, nn in zip(p, n))
+        return x[at]
     raise ValueError(f"a symbolic-size definition is written for zero or circular extension, "
                      f"not {boundary!r}")
 
@@ -426,3 +430,68 @@ def circular_outputs(w: np.ndarray, x: np.ndarray, flip: bool = True) -> list[An
     n = len(x)
     return [sympy.Add(*(w[m] * x[(i - m) % n if flip else (i + m) % n] for m in range(len(w))))
             for i in range(n)]
+
+
+def input_gradient_definition(w: np.ndarray, x_shape: tuple[int, ...], g: np.ndarray,
+                              mode: str, boundary: str, stride: tuple[int, ...], flip: bool,
+                              times: Any = None) -> np.ndarray:
+    """``dL/dx_j = sum_o g_o dy_o/dx_j``: every output ``o`` hands ``w_m g_o`` back to the
+    input sample its tap ``m`` read (scipy's definition, the chain rule).
+
+    Along each axis this is the correlation of ``g`` with the kernel (the
+    transposed convolution); ``flip`` writes the other sum (a wrong claim).
+    Returns an object array of the input's shape.
+    """
+    times = times or (lambda a, b: a * b)
+    axes_q = []
+    for n, k, s in zip(x_shape, w.shape, stride):
+        start, count = mode_window(n, k, mode)
+        axes_q.append(list(range(start, start + count, s)))
+    terms: dict[tuple[int, ...], list[Any]] = {j: [] for j in np.ndindex(*x_shape)}
+    for o in np.ndindex(*g.shape):
+        for m in np.ndindex(*w.shape):
+            src = []
+            for d in range(w.ndim):
+                p = source_position(axes_q[d][o[d]], m[d], w.shape[d], flip)
+                i = extend(p, x_shape[d], valid_boundary(mode, boundary))
+                if i is None:
+                    break
+                src.append(i)
+            else:
+                terms[tuple(src)].append(times(w[m], g[o]))
+    out = np.empty(x_shape, dtype=object)
+    for j, t in terms.items():
+        out[j] = sympy.Add(*t)
+    return out
+
+
+def transposed_layer_outputs(w: np.ndarray, g: np.ndarray, out_spatial: tuple[int, ...], *,
+                             stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                             dilation: tuple[int, ...], groups: int,
+                             flip: bool = False) -> np.ndarray:
+    """``torch.nn.functional.conv_transposeNd`` from PyTorch's documentation (zero padding).
+
+    ``w`` is ``(C_in, C_out // groups, *kernel)``; input ``g[ci, i]`` is scattered to
+    ``y[co, s i + d t - p] += w[ci, co', t] g[ci, i]`` for the output channels of
+    ``ci``'s group, positions outside ``0 .. out - 1`` dropped.
+    """
+    c_in, c_og = w.shape[:2]
+    kshape = w.shape[2:]
+    per_group = c_in // groups
+    terms: dict[tuple[int, ...], list[Any]] = {
+        j: [] for j in np.ndindex(c_og * groups, *out_spatial)}
+    for ci in range(c_in):
+        grp = ci // per_group
+        for i in np.ndindex(*g.shape[1:]):
+            for co in range(c_og):
+                for t in np.ndindex(*kshape):
+                    tt = tuple(k - 1 - v for k, v in zip(kshape, t)) if flip else t
+                    pos = tuple(ii * s + v * d - pb for ii, s, v, d, (pb, _) in
+                                zip(i, stride, tt, dilation, pads))
+                    if all(0 <= p < n for p, n in zip(pos, out_spatial)):
+                        y_at, w_at, g_at = (grp * c_og + co,) + pos, (ci, co) + t, (ci,) + i
+                        terms[y_at].append(w[w_at] * g[g_at])
+    out = np.empty((c_og * groups, *out_spatial), dtype=object)
+    for j, t in terms.items():
+        out[j] = sympy.Add(*t)
+    return out
