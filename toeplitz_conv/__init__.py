@@ -10,6 +10,7 @@ array([ 5, 16, 34, 52, 45, 28])
 """
 
 from ._limits import DenseTooLargeError, limits
+from .data import data_matrix
 from .explorer import Explorer, explore
 from .geometry import AxisGeometry, Geometry
 from .interop import to_torch
@@ -30,6 +31,7 @@ __all__ = [
     "avg_pool_matrix",
     "clip_singular_values",
     "conv_matrix",
+    "data_matrix",
     "explore",
     "layer_matrix",
     "limits",

@@ -14,7 +14,7 @@ Examples
 True
 """
 
-from ._adjoint import prove_input_gradient, prove_transposed_adjoint
+from ._adjoint import prove_data_matrix, prove_input_gradient, prove_transposed_adjoint
 from ._general import prove_equivalence_general, prove_layer_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero
@@ -38,6 +38,7 @@ __all__ = [
     "prove_associativity",
     "prove_commutativity",
     "prove_convolution_theorem",
+    "prove_data_matrix",
     "prove_equivalence",
     "prove_equivalence_general",
     "prove_input_gradient",

@@ -28,7 +28,7 @@ from ._reference import (
 )
 from ._symbols import input_symbols
 
-__all__ = ["prove_input_gradient", "prove_transposed_adjoint"]
+__all__ = ["prove_data_matrix", "prove_input_gradient", "prove_transposed_adjoint"]
 
 _SHOW = 64
 
@@ -214,3 +214,54 @@ def prove_transposed_adjoint(weight_shape_or_symbols: Any, input_shape: Any, *,
                     r"\quad y_{o,i} = \sum_c \sum_t w_{o,c,t}\, x_{c,\, s i + d t - p}",
         notes=[f"A {a.shape}, B {bt.shape}"]
         + ([] if claim == "adjoint" else [f"deliberately wrong claim {claim!r}"]))
+
+
+def prove_data_matrix(weight_shape_or_symbols: Any, input_shape: Any, *,
+                      stride: IntOrTuple = 1, padding: Any = 0, dilation: IntOrTuple = 1,
+                      groups: int = 1, padding_mode: Any = "zeros") -> Proof:
+    """Prove ``A(w) x = X(x) w``: the layer matrix and the data (im2col) matrix agree.
+
+    ``A(w)`` is placed from :func:`~toeplitz_conv.layer_matrix`'s taps with
+    weight symbols, ``X(x)`` from :func:`~toeplitz_conv.data_matrix`'s taps with
+    input symbols; both products are compared row by row with PyTorch's layer
+    written from its documentation.  Hence ``dL/dw = X(x)^T g`` (``weight_grad``).
+
+    Examples
+    --------
+    >>> prove_data_matrix((2, 1, 3), (1, 6), stride=2, padding=1).holds
+    True
+    """
+    from ..data import data_matrix
+    from ._reference import layer_outputs
+    a = layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
+                   dilation=dilation, groups=groups, padding_mode=padding_mode)
+    w = a.weight
+    x = input_symbols(a.in_shape, w)
+    xd = data_matrix(np.zeros(a.in_shape), w.shape, stride=stride, padding=padding,
+                     dilation=dilation, groups=groups, padding_mode=padding_mode)
+    rows, cols, tidx = xd.taps
+    xm = SymbolicTaps(rows, cols, tidx, x, xd.shape, tuple(w.shape), tuple(xd.out_shape),
+                      conjugate=False)
+    times = _product_cache()
+    ax = a.row_products(list(x.ravel()), times)
+    xw = xm.row_products(list(w.ravel()), lambda p, q: times(q, p))
+    nd = w.ndim - 2
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    ref = list(layer_outputs(w, x, stride=as_int_tuple(stride, nd, "stride", minimum=1),
+                             pads=torch_pads(padding, w.shape[2:], dil_t), dilation=dil_t,
+                             groups=int(groups), padding_mode=padding_mode,
+                             times=times).ravel())
+    ok1, fail1, res1 = rows_agree(ax, xw)
+    ok2, fail2, res2 = rows_agree(xw, ref)
+    steps: list[tuple[str, Any]] = []
+    if len(ax) <= _SHOW:
+        steps = [("A(w) x from layer_matrix's taps", _col(ax)),
+                 ("X(x) w from data_matrix's taps", _col(xw)),
+                 ("PyTorch's definition", _col(ref))]
+    return Proof(
+        title="the layer matrix times x equals the data (im2col) matrix times w",
+        statement=_eq(sympy.Symbol("A(w) x"), sympy.Symbol("X(x) w")), steps=steps,
+        holds=ok1 and ok2, residual=res1 if not ok1 else res2,
+        failures=[("A x vs X w", i) for i in fail1] + [("X w vs definition", i) for i in fail2],
+        claim_latex=r"A(w)\, x = X(x)\, w,\quad y_{o,i} = \sum_c \sum_t w_{o,c,t}\,"
+                    r" x_{c,\, s i + d t - p},\quad \frac{\partial L}{\partial w} = X(x)^{T} g")
