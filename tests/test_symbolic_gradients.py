@@ -124,3 +124,20 @@ def test_cli_general_uses_n_and_refuses_a_number():
     assert r.returncode == 0 and "(m)" in r.stdout
     r = run_cli("prove", "general", "--n", "5")
     assert r.returncode != 0 and "--n" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_chain_rule_through_two_layers():
+    from toeplitz_conv.symbolic import prove_chain_rule
+    assert prove_chain_rule((2, 1, 3), (1, 2, 2), (1, 6), first={"stride": 2, "padding": 1}).holds
+    assert prove_chain_rule((2, 2, 2, 2), (1, 2, 2, 1), (2, 4, 3), first={"padding": 1},
+                            second={"stride": 2}).holds
+    assert not prove_chain_rule((1, 1, 2), (1, 1, 3), (1, 6), claim="wrong-order").holds
+
+
+def test_chain_rule_fails_when_the_second_layer_is_unflipped(monkeypatch):
+    # A builder bug in layer_matrix (kernel reversed) must break the chain-rule proof.
+    from toeplitz_conv import layers
+    from toeplitz_conv.symbolic import prove_chain_rule
+    real = layers.assemble
+    monkeypatch.setattr(layers, "assemble", lambda *a, **kw: real(*a, **{**kw, "flip": True}))
+    assert not prove_chain_rule((1, 1, 2), (1, 1, 3), (1, 6)).holds

@@ -14,7 +14,12 @@ Examples
 True
 """
 
-from ._adjoint import prove_data_matrix, prove_input_gradient, prove_transposed_adjoint
+from ._adjoint import (
+    prove_chain_rule,
+    prove_data_matrix,
+    prove_input_gradient,
+    prove_transposed_adjoint,
+)
 from ._general import prove_equivalence_general, prove_layer_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero
@@ -36,6 +41,7 @@ __all__ = [
     "difference_is_zero",
     "latex",
     "prove_associativity",
+    "prove_chain_rule",
     "prove_commutativity",
     "prove_convolution_theorem",
     "prove_data_matrix",

@@ -28,7 +28,8 @@ from ._reference import (
 )
 from ._symbols import input_symbols
 
-__all__ = ["prove_data_matrix", "prove_input_gradient", "prove_transposed_adjoint"]
+__all__ = ["prove_chain_rule", "prove_data_matrix", "prove_input_gradient",
+           "prove_transposed_adjoint"]
 
 _SHOW = 64
 
@@ -265,3 +266,101 @@ def prove_data_matrix(weight_shape_or_symbols: Any, input_shape: Any, *,
         failures=[("A x vs X w", i) for i in fail1] + [("X w vs definition", i) for i in fail2],
         claim_latex=r"A(w)\, x = X(x)\, w,\quad y_{o,i} = \sum_c \sum_t w_{o,c,t}\,"
                     r" x_{c,\, s i + d t - p},\quad \frac{\partial L}{\partial w} = X(x)^{T} g")
+
+
+def prove_chain_rule(first_weight_shape: Any, second_weight_shape: Any, input_shape: Any, *,
+                     first: dict[str, Any] | None = None,
+                     second: dict[str, Any] | None = None, claim: str = "chain") -> Proof:
+    """Prove the chain rule through two conv layers in matrix form.
+
+    With ``y = A_1(u) x``, ``z = A_2(v) y`` and ``g = dL/dz`` (one symbol per
+    output of PyTorch's definition):
+
+    * ``dL/dx = A_1^T A_2^T g`` and
+    * ``dL/du = X(x)^T A_2^T g`` (``X`` the data matrix of the first layer),
+
+    each compared with sympy's Jacobian of the two layers written from
+    PyTorch's documentation (``L = sum g_o z_o``, linear in ``x`` and in ``u``).
+
+    Parameters
+    ----------
+    first_weight_shape, second_weight_shape : tuple of int
+        ``(C_out, C_in // groups, *kernel)`` of each layer (weights ``u`` and ``v``).
+    input_shape : tuple of int
+        ``(C_in, *spatial)`` of the first layer.
+    first, second : dict, optional
+        Keyword arguments of each layer (``stride``, ``padding``, ``dilation``,
+        ``groups``; zero padding).
+    claim : {'chain', 'wrong-order'}
+        ``'wrong-order'`` claims ``dL/dx = A_2^T A_1^T g``-like order (the
+        first layer's transpose applied first); it must fail.
+
+    Examples
+    --------
+    >>> prove_chain_rule((2, 1, 3), (1, 2, 2), (1, 6), first={"stride": 2, "padding": 1}).holds
+    True
+    >>> prove_chain_rule((1, 1, 2), (1, 1, 3), (1, 6), claim="wrong-order").holds
+    False
+    """
+    from ..data import data_matrix
+    from ._reference import layer_outputs
+    choose(claim, "claim", ("chain", "wrong-order"))
+    kw1, kw2 = dict(first or {}), dict(second or {})
+    a1 = layer_taps(first_weight_shape, input_shape, name="u", **kw1)
+    u = a1.weight
+    a2 = layer_taps(second_weight_shape, a1.out_shape, name="v", **kw2)
+    v = a2.weight
+    x = input_symbols(a1.in_shape, np.concatenate((u.ravel(), v.ravel())))
+    g = input_symbols(a2.out_shape, np.concatenate((u.ravel(), v.ravel())), name="g")
+    xf, gf, uf = list(x.ravel()), list(g.ravel()), list(u.ravel())
+
+    def definition(w: np.ndarray, inp: np.ndarray, kw: dict[str, Any]) -> np.ndarray:
+        nd = w.ndim - 2
+        dil = as_int_tuple(kw.get("dilation", 1), nd, "dilation", minimum=1)
+        return layer_outputs(w, inp, stride=as_int_tuple(kw.get("stride", 1), nd, "stride",
+                                                         minimum=1),
+                             pads=torch_pads(kw.get("padding", 0), w.shape[2:], dil),
+                             dilation=dil, groups=int(kw.get("groups", 1)),
+                             padding_mode="zeros")
+
+    z = [sympy.expand(e) for e in definition(v, definition(u, x, kw1), kw2).ravel()]
+    count_ok = len(z) == len(gf) == a2.shape[0]
+    loss_x, _ = sympy.linear_eq_to_matrix(z, xf)
+    loss_u, _ = sympy.linear_eq_to_matrix(z, uf)
+    dx = [sympy.expand(sum(gf[o] * loss_x[o, j] for o in range(len(z)))) for j in range(len(xf))]
+    du = [sympy.expand(sum(gf[o] * loss_u[o, j] for o in range(len(z)))) for j in range(len(uf))]
+    times = _product_cache()
+    a2t_g = _transpose_times(a2, gf, times)
+    if claim == "chain":
+        mx = _transpose_times(a1, a2t_g, times)
+    else:
+        # A_2^T applied to A_1^T g (shapes permitting): the wrong order.
+        a1t = _transpose_times(a1, gf[:a1.shape[0]], times)
+        mx = (_transpose_times(a2, a1t, times) + [sympy.S.Zero] * len(xf))[:len(xf)]
+    xd = data_matrix(np.zeros(a1.in_shape), u.shape, **kw1)
+    r_, c_, t_ = xd.taps
+    xm = SymbolicTaps(r_, c_, t_, x, xd.shape, tuple(u.shape), tuple(xd.out_shape),
+                      conjugate=False)
+    mu = _transpose_times(xm, a2t_g, times)
+    ok1, fail1, res1 = rows_agree([sympy.expand(e) for e in mx], dx)
+    ok2, fail2, res2 = rows_agree([sympy.expand(e) for e in mu], du)
+    steps: list[tuple[str, Any]] = []
+    if len(xf) <= _SHOW:
+        steps = [("A_2^T g from the second layer's entries", _col(a2t_g)),
+                 ("A_1^T (A_2^T g)", _col(mx)),
+                 ("dL/dx by sympy's Jacobian of the two layers (PyTorch's definition)",
+                  _col(dx)),
+                 ("X(x)^T (A_2^T g), X the first layer's data matrix", _col(mu)),
+                 ("dL/du by sympy's Jacobian", _col(du))]
+    return Proof(
+        title="chain rule through two conv layers: dL/dx = A_1^T A_2^T g, "
+              "dL/du = X(x)^T A_2^T g",
+        statement=_eq(sympy.Symbol("dL/dx, dL/du"),
+                      sympy.Symbol("A_1^T A_2^T g, X(x)^T A_2^T g")),
+        steps=steps, holds=count_ok and ok1 and ok2, residual=res1 if not ok1 else res2,
+        failures=[("dL/dx", j) for j in fail1] + [("dL/du", j) for j in fail2]
+        + ([] if count_ok else ["output count"]),
+        claim_latex=r"\frac{\partial L}{\partial x} = A_1^{T} A_2^{T} g,\quad"
+                    r" \frac{\partial L}{\partial u} = X(x)^{T} A_2^{T} g,\quad"
+                    r" y_{o,i} = \sum_c \sum_t w_{o,c,t}\, x_{c,\, s i + d t - p}",
+        notes=[] if claim == "chain" else [f"deliberately wrong claim {claim!r}"])
