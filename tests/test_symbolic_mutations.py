@@ -181,3 +181,13 @@ def test_a_bad_latex_would_be_caught(tmp_path):
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "bad.tex"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
+
+
+def test_the_sum_cache_is_sympys_own_sum():
+    from toeplitz_conv.symbolic._proofs import _sum_cache
+    plus = _sum_cache()
+    a, b, c = sympy.symbols("a b c")
+    assert plus([a * b, c]) == sympy.Add(a * b, c)
+    assert plus([c, a * b]) is plus([a * b, c])          # same multiset, one object
+    assert plus([a, a, b]) == 2 * a + b and plus([a, b]) == a + b
+    assert plus([a, a, b]) != plus([a, b, b])

@@ -55,22 +55,27 @@ class SymbolicTaps:
                 # every proof reading these taps fails.
                 self.outside.append((r, c))
                 continue
-            entries[r, c] = entries.get((r, c), sympy.S.Zero) + self.values[k]
+            if (r, c) in entries:
+                entries[r, c] = entries[r, c] + self.values[k]
+            else:
+                entries[r, c] = self.values[k]
         return entries
 
     def row_products(self, x: list[sympy.Expr], times: Any = None,
-                     entries: dict[tuple[int, int], sympy.Expr] | None = None
-                     ) -> list[sympy.Expr]:
+                     entries: dict[tuple[int, int], sympy.Expr] | None = None,
+                     plus: Any = None) -> list[sympy.Expr]:
         """``(A x)_r`` for each row, as an explicit sum over the row's entries only.
 
-        ``times(a, b)``, when given, multiplies (a shared cache of products).
+        ``times(a, b)``, when given, multiplies (a shared cache of products);
+        ``plus(terms)`` adds.
         """
         times = times or (lambda a, b: a * b)
+        plus = plus or (lambda t: sympy.Add(*t))
         terms: list[list[sympy.Expr]] = [[] for _ in range(self.shape[0])]
         for (r, c), v in (self.entries() if entries is None else entries).items():
             if v != 0:
                 terms[r].append(times(v, x[c]))
-        return [sympy.Add(*t) for t in terms]
+        return [plus(t) for t in terms]
 
     def matrix(self, sparse: bool = False,
                entries: dict[tuple[int, int], sympy.Expr] | None = None) -> sympy.MatrixBase:

@@ -90,6 +90,27 @@ def _product_cache() -> Any:
     return times
 
 
+def _sum_cache() -> Any:
+    """``plus(terms)``: ``sympy.Add(*terms)``, remembered by the multiset of its terms.
+
+    Add is canonical -- the same multiset of terms always gives the same
+    expression -- so two rows with the same terms, in any order, share one
+    object and compare equal at once; different multisets are built (and
+    compared) by sympy as usual.
+    """
+    cache: dict[frozenset[tuple[Any, int]], Any] = {}
+
+    def plus(terms: list[Any]) -> Any:
+        counts: dict[Any, int] = {}
+        for t in terms:
+            counts[t] = counts.get(t, 0) + 1
+        key = frozenset(counts.items())
+        if key not in cache:
+            cache[key] = sympy.Add(*terms)
+        return cache[key]
+    return plus
+
+
 # ---------------------------------------------------------------- equivalence
 def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
                       correlate: bool = False, boundary: SignalBoundary = "fill",
@@ -143,13 +164,13 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     w = taps.weight
     x = input_symbols(taps.in_shape, w)
     stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
-    times = _product_cache()
+    times, plus = _product_cache(), _sum_cache()
     entries = taps.entries()
-    lhs = taps.row_products(list(x.ravel()), times, entries)
+    lhs = taps.row_products(list(x.ravel()), times, entries, plus)
     flip = (not correlate) if claim == "definition" else correlate
     rhs = list(direct_outputs(w, x, mode, correlate=correlate, boundary=boundary,
                               stride=stride_t, flip=flip, times=times,
-                              conjugate=conjugate).ravel())
+                              conjugate=conjugate, plus=plus).ravel())
     holds, failing_rows, residual = rows_agree(lhs, rhs, stop_after=_STOP_AFTER)
     failing: list[Any] = list(failing_rows)
     m = len(lhs)

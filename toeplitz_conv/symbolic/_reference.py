@@ -103,7 +103,8 @@ def source_position(q: Any, j: Any, k: Any, flip: bool) -> Any:
 def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                    correlate: bool = False, boundary: str = "fill",
                    stride: tuple[int, ...] | None = None, flip: bool | None = None,
-                   times: Any = None, conjugate: bool | None = None) -> np.ndarray:
+                   times: Any = None, conjugate: bool | None = None,
+                   plus: Any = None) -> np.ndarray:
     """The convolution (or correlation) of ``x`` with ``w`` from its definition.
 
     Convolution: ``y[q] = sum_j w[j] x[q - j]``; correlation (scipy's):
@@ -111,12 +112,13 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     over the mode's window of the full result, every ``stride``-th kept.
     ``flip`` overrides which of the two sums is written (to pose a wrong claim);
     ``conjugate`` as in :func:`~toeplitz_conv.symbolic.symbolic_matrix`;
-    ``times(a, b)`` multiplies (a cache shared with the other side saves time).
+    ``times(a, b)`` multiplies and ``plus(terms)`` adds (a cache shared with the other side saves time).
 
     Returns an object array of sympy expressions, the output's shape.
     """
     nd = w.ndim
     times = times or (lambda a, b: a * b)
+    plus = plus or (lambda t: sympy.Add(*t))
     stride = stride or (1,) * nd
     flip = (not correlate) if flip is None else flip
     axes_q = []
@@ -142,7 +144,7 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                 src.append(i)
             else:
                 terms.append(times(values[t], x[tuple(src)]))
-        out[o] = sympy.Add(*terms)
+        out[o] = plus(terms)
     return out
 
 
