@@ -112,7 +112,8 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     over the mode's window of the full result, every ``stride``-th kept.
     ``flip`` overrides which of the two sums is written (to pose a wrong claim);
     ``conjugate`` as in :func:`~toeplitz_conv.symbolic.symbolic_matrix`;
-    ``times(a, b)`` multiplies and ``plus(terms)`` adds (a cache shared with the other side saves time).
+    ``times(a, b)`` multiplies and ``plus(terms)`` adds (caches shared with the other
+    side save time).
 
     Returns an object array of sympy expressions, the output's shape.
     """
