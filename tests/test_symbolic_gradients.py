@@ -141,3 +141,24 @@ def test_chain_rule_fails_when_the_second_layer_is_unflipped(monkeypatch):
     real = layers.assemble
     monkeypatch.setattr(layers, "assemble", lambda *a, **kw: real(*a, **{**kw, "flip": True}))
     assert not prove_chain_rule((1, 1, 2), (1, 1, 3), (1, 6)).holds
+
+
+@pytest.mark.parametrize("call,exc,word", [
+    (lambda: __import__("toeplitz_conv.symbolic").symbolic.latex(None), TypeError, "matrix"),
+    (lambda: symbolic_matrix(3, 4, name=None), TypeError, "name"),
+    (lambda: symbolic_matrix(3, 4, name="w x"), ValueError, "name"),
+    (lambda: symbolic_matrix(3, 4, sparse="False"), TypeError, "sparse"),
+    (lambda: symbolic_matrix(3, 4, correlate=True, conjugate="yes"), TypeError, "conjugate"),
+    (lambda: symbolic_matrix(10**12, 4), ValueError, "kernel_size_or_symbols"),
+    (lambda: symbolic_matrix((10**6, 10**6), (3, 3)), ValueError, "kernel_size_or_symbols"),
+    (lambda: symbolic_matrix(3, 10**7), ValueError, "input_shape"),
+    (lambda: __import__("toeplitz_conv.symbolic").symbolic.prove_equivalence(3, 10**6),
+     ValueError, "input_shape"),
+    (lambda: __import__("toeplitz_conv.symbolic").symbolic.prove_layer_equivalence(
+        (1, 1, 3), (1, 10**7)), ValueError, "input_shape"),
+])
+def test_symbolic_bad_input_and_huge_sizes_are_refused_at_once(call, exc, word):
+    # The huge sizes would take hours (10**12 symbols never finish): they can only
+    # pass by being refused before anything is built.
+    with pytest.raises(exc, match=word):
+        call()
