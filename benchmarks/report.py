@@ -238,6 +238,17 @@ def targets(results: list[Result], exps: list[dict[str, Any]], *,
         or "not run",
         all(r.time_s <= 5 and bool(r.equal) for r in general) if judged else None)
 
+    for workload, method, n, limit, label in (
+            ("symbolic weight gradient", "ours prove_weight_gradient", 1024, 1.5,
+             "prove_weight_gradient(5, 1024) ≤ 1.5 s"),
+            ("symbolic convolution theorem", "ours prove_convolution_theorem", 64, 20,
+             "prove_convolution_theorem(3, 64) ≤ 20 s")):
+        mine = _find(results, workload, method, n=n)
+        add(f"Symbolic: {label}, and holds",
+            f"{fmt_time(mine.time_s)}; holds = {mine.equal}" if mine and mine.time_s else
+            (mine.status if mine else f"n = {n} not run"),
+            (mine.time_s <= limit and bool(mine.equal)) if mine and mine.time_s else None)
+
     svd = _find(results, "singular values", "numpy svd (dense)", c=16, n=16)
     add("Spectrum: FFT singular values ≥ 1000× faster than dense numpy svd "
         "(16→16, 16×16 circular), agreeing to 1e-10",

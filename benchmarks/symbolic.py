@@ -1,9 +1,16 @@
 """Symbolic proofs against the naive sympy routes.
 
-``prove_equivalence(5, n)`` against what one writes by hand: a dense
-``sympy.Matrix`` of the band (``(n + 4) x n`` entries, O(n^2) to build),
-its product with the vector of input symbols, and every row expanded
-against the direct convolution sum.
+``prove_equivalence(5, n)`` against what one writes by hand with sympy's
+own sparse matrices: a ``sympy.SparseMatrix`` of the band, its product with
+the vector of input symbols, and every row expanded against the direct
+convolution sum (the dense ``sympy.Matrix`` route is slower still, so it
+would flatter us).  Target: at least 30x at n = 4096.
+
+``prove_weight_gradient(5, 1024)`` (target <= 1.5 s) against
+differentiating the whole loss ``sum_i g_i y_i`` by each weight with
+``sympy.diff``; ``prove_convolution_theorem(3, n)`` (target <= 20 s at
+n = 64) against forming ``F C F^{-1}`` and reducing it (O(n^3), timed at
+n = 16 only).
 
 ``prove_equivalence_general`` (symbolic ``n``; ``k = 3`` and a symbolic
 ``k``, modes full and same) against simplifying the whole expanded
@@ -30,6 +37,15 @@ K = 5
 SIZES = [64, 256, 1024, 4096]
 QUICK_SIZES = [8, 16]
 METHODS = ["ours prove_equivalence", "naive sympy"]
+GRADIENT = "symbolic weight gradient"
+GRADIENT_METHODS = ["ours prove_weight_gradient", "naive diff of the loss"]
+GRADIENT_SIZES = [256, 1024]
+QUICK_GRADIENT_SIZES = [16]
+THEOREM = "symbolic convolution theorem"
+THEOREM_METHODS = ["ours prove_convolution_theorem", "naive F C F^-1"]
+# (n, with the naive route?): the naive route is O(n^3), minutes at n = 64.
+THEOREM_CASES = [(16, True), (64, False)]
+QUICK_THEOREM_CASES = [(8, True)]
 GENERAL_METHODS = ["ours prove_equivalence_general", "naive one-shot simplify"]
 # (k, mode): k = "k" stands for a symbolic kernel size, which only our route handles.
 GENERAL_CASES = [(3, "full"), ("k", "full"), ("k", "same")]
@@ -37,11 +53,12 @@ QUICK_GENERAL_CASES = [(1, "full"), ("k", "full"), ("k", "same")]
 
 
 def naive_proof(k: int, n: int) -> bool:
-    """Prove ``A x == w * x`` (full convolution) entry by entry with a dense band matrix."""
+    """Prove ``A x == w * x`` (full convolution) entry by entry with a sparse band matrix."""
     import sympy
     w = sympy.symbols(f"w_0:{k}")
     x = sympy.symbols(f"x_0:{n}")
-    band = sympy.Matrix(n + k - 1, n, lambda i, j: w[i - j] if 0 <= i - j < k else 0)
+    band = sympy.SparseMatrix(n + k - 1, n, {(j + t, j): w[t] for j in range(n)
+                                             for t in range(k)})
     y = band * sympy.Matrix(x)
     for i in range(n + k - 1):
         direct = sum(w[t] * x[i - t] for t in range(max(0, i - n + 1), min(k, i + 1)))
@@ -63,6 +80,40 @@ def naive_general(k: int) -> bool:
     return bool(sympy.simplify(lhs - rhs) == 0)
 
 
+def naive_gradient(k: int, n: int) -> bool:
+    """dL/dw_m by sympy.diff of the whole loss, compared with the correlation of g with x."""
+    import sympy
+    w = sympy.symbols(f"w_0:{k}", real=True)
+    x = sympy.symbols(f"x_0:{n}", real=True)
+    g = sympy.symbols(f"g_0:{n + k - 1}", real=True)
+    y = [sum(w[t] * x[i - t] for t in range(max(0, i - n + 1), min(k, i + 1)))
+         for i in range(n + k - 1)]
+    loss = sum(gi * yi for gi, yi in zip(g, y))
+    for m in range(k):
+        want = sum(g[j + m] * x[j] for j in range(n))
+        if sympy.expand(sympy.diff(loss, w[m]) - want) != 0:
+            return False
+    return True
+
+
+def naive_theorem(k: int, n: int) -> bool:
+    """F C F^{-1} formed and reduced modulo the cyclotomic polynomial, entry by entry."""
+    import sympy
+    w = sympy.symbols(f"w_0:{k}", real=True)
+    om = sympy.Symbol("omega")
+    phi = sympy.cyclotomic_poly(n, om)
+    c = sympy.Matrix(n, n, lambda i, j: sum(w[m] for m in range(k) if (i - m) % n == j))
+    f = sympy.Matrix(n, n, lambda j, q: om ** ((j * q) % n))
+    fi = sympy.Matrix(n, n, lambda j, q: om ** ((-j * q) % n)) / n
+    d = f * c * fi
+    for j in range(n):
+        for q in range(n):
+            want = sum(w[m] * om ** ((m * q) % n) for m in range(k)) if j == q else 0
+            if sympy.rem(sympy.expand(d[j, q] - want), phi, om) != 0:
+                return False
+    return True
+
+
 def symbolic_available() -> bool:
     try:
         from toeplitz_conv.symbolic import prove_equivalence  # noqa: F401
@@ -78,6 +129,20 @@ def worker_case(method: str, params: dict[str, Any]) -> tuple[Any, Any, Any, Non
     def holds(proof: Any) -> tuple[bool, str]:
         return bool(proof.holds), "" if proof.holds else "Proof.holds is False"
 
+    if method == "naive diff of the loss":
+        def check_g(ok: bool) -> tuple[bool, str]:
+            return ok, "" if ok else "naive route did not prove it"
+        return lambda: naive_gradient(K, params["n"]), check_g, clear_cache, None
+    if method == "naive F C F^-1":
+        def check_t(ok: bool) -> tuple[bool, str]:
+            return ok, "" if ok else "naive route did not prove it"
+        return lambda: naive_theorem(3, params["n"]), check_t, clear_cache, None
+    if method == "ours prove_weight_gradient":
+        from toeplitz_conv.symbolic import prove_weight_gradient
+        return lambda: prove_weight_gradient(K, params["n"]), holds, clear_cache, None
+    if method == "ours prove_convolution_theorem":
+        from toeplitz_conv.symbolic import prove_convolution_theorem
+        return lambda: prove_convolution_theorem(3, params["n"]), holds, clear_cache, None
     if method == "naive sympy":
         def check(ok: bool) -> tuple[bool, str]:
             return ok, "" if ok else "naive route did not prove it"
@@ -105,6 +170,17 @@ def run(settings: Settings) -> list[Result]:
     for n in (QUICK_SIZES if settings.quick else SIZES):
         row = {m: Result(WORKLOAD, f"k=5 n={n:,}", m, nnz=n * K, extra={"n": n, "k": K})
                for m in METHODS}
+        rows.append(row)
+        jobs += [(r, r.method, {"n": n}) for r in row.values()]
+    for n in (QUICK_GRADIENT_SIZES if settings.quick else GRADIENT_SIZES):
+        row = {m: Result(GRADIENT, f"k=5 n={n:,}", m, nnz=n * K, extra={"n": n, "k": K})
+               for m in GRADIENT_METHODS}
+        rows.append(row)
+        jobs += [(r, r.method, {"n": n}) for r in row.values()]
+    for n, with_naive in (QUICK_THEOREM_CASES if settings.quick else THEOREM_CASES):
+        methods = THEOREM_METHODS if with_naive else THEOREM_METHODS[:1]
+        row = {m: Result(THEOREM, f"k=3 n={n}", m, nnz=3 * n, extra={"n": n, "k": 3})
+               for m in methods}
         rows.append(row)
         jobs += [(r, r.method, {"n": n}) for r in row.values()]
     for k, mode in (QUICK_GENERAL_CASES if settings.quick else GENERAL_CASES):

@@ -86,6 +86,7 @@ API_MODULES = [
     ("toeplitz_conv.pooling", "pooling windows as matrices"),
     ("toeplitz_conv.local", "tiled and locally connected layers"),
     ("toeplitz_conv.ndimage", "scipy.ndimage's convention"),
+    ("toeplitz_conv.data", "the data (im2col) matrix: the other Toeplitz"),
     ("toeplitz_conv.spectrum", "singular values of convolutions"),
     ("toeplitz_conv.interop", "scipy LinearOperator and torch"),
     ("toeplitz_conv.palette", "the colours of tied weights"),

@@ -30,6 +30,8 @@ EXPECTED_METHODS = {
     "layer build": {"ours", "fill floor", "torch jacobian"},
     "symbolic proof": {"ours prove_equivalence", "naive sympy"},
     "symbolic proof, general n": {"ours prove_equivalence_general", "naive one-shot simplify"},
+    "symbolic weight gradient": {"ours prove_weight_gradient", "naive diff of the loss"},
+    "symbolic convolution theorem": {"ours prove_convolution_theorem", "naive F C F^-1"},
     "apply batch": {"ours apply", "ours build+apply", "fftconvolve", "oaconvolve",
                     "torch conv"},
     "singular values": {"ours singular_values (FFT)", "numpy svd (dense)",

@@ -10,6 +10,7 @@ array([ 5, 16, 34, 52, 45, 28])
 """
 
 from ._limits import DenseTooLargeError, limits
+from .data import data_matrix
 from .explorer import Explorer, explore
 from .geometry import AxisGeometry, Geometry
 from .interop import to_torch
@@ -31,6 +32,7 @@ __all__ = [
     "clip_singular_values",
     "conv_matrices",
     "conv_matrix",
+    "data_matrix",
     "explore",
     "layer_matrix",
     "limits",

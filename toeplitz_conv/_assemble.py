@@ -65,6 +65,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
              info: dict[str, Any] | None = None, tile: np.ndarray | None = None,
              per_window: bool = False, select: np.ndarray | None = None,
              fill_value: complex = 0, weight_map: np.ndarray | None = None,
+             data_of: np.ndarray | None = None,
              _write_path: WritePath | None = None) -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
@@ -99,6 +100,10 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         With ``tile``: the flat index into ``weight`` (as the user passed it)
         of each index of the tile-major layout the tying computes, when the
         user's tile axes are not the leading ones.
+    data_of : ndarray, optional
+        The im2col strategy: build the *data* matrix ``X(x)`` of this input
+        (``y = X(x) @ weight.ravel()``) -- the roles of columns and weight
+        index swapped, each entry tied to the input sample it reads.
     _write_path : {'table', 'lines', 'chunks'}, optional
         Force one way of writing zero-padded matrices (for tests).
     """
@@ -128,10 +133,10 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     group_col = (channel_map(c_out, c_ig * groups, groups)[:, 0] * n_in).astype(itype)
     co_w = (co * row_len).astype(itype)
 
-    if not geom.monotone or tile is not None or select is not None:
+    if not geom.monotone or tile is not None or select is not None or data_of is not None:
         return _from_table(geom, weight, (m, n), group_col, chan_col, co_w, w_pattern, itype,
                            tile=tile, per_window=per_window, select=select, meta=meta,
-                           weight_map=weight_map)
+                           weight_map=weight_map, data_of=data_of)
 
     values = weight.reshape(c_out, row_len)
     if conjugate:
@@ -173,7 +178,8 @@ def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
                 group_col: np.ndarray, chan_col: np.ndarray, co_w: np.ndarray,
                 w_pattern: np.ndarray, itype: IndexDtype, *, tile: np.ndarray | None,
                 per_window: bool, select: np.ndarray | None,
-                meta: dict[str, Any], weight_map: np.ndarray | None = None) -> TiedMatrix:
+                meta: dict[str, Any], weight_map: np.ndarray | None = None,
+                data_of: np.ndarray | None = None) -> TiedMatrix:
     """Every tap from one index table, through :meth:`TiedMatrix.from_taps`.
 
     For boundaries that can read one input twice in a row (the sum is then
@@ -197,6 +203,13 @@ def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
             + table[None, :, None, :])
     keep = np.broadcast_to((table >= 0)[None, :, None, :], shape4)
     rows = np.arange(shape[0], dtype=np.int64).reshape(c_out, n_out, 1, 1)
+    if data_of is not None:
+        # im2col: column = weight entry, tied value = the input sample the tap reads.
+        return TiedMatrix.from_taps(
+            (shape[0], weight.size), np.broadcast_to(rows, shape4)[keep],
+            np.broadcast_to(widx, shape4)[keep], np.broadcast_to(cols, shape4)[keep],
+            data_of.ravel(), in_shape=weight.shape, out_shape=meta["out_shape"],
+            info=meta["info"])
     kept = np.broadcast_to(widx, shape4)[keep]
     if weight_map is not None:
         kept = weight_map[kept]

@@ -17,8 +17,8 @@ __all__ = ["HELP", "KINDS", "cmd_prove", "setup_prove"]
 
 HELP = "machine-check a symbolic proof (sympy): equivalence, general, gradient, ..."
 
-KINDS = ("equivalence", "general", "gradient", "shift", "theorem", "associativity",
-         "commutativity", "layer")
+KINDS = ("equivalence", "general", "gradient", "input-gradient", "shift", "theorem",
+         "associativity", "commutativity", "layer", "layer-general", "layer-gradient", "adjoint")
 
 
 def setup_prove(p: argparse.ArgumentParser) -> None:
@@ -33,8 +33,10 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kernel-size", default="3",
                    help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols")
     p.add_argument("--kernel", help="numbers instead of symbols, e.g. 5,6,7")
-    add_input_shape(p, required=False, default="4",
-                    what="input shape, e.g. 4 or 3,3; 'layer': C_in,spatial...")
+    add_input_shape(p, required=False, default=None,
+                    what="input size, e.g. 4 or 3,3; layer kinds: C_in,spatial or just the "
+                         "spatial size; 'general': the name of the size symbol, n if not "
+                         "given (default: 4)")
     p.add_argument("--mode", default="full", help="full | valid | same")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary", default=None,
@@ -43,14 +45,15 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", default="1", help="keep every stride-th output")
     p.add_argument("--shift", type=int64, default=1, help="shift for 'shift'")
     p.add_argument("--symbolic-kernel", action="store_true",
-                   help="'general': a symbolic kernel length k as well")
+                   help="'general': a symbolic kernel length k as well (1-D, stride 1)")
     p.add_argument("--weight-shape", default="1,1,3",
-                   help="'layer': C_out,C_in/groups,kernel...")
+                   help="layer kinds: C_out,C_in/groups,kernel... (default 1,1,3)")
     p.add_argument("--padding", default="0", help="'layer': an int, ints, 'same' or 'valid'")
     p.add_argument("--dilation", default="1", help="'layer': dilation")
     p.add_argument("--groups", type=int64, default=1, help="'layer': channel groups")
     p.add_argument("--padding-mode", default="zeros",
-                   help="'layer': zeros | reflect | replicate | circular")
+                   help="'layer': zeros | reflect | replicate | circular "
+                        "('layer-general': zeros | circular)")
     p.add_argument("--claim", default=None,
                    help="pose a named (wrong) claim instead, to see a proof fail")
     p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")
@@ -77,8 +80,12 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_convolution_theorem,
         prove_equivalence,
         prove_equivalence_general,
+        prove_input_gradient,
         prove_layer_equivalence,
+        prove_layer_equivalence_general,
+        prove_layer_weight_gradient,
         prove_shift_equivariance,
+        prove_transposed_adjoint,
         prove_weight_gradient,
     )
 
@@ -87,26 +94,53 @@ def cmd_prove(args: argparse.Namespace) -> int:
         kernel = parse_numbers(args.kernel).tolist()
     else:
         kernel = parse_ints(args.kernel_size, "--kernel-size")
+    kind = args.kind
+    if kind == "general":
+        if args.input_shape is not None and not args.input_shape.isidentifier():
+            raise ValueError(f"--input-shape/--n: 'general' proves the statement for every "
+                             f"size; give the size symbol's name (e.g. --n n) or leave it out, "
+                             f"got {args.input_shape!r}")
+    n_text = "4" if args.input_shape is None else args.input_shape
     # Only the equivalence, gradient and layer statements take a shape and a
     # per-axis stride; the others are stated for one length n.
-    shape = parse_ints(args.input_shape, "--input-shape/--n")
     stride = parse_ints(args.stride, "--stride")
 
+    def shape() -> Any:
+        return parse_ints(n_text, "--input-shape/--n")
+
     def n() -> int:
-        return parse_int(args.input_shape, "--input-shape/--n", minimum=1)
+        return parse_int(n_text, "--input-shape/--n", minimum=1)
+
+    def layer_args() -> dict[str, Any]:
+        return {"stride": stride, "padding": parse_padding(args.padding),
+                "dilation": parse_ints(args.dilation, "--dilation"), "groups": args.groups}
+
+    def wshape() -> tuple[int, ...]:
+        ws = parse_ints(args.weight_shape, "--weight-shape")
+        return ws if isinstance(ws, tuple) else (ws,)
+
+    def layer_input() -> tuple[int, ...]:
+        # --input-shape is C_in,spatial; a spatial size alone (the default 4) gets the
+        # weight's input channels in front, so `prove layer` works as it is.
+        ws = wshape()
+        sh = parse_ints(n_text, "--input-shape/--n")
+        sh = sh if isinstance(sh, tuple) else (sh,)
+        if len(sh) == len(ws) - 2 and len(ws) >= 3:
+            sh = (ws[1] * args.groups, *sh)
+        return sh
 
     extra = {} if args.claim is None else {"claim": args.claim}
-    kind = args.kind
-    if kind in ("equivalence", "gradient"):
-        fn = prove_equivalence if kind == "equivalence" else prove_weight_gradient
-        proof = fn(kernel, shape, args.mode, correlate=args.correlate,
+    if kind in ("equivalence", "gradient", "input-gradient"):
+        fn = {"equivalence": prove_equivalence, "gradient": prove_weight_gradient,
+              "input-gradient": prove_input_gradient}[kind]
+        proof = fn(kernel, shape(), args.mode, correlate=args.correlate,
                    boundary=args.boundary or "fill", stride=stride, **extra)
     elif kind == "general":
         if args.symbolic_kernel:
             kernel = sympy.Symbol("k", integer=True, positive=True)
         proof = prove_equivalence_general(kernel, args.mode, correlate=args.correlate,
-                                          stride=parse_int(args.stride, "--stride", minimum=1),
-                                          **extra)
+                                          stride=stride, boundary=args.boundary or "fill",
+                                          n=args.input_shape, **extra)
     elif kind == "shift":
         mode = cast(Mode, args.mode if args.boundary == "fill" else "same")
         proof = prove_shift_equivariance(kernel, n(), args.shift, boundary=args.boundary or "wrap",
@@ -114,14 +148,16 @@ def cmd_prove(args: argparse.Namespace) -> int:
     elif kind == "theorem":
         proof = prove_convolution_theorem(kernel, n(), **extra)
     elif kind == "layer":
-        wshape = parse_ints(args.weight_shape, "--weight-shape")
-        proof = prove_layer_equivalence(wshape if isinstance(wshape, tuple) else (wshape,),
-                                        shape if isinstance(shape, tuple) else (shape,),
-                                        stride=stride,
-                                        padding=parse_padding(args.padding),
-                                        dilation=parse_ints(args.dilation, "--dilation"),
-                                        groups=args.groups, padding_mode=args.padding_mode,
-                                        **extra)
+        proof = prove_layer_equivalence(wshape(), layer_input(), **layer_args(),
+                                        padding_mode=args.padding_mode, **extra)
+    elif kind == "layer-gradient":
+        proof = prove_layer_weight_gradient(wshape(), layer_input(), **layer_args(),
+                                            padding_mode=args.padding_mode, **extra)
+    elif kind == "layer-general":
+        proof = prove_layer_equivalence_general(wshape(), **layer_args(),
+                                                padding_mode=args.padding_mode, **extra)
+    elif kind == "adjoint":
+        proof = prove_transposed_adjoint(wshape(), layer_input(), **layer_args(), **extra)
     elif kind == "associativity":
         proof = prove_associativity(kernel, 2, n(), **extra)
     else:

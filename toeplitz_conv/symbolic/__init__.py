@@ -14,7 +14,13 @@ Examples
 True
 """
 
-from ._general import prove_equivalence_general
+from ._adjoint import (
+    prove_chain_rule,
+    prove_data_matrix,
+    prove_input_gradient,
+    prove_transposed_adjoint,
+)
+from ._general import prove_equivalence_general, prove_layer_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof import Proof, difference_is_zero
 from ._proofs import (
@@ -35,13 +41,18 @@ __all__ = [
     "difference_is_zero",
     "latex",
     "prove_associativity",
+    "prove_chain_rule",
     "prove_commutativity",
     "prove_convolution_theorem",
+    "prove_data_matrix",
     "prove_equivalence",
     "prove_equivalence_general",
+    "prove_input_gradient",
     "prove_layer_equivalence",
+    "prove_layer_equivalence_general",
     "prove_layer_weight_gradient",
     "prove_shift_equivariance",
+    "prove_transposed_adjoint",
     "prove_weight_gradient",
     "symbol_array",
     "symbolic_layer_matrix",

@@ -1,196 +1,699 @@
-"""The equivalence for a symbolic input length ``n`` (and kernel length ``k``)."""
+"""The equivalence for every input size: the builder's own geometry at symbolic sizes.
+
+The matrix side is *evaluated by the geometry core*: the same function the
+builder calls (:func:`~toeplitz_conv.signal.signal_geometry`,
+:func:`~toeplitz_conv.layers.layer_geometry`) is called with sympy integer
+sizes, and its output length, its index formula ``o s + t d - pad_before``
+(:meth:`AxisGeometry.positions`) and its boundary map are read off at a
+symbolic output index.  The other side is the definition written
+independently (:mod:`._reference`).  sympy then decides, for all sizes at
+once, that the row counts agree and that row ``i`` of the matrix is output
+``i`` of the definition.  Finally the builder's taps, on each of its write
+paths (one index table, region by region, in chunks), are compared with the
+core's formula at sample sizes, which ties the assembler to the formula.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+import math
+from typing import Any, cast
 
+import numpy as np
 import sympy
 
-from .._typing import Mode
-from .._validation import _is_int, as_bool, as_positive_int, choose
-from ..geometry import signal_axis, signal_padding
-from ..signal import MODES
-from ._matrix import signal_taps
+from .._assemble import WritePath
+from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
+from .._validation import _is_int, as_bool, as_int_tuple, as_positive_int, choose
+from ..geometry import AxisGeometry, channel_map, map_boundary, signal_padding
+from ..layers import layer_geometry, layer_matrix
+from ..signal import MODES, conv_matrix, signal_geometry
 from ._proof import Proof, difference_is_zero
-from ._reference import band_taps, mode_window, source_position
+from ._reference import (
+    layer_definition_count,
+    layer_definition_row,
+    read_extended,
+    signal_definition_count,
+    signal_definition_row,
+    source_position,
+    torch_pads,
+)
 from ._symbols import as_symbolic_kernel, symbolic_size
 
-__all__ = ["prove_equivalence_general"]
+__all__ = ["prove_equivalence_general", "prove_layer_equivalence_general"]
+
+#: The assembler's ways of writing a zero-padded matrix, each checked at sample sizes.
+_WRITE_PATHS = ("table", "lines", "chunks")
 
 
-def _core_agrees(k_values: list[int], mode: Mode, correlate: bool, stride: int,
-                 k_symbolic: sympy.Expr | None) -> tuple[bool, list[str]]:
-    """Does the entry formula reproduce ``conv_matrix``'s taps for small sizes?"""
-    bad = []
-    pad_formula = None if k_symbolic is None else sympy.sympify(
-        signal_padding(k_symbolic, mode)[0])
-    for k in k_values:
-        pb = signal_axis(k, k, mode).pad_before
-        # The symbolic pad must be the one the builder uses at every length.
-        if pad_formula is not None and pad_formula.subs(k_symbolic, k) != pb:
-            bad.append(f"pad_before formula at k={k}")
-        for n in range(k if mode == "valid" else 1, k + 5):
-            taps = signal_taps(k, n, mode, correlate=correlate, stride=stride)
-            core = set(zip(taps.rows.tolist(), taps.cols.tolist(), taps.widx.tolist()))
-            if core != band_taps(k, n, taps.shape[0], stride, pb, correlate):
-                bad.append(f"k={k}, n={n}")
-    return not bad, bad
+def _nonneg(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, integer=True, nonnegative=True)
 
 
-def _refute_or_simplify(left: sympy.Sum, right: sympy.Sum, sub: dict, i: sympy.Symbol,
-                        n: sympy.Symbol, k_sym: sympy.Expr | None
-                        ) -> tuple[bool, sympy.Expr, list[str]]:
-    """Settle ``left == right`` when the summands differ.
+def _core_read(ax: AxisGeometry, p: Any) -> tuple[str, Any]:
+    """The core's boundary map at a symbolic coordinate: ``('zeros', p)`` or ``('index', j)``."""
+    if ax.boundary == "zeros":
+        return "zeros", p
+    if ax.boundary == "wrap":
+        # map_boundary itself, evaluated on a sympy coordinate (np.mod -> sympy Mod).
+        return "index", map_boundary(np.array([p], dtype=object), ax.size, "wrap")[0]
+    raise ValueError(f"the all-n proof covers zero and circular boundaries; boundary "
+                     f"{ax.boundary!r} is proved for given sizes by prove_equivalence")
 
-    A counterexample (concrete ``k``, ``n``, ``i`` where sympy finds the two
-    sides different) refutes the claim outright; its residual is returned.
-    Without one, sympy simplifies the whole difference.
+
+def _read(x: Any, reads: list[tuple[str, Any]], sizes: tuple[Any, ...],
+          prefix: tuple[Any, ...] = ()) -> Any:
+    """``x`` at the core's per-axis reads: the zero-padding rule is the definition's own."""
+    idx = tuple(v for _, v in reads)
+    zero_axes = [(v, n) for (kind, v), n in zip(reads, sizes) if kind == "zeros"]
+    at = tuple(prefix) + idx
+    value = x[at]
+    if not zero_axes:
+        return value
+    inside = sympy.And(*(sympy.And(v >= 0, v <= n - 1) for v, n in zero_axes))
+    return sympy.Piecewise((value, inside), (0, True))
+
+
+def _decide_counts(core: Any, definition: Any, syms: list[sympy.Symbol],
+                   strides: tuple[int, ...]) -> tuple[bool, Any, str]:
+    """``core == definition`` for every non-negative integer value of ``syms``.
+
+    Floors of ``a / s`` are settled by splitting each symbol into residue
+    classes ``a = s u + r`` (sympy then takes the integer ``u`` out of the floor).
     """
-    for kv in ([1, 2, 3, 4] if k_sym is not None else [None]):
-        lk = left if kv is None else left.subs(k_sym, kv)
-        rk = right if kv is None else right.subs(k_sym, kv)
-        lk, rk = lk.doit().subs(sub), rk.doit().subs(sub)
-        for nv in range(1, 7):
-            ln, rn = lk.subs(n, nv), rk.subs(n, nv)
-            for iv in range(-2, nv + 8):
-                ok, res = difference_is_zero(ln.subs(i, iv), rn.subs(i, iv))
-                if not ok:
-                    at = ("" if kv is None else f"k={kv}, ") + f"n={nv}, i={iv}"
-                    return False, res, [f"counterexample at {at}"]
-    ok, res = difference_is_zero(left.function.subs(sub), right.function.subs(sub))
-    if ok or k_sym is not None:
-        return ok, (sympy.S.Zero if ok else sympy.Sum(res, left.limits[0])), []
-    ok, res = difference_is_zero(left.doit().subs(sub), right.doit().subs(sub))
-    return ok, res, []
+    ok, res = difference_is_zero(core, definition)
+    if ok:
+        return True, res, "simplified to 0 by sympy"
+    period = math.lcm(*strides) if strides else 1
+    if period == 1 or len(syms) > 3:
+        return False, res, "not simplified to 0"
+    u = [_nonneg(f"u_{d}") for d in range(len(syms))]
+    for rs in itertools.product(range(period), repeat=len(syms)):
+        sub = {a: period * uu + r for a, uu, r in zip(syms, u, rs)}
+        ok, res = difference_is_zero(sympy.sympify(core).subs(sub),
+                                     sympy.sympify(definition).subs(sub))
+        if not ok:
+            return False, res, f"differs for residues {rs} modulo {period}"
+    return True, sympy.S.Zero, f"equal in every residue class modulo {period} (sympy)"
+
+
+def _find_counterexample(diff: Any, syms: list[sympy.Symbol], rows: tuple[sympy.Symbol, ...],
+                         counts: list[Any]) -> str | None:
+    """A concrete size and row where ``diff`` is not 0 (so the claim is refuted)."""
+    for vals in itertools.product(range(5), repeat=len(syms)):
+        sub = dict(zip(syms, vals))
+        ranges = [range(int(sympy.sympify(c).subs(sub))) for c in counts]
+        for r in itertools.product(*ranges):
+            d = sympy.expand(sympy.sympify(diff).subs(sub).subs(dict(zip(rows, r))))
+            if d != 0:
+                return f"sizes {sub}, row {r}: difference {d}"
+    return None
+
+
+def _decide_rows(core: Any, definition: Any, syms: list[sympy.Symbol],
+                 rows: tuple[sympy.Symbol, ...], counts: list[Any]) -> tuple[bool, Any, str]:
+    """Row ``i`` of the matrix against the definition's output ``i``, for symbolic sizes.
+
+    Equal terms cancel on expansion; otherwise a concrete counterexample
+    refutes the claim at once, and only without one does sympy's full
+    ``simplify`` get the difference.
+    """
+    ok, res = difference_is_zero(core, definition, simplify=False)
+    if ok:
+        return True, res, ""
+    cex = _find_counterexample(res, syms, rows, counts)
+    if cex is not None:
+        return False, res, cex
+    ok, res = difference_is_zero(core, definition)
+    return ok, res, "" if ok else "not simplified to 0"
+
+
+def _tie_to_builder(core_taps: Any, builder: Any, samples: list[tuple[int, ...]]
+                    ) -> list[str]:
+    """Compare the builder's taps on every write path with the core formula's, at samples."""
+    bad = []
+    for vals in samples:
+        expected = core_taps(vals)
+        for path in _WRITE_PATHS:
+            rows, cols, widx = builder(vals, path).taps
+            got = sorted(zip(rows.tolist(), cols.tolist(), widx.tolist()))
+            if got != expected:
+                bad.append(f"sizes {vals}, write path {path!r}")
+    return bad
+
+
+def _flat(idx: tuple[int, ...], shape: tuple[int, ...]) -> int:
+    return int(np.ravel_multi_index(idx, shape)) if shape else 0
+
+
+def _sizes(kind_min: list[int], names: list[str]) -> tuple[list[sympy.Symbol], list[Any]]:
+    syms = [_nonneg(f"a_{nm}") for nm in names]
+    return syms, [mn + a for mn, a in zip(kind_min, syms)]
+
+
+def _display(expr: Any, syms: list[sympy.Symbol], shown: list[sympy.Symbol],
+             mins: list[int]) -> Any:
+    """Write the internal ``a = n - n_min >= 0`` back in terms of the size symbols."""
+    return sympy.sympify(expr).xreplace({a: s - mn for a, s, mn in zip(syms, shown, mins)})
 
 
 def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "full", *,
-                              correlate: bool = False, stride: int = 1, n: Any = None,
-                              claim: str = "definition") -> Proof:
-    """Prove ``(A x)_i = sum_m w_m x_{i-m}`` for a symbolic input length ``n``, for all ``n``.
+                              correlate: bool = False, stride: IntOrTuple = 1, n: Any = None,
+                              boundary: str = "fill", claim: str = "definition") -> Proof:
+    """Prove ``A x = k * x`` for every input size ``n``, with ``A`` as the builder builds it.
 
-    The matrix is given by its entry formula on the band,
-    ``A[i, j] = w[s i + c - j]`` (convolution; ``w[j - s i + p]`` for
-    correlation), written with a Kronecker delta as
-    ``A[i, j] = sum_m w_m delta(j, s i + c - m)``; ``c = k - 1 - p`` with
-    ``p`` the pad before the input from the geometry core.  Then
-
-    ``(A x)_i = sum_{j<n} sum_m w_m delta(j, s i + c - m) x_j
-    = sum_m w_m sum_{j<n} delta(j, s i + c - m) x_j
-    = sum_m w_m [0 <= s i + c - m < n] x_{s i + c - m}``,
-
-    which sympy compares with the definition ``y_i = sum_m w_m x~_{s i + c - m}``
-    (``x~`` = ``x`` extended by zeros) for a symbolic ``i`` and ``n``.  The
-    entry formula is also checked to reproduce :func:`~toeplitz_conv.conv_matrix`'s
-    taps for small sizes, which ties the all-``n`` identity to the builder.
+    The geometry of :func:`~toeplitz_conv.conv_matrix` is evaluated by the
+    geometry core itself at a symbolic size: its output length, the input
+    coordinate ``o s + t - pad_before`` read by output ``o`` with tap ``t``,
+    and its boundary map give row ``i`` of ``A`` for a symbolic ``i``.  sympy
+    shows that the number of rows is the definition's (``ceil(count / s)``)
+    and that row ``i`` equals the definition's output ``i``,
+    ``y_i = sum_m w_m x~_{q - m}`` (``q = s i + start``, ``x~`` extended per
+    ``boundary``).  The builder's taps on each of its write paths are then
+    compared with the core's formula at sample sizes.
 
     Parameters
     ----------
-    kernel_size_or_symbols : int, sympy Symbol, or sequence
-        An int ``k`` (weights ``w_m``), a positive-integer sympy Symbol for
-        a symbolic kernel length, or a 1-D sequence of weights.
+    kernel_size_or_symbols : int, tuple of int, sympy Symbol, or sequence
+        An int ``k`` (weights ``w_m``), a tuple for an N-D kernel (one size
+        symbol ``n_0, n_1, ...`` per axis), a positive-integer sympy Symbol
+        for a symbolic kernel length (1-D, stride 1), or the weights.
     mode : {'full', 'valid', 'same'}
+        ``'valid'`` is proved for ``n >= k`` (scipy swaps the operands below).
     correlate : bool
-        Cross-correlation (real weights).
-    stride : int
+        Cross-correlation (weights conjugated only when sympy knows they are
+        not real).
+    stride : int or tuple of int
         Keep every ``stride``-th output.
     n : sympy Symbol or str, optional
-        The input length; default ``Symbol('n', integer=True, positive=True)``.
+        The (1-D) input size; default ``Symbol('n', integer=True, positive=True)``.
+    boundary : {'fill', 'wrap'}
+        Zero or circular extension (``'symm'`` is proved for given sizes by
+        :func:`prove_equivalence`).
     claim : {'definition', 'unflipped'}
         ``'unflipped'`` states the wrong (correlation for convolution, and
         vice versa) definition; it must not hold.
 
     Examples
     --------
-    >>> p = prove_equivalence_general(3, "full")
-    >>> p.holds
+    >>> prove_equivalence_general(3, "full").holds
     True
     >>> k = sympy.Symbol("k", integer=True, positive=True)
     >>> prove_equivalence_general(k, "valid").holds
+    True
+    >>> prove_equivalence_general((2, 3), "same", stride=2).holds
     True
     >>> prove_equivalence_general(3, claim="unflipped").holds
     False
     """
     choose(mode, "mode", MODES)
     choose(claim, "claim", ("definition", "unflipped"))
+    choose(boundary, "boundary", ("fill", "wrap"))
     correlate = as_bool(correlate, "correlate")
-    stride = as_positive_int(stride, "stride")
-    n = symbolic_size(n)
-    values: list[sympy.Expr] | None = None
-    k_sym: sympy.Expr | None = None
+    flip_def = (not correlate) if claim == "definition" else correlate
     if isinstance(kernel_size_or_symbols, sympy.Basic) and not isinstance(
             kernel_size_or_symbols, (sympy.MatrixBase, sympy.NDimArray)):
+        stride1 = as_positive_int(stride, "stride") if _is_int(stride) else 0
+        if stride1 != 1:
+            raise ValueError("a symbolic kernel length is proved with stride=1")
+        n_sym = symbolic_size(n)
         k_sym = symbolic_size(kernel_size_or_symbols, "kernel_size_or_symbols")
-        if k_sym == n:
+        if k_sym == n_sym:
             raise ValueError("the kernel length must be a different symbol from n")
-        k: Any = k_sym
-        # The builder's pad (matrix side) as a formula in k; checked against
-        # signal_axis for small k by _core_agrees.
-        pb: Any = signal_padding(k_sym, mode)[0]
-        samples = [1, 2, 3, 4, 5]
+        return _general_symbolic_k(k_sym, n_sym, mode, correlate, boundary, flip_def, claim)
+    wv = as_symbolic_kernel(kernel_size_or_symbols)
+    nd = wv.ndim
+    kshape = tuple(int(v) for v in wv.shape)
+    strides = as_int_tuple(stride, nd, "stride", minimum=1)
+    if nd == 1:
+        shown = [symbolic_size(n)]
     else:
-        wv = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
-        k = int(wv.shape[0])
-        if not _is_int(kernel_size_or_symbols):
-            values = list(wv)
-            if n in set().union(*(sympy.sympify(v).free_symbols for v in values)):
-                raise ValueError("the kernel symbols must not use the name of n")
-        pb = signal_axis(k, k, mode).pad_before
-        samples = [k]
-    # Where the mode's outputs start in the full result, from scipy's definition
-    # (the definition side; the matrix side uses the builder's pad ``pb``).
-    start = mode_window(n, k, mode)[0]
-    i, j, m = sympy.symbols("i j m", integer=True)
-    w, x = sympy.IndexedBase("w"), sympy.IndexedBase("x")
-    c = k - 1 - pb
-    src = (stride * i + c - m) if not correlate else (stride * i - pb + m)
-    entry = sympy.Sum(w[m] * sympy.KroneckerDelta(j, src), (m, 0, k - 1))
-    band = (stride * i + c - j) if not correlate else (j - stride * i + pb)
-    entry_band = sympy.Piecewise((w[band], (band >= 0) & (band <= k - 1)), (0, True))
-    lhs = sympy.Sum(entry * x[j], (j, 0, n - 1))
-    swapped = sympy.Sum(w[m] * sympy.Sum(sympy.KroneckerDelta(j, src) * x[j], (j, 0, n - 1)),
-                        (m, 0, k - 1))
-    picked = sympy.Sum(w[m] * sympy.Sum(sympy.KroneckerDelta(j, src) * x[j],
-                                        (j, 0, n - 1)).doit(), (m, 0, k - 1))
+        if n is not None:
+            raise ValueError("n names the size of a 1-D input; an N-D input gets n_0, n_1, ...")
+        shown = [symbolic_size(f"n_{d}") for d in range(nd)]
+    if not _is_int(kernel_size_or_symbols) and not isinstance(kernel_size_or_symbols, tuple):
+        used = set().union(*(sympy.sympify(v).free_symbols for v in wv.flat))
+        if used & set(shown):
+            raise ValueError("the kernel symbols must not use the name of n")
+    values = list(wv.ravel())
+    conj = [correlate and v.is_real is False for v in values]
+    cases: list[tuple[str, list[int]]] = [("", [1] * nd)]
+    if mode == "valid":
+        # n = k (pads 0) and n > k: scipy's valid output for an input at least the kernel.
+        cases = [("n = k", list(kshape)), ("n > k", [k + 1 for k in kshape])]
+    steps: list[tuple[str, Any]] = []
+    failures: list[str] = []
+    residual: Any = sympy.S.Zero
+    holds = True
+    for label, mins in cases:
+        fixed = label == "n = k"
+        names = [str(s) for s in shown]
+        syms, sizes = _sizes(mins, names)
+        if fixed:
+            sizes = list(kshape)
+            syms = []
+        geom = signal_geometry(kshape, tuple(sizes), mode, boundary, strides)
+        rows = tuple(sympy.Symbol(f"i_{d}" if nd > 1 else "i", integer=True) for d in range(nd))
+        counts = [ax.out_size for ax in geom.axes]
+        def_counts = [signal_definition_count(sz, k, mode, s)
+                      for sz, k, s in zip(sizes, kshape, strides)]
+        ok_c, res_c, how = True, sympy.S.Zero, ""
+        for c_core, c_def in zip(counts, def_counts):
+            ok1, r1, how = _decide_counts(c_core, c_def, syms, strides)
+            if not ok1:
+                ok_c, res_c = False, r1
+        pos = [[_core_read(ax, p) for p in ax.positions(np.array([r], dtype=object))[0]]
+               for ax, r in zip(geom.axes, rows)]
+        w = sympy.IndexedBase("w")
+        x = sympy.IndexedBase("x")
 
-    def x_ext(p: sympy.Expr) -> sympy.Expr:
-        return sympy.Piecewise((x[p], (p >= 0) & (p <= n - 1)), (0, True))
+        def weight(j: tuple[int, ...], w: Any = w) -> Any:
+            return w[j] if nd > 1 else w[j[0]]
 
-    flip = (not correlate) if claim == "definition" else correlate
-    q = stride * i + start
-    p_def = source_position(q, m, k, flip)
-    rhs = sympy.Sum(w[m] * x_ext(p_def), (m, 0, k - 1))
-    sub = {} if values is None else {w[t]: values[t] for t in range(len(values))}
-    summand = picked.function - rhs.function
-    combined = sympy.Sum(summand, (m, 0, k - 1))
-    # Equal summands for every m prove the identity (linearity of the sum).
-    holds, residual = difference_is_zero(picked.function.subs(sub), rhs.function.subs(sub),
-                                         simplify=False)
-    refuted: list[str] = []
-    if not holds:
-        holds, residual, refuted = _refute_or_simplify(picked, rhs, sub, i, n, k_sym)
-    agrees, bad = _core_agrees(samples, mode, correlate, stride, k_sym)
-    a_ij = sympy.Indexed(sympy.IndexedBase("A"), i, j)
-    steps = [
-        ("the entry formula on the band (from the core's correlation form, pad before "
-         f"= {pb})", sympy.Eq(a_ij, entry_band, evaluate=False)),
-        ("the same with a Kronecker delta", sympy.Eq(a_ij, entry, evaluate=False)),
-        ("(A x)_i", lhs),
-        ("swap the two finite sums", swapped),
-        ("the delta picks j = " + sympy.sstr(src) + " when it lies in 0..n-1", picked),
-        ("the definition, with x extended by zeros", rhs),
-        ("left - right", combined),
-        ("simplified by sympy", residual),
-    ]
-    notes = [f"for every integer i and every positive integer n (symbol {n})",
-             "entry formula checked against conv_matrix's taps for k in "
-             f"{samples} and n up to k + 4: " + ("agrees" if agrees else f"DIFFERS at {bad}")]
+        core_terms = []
+        for t in itertools.product(*(range(k) for k in kshape)):
+            # conv_matrix calls the assembler with flip=not correlate: tap t holds
+            # weight k-1-t of a convolution.
+            j = t if correlate else tuple(k - 1 - v for k, v in zip(kshape, t))
+            v = weight(j)
+            core_terms.append((sympy.conjugate(v) if correlate else v)
+                              * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
+                                      tuple(sizes)))
+        core_row = sympy.Add(*core_terms)
+        def_row = signal_definition_row(weight, x, rows, tuple(sizes), kshape, mode, boundary,
+                                        strides, flip_def, correlate)
+        sub = {weight(j): val
+               for j, val in zip(itertools.product(*(range(k) for k in kshape)), values)}
+        # A conjugated weight becomes its value, conjugated only when sympy knows the
+        # value is not real (a real weight's conjugate is itself).
+        conj_sub = {sympy.conjugate(weight(j)): (sympy.conjugate(val) if cj else val)
+                    for j, val, cj in zip(itertools.product(*(range(k) for k in kshape)),
+                                          values, conj)}
+        core_v = core_row.xreplace(conj_sub).xreplace(sub)
+        def_v = def_row.xreplace(conj_sub).xreplace(sub)
+        ok_r, res_r, why = _decide_rows(core_v, def_v, syms, rows, counts)
+        if not (ok_c and ok_r):
+            holds = False
+            residual = res_c if not ok_c else res_r
+            failures.append((label + ": " if label else "") + (
+                "row count" if not ok_c else f"row formula ({why})"))
+        tag = f" [{label}]" if label else ""
+        disp = [(lambda e, _s=syms, _m=mins: _display(e, _s, shown, _m))][0]
+        steps += [
+            (f"the core's geometry at symbolic size{tag}: pads, by construction",
+             sympy.Matrix([[ax.pad_before, ax.pad_after] for ax in geom.axes]).applyfunc(disp)),
+            (f"rows per axis, the core's out_size = the definition's{tag} ({how})",
+             sympy.Eq(sympy.Matrix(counts).applyfunc(disp),
+                      sympy.Matrix(def_counts).applyfunc(disp), evaluate=False)),
+            (f"row i of A from the core's o s + t - pad_before and boundary map{tag}, "
+             f"by construction", disp(core_v)),
+            (f"output i from the definition{tag}", disp(def_v)),
+            (f"left - right, simplified by sympy{tag}", disp(res_r)),
+        ]
+    # The builder's taps on every write path against the core's formula, at samples.
+    samples = _signal_samples(kshape, mode)
+
+    def core_taps(vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
+        g = signal_geometry(kshape, vals, mode, boundary, strides)
+        out = []
+        in_shape, out_shape = g.in_shape, g.out_shape
+        tables = []
+        for ax in g.axes:
+            o = sympy.Symbol("o", integer=True)
+            reads = [_core_read(ax, p) for p in ax.positions(np.array([o], dtype=object))[0]]
+            tab = []
+            for ov in range(ax.out_size):
+                r = []
+                for kind, e in reads:
+                    v = int(sympy.sympify(e).subs(o, ov))
+                    r.append(v if kind == "index" or 0 <= v < ax.size else None)
+                tab.append(r)
+            tables.append(tab)
+        for orow in itertools.product(*(range(m) for m in out_shape)):
+            for t in itertools.product(*(range(k) for k in kshape)):
+                read = [tables[d][orow[d]][t[d]] for d in range(nd)]
+                src = [v for v in read if v is not None]
+                if len(src) < nd:
+                    continue
+                j = t if correlate else tuple(k - 1 - v for k, v in zip(kshape, t))
+                out.append((_flat(orow, out_shape), _flat(tuple(src), in_shape),
+                            _flat(j, kshape)))
+        return sorted(out)
+
+    def builder(vals: tuple[int, ...], path: str) -> Any:
+        return conv_matrix(np.ones(kshape, dtype=np.int64), vals, mode, correlate=correlate,
+                           boundary=cast(SignalBoundary, boundary), stride=strides,
+                           _write_path=cast(WritePath, path))
+
+    bad = _tie_to_builder(core_taps, builder, samples)
+    if bad:
+        holds = False
+        failures += ["builder differs from the core's formula at " + b for b in bad]
+    notes = [f"for every integer row index and every input size ({', '.join(map(str, shown))})"
+             + (" >= k (mode 'valid')" if mode == "valid" else ""),
+             "the matrix side is evaluated by the geometry core (signal_geometry at symbolic "
+             "sizes), the other side written from scipy's definition",
+             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
+             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER"),
+             f"boundary={boundary!r}, stride={strides if nd > 1 else strides[0]}"]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
-    if correlate:
-        notes.append("real weights (no conjugation)")
     kind = "cross-correlation" if correlate else "convolution"
+    i_ = sympy.Symbol("i")
     return Proof(
-        title=f"for all n, A x equals the direct {kind} sum (mode={mode!r}, stride={stride})",
-        statement=sympy.Eq(lhs, rhs, evaluate=False), steps=steps, holds=holds and agrees,
-        residual=residual, failures=refuted + bad, notes=notes)
+        title=f"for all n, A x equals the direct {kind} sum (mode={mode!r})",
+        statement=sympy.Eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"), evaluate=False),
+        steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
+        claim_latex=_general_formula(correlate, i_))
+
+
+def _general_formula(correlate: bool, i: Any) -> str:
+    if correlate:
+        return r"(A x)_i = y_i = \sum_{m=0}^{k-1} \overline{w_m}\, \tilde x_{q_i - (k-1) + m}"
+    return r"(A x)_i = y_i = \sum_{m=0}^{k-1} w_m\, \tilde x_{q_i - m}"
+
+
+def _signal_samples(kshape: tuple[int, ...], mode: str) -> list[tuple[int, ...]]:
+    lo = [k if mode == "valid" else 1 for k in kshape]
+    if len(kshape) == 1:
+        return [(v,) for v in range(lo[0], lo[0] + kshape[0] + 8)]
+    per_axis = [sorted({mn, mn + 1, mn + k + 2}) for mn, k in zip(lo, kshape)]
+    return list(itertools.product(*per_axis))
+
+
+def _general_symbolic_k(k: sympy.Symbol, n: sympy.Symbol, mode: str, correlate: bool,
+                        boundary: str, flip_def: bool, claim: str) -> Proof:
+    """1-D, symbolic kernel length: the kernel sum stays a sympy ``Sum``."""
+    kb = _nonneg("b_k")
+    k_in = 1 + kb
+    cases: list[tuple[str, Any, list[sympy.Symbol]]]
+    an = _nonneg("a_n")
+    if mode == "valid":
+        cases = [("n = k", k_in, [kb]), ("n > k", k_in + 1 + an, [kb, an])]
+    else:
+        cases = [("", 1 + an, [kb, an])]
+    i, t, m = sympy.symbols("i t m", integer=True)
+    w, x = sympy.IndexedBase("w"), sympy.IndexedBase("x")
+    steps: list[tuple[str, Any]] = []
+    failures: list[str] = []
+    holds, residual = True, sympy.S.Zero
+    back = {kb: k - 1}
+    for label, size, syms in cases:
+        if label == "n > k":
+            back_c = {**back, an: n - k - 1}
+        elif label == "n = k":
+            back_c = dict(back)
+        else:
+            back_c = {**back, an: n - 1}
+        # The builder's pads for a symbolic k come from signal_padding, the formula
+        # signal_axis uses (for 'valid': the kernel fits, so no pads).
+        before, after = signal_padding(k_in, mode)
+        core_b = boundary if mode != "valid" else "fill"
+        ax = AxisGeometry(size, k_in, 1, 1, before, after,
+                          "zeros" if core_b == "fill" else "wrap")
+        count = ax.out_size
+        def_count = signal_definition_count(size, k_in, mode, 1)
+        ok_c, res_c, how = _decide_counts(count, def_count, syms, (1,))
+        # The core's positions are affine in the tap: read at taps 0 and 1.
+        two = AxisGeometry(size, 2, 1, 1, before, after, ax.boundary)
+        p0, p1 = two.positions(np.array([i], dtype=object))[0]
+        p_t = p0 + t * (p1 - p0)
+        kind, read = _core_read(ax, p_t)
+        xr = _read(x, [(kind, read)], (size,))
+        wt = w[t] if correlate else w[k_in - 1 - t]
+        core_sum = sympy.Sum(wt * xr, (t, 0, k_in - 1))
+        def_summand = w[m] * read_extended(x, (source_position(
+            i + _start(size, k_in, mode), m, k_in, flip_def),), (size,),
+            "fill" if mode == "valid" else boundary)
+        def_sum = sympy.Sum(def_summand, (m, 0, k_in - 1))
+        # Reindex the core's sum by the weight it reads (t -> k-1-t for a convolution).
+        tm = m if correlate else k_in - 1 - m
+        core_m = (wt * xr).subs(t, tm)
+        ok_r, res_r = difference_is_zero(core_m, def_summand, simplify=False)
+        why = ""
+        if not ok_r:
+            why = "not simplified to 0"
+            for kv in range(0, 4):
+                for av in range(0, 4):
+                    sub = {kb: kv, an: av}
+                    sz = int(sympy.sympify(size).subs(sub))
+                    kk = kv + 1
+                    lhs = sympy.Sum(wt * xr, (t, 0, k_in - 1)).subs(sub).doit()
+                    rhs = def_sum.subs(sub).doit()
+                    for iv in range(0, int(sympy.sympify(count).subs(sub))):
+                        d = sympy.expand(sympy.piecewise_fold(lhs.subs(i, iv)
+                                                              - rhs.subs(i, iv)))
+                        if d != 0:
+                            why = f"counterexample at k={kk}, n={sz}, i={iv}"
+                            break
+                    else:
+                        continue
+                    break
+                if why.startswith("counter"):
+                    break
+            if not why.startswith("counter"):
+                ok_r, res_r = difference_is_zero(core_m, def_summand)
+                why = "" if ok_r else why
+        if not (ok_c and ok_r):
+            holds = False
+            residual = res_c if not ok_c else res_r
+            failures.append((label + ": " if label else "")
+                            + ("row count" if not ok_c else f"row formula ({why})"))
+        tag = f" [{label}]" if label else ""
+        steps += [
+            (f"the core's pads for a symbolic k{tag}, by construction",
+             sympy.Matrix([[before, after]]).xreplace(back_c)),
+            (f"rows: the core's out_size = the definition's{tag} ({how})",
+             sympy.Eq(sympy.sympify(count).xreplace(back_c),
+                      sympy.sympify(def_count).xreplace(back_c), evaluate=False)),
+            (f"row i of A from the core's positions{tag}, by construction",
+             core_sum.xreplace(back_c)),
+            (f"output i from the definition{tag}", def_sum.xreplace(back_c)),
+            (f"reindex t -> the weight index m (a bijection of 0..k-1), by construction{tag}",
+             sympy.Sum(core_m, (m, 0, k_in - 1)).xreplace(back_c)),
+            (f"summand left - right, simplified by sympy{tag}", res_r.xreplace(back_c)),
+        ]
+    samples = list(range(1, 6))
+    bad: list[str] = []
+    for kv in samples:
+        bad += [f"k={kv}: " + b for b in _sample_tie_1d(kv, mode, correlate, boundary)]
+    if bad:
+        holds = False
+        failures += ["builder differs from the core's formula at " + b for b in bad]
+    kindname = "cross-correlation" if correlate else "convolution"
+    notes = ["for every integer i, every kernel length k and every input size n"
+             + (" >= k" if mode == "valid" else ""),
+             "builder taps on every write path compared with the core's formula for "
+             "k = 1..5: " + ("agree" if not bad else "DIFFER")]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return Proof(
+        title=f"for all n and k, A x equals the direct {kindname} sum (mode={mode!r})",
+        statement=sympy.Eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"), evaluate=False),
+        steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
+        claim_latex=_general_formula(correlate, i))
+
+
+def _start(n: Any, k: Any, mode: str) -> Any:
+    from ._reference import mode_window
+    return mode_window(n, k, mode)[0]
+
+
+def _sample_tie_1d(k: int, mode: str, correlate: bool, boundary: str) -> list[str]:
+    """For a concrete k: the builder's taps against the core formula at small n."""
+    bad = []
+    for nv in range(k if mode == "valid" else 1, k + 8):
+        g = signal_geometry((k,), (nv,), mode, boundary, (1,))
+        ax = g.axes[0]
+        expected = []
+        table = ax.input_index()
+        for o in range(ax.out_size):
+            for t in range(k):
+                if table[o, t] >= 0:
+                    expected.append((o, int(table[o, t]), t if correlate else k - 1 - t))
+        for path in _WRITE_PATHS:
+            a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
+                            correlate=correlate, boundary=cast(SignalBoundary, boundary),
+                            _write_path=cast(WritePath, path))
+            rows, cols, widx = a.taps
+            if sorted(zip(rows.tolist(), cols.tolist(), widx.tolist())) != sorted(expected):
+                bad.append(f"n={nv}, write path {path!r}")
+    return bad
+
+
+# --------------------------------------------------------------------- layers
+def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
+                                    stride: IntOrTuple = 1, padding: LayerPadding = 0,
+                                    dilation: IntOrTuple = 1, groups: int = 1,
+                                    padding_mode: PaddingMode = "zeros",
+                                    claim: str = "definition") -> Proof:
+    """Prove that ``layer_matrix`` is PyTorch's conv layer for every spatial size.
+
+    :func:`~toeplitz_conv.layers.layer_geometry` (the builder's geometry) is
+    evaluated at symbolic spatial sizes ``n_0, n_1, ...`` (from the smallest
+    size with an output on); its output length
+    ``floor((n + p_l + p_r - d (k-1) - 1) / s) + 1``, its coordinate
+    ``o s + t d - p_l`` and its boundary map give row ``(o, i)`` of ``A`` for
+    a symbolic ``i``, compared by sympy with
+    ``out[o, i] = sum_c sum_t w[o, c, t] xpad[c', s i + d t - p_l]`` written from
+    PyTorch's documentation.  The builder's taps on every write path are
+    compared with the core's formula at sample sizes.
+
+    Parameters
+    ----------
+    weight_shape_or_symbols : tuple of int or nested sequence
+        ``(C_out, C_in // groups, *kernel)``.
+    stride, padding, dilation, groups
+        As :func:`~toeplitz_conv.layer_matrix`.
+    padding_mode : {'zeros', 'circular'}
+    claim : {'definition', 'flipped'}
+        ``'flipped'`` claims the layer flips the kernel; it must not hold.
+
+    Examples
+    --------
+    >>> prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1, dilation=2).holds
+    True
+    >>> prove_layer_equivalence_general((1, 1, 2, 2), padding=1).holds
+    True
+    >>> prove_layer_equivalence_general((1, 1, 3), claim="flipped").holds
+    False
+    """
+    choose(claim, "claim", ("definition", "flipped"))
+    choose(padding_mode, "padding_mode", ("zeros", "circular"))
+    w_arr = as_symbolic_kernel(weight_shape_or_symbols, what="weight_shape_or_symbols")
+    if not 3 <= w_arr.ndim <= 5:
+        raise ValueError(f"weight_shape_or_symbols must describe a (C_out, C_in // groups, "
+                         f"*kernel) weight with 1 to 3 spatial dims, got shape {w_arr.shape}")
+    w_shape = tuple(int(v) for v in w_arr.shape)
+    nd = len(w_shape) - 2
+    kshape = w_shape[2:]
+    c_out, c_ig = w_shape[:2]
+    groups = as_positive_int(groups, "groups")
+    if c_out % groups:
+        raise ValueError(f"groups={groups} must divide C_out={c_out}")
+    c_in = c_ig * groups
+    strides = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    pads_def = torch_pads(padding, kshape, dil)
+    mins = [max(1, d * (k - 1) + 1 - pl - pr) for k, d, (pl, pr) in zip(kshape, dil, pads_def)]
+    if padding_mode == "circular":
+        mins = [max(mn, pl, pr) for mn, (pl, pr) in zip(mins, pads_def)]
+    shown = [symbolic_size(f"n_{d}" if nd > 1 else "n") for d in range(nd)]
+    syms, sizes = _sizes(mins, [str(s) for s in shown])
+    geom = layer_geometry(kshape, tuple(sizes), stride=strides, padding=padding, dilation=dil,
+                          padding_mode=padding_mode)
+    counts = [ax.out_size for ax in geom.axes]
+    def_counts = [layer_definition_count(sz, k, s, pp, d)
+                  for sz, k, s, pp, d in zip(sizes, kshape, strides, pads_def, dil)]
+    ok_c, res_c, how = True, sympy.S.Zero, ""
+    for c_core, c_def in zip(counts, def_counts):
+        ok1, r1, how = _decide_counts(c_core, c_def, syms, strides)
+        if not ok1:
+            ok_c, res_c = False, r1
+    rows = tuple(sympy.Symbol(f"i_{d}" if nd > 1 else "i", integer=True) for d in range(nd))
+    pos = [[_core_read(ax, p) for p in ax.positions(np.array([r], dtype=object))[0]]
+           for ax, r in zip(geom.axes, rows)]
+    w, x = sympy.IndexedBase("w"), sympy.IndexedBase("x")
+    values = list(w_arr.ravel())
+    idx_all = list(itertools.product(*(range(v) for v in w_shape)))
+    sub = {w[j]: v for j, v in zip(idx_all, values)}
+
+    def weight(j: tuple[int, ...]) -> Any:
+        return w[j]
+
+    cmap = channel_map(c_out, c_in, groups)                # the core's channel map
+    holds = ok_c
+    residual: Any = res_c
+    failures: list[str] = [] if ok_c else ["row count"]
+    core_rows, def_rows = [], []
+    for o in range(c_out):
+        terms = []
+        for c in range(c_ig):
+            for t in itertools.product(*(range(k) for k in kshape)):
+                w_at = (o, c) + t
+                terms.append(w[w_at] * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
+                                                   tuple(sizes), prefix=(int(cmap[o, c]),)))
+        core = sympy.Add(*terms).xreplace(sub)
+        dfn = layer_definition_row(weight, x, o, rows, tuple(sizes), w_shape, strides,
+                                   pads_def, dil, groups, padding_mode,
+                                   flip=claim == "flipped").xreplace(sub)
+        ok_r, res_r, why = _decide_rows(core, dfn, syms, rows, counts)
+        if not ok_r:
+            holds = False
+            failures.append(f"output channel {o} ({why})")
+            if residual == 0:
+                residual = res_r
+        core_rows.append(core)
+        def_rows.append(dfn)
+
+    def disp(e: Any) -> Any:
+        return _display(e, syms, shown, mins)
+
+    steps: list[tuple[str, Any]] = [
+        ("the core's geometry at symbolic sizes: (pad before, pad after) per axis, "
+         "by construction",
+         sympy.Matrix([[ax.pad_before, ax.pad_after] for ax in geom.axes])),
+        (f"rows per axis, the core's out_size = PyTorch's ({how})",
+         sympy.Eq(sympy.Matrix(counts).applyfunc(disp),
+                  sympy.Matrix(def_counts).applyfunc(disp), evaluate=False)),
+        ("rows (o, i) of A from the core's o s + t d - pad_before, channel map and boundary "
+         "map, by construction", sympy.Matrix(core_rows).applyfunc(disp)),
+        ("PyTorch's definition", sympy.Matrix(def_rows).applyfunc(disp)),
+    ]
+
+    def core_taps(vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
+        g = layer_geometry(kshape, vals, stride=strides, padding=padding, dilation=dil,
+                           padding_mode=padding_mode)
+        tables = []
+        for ax in g.axes:
+            o_ = sympy.Symbol("o", integer=True)
+            reads = [_core_read(ax, p) for p in ax.positions(np.array([o_], dtype=object))[0]]
+            tables.append([[(int(sympy.sympify(e).subs(o_, ov)), kind) for kind, e in reads]
+                           for ov in range(ax.out_size)])
+        out = []
+        n_out = math.prod(g.out_shape)
+        for o in range(c_out):
+            for orow in itertools.product(*(range(m) for m in g.out_shape)):
+                for c in range(c_ig):
+                    for t in itertools.product(*(range(k) for k in kshape)):
+                        src = []
+                        for d in range(nd):
+                            v, kind = tables[d][orow[d]][t[d]]
+                            if kind == "zeros" and not 0 <= v < vals[d]:
+                                break
+                            src.append(v)
+                        else:
+                            out.append((o * n_out + _flat(orow, g.out_shape),
+                                        int(cmap[o, c]) * math.prod(vals)
+                                        + _flat(tuple(src), vals),
+                                        _flat((o, c, *t), w_shape)))
+        return sorted(out)
+
+    def builder(vals: tuple[int, ...], path: str) -> Any:
+        return layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, *vals), stride=strides,
+                            padding=padding, dilation=dil, groups=groups,
+                            padding_mode=padding_mode, _write_path=cast(WritePath, path))
+
+    per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
+                for mn, k, d, s in zip(mins, kshape, dil, strides)]
+    samples = list(itertools.product(*per_axis))
+    bad = _tie_to_builder(core_taps, builder, samples)
+    if bad:
+        holds = False
+        failures += ["builder differs from the core's formula at " + b for b in bad]
+    notes = [f"for every integer output index and every spatial size "
+             f"{', '.join(f'{s} >= {mn}' for s, mn in zip(shown, mins))}",
+             "the matrix side is evaluated by the geometry core (layer_geometry at symbolic "
+             "sizes), the other side written from PyTorch's documentation",
+             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
+             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER")]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return Proof(
+        title=f"for all sizes, the layer matrix times x is PyTorch's conv layer "
+              f"(stride={stride}, padding={padding}, dilation={dilation}, groups={groups}, "
+              f"padding_mode={padding_mode!r})",
+        statement=sympy.Eq(sympy.Symbol("(A x)_{o,i}"), sympy.Symbol("out_{o,i}"),
+                           evaluate=False),
+        steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
+        claim_latex=r"(A x)_{o,i} = \sum_c \sum_t w_{o,c,t}\, \tilde x_{c',\, s i + d t - p}")

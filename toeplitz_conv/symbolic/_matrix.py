@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import sympy
 
 from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
-from .._validation import as_shape
+from .._validation import as_bool, as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
-from ._symbols import as_symbolic_kernel
+from ._symbols import MAX_SYMBOLIC_TAPS, as_symbolic_kernel, check_symbolic_size
 
 __all__ = ["MAX_DENSE_ENTRIES", "latex", "symbolic_layer_matrix", "symbolic_matrix"]
 
@@ -29,44 +30,95 @@ class SymbolicTaps:
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, widx: np.ndarray,
                  weight: np.ndarray, shape: tuple[int, int], in_shape: tuple[int, ...],
-                 out_shape: tuple[int, ...], conjugate: bool) -> None:
+                 out_shape: tuple[int, ...], conjugate: bool | list[bool]) -> None:
         self.rows, self.cols, self.widx = rows, cols, widx
         self.weight = weight
         self.shape = shape
         self.in_shape, self.out_shape = in_shape, out_shape
         flat = list(weight.ravel())
-        self.values = [sympy.conjugate(v) for v in flat] if conjugate else flat
+        flags = conjugate if isinstance(conjugate, list) else [conjugate] * len(flat)
+        self.values = [sympy.conjugate(v) if f else v for v, f in zip(flat, flags)]
+        #: (row, col) of taps outside the matrix's shape (only a broken builder has any).
+        self.outside: list[tuple[int, int]] = []
 
-    def row_products(self, x: list[sympy.Expr], times: Any = None) -> list[sympy.Expr]:
-        """``(A x)_r`` for each row, as an explicit sum over the row's taps only.
+    def entries(self) -> dict[tuple[int, int], sympy.Expr]:
+        """The matrix's non-zero entries ``{(row, col): sum of the tied weights}``.
 
-        ``times(a, b)``, when given, multiplies (a shared cache of products).
+        Every displayed matrix and every product ``A x`` of a proof is made
+        from these, so a proof checks the matrix it shows.
+        """
+        entries: dict[tuple[int, int], sympy.Expr] = {}
+        m, n = self.shape
+        for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
+            if not (0 <= r < m and 0 <= c < n):
+                # A builder bug: kept out of the matrix, and recorded so that
+                # every proof reading these taps fails.
+                self.outside.append((r, c))
+                continue
+            if (r, c) in entries:
+                entries[r, c] = entries[r, c] + self.values[k]
+            else:
+                entries[r, c] = self.values[k]
+        return entries
+
+    def row_products(self, x: list[sympy.Expr], times: Any = None,
+                     entries: dict[tuple[int, int], sympy.Expr] | None = None,
+                     plus: Any = None) -> list[sympy.Expr]:
+        """``(A x)_r`` for each row, as an explicit sum over the row's entries only.
+
+        ``times(a, b)``, when given, multiplies (a shared cache of products);
+        ``plus(terms)`` adds.
         """
         times = times or (lambda a, b: a * b)
+        plus = plus or (lambda t: sympy.Add(*t))
         terms: list[list[sympy.Expr]] = [[] for _ in range(self.shape[0])]
-        for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
-            terms[r].append(times(self.values[k], x[c]))
-        return [sympy.Add(*t) for t in terms]
+        for (r, c), v in (self.entries() if entries is None else entries).items():
+            if v != 0:
+                terms[r].append(times(v, x[c]))
+        return [plus(t) for t in terms]
 
-    def matrix(self, sparse: bool = False) -> sympy.MatrixBase:
+    def matrix(self, sparse: bool = False,
+               entries: dict[tuple[int, int], sympy.Expr] | None = None) -> sympy.MatrixBase:
         m, n = self.shape
-        entries: dict[tuple[int, int], sympy.Expr] = {}
-        for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
-            entries[r, c] = entries.get((r, c), sympy.S.Zero) + self.values[k]
-        if sparse:
-            return sympy.SparseMatrix(m, n, entries)
-        if m * n > MAX_DENSE_ENTRIES:
+        if not sparse and m * n > MAX_DENSE_ENTRIES:
             raise ValueError(f"a dense {m} x {n} sympy matrix has {m * n} entries, more than "
                              f"MAX_DENSE_ENTRIES = {MAX_DENSE_ENTRIES}; pass sparse=True")
+        entries = self.entries() if entries is None else entries
+        if sparse:
+            return sympy.SparseMatrix(m, n, entries)
         out = sympy.zeros(m, n)
         for (r, c), v in entries.items():
             out[r, c] = v
         return out
 
 
+def _check_sizes(kernel: tuple[int, ...], spatial: tuple[int, ...], channels: int = 1) -> None:
+    """The symbolic limits, checked on the sizes before any builder or symbol runs."""
+    check_symbolic_size("input_shape", channels * math.prod(spatial))
+    # Rows at most (n + k - 1) per axis; each row has at most prod(kernel) taps.
+    rows = math.prod(n + k - 1 for n, k in zip(spatial, kernel))
+    check_symbolic_size("the matrix's taps", channels * rows * math.prod(kernel),
+                        MAX_SYMBOLIC_TAPS)
+
+
+def conjugate_flags(w: np.ndarray, correlate: bool, conjugate: Any) -> list[bool]:
+    """Which weights a correlation conjugates: all with ``conjugate=True``, none with
+    ``False``; by default (``None``) only those sympy knows are not real.
+
+    A student's ``[a, b, c]`` (plain symbols, realness unknown) is read as real
+    weights: no ``conjugate(a)`` in the matrix of a cross-correlation.
+    """
+    if conjugate is not None:
+        conjugate = as_bool(conjugate, "conjugate")
+    if not correlate:
+        return [False] * w.size
+    return [bool(conjugate) if conjugate is not None else sympy.sympify(v).is_real is False
+            for v in w.ravel()]
+
+
 def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill", stride: IntOrTuple = 1,
-                name: str = "w") -> SymbolicTaps:
+                name: str = "w", conjugate: bool | None = None) -> SymbolicTaps:
     """Taps of ``conv_matrix`` (optionally keeping every ``stride``-th output).
 
     The stride goes to the builder, so the strided rows come from the same
@@ -74,18 +126,20 @@ def signal_taps(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "ful
     """
     w = as_symbolic_kernel(kernel_size_or_symbols, name=name)
     shape = as_shape(input_shape, ndim=w.ndim)
+    _check_sizes(w.shape, shape)
     # The placeholder's values are irrelevant: the taps do not depend on them.
     a = conv_matrix(np.ones(w.shape, dtype=np.int64), shape, mode, correlate=correlate,
                     boundary=boundary, stride=stride)
     rows, cols, widx = a.taps
     return SymbolicTaps(rows, cols, widx, w, a.shape, shape, tuple(a.out_shape),
-                        conjugate=bool(correlate))
+                        conjugate=conjugate_flags(w, correlate, conjugate))
 
 
 def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = "full", *,
                     correlate: bool = False, boundary: SignalBoundary = "fill",
                     stride: IntOrTuple = 1,
-                    sparse: bool = False, name: str = "w") -> sympy.MatrixBase:
+                    sparse: bool = False, name: str = "w",
+                    conjugate: bool | None = None) -> sympy.MatrixBase:
     """The convolution matrix with kernel *symbols* as entries.
 
     Entries are placed from the taps of :func:`~toeplitz_conv.conv_matrix`
@@ -104,7 +158,12 @@ def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = 
     mode : {'full', 'valid', 'same'}
         As :func:`~toeplitz_conv.conv_matrix` (and ``scipy.signal.convolve``).
     correlate : bool
-        Cross-correlation (kernel not flipped; complex symbols conjugated).
+        Cross-correlation (kernel not flipped).  Like ``scipy.signal.correlate``
+        the weights are conjugated, but only those sympy knows are not real:
+        plain symbols (``sympy.symbols("a b c")``) count as real weights.
+    conjugate : bool, optional
+        ``True`` conjugates every weight of a correlation, ``False`` none;
+        default: only weights sympy knows are not real.
     boundary : {'fill', 'wrap', 'symm'}
         As :func:`~toeplitz_conv.conv_matrix`; with ``'wrap'`` / ``'symm'``
         an entry can be a sum of weights.
@@ -139,8 +198,10 @@ def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = 
     >>> symbolic_matrix((2, 2), (2, 2), "valid")
     Matrix([[w_{1,1}, w_{1,0}, w_{0,1}, w_{0,0}]])
     """
+    sparse = as_bool(sparse, "sparse")
     return signal_taps(kernel_size_or_symbols, input_shape, mode, correlate=correlate,
-                       boundary=boundary, stride=stride, name=name).matrix(sparse)
+                       boundary=boundary, stride=stride, name=name,
+                       conjugate=conjugate).matrix(sparse)
 
 
 def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: IntOrTuple = 1,
@@ -152,6 +213,8 @@ def layer_taps(weight_shape_or_symbols: Any, input_shape: Any, *, stride: IntOrT
     if not 3 <= w.ndim <= 5:
         raise ValueError(f"weight_shape_or_symbols must describe a (C_out, C_in // groups, "
                          f"*kernel) weight with 1 to 3 spatial dims, got shape {w.shape}")
+    in_shape = as_shape(input_shape, ndim=w.ndim - 1, name="input_shape")
+    _check_sizes(w.shape[2:], in_shape[1:], channels=in_shape[0] * w.shape[0])
     a = layer_matrix(np.ones(w.shape, dtype=np.int64), input_shape, stride=stride,
                      padding=padding, dilation=dilation, groups=groups,
                      padding_mode=padding_mode)
@@ -191,6 +254,7 @@ def symbolic_layer_matrix(weight_shape_or_symbols: Any, input_shape: Any, *, str
     [w_{1,0,0}, w_{1,0,1},         0],
     [        0, w_{1,0,0}, w_{1,0,1}]])
     """
+    sparse = as_bool(sparse, "sparse")
     return layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
                       dilation=dilation, groups=groups, padding_mode=padding_mode,
                       name=name).matrix(sparse)
@@ -218,9 +282,26 @@ def latex(matrix: Any, zero: str = r"\cdot", *, env: str = "bmatrix") -> str:
         raise TypeError(f"zero must be a string such as '·' or '0', got {zero!r}")
     if zero == "·":
         zero = r"\cdot"
-    if hasattr(matrix, "toarray") and not isinstance(matrix, sympy.MatrixBase):
-        matrix = matrix.toarray()
-    m = matrix if isinstance(matrix, sympy.MatrixBase) else sympy.Matrix(np.asarray(matrix))
+    if not isinstance(env, str) or not env.isalpha():
+        raise TypeError(f"env must be a LaTeX environment name such as 'bmatrix', got {env!r}")
+    if matrix is None or isinstance(matrix, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"matrix must be a sympy Matrix, a TiedMatrix, a scipy sparse "
+                        f"matrix or a 2-D array, got {type(matrix).__name__} {matrix!r}")
+    if isinstance(matrix, sympy.MatrixBase):
+        m = matrix
+    else:
+        shape = getattr(matrix, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[0] * shape[1] > MAX_DENSE_ENTRIES:
+            raise ValueError(f"a {shape[0]} x {shape[1]} matrix is too large to typeset")
+        if hasattr(matrix, "toarray"):
+            matrix = matrix.toarray()
+        arr = np.asarray(matrix)
+        if arr.ndim != 2 or arr.size == 0:
+            raise ValueError(f"matrix must be 2-D and non-empty, got shape {arr.shape}")
+        if arr.dtype == object and any(
+                v is None or isinstance(v, (str, bytes)) for v in arr.flat):
+            raise TypeError("matrix entries must be numbers or sympy expressions")
+        m = sympy.Matrix(arr)
     if m.rows * m.cols > MAX_DENSE_ENTRIES:
         raise ValueError(f"a {m.rows} x {m.cols} matrix is too large to typeset")
     lines = []

@@ -80,24 +80,75 @@ def _small(expr: Any) -> bool:
     return True
 
 
-def _text(s: str) -> str:
-    r"""Caption text as LaTeX: words in ``\text{}``, tokens with ``_``/``^`` as math.
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$",
+                "%": r"\%", "&": r"\&", "~": r"\textasciitilde{}", "^": r"\^{}",
+                "_": r"\_", "<": r"\textless{}", ">": r"\textgreater{}"}
+# Characters pdflatex cannot typeset in \text{} without extra packages, as maths.
+_UNICODE_MATH = {"≥": r"\geq", "≤": r"\leq", "·": r"\cdot", "−": "-", "×": r"\times",
+                 "→": r"\to", "⋆": r"\star", "ᵀ": r"^{T}", "∑": r"\sum", "≠": r"\neq",
+                 "…": r"\dots"}
+_MATH_TOKEN = re.compile(r"^[A-Za-z/]{1,6}_(?:[A-Za-z0-9]|\{[A-Za-z0-9,+\- ]*\})$")
 
-    MathJax shows ``\text{}`` verbatim, so subscripts must stay outside it.
+
+def _escape(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in _TEX_SPECIAL:
+            out.append(_TEX_SPECIAL[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def _text(s: str) -> str:
+    r"""Caption text as LaTeX that compiles with pdflatex and renders in MathJax.
+
+    Words go in ``\text{}`` with LaTeX's special characters escaped; short
+    tokens with a subscript (``g_i``, ``w_{0,1}``) are maths; other names
+    with underscores (``conv_matrix``) are ``\mathtt`` maths (MathJax shows
+    ``\text{}`` verbatim, so an escaped underscore must not be inside it);
+    ``≥`` and friends are their maths symbols.
 
     >>> _text("sum g_i x_j now")
     '\\text{sum }g_i\\text{ }x_j\\text{ now}'
     >>> _text("taps of conv_matrix")
-    '\\text{taps of conv_matrix}'
+    '\\text{taps of }\\mathtt{conv\\_matrix}'
+    >>> _text("n ≥ k, 50% & more")
+    '\\text{n }\\geq\\text{ k, 50\\% \\& more}'
     """
-    # a one-character or braced subscript / a superscript is maths; ``conv_matrix`` is a name
-    parts = re.split(r"(\S*(?:_[A-Za-z0-9](?![A-Za-z0-9_])|_\{|\^)\S*)", s)
-    out = []
-    for i, part in enumerate(parts):
-        if not part:
-            continue
-        out.append(part if i % 2 else r"\text{" + part + "}")
-    return "".join(out)
+    parts: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if "".join(buf):
+            parts.append(r"\text{" + _escape("".join(buf)) + "}")
+        buf.clear()
+
+    for word in re.split(r"(\s+)", s):
+        core = word.strip("(),.:;[]'\"")
+        lead = word[:len(word) - len(word.lstrip("(),.:;[]'\""))]
+        trail = word[len(lead) + len(core):]
+        if core and "_" in core and _MATH_TOKEN.match(core):
+            buf.append(lead)
+            flush()
+            parts.append(core)
+            buf.append(trail)
+        elif core and "_" in core and re.fullmatch(r"[A-Za-z0-9_.]+", core):
+            buf.append(lead)
+            flush()
+            parts.append(r"\mathtt{" + core.replace("_", r"\_") + "}")
+            buf.append(trail)
+        else:
+            for ch in word:
+                if ch in _UNICODE_MATH:
+                    flush()
+                    parts.append(_UNICODE_MATH[ch])
+                else:
+                    buf.append(ch)
+    flush()
+    return "".join(parts)
 
 
 @dataclass
@@ -152,7 +203,7 @@ class Proof:
 
     def text(self) -> str:
         """A readable plain-text account of the proof."""
-        lines = [f"Proof: {self.title}"]
+        lines = [f"Proof: {self.heading}"]
         stmt = self.statement if _small(self.statement) else None
         lines.append("  claim: " + (sympy.sstr(stmt) if stmt is not None
                                     else self.claim_latex or "(large statement)"))
@@ -173,13 +224,23 @@ class Proof:
     def __repr__(self) -> str:
         return f"Proof({self.title!r}, holds={self.holds})"
 
-    def to_latex(self) -> str:
-        """The proof as LaTeX (an ``aligned`` block: claim, steps, verdict)."""
-        rows = [_text(self.title + ":")]
+    @property
+    def heading(self) -> str:
+        """The title, marked as refuted when the claim does not hold."""
+        return self.title if self.holds else f"REFUTED claim: {self.title}"
+
+    def to_latex(self, document: bool = False) -> str:
+        r"""The proof as LaTeX: heading, the general formula, the claim, steps, verdict.
+
+        An ``array`` for a display-math block (amsmath; compiles with
+        pdflatex), or with ``document=True`` a complete ``article`` to
+        compile as it is.
+        """
+        rows = [_text(self.heading + ":")]
+        if self.claim_latex:
+            rows.append(self.claim_latex)
         if _small(self.statement):
             rows.append(sympy.latex(self.statement))
-        elif self.claim_latex:
-            rows.append(self.claim_latex)
         for note in self.notes:
             rows.append(_text("(" + note + ")"))
         for i, (caption, expr) in enumerate(self.steps, 1):
@@ -190,7 +251,13 @@ class Proof:
         if not self.holds:
             verdict += r"\quad\text{residual: } " + sympy.latex(self.residual)
         rows.append(verdict)
-        return r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}"
+        body = r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}"
+        if not document:
+            return body
+        return ("\\documentclass{article}\n\\usepackage{amsmath}\n"
+                "\\usepackage[margin=1cm,paperwidth=60cm,paperheight=200cm]{geometry}\n"
+                "\\setcounter{MaxMatrixCols}{64}\n\\begin{document}\n\\[" + body
+                + "\\]\n\\end{document}\n")
 
     def _repr_latex_(self) -> str:
         return "$$" + self.to_latex() + "$$"

@@ -26,16 +26,25 @@ import sympy
 __all__ = [
     "affected_rows",
     "band_taps",
+    "circular_outputs",
     "direct_outputs",
     "extend",
     "gradient_definition",
+    "input_gradient_definition",
+    "layer_definition_count",
+    "layer_definition_row",
     "layer_outputs",
     "layer_weight_grad",
     "mode_window",
+    "read_extended",
     "shift_matrix",
+    "signal_definition_count",
+    "signal_definition_row",
     "source_position",
+    "strided_count",
     "torch_pad_index",
     "torch_pads",
+    "transposed_layer_outputs",
     "valid_boundary",
 ]
 
@@ -94,26 +103,34 @@ def source_position(q: Any, j: Any, k: Any, flip: bool) -> Any:
 def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                    correlate: bool = False, boundary: str = "fill",
                    stride: tuple[int, ...] | None = None, flip: bool | None = None,
-                   times: Any = None) -> np.ndarray:
+                   times: Any = None, conjugate: bool | None = None,
+                   plus: Any = None) -> np.ndarray:
     """The convolution (or correlation) of ``x`` with ``w`` from its definition.
 
     Convolution: ``y[q] = sum_j w[j] x[q - j]``; correlation (scipy's):
     ``y[q] = sum_j conj(w[j]) x[q - (k - 1) + j]``, per axis, ``q`` running
     over the mode's window of the full result, every ``stride``-th kept.
     ``flip`` overrides which of the two sums is written (to pose a wrong claim);
-    ``times(a, b)`` multiplies (a cache shared with the other side saves time).
+    ``conjugate`` as in :func:`~toeplitz_conv.symbolic.symbolic_matrix`;
+    ``times(a, b)`` multiplies and ``plus(terms)`` adds (caches shared with the other
+    side save time).
 
     Returns an object array of sympy expressions, the output's shape.
     """
     nd = w.ndim
     times = times or (lambda a, b: a * b)
+    plus = plus or (lambda t: sympy.Add(*t))
     stride = stride or (1,) * nd
     flip = (not correlate) if flip is None else flip
     axes_q = []
     for n, k, s in zip(x.shape, w.shape, stride):
         start, count = mode_window(n, k, mode)
         axes_q.append(list(range(start, start + count, s)))
-    values = [sympy.conjugate(v) if correlate else v for v in w.ravel()]
+    # scipy conjugates a correlation's weights; a symbol sympy does not know to
+    # be complex stands for a real weight (``conjugate=True`` conjugates all).
+    values = [sympy.conjugate(v) if correlate and (
+        conjugate if conjugate is not None else sympy.sympify(v).is_real is False) else v
+        for v in w.ravel()]
     kidx = list(itertools.product(*(range(k) for k in w.shape)))
     out = np.empty(tuple(len(q) for q in axes_q), dtype=object)
     for o in itertools.product(*(range(len(q)) for q in axes_q)):
@@ -128,7 +145,7 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                 src.append(i)
             else:
                 terms.append(times(values[t], x[tuple(src)]))
-        out[o] = sympy.Add(*terms)
+        out[o] = plus(terms)
     return out
 
 
@@ -185,8 +202,9 @@ def layer_outputs(w: np.ndarray, x: np.ndarray, *, stride: tuple[int, ...],
 def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
                       stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
                       dilation: tuple[int, ...], groups: int, padding_mode: str,
-                      flip: bool = False) -> list[Any]:
+                      flip: bool = False, times: Any = None) -> list[Any]:
     """``dL/dw[o, c, t] = sum_i g[o, i] xpad[c', s i + d t - p]`` from PyTorch's definition."""
+    times = times or (lambda a, b: a * b)
     c_out, c_ig = w_shape[:2]
     kshape, spatial = w_shape[2:], x.shape[1:]
     per_group = c_out // groups
@@ -199,7 +217,7 @@ def layer_weight_grad(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, *,
                           padding_mode, flip)
             if src is not None:
                 g_at, x_at = (o, *pos), (cc, *src)
-                terms.append(g[g_at] * x[x_at])
+                terms.append(times(g[g_at], x[x_at]))
         out.append(sympy.Add(*terms))
     return out
 
@@ -245,14 +263,16 @@ def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]
 
 
 def gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, mode: str,
-                        boundary: str, stride: tuple[int, ...], flip: bool) -> list[Any]:
+                        boundary: str, stride: tuple[int, ...], flip: bool,
+                        times: Any = None) -> list[Any]:
     """``dL/dw_j = sum_o g_o x[p(o, j)]``: the cross-correlation of the gradient with the input.
 
     By the chain rule, ``dL/dw_j = sum_o g_o dy_o/dw_j`` and ``dy_o/dw_j`` is
     the input sample that output ``o`` multiplies by ``w_j`` (:func:`source_position`
     of the output's position ``q`` in the full result, extended per
-    ``boundary``).  One entry per weight, in C order.
+    ``boundary``).  One entry per weight, in C order.  ``times(a, b)`` multiplies.
     """
+    times = times or (lambda a, b: a * b)
     axes_q = []
     for n, k, s in zip(x.shape, w_shape, stride):
         start, count = mode_window(n, k, mode)
@@ -269,7 +289,7 @@ def gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, 
                     break
                 src.append(i)
             else:
-                terms.append(g[o] * x[tuple(src)])
+                terms.append(times(g[o], x[tuple(src)]))
         out.append(sympy.Add(*terms))
     return out
 
@@ -327,4 +347,154 @@ def band_taps(k: int, n: int, m_out: int, stride: int, pad_before: int,
             widx = t if correlate else k - 1 - t
             if 0 <= t < k:
                 out.add((i, j, widx))
+    return out
+
+
+# ------------------------------------------------ definitions for a symbolic size
+def read_extended(x: Any, p: tuple[Any, ...], n: tuple[Any, ...], boundary: str,
+                  prefix: tuple[Any, ...] = ()) -> Any:
+    """``x~[p]``: the input extended outside ``0..n-1`` per axis, for symbolic ``p`` and ``n``.
+
+    ``fill`` / ``zeros``: zero outside (scipy's ``fillvalue=0``, PyTorch's zero padding);
+    ``wrap`` / ``circular``: periodic, ``x[p mod n]``.  ``x`` is a sympy ``IndexedBase``
+    indexed by ``prefix`` (e.g. a channel) and then the position.
+    """
+    if boundary in ("fill", "zeros"):
+        inside = sympy.And(*(sympy.And(pp >= 0, pp <= nn - 1) for pp, nn in zip(p, n)))
+        at = tuple(prefix) + tuple(p)
+        return sympy.Piecewise((x[at], inside), (0, True))
+    if boundary in ("wrap", "circular"):
+        at = tuple(prefix) + tuple(sympy.Mod(pp, nn) for pp, nn in zip(p, n))
+        return x[at]
+    raise ValueError(f"a symbolic-size definition is written for zero or circular extension, "
+                     f"not {boundary!r}")
+
+
+def strided_count(count: Any, stride: int) -> Any:
+    """How many of ``count`` outputs ``range(0, count, stride)`` keeps: ``ceil(count / s)``."""
+    return sympy.ceiling(sympy.sympify(count) / stride)
+
+
+def signal_definition_row(w: Any, x: Any, i: tuple[Any, ...], n: tuple[Any, ...],
+                          kshape: tuple[int, ...], mode: str, boundary: str,
+                          stride: tuple[int, ...], flip: bool, conj: bool) -> Any:
+    """Output ``i`` (a multi-index, symbols allowed) of scipy's convolution/correlation
+    of an input of symbolic shape ``n``, from the definition.
+
+    ``y[q] = sum_j w[j] x~[q - j]`` (convolution) or ``sum_j conj(w[j]) x~[q - (k-1) + j]``
+    (scipy's correlation), per axis, with ``q = s i + start`` and ``start`` from
+    :func:`mode_window`.  ``w`` maps a kernel multi-index to its value.
+    """
+    terms = []
+    qs = [s * ii + mode_window(nn, k, mode)[0] for ii, nn, k, s in zip(i, n, kshape, stride)]
+    for j in itertools.product(*(range(k) for k in kshape)):
+        p = tuple(source_position(q, jj, k, flip) for q, jj, k in zip(qs, j, kshape))
+        v = w(j)
+        terms.append((sympy.conjugate(v) if conj else v)
+                     * read_extended(x, p, n, valid_boundary(mode, boundary)))
+    return sympy.Add(*terms)
+
+
+def signal_definition_count(n: Any, k: Any, mode: str, stride: int) -> Any:
+    """Number of outputs of scipy's ``mode`` along one axis, every ``stride``-th kept."""
+    return strided_count(mode_window(n, k, mode)[1], stride)
+
+
+def layer_definition_row(w: Any, x: Any, o: int, i: tuple[Any, ...], n: tuple[Any, ...],
+                         w_shape: tuple[int, ...], stride: tuple[int, ...],
+                         pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
+                         groups: int, padding_mode: str, flip: bool = False) -> Any:
+    """``out[o, i] = sum_c sum_t w[o, c, t] xpad[c', s i + d t - p]`` (PyTorch) for symbolic
+    ``i`` and spatial sizes ``n``; ``x`` is indexed ``x[channel, *position]``."""
+    c_out, c_ig = w_shape[:2]
+    kshape = w_shape[2:]
+    first_c = (o // (c_out // groups)) * c_ig
+    terms = []
+    for c in range(c_ig):
+        for t in itertools.product(*(range(k) for k in kshape)):
+            tt = tuple(k - 1 - v for k, v in zip(kshape, t)) if flip else t
+            p = tuple(ii * s + v * d - pb
+                      for ii, s, v, d, (pb, _) in zip(i, stride, tt, dilation, pads))
+            terms.append(w((o, c, *t))
+                         * read_extended(x, p, n, padding_mode, prefix=(first_c + c,)))
+    return sympy.Add(*terms)
+
+
+def layer_definition_count(n: Any, k: int, stride: int, pads: tuple[int, int],
+                           dilation: int) -> Any:
+    """PyTorch's ``floor((n + p_l + p_r - d (k - 1) - 1) / s) + 1``."""
+    return sympy.floor(sympy.sympify(n + pads[0] + pads[1] - dilation * (k - 1) - 1)
+                       / stride) + 1
+
+
+def circular_outputs(w: np.ndarray, x: np.ndarray, flip: bool = True) -> list[Any]:
+    """The circular convolution ``y_i = sum_m w_m x_{(i - m) mod n}`` from its definition
+    (``flip=False``: the circular correlation ``sum_m w_m x_{(i + m) mod n}``)."""
+    n = len(x)
+    return [sympy.Add(*(w[m] * x[(i - m) % n if flip else (i + m) % n] for m in range(len(w))))
+            for i in range(n)]
+
+
+def input_gradient_definition(w: np.ndarray, x_shape: tuple[int, ...], g: np.ndarray,
+                              mode: str, boundary: str, stride: tuple[int, ...], flip: bool,
+                              times: Any = None) -> np.ndarray:
+    """``dL/dx_j = sum_o g_o dy_o/dx_j``: every output ``o`` hands ``w_m g_o`` back to the
+    input sample its tap ``m`` read (scipy's definition, the chain rule).
+
+    Along each axis this is the correlation of ``g`` with the kernel (the
+    transposed convolution); ``flip`` writes the other sum (a wrong claim).
+    Returns an object array of the input's shape.
+    """
+    times = times or (lambda a, b: a * b)
+    axes_q = []
+    for n, k, s in zip(x_shape, w.shape, stride):
+        start, count = mode_window(n, k, mode)
+        axes_q.append(list(range(start, start + count, s)))
+    terms: dict[tuple[int, ...], list[Any]] = {j: [] for j in np.ndindex(*x_shape)}
+    for o in np.ndindex(*g.shape):
+        for m in np.ndindex(*w.shape):
+            src = []
+            for d in range(w.ndim):
+                p = source_position(axes_q[d][o[d]], m[d], w.shape[d], flip)
+                i = extend(p, x_shape[d], valid_boundary(mode, boundary))
+                if i is None:
+                    break
+                src.append(i)
+            else:
+                terms[tuple(src)].append(times(w[m], g[o]))
+    out = np.empty(x_shape, dtype=object)
+    for j, t in terms.items():
+        out[j] = sympy.Add(*t)
+    return out
+
+
+def transposed_layer_outputs(w: np.ndarray, g: np.ndarray, out_spatial: tuple[int, ...], *,
+                             stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                             dilation: tuple[int, ...], groups: int,
+                             flip: bool = False) -> np.ndarray:
+    """``torch.nn.functional.conv_transposeNd`` from PyTorch's documentation (zero padding).
+
+    ``w`` is ``(C_in, C_out // groups, *kernel)``; input ``g[ci, i]`` is scattered to
+    ``y[co, s i + d t - p] += w[ci, co', t] g[ci, i]`` for the output channels of
+    ``ci``'s group, positions outside ``0 .. out - 1`` dropped.
+    """
+    c_in, c_og = w.shape[:2]
+    kshape = w.shape[2:]
+    per_group = c_in // groups
+    terms: dict[tuple[int, ...], list[Any]] = {
+        j: [] for j in np.ndindex(c_og * groups, *out_spatial)}
+    for ci in range(c_in):
+        grp = ci // per_group
+        for i in np.ndindex(*g.shape[1:]):
+            for co in range(c_og):
+                for t in np.ndindex(*kshape):
+                    tt = tuple(k - 1 - v for k, v in zip(kshape, t)) if flip else t
+                    pos = tuple(ii * s + v * d - pb for ii, s, v, d, (pb, _) in
+                                zip(i, stride, tt, dilation, pads))
+                    if all(0 <= p < n for p, n in zip(pos, out_spatial)):
+                        y_at, w_at, g_at = (grp * c_og + co,) + pos, (ci, co) + t, (ci,) + i
+                        terms[y_at].append(w[w_at] * g[g_at])
+    out = np.empty((c_og * groups, *out_spatial), dtype=object)
+    for j, t in terms.items():
+        out[j] = sympy.Add(*t)
     return out

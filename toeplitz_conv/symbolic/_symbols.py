@@ -9,7 +9,45 @@ import sympy
 
 from .._validation import _is_int, as_shape
 
-__all__ = ["as_symbolic_kernel", "input_symbols", "symbol_array", "symbolic_size"]
+__all__ = [
+    "MAX_SYMBOLIC_TAPS",
+    "MAX_SYMBOLS",
+    "as_symbolic_kernel",
+    "check_symbolic_size",
+    "input_symbols",
+    "symbol_array",
+    "symbolic_size",
+]
+
+#: At most this many kernel or input symbols: sympy objects cost about a kilobyte
+#: each and every proof step touches each of them, so larger sizes are refused
+#: before anything is built.
+MAX_SYMBOLS = 100_000
+#: At most this many (row, column, weight) taps in a symbolic matrix or proof.
+MAX_SYMBOLIC_TAPS = 2_000_000
+
+
+def check_symbolic_size(what: str, count: int, limit: int = MAX_SYMBOLS) -> None:
+    """Refuse a symbolic object of ``count`` entries beyond ``limit``, before building it.
+
+    >>> check_symbolic_size("input_shape", 10**7)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: input_shape: 10000000 symbolic entries is more than the symbolic limit 100000 ...
+    """
+    if count > limit:
+        raise ValueError(f"{what}: {count} symbolic entries is more than the symbolic limit "
+                         f"{limit} (a sympy proof at this size would take hours); use the "
+                         f"numeric builders (conv_matrix) instead")
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'w', got {type(name).__name__} {name!r}")
+    if not name.isidentifier():
+        raise ValueError(f"name must be a symbol name such as 'w' (letters, digits, _), "
+                         f"got {name!r}")
+    return name
 
 
 def symbol_array(name: str, shape: tuple[int, ...], *, real: bool = True) -> np.ndarray:
@@ -22,6 +60,8 @@ def symbol_array(name: str, shape: tuple[int, ...], *, real: bool = True) -> np.
     >>> symbol_array("w", (1, 2))
     array([[w_{0,0}, w_{0,1}]], dtype=object)
     """
+    name = _check_name(name)
+    check_symbolic_size(name, int(np.prod(shape, dtype=object)))
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(*shape):
         label = str(idx[0]) if len(shape) == 1 else "{" + ",".join(map(str, idx)) + "}"
@@ -70,7 +110,9 @@ def as_symbolic_kernel(kernel: Any, *, name: str = "w", ndim: int | None = None,
                         f"ints (N-D size), or a sequence of sympy symbols/numbers; "
                         f"got {type(kernel).__name__} {kernel!r}")
     if _is_int(kernel) or (isinstance(kernel, tuple) and kernel and all(map(_is_int, kernel))):
-        arr = symbol_array(name, as_shape(kernel, what))
+        shape = as_shape(kernel, what)
+        check_symbolic_size(what, int(np.prod(shape, dtype=object)))
+        arr = symbol_array(name, shape)
     else:
         if isinstance(kernel, sympy.Basic) and not isinstance(
                 kernel, (sympy.MatrixBase, sympy.NDimArray)):
@@ -85,6 +127,8 @@ def as_symbolic_kernel(kernel: Any, *, name: str = "w", ndim: int | None = None,
             nested = kernel.tolist()
         else:
             nested = kernel
+        if hasattr(nested, "__len__"):
+            check_symbolic_size(what, len(nested))
         try:
             raw = np.array(nested, dtype=object)
         except ValueError:
