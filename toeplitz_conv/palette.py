@@ -159,8 +159,10 @@ def weight_colors(n_weights: int, block: int | None = None) -> list[str]:
     >>> weight_colors(3)
     ['#0072B2', '#E69F00', '#009E73']
     >>> c = weight_colors(18, block=9)
-    >>> len(c), c[0] == family_color(FAMILY_HUES[0], 0, 9), c[9] == family_color(FAMILY_HUES[1], 0, 9)
-    (18, True, True)
+    >>> len(c), c[0] == family_color(FAMILY_HUES[0], 0, 9)
+    (18, True)
+    >>> c[9] == family_color(FAMILY_HUES[1], 0, 9)
+    True
     """
     n_weights = as_int(n_weights, "n_weights", minimum=0)
     if n_weights <= len(QUALITATIVE):
