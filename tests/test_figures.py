@@ -113,7 +113,7 @@ def check_panel(panel):
     stored = A.sparse.toarray() != 0 if A.n_taps == A.nnz else n_taps > 0
     assert np.array_equal(tie == -1, n_taps == 0)
     assert np.all((n_taps > 0) | ~stored)
-    palette = weight_colors(A.weight.size)
+    palette = weight_colors(A.weight.size, panel.get("block"))
     for r in range(A.shape[0]):
         for c in range(A.shape[1]):
             t = tie[r, c]

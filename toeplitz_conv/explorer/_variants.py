@@ -20,7 +20,7 @@ import numpy as np
 from .._validation import as_int_tuple, choose
 from ..geometry import Geometry, channel_map, full_padding, resolve_padding
 from ..layers import layer_geometry, layer_matrix
-from ..palette import weight_colors
+from ..palette import text_color, weight_colors
 from ..signal import MODES, conv_matrix, signal_geometry, validate_signal_args
 from ..tied import TiedMatrix
 
@@ -430,12 +430,16 @@ def suggest(sizes: Sizes, sel: Selection, shape: tuple[int, ...], spatial_from: 
 def weight_data(w: np.ndarray, layer: bool) -> dict[str, Any]:
     """Names, values, colours and grid places of the kernel's weights (flat C order)."""
     values = w.ravel()
-    colors = weight_colors(values.size)
     if layer:
         c_out, c_ig, *kernel = w.shape
     else:
         c_out, c_ig, kernel = 1, 1, list(w.shape)
     kh, kw = (1, kernel[0]) if len(kernel) == 1 else kernel
+    # Above 12 weights: one hue family per (output, input) channel pair (a
+    # Toeplitz block of the matrix), or per kernel row of a 2-D kernel; the
+    # cells carry the weight names, which tell close colours apart.
+    block = kh * kw if layer else (kw if len(kernel) == 2 else None)
+    colors = weight_colors(values.size, block=block)
     idx = np.unravel_index(np.arange(values.size), (c_out, c_ig, kh, kw))
     names, place = [], []
     for i in range(values.size):
@@ -450,29 +454,7 @@ def weight_data(w: np.ndarray, layer: bool) -> dict[str, Any]:
         "index": [_index_label("w", tuple(int(v[i]) for v in full_idx))
                   for i in range(values.size)],
         "colors": colors,
-        "text": [_text_color(c) for c in colors],
+        "text": [text_color(c) for c in colors],
         "place": {"cells": place, "w": c_ig * (kw + 0.5) - 0.5, "h": c_out * (kh + 0.5) - 0.5,
                   "cols": kw},
     }
-
-
-def _luminance(hex_color: str) -> float:
-    """WCAG 2 relative luminance of ``#RRGGBB``."""
-    def channel(v: float) -> float:
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(int(hex_color[i:i + 2], 16) / 255) for i in (1, 3, 5))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _text_color(hex_color: str) -> str:
-    """Black or white, whichever has the higher WCAG contrast on ``hex_color``.
-
-    The better of the two is always at least 4.58:1, so every weight's label
-    meets the 4.5:1 text contrast on its fill.
-
-    >>> _text_color("#009E73"), _text_color("#0072B2"), _text_color("#F0E442")
-    ('#000000', '#FFFFFF', '#000000')
-    """
-    lum = _luminance(hex_color)
-    on_black, on_white = (lum + 0.05) / 0.05, 1.05 / (lum + 0.05)
-    return "#000000" if on_black >= on_white else "#FFFFFF"

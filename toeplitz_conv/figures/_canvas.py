@@ -20,6 +20,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 from matplotlib.typing import RcKeyType
 
+from ..palette import text_color
 from ._data import _new_record, matrix_record
 
 __all__ = ["STYLE", "figure_style"]
@@ -67,8 +68,8 @@ def _styled(func: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 def _text_color(face: str) -> str:
-    r, g, b = mpl.colors.to_rgb(face)
-    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
+    """Black or white, whichever reads at >= 4.5:1 on ``face`` (see :func:`text_color`)."""
+    return text_color(mpl.colors.to_hex(face))
 
 
 def _fontsize(label: str, width: float = 1.0, base: float = _FONT) -> float:
@@ -172,15 +173,16 @@ class _Canvas:
     def matrix(self, x0: float, y0: float, tie: np.ndarray, labels: np.ndarray,
                n_weights: int, *, dim_rows: Sequence[int] = (), only_weight: int | None = None,
                mark: np.ndarray | None = None, blocks: tuple[int, int] | None = None,
-               show_labels: bool = True, parts: dict[tuple[int, int], list[int]] | None = None
-               ) -> dict[str, Any]:
+               show_labels: bool = True, parts: dict[tuple[int, int], list[int]] | None = None,
+               block: int | None = None) -> dict[str, Any]:
         """Draw a tie grid; return its record (see :func:`._data.matrix_record`).
 
         ``parts`` (from :func:`._data.tie_parts`) lists the weights summed in
         each :data:`MIXED` cell, which is then drawn split into their colours.
+        ``block`` is the channel block of :func:`~toeplitz_conv.palette.weight_colors`.
         """
         rec = matrix_record(tie, labels, n_weights, dim_rows=dim_rows, only_weight=only_weight,
-                            parts=parts)
+                            parts=parts, block=block)
         m, n = tie.shape
         drawn = rec["drawn_colors"]
         split = rec["split_colors"]

@@ -188,7 +188,8 @@ def _dim(color: str, amount: float = _DIM) -> str:
 
 def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
                   dim_rows: Sequence[int] = (), only_weight: int | None = None,
-                  parts: dict[tuple[int, int], list[int]] | None = None) -> dict[str, Any]:
+                  parts: dict[tuple[int, int], list[int]] | None = None,
+                  block: int | None = None) -> dict[str, Any]:
     """The record of one drawn tie grid: tie, labels and the colour of every cell.
 
     ``"colors"`` is each cell's weight colour (:data:`MIXED_COLOR` for a sum,
@@ -204,7 +205,7 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     >>> rec["colors"][1, 0] == MIXED_COLOR, rec["dimmed"].tolist()
     (True, [[False, False], [True, True]])
     """
-    colors = weight_colors(n_weights)
+    colors = weight_colors(n_weights, block)
     face = np.full(tie.shape, ZERO_COLOR, dtype=object)
     shown = np.where(tie >= 0, tie, 0)
     face[tie >= 0] = np.array(colors, dtype=object)[shown[tie >= 0]]
@@ -223,7 +224,7 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
         if tie[r, c] == MIXED:
             split[r, c] = [_dim(colors[w]) if dim[r, c] else colors[w] for w in ws]
     return {"tie": tie, "labels": labels, "colors": face, "drawn_colors": drawn,
-            "dimmed": dim, "split_colors": split}
+            "dimmed": dim, "split_colors": split, "block": block}
 
 
 def tie_parts(A: TiedMatrix) -> dict[tuple[int, int], list[int]]:

@@ -62,8 +62,9 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     _check_size(A.shape)
     m, n = A.shape
     W = _full_taps_matrix(m, n)
-    tw, lw = tie_grid(W, [""] * (m * n))
-    lw[:] = "·"
+    # every entry its own weight, labelled "row,col"; above 12 weights one
+    # hue family per row (the weights of one output)
+    tw, lw = tie_grid(W, [f"{r},{c}" for r in range(m) for c in range(n)])
     names = weight_labels(k, labels)
     ta, la = tie_grid(A, names)
     top = 3.0
@@ -72,7 +73,7 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     cv.title(width / 2, 0.7, "Fully connected vs convolution")
     cv.subtitle(width / 2, 1.55, "h = σ(Wᵀx + b) for a specific kind of W")
     data = cv.data
-    data["W"] = cv.matrix(1, top, tw, lw, m * n, show_labels=False)
+    data["W"] = cv.matrix(1, top, tw, lw, m * n, block=n)
     data["W"]["matrix"] = W
     data["A"] = cv.matrix(n + 3, top, ta, la, k.size)
     data["A"]["matrix"] = A
@@ -124,7 +125,8 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
         tie, labels = tie_grid(A, names)
         x0 = 1 + i * panel
         cv.text(x0 + n / 2, top - 0.55, what, size=_FONT + 1)
-        data[what] = cv.matrix(x0, top, tie, labels, kernels * k)
+        # above 12 weights, one hue family per kernel
+        data[what] = cv.matrix(x0, top, tie, labels, kernels * k, block=k)
         data[what]["matrix"] = A
         cv.text(x0 + n / 2, top + m + 0.7, f"{kernels * k} weights", size=_FONT)
     return cv.fig
@@ -174,7 +176,8 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
         x0 = 1.5 + i * panel
         title = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
         cv.text(x0 + A.shape[1] / 2, top - 0.55, title, size=_FONT + 1)
-        data[what] = cv.matrix(x0, top, tie, labels, n_w, blocks=(out_n, n))
+        # above 12 weights, one hue family per (output, input) channel pair
+        data[what] = cv.matrix(x0, top, tie, labels, n_w, blocks=(out_n, n), block=k)
         data[what]["matrix"] = A
         for o in range(A.shape[0] // out_n):
             cv.text(x0 - 0.5, top + o * out_n + out_n / 2, str(o), size=_FONT,
