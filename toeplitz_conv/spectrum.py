@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._limits import check_dense
-from ._validation import as_finite_real, as_groups, as_kernel, as_shape, choose
+from ._limits import DenseTooLargeError, limits
+from ._validation import as_finite_real, as_groups, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import channel_map
 from .layers import layer_geometry, layer_matrix
 
@@ -85,9 +85,17 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
     w = _dense_channels(w, shape[0], groups)
     spatial = shape[1:]
-    geom = layer_geometry(w.shape[2:], spatial, padding="same", dilation=dilation,
+    dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    for k, d, n in zip(w.shape[2:], dil, spatial):
+        # torch's circular padding may not exceed the input: "same" pads
+        # d * (k - 1) in total, the larger half on the right.
+        if d * (k - 1) - d * (k - 1) // 2 > n:
+            raise ValueError(f"dilation {dilation!r} makes a kernel of size {k} span "
+                             f"{d * (k - 1) + 1} samples, too wide for the circular 'same' "
+                             f"layer on an input of size {n} (input_shape {shape})")
+    _check_spectrum_memory(spatial, w.shape[0], w.shape[1])
+    geom = layer_geometry(w.shape[2:], spatial, padding="same", dilation=dil,
                           padding_mode="circular")
-    check_dense((*spatial, w.shape[0], w.shape[1]), 16)
     # Output 0 reads input index[t] with tap t; by shift invariance output o
     # reads o + index[t] (mod n): a circular correlation with h.
     idx = [ax.input_index(np.array([0]))[0] for ax in geom.axes]
@@ -95,6 +103,26 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     # add.at: taps of a kernel wider than the input wrap onto the same sample.
     np.add.at(h, tuple(np.meshgrid(*idx, indexing="ij")), np.moveaxis(w, (0, 1), (-2, -1)))
     return h
+
+
+def _check_spectrum_memory(spatial: tuple[int, ...], c_out: int, c_in: int) -> None:
+    """Refuse, before any FFT, a spectrum whose working memory exceeds ``max_dense_bytes``.
+
+    Measured peaks (tracemalloc, see tests/test_spectrum.py) are at most about
+    40 bytes per ``N * C_out * C_in`` for real kernels (the wrapped kernel,
+    its half spectrum, the singular values repeated and sorted) and 65 for
+    complex ones; counted here with room to spare.
+    """
+    n = 1
+    for s in spatial:
+        n *= int(s)
+    need = n * c_out * c_in * 64 + n * min(c_out, c_in) * 24
+    if need > limits.max_dense_bytes:
+        raise DenseTooLargeError(
+            f"the spectrum of a {c_out} x {c_in} channel layer on {' x '.join(map(str, spatial))} "
+            f"samples needs about {need / 2**30:.3g} GiB of working memory, over "
+            f"toeplitz_conv.limits.max_dense_bytes = {limits.max_dense_bytes / 2**30:.3g} GiB; "
+            f"use a smaller input_shape or raise the limit")
 
 
 def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
@@ -123,6 +151,13 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
     ndarray
         ``prod(spatial) * min(C_out, C_in)`` values, in descending order.
 
+    Raises
+    ------
+    DenseTooLargeError
+        Before any work, when the working memory (about 64 bytes per
+        ``prod(spatial) * C_out * C_in``) would exceed
+        ``toeplitz_conv.limits.max_dense_bytes``.
+
     Examples
     --------
     >>> import numpy as np
@@ -139,14 +174,17 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
     # Real kernel: M(-f) = conj(M(f)) has the same singular values, so only the
     # half spectrum of rfftn is decomposed; frequencies 0 < f_last < n_last / 2
     # stand for their mirror image too.  (conj(rfftn(h)) = M, dropped: same values.)
-    half = np.fft.rfftn(h, axes=tuple(range(h.ndim - 2)))
-    s = np.linalg.svd(half, compute_uv=False)
     n_last = h.shape[-3]
+    half = np.fft.rfftn(h, axes=tuple(range(h.ndim - 2)))
+    del h
+    s = np.linalg.svd(half, compute_uv=False)
     j = np.arange(half.shape[-3])
+    del half
     twice = (j > 0) & (2 * j != n_last)
     count = np.broadcast_to(np.where(twice, 2, 1)[:, None], s.shape[-2:])
     s = np.repeat(s.reshape(-1), np.broadcast_to(count, s.shape).reshape(-1))
-    return np.sort(s)[::-1]
+    s.sort()       # in place: no second copy of the largest array
+    return s[::-1]
 
 
 def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: str = "svds",
@@ -183,6 +221,9 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
     True
     """
     choose(method, "method", ("svds", "fft"))
+    tol = as_finite_real(tol, "tol")
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0 (0 means machine precision), got {tol!r}")
     if method == "fft":
         extra = set(layer_kwargs) - {"padding", "padding_mode", "dilation", "groups", "stride"}
         if extra:
@@ -201,12 +242,18 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
 
     a = layer_matrix(weight, input_shape, **layer_kwargs).sparse
     a = a.astype(np.result_type(a.dtype, np.float64))
+    # ARPACK fails on tiny (subnormal) or huge (overflowing) entries: work on
+    # the matrix scaled to a largest entry of 1 and scale the norm back.
+    scale = float(np.max(np.abs(a.data))) if a.nnz else 0.0
+    if scale == 0.0:
+        return 0.0
+    a = a / scale
     if min(a.shape) <= 2:
         # ARPACK needs k < min(shape); such thin matrices are cheap to densify.
-        return float(np.linalg.norm(a.toarray(), 2))
+        return float(np.linalg.norm(a.toarray(), 2)) * scale
     v0 = np.ones(min(a.shape), dtype=a.dtype)        # deterministic start
     s = svds(a, k=1, return_singular_vectors=False, tol=tol, v0=v0)
-    return float(s[0])
+    return float(s[0]) * scale
 
 
 def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound: float, *,
