@@ -217,7 +217,12 @@ class TiedMatrix:
 
     @property
     def ndim(self) -> int:
-        """Always 2 (so that numpy and scipy.sparse treat it as a matrix)."""
+        """Always 2, so that numpy and scipy.sparse treat it as a matrix.
+
+        ``S @ A`` with a scipy.sparse ``S`` works, through a dense copy of
+        ``A`` (scipy densifies an unknown right operand; the copy is guarded
+        by ``limits.max_dense_bytes``); ``S @ A.sparse`` stays sparse.
+        """
         return 2
 
     @property
@@ -292,11 +297,6 @@ class TiedMatrix:
     def __rmatmul__(self, u: Any) -> Any:
         if isinstance(u, TiedMatrix):
             return NotImplemented
-        if sp.issparse(u):
-            if u.shape[-1] != self._shape[0]:
-                raise ValueError(f"left operand must have {self._shape[0]} columns, "
-                                 f"got shape {u.shape}")
-            return u @ self.sparse
         u = _numeric(u, "left operand")
         if u.ndim not in (1, 2) or u.shape[-1:] != (self._shape[0],):
             raise ValueError(f"left operand must be a vector or a 2-D array ending in length "
