@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 import toeplitz_conv as tc
-from toeplitz_conv import TiedMatrix, limits, spectrum
+from toeplitz_conv import TiedMatrix, interop, limits, spectrum
 
 # The guards are what is tested: with these limits a call may build index
 # tables of at most 32 MiB and dense arrays of at most 16 MiB, far under the
@@ -97,6 +97,11 @@ def _calls() -> dict[str, Callable[..., Any]]:
         "A.bias_vector": method("bias_vector"),
         "A.toarray": method("toarray"),
         "A.to_torch": method("to_torch"),
+        # np.asarray(A, dtype) parses the dtype itself first; what reaches A is this:
+        "A.array": lambda matrix="layer", **kw: mats[matrix].__array__(**kw),
+        "as_operator": lambda matrix="layer": interop.as_operator(mats.get(matrix, matrix)
+                                                                  if isinstance(matrix, str)
+                                                                  else matrix),
         "limits.set": set_limit,
         "limits.override": override,
         # Deliberately wrong calls, to show the harness catches each failure.

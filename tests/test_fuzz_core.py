@@ -151,6 +151,13 @@ SPECS: dict[str, dict[str, Any]] = {
     "A.toarray": {
         "base": {},
         "params": {"max_bytes": _also(0, 10, -1, np.nan, np.inf, None, 2**70, 1e3)}},
+    "A.array": {
+        "base": {},
+        "params": {"dtype": _also(np.float32, "float32", "bogus", object, "U2", None),
+                   "copy": _also(True, False, None)}},
+    "as_operator": {
+        "base": {"matrix": "layer"},
+        "params": {"matrix": _also(np.eye(2), None, 3)}},
     "limits.set": {
         "base": {"name": "max_dense_bytes", "value": 2**20},
         "params": {"value": _also(0, -1, np.nan, None, "1", 2**70, 1e9, np.int64(5), True)},

@@ -97,3 +97,25 @@ def test_toarray_validates_max_bytes(value, exc):
     with pytest.raises(exc, match="max_bytes"):
         tc.conv_matrix([1.0, 2.0], 3).toarray(max_bytes=value)
     assert tc.conv_matrix([1.0, 2.0], 3).toarray(max_bytes=1e3).shape == (4, 3)
+
+
+# ------------------------------------------------------ found by the fuzz suite
+@pytest.mark.parametrize("call,exc,word", [
+    # each size fits in int64, the flat length does not
+    (lambda: tc.layer_matrix(np.ones((1, 1, 1, 1)), (1, 2**40, 2**40), stride=2**40),
+     ValueError, "input_shape"),
+    (lambda: tc.conv_matrix(np.ones((1, 1)), (2**40, 2**40), stride=2**40),
+     ValueError, "input_shape"),
+    (lambda: tc.transposed_layer_matrix(np.ones((1, 1, 3)), (1, 5), dilation=2**62),
+     ValueError, "dilation"),
+    (lambda: tc.transposed_layer_matrix(np.ones((1, 1, 3)), (1, 5), stride=2**62),
+     ValueError, "stride"),
+    # one huge window, refused before the geometry indexes it
+    (lambda: tc.avg_pool_matrix(2**62, (1, 2**62), padding=2**61, ceil_mode=True),
+     DenseTooLargeError, "max_build_bytes"),
+    (lambda: tc.max_pool_matrix(np.ones((1, 3)), 2**40, padding=2**39, ceil_mode=True),
+     DenseTooLargeError, "max_build_bytes"),
+])
+def test_int64_overflows_are_clean_errors(call, exc, word):
+    with pytest.raises(exc, match=word):
+        call()

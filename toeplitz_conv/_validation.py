@@ -197,6 +197,13 @@ def as_shape(shape: Any, name: str = "input_shape", *, ndim: int | None = None) 
         raise ValueError(f"{name} must not be empty")
     if any(d <= 0 for d in dims):
         raise ValueError(f"{name} must contain positive sizes, got {dims}")
+    total = 1
+    for d in dims:
+        total *= d
+    if total > INT64_MAX:
+        # Each size fits, their product (the flat length, a matrix dimension) does not.
+        raise ValueError(f"{name} {dims} has {total} elements in all, more than int64 can "
+                         f"index ({INT64_MAX})")
     return dims
 
 

@@ -27,12 +27,14 @@ max-out have a single weight, the constant 1, shared by every entry.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import assemble
+from ._limits import check_build
 from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
 from .geometry import AxisGeometry, Geometry, pool_axis, pool_counts, resolve_padding
@@ -66,6 +68,9 @@ def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, di
             raise ValueError(f"padding {padding!r} must be at most half of kernel_size "
                              f"{kernel} on every side (PyTorch's rule: padding <= "
                              f"kernel_size // 2)")
+    # Every channel has at least one window of prod(kernel) taps, and the
+    # axes below already index one window: refuse huge windows first.
+    check_build(shape[0] * math.prod(kernel), "pooling matrix", n_rows=shape[0])
     axes = tuple(pool_axis(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
                  for n, k, s, p, d in zip(shape[1:], kernel, stride_t, pads, dil_t))
     # The channel axis is a kernel-1 axis: pooling never mixes channels.

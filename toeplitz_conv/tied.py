@@ -276,6 +276,11 @@ class TiedMatrix:
         if copy is False:
             raise ValueError("a TiedMatrix is sparse: a dense array needs a copy "
                              "(use np.asarray(A) or A.toarray())")
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"dtype must be a numpy dtype, got {dtype!r}") from exc
         a = self.toarray()
         return a if dtype is None else a.astype(dtype)
 
