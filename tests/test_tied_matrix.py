@@ -291,12 +291,15 @@ def test_weight_grad_chunks_large_batches_within_the_build_limit(rng):
 def test_weight_grad_converts_the_taps_once(monkeypatch):
     A = layer_matrix(np.ones((2, 1, 3)), (1, 8))
     calls = []
-    original = TiedMatrix.taps.fget
-    monkeypatch.setattr(TiedMatrix, "taps", property(lambda self: calls.append(1)
-                                                     or original(self)))
+    original = TiedMatrix._grad_taps
+    monkeypatch.setattr(TiedMatrix, "_grad_taps", lambda self: calls.append(1)
+                        or original(self))
     for _ in range(3):
         A.weight_grad(np.ones(8), np.ones((2, 6)))
     assert len(calls) == 1
+    rows, cols, widx = A._grad_taps()
+    for ours, public in zip((rows, cols, widx), A.taps):
+        np.testing.assert_array_equal(ours, public)
 
 
 # ------------------------------------------------------------ issue 20 item 8
