@@ -347,3 +347,16 @@ def test_float16_kernels_compute_in_float32():
     B = conv_matrix(k, 5, "same")
     np.testing.assert_allclose(B @ x, convolve(x, k.astype(np.float32), "same"), rtol=1e-6)
     assert B.weight_grad(x, np.ones(5)).shape == (3,)
+
+
+@pytest.mark.parametrize("shape,mode,boundary", [((3, 3), "full", "fill"), ((2, 3), "same", "wrap"),
+                                                 ((3, 2), "valid", "fill")])
+def test_float16_kernels_match_scipy_in_float32(rng, shape, mode, boundary):
+    from scipy.signal import convolve2d
+
+    k = rng.standard_normal(shape).astype(np.float16)
+    x = rng.standard_normal((40, 30))           # large enough for the region-by-region writer
+    A = conv_matrix(k, x.shape, mode, boundary=boundary)
+    assert A.dtype == A.toarray().dtype == A.T.sparse.dtype == np.float32
+    expected = convolve2d(x, k.astype(np.float64), mode, boundary=boundary)
+    np.testing.assert_allclose(A @ x.ravel(), expected.ravel(), rtol=1e-5, atol=1e-4)

@@ -243,7 +243,8 @@ class TiedMatrix:
 
     def _values(self) -> np.ndarray:
         if self._data is not None:
-            return self._data
+            # A builder wrote the values in the weight's dtype; float16 is stored as float32.
+            return self._data.astype(self.dtype, copy=False)
         w = self._weight.ravel().astype(self.dtype, copy=False)
         if self._conjugate:
             w = w.conj()
