@@ -10,6 +10,7 @@ allocating past the memory budget.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,10 @@ from hypothesis import strategies as st
 from . import _fuzz
 from ._fuzz import HUGE, junk, sizes
 from .conftest import HAS_TORCH
+
+# The worker caps its address space with setrlimit and reads /proc/self/status.
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the fuzz worker's memory budget needs Linux")
 
 W1 = np.arange(6.0).reshape(2, 1, 3) - 2           # (C_out, C_in, k), 1-D layer
 MODES = ["zeros", "reflect", "replicate", "circular", "", "ZEROS", "wrap"]
