@@ -149,32 +149,43 @@ def test_singular_values_refuse_huge_inputs_at_once():
     assert time.perf_counter() - t < 5
 
 
+@pytest.mark.parametrize("clip", [False, True])
 @pytest.mark.parametrize("weight_shape,input_shape,complex_weight", [
     ((1, 1, 3), (1, 20000), False),
     ((3, 3, 3), (3, 5000), False),
     ((4, 2, 3, 3), (2, 60, 40), False),
+    ((1, 4, 3), (4, 4000), False),
     ((2, 2, 3), (2, 4000), True),
 ])
-def test_singular_values_stay_within_the_limit_they_state(rng, weight_shape, input_shape,
-                                                          complex_weight):
+def test_spectra_stay_within_the_limit_they_state(rng, weight_shape, input_shape,
+                                                  complex_weight, clip):
     import tracemalloc
+
+    from toeplitz_conv import spectrum
 
     w = rng.standard_normal(weight_shape)
     if complex_weight:
         w = w + 1j * rng.standard_normal(weight_shape)
     n = int(np.prod(input_shape[1:]))
     c_out, c_in = weight_shape[0], input_shape[0]
+    per_entry = spectrum.CLIP_BYTES if clip else spectrum.SPECTRUM_BYTES
+
+    def run():
+        if clip:
+            return clip_singular_values(w, input_shape, 1.0)
+        return singular_values(w, input_shape)
+
     # The smallest limit the function accepts for this size (its stated need):
-    need = n * c_out * c_in * 64 + n * min(c_out, c_in) * 24
+    need = spectrum.spectrum_need(input_shape[1:], c_out, c_in, per_entry)
     with tc.limits.override(max_dense_bytes=need - 1):
         with pytest.raises(tc.DenseTooLargeError):
-            singular_values(w, input_shape)
+            run()
     with tc.limits.override(max_dense_bytes=need):
         tracemalloc.start()
         try:
-            s = singular_values(w, input_shape)
+            out = run()
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-    assert s.shape == (n * min(c_out, c_in),)
+    assert out.size == (n * c_out * c_in if clip else n * min(c_out, c_in))
     assert peak <= need

@@ -105,18 +105,29 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     return h
 
 
-def _check_spectrum_memory(spatial: tuple[int, ...], c_out: int, c_in: int) -> None:
-    """Refuse, before any FFT, a spectrum whose working memory exceeds ``max_dense_bytes``.
+#: Working bytes per ``N * C_out * C_in`` (plus 24 per ``N * min(C_out, C_in)``
+#: singular value) counted before a spectrum is computed.  Measured peaks
+#: (tracemalloc, see tests/test_spectrum.py): up to about 40 for real kernels
+#: (the wrapped kernel, its half spectrum, the values repeated and sorted) and
+#: 64 for complex ones; clipping holds U, V, the clipped matrices and their
+#: FFT at once, up to about 120.
+SPECTRUM_BYTES = 64
+CLIP_BYTES = 160
 
-    Measured peaks (tracemalloc, see tests/test_spectrum.py) are at most about
-    40 bytes per ``N * C_out * C_in`` for real kernels (the wrapped kernel,
-    its half spectrum, the singular values repeated and sorted) and 65 for
-    complex ones; counted here with room to spare.
-    """
+
+def spectrum_need(spatial: tuple[int, ...], c_out: int, c_in: int,
+                  per_entry: int = SPECTRUM_BYTES) -> int:
+    """Bytes of working memory counted for the spectrum of this layer."""
     n = 1
     for s in spatial:
         n *= int(s)
-    need = n * c_out * c_in * 64 + n * min(c_out, c_in) * 24
+    return n * c_out * c_in * per_entry + n * min(c_out, c_in) * 24
+
+
+def _check_spectrum_memory(spatial: tuple[int, ...], c_out: int, c_in: int,
+                           per_entry: int = SPECTRUM_BYTES) -> None:
+    """Refuse, before any FFT, a spectrum whose working memory exceeds ``max_dense_bytes``."""
+    need = spectrum_need(spatial, c_out, c_in, per_entry)
     if need > limits.max_dense_bytes:
         raise DenseTooLargeError(
             f"the spectrum of a {c_out} x {c_in} channel layer on {' x '.join(map(str, spatial))} "
@@ -155,7 +166,7 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
     ------
     DenseTooLargeError
         Before any work, when the working memory (about 64 bytes per
-        ``prod(spatial) * C_out * C_in``) would exceed
+        ``prod(spatial) * C_out * C_in``, see :data:`SPECTRUM_BYTES`) would exceed
         ``toeplitz_conv.limits.max_dense_bytes``.
 
     Examples
@@ -283,6 +294,8 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     if as_finite_real(bound, "bound") < 0:
         raise ValueError(f"bound must be a non-negative number, got {bound!r}")
     w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
+    shape = as_shape(input_shape, "input_shape", ndim=w.ndim - 1)
+    _check_spectrum_memory(shape[1:], w.shape[0], shape[0], CLIP_BYTES)
     m = frequency_matrices(w, input_shape, dilation=dilation, groups=groups)
     u, s, vh = np.linalg.svd(m, full_matrices=False)
     m2 = (u * np.minimum(s, bound)[..., None, :]) @ vh
