@@ -360,3 +360,19 @@ def test_float16_kernels_match_scipy_in_float32(rng, shape, mode, boundary):
     assert A.dtype == A.toarray().dtype == A.T.sparse.dtype == np.float32
     expected = convolve2d(x, k.astype(np.float64), mode, boundary=boundary)
     np.testing.assert_allclose(A @ x.ravel(), expected.ravel(), rtol=1e-5, atol=1e-4)
+
+
+def test_products_beyond_the_dense_limit_are_refused_before_allocating():
+    # A transposed convolution with a large stride is tall: 10 inputs -> ~10^6 outputs.
+    A = tc.transposed_layer_matrix(np.ones((1, 1, 3)), (1, 10), stride=10**5)
+    v = np.ones((10, 64))
+    assert A.shape[0] * 64 * 8 > 2**28
+    with tc.limits.override(max_dense_bytes=2**28):
+        with pytest.raises(tc.DenseTooLargeError, match="max_dense_bytes"):
+            A @ v
+        with pytest.raises(tc.DenseTooLargeError, match="max_dense_bytes"):
+            A.apply(np.ones((64, 1, 10)))
+        with pytest.raises(tc.DenseTooLargeError, match="max_dense_bytes"):
+            np.ones((64, 10)) @ A.T
+        y = A @ v[:, :2]                       # small enough: allowed, and right
+    np.testing.assert_allclose(y[:, 0], A.sparse @ np.ones(10))

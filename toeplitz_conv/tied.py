@@ -298,7 +298,9 @@ class TiedMatrix:
     def __matmul__(self, v: Any) -> np.ndarray:
         if isinstance(v, TiedMatrix):
             return NotImplemented
-        return self.sparse @ self._check_operand(v)
+        v = self._check_operand(v)
+        self._check_result(self._shape[0], v)
+        return self.sparse @ v
 
     def __rmatmul__(self, u: Any) -> Any:
         if isinstance(u, TiedMatrix):
@@ -307,7 +309,19 @@ class TiedMatrix:
         if u.ndim not in (1, 2) or u.shape[-1:] != (self._shape[0],):
             raise ValueError(f"left operand must be a vector or a 2-D array ending in length "
                              f"{self._shape[0]}, got shape {u.shape}")
+        self._check_result(self._shape[1], u)
         return (self.T.sparse @ u.T).T
+
+    def _check_result(self, length: int, operand: np.ndarray) -> None:
+        """Refuse a product of ``length`` rows per vector of ``operand`` beyond the dense limit.
+
+        The product is a new dense array: a tall matrix (a transposed
+        convolution with a large stride) times many vectors can be far larger
+        than its operand.
+        """
+        contracted = self._shape[1] if length == self._shape[0] else self._shape[0]
+        vectors = max(operand.size // max(contracted, 1), 1)
+        check_dense((vectors, length), np.result_type(self.dtype, operand.dtype).itemsize)
 
     def bias_vector(self, bias: Any) -> np.ndarray:
         """The flat vector ``b`` with ``y = A @ x + b`` for a per-channel bias.
@@ -385,9 +399,11 @@ class TiedMatrix:
         if off is not None:
             b = off if b is None else b + off
         if x.shape == self.in_shape or x.shape == (self._shape[1],):
+            self._check_result(self._shape[0], x)
             y = self.sparse @ x.ravel()
             return (y if b is None else y + b).reshape(self.out_shape)
         if x.shape[1:] == self.in_shape:
+            self._check_result(self._shape[0], x)
             y = (self.sparse @ x.reshape(len(x), -1).T).T
             return (y if b is None else y + b).reshape((len(x), *self.out_shape))
         raise ValueError(f"x must have shape {self.in_shape} (or a batch of them), got {x.shape}")
