@@ -376,3 +376,15 @@ def test_products_beyond_the_dense_limit_are_refused_before_allocating():
             np.ones((64, 10)) @ A.T
         y = A @ v[:, :2]                       # small enough: allowed, and right
     np.testing.assert_allclose(y[:, 0], A.sparse @ np.ones(10))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "wrap", "mirror", "nearest", "constant"])
+def test_integer_ndimage_kernels_keep_their_dtype(mode):
+    from scipy import ndimage
+
+    k = np.array([100, 90, 80, 70, 60], dtype=np.int8)     # wider than the input
+    A = tc.ndimage_matrix(k, 3, mode=mode)
+    cols = [ndimage.convolve(np.eye(3)[j], k.astype(np.float64), mode=mode) for j in range(3)]
+    expected = np.rint(np.stack(cols, axis=1)).astype(np.int64).astype(np.int8)
+    assert A.toarray().dtype == A.sparse.dtype == np.int8
+    np.testing.assert_array_equal(A.toarray(), expected)
