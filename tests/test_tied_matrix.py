@@ -388,3 +388,13 @@ def test_integer_ndimage_kernels_keep_their_dtype(mode):
     expected = np.rint(np.stack(cols, axis=1)).astype(np.int64).astype(np.int8)
     assert A.toarray().dtype == A.sparse.dtype == np.int8
     np.testing.assert_array_equal(A.toarray(), expected)
+
+
+def test_weight_grad_of_small_integer_arrays_does_not_overflow():
+    A = conv_matrix([1.0, 2.0], 3)
+    x = np.full(3, 100, dtype=np.int8)
+    g = np.full(4, 100, dtype=np.int8)
+    # Each weight meets every input once: 3 * 100 * 100, far beyond int8.
+    np.testing.assert_array_equal(A.weight_grad(x, g), [30000.0, 30000.0])
+    np.testing.assert_array_equal(A.weight_grad(np.stack([x, x]), np.stack([g, g])),
+                                  [60000.0, 60000.0])

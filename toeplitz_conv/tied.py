@@ -484,14 +484,13 @@ class TiedMatrix:
                          f"batch axis), got {v.shape}")
 
     def _grad_taps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # Like ``taps`` but in the stored index dtype (int32 for all but huge
-        # matrices): half the memory of int64 copies, and no conversions.
-        itype = self._indices.dtype
-        rows = np.repeat(np.arange(self._shape[0], dtype=itype), np.diff(self._indptr))
-        cols = self._indices
+        # ``taps`` as numpy's native index type: fancy indexing and bincount
+        # convert any other integer type on every call.
+        rows = np.repeat(np.arange(self._shape[0], dtype=np.intp), np.diff(self._indptr))
+        cols = self._indices.astype(np.intp)
         if self._tap_entry is not None:
             rows, cols = rows[self._tap_entry], cols[self._tap_entry]
-        return rows, cols, self._tap_weight
+        return rows, cols, self._tap_weight.astype(np.intp)
 
     def weight_grad(self, x: Any, grad_out: Any) -> np.ndarray:
         """Gradient of a loss with respect to the weight, given ``dL/dy = grad_out``.
@@ -521,9 +520,15 @@ class TiedMatrix:
         item = np.result_type(gs.dtype, xs.dtype, np.float64).itemsize
         per_sample = 3 * item * max(len(rows), 1)
         step = max(1, limits.max_build_bytes // per_sample)
-        prods = np.zeros(len(rows), dtype=np.result_type(gs.dtype, xs.dtype, np.float64))
-        for i in range(0, len(xs), step):
-            prods += (gs[i:i + step, rows] * xs[i:i + step, cols]).sum(axis=0)
+        # In float64 (or complex128) at least: small integer inputs would overflow.
+        dt = np.result_type(gs.dtype, xs.dtype, np.float64)
+        if len(xs) == 1:
+            prods = gs[0][rows].astype(dt, copy=False) * xs[0][cols]
+        else:
+            prods = np.zeros(len(rows), dtype=dt)
+            for i in range(0, len(xs), step):
+                prods += np.einsum("bt,bt->t", gs[i:i + step][:, rows], xs[i:i + step][:, cols],
+                                   dtype=dt)
         if np.iscomplexobj(prods):
             out = (np.bincount(widx, prods.real, minlength=size)
                    + 1j * np.bincount(widx, prods.imag, minlength=size))
