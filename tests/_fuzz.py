@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import select
 import struct
 import subprocess
@@ -135,7 +136,9 @@ def judge(answer: dict[str, Any], names: tuple[str, ...], call: str, *,
         return
     assert kind in ALLOWED, f"undocumented exception: {where}"
     msg = answer["message"]
-    assert any(n in msg for n in names), f"the message does not name {names}: {where}"
+    # Whole words: a parameter called ``x`` is not named by "exceeds".
+    assert any(re.search(rf"\b{re.escape(n)}\b", msg) for n in names), \
+        f"the message does not name {names}: {where}"
 
 
 # ---------------------------------------------------------------- strategies

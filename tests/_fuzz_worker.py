@@ -32,6 +32,7 @@ from toeplitz_conv import TiedMatrix, interop, limits, spectrum
 # address-space budget the worker sets for itself.
 LIMITS = {"max_build_bytes": 32 * 2**20, "max_dense_bytes": 16 * 2**20}
 
+
 def _import_torch() -> None:
     # Before the address space is capped: torch maps much virtual memory.
     try:  # torch is optional; the to_torch calls are only fuzzed where it exists
@@ -116,12 +117,8 @@ def _raise(kind: str, message: str) -> None:
 
 
 def _reset_limits() -> None:
-    # Through the validated setter where possible, else directly.
     for k, v in LIMITS.items():
-        try:
-            setattr(limits, k, v)
-        except Exception:  # pragma: no cover - the setter refusing its own default
-            limits.__dict__[k] = v
+        setattr(limits, k, v)
 
 
 def _summary(result: Any) -> str:
