@@ -6,6 +6,7 @@ telemetry is off and the system chromedriver is passed explicitly).
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,7 +25,11 @@ def main() -> None:
     page = explore([5, 6, 7], 4, x=[1, 2, 3, 4])
     with tempfile.TemporaryDirectory() as tmp:
         path = page.save(Path(tmp) / "explorer.html")
+        # No network: no selenium statistics, and the system browser and driver
+        # given explicitly, so Selenium Manager never resolves (or downloads) them.
+        os.environ["SE_AVOID_STATS"] = "true"
         opts = webdriver.ChromeOptions()
+        opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
                     "--disable-dev-shm-usage", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run",

@@ -4,6 +4,11 @@ import importlib.util
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# ``--hypothesis-profile=thorough``: 10x hypothesis' default example count
+# (the fuzz suite, tests/test_fuzz_*.py, scales with it; see tests/_fuzz.py).
+settings.register_profile("thorough", max_examples=1000, deadline=None)
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 

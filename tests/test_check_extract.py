@@ -14,7 +14,7 @@ from .conftest import requires_torch
 def _torch_conv(weight, **kw):
     import torch
 
-    wt = torch.from_numpy(weight)
+    wt = torch.from_numpy(np.array(weight))    # a writable copy: A.weight is read-only
     nd = weight.ndim - 2
     mode = kw.pop("padding_mode", "zeros")
     conv = getattr(torch.nn, f"Conv{nd}d")(weight.shape[1] * kw.get("groups", 1),

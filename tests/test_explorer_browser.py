@@ -48,6 +48,9 @@ def browser(tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    # No network: selenium's usage statistics off, and with the browser and
+    # driver paths given, Selenium Manager never looks for (or downloads) either.
+    os.environ["SE_AVOID_STATS"] = "true"
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

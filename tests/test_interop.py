@@ -61,3 +61,22 @@ def test_numpy_asarray_refuses_huge_densification(monkeypatch):
         np.asarray(A)
     with pytest.raises(MemoryError):
         np.array(A)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", np.float32, np.dtype("float32"), "f4"])
+def test_to_torch_accepts_numpy_dtypes_and_names(dtype):
+    import torch
+
+    A = conv_matrix([1.0, 2.0, 3.0], 4)
+    t = A.to_torch(dtype=dtype)
+    assert t.dtype == torch.float32
+    np.testing.assert_allclose(t.to_dense().numpy(), A.toarray().astype(np.float32))
+    assert to_torch(A, "coo", dtype="complex128").dtype == torch.complex128
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["bogus", 3, "U2", object, True, ""])
+def test_to_torch_refuses_other_dtypes_cleanly(dtype):
+    with pytest.raises(TypeError, match="dtype must be a torch dtype"):
+        conv_matrix([1.0, 2.0], 3).to_torch(dtype=dtype)

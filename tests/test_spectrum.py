@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import toeplitz_conv as tc
 from toeplitz_conv import clip_singular_values, layer_matrix, singular_values, spectral_norm
 from toeplitz_conv.spectrum import frequency_matrices
 
@@ -111,3 +112,80 @@ def test_spectrum_argument_errors():
         clip_singular_values(w, (1, 5), -1.0)
     with pytest.raises(ValueError, match="groups"):
         singular_values(np.ones((2, 1, 3)), (3, 5), groups=2)
+
+
+# ------------------------------------------------------------ issue 20 items 3 and 9
+@pytest.mark.parametrize("tol,exc", [(np.nan, ValueError), (-1.0, ValueError),
+                                     (np.inf, ValueError), ("0", TypeError), (None, TypeError)])
+def test_spectral_norm_validates_tol(tol, exc):
+    with pytest.raises(exc, match="tol"):
+        spectral_norm(np.ones((1, 1, 3)), (1, 8), tol=tol)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+def test_spectral_norm_of_tiny_and_huge_weights(rng, scale):
+    w = rng.standard_normal((3, 2, 3))
+    shape = (2, 12)
+    # Reference: numpy's dense 2-norm of the unscaled matrix, times the scale
+    # (the norm is homogeneous; the scaled dense matrix itself under/overflows).
+    expected = np.linalg.norm(layer_matrix(w, shape, padding=1).toarray(), 2) * scale
+    got = spectral_norm(w * scale, shape, padding=1)
+    assert np.isfinite(got)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_spectral_norm_of_zero_weights_is_zero():
+    assert spectral_norm(np.zeros((2, 1, 3)), (1, 8), padding=1) == 0.0
+
+
+def test_singular_values_refuse_huge_inputs_at_once():
+    import time
+
+    t = time.perf_counter()
+    with pytest.raises(tc.DenseTooLargeError, match="max_dense_bytes"):
+        singular_values(np.ones((1, 1, 3)), (1, 10**9))
+    with pytest.raises(tc.DenseTooLargeError, match="max_dense_bytes"):
+        singular_values(np.ones((64, 64, 3, 3)), (64, 512, 512))
+    assert time.perf_counter() - t < 5
+
+
+@pytest.mark.parametrize("clip", [False, True])
+@pytest.mark.parametrize("weight_shape,input_shape,complex_weight", [
+    ((1, 1, 3), (1, 20000), False),
+    ((3, 3, 3), (3, 5000), False),
+    ((4, 2, 3, 3), (2, 60, 40), False),
+    ((1, 4, 3), (4, 4000), False),
+    ((2, 2, 3), (2, 4000), True),
+])
+def test_spectra_stay_within_the_limit_they_state(rng, weight_shape, input_shape,
+                                                  complex_weight, clip):
+    import tracemalloc
+
+    from toeplitz_conv import spectrum
+
+    w = rng.standard_normal(weight_shape)
+    if complex_weight:
+        w = w + 1j * rng.standard_normal(weight_shape)
+    n = int(np.prod(input_shape[1:]))
+    c_out, c_in = weight_shape[0], input_shape[0]
+    per_entry = spectrum.CLIP_BYTES if clip else spectrum.SPECTRUM_BYTES
+
+    def run():
+        if clip:
+            return clip_singular_values(w, input_shape, 1.0)
+        return singular_values(w, input_shape)
+
+    # The smallest limit the function accepts for this size (its stated need):
+    need = spectrum.spectrum_need(input_shape[1:], c_out, c_in, per_entry)
+    with tc.limits.override(max_dense_bytes=need - 1):
+        with pytest.raises(tc.DenseTooLargeError):
+            run()
+    with tc.limits.override(max_dense_bytes=need):
+        tracemalloc.start()
+        try:
+            out = run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert out.size == (n * c_out * c_in if clip else n * min(c_out, c_in))
+    assert peak <= need

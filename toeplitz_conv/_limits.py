@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._validation import as_byte_count
+
 __all__ = ["DenseTooLargeError", "check_build", "check_dense", "limits"]
 
 
@@ -9,8 +15,15 @@ class DenseTooLargeError(MemoryError):
     """A dense array (or a structure) would exceed the configured limit."""
 
 
+_NAMES = ("max_dense_bytes", "max_build_bytes")
+
+
 class Limits:
     """Configurable limits, in bytes.
+
+    Every value is checked when it is set: a number of bytes (an int, or an
+    integral float such as ``4e9``) between 0 and ``2**63 - 1``; ``None``,
+    strings, booleans, NaN and infinities are refused.
 
     Attributes
     ----------
@@ -26,11 +39,66 @@ class Limits:
     >>> from toeplitz_conv import limits
     >>> limits.max_dense_bytes
     2147483648
+    >>> with limits.override(max_dense_bytes=2**20):     # scoped: restored on exit
+    ...     limits.max_dense_bytes
+    1048576
+    >>> limits.max_dense_bytes
+    2147483648
+    >>> limits.max_build_bytes = float("nan")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_build_bytes must be a finite real number, got nan
     """
 
+    __slots__ = ("_max_build_bytes", "_max_dense_bytes")
+
     def __init__(self) -> None:
-        self.max_dense_bytes: int = 2 * 2**30
-        self.max_build_bytes: int = 8 * 2**30
+        self._max_dense_bytes: int = 2 * 2**30
+        self._max_build_bytes: int = 8 * 2**30
+
+    @property
+    def max_dense_bytes(self) -> int:
+        return self._max_dense_bytes
+
+    @max_dense_bytes.setter
+    def max_dense_bytes(self, value: Any) -> None:
+        self._max_dense_bytes = as_byte_count(value, "max_dense_bytes")
+
+    @property
+    def max_build_bytes(self) -> int:
+        return self._max_build_bytes
+
+    @max_build_bytes.setter
+    def max_build_bytes(self, value: Any) -> None:
+        self._max_build_bytes = as_byte_count(value, "max_build_bytes")
+
+    @contextmanager
+    def override(self, **values: Any) -> Iterator[Limits]:
+        """Change limits for the duration of a ``with`` block, then restore them.
+
+        Every value is validated before any is changed, so a bad one leaves
+        the limits as they were.
+
+        >>> from toeplitz_conv import limits, conv_matrix
+        >>> with limits.override(max_build_bytes=1000):
+        ...     conv_matrix([1, 2, 3], 100)            # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        toeplitz_conv._limits.DenseTooLargeError: building this matrix needs ...
+        """
+        unknown = sorted(set(values) - set(_NAMES))
+        if unknown:
+            raise TypeError(f"limits.override() takes only {', '.join(_NAMES)}, "
+                            f"got {', '.join(unknown)}")
+        new = {k: as_byte_count(v, k) for k, v in values.items()}
+        old = {k: getattr(self, k) for k in new}
+        for k, v in new.items():
+            setattr(self, k, v)
+        try:
+            yield self
+        finally:
+            for k, v in old.items():
+                setattr(self, k, v)
 
     def __repr__(self) -> str:
         return (f"Limits(max_dense_bytes={self.max_dense_bytes}, "
@@ -44,9 +112,13 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.3g} GiB"
 
 
-def check_dense(shape: tuple[int, ...], itemsize: int, max_bytes: int | None = None) -> None:
-    """Raise :class:`DenseTooLargeError` if a dense array of ``shape`` is too big."""
-    limit = limits.max_dense_bytes if max_bytes is None else max_bytes
+def check_dense(shape: tuple[int, ...], itemsize: int, max_bytes: Any = None) -> None:
+    """Raise :class:`DenseTooLargeError` if a dense array of ``shape`` is too big.
+
+    ``max_bytes`` (validated like the limits) overrides ``limits.max_dense_bytes``.
+    """
+    limit = limits.max_dense_bytes if max_bytes is None else as_byte_count(max_bytes,
+                                                                            "max_bytes")
     n = itemsize
     for s in shape:
         n *= int(s)

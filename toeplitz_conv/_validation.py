@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "INT64_MAX",
     "as_bool",
+    "as_byte_count",
     "as_finite_real",
     "as_groups",
     "as_int",
@@ -200,6 +201,13 @@ def as_shape(shape: Any, name: str = "input_shape", *, ndim: int | None = None) 
         raise ValueError(f"{name} must not be empty")
     if any(d <= 0 for d in dims):
         raise ValueError(f"{name} must contain positive sizes, got {dims}")
+    total = 1
+    for d in dims:
+        total *= d
+    if total > INT64_MAX:
+        # Each size fits, their product (the flat length, a matrix dimension) does not.
+        raise ValueError(f"{name} {dims} has {total} elements in all, more than int64 can "
+                         f"index ({INT64_MAX})")
     return dims
 
 
@@ -221,3 +229,26 @@ def as_int_tuple(value: Any, ndim: int, name: str, *, minimum: int) -> tuple[int
     if any(v < minimum for v in vals):
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return vals
+
+
+def as_byte_count(value: Any, name: str) -> int:
+    """Return ``value`` as a number of bytes: an int (or integral-valued float) in ``[0, 2**63)``.
+
+    >>> as_byte_count(2**30, "max_dense_bytes")
+    1073741824
+    >>> as_byte_count(4e9, "max_dense_bytes")
+    4000000000
+    >>> as_byte_count(float("nan"), "max_dense_bytes")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_dense_bytes must be a finite real number, got nan
+    """
+    if _is_int(value):
+        return as_int(value, name, minimum=0)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of bytes (an int >= 0), "
+                        f"got {type(value).__name__} {value!r}")
+    v = as_finite_real(value, name)
+    if v < 0 or v > INT64_MAX:
+        raise ValueError(f"{name} must be between 0 and {INT64_MAX} bytes, got {value!r}")
+    return int(v)

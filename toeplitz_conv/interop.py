@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from ._validation import choose
@@ -38,6 +39,23 @@ def as_operator(matrix: TiedMatrix) -> LinearOperator:
     return _check(matrix).as_operator()
 
 
+def _torch_dtype(torch: Any, dtype: Any) -> Any:
+    """A ``torch.dtype`` from a torch dtype, a numpy dtype (or type) or a dtype name."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        np_dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        np_dtype = None
+    if np_dtype is not None and not isinstance(dtype, bool) and np_dtype.kind in "biufc":
+        try:
+            return torch.from_numpy(np.zeros(0, dtype=np_dtype)).dtype
+        except TypeError:
+            pass      # a numpy dtype torch does not have (e.g. uint32 on old torch)
+    raise TypeError(f"dtype must be a torch dtype, a numeric numpy dtype or its name "
+                    f"(e.g. torch.float32, numpy.float32, 'float32'), got {dtype!r}")
+
+
 def to_torch(matrix: TiedMatrix, layout: str = "csr", *, dtype: Any = None) -> Any:
     """The matrix as a torch sparse tensor (needs torch; imported here, lazily).
 
@@ -47,8 +65,9 @@ def to_torch(matrix: TiedMatrix, layout: str = "csr", *, dtype: Any = None) -> A
     layout : {'csr', 'coo'}
         ``torch.sparse_csr`` (what ``torch.sparse.mm`` and ``@`` are fastest
         with) or a coalesced ``torch.sparse_coo`` tensor.
-    dtype : torch.dtype, optional
-        Defaults to the matrix's dtype (float64 stays float64).
+    dtype : torch.dtype, numpy dtype or dtype name, optional
+        ``torch.float32``, ``numpy.float32`` and ``"float32"`` all mean the
+        same.  Defaults to the matrix's dtype (float64 stays float64).
 
     Examples
     --------
@@ -66,7 +85,7 @@ def to_torch(matrix: TiedMatrix, layout: str = "csr", *, dtype: Any = None) -> A
     choose(layout, "layout", ("csr", "coo"))
     values = torch.from_numpy(a.data.copy())
     if dtype is not None:
-        values = values.to(dtype)
+        values = values.to(_torch_dtype(torch, dtype))
     # ``.sparse`` is canonical CSR, so torch's (costly) invariant checks are
     # not needed; its "CSR support is in beta" notice is not the user's concern.
     with warnings.catch_warnings():

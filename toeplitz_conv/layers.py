@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from ._assemble import WritePath, assemble
 from ._typing import Boundary, IntOrTuple, LayerPadding, PaddingMode
-from ._validation import as_groups, as_int_tuple, as_kernel, as_shape, choose
+from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import (
     AxisGeometry,
     Geometry,
@@ -207,6 +208,10 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         raise ValueError(f"padding {padding!r} is too large: the transposed convolution's "
                          f"output size would be {out_spatial}")
     c_out = w.shape[1] * groups
+    if c_out * math.prod(out_spatial) > INT64_MAX:
+        raise ValueError(f"stride {stride!r}, dilation {dilation!r} and output_padding "
+                         f"{output_padding!r} give an output of shape {(c_out, *out_spatial)}, "
+                         f"more elements than int64 can index")
     geom = layer_geometry(k, out_spatial, stride=stride_t, padding=pads, dilation=dil_t)
     # With output_padding >= stride the forward correlation has extra outputs
     # that the transposed convolution never reads: crop them.

@@ -27,12 +27,14 @@ max-out have a single weight, the constant 1, shared by every entry.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import assemble
+from ._limits import check_build
 from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
 from .geometry import AxisGeometry, Geometry, pool_axis, pool_counts, resolve_padding
@@ -48,12 +50,14 @@ __all__ = [
 
 
 def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, dilation: Any,
-               ceil_mode: Any) -> tuple[tuple[int, ...], Geometry]:
-    shape = as_shape(input_shape, "input_shape")
+               ceil_mode: Any, shape_name: str = "input_shape"
+               ) -> tuple[tuple[int, ...], Geometry]:
+    # ``shape_name``: what the user passed the shape as (``x.shape`` for an array).
+    shape = as_shape(input_shape, shape_name)
     nd = len(shape) - 1
     if nd not in (1, 2, 3):
-        raise ValueError(f"input_shape must be (C, *spatial) with 1, 2 or 3 spatial dimensions, "
-                         f"got {shape}")
+        raise ValueError(f"{shape_name} must be (C, *spatial) with 1, 2 or 3 spatial "
+                         f"dimensions, got {shape}")
     kernel = as_int_tuple(kernel_size, nd, "kernel_size", minimum=1)
     stride_t = kernel if stride is None else as_int_tuple(stride, nd, "stride", minimum=1)
     pads = resolve_padding(padding, kernel, allow_strings=False)
@@ -64,6 +68,9 @@ def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, di
             raise ValueError(f"padding {padding!r} must be at most half of kernel_size "
                              f"{kernel} on every side (PyTorch's rule: padding <= "
                              f"kernel_size // 2)")
+    # Every channel has at least one window of prod(kernel) taps, and the
+    # axes below already index one window: refuse huge windows first.
+    check_build(shape[0] * math.prod(kernel), "pooling matrix", n_rows=shape[0])
     axes = tuple(pool_axis(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
                  for n, k, s, p, d in zip(shape[1:], kernel, stride_t, pads, dil_t))
     # The channel axis is a kernel-1 axis: pooling never mixes channels.
@@ -222,7 +229,8 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
     array([5., 5., 7.])
     """
     arr = _as_real_input(x)
-    _, geom = _pool_args(kernel_size, arr.shape, stride, padding, dilation, ceil_mode)
+    _, geom = _pool_args(kernel_size, arr.shape, stride, padding, dilation, ceil_mode,
+                         "x.shape")
     info = {"convention": "max_pool", "kernel_size": kernel_size, "stride": stride,
             "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode}
     return _selection(geom, arr, info)
@@ -281,6 +289,9 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     array([[5., 1.]])
     """
     arr = _as_real_input(x)
+    if arr.ndim not in (2, 3, 4):
+        raise ValueError(f"x must have shape (C, *spatial) with 1, 2 or 3 spatial dimensions, "
+                         f"got shape {arr.shape}")
     if not (isinstance(norm_type, (int, float)) and not isinstance(norm_type, bool)
             and norm_type == np.inf):
         norm_type = as_finite_real(norm_type, "norm_type", positive=True)

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._limits import check_dense
-from ._validation import as_finite_real, as_groups, as_kernel, as_shape, choose
+from ._limits import DenseTooLargeError, limits
+from ._validation import as_finite_real, as_groups, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import channel_map
 from .layers import layer_geometry, layer_matrix
 
@@ -85,9 +85,17 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
     w = _dense_channels(w, shape[0], groups)
     spatial = shape[1:]
-    geom = layer_geometry(w.shape[2:], spatial, padding="same", dilation=dilation,
+    dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    for k, d, n in zip(w.shape[2:], dil, spatial):
+        # torch's circular padding may not exceed the input: "same" pads
+        # d * (k - 1) in total, the larger half on the right.
+        if d * (k - 1) - d * (k - 1) // 2 > n:
+            raise ValueError(f"dilation {dilation!r} makes a kernel of size {k} span "
+                             f"{d * (k - 1) + 1} samples, too wide for the circular 'same' "
+                             f"layer on an input of size {n} (input_shape {shape})")
+    _check_spectrum_memory(spatial, w.shape[0], w.shape[1])
+    geom = layer_geometry(w.shape[2:], spatial, padding="same", dilation=dil,
                           padding_mode="circular")
-    check_dense((*spatial, w.shape[0], w.shape[1]), 16)
     # Output 0 reads input index[t] with tap t; by shift invariance output o
     # reads o + index[t] (mod n): a circular correlation with h.
     idx = [ax.input_index(np.array([0]))[0] for ax in geom.axes]
@@ -95,6 +103,37 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     # add.at: taps of a kernel wider than the input wrap onto the same sample.
     np.add.at(h, tuple(np.meshgrid(*idx, indexing="ij")), np.moveaxis(w, (0, 1), (-2, -1)))
     return h
+
+
+#: Working bytes per ``N * C_out * C_in`` (plus 24 per ``N * min(C_out, C_in)``
+#: singular value) counted before a spectrum is computed.  Measured peaks
+#: (tracemalloc, see tests/test_spectrum.py): up to about 40 for real kernels
+#: (the wrapped kernel, its half spectrum, the values repeated and sorted) and
+#: 64 for complex ones; clipping holds U, V, the clipped matrices and their
+#: FFT at once, up to about 120.
+SPECTRUM_BYTES = 64
+CLIP_BYTES = 160
+
+
+def spectrum_need(spatial: tuple[int, ...], c_out: int, c_in: int,
+                  per_entry: int = SPECTRUM_BYTES) -> int:
+    """Bytes of working memory counted for the spectrum of this layer."""
+    n = 1
+    for s in spatial:
+        n *= int(s)
+    return n * c_out * c_in * per_entry + n * min(c_out, c_in) * 24
+
+
+def _check_spectrum_memory(spatial: tuple[int, ...], c_out: int, c_in: int,
+                           per_entry: int = SPECTRUM_BYTES) -> None:
+    """Refuse, before any FFT, a spectrum whose working memory exceeds ``max_dense_bytes``."""
+    need = spectrum_need(spatial, c_out, c_in, per_entry)
+    if need > limits.max_dense_bytes:
+        raise DenseTooLargeError(
+            f"the spectrum of a {c_out} x {c_in} channel layer on {' x '.join(map(str, spatial))} "
+            f"samples needs about {need / 2**30:.3g} GiB of working memory, over "
+            f"toeplitz_conv.limits.max_dense_bytes = {limits.max_dense_bytes / 2**30:.3g} GiB; "
+            f"use a smaller input_shape or raise the limit")
 
 
 def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
@@ -123,6 +162,13 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
     ndarray
         ``prod(spatial) * min(C_out, C_in)`` values, in descending order.
 
+    Raises
+    ------
+    DenseTooLargeError
+        Before any work, when the working memory (about 64 bytes per
+        ``prod(spatial) * C_out * C_in``, see :data:`SPECTRUM_BYTES`) would exceed
+        ``toeplitz_conv.limits.max_dense_bytes``.
+
     Examples
     --------
     >>> import numpy as np
@@ -139,14 +185,17 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
     # Real kernel: M(-f) = conj(M(f)) has the same singular values, so only the
     # half spectrum of rfftn is decomposed; frequencies 0 < f_last < n_last / 2
     # stand for their mirror image too.  (conj(rfftn(h)) = M, dropped: same values.)
-    half = np.fft.rfftn(h, axes=tuple(range(h.ndim - 2)))
-    s = np.linalg.svd(half, compute_uv=False)
     n_last = h.shape[-3]
+    half = np.fft.rfftn(h, axes=tuple(range(h.ndim - 2)))
+    del h
+    s = np.linalg.svd(half, compute_uv=False)
     j = np.arange(half.shape[-3])
+    del half
     twice = (j > 0) & (2 * j != n_last)
     count = np.broadcast_to(np.where(twice, 2, 1)[:, None], s.shape[-2:])
     s = np.repeat(s.reshape(-1), np.broadcast_to(count, s.shape).reshape(-1))
-    return np.sort(s)[::-1]
+    s.sort()       # in place: no second copy of the largest array
+    return s[::-1]
 
 
 def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: str = "svds",
@@ -183,6 +232,9 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
     True
     """
     choose(method, "method", ("svds", "fft"))
+    tol = as_finite_real(tol, "tol")
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0 (0 means machine precision), got {tol!r}")
     if method == "fft":
         extra = set(layer_kwargs) - {"padding", "padding_mode", "dilation", "groups", "stride"}
         if extra:
@@ -201,12 +253,18 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
 
     a = layer_matrix(weight, input_shape, **layer_kwargs).sparse
     a = a.astype(np.result_type(a.dtype, np.float64))
+    # ARPACK fails on tiny (subnormal) or huge (overflowing) entries: work on
+    # the matrix scaled to a largest entry of 1 and scale the norm back.
+    scale = float(np.max(np.abs(a.data))) if a.nnz else 0.0
+    if scale == 0.0:
+        return 0.0
+    a = a / scale
     if min(a.shape) <= 2:
         # ARPACK needs k < min(shape); such thin matrices are cheap to densify.
-        return float(np.linalg.norm(a.toarray(), 2))
+        return float(np.linalg.norm(a.toarray(), 2)) * scale
     v0 = np.ones(min(a.shape), dtype=a.dtype)        # deterministic start
     s = svds(a, k=1, return_singular_vectors=False, tol=tol, v0=v0)
-    return float(s[0])
+    return float(s[0]) * scale
 
 
 def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound: float, *,
@@ -236,6 +294,8 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     if as_finite_real(bound, "bound") < 0:
         raise ValueError(f"bound must be a non-negative number, got {bound!r}")
     w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
+    shape = as_shape(input_shape, "input_shape", ndim=w.ndim - 1)
+    _check_spectrum_memory(shape[1:], w.shape[0], shape[0], CLIP_BYTES)
     m = frequency_matrices(w, input_shape, dilation=dilation, groups=groups)
     u, s, vh = np.linalg.svd(m, full_matrices=False)
     m2 = (u * np.minimum(s, bound)[..., None, :]) @ vh

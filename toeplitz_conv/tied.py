@@ -8,14 +8,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ._limits import check_build, check_dense
+from ._limits import check_build, check_dense, limits
 
 __all__ = ["TiedMatrix"]
-
-
-def _segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sum consecutive runs of ``values`` beginning at ``starts`` (any dtype)."""
-    return np.add.reduceat(values, starts) if len(values) else values[:0]
 
 
 #: The index dtypes (int32 while every index fits, else int64).
@@ -24,6 +19,45 @@ IndexDtype = type[np.signedinteger[Any]]
 
 def _index_dtype(*sizes: int) -> IndexDtype:
     return np.int32 if max(sizes, default=0) < 2**31 - 1 else np.int64
+
+
+def _value_dtype(weight_dtype: np.dtype) -> np.dtype:
+    """The dtype of the stored entries: the weight's, except float16 (scipy.sparse has
+    no float16 arithmetic) which is computed in float32."""
+    return np.dtype(np.float32) if weight_dtype == np.float16 else np.dtype(weight_dtype)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    # A view, so that the caller's own array keeps its flags.
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _numeric(v: Any, name: str) -> np.ndarray:
+    """``v`` as a numeric (bool, int, float or complex) ndarray, or a clean error naming it."""
+    if isinstance(v, (str, bytes)) or v is None:
+        raise TypeError(f"{name} must be a numeric array, got {type(v).__name__}")
+    try:
+        arr = np.asarray(v)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} must be a rectangular numeric array "
+                         f"(same length in every row)") from exc
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def _tap_index(v: Any, name: str) -> np.ndarray:
+    """A 1-D int64 array of tap indices; floats and bools are refused, not truncated."""
+    arr = _numeric(v, name)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} must fit in int64")
+    return arr.astype(np.int64).ravel()
 
 
 class TiedMatrix:
@@ -85,7 +119,8 @@ class TiedMatrix:
         self._indices = indices
         self._tap_weight = tap_weight
         self._tap_entry = tap_entry
-        self._weight = np.asarray(weight)
+        # Read-only: the cached ``.sparse`` and ``.T`` hold values computed from it.
+        self._weight = _read_only(np.asarray(weight))
         self._conjugate = bool(conjugate)
         self.in_shape = tuple(in_shape) if in_shape is not None else (self._shape[1],)
         self.out_shape = tuple(out_shape) if out_shape is not None else (self._shape[0],)
@@ -94,6 +129,7 @@ class TiedMatrix:
         self._fill = fill
         self._sparse: sp.csr_array | None = None
         self._transpose: TiedMatrix | None = None
+        self._int_taps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -105,9 +141,10 @@ class TiedMatrix:
         ----------
         shape : (int, int)
         rows, cols, weight_index : array_like of int
-            One entry per tap.
+            One entry per tap (integers: float or bool indices are refused,
+            not truncated).
         weight : array_like
-            The weight; ``weight_index`` indexes ``weight.ravel()``.
+            The weight (finite numbers); ``weight_index`` indexes ``weight.ravel()``.
         **kwargs
             ``in_shape``, ``out_shape``, ``conjugate``, ``info``.
 
@@ -118,18 +155,25 @@ class TiedMatrix:
         array([[ 1.,  0.],
                [ 0., 11.]])
         """
-        m, n = int(shape[0]), int(shape[1])
-        if m < 1 or n < 1:
-            raise ValueError(f"shape must be two positive ints, got {shape}")
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        cols = np.asarray(cols, dtype=np.int64).ravel()
-        widx = np.asarray(weight_index, dtype=np.int64).ravel()
-        weight = np.asarray(weight)
+        from ._validation import as_kernel, as_shape
+
+        m, n = as_shape(shape, "shape", ndim=2)
+        rows = _tap_index(rows, "rows")
+        cols = _tap_index(cols, "cols")
+        widx = _tap_index(weight_index, "weight_index")
+        weight = as_kernel(weight, "weight", min_ndim=0)
         if not (len(rows) == len(cols) == len(widx)):
-            raise ValueError("rows, cols and weight_index must have the same length")
-        if len(rows) and (rows.min() < 0 or rows.max() >= m or cols.min() < 0
-                          or cols.max() >= n or widx.min() < 0 or widx.max() >= weight.size):
-            raise ValueError("taps out of range for the shape or the weight")
+            raise ValueError(f"rows, cols and weight_index must have the same length, got "
+                             f"{len(rows)}, {len(cols)} and {len(widx)}")
+        for arr, bound, name, what in ((rows, m, "rows", "shape[0]"),
+                                       (cols, n, "cols", "shape[1]"),
+                                       (widx, weight.size, "weight_index", "weight.size")):
+            if len(arr) and (arr.min() < 0 or arr.max() >= bound):
+                raise ValueError(f"{name} must lie in [0, {what}) = [0, {bound}), got values "
+                                 f"from {arr.min()} to {arr.max()}")
+        check_build(len(rows), "matrix", n_rows=m)
+        if m * n > np.iinfo(np.int64).max:
+            raise ValueError(f"shape {m} x {n} has more entries than int64 can index")
         key = rows * n + cols
         order = np.argsort(key, kind="stable")
         key = key[order]
@@ -162,11 +206,24 @@ class TiedMatrix:
 
     @property
     def weight(self) -> np.ndarray:
+        """The weight, read-only (use :meth:`with_weight` for new values)."""
         return self._weight
 
     @property
     def dtype(self) -> np.dtype:
-        return self._weight.dtype
+        """The dtype of the entries: the weight's, but float32 for a float16 weight
+        (scipy.sparse has no float16 arithmetic)."""
+        return _value_dtype(self._weight.dtype)
+
+    @property
+    def ndim(self) -> int:
+        """Always 2, so that numpy and scipy.sparse treat it as a matrix.
+
+        ``S @ A`` with a scipy.sparse ``S`` works, through a dense copy of
+        ``A`` (scipy densifies an unknown right operand; the copy is guarded
+        by ``limits.max_dense_bytes``); ``S @ A.sparse`` stays sparse.
+        """
+        return 2
 
     @property
     def taps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -186,15 +243,18 @@ class TiedMatrix:
 
     def _values(self) -> np.ndarray:
         if self._data is not None:
-            return self._data
-        w = self._weight.ravel()
+            # A builder wrote the values in the weight's dtype; float16 is stored as float32.
+            return self._data.astype(self.dtype, copy=False)
+        w = self._weight.ravel().astype(self.dtype, copy=False)
         if self._conjugate:
             w = w.conj()
         vals = w[self._tap_weight]
         if self._tap_entry is None:
             return vals
         starts = np.flatnonzero(np.diff(self._tap_entry, prepend=-1))
-        return _segment_sum(vals, starts)
+        # Small integer dtypes stay themselves (numpy's add would widen them to
+        # int64), wrapping around as scipy.sparse's own sums do.
+        return np.add.reduceat(vals, starts, dtype=vals.dtype) if len(vals) else vals[:0]
 
     @property
     def sparse(self) -> sp.csr_array:
@@ -217,12 +277,17 @@ class TiedMatrix:
         if copy is False:
             raise ValueError("a TiedMatrix is sparse: a dense array needs a copy "
                              "(use np.asarray(A) or A.toarray())")
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"dtype must be a numpy dtype, got {dtype!r}") from exc
         a = self.toarray()
         return a if dtype is None else a.astype(dtype)
 
     # ------------------------------------------------------------ algebra
     def _check_operand(self, v: Any) -> np.ndarray:
-        v = np.asarray(v)
+        v = _numeric(v, "operand")
         if v.ndim not in (1, 2) or v.shape[0] != self._shape[1]:
             raise ValueError(
                 f"operand must be a vector of length {self._shape[1]} or a 2-D array with "
@@ -233,13 +298,30 @@ class TiedMatrix:
     def __matmul__(self, v: Any) -> np.ndarray:
         if isinstance(v, TiedMatrix):
             return NotImplemented
-        return self.sparse @ self._check_operand(v)
+        v = self._check_operand(v)
+        self._check_result(self._shape[0], v)
+        return self.sparse @ v
 
-    def __rmatmul__(self, u: Any) -> np.ndarray:
-        u = np.asarray(u)
-        if u.shape[-1:] != (self._shape[0],):
-            raise ValueError(f"left operand must end in length {self._shape[0]}, got {u.shape}")
+    def __rmatmul__(self, u: Any) -> Any:
+        if isinstance(u, TiedMatrix):
+            return NotImplemented
+        u = _numeric(u, "left operand")
+        if u.ndim not in (1, 2) or u.shape[-1:] != (self._shape[0],):
+            raise ValueError(f"left operand must be a vector or a 2-D array ending in length "
+                             f"{self._shape[0]}, got shape {u.shape}")
+        self._check_result(self._shape[1], u)
         return (self.T.sparse @ u.T).T
+
+    def _check_result(self, length: int, operand: np.ndarray) -> None:
+        """Refuse a product of ``length`` rows per vector of ``operand`` beyond the dense limit.
+
+        The product is a new dense array: a tall matrix (a transposed
+        convolution with a large stride) times many vectors can be far larger
+        than its operand.
+        """
+        contracted = self._shape[1] if length == self._shape[0] else self._shape[0]
+        vectors = max(operand.size // max(contracted, 1), 1)
+        check_dense((vectors, length), np.result_type(self.dtype, operand.dtype).itemsize)
 
     def bias_vector(self, bias: Any) -> np.ndarray:
         """The flat vector ``b`` with ``y = A @ x + b`` for a per-channel bias.
@@ -254,7 +336,7 @@ class TiedMatrix:
         >>> A.bias_vector([10.0, 20.0])
         array([10., 10., 20., 20.])
         """
-        b = np.asarray(bias)
+        b = _numeric(bias, "bias")
         if b.dtype.kind not in "iufc":
             raise TypeError(f"bias must be numeric, got dtype {b.dtype}")
         if b.ndim == 0:
@@ -311,15 +393,17 @@ class TiedMatrix:
         array([[3.5, 6.5],
                [2. , 5. ]])
         """
-        x = np.asarray(x)
+        x = _numeric(x, "x")
         b = None if bias is None else self.bias_vector(bias)
         off = self.offset
         if off is not None:
             b = off if b is None else b + off
         if x.shape == self.in_shape or x.shape == (self._shape[1],):
+            self._check_result(self._shape[0], x)
             y = self.sparse @ x.ravel()
             return (y if b is None else y + b).reshape(self.out_shape)
         if x.shape[1:] == self.in_shape:
+            self._check_result(self._shape[0], x)
             y = (self.sparse @ x.reshape(len(x), -1).T).T
             return (y if b is None else y + b).reshape((len(x), *self.out_shape))
         raise ValueError(f"x must have shape {self.in_shape} (or a batch of them), got {x.shape}")
@@ -391,13 +475,22 @@ class TiedMatrix:
         return t
 
     def _as_flat(self, v: Any, shape: tuple[int, ...], n: int, name: str) -> np.ndarray:
-        v = np.asarray(v)
+        v = _numeric(v, name)
         if v.shape == shape or v.shape == (n,):
             return v.reshape(1, n)
         if v.ndim >= 1 and (v.shape[1:] == shape or v.shape[1:] == (n,)):
             return v.reshape(len(v), n)
         raise ValueError(f"{name} must have shape {shape} or ({n},) (optionally with a leading "
                          f"batch axis), got {v.shape}")
+
+    def _grad_taps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # ``taps`` as numpy's native index type: fancy indexing and bincount
+        # convert any other integer type on every call.
+        rows = np.repeat(np.arange(self._shape[0], dtype=np.intp), np.diff(self._indptr))
+        cols = self._indices.astype(np.intp)
+        if self._tap_entry is not None:
+            rows, cols = rows[self._tap_entry], cols[self._tap_entry]
+        return rows, cols, self._tap_weight.astype(np.intp)
 
     def weight_grad(self, x: Any, grad_out: Any) -> np.ndarray:
         """Gradient of a loss with respect to the weight, given ``dL/dy = grad_out``.
@@ -418,9 +511,24 @@ class TiedMatrix:
         gs = self._as_flat(grad_out, self.out_shape, m, "grad_out")
         if len(xs) != len(gs):
             raise ValueError(f"x and grad_out batch sizes differ: {len(xs)} and {len(gs)}")
-        rows, cols, widx = self.taps
+        if self._int_taps is None:      # computed once, reused by every call
+            self._int_taps = self._grad_taps()
+        rows, cols, widx = self._int_taps
         size = self._weight.size
-        prods = (gs[:, rows] * xs[:, cols]).sum(axis=0)
+        # Chunk the batch so that the (batch, taps) products stay within
+        # limits.max_build_bytes (about three such arrays live at once).
+        item = np.result_type(gs.dtype, xs.dtype, np.float64).itemsize
+        per_sample = 3 * item * max(len(rows), 1)
+        step = max(1, limits.max_build_bytes // per_sample)
+        # In float64 (or complex128) at least: small integer inputs would overflow.
+        dt = np.result_type(gs.dtype, xs.dtype, np.float64)
+        if len(xs) == 1:
+            prods = gs[0][rows].astype(dt, copy=False) * xs[0][cols]
+        else:
+            prods = np.zeros(len(rows), dtype=dt)
+            for i in range(0, len(xs), step):
+                prods += np.einsum("bt,bt->t", gs[i:i + step][:, rows], xs[i:i + step][:, cols],
+                                   dtype=dt)
         if np.iscomplexobj(prods):
             out = (np.bincount(widx, prods.real, minlength=size)
                    + 1j * np.bincount(widx, prods.imag, minlength=size))
