@@ -486,5 +486,16 @@ def test_narrow_layout_400px_keeps_text_readable(browser, tmp_path, rng):
                 # the highlighting is exact in the narrow layout too
                 check_variant(page, np.asarray(kernel), shape, layer, rng, n_cells=2, n_outs=2,
                               n_weights=1)
+        assert browser.execute_script("return document.getElementById('tcx').className") \
+            == "narrow"
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    # widening the window redraws the same page in the wide layout (scaled drawings)
+    assert browser.execute_script("return innerWidth") > 600
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # (the media query's change event comes with the next rendered frame)
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script(
+        "return document.getElementById('tcx').className") == "")
+    assert browser.find_element(By.ID, "tcx-matrix-svg").get_attribute("width") == "100%"
+    check_variant(page, np.asarray(kernel), shape, layer, rng, n_cells=1, n_outs=1, n_weights=1)
