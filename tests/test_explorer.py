@@ -244,6 +244,50 @@ def test_layout_is_in_the_data():
         assert formula not in js, formula
 
 
+def test_narrow_layout_fits_a_400px_window():
+    """Every variant has a narrow layout whose panels fit 356 px at their own pixel size."""
+    from toeplitz_conv.explorer._page import (
+        MATRIX_CELL,
+        NARROW_NATURAL_MIN,
+        NARROW_WIDTH,
+        NATURAL_CELL,
+    )
+
+    assert NARROW_WIDTH <= 400 - 2 * 12 - 15     # less the page margins and a scrollbar
+    pages = [explore([5, 6, 7], 4, x=[1, 2, 3, 4]), explore([1, 2, 3], 24),
+             explore(np.ones(5), 24), explore(np.ones((2, 2, 3)), (2, 24), padding=2)]
+    pages += [explore(np.ones((k, k)), (5, 5)) for k in (1, 2, 3)]
+    pages += [explore(np.ones((2, 2, 3, 3)), (2, 5, 5), padding=1),
+              explore(np.ones((1, 2, 2, 2)), (2, 5, 5), padding=1)]
+    for page in pages:
+        assert page.data["kernel"]["width"] <= NARROW_WIDTH
+        for v in page.variants.values():
+            narrow = v["narrow"]
+            assert narrow["below"] >= 400
+            for panel in ("natural", "matrix"):
+                lay, wide = narrow[panel], v[panel]
+                assert lay["width"] <= NARROW_WIDTH, (v["title"], panel, lay["width"])
+                # the same cells, in the cell range
+                assert len(lay["grid" if panel == "natural" else "x"]) == len(
+                    wide["grid" if panel == "natural" else "x"])
+                lo, hi = (NARROW_NATURAL_MIN, NATURAL_CELL[1]) if panel == "natural" \
+                    else MATRIX_CELL
+                assert lo - 1 <= lay["cell"] <= hi
+            mat = narrow["matrix"]
+            assert np.all(np.diff(mat["x"]) == mat["cell"]) and mat["out_x"] > mat["x"][-1]
+            # drawn labels are never below the minimum font
+            for font in (mat["vec_font"], mat["cell_font"]):
+                assert font == 0 or font >= page.data["min_font"]
+    # where the wide layout already fits, the narrow one is the same
+    seed = pages[0].variants[pages[0].initial]
+    assert seed["narrow"]["matrix"] == seed["matrix"]
+    # the iframe is tall enough for either layout
+    for page in pages:
+        tallest = max(v[k][p]["height"] for v in page.variants.values()
+                      for k, p in (("narrow", "natural"), ("narrow", "matrix")))
+        assert page.data["height"] > tallest + page.data["kernel"]["height"]
+
+
 def test_page_is_self_contained():
     for page in (explore([5, 6, 7], 4), explore(np.ones((2, 2, 2, 2)), (2, 3, 3), padding=1)):
         text = page.html

@@ -436,3 +436,69 @@ def test_fits_a_400px_screen_with_readable_text(browser, tmp_path, rng):
     assert n_sub == (v["m"] // 5) * (v["n"] // 5) == 100
     Page(browser, pages[2], tmp_path / "wide2b.html")
     assert browser.execute_script(beside)
+
+
+# The smallest rendered text: CSS font size times the SVG's current scale
+# (its drawn width over its viewBox width), over every element with text
+# that is actually drawn (non-empty box, not hidden).
+RENDERED_FONTS = """
+const out = [];
+for (const e of document.querySelectorAll('#tcx *')) {
+  if (!Array.from(e.childNodes).some(n => n.nodeType === 3 && n.data.trim())) continue;
+  const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+  if (r.width === 0 || r.height === 0) continue;
+  if (cs.visibility === 'hidden' || cs.display === 'none') continue;
+  let scale = 1;
+  const svg = e.closest('svg');
+  if (svg && svg.viewBox.baseVal && svg.viewBox.baseVal.width) {
+    scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  }
+  out.push([parseFloat(cs.fontSize) * scale, e.tagName + ' ' + e.textContent]);
+}
+return out;
+"""
+
+
+def test_narrow_layout_400px_keeps_text_readable(browser, tmp_path, rng):
+    """At 400 px: no sideways page scrolling, every drawn text >= 12 px, exact highlighting."""
+    from selenium.webdriver.common.by import By
+
+    w_layer = rng.integers(1, 9, size=(2, 2, 3, 3))
+    pages = [(explore([5, 6, 7], 4, x=[1, 2, 3, 4]), [5, 6, 7], 4, False),
+             (explore([1, 2, 3], 24, x=np.arange(24)), [1, 2, 3], 24, False),
+             (explore(np.arange(1, 10).reshape(3, 3), (5, 5), x=np.arange(25)),
+              np.arange(1, 10).reshape(3, 3), (5, 5), False),
+             (explore(w_layer, (2, 5, 5), padding=1), w_layer, (2, 5, 5), True)]
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        for i, (ex, kernel, shape, layer) in enumerate(pages):
+            page = Page(browser, ex, tmp_path / f"narrow-text{i}.html")
+            assert browser.execute_script("return innerWidth") == 400
+            # an output pointed at: its window's weight tags are drawn too
+            page.hover('#tcx-natural-svg [data-kind=out][data-row="1"]')
+            assert browser.find_elements(By.CSS_SELECTOR, "#tcx .tag"), i
+            fonts = browser.execute_script(RENDERED_FONTS)
+            assert len(fonts) > 10, i
+            small = [f for f in fonts if f[0] < 12 - 1e-6]
+            assert not small, (i, small[:5])
+            scroll = browser.execute_script(
+                "return [document.documentElement.scrollWidth, innerWidth]")
+            assert scroll[0] <= scroll[1], (i, scroll)
+            if i in (1, 3):
+                # the highlighting is exact in the narrow layout too
+                check_variant(page, np.asarray(kernel), shape, layer, rng, n_cells=2, n_outs=2,
+                              n_weights=1)
+        assert browser.execute_script("return document.getElementById('tcx').className") \
+            == "narrow"
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    # widening the window redraws the same page in the wide layout (scaled drawings)
+    assert browser.execute_script("return innerWidth") > 600
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # (the media query's change event comes with the next rendered frame)
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script(
+        "return document.getElementById('tcx').className") == "")
+    assert browser.find_element(By.ID, "tcx-matrix-svg").get_attribute("width") == "100%"
+    check_variant(page, np.asarray(kernel), shape, layer, rng, n_cells=1, n_outs=1, n_weights=1)

@@ -16,6 +16,13 @@
   let look = null;    // lookups built from its taps
   let idx = null;     // drawn elements by index: the highlighting never searches the DOM
   let N = null;       // its numbers (x, y, sums) or null
+  // A narrow window gets the narrow layout (computed in Python like the wide
+  // one): panels stacked, drawn at their own pixel size so text never drops
+  // below D.min_font, a panel too wide for the window scrolling in its box.
+  const NARROW = window.matchMedia ?
+    window.matchMedia(`(max-width: ${D.variants[D.initial].narrow.below}px)`) : null;
+  const narrow = () => !!(NARROW && NARROW.matches);
+  const lay = (v) => (narrow() ? v.narrow : v);
 
   const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
   const keyOf = (s) => D.axes.map((a) => s[a.name]).join("|");
@@ -99,8 +106,8 @@
   // on an identical SVG laid over it in a compositing layer of its own, so
   // a hover repaints a few outlines, not every cell of a 400 x 400 matrix.
   function svg(id, w, h, body, cls, ring) {
-    const box = `viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px"` +
-                ` preserveAspectRatio="xMinYMin meet"`;
+    const box = `viewBox="0 0 ${w} ${h}" ` + (narrow() ? `width="${w}" height="${h}"` :
+                `width="100%" style="max-width:${w}px"`) + ` preserveAspectRatio="xMinYMin meet"`;
     return `<div class="stack"><svg id="${id}" ${box} data-ring="${ring.join(",")}"` +
            `${cls ? ` class="${cls}"` : ""}>${body}</svg>` +
            `<svg class="overlay" aria-hidden="true" ${box}><g class="rings"></g></svg></div>`;
@@ -110,8 +117,8 @@
   function sizePanel(id, width) {
     const p = el(id).parentNode.closest(".panel");
     const w = p.id === "tcx-left" ? V.left_width : width;
-    p.style.flexBasis = w + "px";
-    p.style.maxWidth = w + "px";
+    p.style.flexBasis = narrow() ? "auto" : w + "px";
+    p.style.maxWidth = narrow() ? "100%" : w + "px";
   }
 
   function drawKernel(v) {
@@ -137,7 +144,7 @@
   }
 
   function drawNatural(v) {
-    const L = v.natural, c = L.cell, font = L.font;
+    const L = lay(v).natural, c = L.cell, font = L.font;
     let s = "";
     for (const [x, y, text, anchor] of L.captions) {
       s += `<text class="cap" style="text-anchor:${anchor}" x="${x}" y="${y}">${esc(text)}</text>`;
@@ -167,7 +174,7 @@
   }
 
   function drawMatrix(v) {
-    const L = v.matrix, cs = L.cell, X = L.x, Y = L.y;
+    const L = lay(v).matrix, cs = L.cell, X = L.x, Y = L.y;
     const x0 = X[0], y0 = Y[0];
     const parts = [];
     // the input vector above the columns
@@ -263,6 +270,7 @@
   function draw() {
     clear();
     markButtons();
+    root.classList.toggle("narrow", narrow());
     const k = keyOf(sel);
     V = D.variants[k] || null;
     if (!V) {
@@ -328,7 +336,7 @@
   // The weight that meets an input of a pointed-at output's window: named
   // above the cell (1-D, tag_dy < 0) or on a white label inside it (2-D, tag_dy 0).
   function tag(e, text) {
-    const svgEl = e.ownerSVGElement, r = idx.rings.get(svgEl), dy = V.natural.tag_dy;
+    const svgEl = e.ownerSVGElement, r = idx.rings.get(svgEl), dy = lay(V).natural.tag_dy;
     if (!r) return;
     const [x, y, w, h] = e.dataset.box.split(",").map(Number);
     if (dy) {
@@ -350,7 +358,7 @@
       r.layer.innerHTML = h + r.html.tag.join("");
     }
     // fading the unlinked cells restyles every cell: only where cells are large (and few)
-    if (!V.matrix.small) root.classList.add("active");
+    if (!lay(V).matrix.small) root.classList.add("active");
   }
   const inEls = (c) => [idx.nIn[c], idx.mIn[c]];
   const outEls = (r) => [idx.nOut[r], idx.mOut[r]];
@@ -532,4 +540,6 @@
 
   controls();
   draw();
+  // turning a phone, or resizing the window across the break: redraw in the other layout
+  if (NARROW) NARROW.addEventListener("change", () => draw());
 })();

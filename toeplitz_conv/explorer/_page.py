@@ -75,6 +75,15 @@ MATRIX_WIDTH, MATRIX_CELL, LABEL_CELL = 520, (2, 40), 16
 MIN_FONT = 12
 #: Page chrome around the panels (title, switches, legend, info line, captions, note).
 CHROME = 230
+#: The narrow layout: used when the window is at most NARROW_BELOW px wide.  Its
+#: panels are stacked and drawn at their own pixel size (never scaled down, so
+#: no text drops below MIN_FONT), each at most NARROW_WIDTH px wide where the
+#: cell ranges allow (a 400-px window less the page margins and a scrollbar);
+#: a panel that is still wider scrolls inside its own box, never the page.
+NARROW_BELOW, NARROW_WIDTH = 600, 356
+#: The narrow natural panel's smallest cell (smaller than the wide one's: seeing
+#: the whole input row beats scrolling along it).
+NARROW_NATURAL_MIN = 8
 
 
 def _px(v: float) -> float | int:
@@ -116,21 +125,40 @@ def kernel_layout(place: dict[str, Any], flip: bool = False) -> dict[str, Any]:
             "height": _px(2 * pad + block * (2 if flip else 1)), "height_one": _px(2 * pad + block)}
 
 
-def natural_layout(place: dict[str, Any], nd: int) -> dict[str, Any]:
+def natural_layout(place: dict[str, Any], nd: int, fit: int | None = None) -> dict[str, Any]:
     """Pixel layout of the input-and-output panel from a variant's grid places.
 
     The cell size shrinks with the grid's width so the panel fits
     :data:`NATURAL_WIDTH`, within :data:`NATURAL_CELL`.  In 1-D a row above
     the input holds the weight names of a pointed-at output's window.
 
+    With ``fit`` (the narrow layout) the margins shrink to the captions and
+    the cells are the largest in the range whose whole panel is at most
+    ``fit`` pixels wide (the smallest cell if none is).
+
     >>> lay = natural_layout({"grid": [[0, 0], [1, 0]], "outs": [[0.5, 1.75]],
     ...                       "captions": [[-0.25, 0.5, "x", "end"]], "w": 2, "h": 2.75}, 1)
     >>> lay["cell"], lay["grid"], lay["outs"], lay["captions"], lay["tag_dy"]
     (35, [[40, 24], [76, 24]], [[58, 87]], [[31, 42, 'x', 'end']], -11)
+    >>> row = {"grid": [[i, 0] for i in range(28)], "outs": [],
+    ...        "captions": [[-0.25, 0.5, "x", "end"]], "w": 28, "h": 2.75}
+    >>> wide, narrow = natural_layout(row, 1), natural_layout(row, 1, fit=356)
+    >>> wide["width"], narrow["width"], narrow["cell"], narrow["grid"][0]
+    (631, 345, 10, [18, 24])
     """
     lo, hi = NATURAL_CELL
-    g = max(lo, min(hi, int(NATURAL_WIDTH // max(place["w"] + 1, 1))))
-    ox, oy = 40, 24 if nd == 1 else 20
+    oy = 24 if nd == 1 else 20
+    if fit is None:
+        g = max(lo, min(hi, int(NATURAL_WIDTH // max(place["w"] + 1, 1))))
+        ox, right = 40, 40
+    else:
+        # 1-D captions stand left of the rows (13 px text, under 8 px a character);
+        # 2-D captions stand above the grids
+        longest = max((len(str(c[2])) for c in place["captions"]), default=1)
+        ox, right = (8 * longest + 10 if nd == 1 else 8), 8
+        lo = min(lo, NARROW_NATURAL_MIN)
+        g = next((g for g in range(hi, lo - 1, -1)
+                  if ox + right + (place["w"] + 1) * g <= fit), lo)
     return {
         "cell": g - 1,
         "font": min(14, int(g * 0.5)),
@@ -140,26 +168,37 @@ def natural_layout(place: dict[str, Any], nd: int) -> dict[str, Any]:
                      for x, y, text, anchor in place["captions"]],
         "tag_dy": -11 if nd == 1 else 0,
         "ring": _ring(g),
-        "width": _px(2 * ox + (place["w"] + 1) * g),
+        "width": _px(ox + right + (place["w"] + 1) * g),
         "height": _px(2 * oy + (place["h"] + 0.5) * g),
     }
 
 
 def matrix_layout(m: int, n: int, blocks: list[list[int]], sub: list[list[int]] | None = None,
-                  block_labels: list[str] | None = None) -> dict[str, Any]:
+                  block_labels: list[str] | None = None, fit: int | None = None) -> dict[str, Any]:
     """Pixel layout of the ``y = A x`` panel: every row's and column's position.
 
     ``blocks`` are ``[row, col, rows, cols]`` channel blocks and ``sub`` the
     blocks of a doubly block matrix, returned as ``[x, y, width, height]``
     rectangles; ``block_labels`` are placed in the channel blocks' top-right
-    corners.
+    corners.  With ``fit`` (the narrow layout) the cells are the largest in
+    the range whose whole panel is at most ``fit`` pixels wide.
 
     >>> lay = matrix_layout(2, 3, [])
     >>> lay["cell"], lay["x"], lay["y"], lay["out_x"], lay["labels"]
     (40, [44, 84, 124], [64, 104], 174, True)
+    >>> [(lay["cell"], lay["width"]) for lay in (matrix_layout(26, 24, []),
+    ...                                          matrix_layout(26, 24, [], fit=356))]
+    [(20, 578), (12, 340)]
     """
     lo, hi = MATRIX_CELL
-    cs = max(lo, min(hi, MATRIX_WIDTH // max(m, n)))
+
+    def width(cs: int) -> int:
+        return (44 if cs >= LABEL_CELL else 6) + (n + 1) * cs + 34
+
+    if fit is None:
+        cs = max(lo, min(hi, MATRIX_WIDTH // max(m, n)))
+    else:
+        cs = next((c for c in range(hi, lo - 1, -1) if width(c) <= fit), lo)
     labels = cs >= LABEL_CELL
     left, top = (44 if labels else 6), cs + 8 + (16 if labels else 0)
     x = [left + c * cs for c in range(n)]
@@ -186,16 +225,25 @@ def matrix_layout(m: int, n: int, blocks: list[list[int]], sub: list[list[int]] 
                      for bx, by, bw, _ in block_px][:len(block_labels or [])],
         "ring": _ring(cs),
         "small": cs < LABEL_CELL,
-        "width": out_x + cs + 24, "height": top + m * cs + 6,
+        "width": width(cs), "height": top + m * cs + 6,
     }
 
 
 def with_layout(variant: dict[str, Any]) -> dict[str, Any]:
-    """The variant's data with its grid places replaced by the pixel layout of both panels."""
-    out = {k: v for k, v in variant.items() if k != "place"}
+    """The variant's data with its grid places replaced by the pixel layout of both panels.
+
+    ``narrow`` holds the same panels laid out for a narrow window (see
+    :data:`NARROW_BELOW`; in 2-D from ``place_narrow``, the output grids under
+    the input grids); the page picks one with a media query.
+    """
+    out = {k: v for k, v in variant.items() if k not in ("place", "place_narrow")}
+    args = (variant["m"], variant["n"], variant["blocks"], variant["sub"], variant["block_labels"])
     out["natural"] = natural_layout(variant["place"], variant["nd"])
-    out["matrix"] = matrix_layout(variant["m"], variant["n"], variant["blocks"],
-                                  variant["sub"], variant["block_labels"])
+    out["matrix"] = matrix_layout(*args)
+    narrow_place = variant.get("place_narrow") or variant["place"]
+    out["narrow"] = {"below": NARROW_BELOW,
+                     "natural": natural_layout(narrow_place, variant["nd"], fit=NARROW_WIDTH),
+                     "matrix": matrix_layout(*args, fit=NARROW_WIDTH)}
     return out
 
 
@@ -205,9 +253,11 @@ def page_height(kernel: dict[str, Any], variants: list[dict[str, Any]]) -> int:
     The matrix panel takes a line of its own; the kernel and input panels
     share one when the page is wide enough, so adding all three heights is
     an upper bound (the page then shrinks its frame to fit, see explorer.js).
+    The narrow layout stacks the same three panels.
     """
-    return int(CHROME + kernel["height"] + max(v["natural"]["height"] for v in variants)
-               + max(v["matrix"]["height"] for v in variants))
+    lays = [lay for v in variants for lay in (v, v.get("narrow", v))]
+    return int(CHROME + kernel["height"] + max(v["natural"]["height"] for v in lays)
+               + max(v["matrix"]["height"] for v in lays))
 
 
 # --------------------------------------------------------------------------- rendering

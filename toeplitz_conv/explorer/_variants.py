@@ -375,6 +375,36 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
                        c_in * (ext[1] + 1) + 1 + c_out * (geom.out_shape[1] + 1)),
             "h": float(c_in + 0.75 + c_out if nd == 1 else max(ext[0], geom.out_shape[0])),
         },
+        # a narrow window: 2-D output grids under the input grids, not beside them
+        "place_narrow": None if nd == 1 else _stacked(grid_at, outs_at, captions, c_in,
+                                                      ext, geom.out_shape),
+    }
+
+
+def _stacked(grid_at: list[list[float]], outs_at: list[list[float]],
+             captions: list[list[Any]], c_in: int, ext: list[int],
+             out_shape: tuple[int, ...]) -> dict[str, Any]:
+    """The 2-D natural panel's places with the output grids one row under the input grids.
+
+    The beside-layout puts the outputs ``c_in * (ext[1] + 1) + 1`` cells to the
+    right, centred on the input's height; here they start at the left edge,
+    one cell (the caption's room) below the tallest input grid.
+    """
+    shift = c_in * (ext[1] + 1) + 1
+    centre = (ext[0] - out_shape[0]) / 2
+    down = ext[0] + 1
+
+    def move(x: float, y: float) -> list[float]:
+        return [x - shift, y - centre + down]
+
+    c_out = len(captions) - c_in
+    return {
+        "grid": grid_at,
+        "outs": [move(x, y) for x, y in outs_at],
+        "captions": captions[:c_in] + [[*move(x, y), text, anchor]
+                                       for x, y, text, anchor in captions[c_in:]],
+        "w": float(max(c_in * (ext[1] + 1), c_out * (out_shape[1] + 1)) - 1),
+        "h": float(down + out_shape[0]),
     }
 
 
