@@ -116,11 +116,105 @@ def test_pool_geometry_errors_match_torch():
         F.avg_pool1d(x, 7)
     with pytest.raises(ValueError, match="does not fit"):
         avg_pool_matrix(7, (1, 6))
-    # a dilated window around a 1-sample axis reads only padding: torch says -inf
+    # a dilated window around a 1-sample axis reads only padding: torch says
+    # -inf (tested in depth in test_max_pool_windows_in_padding_equal_torch)
     y = F.max_pool2d(torch.zeros(1, 1, 1, 5), 2, padding=1, dilation=2)
     assert torch.isinf(y).any()
-    with pytest.raises(ValueError, match="only padding"):
-        max_pool_matrix(np.zeros((1, 1, 5)), 2, padding=1, dilation=2)
+    S = max_pool_matrix(np.zeros((1, 1, 5)), 2, padding=1, dilation=2)
+    np.testing.assert_array_equal(S.apply(np.zeros((1, 1, 5))), y[0].numpy())
+
+
+@requires_torch
+def test_max_pool_windows_in_padding_equal_torch(rng):
+    """Windows that read only padding: -inf forward, no gradient, as torch."""
+    import torch
+    import torch.nn.functional as F
+
+    pools = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+    done = refused = 0
+    while done < 40:
+        nd, shape, k, stride, pad, dil = _random_pool_config(rng, with_dilation=True)
+        # Only the configurations the main test skips: some window may miss the input.
+        if not any(n + p <= d for n, p, d in zip(shape[1:], pad, dil)):
+            continue
+        ceil = bool(rng.integers(2))
+        x = rng.standard_normal(shape)
+        xt = torch.tensor(x)[None].requires_grad_()
+        kwargs = {"stride": stride, "padding": pad, "dilation": dil, "ceil_mode": ceil}
+        try:
+            yt, idx = pools[nd](xt, k, return_indices=True, **kwargs)
+        except RuntimeError:
+            with pytest.raises(ValueError):
+                max_pool_matrix(x, k, **kwargs)
+            refused += 1
+            continue
+        done += 1
+        y = yt[0].detach().numpy()
+        S = max_pool_matrix(x, k, **kwargs)
+        np.testing.assert_array_equal(S.apply(x), y)
+        empty = np.isneginf(y).ravel()
+        # The linear part is 0 on those rows, the offset exactly -inf there and 0 elsewhere.
+        np.testing.assert_array_equal(S @ x.ravel(), np.where(empty, 0.0, y.ravel()))
+        off = np.zeros(S.shape[0]) if S.offset is None else S.offset
+        np.testing.assert_array_equal(off, np.where(empty, -np.inf, 0.0))
+        assert np.all(np.diff(S.sparse.indptr)[empty] == 0)
+        argmax = S.info["argmax"].ravel()
+        assert np.all(argmax[empty] == -1)
+        n_spatial = int(np.prod(shape[1:]))
+        np.testing.assert_array_equal(argmax[~empty] % n_spatial, idx[0].numpy().ravel()[~empty])
+        g = rng.standard_normal(y.shape)
+        # torch's index for a window of padding is the window's first
+        # position pushed inside the input's range along each axis, which in
+        # 2-D and 3-D can alias another input and receive that row's
+        # gradient (an N-D torch quirk; in 1-D the index is out of range and
+        # nothing is routed).  No input moves a -inf output, so we route
+        # nothing from those rows (checked above) and compare the rest.
+        g_real = np.where(empty.reshape(g.shape), 0.0, g)
+        yt.backward(torch.tensor(g_real)[None])
+        np.testing.assert_array_equal((S.T @ g.ravel()).reshape(shape), xt.grad[0].numpy())
+        # The constant -inf has no weight: the selection weight's gradient is
+        # the linear part's, finite.
+        wg = S.weight_grad(x, g)
+        assert np.isfinite(wg).all()
+        np.testing.assert_allclose(wg, [np.dot(g.ravel(), S @ x.ravel())], rtol=1e-12)
+        # with_weight keeps the constant.
+        np.testing.assert_array_equal(S.with_weight(np.ones(1)).apply(x), y)
+        assert S.weight_grad(x, g).dtype == np.float64
+    assert refused < 200
+
+
+def test_max_pool_window_in_padding_small_example():
+    # 2 samples, kernel 2, dilation 3, padding 1: the one window reads padded
+    # positions 0 and 3, both padding.
+    x = np.array([[3.0, 4.0]])
+    S = max_pool_matrix(x, 2, stride=1, padding=1, dilation=3)
+    assert S.shape == (1, 2) and S.nnz == 0
+    np.testing.assert_array_equal(S.apply(x), [[-np.inf]])
+    np.testing.assert_array_equal(S.T @ np.ones(1), [0.0, 0.0])
+    assert S.weight_grad(x, np.ones(1)).tolist() == [0.0]
+    # a batch goes through apply too
+    np.testing.assert_array_equal(S.apply(np.stack([x, x])), [[[-np.inf]], [[-np.inf]]])
+
+
+@requires_torch
+def test_max_pool_window_in_padding_1d_gradient_equals_torch():
+    import torch
+    import torch.nn.functional as F
+
+    # One channel: torch's index for the window of padding (2) is then past
+    # the whole input, so torch routes nothing, as we do.  (With more
+    # channels or axes that index can alias another input, which then gets
+    # the -inf row's gradient: a torch quirk, see the random test above.)
+    x = np.array([[3.0, 4.0, 5.0]])
+    for n in (2, 3):
+        xn = x[:, :n]
+        xt = torch.tensor(xn)[None].requires_grad_()
+        yt = F.max_pool1d(xt, 2, stride=1, padding=1, dilation=3)
+        g = np.arange(1.0, yt.numel() + 1).reshape(yt.shape[1:])
+        yt.backward(torch.tensor(g)[None])
+        S = max_pool_matrix(xn, 2, stride=1, padding=1, dilation=3)
+        np.testing.assert_array_equal(S.apply(xn), yt[0].detach().numpy())
+        np.testing.assert_array_equal((S.T @ g.ravel()).reshape(xn.shape), xt.grad[0].numpy())
 
 
 def test_pool_argument_errors():

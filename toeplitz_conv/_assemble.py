@@ -65,7 +65,8 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
              info: dict[str, Any] | None = None, tile: np.ndarray | None = None,
              per_window: bool = False, select: np.ndarray | None = None,
              fill_value: complex = 0, weight_map: np.ndarray | None = None,
-             data_of: np.ndarray | None = None,
+             data_of: np.ndarray | None = None, constant: np.ndarray | None = None,
+             out_channels: int | None = None,
              _write_path: WritePath | None = None) -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
@@ -104,6 +105,13 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         The im2col strategy: build the *data* matrix ``X(x)`` of this input
         (``y = X(x) @ weight.ravel()``) -- the roles of columns and weight
         index swapped, each entry tied to the input sample it reads.
+    constant : ndarray, optional
+        A weight-independent offset per flat output (max pooling's ``-inf``
+        for windows that read only padding), see :attr:`TiedMatrix.offset`.
+    out_channels : int, optional
+        With ``channels`` and no input channels: the output channel count of
+        the (tap-free) matrix, when the convention's differs from
+        ``weight.shape[0]`` (PyTorch gives 0).
     _write_path : {'table', 'lines', 'chunks'}, optional
         Force one way of writing zero-padded matrices (for tests).
     """
@@ -121,6 +129,16 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
         "conjugate": conjugate, "info": info}
     if fill_value != 0:
         meta["fill"] = _fill_taps(geom, fill_value, flip)
+    if constant is not None:
+        meta["constant"] = constant
+    if c_ig == 0 or c_out == 0:
+        # Empty channel axes: no taps, possibly no rows or columns.
+        if out_channels is not None:
+            c_out = out_channels
+            meta["out_shape"] = (c_out,) + geom.out_shape
+        m = c_out * n_out
+        return TiedMatrix((m, n), np.zeros(m + 1, dtype=itype), np.zeros(0, dtype=itype),
+                          np.zeros(0, dtype=itype), weight, **meta)
 
     co = np.arange(c_out, dtype=itype)
     cil = np.arange(c_ig, dtype=itype)

@@ -148,7 +148,8 @@ def as_groups(groups: Any, channels: Sequence[tuple[int, str]]) -> int:
 
 
 def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
-              max_ndim: int | None = None, allow_bool: bool = False) -> np.ndarray:
+              max_ndim: int | None = None, allow_bool: bool = False,
+              empty_axes: tuple[int, ...] = ()) -> np.ndarray:
     """Return ``kernel`` as a finite, non-empty numeric ndarray (a copy).
 
     NaN and inf are rejected rather than propagated: a non-finite weight
@@ -156,6 +157,17 @@ def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
     builder's user wants to find out later.  With ``allow_bool`` a boolean
     kernel (scipy accepts one) becomes 0/1 ``uint8``: exact, and the
     smallest integer type, so products keep the input's type.
+
+    ``empty_axes`` lists the axes that may have length 0 (a layer weight's
+    channel axes, where PyTorch accepts them); every other axis must still
+    be positive.
+
+    >>> as_kernel(np.ones((4, 0, 3)), "weight", empty_axes=(1,)).shape
+    (4, 0, 3)
+    >>> as_kernel(np.ones((4, 1, 0)), "weight", empty_axes=(1,))
+    Traceback (most recent call last):
+    ...
+    ValueError: weight must have positive sizes (only axis 1 may be 0), got shape (4, 1, 0)
     """
     if isinstance(kernel, (str, bytes)) or kernel is None:
         raise TypeError(f"{name} must be a numeric array-like, got {type(kernel).__name__}")
@@ -175,15 +187,30 @@ def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
         want = f"{min_ndim}" if max_ndim == min_ndim else (
             f"at least {min_ndim}" if max_ndim is None else f"{min_ndim} to {max_ndim}")
         raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
-    if arr.size == 0:
+    if empty_axes and any(n == 0 for i, n in enumerate(arr.shape) if i not in empty_axes):
+        which = ("axis " if len(empty_axes) == 1 else "axes ") + ", ".join(map(str, empty_axes))
+        raise ValueError(f"{name} must have positive sizes (only {which} may be 0), "
+                         f"got shape {arr.shape}")
+    if arr.size == 0 and not empty_axes:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; it contains NaN or inf")
     return arr
 
 
-def as_shape(shape: Any, name: str = "input_shape", *, ndim: int | None = None) -> tuple[int, ...]:
-    """Return ``shape`` (an int or a sequence of ints) as a tuple of positive ints."""
+def as_shape(shape: Any, name: str = "input_shape", *, ndim: int | None = None,
+             empty_axes: tuple[int, ...] = ()) -> tuple[int, ...]:
+    """Return ``shape`` (an int or a sequence of ints) as a tuple of positive ints.
+
+    The entries at ``empty_axes`` may also be 0 (a layer's channel axis).
+
+    >>> as_shape((0, 5), empty_axes=(0,))
+    (0, 5)
+    >>> as_shape((0, 5))
+    Traceback (most recent call last):
+    ...
+    ValueError: input_shape must contain positive sizes, got (0, 5)
+    """
     if _is_int(shape):
         dims: tuple[Any, ...] = (shape,)
     elif isinstance(shape, (tuple, list)) or (isinstance(shape, np.ndarray) and shape.ndim == 1):
@@ -199,8 +226,10 @@ def as_shape(shape: Any, name: str = "input_shape", *, ndim: int | None = None) 
                          f"{ndim} dimensions, got {dims}")
     if len(dims) == 0:
         raise ValueError(f"{name} must not be empty")
-    if any(d <= 0 for d in dims):
-        raise ValueError(f"{name} must contain positive sizes, got {dims}")
+    if any(d < 0 or (d == 0 and i not in empty_axes) for i, d in enumerate(dims)):
+        where = (f" (only entry {', '.join(str(i) for i in empty_axes)} may be 0)"
+                 if empty_axes else "")
+        raise ValueError(f"{name} must contain positive sizes{where}, got {dims}")
     total = 1
     for d in dims:
         total *= d

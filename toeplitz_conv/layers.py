@@ -28,8 +28,16 @@ _BOUNDARY: dict[str, Boundary] = {"zeros": "zeros", "reflect": "reflect", "repli
                                    "circular": "wrap"}
 
 
-def _layer_weight(weight: Any, name: str = "weight") -> np.ndarray:
-    w = as_kernel(weight, name, min_ndim=3, max_ndim=5)
+def _layer_weight(weight: Any, name: str = "weight", *,
+                  empty_axes: tuple[int, ...] = ()) -> np.ndarray:
+    # The channel axes are checked here, with a message that says which
+    # channel count torch refuses; the spatial axes must be positive.
+    w = as_kernel(weight, name, min_ndim=3, max_ndim=5, empty_axes=(0, 1))
+    for axis, what in ((0, "weight.shape[0]"), (1, "weight.shape[1]")):
+        if w.shape[axis] == 0 and axis not in empty_axes:
+            raise ValueError(f"{name} has an empty channel axis ({what} = 0, shape "
+                             f"{w.shape}), which PyTorch refuses here; only a convolution's "
+                             f"input channels (weight.shape[1] with input_shape[0]) may be 0")
     return w
 
 
@@ -72,9 +80,10 @@ def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride:
     return Geometry(axes)
 
 
-def _channels(w: np.ndarray, input_shape: Any, groups: Any) -> tuple[tuple[int, ...], int]:
+def _channels(w: np.ndarray, input_shape: Any, groups: Any,
+              empty_axes: tuple[int, ...] = ()) -> tuple[tuple[int, ...], int]:
     nd = w.ndim - 2
-    shape = as_shape(input_shape, "input_shape", ndim=nd + 1)
+    shape = as_shape(input_shape, "input_shape", ndim=nd + 1, empty_axes=empty_axes)
     return shape, as_groups(groups, [(shape[0], "the input channels")])
 
 
@@ -114,6 +123,16 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     TiedMatrix
         Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
 
+    Notes
+    -----
+    Zero input channels are accepted where torch accepts them
+    (``input_shape[0] == weight.shape[1] == 0``, ``padding_mode`` ``'zeros'``
+    or ``'circular'``): torch then returns an empty output with 0 channels
+    (not ``C_out`` channels of zeros), so the matrix is 0 x 0 with
+    ``out_shape == (0, *out_spatial)``, and ``weight_grad`` is all-empty of
+    the weight's shape, as ``weight.grad``.  Zero output channels are
+    refused, as torch refuses them.
+
     Examples
     --------
     >>> import numpy as np
@@ -130,8 +149,9 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     >>> layer_matrix(np.ones((1, 1, 3)), (1, 6), stride=2, padding=((0, 1),)).shape
     (3, 6)
     """
-    w = _layer_weight(weight)
-    shape, groups = _channels(w, input_shape, groups)
+    # torch accepts an empty input-channel axis (not an empty output one).
+    w = _layer_weight(weight, empty_axes=(1,))
+    shape, groups = _channels(w, input_shape, groups, empty_axes=(0,))
     c_out, c_ig = w.shape[:2]
     as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
     if c_ig * groups != shape[0]:
@@ -139,10 +159,15 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
                          f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
     geom = layer_geometry(w.shape[2:], shape[1:], stride=stride, padding=padding,
                           dilation=dilation, padding_mode=padding_mode)
+    if shape[0] == 0 and padding_mode in ("reflect", "replicate"):
+        raise ValueError(f"padding_mode={padding_mode!r} needs at least one input channel "
+                         f"(torch's padding refuses input_shape {shape}); use 'zeros' or "
+                         f"'circular'")
     info = {"convention": "layer", "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
+    # torch's rule: no input channels give no output channels (an empty output).
     return assemble(geom, w, c_in=shape[0], groups=groups, channels=True, info=info,
-                    _write_path=_write_path)
+                    out_channels=0 if shape[0] == 0 else None, _write_path=_write_path)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,

@@ -177,14 +177,16 @@ def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatri
     lost = ~valid[rows, arg] & valid.any(axis=1)
     arg[lost] = np.argmax(valid[lost], axis=1)
     cols = table[rows, arg]
-    if np.any(cols < 0):
-        raise ValueError("with this dilation and padding some pooling windows read only "
-                         "padding (torch returns -inf there, which no selection matrix "
-                         "gives); reduce dilation or padding")
+    # With dilation a window can read only padding: torch returns -inf there
+    # and routes no gradient.  The assembler drops the padding tap, leaving
+    # an empty row (the linear part and the gradient are 0), and the -inf is
+    # a constant offset that no weight enters.
+    empty = cols < 0
+    constant = np.where(empty, -np.inf, 0.0) if empty.any() else None
     # Every selected entry is tied to the single weight, the constant 1.
     return assemble(geom, np.ones(1), tile=np.zeros(len(rows), dtype=np.int64),
-                    per_window=True, select=arg,
-                    info={**info, "argmax": cols.reshape(geom.out_shape)})
+                    per_window=True, select=arg, constant=constant,
+                    info={**info, "argmax": np.where(empty, -1, cols).reshape(geom.out_shape)})
 
 
 def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
@@ -211,10 +213,11 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
     Returns
     -------
     TiedMatrix
-        One entry per row, all tied to a single weight equal to 1;
-        ``info["argmax"]`` holds the selected flat input index per output, of
-        shape ``(C, *out_spatial)`` (torch's ``return_indices`` plus
-        ``c * prod(spatial)``).
+        One entry per row (none for a window that reads only padding), all
+        tied to a single weight equal to 1; ``info["argmax"]`` holds the
+        selected flat input index per output, of shape ``(C, *out_spatial)``
+        (torch's ``return_indices`` plus ``c * prod(spatial)``; -1 for a
+        window that reads only padding, where torch's index is meaningless).
 
     Examples
     --------
@@ -227,6 +230,14 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
            [0., 0., 0., 0., 1.]])
     >>> S @ x.ravel()
     array([5., 5., 7.])
+
+    A window that reads only padding gives ``-inf``, as in torch:
+
+    >>> S = max_pool_matrix(np.array([[3.0, 4.0]]), 2, stride=1, padding=1, dilation=3)
+    >>> S.toarray(), S.offset
+    (array([[0., 0.]]), array([-inf]))
+    >>> S.apply(np.array([[3.0, 4.0]]))
+    array([[-inf]])
     """
     arr = _as_real_input(x)
     _, geom = _pool_args(kernel_size, arr.shape, stride, padding, dilation, ceil_mode,

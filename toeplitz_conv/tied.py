@@ -108,7 +108,8 @@ class TiedMatrix:
                  conjugate: bool = False,
                  info: dict[str, Any] | None = None,
                  data: np.ndarray | None = None,
-                 fill: tuple[complex, np.ndarray, np.ndarray] | None = None) -> None:
+                 fill: tuple[complex, np.ndarray, np.ndarray] | None = None,
+                 constant: np.ndarray | None = None) -> None:
         # Internal constructor: the arrays must already be canonical CSR
         # (sorted columns, no duplicate entries), taps sorted by entry.
         # ``data``, when a builder already wrote the entry values, saves a gather.
@@ -127,6 +128,9 @@ class TiedMatrix:
         self.info: dict[str, Any] = dict(info or {})
         self._data = data
         self._fill = fill
+        # ``constant``: a weight-independent offset per row (max pooling's
+        # -inf for windows that read only padding); not differentiated.
+        self._constant = constant
         self._sparse: sp.csr_array | None = None
         self._transpose: TiedMatrix | None = None
         self._int_taps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -354,7 +358,9 @@ class TiedMatrix:
         ``ndimage_matrix(cval=)``) the map is ``x -> A @ x + offset``:
         ``offset[r]`` is the fill value times the weights of row ``r``'s taps
         that read outside the input.  :meth:`apply` adds it; ``A @ x`` and
-        ``A.T`` are the linear part.
+        ``A.T`` are the linear part.  Max pooling's windows that read only
+        padding add a constant ``-inf`` (torch's output there), which no
+        weight enters.
 
         >>> import numpy as np
         >>> from toeplitz_conv import conv_matrix
@@ -362,7 +368,7 @@ class TiedMatrix:
         array([13,  7,  0,  0,  5, 11])
         """
         if self._fill is None:
-            return None
+            return None if self._constant is None else self._constant.copy()
         value, rows, widx = self._fill
         w = self._weight.ravel()[widx]
         if self._conjugate:
@@ -376,7 +382,8 @@ class TiedMatrix:
         out = value * total
         # Integer kernels and an integer fill keep an integer offset.
         kind = np.result_type(self._weight.dtype, np.asarray(value).dtype)
-        return out.astype(kind) if kind.kind in "iu" else out
+        out = out.astype(kind) if kind.kind in "iu" else out
+        return out if self._constant is None else out + self._constant
 
     def apply(self, x: Any, bias: Any = None) -> np.ndarray:
         """``A @ x (+ bias)`` for ``x`` in its natural shape; returns the natural output shape.
@@ -471,7 +478,7 @@ class TiedMatrix:
         t = TiedMatrix(self._shape, self._indptr, self._indices, self._tap_weight, w,
                        tap_entry=self._tap_entry, in_shape=self.in_shape,
                        out_shape=self.out_shape, conjugate=self._conjugate, info=self.info,
-                       fill=self._fill)
+                       fill=self._fill, constant=self._constant)
         return t
 
     def _as_flat(self, v: Any, shape: tuple[int, ...], n: int, name: str) -> np.ndarray:
@@ -497,7 +504,8 @@ class TiedMatrix:
 
         ``y = A(w) x`` and each weight enters ``A`` at all its tied positions,
         so ``dL/dw[m] = sum over taps (r, c, m) of grad_out[r] * x[c]``; an
-        affine matrix's fill taps add ``fill value * grad_out[r]``.
+        affine matrix's fill taps add ``fill value * grad_out[r]``; a
+        weight-independent constant offset adds nothing.
         ``x`` and ``grad_out`` may be natural-shaped or flat, with an optional
         leading batch axis (summed over).  The conjugation of complex
         correlation kernels is not differentiated through.
@@ -533,7 +541,9 @@ class TiedMatrix:
             out = (np.bincount(widx, prods.real, minlength=size)
                    + 1j * np.bincount(widx, prods.imag, minlength=size))
         else:
-            out = np.bincount(widx, prods.astype(np.float64), minlength=size)
+            # astype: numpy's bincount of no taps is int64 whatever the weights.
+            out = np.bincount(widx, prods.astype(np.float64),
+                              minlength=size).astype(np.float64, copy=False)
         if self._fill is not None:
             value, f_rows, f_widx = self._fill
             g = gs[:, f_rows].sum(axis=0) * value
