@@ -142,6 +142,8 @@ def _proofs_for_latex():
         prove_equivalence_general(3), prove_equivalence_general(k, "same"),
         prove_equivalence_general(3, claim="unflipped"),
         prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1),
+        prove_equivalence_general(3, "same", stride=2, boundary="symm"),
+        prove_layer_equivalence_general((2, 1, 3), padding=1, padding_mode="reflect"),
         prove_weight_gradient(3, 4), prove_layer_weight_gradient((1, 1, 2), (1, 4)),
         prove_shift_equivariance(3, 5, 2),
         prove_shift_equivariance(3, 5, 1, boundary="fill", mode="full"),

@@ -900,6 +900,14 @@ def _map_sample_check(boundary: str, definition: Any, sizes: range, pads: tuple[
     return bad
 
 
+def _holds_or_false(prove: Any) -> bool:
+    """A proof at one given size; a builder that refuses a valid size fails it."""
+    try:
+        return bool(prove().holds)
+    except ValueError:
+        return False
+
+
 def _no_piecewise(rows: list[Any]) -> list[Any]:
     """The definition's rows, once sympy has settled every case of the extension."""
     for r in rows:
@@ -943,8 +951,9 @@ def _general_split_signal(kernel: Any, values: list[Any], mode: str, correlate: 
         make_axis, lambda size: signal_definition_count(size, k, mode, s), core_rows, def_rows,
         base, shown)
     small = [nv for nv in range(base, n0)
-             if not prove_equivalence(kernel, nv, cast(Mode, mode), correlate=correlate,
-                                      boundary="symm", stride=s, claim=claim).holds]
+             if not _holds_or_false(lambda nv=nv: prove_equivalence(
+                 kernel, nv, cast(Mode, mode), correlate=correlate, boundary="symm", stride=s,
+                 claim=claim))]
     if small:
         holds = False
         failures.append(f"sizes below the bound: n = {small}")
@@ -1021,8 +1030,8 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
     layer_kw: dict[str, Any] = dict(stride=stride, padding=padding, dilation=dil, groups=groups,
                                     padding_mode=padding_mode)
     small = [nv for nv in range(base, n0)
-             if not prove_layer_equivalence(w_arr.tolist(), (c_in, nv), claim=claim,
-                                            **layer_kw).holds]
+             if not _holds_or_false(lambda nv=nv: prove_layer_equivalence(
+                 w_arr.tolist(), (c_in, nv), claim=claim, **layer_kw))]
     if small:
         holds = False
         failures.append(f"sizes below the bound: n = {small}")
