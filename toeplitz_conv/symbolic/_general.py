@@ -26,7 +26,7 @@ from .. import geometry
 from .._assemble import WritePath
 from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
 from .._validation import _is_int, as_bool, as_int_tuple, as_positive_int, choose
-from ..geometry import AxisGeometry, channel_map, map_boundary, signal_padding
+from ..geometry import AxisGeometry, channel_map, signal_padding
 from ..layers import layer_geometry, layer_matrix
 from ..signal import MODES, conv_matrix, signal_geometry
 from ._proof import Proof, difference_is_zero
@@ -57,7 +57,7 @@ def _core_read(ax: AxisGeometry, p: Any) -> tuple[str, Any]:
         return "zeros", p
     if ax.boundary == "wrap":
         # map_boundary itself, evaluated on a sympy coordinate (np.mod -> sympy Mod).
-        return "index", map_boundary(np.array([p], dtype=object), ax.size, "wrap")[0]
+        return "index", geometry.map_boundary(np.array([p], dtype=object), ax.size, "wrap")[0]
     raise ValueError(f"the all-n proof covers zero and circular boundaries; boundary "
                      f"{ax.boundary!r} is proved for given sizes by prove_equivalence")
 
@@ -73,6 +73,48 @@ def _read(x: Any, reads: list[tuple[str, Any]], sizes: tuple[Any, ...],
         return value
     inside = sympy.And(*(sympy.And(v >= 0, v <= n - 1) for v, n in zero_axes))
     return sympy.Piecewise((value, inside), (0, True))
+
+
+def _zero_rule(axes: Any, sizes: tuple[Any, ...]) -> tuple[bool, list[tuple[str, Any]], str]:
+    """Tie the proof's "outside [0, n) reads zero" to the core's own zero boundary.
+
+    :func:`~toeplitz_conv.geometry.map_boundary` is evaluated by sympy at
+    the symbolic size on every position a row can read (``-pad_before ..
+    n - 1 + pad_after``): each of the ``pad_before`` positions before 0 and
+    the ``pad_after`` positions from ``n`` on must map to ``-1`` (a zero), and
+    a position ``b`` inside an input of size ``b + 1 + c`` to itself; then
+    the map is compared with the rule at concrete sizes (a sample check).
+    """
+    b, c = _nonneg("b"), _nonneg("c")
+    rows, why = [], []
+    for ax, n in zip(axes, sizes):
+        if ax.boundary != "zeros" or not (_is_int(ax.pad_before) and _is_int(ax.pad_after)):
+            continue
+        pb, pa = int(ax.pad_before), int(ax.pad_after)
+
+        def core(p: Any, size: Any) -> Any:
+            try:
+                return geometry.map_boundary(np.array([p], dtype=object), size, "zeros")[0]
+            except TypeError:                   # sympy cannot decide: not shown for all n
+                return sympy.nan
+        before = [core(-e, n) for e in range(1, pb + 1)]
+        after = [core(n + e, n) for e in range(pa)]
+        inside = core(b, b + 1 + c)
+        if any(v != -1 for v in before + after) or inside != b:
+            why.append("the core's zero boundary at symbolic n")
+        rows.append(sympy.Tuple(sympy.Tuple(*before), sympy.Tuple(*after), inside))
+    bad = _map_sample_check("zeros", lambda p, nv: p if 0 <= p < nv else -1, range(1, 9),
+                            (3, 3))
+    if bad:
+        why.append(f"map_boundary's zero boundary differs at n = {bad}")
+    steps: list[tuple[str, Any]] = []
+    if rows:
+        steps.append(("the zero rule is the core's: map_boundary(zeros) at symbolic n on the "
+                      "positions before 0, from n on (-1: a zero) and inside (itself), per "
+                      "axis, sympy; the rows read only -pad_before .. n - 1 + pad_after, by "
+                      "construction of out_size; sample check at n = 1..8: "
+                      + ("agree" if not bad else "DIFFER"), sympy.Tuple(*rows)))
+    return not why, steps, "; ".join(why)
 
 
 def _decide_counts(core: Any, definition: Any, syms: list[sympy.Symbol],
@@ -136,7 +178,11 @@ def _tie_to_builder(core_taps: Any, builder: Any, samples: list[tuple[int, ...]]
     for vals in samples:
         expected = core_taps(vals)
         for path in _WRITE_PATHS:
-            rows, cols, widx = builder(vals, path).taps
+            try:
+                rows, cols, widx = builder(vals, path).taps
+            except ValueError:                 # the builder refuses a valid size
+                bad.append(f"sizes {vals}, write path {path!r} (the builder raised)")
+                continue
             got = sorted(zip(rows.tolist(), cols.tolist(), widx.tolist()))
             if got != expected:
                 bad.append(f"sizes {vals}, write path {path!r}")
@@ -330,6 +376,12 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
             (f"output i from the definition{tag}", disp(def_v)),
             (f"left - right, simplified by sympy{tag}", disp(res_r)),
         ]
+        ok_z, z_steps, z_why = _zero_rule(geom.axes, tuple(sizes))
+        steps += [(cap + tag, disp(e) if isinstance(e, sympy.Basic) else e)
+                  for cap, e in z_steps]
+        if not ok_z:
+            holds = False
+            failures.append((label + ": " if label else "") + z_why)
     # The builder's taps on every write path against the core's formula, at samples.
     samples = _signal_samples(kshape, mode)
 
@@ -533,9 +585,13 @@ def _sample_tie_1d(k: int, mode: str, correlate: bool, boundary: str, stride: in
                 if table[o, t] >= 0:
                     expected.append((o, int(table[o, t]), t if correlate else k - 1 - t))
         for path in _WRITE_PATHS:
-            a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
-                            correlate=correlate, boundary=cast(SignalBoundary, boundary),
-                            stride=stride, _write_path=cast(WritePath, path))
+            try:
+                a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
+                                correlate=correlate, boundary=cast(SignalBoundary, boundary),
+                                stride=stride, _write_path=cast(WritePath, path))
+            except ValueError:                 # the builder refuses a valid size
+                bad.append(f"n={nv}, write path {path!r} (the builder raised)")
+                continue
             rows, cols, widx = a.taps
             if sorted(zip(rows.tolist(), cols.tolist(), widx.tolist())) != sorted(expected):
                 bad.append(f"n={nv}, write path {path!r}")
@@ -671,6 +727,12 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
          "map, by construction", sympy.Matrix(core_rows).applyfunc(disp)),
         ("PyTorch's definition", sympy.Matrix(def_rows).applyfunc(disp)),
     ]
+
+    ok_z, z_steps, z_why = _zero_rule(geom.axes, tuple(sizes))
+    steps += z_steps
+    if not ok_z:
+        holds = False
+        failures.append(z_why)
 
     def core_taps(vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
         g = layer_geometry(kshape, vals, stride=strides, padding=padding, dilation=dil,
@@ -1051,8 +1113,13 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
                           for o in range(c_out) for r in range(ax.out_size)
                           for c in range(c_ig) for t in range(k) if table[r, t] >= 0)
         for path in _WRITE_PATHS:
-            rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, nv),
-                                            _write_path=cast(WritePath, path), **layer_kw).taps
+            try:
+                rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, nv),
+                                                _write_path=cast(WritePath, path),
+                                                **layer_kw).taps
+            except ValueError:                 # the builder refuses a valid size
+                bad.append(f"n={nv}, write path {path!r} (the builder raised)")
+                continue
             if sorted(zip(rows.tolist(), cols.tolist(), widx.tolist())) != expected:
                 bad.append(f"n={nv}, write path {path!r}")
     if bad:
