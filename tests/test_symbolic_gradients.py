@@ -94,7 +94,7 @@ def test_general_n_in_2d_with_stride_wrap_and_layers():
                                            padding_mode="circular").holds
     assert not prove_layer_equivalence_general((1, 1, 2, 2), padding=1, claim="flipped").holds
     with pytest.raises(ValueError, match="boundary"):
-        prove_equivalence_general(3, "same", boundary="symm")
+        prove_equivalence_general((2, 2), "same", boundary="symm")
 
 
 def test_correlation_of_plain_symbols_has_no_conjugate_in_general_proofs():

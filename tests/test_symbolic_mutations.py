@@ -103,6 +103,36 @@ def test_an_unflipped_builder(monkeypatch):
     assert not prove_shift_equivariance(3, 5, 1, boundary="fill", mode="full").holds
 
 
+def _zeros_reading_past_the_end(monkeypatch, from_n):
+    # The zero boundary lets the position just past the end read the last sample.
+    from toeplitz_conv import geometry
+    real = geometry.map_boundary
+
+    def wrong(p, n, b):
+        q = real(p, n, b)
+        if b == "zeros" and n >= from_n:
+            q = np.where(np.asarray(p) == n, n - 1, q)
+        return q
+    monkeypatch.setattr(geometry, "map_boundary", wrong)
+
+
+def test_a_zero_boundary_off_by_one(monkeypatch):
+    _zeros_reading_past_the_end(monkeypatch, 0)
+    p = prove_equivalence_general(3, "full")
+    assert not p.holds and any("zero boundary" in f for f in p.failures)
+    assert not prove_equivalence_general((2, 3), "same", stride=2).holds
+    assert not prove_layer_equivalence_general((1, 1, 3), padding=1).holds
+
+
+def test_a_zero_boundary_wrong_only_for_large_inputs(monkeypatch):
+    # Right at every sample size: only the map evaluated at symbolic n sees it.
+    _zeros_reading_past_the_end(monkeypatch, 40)
+    for p in (prove_equivalence_general(3, "same"),
+              prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1)):
+        assert not p.holds
+        assert p.failures == ["the core's zero boundary at symbolic n"]
+
+
 def test_an_unflipped_circulant(monkeypatch):
     from toeplitz_conv.symbolic import _proofs
     real = _proofs.assemble
@@ -142,6 +172,8 @@ def _proofs_for_latex():
         prove_equivalence_general(3), prove_equivalence_general(k, "same"),
         prove_equivalence_general(3, claim="unflipped"),
         prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1),
+        prove_equivalence_general(3, "same", stride=2, boundary="symm"),
+        prove_layer_equivalence_general((2, 1, 3), padding=1, padding_mode="reflect"),
         prove_weight_gradient(3, 4), prove_layer_weight_gradient((1, 1, 2), (1, 4)),
         prove_shift_equivariance(3, 5, 2),
         prove_shift_equivariance(3, 5, 1, boundary="fill", mode="full"),

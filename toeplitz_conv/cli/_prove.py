@@ -40,8 +40,8 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="full", help="full | valid | same")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary", default=None,
-                   help="fill | wrap | symm (default: fill; for 'shift' wrap | fill, "
-                        "default wrap)")
+                   help="fill | wrap | symm (default: fill; 'general': symm in 1-D; "
+                        "for 'shift' wrap | fill, default wrap)")
     p.add_argument("--stride", default="1", help="keep every stride-th output")
     p.add_argument("--shift", type=int64, default=1, help="shift for 'shift'")
     p.add_argument("--symbolic-kernel", action="store_true",
@@ -52,8 +52,8 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dilation", default="1", help="'layer': dilation")
     p.add_argument("--groups", type=int64, default=1, help="'layer': channel groups")
     p.add_argument("--padding-mode", default="zeros",
-                   help="'layer': zeros | reflect | replicate | circular "
-                        "('layer-general': zeros | circular)")
+                   help="'layer', 'layer-general': zeros | reflect | replicate | circular "
+                        "('layer-general': reflect and replicate with one spatial dim)")
     p.add_argument("--claim", default=None,
                    help="pose a named (wrong) claim instead, to see a proof fail")
     p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")

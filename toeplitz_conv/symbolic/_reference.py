@@ -356,7 +356,8 @@ def read_extended(x: Any, p: tuple[Any, ...], n: tuple[Any, ...], boundary: str,
     """``x~[p]``: the input extended outside ``0..n-1`` per axis, for symbolic ``p`` and ``n``.
 
     ``fill`` / ``zeros``: zero outside (scipy's ``fillvalue=0``, PyTorch's zero padding);
-    ``wrap`` / ``circular``: periodic, ``x[p mod n]``.  ``x`` is a sympy ``IndexedBase``
+    ``wrap`` / ``circular``: periodic, ``x[p mod n]``; ``symm``, ``reflect``,
+    ``replicate`` (one axis): see :func:`_mirrored`.  ``x`` is a sympy ``IndexedBase``
     indexed by ``prefix`` (e.g. a channel) and then the position.
     """
     if boundary in ("fill", "zeros"):
@@ -366,8 +367,36 @@ def read_extended(x: Any, p: tuple[Any, ...], n: tuple[Any, ...], boundary: str,
     if boundary in ("wrap", "circular"):
         at = tuple(prefix) + tuple(sympy.Mod(pp, nn) for pp, nn in zip(p, n))
         return x[at]
-    raise ValueError(f"a symbolic-size definition is written for zero or circular extension, "
-                     f"not {boundary!r}")
+    if boundary in ("symm", "reflect", "replicate"):
+        if len(p) != 1:
+            raise ValueError("a mirrored or replicated extension is written for one axis")
+        return _mirrored(x, p[0], n[0], boundary, tuple(prefix))
+    raise ValueError(f"a symbolic-size definition is written for zero, circular, symm, "
+                     f"reflect or replicate extension, not {boundary!r}")
+
+
+def _mirrored(x: Any, p: Any, n: Any, boundary: str, prefix: tuple[Any, ...]) -> Any:
+    """One fold of a mirror (or the edge value) on each side, from the definitions.
+
+    scipy's ``symm`` mirrors with the edge sample repeated: ``x~[-1-e] = x[e]``
+    and ``x~[n+e] = x[n-1-e]``.  PyTorch's ``reflect`` mirrors about the edge
+    sample without repeating it: ``x~[-e] = x[e]``, ``x~[n-1+e] = x[n-1-e]``.
+    ``replicate`` repeats the edge sample: ``x~[p] = x[0]`` left of the
+    input, ``x[n-1]`` right of it.  A mirror is written for one fold
+    (``0 <= e <= n - 1``); a position further out is left ``nan``, so a claim
+    relying on it cannot hold.
+    """
+    def at(j: Any) -> Any:
+        return x[prefix + (j,)] if prefix else x[j]
+    inside = sympy.And(p >= 0, p <= n - 1)
+    if boundary == "replicate":
+        return sympy.Piecewise((at(0), p < 0), (at(p), inside), (at(n - 1), True))
+    if boundary == "symm":
+        left, right = (at(-1 - p), p >= -n), (at(2 * n - 1 - p), p <= 2 * n - 1)
+    else:
+        left, right = (at(-p), p >= -(n - 1)), (at(2 * n - 2 - p), p <= 2 * n - 2)
+    return sympy.Piecewise((left[0], sympy.And(p < 0, left[1])), (at(p), inside),
+                           (right[0], sympy.And(p >= n, right[1])), (sympy.nan, True))
 
 
 def strided_count(count: Any, stride: int) -> Any:
