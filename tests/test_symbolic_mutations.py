@@ -163,6 +163,24 @@ def test_the_product_shortcut_is_sympys_own_product():
         assert got == u * v and got.args == (u * v).args and hash(got) == hash(u * v)
 
 
+def test_the_sum_shortcut_is_sympys_own_sum():
+    from toeplitz_conv.symbolic._proofs import _product_cache, _sum_cache
+
+    times, plus = _product_cache(), _sum_cache()
+    rng = np.random.default_rng(5)
+    w = sympy.symbols("w_0:6")
+    x = sympy.symbols("x_0:9", real=True)
+    for _ in range(50):
+        idx = rng.choice(54, size=int(rng.integers(1, 8)), replace=False)
+        terms = [times(w[i % 6], x[i // 6]) for i in idx]
+        got = plus(terms)
+        assert got == sympy.Add(*terms) and got.args == sympy.Add(*terms).args
+        assert hash(got) == hash(sympy.Add(*terms))
+    # repeated terms are collected by sympy itself
+    t = times(w[0], x[0])
+    assert plus([t, t]) == 2 * t
+
+
 # --------------------------------------------------------------- LaTeX compiles
 def _proofs_for_latex():
     k = sympy.Symbol("k", integer=True, positive=True)

@@ -31,6 +31,20 @@ def _perm(fmt: str, canonical: str) -> tuple[int, ...]:
     return tuple(canonical.index(ch) for ch in fmt)
 
 
+def _choose_format(value: Any, default: str, known: tuple[str, ...], name: str, nd: int,
+                   hint: Any = None) -> str:
+    """``value`` (None: ``default``) if it is a known format with ``default``'s letters."""
+    fmt = default if value is None else value
+    allowed = [f for f in known if len(f) == len(default) and sorted(f) == sorted(default)]
+    if not isinstance(fmt, str):
+        raise TypeError(f"{name} must be a string such as {allowed}, got {type(fmt).__name__}")
+    if fmt not in allowed:
+        extra = hint(fmt, allowed) if hint is not None else ""
+        raise ValueError(f"{name} must be one of {allowed} for a layer with {nd} "
+                         f"spatial dims, got {fmt!r}{extra}")
+    return fmt
+
+
 class Layout:
     """Conversions between the canonical layout and the user's.
 
@@ -51,36 +65,24 @@ class Layout:
         sp = _SPATIAL[nd]
         self.batch = None if batch is None else as_positive_int(batch, "batch")
         default = ("N" if self.batch is not None else "") + "C" + sp
-        fmt = default if data_format is None else data_format
-        allowed = [f for f in DATA_FORMATS if len(f) == len(default)
-                   and sorted(f) == sorted(default)]
-        if not isinstance(fmt, str):
-            raise TypeError(f"data_format must be a string such as {allowed}, got "
-                            f"{type(fmt).__name__}")
-        if fmt not in allowed:
-            hint = ""
-            if self.batch is None and fmt.replace("N", "", 1) in allowed:
-                hint = " (without the N: batch is None, so the layer has no batch axis)"
-            elif self.batch is not None and "N" + fmt in allowed:
-                hint = " (with the N: batch= gives the layer a batch axis)"
-            raise ValueError(f"data_format must be one of {allowed} for a layer with {nd} "
-                             f"spatial dims, got {fmt!r}{hint}")
+        fmt = _choose_format(data_format, default, DATA_FORMATS, "data_format", nd,
+                             self._batch_hint)
         self.data_format = fmt
         canon = "NC" + sp
         self.dperm = _perm(fmt if self.batch is not None else "N" + fmt, canon)
         wdefault = "OI" + sp
-        wfmt = wdefault if weight_format is None else weight_format
-        wallowed = [f for f in WEIGHT_FORMATS if len(f) == len(wdefault)
-                    and sorted(f) == sorted(wdefault)]
-        if not isinstance(wfmt, str):
-            raise TypeError(f"weight_format must be a string such as {wallowed}, got "
-                            f"{type(wfmt).__name__}")
-        if wfmt not in wallowed:
-            raise ValueError(f"weight_format must be one of {wallowed} for a layer with {nd} "
-                             f"spatial dims, got {wfmt!r}")
+        wfmt = _choose_format(weight_format, wdefault, WEIGHT_FORMATS, "weight_format", nd)
         self.weight_format = wfmt
         self.wperm = _perm(wfmt, wdefault)
         self.bias_shape: tuple[int, ...] | None = None
+
+    def _batch_hint(self, fmt: str, allowed: list[str]) -> str:
+        """Why a data format of the other kind (with or without N) was refused."""
+        if self.batch is None and fmt.replace("N", "", 1) in allowed:
+            return " (without the N: batch is None, so the layer has no batch axis)"
+        if self.batch is not None and "N" + fmt in allowed:
+            return " (with the N: batch= gives the layer a batch axis)"
+        return ""
 
     @property
     def n(self) -> int:

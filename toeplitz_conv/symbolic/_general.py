@@ -782,10 +782,16 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
              f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER")]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
+    return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dilation}, "
+                                f"groups={groups}, padding_mode={padding_mode!r}",
+                                steps, holds, residual, failures, notes)
+
+
+def _layer_general_proof(params: str, steps: Any, holds: bool, residual: Any, failures: Any,
+                         notes: list[str]) -> Proof:
+    """The :class:`Proof` of a general-n layer statement (zero/circular or mirrored)."""
     return Proof(
-        title=f"for all sizes, the layer matrix times x is PyTorch's conv layer "
-              f"(stride={stride}, padding={padding}, dilation={dilation}, groups={groups}, "
-              f"padding_mode={padding_mode!r})",
+        title=f"for all sizes, the layer matrix times x is PyTorch's conv layer ({params})",
         statement=sympy.Eq(sympy.Symbol("(A x)_{o,i}"), sympy.Symbol("out_{o,i}"),
                            evaluate=False),
         steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
@@ -1139,11 +1145,6 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
              f"core's input_index at the same sizes: " + ("agree" if not bad else "DIFFER")]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
-    return Proof(
-        title=f"for all sizes, the layer matrix times x is PyTorch's conv layer "
-              f"(stride={stride}, padding={padding}, dilation={dil}, groups={groups}, "
-              f"padding_mode={padding_mode!r})",
-        statement=sympy.Eq(sympy.Symbol("(A x)_{o,i}"), sympy.Symbol("out_{o,i}"),
-                           evaluate=False),
-        steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
-        claim_latex=r"(A x)_{o,i} = \sum_c \sum_t w_{o,c,t}\, \tilde x_{c',\, s i + d t - p}")
+    return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dil}, "
+                                f"groups={groups}, padding_mode={padding_mode!r}",
+                                steps, holds, residual, failures, notes)

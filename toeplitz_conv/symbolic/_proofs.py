@@ -106,9 +106,22 @@ def _sum_cache() -> Any:
             counts[t] = counts.get(t, 0) + 1
         key = frozenset(counts.items())
         if key not in cache:
-            cache[key] = sympy.Add(*terms)
+            if all(c == 1 and _is_symbol_pair(t) for t, c in counts.items()):
+                # Distinct products of two symbols: Add's canonical form is the
+                # terms in its sort order (nothing to collect), built here
+                # without Add.flatten (the same object sympy.Add gives;
+                # tests/test_symbolic_mutations.py checks it).
+                cache[key] = sympy.Add._from_args(tuple(sorted(counts, key=_args_sortkey)))
+            else:
+                cache[key] = sympy.Add(*terms)
         return cache[key]
     return plus
+
+
+def _is_symbol_pair(term: Any) -> bool:
+    """``term`` is a product of two distinct commutative symbols (what ``times`` builds)."""
+    return (isinstance(term, sympy.Mul) and len(term.args) == 2
+            and all(isinstance(a, sympy.Symbol) and a.is_commutative for a in term.args))
 
 
 # ---------------------------------------------------------------- equivalence
