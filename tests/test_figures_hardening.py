@@ -74,3 +74,13 @@ def test_figure_displays_as_image_in_a_fresh_kernel(tmp_path, monkeypatch):
     data = [o.get("data", {}) for o in outputs if o.output_type == "execute_result"]
     assert data and ({"image/png", "image/svg+xml"} & set(data[0])), outputs
     assert np.any([o.output_type == "error" for o in outputs]) == np.False_
+
+
+@pytest.mark.parametrize("fig,path,word", [(None, "x.svg", "fig"), ("fig", "x.svg", "fig"),
+                                           ("ok", None, "path")])
+def test_save_figure_refuses_what_is_not_a_figure_or_a_path(fig, path, word, tmp_path):
+    from toeplitz_conv.figures import FIGURES, save_figure
+
+    real = FIGURES["matrix_1d"]() if fig == "ok" else fig
+    with pytest.raises(TypeError, match=word):
+        save_figure(real, path if path is None else tmp_path / path)

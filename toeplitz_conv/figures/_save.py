@@ -64,6 +64,11 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: float = PNG_DPI,
     >>> a == save_figure(FIGURES["matrix_1d"](), d / "b.svg").read_bytes()
     True
     """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure (e.g. from toeplitz_conv.figures), "
+                        f"got {type(fig).__name__}")
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
     fmt = _format_of(path)
     path = Path(path)
     dpi = as_finite_real(dpi, "dpi")
