@@ -136,13 +136,12 @@ def test_the_walk_sees_the_package():
     # the CLI's own imports are found, relative and absolute alike
     assert (f"{CLI}._errors", True) in IMPORTS[f"{CLI}._parse"]
     assert any(name == f"{PACKAGE}.check" and not top for name, top in IMPORTS[f"{CLI}._check"])
-    assert (CLI, True) in IMPORTS[f"{PACKAGE}.__main__"]
+    assert (f"{CLI}._main", True) in IMPORTS[CLI]
 
 
 def test_nothing_outside_the_cli_imports_it():
     offenders = sorted(f"{importer} imports {name}"
                        for importer, found in IMPORTS.items() if not in_cli(importer)
-                       and importer != f"{PACKAGE}.__main__"  # python -m toeplitz_conv
                        for name, _ in found if in_cli(name))
     assert offenders == []
 

@@ -200,9 +200,13 @@ def _proofs_for_latex():
     ]
 
 
+needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                    reason="pdflatex is not installed (.ci/run installs "
+                                           "Debian's TeX)")
+
+
+@needs_pdflatex
 def test_every_proof_latex_compiles_with_pdflatex(tmp_path):
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed (.ci/run installs Debian's TeX)")
     proofs = _proofs_for_latex()
     assert any(not p.holds for p in proofs)
     body = []
@@ -222,10 +226,9 @@ def test_every_proof_latex_compiles_with_pdflatex(tmp_path):
         assert r.returncode == 0, [ln for ln in r.stdout.splitlines() if ln.startswith("!")]
 
 
+@needs_pdflatex
 def test_a_bad_latex_would_be_caught(tmp_path):
     # The compile check can fail: a bare underscore in text mode is an error.
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
     (tmp_path / "bad.tex").write_text("\\documentclass{article}\\begin{document}"
                                       "\\[\\text{conv_matrix}\\]\\end{document}")
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "bad.tex"],

@@ -1,10 +1,12 @@
-"""``python -m toeplitz_conv``: the ``toeplitz-conv`` command."""
+"""``python -m toeplitz_conv``: the ``toeplitz-conv`` command.
 
-import sys
+It runs ``toeplitz_conv.cli`` as a script (its own ``__main__``), so that the
+package's top level imports nothing of the command line.
+"""
 
-from toeplitz_conv.cli import main
+import runpy
 
 __all__: list[str] = []
 
 if __name__ == "__main__":
-    sys.exit(main())
+    runpy.run_module("toeplitz_conv.cli", run_name="__main__", alter_sys=True)
