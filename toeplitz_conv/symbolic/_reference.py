@@ -100,6 +100,21 @@ def source_position(q: Any, j: Any, k: Any, flip: bool) -> Any:
     return q - j if flip else q - (k - 1) + j
 
 
+def _source_sample(axes_q: list[list[int]], o: tuple[int, ...], j: tuple[int, ...],
+                   w_shape: tuple[int, ...], x_shape: tuple[int, ...], mode: str, boundary: str,
+                   flip: bool) -> tuple[int, ...] | None:
+    """The input sample output ``o`` multiplies by tap ``j`` (per axis, extended per
+    ``boundary``), or None where it reads a zero."""
+    src = []
+    for d in range(len(w_shape)):
+        p = source_position(axes_q[d][o[d]], j[d], w_shape[d], flip)
+        i = extend(p, x_shape[d], valid_boundary(mode, boundary))
+        if i is None:
+            return None
+        src.append(i)
+    return tuple(src)
+
+
 def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
                    correlate: bool = False, boundary: str = "fill",
                    stride: tuple[int, ...] | None = None, flip: bool | None = None,
@@ -136,15 +151,9 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     for o in itertools.product(*(range(len(q)) for q in axes_q)):
         terms = []
         for t, j in enumerate(kidx):
-            src = []
-            for d in range(nd):
-                p = source_position(axes_q[d][o[d]], j[d], w.shape[d], flip)
-                i = extend(p, x.shape[d], valid_boundary(mode, boundary))
-                if i is None:
-                    break
-                src.append(i)
-            else:
-                terms.append(times(values[t], x[tuple(src)]))
+            src = _source_sample(axes_q, o, j, w.shape, x.shape, mode, boundary, flip)
+            if src is not None:
+                terms.append(times(values[t], x[src]))
         out[o] = plus(terms)
     return out
 
@@ -281,15 +290,9 @@ def gradient_definition(w_shape: tuple[int, ...], x: np.ndarray, g: np.ndarray, 
     for j in np.ndindex(*w_shape):
         terms = []
         for o in np.ndindex(*g.shape):
-            src = []
-            for d in range(len(w_shape)):
-                p = source_position(axes_q[d][o[d]], j[d], w_shape[d], flip)
-                i = extend(p, x.shape[d], valid_boundary(mode, boundary))
-                if i is None:
-                    break
-                src.append(i)
-            else:
-                terms.append(times(g[o], x[tuple(src)]))
+            src = _source_sample(axes_q, o, j, w_shape, x.shape, mode, boundary, flip)
+            if src is not None:
+                terms.append(times(g[o], x[src]))
         out.append(sympy.Add(*terms))
     return out
 
