@@ -65,7 +65,7 @@ def test_cli_dpi_flag(tmp_path):
     r = run("figure", "matrix_1d", "--out", str(out), "--dpi", "100")
     assert r.returncode == 0, r.stderr
     small = Image.open(out).size
-    r = run("figure", "matrix_1d", "--out", str(out))
+    r = run("figure", "matrix_1d", "--out", str(out), "--force")
     assert r.returncode == 0, r.stderr
     assert Image.open(out).size[0] == pytest.approx(2 * small[0], abs=2)
 

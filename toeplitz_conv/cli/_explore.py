@@ -7,7 +7,14 @@ import math
 
 from .. import explore
 from ._errors import CLIError
-from ._parse import add_signal_args, parse_ints, parse_numbers, parse_padding, parse_shape
+from ._parse import (
+    add_signal_args,
+    output_path,
+    parse_ints,
+    parse_numbers,
+    parse_padding,
+    parse_shape,
+)
 
 __all__ = ["HELP", "cmd_explore", "setup_explore"]
 
@@ -34,6 +41,8 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x", help="input values, e.g. 1,2,3,4 (rows by ';' in 2-D, or flat in C "
                                "order): the page then shows y = A x and each output's sum")
     p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --out if it exists (a symbolic link is replaced, not followed)")
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
@@ -66,6 +75,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         if x.size != math.prod(shape):
             raise CLIError(f"--x must give one value per input element ({math.prod(shape)} "
                            f"for --input-shape {args.input_shape}), got {x.size}")
+    out = output_path(args.out, force=args.force, suffixes=(".html", ".htm"))
     page = explore(kernel, shape if len(shape) > 1 else shape[0],
                    args.mode or "full", correlate=args.correlate,
                    boundary=args.boundary or "fill",
@@ -74,6 +84,6 @@ def cmd_explore(args: argparse.Namespace) -> int:
                    else parse_ints(args.dilation, "--dilation"),
                    padding=None if args.padding is None else parse_padding(args.padding),
                    padding_mode=args.padding_mode, x=x)
-    path = page.save(args.out)
+    path = page.save(out)
     print(f"wrote {path} ({len(page.variants)} variants)")
     return 0

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._errors import CLIError
+from ._parse import Parser, did_you_mean, output_path
 
 __all__ = ["FIGURE_ALIASES", "FIGURE_FUNCTION_NAMES", "FIGURE_NAMES", "HELP_FIGURE",
            "HELP_FIGURES", "cmd_figure", "cmd_figures", "setup_figure", "setup_figures"]
@@ -43,6 +44,8 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
                    help="keep the text of an .svg editable (<text> elements) instead of "
                         "paths; the default is byte-for-byte reproducible")
     p.add_argument("--fps", help="frames per second of a .gif or .mp4 (default about 1)")
+    p.add_argument("--force", action="store_true", default=None,
+                   help="overwrite --out if it exists (a symbolic link is replaced, not followed)")
 
 #: The names of ``toeplitz_conv.figures.FIGURES``, in its order, and of its
 #: figure functions, written out here so that ``figure list`` answers without
@@ -97,6 +100,8 @@ def setup_figures(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--format", default="svg", help="svg | pdf | png")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the figures already in --out")
 
 
 def _check_ext(path: Path, allowed: tuple[str, ...] = _EXTS) -> str:
@@ -134,7 +139,7 @@ def _check_dir(directory: Path, create: bool) -> None:
         raise CLIError(f"--out: directory {str(directory)!r} is not writable")
 
 
-class _OptionParser(argparse.ArgumentParser):
+class _OptionParser(Parser):
     """Parses a figure's options; a usage error is a CLIError (one line), not an exit."""
 
     def error(self, message: str) -> NoReturn:
@@ -186,9 +191,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
     if args.name != "list" and not wants_help:
         if not args.out:
             raise CLIError("--out FILE is required (e.g. --out matrix_1d.svg)")
-        out = Path(args.out)
-        ext = _check_ext(out, _FIGURE_EXTS + _ANIMATION_EXTS)
-        _check_dir(out.parent, create=False)
+        ext = _check_ext(Path(args.out), _FIGURE_EXTS + _ANIMATION_EXTS)
+        _check_dir(Path(args.out).parent, create=False)
+        out = output_path(args.out, force=bool(args.force))
     fps = _parse_fps(args.fps)
     dpi = _parse_dpi(args.dpi, 100.0 if ext in _ANIMATION_EXTS else 200.0)
     if args.name == "list":
@@ -240,9 +245,20 @@ def cmd_figures(args: argparse.Namespace) -> int:
     fmt = str(args.format).lower().lstrip(".")
     if fmt not in _EXTS:
         raise CLIError(f"--format must be one of svg, pdf, png, got {args.format!r}")
+    if not args.out:
+        raise CLIError("--out needs a directory name, got ''")
     directory = Path(args.out)
     _check_dir(directory, create=True)
+    existing = sorted(n for n in FIGURE_NAMES if (directory / f"{n}.{fmt}").exists()
+                      or (directory / f"{n}.{fmt}").is_symlink())
+    if existing and not args.force:
+        raise CLIError(f"--out: {str(directory)!r} already holds {len(existing)} of the figures "
+                       f"({existing[0]}.{fmt}, ...); pass --force to overwrite them")
     from ..figures import FIGURES, save_figure
+
+    for name in existing:  # a link is replaced, never written through
+        if (directory / f"{name}.{fmt}").is_symlink():
+            (directory / f"{name}.{fmt}").unlink()
 
     for name, draw in FIGURES.items():
         save_figure(draw(), directory / f"{name}.{fmt}")
@@ -350,7 +366,7 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
     """(text -> value, metavar) for a parameter, from its type hint; None if not offered."""
     from numpy.typing import ArrayLike
 
-    from ._parse import parse_int, parse_numbers, parse_shape
+    from ._parse import parse_float, parse_int, parse_numbers, parse_shape
 
     flag = _flag(param)
     hint, _ = _strip_none(hint)
@@ -360,18 +376,24 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
     if hint is int:
         return (lambda t: parse_int(t, flag)), "INT"
     if hint is float:
-        def real(t: str) -> float:
-            try:
-                return float(t)
-            except ValueError:
-                raise CLIError(f"{flag} must be a number, got {t!r}") from None
-        return real, "X"
+        return (lambda t: parse_float(t, flag)), "X"
     if members == {int, tuple[int, ...]}:
         return (lambda t: _one_or_tuple(parse_shape(t, flag))), "N|NxM"
     if typing.get_origin(hint) is typing.Literal:
         choices = [str(c) for c in typing.get_args(hint)]
         return (lambda t: _choose(t, choices, flag)), "|".join(choices)
     seqs = [m for m in members if typing.get_origin(m) in (Sequence, list, tuple)]
+    items = typing.get_args(seqs[0]) if seqs else ()
+    if seqs and items and all(i is int for i in items if i is not Ellipsis):
+        # Sequence[int], tuple[int, ...] or a fixed tuple[int, int]: ints, counted.
+        count = None if Ellipsis in items or len(items) == 1 else len(items)
+
+        def ints(t: str) -> tuple[int, ...]:
+            values = tuple(parse_int(v, flag) for v in t.split(","))
+            if count is not None and len(values) != count:
+                raise CLIError(f"{flag} takes {count} ints separated by ',', got {t!r}")
+            return values
+        return ints, ",".join(["INT"] * (count or 2)) + ("" if count else ",...")
     if seqs:
         item = (typing.get_args(seqs[0]) or (str,))[0]
         words = [str(m) for m in typing.get_args(item)] if typing.get_origin(
@@ -437,8 +459,10 @@ def _parse_options(name: str, func: Callable[..., Any], base: dict[str, Any],
     ns, rest = p.parse_known_args(list(options))
     if rest:
         unknown = next((r for r in rest if r.startswith("-")), rest[0])
-        raise CLIError(f"figure {name!r} takes no {unknown}; its options: "
-                       f"{', '.join(flags) or 'none'}")
+        flag = unknown.partition("=")[0]
+        raise CLIError(f"figure {name!r} takes no {flag}{did_you_mean(flag, flags)} (its "
+                       f"options: {', '.join(flags) or 'none'}; see toeplitz-conv figure "
+                       f"{name} --help)")
     kwargs = dict(base)
     # An example's names for its weights do not fit another kernel: the
     # function's default labels then name them.

@@ -11,7 +11,8 @@ import argparse
 from typing import Any, cast
 
 from .._typing import Mode
-from ._parse import add_input_shape, int64, parse_int, parse_ints, parse_numbers, parse_padding
+from ._errors import CLIError
+from ._parse import add_input_shape, parse_int, parse_ints, parse_numbers, parse_padding
 
 __all__ = ["HELP", "KINDS", "cmd_prove", "setup_prove"]
 
@@ -21,8 +22,41 @@ KINDS = ("equivalence", "general", "gradient", "input-gradient", "shift", "theor
          "associativity", "commutativity", "layer", "layer-general", "layer-gradient", "adjoint")
 
 
+#: The flags each kind reads; any other flag given is refused rather than ignored.
+_COMMON = ("--claim", "--latex")
+_SIGNAL = ("--kernel-size", "--kernel", "--input-shape", "--mode", "--correlate", "--boundary",
+           "--stride")
+_LAYER = ("--weight-shape", "--input-shape", "--stride", "--padding", "--dilation", "--groups",
+          "--padding-mode")
+APPLIES: dict[str, tuple[str, ...]] = {
+    "equivalence": _SIGNAL, "gradient": _SIGNAL, "input-gradient": _SIGNAL,
+    "general": (*_SIGNAL, "--symbolic-kernel"),
+    "shift": ("--kernel-size", "--kernel", "--input-shape", "--mode", "--correlate",
+              "--boundary", "--shift"),
+    "theorem": ("--kernel-size", "--kernel", "--input-shape"),
+    "associativity": ("--kernel-size", "--kernel", "--input-shape"),
+    "commutativity": ("--kernel-size", "--kernel", "--input-shape"),
+    "layer": _LAYER, "layer-gradient": _LAYER,
+    "layer-general": tuple(f for f in _LAYER if f != "--input-shape"),
+    "adjoint": tuple(f for f in _LAYER if f != "--padding-mode"),
+}
+#: Defaults of the flags (None: the kind's own); set after the check above, so
+#: that "given" and "left at its default" stay apart.
+DEFAULTS: dict[str, Any] = {
+    "kernel_size": "3", "mode": "full", "stride": "1", "shift": "1", "weight_shape": "1,1,3",
+    "padding": "0", "dilation": "1", "groups": "1", "padding_mode": "zeros",
+}
+
+
+def _dest(flag: str) -> str:
+    return "input_shape" if flag == "--input-shape" else flag[2:].replace("-", "_")
+
+
 def setup_prove(p: argparse.ArgumentParser) -> None:
     """Add the arguments of ``prove``.
+
+    Every option defaults to None here (the defaults shown are filled in by
+    :func:`cmd_prove`), so that a flag the kind does not read can be refused.
 
     Parameters
     ----------
@@ -30,33 +64,46 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
         The subcommand's parser.
     """
     p.add_argument("kind", choices=KINDS, help="which statement to prove")
-    p.add_argument("--kernel-size", default="3",
-                   help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols")
+    p.add_argument("--kernel-size",
+                   help="kernel size, e.g. 3, or 2,2 for a 2-D kernel of symbols (default: 3)")
     p.add_argument("--kernel", help="numbers instead of symbols, e.g. 5,6,7")
     add_input_shape(p, required=False, default=None,
                     what="input size, e.g. 4 or 3,3; layer kinds: C_in,spatial or just the "
                          "spatial size; 'general': the name of the size symbol, n if not "
                          "given (default: 4)")
-    p.add_argument("--mode", default="full", help="full | valid | same")
+    p.add_argument("--mode", help="full | valid | same (default: full)")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
-    p.add_argument("--boundary", default=None,
+    p.add_argument("--boundary",
                    help="fill | wrap | symm (default: fill; 'general': symm in 1-D; "
                         "for 'shift' wrap | fill, default wrap)")
-    p.add_argument("--stride", default="1", help="keep every stride-th output")
-    p.add_argument("--shift", type=int64, default=1, help="shift for 'shift'")
+    p.add_argument("--stride", help="keep every stride-th output (default: 1)")
+    p.add_argument("--shift", help="shift for 'shift' (default: 1)")
     p.add_argument("--symbolic-kernel", action="store_true",
                    help="'general': a symbolic kernel length k as well (1-D, stride 1)")
-    p.add_argument("--weight-shape", default="1,1,3",
-                   help="layer kinds: C_out,C_in/groups,kernel... (default 1,1,3)")
-    p.add_argument("--padding", default="0", help="'layer': an int, ints, 'same' or 'valid'")
-    p.add_argument("--dilation", default="1", help="'layer': dilation")
-    p.add_argument("--groups", type=int64, default=1, help="'layer': channel groups")
-    p.add_argument("--padding-mode", default="zeros",
-                   help="'layer', 'layer-general': zeros | reflect | replicate | circular "
-                        "('layer-general': reflect and replicate with one spatial dim)")
+    p.add_argument("--weight-shape",
+                   help="layer kinds: C_out,C_in/groups,kernel... (default: 1,1,3)")
+    p.add_argument("--padding", help="layer kinds: an int, ints, 'same' or 'valid' (default: 0)")
+    p.add_argument("--dilation", help="layer kinds: dilation (default: 1)")
+    p.add_argument("--groups", help="layer kinds: channel groups (default: 1)")
+    p.add_argument("--padding-mode",
+                   help="'layer', 'layer-gradient', 'layer-general': zeros | reflect | "
+                        "replicate | circular ('layer-general': reflect and replicate with one "
+                        "spatial dim) (default: zeros)")
     p.add_argument("--claim", default=None,
                    help="pose a named (wrong) claim instead, to see a proof fail")
     p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")
+
+
+def _refuse_other_flags(args: argparse.Namespace) -> None:
+    applies = (*APPLIES[args.kind], *_COMMON)
+    every = sorted({f for flags in APPLIES.values() for f in flags}, key=str)
+    given = [f for f in every if f not in applies and getattr(args, _dest(f)) not in (None, False)]
+    if given:
+        raise CLIError(f"{given[0]} does not apply to 'prove {args.kind}'; its flags: "
+                       f"{', '.join(applies)}")
+    for dest, value in DEFAULTS.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, value)
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
@@ -89,6 +136,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_weight_gradient,
     )
 
+    _refuse_other_flags(args)
+    shift = parse_int(args.shift, "--shift")
+    groups = parse_int(args.groups, "--groups", minimum=1)
     kernel: Any
     if args.kernel is not None:
         kernel = parse_numbers(args.kernel).tolist()
@@ -113,7 +163,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
     def layer_args() -> dict[str, Any]:
         return {"stride": stride, "padding": parse_padding(args.padding),
-                "dilation": parse_ints(args.dilation, "--dilation"), "groups": args.groups}
+                "dilation": parse_ints(args.dilation, "--dilation"), "groups": groups}
 
     def wshape() -> tuple[int, ...]:
         ws = parse_ints(args.weight_shape, "--weight-shape")
@@ -126,7 +176,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         sh = parse_ints(n_text, "--input-shape/--n")
         sh = sh if isinstance(sh, tuple) else (sh,)
         if len(sh) == len(ws) - 2 and len(ws) >= 3:
-            sh = (ws[1] * args.groups, *sh)
+            sh = (ws[1] * groups, *sh)
         return sh
 
     extra = {} if args.claim is None else {"claim": args.claim}
@@ -143,7 +193,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                           n=args.input_shape, **extra)
     elif kind == "shift":
         mode = cast(Mode, args.mode if args.boundary == "fill" else "same")
-        proof = prove_shift_equivariance(kernel, n(), args.shift, boundary=args.boundary or "wrap",
+        proof = prove_shift_equivariance(kernel, n(), shift, boundary=args.boundary or "wrap",
                                          mode=mode, correlate=args.correlate, **extra)
     elif kind == "theorem":
         proof = prove_convolution_theorem(kernel, n(), **extra)
