@@ -66,6 +66,17 @@ def setup_check(p: argparse.ArgumentParser) -> None:
                    help="absolute tolerance (default: from the dtype and the fan-in)")
     p.add_argument("--seed", default="0", help="seed of the random trial inputs (and of a "
                                                "random weight): an int >= 0")
+    p.add_argument("--api", default="auto",
+                   help="auto | cache: 'cache' for forward(x, w, b, conv_param) -> (out, cache) "
+                        "and backward(dout, cache) -> (dx, dw, db) (batched)")
+    p.add_argument("--batch", help="images per call: forward and backward take (N, C, ...) "
+                                   "(default: no batch axis; 2 with --api cache)")
+    p.add_argument("--reduction", default="sum",
+                   help="sum | mean: how the layer's weight gradient combines the batch")
+    p.add_argument("--data-format", help="the layer's input layout, e.g. NCHW, NHWC (NCW, NWC, "
+                                         "...; without N when there is no batch axis)")
+    p.add_argument("--weight-format", help="the weight's layout, e.g. OIHW (default), HWIO, "
+                                           "OHWI, IOHW")
     p.add_argument("--quiet-user-output", action="store_true",
                    help="do not show what the user's file printed")
 
@@ -138,6 +149,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     args.stride = parse_ints(args.stride, "--stride")
     args.padding = parse_padding(args.padding)
     args.dilation = parse_ints(args.dilation, "--dilation")
+    for flag, value, allowed in (("--api", args.api, ("auto", "cache")),
+                                 ("--reduction", args.reduction, ("sum", "mean"))):
+        if value not in allowed:
+            raise CLIError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
+    args.batch = None if args.batch is None else parse_int(args.batch, "--batch", minimum=1)
+    for flag, value in (("--data-format", args.data_format),
+                        ("--weight-format", args.weight_format)):
+        if value is not None and not (value.isalpha() and value.isupper()):
+            raise CLIError(f"{flag} must be a layout of capital letters such as "
+                           f"{'NHWC' if flag == '--data-format' else 'HWIO'}, got {value!r}")
     if args.padding_mode not in PADDING_MODES:
         raise CLIError(f"--padding-mode must be one of {', '.join(PADDING_MODES)}, "
                        f"got {args.padding_mode!r}")
@@ -197,6 +218,8 @@ def _run_check(args: argparse.Namespace, path: str, func: str) -> Any:
         bias = _array(module, "BIAS", path, "bias")
     return check_layer(
         forward, weight, args.input_shape, backward=backward,
-        bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
+        bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed, api=args.api,
+        batch=args.batch, reduction=args.reduction, data_format=args.data_format,
+        weight_format=args.weight_format,
         stride=args.stride, padding=args.padding, dilation=args.dilation, groups=args.groups,
         padding_mode=args.padding_mode)
