@@ -159,6 +159,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "show_memory": False,
+    # Its timing pages load DataTables and Bootstrap from CDNs: not written.
+    "write_computation_times": False,
     "plot_gallery": True,
 }
 
@@ -248,8 +250,8 @@ def write_api_pages(out: Path = DOCS / "reference") -> list[str]:
     for page, title, intro, _ in API_GROUPS:
         lines = [title, "=" * len(title), "", intro, ""]
         for module_name, blurb, members in api_layout()[page]:
-            heading = f"``{module_name}``: {blurb}"
-            lines += [heading, "-" * len(heading), ""]
+            heading = f"``{module_name}``"
+            lines += [heading, "-" * len(heading), "", f"*{blurb[0].upper()}{blurb[1:]}.*", ""]
             if blurb != "re-exported at the top level":
                 lines += [f".. automodule:: {module_name}", "   :no-members:", ""]
                 names.append(module_name)

@@ -1,4 +1,4 @@
-"""Regenerate docs/explorer.png: the seed page with numbers in headless Chromium, y[3] pointed at.
+"""Regenerate docs/explorer.png: the worked example's page with numbers, y[3] pointed at.
 
 Run from the repository root: ``python docs/explorer_screenshot.py``
 (needs chromium, chromium-driver and selenium; no network: selenium's

@@ -510,3 +510,73 @@ def test_out_is_never_overwritten_or_followed_without_force(tmp_path):
     assert "<html" in link.read_text().lower()
     r = run(*args)
     assert r.returncode == 2 and "exists" in r.stderr
+
+
+# ------------------------------------------------------------ examples/ and the README's checker
+
+def _readme_check_commands():
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```bash")[1:]]
+    return [shlex.split(line.split("  #", 1)[0].strip().removeprefix(".venv/bin/"))[1:]
+            for b in blocks for line in b.splitlines()
+            if line.strip().startswith(".venv/bin/toeplitz-conv check ")]
+
+
+def test_readme_checker_commands_run_on_examples_as_written():
+    commands = _readme_check_commands()
+    assert {c[1].split(":")[0] for c in commands} == {
+        "examples/conv_loops.py", "examples/conv_nhwc.py", "examples/conv_buggy.py"}
+    for args in commands:
+        r = run(*args, cwd=ROOT)
+        assert r.stderr == "", (args, r.stderr)
+        if "conv_buggy" in args[1]:
+            # The classic bug fails, and the report names it.
+            assert r.returncode == 1, r.stdout
+            assert "weight_grad  FAIL" in r.stdout and "instead of the sum" in r.stdout
+        else:
+            assert r.returncode == 0, r.stdout
+            assert "all 4 checks pass" in r.stdout
+
+
+def test_readme_checker_python_example_runs_as_written(monkeypatch, capsys):
+    text = (ROOT / "README.md").read_text()
+    block = next(b.split("```", 1)[0] for b in text.split("```python")[1:]
+                 if "check_layer(" in b)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(ROOT))
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert "False" in out and any("instead of the sum" in line for line in out)
+
+
+def test_examples_are_right_by_an_independent_reference():
+    # The examples are checked by the checker above; here their forward passes
+    # against scipy, so a wrong example cannot make a wrong check pass.
+    import numpy as np
+    from scipy.signal import correlate
+
+    from examples import conv_buggy, conv_loops, conv_nhwc
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 7, 7))
+    w, b = conv_loops.WEIGHT, conv_loops.BIAS
+    out, _ = conv_loops.forward(x, w, b, {"stride": 2, "pad": 1})
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    want = np.array([[sum(correlate(xp[i, c], w[k, c], "valid") for c in range(3)) + b[k]
+                      for k in range(4)] for i in range(2)])[:, :, ::2, ::2]
+    np.testing.assert_allclose(out, want, atol=1e-12)
+
+    xn = rng.standard_normal((2, 6, 5, 3))
+    wh = conv_nhwc.WEIGHT
+    xnp = np.pad(xn, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    want = np.stack([sum(correlate(xnp[..., c], wh[None, :, :, c, o], "valid")
+                         for c in range(3)) + conv_nhwc.BIAS[o] for o in range(4)], axis=-1)
+    np.testing.assert_allclose(conv_nhwc.forward(xn), want, atol=1e-12)
+
+    x1 = rng.standard_normal((2, 9))
+    wb = conv_buggy.WEIGHT
+    want = np.stack([sum(correlate(np.pad(x1[c], 1), wb[o, c], "valid") for c in range(2))
+                     for o in range(3)])
+    np.testing.assert_allclose(conv_buggy.forward(x1), want, atol=1e-12)

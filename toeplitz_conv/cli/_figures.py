@@ -220,6 +220,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
             if not animation.writers.is_available("ffmpeg"):     # before drawing the frames
                 raise CLIError("--out .mp4 needs ffmpeg on the PATH; write a .gif instead")
+            if not _ffmpeg_runs():
+                raise CLIError("--out .mp4 needs a working ffmpeg: 'ffmpeg -version' failed "
+                               "on this PATH; write a .gif instead")
         save_animation(animate(func, dpi=dpi, **kwargs), out, fps=fps)
     elif ext == "tex":
         to_tikz(func(**kwargs), out)
@@ -227,6 +230,20 @@ def cmd_figure(args: argparse.Namespace) -> int:
         save_figure(func(**kwargs), out, dpi=dpi, svg_text=bool(args.svg_text))
     print(out)
     return 0
+
+
+def _ffmpeg_runs() -> bool:
+    # ffmpeg can be on the PATH and still not start (a missing shared library):
+    # asked first, so that the error is one line and not a failed pipe later.
+    import shutil
+    import subprocess
+
+    path = shutil.which("ffmpeg")
+    try:
+        return path is not None and subprocess.run(
+            [path, "-hide_banner", "-version"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def cmd_figures(args: argparse.Namespace) -> int:

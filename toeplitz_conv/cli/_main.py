@@ -41,16 +41,21 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "show": ("toeplitz-conv show --kernel 5,6,7 --n 4 --mode full --x 1,2,3,4",
              "toeplitz-conv show --kernel '1,2;3,4' --input-shape 3,3 --mode valid --correlate",
+             "toeplitz-conv show --kernel 1,2,3 --n 8 --mode same --stride 2",
+             "toeplitz-conv show --kernel 1,2,3 --n 5 --padding 1 --stride 2",
              "toeplitz-conv show --kernel 1,2,3 --n 2000 --zero ."),
     "figure": ("toeplitz-conv figure list",
                "toeplitz-conv figure sliding_window --out sliding_window.pdf"),
-    "figures": ("toeplitz-conv figures --out figures/ --format svg",),
+    "figures": ("toeplitz-conv figures --out figures/ --format svg --force",),
     "explore": ("toeplitz-conv explore --kernel 1,2,3 --n 8 --out explorer.html",
                 "toeplitz-conv explore --kernel '1,2;3,4' --input-shape 5,5 --padding 1 "
                 "--padding-mode reflect --out explorer.html"),
-    "check": ("toeplitz-conv check my_layer.py:forward --input-shape 3,32,32 --padding 1",
+    "check": ("toeplitz-conv check examples/conv_buggy.py:forward --input-shape 2,9 --padding 1 "
+              "--backward backward",
+              "toeplitz-conv check examples/conv_loops.py:forward --input-shape 3,7,7 "
+              "--padding 1 --stride 2 --api cache --backward backward",
               "toeplitz-conv check my_layer.py:forward --input-shape 1,8,8 "
-              "--weight-shape 4,1,3,3 --backward backward"),
+              "--weight-shape 4,1,3,3"),
     "prove": ("toeplitz-conv prove general --kernel-size 3",
               "toeplitz-conv prove equivalence --kernel-size 2,2 --input-shape 3,3 --mode same",
               "toeplitz-conv prove layer --weight-shape 2,1,3 --input-shape 1,5 --stride 2",
