@@ -159,6 +159,27 @@ def test_built_site_loads_nothing_from_the_network():
     assert "_static/mathjax/tex-chtml-full.js" in page
 
 
+def test_every_gallery_example_draws_a_figure_for_its_thumbnail():
+    # The scraper (docs/sg_scraper.py) picks up Figures bound to a variable; an example
+    # without one gets sphinx-gallery's placeholder as its thumbnail.
+    for script in sorted((DOCS / "examples").glob("plot_*.py")):
+        text = script.read_text()
+        assert "\nfig = " in text, f"{script.name} draws no figure: its thumbnail is a placeholder"
+        assert "``" not in text.split('"""')[1].strip().splitlines()[0], \
+            f"{script.name}: rST markup in the title shows raw in the thumbnail's caption"
+
+
+@pytest.mark.skipif(not (BUILT / "index.html").exists(),
+                    reason="the site is not built (.ci/run builds it before the tests)")
+def test_built_gallery_has_no_placeholder_thumbnail():
+    import sphinx_gallery
+
+    placeholder = (Path(sphinx_gallery.__file__).parent / "_static" / "no_image.png").read_bytes()
+    thumbs = sorted(BUILT.glob("_images/sphx_glr_plot_*_thumb.png"))
+    assert len(thumbs) == len(list((DOCS / "examples").glob("plot_*.py")))
+    assert [t.name for t in thumbs if t.read_bytes() == placeholder] == []
+
+
 # ------------------------------------------------------------ the README's commands
 
 README = (ROOT / "README.md").read_text()
