@@ -82,6 +82,8 @@ html_theme_options = {
     "icon_links": [],
 }
 html_css_files = ["toeplitz_conv.css"]
+# Pages without sub-pages get no (empty) section navigation.
+html_sidebars = {page: [] for page in ("index", "install", "which_function", "cli")}
 
 # MathJax from docs/_static/mathjax (the npm package's combined ES5 component,
 # Apache-2.0, with its CHTML fonts), so that the math renders offline; Sphinx

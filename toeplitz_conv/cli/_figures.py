@@ -400,17 +400,9 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
         choices = [str(c) for c in typing.get_args(hint)]
         return (lambda t: _choose(t, choices, flag)), "|".join(choices)
     seqs = [m for m in members if typing.get_origin(m) in (Sequence, list, tuple)]
-    items = typing.get_args(seqs[0]) if seqs else ()
-    if seqs and items and all(i is int for i in items if i is not Ellipsis):
-        # Sequence[int], tuple[int, ...] or a fixed tuple[int, int]: ints, counted.
-        count = None if Ellipsis in items or len(items) == 1 else len(items)
-
-        def ints(t: str) -> tuple[int, ...]:
-            values = tuple(parse_int(v, flag) for v in t.split(","))
-            if count is not None and len(values) != count:
-                raise CLIError(f"{flag} takes {count} ints separated by ',', got {t!r}")
-            return values
-        return ints, ",".join(["INT"] * (count or 2)) + ("" if count else ",...")
+    ints = _int_sequence(seqs[0], flag) if seqs else None
+    if ints is not None:
+        return ints
     if seqs:
         item = (typing.get_args(seqs[0]) or (str,))[0]
         words = [str(m) for m in typing.get_args(item)] if typing.get_origin(
@@ -429,6 +421,23 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
     if hint is str:
         return (lambda t: t), "TEXT"
     return None
+
+
+def _int_sequence(hint: Any, flag: str) -> tuple[Callable[[str], Any], str] | None:
+    """Sequence[int], tuple[int, ...] or a fixed tuple[int, int]: ints, counted (else None)."""
+    from ._parse import parse_int
+
+    items = typing.get_args(hint)
+    if not items or not all(i is int for i in items if i is not Ellipsis):
+        return None
+    count = None if Ellipsis in items or len(items) == 1 else len(items)
+
+    def ints(t: str) -> tuple[int, ...]:
+        values = tuple(parse_int(v, flag) for v in t.split(","))
+        if count is not None and len(values) != count:
+            raise CLIError(f"{flag} takes {count} ints separated by ',', got {t!r}")
+        return values
+    return ints, ",".join(["INT"] * (count or 2)) + ("" if count else ",...")
 
 
 def _one_or_tuple(shape: tuple[int, ...]) -> int | tuple[int, ...]:

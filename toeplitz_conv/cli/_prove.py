@@ -8,6 +8,7 @@ only when it runs.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any, cast
 
 from .._typing import Mode
@@ -106,6 +107,40 @@ def _refuse_other_flags(args: argparse.Namespace) -> None:
             setattr(args, dest, value)
 
 
+def _read_flags(args: argparse.Namespace) -> tuple[Any, int, Any, str]:
+    """Refuse the flags the kind does not read; parse the others (kernel, shift, stride, n)."""
+    _refuse_other_flags(args)
+    shift = parse_int(args.shift, "--shift")
+    args.groups = parse_int(args.groups, "--groups", minimum=1)
+    kernel: Any = (parse_numbers(args.kernel).tolist() if args.kernel is not None
+                   else parse_ints(args.kernel_size, "--kernel-size"))
+    if args.kind == "general" and args.input_shape is not None \
+            and not args.input_shape.isidentifier():
+        raise CLIError(f"--input-shape/--n: 'general' proves the statement for every "
+                       f"size; give the size symbol's name (e.g. --n n) or leave it out, "
+                       f"got {args.input_shape!r}")
+    n_text = "4" if args.input_shape is None else args.input_shape
+    # Only the equivalence, gradient and layer statements take a shape and a
+    # per-axis stride; the others are stated for one length n.
+    return kernel, shift, parse_ints(args.stride, "--stride"), n_text
+
+
+def _weight_shape(args: argparse.Namespace) -> tuple[int, ...]:
+    ws = parse_ints(args.weight_shape, "--weight-shape")
+    return ws if isinstance(ws, tuple) else (ws,)
+
+
+def _layer_input(args: argparse.Namespace, n_text: str) -> tuple[int, ...]:
+    # --input-shape is C_in,spatial; a spatial size alone (the default 4) gets the
+    # weight's input channels in front, so `prove layer` works as it is.
+    ws = _weight_shape(args)
+    sh = parse_ints(n_text, "--input-shape/--n")
+    sh = sh if isinstance(sh, tuple) else (sh,)
+    if len(sh) == len(ws) - 2 and len(ws) >= 3:
+        sh = (ws[1] * args.groups, *sh)
+    return sh
+
+
 def cmd_prove(args: argparse.Namespace) -> int:
     """Run the proof named by ``args.kind`` and print it (text, or LaTeX with ``--latex``).
 
@@ -136,24 +171,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_weight_gradient,
     )
 
-    _refuse_other_flags(args)
-    shift = parse_int(args.shift, "--shift")
-    groups = parse_int(args.groups, "--groups", minimum=1)
-    kernel: Any
-    if args.kernel is not None:
-        kernel = parse_numbers(args.kernel).tolist()
-    else:
-        kernel = parse_ints(args.kernel_size, "--kernel-size")
-    kind = args.kind
-    if kind == "general":
-        if args.input_shape is not None and not args.input_shape.isidentifier():
-            raise ValueError(f"--input-shape/--n: 'general' proves the statement for every "
-                             f"size; give the size symbol's name (e.g. --n n) or leave it out, "
-                             f"got {args.input_shape!r}")
-    n_text = "4" if args.input_shape is None else args.input_shape
-    # Only the equivalence, gradient and layer statements take a shape and a
-    # per-axis stride; the others are stated for one length n.
-    stride = parse_ints(args.stride, "--stride")
+    kernel, shift, stride, n_text = _read_flags(args)
 
     def shape() -> Any:
         return parse_ints(n_text, "--input-shape/--n")
@@ -163,54 +181,43 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
     def layer_args() -> dict[str, Any]:
         return {"stride": stride, "padding": parse_padding(args.padding),
-                "dilation": parse_ints(args.dilation, "--dilation"), "groups": groups}
+                "dilation": parse_ints(args.dilation, "--dilation"), "groups": args.groups}
 
     def wshape() -> tuple[int, ...]:
-        ws = parse_ints(args.weight_shape, "--weight-shape")
-        return ws if isinstance(ws, tuple) else (ws,)
+        return _weight_shape(args)
 
     def layer_input() -> tuple[int, ...]:
-        # --input-shape is C_in,spatial; a spatial size alone (the default 4) gets the
-        # weight's input channels in front, so `prove layer` works as it is.
-        ws = wshape()
-        sh = parse_ints(n_text, "--input-shape/--n")
-        sh = sh if isinstance(sh, tuple) else (sh,)
-        if len(sh) == len(ws) - 2 and len(ws) >= 3:
-            sh = (ws[1] * groups, *sh)
-        return sh
+        return _layer_input(args, n_text)
 
+    kind = args.kind
     extra = {} if args.claim is None else {"claim": args.claim}
-    if kind in ("equivalence", "gradient", "input-gradient"):
-        fn = {"equivalence": prove_equivalence, "gradient": prove_weight_gradient,
-              "input-gradient": prove_input_gradient}[kind]
-        proof = fn(kernel, shape(), args.mode, correlate=args.correlate,
-                   boundary=args.boundary or "fill", stride=stride, **extra)
-    elif kind == "general":
-        if args.symbolic_kernel:
-            kernel = sympy.Symbol("k", integer=True, positive=True)
-        proof = prove_equivalence_general(kernel, args.mode, correlate=args.correlate,
-                                          stride=stride, boundary=args.boundary or "fill",
-                                          n=args.input_shape, **extra)
-    elif kind == "shift":
-        mode = cast(Mode, args.mode if args.boundary == "fill" else "same")
-        proof = prove_shift_equivariance(kernel, n(), shift, boundary=args.boundary or "wrap",
-                                         mode=mode, correlate=args.correlate, **extra)
-    elif kind == "theorem":
-        proof = prove_convolution_theorem(kernel, n(), **extra)
-    elif kind == "layer":
-        proof = prove_layer_equivalence(wshape(), layer_input(), **layer_args(),
-                                        padding_mode=args.padding_mode, **extra)
-    elif kind == "layer-gradient":
-        proof = prove_layer_weight_gradient(wshape(), layer_input(), **layer_args(),
-                                            padding_mode=args.padding_mode, **extra)
-    elif kind == "layer-general":
-        proof = prove_layer_equivalence_general(wshape(), **layer_args(),
-                                                padding_mode=args.padding_mode, **extra)
-    elif kind == "adjoint":
-        proof = prove_transposed_adjoint(wshape(), layer_input(), **layer_args(), **extra)
-    elif kind == "associativity":
-        proof = prove_associativity(kernel, 2, n(), **extra)
-    else:
-        proof = prove_commutativity(kernel, n(), **extra)
+    signal = {"correlate": args.correlate, "boundary": args.boundary or "fill",
+              "stride": stride, **extra}
+    if kind == "general" and args.symbolic_kernel:
+        kernel = sympy.Symbol("k", integer=True, positive=True)
+    # 'shift' with zero padding keeps the given mode; circularly it is stated for 'same'.
+    shift_mode = cast(Mode, args.mode if args.boundary == "fill" else "same")
+    runs: dict[str, Callable[[], Any]] = {
+        "equivalence": lambda: prove_equivalence(kernel, shape(), args.mode, **signal),
+        "gradient": lambda: prove_weight_gradient(kernel, shape(), args.mode, **signal),
+        "input-gradient": lambda: prove_input_gradient(kernel, shape(), args.mode, **signal),
+        "general": lambda: prove_equivalence_general(kernel, args.mode, n=args.input_shape,
+                                                     **signal),
+        "shift": lambda: prove_shift_equivariance(
+            kernel, n(), shift, boundary=args.boundary or "wrap", mode=shift_mode,
+            correlate=args.correlate, **extra),
+        "theorem": lambda: prove_convolution_theorem(kernel, n(), **extra),
+        "layer": lambda: prove_layer_equivalence(wshape(), layer_input(), **layer_args(),
+                                                 padding_mode=args.padding_mode, **extra),
+        "layer-gradient": lambda: prove_layer_weight_gradient(
+            wshape(), layer_input(), **layer_args(), padding_mode=args.padding_mode, **extra),
+        "layer-general": lambda: prove_layer_equivalence_general(
+            wshape(), **layer_args(), padding_mode=args.padding_mode, **extra),
+        "adjoint": lambda: prove_transposed_adjoint(wshape(), layer_input(), **layer_args(),
+                                                    **extra),
+        "associativity": lambda: prove_associativity(kernel, 2, n(), **extra),
+        "commutativity": lambda: prove_commutativity(kernel, n(), **extra),
+    }
+    proof = runs[kind]()
     print(proof.to_latex() if args.latex else proof.text())
     return 0 if proof.holds else 1
