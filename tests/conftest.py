@@ -62,11 +62,13 @@ DEBIAN_PACKAGES = ("chromium", "chromium-driver", "texlive-latex-base",
 
 #: need -> (words of a skip reason that name it, the one command that installs it)
 INSTALL = {
+    "the built site": (("site is not built",),
+                       ".venv/bin/python -m sphinx -W -b html docs docs/_build/html"),
     "torch": (("torch",), '.venv/bin/pip install "torch==2.13.0" '
                           "--index-url https://download.pytorch.org/whl/cpu"),
     "jax": (("jax",), '.venv/bin/pip install -e ".[jax]"'),
     "Debian packages (browser, TeX, ffmpeg)": (
-        ("chromium", "pdflatex", "tex", "ffmpeg", "pdftotext"),
+        ("chromium", "pdflatex", "texlive", "ffmpeg", "pdftotext"),
         "sudo apt-get install " + " ".join(DEBIAN_PACKAGES)),
     "the docs extra": (("sphinx", "docs extra"), '.venv/bin/pip install -e ".[docs]"'),
     "the widgets extra": (("ipywidgets", "widgets"), '.venv/bin/pip install -e ".[widgets]"'),

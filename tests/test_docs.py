@@ -220,3 +220,23 @@ def test_debian_packages_agree_between_readme_ci_and_the_skip_summary():
     assert any(cmd.endswith(apt) for _, cmd in INSTALL.values())
     ci = (ROOT / ".ci" / "run").read_text()
     assert all(f" {p}" in ci for p in DEBIAN_PACKAGES)
+
+
+def test_skip_summary_names_what_each_skip_needs():
+    from .conftest import INSTALL, _need
+
+    cases = {
+        "could not import 'torch': No module named 'torch'": "torch",
+        "could not import 'jax': No module named 'jax'": "jax",
+        "headless Chromium is not installed (Debian packages chromium and chromium-driver)":
+            "Debian packages (browser, TeX, ffmpeg)",
+        "pdflatex is not installed (.ci/run installs Debian's TeX)":
+            "Debian packages (browser, TeX, ffmpeg)",
+        "ffmpeg at /usr/bin/ffmpeg is broken (exit 127: libavcodec missing)":
+            "Debian packages (browser, TeX, ffmpeg)",
+        "the site is not built (.ci/run builds it before the tests)": "the built site",
+        "the fuzz worker's memory budget needs Linux": "other",
+    }
+    assert {reason: _need(reason) for reason in cases} == cases
+    assert all(cmd.startswith((".venv/bin/", "sudo apt-get install ")) for _, cmd in
+               INSTALL.values())
