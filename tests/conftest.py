@@ -131,4 +131,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 terminalreporter.line(f"    {reason}")
             continue
         terminalreporter.line(f"{count} need {need}: {where}")
-        terminalreporter.line(f"    install: {INSTALL[need][1]}")
+        terminalreporter.line(f"    get it with: {INSTALL[need][1]}")
