@@ -102,7 +102,7 @@ assert (C @ x)[0] == 1 * 5 + 2 * 6 + 3 * 7 == 38""",
     """figures.conv_vs_corr(w, 6, "valid")""",
     """md:## One output, one row
 
-The slides' illustration: input $u = [a, b, c, d, e, f]$, kernel $w = [z, y, x]$. The second
+The lecture's illustration: input $u = [a, b, c, d, e, f]$, kernel $w = [z, y, x]$. The second
 output of the valid convolution is $xb + yc + zd$ — the second row of the matrix.""",
     """figures.sliding_window([1, 2, 3], 6, "valid", row=1, labels=["z", "y", "x"])""",
     """md:## Boundaries
