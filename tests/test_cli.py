@@ -390,6 +390,9 @@ def _cases():
 
     parser = build_parser()
     for name in COMMANDS:
+        # A new subcommand needs a valid command line here, so that each bad value is
+        # the only mistake in what it is given.
+        assert name in BASE or name == "prove", f"add a valid '{name}' command line to BASE"
         for flag, switch in _flags(_subparser(parser, name)):
             for value in ("=--",) if switch else BAD_VALUES:
                 if (name, flag, value) in LEGIT:
@@ -399,7 +402,7 @@ def _cases():
                         if flag not in ("--claim", "--latex") else "equivalence"
                     yield name, flag, [kind, *_tokens(flag, value)]
                 else:
-                    yield name, flag, _with(BASE.get(name, []), flag, value)
+                    yield name, flag, _with(BASE[name], flag, value)
 
 
 def _figure_option_cases():
