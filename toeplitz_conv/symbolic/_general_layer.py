@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -107,6 +108,8 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
                              f"spatial dim; use prove_layer_equivalence for a given shape")
         return _general_split_layer(w_arr, w_shape, strides[0], padding, dil[0], groups,
                                     padding_mode, claim)
+    lay = _Layer(w_shape, strides, padding, dil, groups, padding_mode, c_in,
+                 claim == "flipped")
     pads_def = torch_pads(padding, kshape, dil)
     mins = [max(1, d * (k - 1) + 1 - pl - pr) for k, d, (pl, pr) in zip(kshape, dil, pads_def)]
     if padding_mode == "circular":
@@ -124,40 +127,10 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
         if not ok1:
             ok_c, res_c = False, r1
     rows = tuple(sympy.Symbol(f"i_{d}" if nd > 1 else "i", integer=True) for d in range(nd))
-    pos = [[_core_read(ax, p) for p in ax.positions(np.array([r], dtype=object))[0]]
-           for ax, r in zip(geom.axes, rows)]
-    w, x = sympy.IndexedBase("w"), sympy.IndexedBase("x")
-    values = list(w_arr.ravel())
-    idx_all = list(itertools.product(*(range(v) for v in w_shape)))
-    sub = {w[j]: v for j, v in zip(idx_all, values)}
-
-    def weight(j: tuple[int, ...]) -> Any:
-        return w[j]
-
-    cmap = channel_map(c_out, c_in, groups)                # the core's channel map
-    holds = ok_c
-    residual: Any = res_c
     failures: list[str] = [] if ok_c else ["row count"]
-    core_rows, def_rows = [], []
-    for o in range(c_out):
-        terms = []
-        for c in range(c_ig):
-            for t in itertools.product(*(range(k) for k in kshape)):
-                w_at = (o, c) + t
-                terms.append(w[w_at] * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
-                                                   tuple(sizes), prefix=(int(cmap[o, c]),)))
-        core = sympy.Add(*terms).xreplace(sub)
-        dfn = layer_definition_row(weight, x, o, rows, tuple(sizes), w_shape, strides,
-                                   pads_def, dil, groups, padding_mode,
-                                   flip=claim == "flipped").xreplace(sub)
-        ok_r, res_r, why = _decide_rows(core, dfn, syms, rows, counts)
-        if not ok_r:
-            holds = False
-            failures.append(f"output channel {o} ({why})")
-            if residual == 0:
-                residual = res_r
-        core_rows.append(core)
-        def_rows.append(dfn)
+    core_rows, def_rows, row_failures, residual = _layer_rows(
+        lay, w_arr, geom, rows, sizes, syms, counts, pads_def, res_c)
+    failures += row_failures
 
     def disp(e: Any) -> Any:
         return _display(e, syms, shown, mins)
@@ -177,12 +150,57 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     ok_z, z_steps, z_why = _zero_rule(geom.axes, tuple(sizes))
     steps += z_steps
     if not ok_z:
-        holds = False
         failures.append(z_why)
+    per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
+                for mn, k, d, s in zip(mins, kshape, dil, strides)]
+    samples = list(itertools.product(*per_axis))
+    bad = _tie_to_builder(lay.core_taps, lay.builder, samples)
+    failures += ["builder differs from the core's formula at " + b for b in bad]
+    notes = [f"for every integer output index and every spatial size "
+             f"{', '.join(f'{s} >= {mn}' for s, mn in zip(shown, mins))}",
+             "the matrix side is evaluated by the geometry core (layer_geometry at symbolic "
+             "sizes), the other side written from PyTorch's documentation",
+             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
+             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER")]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dilation}, "
+                                f"groups={groups}, padding_mode={padding_mode!r}",
+                                steps, not failures, residual, failures, notes)
 
-    def core_taps(vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
-        g = layer_geometry(kshape, vals, stride=strides, padding=padding, dilation=dil,
-                           padding_mode=padding_mode)
+
+@dataclass(frozen=True)
+class _Layer:
+    """The statement of a layer proof: the weight's shape and the layer's options."""
+
+    w_shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: Any
+    dil: tuple[int, ...]
+    groups: int
+    padding_mode: str
+    c_in: int
+    flipped: bool
+
+    @property
+    def kshape(self) -> tuple[int, ...]:
+        return self.w_shape[2:]
+
+    @property
+    def cmap(self) -> np.ndarray:
+        """The core's channel map: the input channel output ``o`` reads through weight ``c``."""
+        return channel_map(self.w_shape[0], self.c_in, self.groups)
+
+    def geometry(self, sizes: tuple[Any, ...]) -> Any:
+        return layer_geometry(self.kshape, sizes, stride=self.strides, padding=self.padding,
+                              dilation=self.dil,
+                              padding_mode=cast(PaddingMode, self.padding_mode))
+
+    def core_taps(self, vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
+        """The ``(row, column, weight)`` taps the core's formula gives at sizes ``vals``."""
+        g = self.geometry(vals)
+        c_out, c_ig = self.w_shape[:2]
+        cmap = self.cmap
         tables = []
         for ax in g.axes:
             o_ = sympy.Symbol("o", integer=True)
@@ -194,40 +212,75 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
         for o in range(c_out):
             for orow in itertools.product(*(range(m) for m in g.out_shape)):
                 for c in range(c_ig):
-                    for t in itertools.product(*(range(k) for k in kshape)):
-                        src = []
-                        for d in range(nd):
-                            v, kind = tables[d][orow[d]][t[d]]
-                            if kind == "zeros" and not 0 <= v < vals[d]:
-                                break
-                            src.append(v)
-                        else:
+                    for t in itertools.product(*(range(k) for k in self.kshape)):
+                        src = _inside(tables, orow, t, vals)
+                        if src is not None:
                             out.append((o * n_out + _flat(orow, g.out_shape),
                                         int(cmap[o, c]) * math.prod(vals)
-                                        + _flat(tuple(src), vals),
-                                        _flat((o, c, *t), w_shape)))
+                                        + _flat(src, vals),
+                                        _flat((o, c, *t), self.w_shape)))
         return sorted(out)
 
-    def builder(vals: tuple[int, ...], path: str) -> Any:
-        return layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, *vals), stride=strides,
-                            padding=padding, dilation=dil, groups=groups,
-                            padding_mode=padding_mode, _write_path=cast(WritePath, path))
+    def builder(self, vals: tuple[int, ...], path: str) -> Any:
+        """The builder's matrix at sizes ``vals``, written on write path ``path``."""
+        return layer_matrix(np.ones(self.w_shape, dtype=np.int64), (self.c_in, *vals),
+                            stride=self.strides, padding=self.padding, dilation=self.dil,
+                            groups=self.groups,
+                            padding_mode=cast(PaddingMode, self.padding_mode),
+                            _write_path=cast(WritePath, path))
 
-    per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
-                for mn, k, d, s in zip(mins, kshape, dil, strides)]
-    samples = list(itertools.product(*per_axis))
-    bad = _tie_to_builder(core_taps, builder, samples)
-    if bad:
-        holds = False
-        failures += ["builder differs from the core's formula at " + b for b in bad]
-    notes = [f"for every integer output index and every spatial size "
-             f"{', '.join(f'{s} >= {mn}' for s, mn in zip(shown, mins))}",
-             "the matrix side is evaluated by the geometry core (layer_geometry at symbolic "
-             "sizes), the other side written from PyTorch's documentation",
-             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
-             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER")]
-    if claim != "definition":
-        notes.append(f"deliberately wrong claim {claim!r}")
-    return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dilation}, "
-                                f"groups={groups}, padding_mode={padding_mode!r}",
-                                steps, holds, residual, failures, notes)
+
+def _inside(tables: list[Any], orow: tuple[int, ...], t: tuple[int, ...],
+            vals: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The input sample output ``orow`` reads with tap ``t``, or None where it reads a zero."""
+    src = []
+    for d in range(len(vals)):
+        v, kind = tables[d][orow[d]][t[d]]
+        if kind == "zeros" and not 0 <= v < vals[d]:
+            return None
+        src.append(v)
+    return tuple(src)
+
+
+def _layer_rows(lay: _Layer, w_arr: np.ndarray, geom: Any, rows: tuple[sympy.Symbol, ...],
+                sizes: list[Any], syms: list[sympy.Symbol], counts: list[Any],
+                pads_def: Any, residual: Any
+                ) -> tuple[list[Any], list[Any], list[str], Any]:
+    """Every output channel's row ``i`` from the core and from PyTorch's definition, decided.
+
+    Returns ``(core rows, definition rows, failures, residual)``; a row that
+    differs gives the residual when ``residual`` is still 0.
+    """
+    c_out, c_ig = lay.w_shape[:2]
+    pos = [[_core_read(ax, p) for p in ax.positions(np.array([r], dtype=object))[0]]
+           for ax, r in zip(geom.axes, rows)]
+    w, x = sympy.IndexedBase("w"), sympy.IndexedBase("x")
+    values = list(w_arr.ravel())
+    idx_all = list(itertools.product(*(range(v) for v in lay.w_shape)))
+    sub = {w[j]: v for j, v in zip(idx_all, values)}
+
+    def weight(j: tuple[int, ...]) -> Any:
+        return w[j]
+
+    cmap = lay.cmap
+    failures: list[str] = []
+    core_rows, def_rows = [], []
+    for o in range(c_out):
+        terms = []
+        for c in range(c_ig):
+            for t in itertools.product(*(range(k) for k in lay.kshape)):
+                w_at = (o, c) + t
+                terms.append(w[w_at] * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
+                                                   tuple(sizes), prefix=(int(cmap[o, c]),)))
+        core = sympy.Add(*terms).xreplace(sub)
+        dfn = layer_definition_row(weight, x, o, rows, tuple(sizes), lay.w_shape, lay.strides,
+                                   pads_def, lay.dil, lay.groups, lay.padding_mode,
+                                   flip=lay.flipped).xreplace(sub)
+        ok_r, res_r, why = _decide_rows(core, dfn, syms, rows, counts)
+        if not ok_r:
+            failures.append(f"output channel {o} ({why})")
+            if residual == 0:
+                residual = res_r
+        core_rows.append(core)
+        def_rows.append(dfn)
+    return core_rows, def_rows, failures, residual

@@ -89,7 +89,7 @@ def _split_proof(axis_at: Any, def_count: Any, core_rows: Any, def_rows: Any,
     row ``i`` inside (``b, c >= 0``).  Raises :class:`_Undecided` when sympy
     cannot evaluate the core's boundary map (the bound is too small).
     """
-    u, b, c = _nonneg("u"), _nonneg("b"), _nonneg("c")
+    u = _nonneg("u")
 
     def make_axis(size: Any) -> AxisGeometry:
         try:
@@ -156,6 +156,22 @@ def _split_proof(axis_at: Any, def_count: Any, core_rows: Any, def_rows: Any,
                                             for i, cr, dr in rows])))
     # The middle block: row L + b of every input wide enough for it to read inside.
     beta = s * n_lead + span - pb
+    ok_m, m_steps, m_failures, residual = _middle_block(make_axis, core_rows, def_rows, s,
+                                                        n_lead, beta, residual)
+    return holds and ok_m, steps + m_steps, failures + m_failures, residual
+
+
+def _middle_block(make_axis: Any, core_rows: Any, def_rows: Any, s: int, n_lead: int,
+                  beta: int, residual: Any) -> tuple[bool, list[Any], list[str], Any]:
+    """Row ``L + b`` of every ``n = s b + beta + c`` (``b, c >= 0``): the rows that read inside.
+
+    Returns ``(holds, steps, failures, residual)``; a failing case gives the
+    residual when ``residual`` is still 0.
+    """
+    b, c = _nonneg("b"), _nonneg("c")
+    holds = True
+    steps: list[Any] = []
+    failures: list[str] = []
     cases: list[tuple[Any, Any]] = [(b, c)]
     try:
         make_axis(s * b + beta + c)

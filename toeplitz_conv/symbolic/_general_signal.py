@@ -16,6 +16,7 @@ core's formula at sample sizes, which ties the assembler to the formula.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -116,16 +117,7 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
     flip_def = (not correlate) if claim == "definition" else correlate
     if isinstance(kernel_size_or_symbols, sympy.Basic) and not isinstance(
             kernel_size_or_symbols, (sympy.MatrixBase, sympy.NDimArray)):
-        stride1 = as_positive_int(stride, "stride") if _is_int(stride) else 0
-        if stride1 != 1:
-            raise ValueError("a symbolic kernel length is proved with stride=1")
-        if boundary == "symm":
-            raise ValueError("boundary='symm' is proved for every n with a given kernel "
-                             "length; a symbolic kernel length takes 'fill' or 'wrap'")
-        n_sym = symbolic_size(n)
-        k_sym = symbolic_size(kernel_size_or_symbols, "kernel_size_or_symbols")
-        if k_sym == n_sym:
-            raise ValueError("the kernel length must be a different symbol from n")
+        k_sym, n_sym = _symbolic_length(kernel_size_or_symbols, n, stride, boundary)
         return _general_symbolic_k(k_sym, n_sym, mode, correlate, boundary, flip_def, claim)
     wv = as_symbolic_kernel(kernel_size_or_symbols)
     nd = wv.ndim
@@ -136,8 +128,7 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
             raise ValueError("boundary='symm' is proved for every n in 1-D; use "
                              "prove_equivalence for an N-D input of a given shape")
         shown_1 = symbolic_size(n)
-        if not _is_int(kernel_size_or_symbols) and shown_1 in set().union(
-                *(sympy.sympify(v).free_symbols for v in wv.flat)):
+        if not _is_int(kernel_size_or_symbols) and shown_1 in _free_symbols(wv):
             raise ValueError("the kernel symbols must not use the name of n")
         return _general_split_signal(kernel_size_or_symbols, list(wv.ravel()), mode, correlate,
                                      strides[0], shown_1, flip_def, claim, boundary)
@@ -148,11 +139,9 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
             raise ValueError("n names the size of a 1-D input; an N-D input gets n_0, n_1, ...")
         shown = [symbolic_size(f"n_{d}") for d in range(nd)]
     if not _is_int(kernel_size_or_symbols) and not isinstance(kernel_size_or_symbols, tuple):
-        used = set().union(*(sympy.sympify(v).free_symbols for v in wv.flat))
-        if used & set(shown):
+        if _free_symbols(wv) & set(shown):
             raise ValueError("the kernel symbols must not use the name of n")
-    values = list(wv.ravel())
-    conj = [correlate and v.is_real is False for v in values]
+    sig = _Signal(kshape, mode, boundary, strides, correlate, flip_def, list(wv.ravel()))
     cases: list[tuple[str, list[int]]] = [("", [1] * nd)]
     if mode == "valid":
         # n = k (pads 0) and n > k: scipy's valid output for an input at least the kernel.
@@ -160,83 +149,78 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
     steps: list[tuple[str, Any]] = []
     failures: list[str] = []
     residual: Any = sympy.S.Zero
-    holds = True
     for label, mins in cases:
-        fixed = label == "n = k"
-        names = [str(s) for s in shown]
-        syms, sizes = _sizes(mins, names)
-        if fixed:
-            sizes = list(kshape)
-            syms = []
-        geom = signal_geometry(kshape, tuple(sizes), mode, boundary, strides)
-        rows = tuple(sympy.Symbol(f"i_{d}" if nd > 1 else "i", integer=True) for d in range(nd))
-        counts = [ax.out_size for ax in geom.axes]
-        def_counts = [signal_definition_count(sz, k, mode, s)
-                      for sz, k, s in zip(sizes, kshape, strides)]
-        ok_c, res_c, how = True, sympy.S.Zero, ""
-        for c_core, c_def in zip(counts, def_counts):
-            ok1, r1, how = _decide_counts(c_core, c_def, syms, strides)
-            if not ok1:
-                ok_c, res_c = False, r1
-        pos = [[_core_read(ax, p) for p in ax.positions(np.array([r], dtype=object))[0]]
-               for ax, r in zip(geom.axes, rows)]
-        w = sympy.IndexedBase("w")
-        x = sympy.IndexedBase("x")
-
-        def weight(j: tuple[int, ...], w: Any = w) -> Any:
-            return w[j] if nd > 1 else w[j[0]]
-
-        core_terms = []
-        for t in itertools.product(*(range(k) for k in kshape)):
-            # conv_matrix calls the assembler with flip=not correlate: tap t holds
-            # weight k-1-t of a convolution.
-            j = t if correlate else tuple(k - 1 - v for k, v in zip(kshape, t))
-            v = weight(j)
-            core_terms.append((sympy.conjugate(v) if correlate else v)
-                              * _read(x, [pp[tt] for pp, tt in zip(pos, t)],
-                                      tuple(sizes)))
-        core_row = sympy.Add(*core_terms)
-        def_row = signal_definition_row(weight, x, rows, tuple(sizes), kshape, mode, boundary,
-                                        strides, flip_def, correlate)
-        sub = {weight(j): val
-               for j, val in zip(itertools.product(*(range(k) for k in kshape)), values)}
-        # A conjugated weight becomes its value, conjugated only when sympy knows the
-        # value is not real (a real weight's conjugate is itself).
-        conj_sub = {sympy.conjugate(weight(j)): (sympy.conjugate(val) if cj else val)
-                    for j, val, cj in zip(itertools.product(*(range(k) for k in kshape)),
-                                          values, conj)}
-        core_v = core_row.xreplace(conj_sub).xreplace(sub)
-        def_v = def_row.xreplace(conj_sub).xreplace(sub)
-        ok_r, res_r, why = _decide_rows(core_v, def_v, syms, rows, counts)
-        if not (ok_c and ok_r):
-            holds = False
-            residual = res_c if not ok_c else res_r
-            failures.append((label + ": " if label else "") + (
-                "row count" if not ok_c else f"row formula ({why})"))
-        tag = f" [{label}]" if label else ""
-        disp = [(lambda e, _s=syms, _m=mins: _display(e, _s, shown, _m))][0]
-        steps += [
-            (f"the core's geometry at symbolic size{tag}: pads, by construction",
-             sympy.Matrix([[ax.pad_before, ax.pad_after] for ax in geom.axes]).applyfunc(disp)),
-            (f"rows per axis, the core's out_size = the definition's{tag} ({how})",
-             sympy.Eq(sympy.Matrix(counts).applyfunc(disp),
-                      sympy.Matrix(def_counts).applyfunc(disp), evaluate=False)),
-            (f"row i of A from the core's o s + t - pad_before and boundary map{tag}, "
-             f"by construction", disp(core_v)),
-            (f"output i from the definition{tag}", disp(def_v)),
-            (f"left - right, simplified by sympy{tag}", disp(res_r)),
-        ]
-        ok_z, z_steps, z_why = _zero_rule(geom.axes, tuple(sizes))
-        steps += [(cap + tag, disp(e) if isinstance(e, sympy.Basic) else e)
-                  for cap, e in z_steps]
-        if not ok_z:
-            holds = False
-            failures.append((label + ": " if label else "") + z_why)
+        case_steps, case_failures, case_residual = _signal_case(sig, label, mins, shown)
+        steps += case_steps
+        failures += case_failures
+        if case_residual is not None:
+            residual = case_residual
     # The builder's taps on every write path against the core's formula, at samples.
     samples = _signal_samples(kshape, mode)
+    bad = _tie_to_builder(sig.core_taps, sig.builder, samples)
+    failures += ["builder differs from the core's formula at " + b for b in bad]
+    notes = [f"for every integer row index and every input size ({', '.join(map(str, shown))})"
+             + (" >= k (mode 'valid')" if mode == "valid" else ""),
+             "the matrix side is evaluated by the geometry core (signal_geometry at symbolic "
+             "sizes), the other side written from scipy's definition",
+             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
+             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER"),
+             f"boundary={boundary!r}, stride={strides if nd > 1 else strides[0]}"]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    kind = "cross-correlation" if correlate else "convolution"
+    i_ = sympy.Symbol("i")
+    return Proof(
+        title=f"for all n, A x equals the direct {kind} sum (mode={mode!r})",
+        statement=sympy.Eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"), evaluate=False),
+        steps=steps, holds=not failures, residual=residual, failures=failures, notes=notes,
+        claim_latex=_general_formula(correlate, i_))
 
-    def core_taps(vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
-        g = signal_geometry(kshape, vals, mode, boundary, strides)
+
+def _symbolic_length(kernel: Any, n: Any, stride: Any, boundary: str
+                     ) -> tuple[sympy.Symbol, sympy.Symbol]:
+    """The kernel length and input size symbols of a symbolic-length proof, checked."""
+    stride1 = as_positive_int(stride, "stride") if _is_int(stride) else 0
+    if stride1 != 1:
+        raise ValueError("a symbolic kernel length is proved with stride=1")
+    if boundary == "symm":
+        raise ValueError("boundary='symm' is proved for every n with a given kernel "
+                         "length; a symbolic kernel length takes 'fill' or 'wrap'")
+    n_sym = symbolic_size(n)
+    k_sym = symbolic_size(kernel, "kernel_size_or_symbols")
+    if k_sym == n_sym:
+        raise ValueError("the kernel length must be a different symbol from n")
+    return k_sym, n_sym
+
+
+def _free_symbols(wv: np.ndarray) -> set[sympy.Symbol]:
+    return set().union(*(sympy.sympify(v).free_symbols for v in wv.flat))
+
+
+@dataclass(frozen=True)
+class _Signal:
+    """The statement of a signal proof: the kernel, the options, the definition's flip."""
+
+    kshape: tuple[int, ...]
+    mode: str
+    boundary: str
+    strides: tuple[int, ...]
+    correlate: bool
+    flip_def: bool
+    values: list[Any]
+
+    @property
+    def nd(self) -> int:
+        return len(self.kshape)
+
+    def weight_index(self, t: tuple[int, ...]) -> tuple[int, ...]:
+        # conv_matrix calls the assembler with flip=not correlate: tap t holds
+        # weight k-1-t of a convolution.
+        return t if self.correlate else tuple(k - 1 - v for k, v in zip(self.kshape, t))
+
+    def core_taps(self, vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
+        """The ``(row, column, weight)`` taps the core's formula gives at sizes ``vals``."""
+        g = signal_geometry(self.kshape, vals, self.mode, self.boundary, self.strides)
         out = []
         in_shape, out_shape = g.in_shape, g.out_shape
         tables = []
@@ -252,41 +236,103 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
                 tab.append(r)
             tables.append(tab)
         for orow in itertools.product(*(range(m) for m in out_shape)):
-            for t in itertools.product(*(range(k) for k in kshape)):
-                read = [tables[d][orow[d]][t[d]] for d in range(nd)]
+            for t in itertools.product(*(range(k) for k in self.kshape)):
+                read = [tables[d][orow[d]][t[d]] for d in range(self.nd)]
                 src = [v for v in read if v is not None]
-                if len(src) < nd:
+                if len(src) < self.nd:
                     continue
-                j = t if correlate else tuple(k - 1 - v for k, v in zip(kshape, t))
                 out.append((_flat(orow, out_shape), _flat(tuple(src), in_shape),
-                            _flat(j, kshape)))
+                            _flat(self.weight_index(t), self.kshape)))
         return sorted(out)
 
-    def builder(vals: tuple[int, ...], path: str) -> Any:
-        return conv_matrix(np.ones(kshape, dtype=np.int64), vals, mode, correlate=correlate,
-                           boundary=cast(SignalBoundary, boundary), stride=strides,
+    def builder(self, vals: tuple[int, ...], path: str) -> Any:
+        """The builder's matrix at sizes ``vals``, written on write path ``path``."""
+        return conv_matrix(np.ones(self.kshape, dtype=np.int64), vals, cast(Mode, self.mode),
+                           correlate=self.correlate,
+                           boundary=cast(SignalBoundary, self.boundary), stride=self.strides,
                            _write_path=cast(WritePath, path))
 
-    bad = _tie_to_builder(core_taps, builder, samples)
-    if bad:
-        holds = False
-        failures += ["builder differs from the core's formula at " + b for b in bad]
-    notes = [f"for every integer row index and every input size ({', '.join(map(str, shown))})"
-             + (" >= k (mode 'valid')" if mode == "valid" else ""),
-             "the matrix side is evaluated by the geometry core (signal_geometry at symbolic "
-             "sizes), the other side written from scipy's definition",
-             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
-             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER"),
-             f"boundary={boundary!r}, stride={strides if nd > 1 else strides[0]}"]
-    if claim != "definition":
-        notes.append(f"deliberately wrong claim {claim!r}")
-    kind = "cross-correlation" if correlate else "convolution"
-    i_ = sympy.Symbol("i")
-    return Proof(
-        title=f"for all n, A x equals the direct {kind} sum (mode={mode!r})",
-        statement=sympy.Eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"), evaluate=False),
-        steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
-        claim_latex=_general_formula(correlate, i_))
+
+def _signal_case(sig: _Signal, label: str, mins: list[int], shown: list[sympy.Symbol]
+                 ) -> tuple[list[tuple[str, Any]], list[str], Any]:
+    """One size case (all sizes, or ``n = k`` / ``n > k``): ``(steps, failures, residual)``.
+
+    ``residual`` is None unless the row count or the row formula fails.
+    """
+    nd, kshape, strides = sig.nd, sig.kshape, sig.strides
+    names = [str(s) for s in shown]
+    syms, sizes = _sizes(mins, names)
+    if label == "n = k":
+        sizes = list(kshape)
+        syms = []
+    geom = signal_geometry(kshape, tuple(sizes), sig.mode, sig.boundary, strides)
+    rows = tuple(sympy.Symbol(f"i_{d}" if nd > 1 else "i", integer=True) for d in range(nd))
+    counts = [ax.out_size for ax in geom.axes]
+    def_counts = [signal_definition_count(sz, k, sig.mode, s)
+                  for sz, k, s in zip(sizes, kshape, strides)]
+    ok_c, res_c, how = True, sympy.S.Zero, ""
+    for c_core, c_def in zip(counts, def_counts):
+        ok1, r1, how = _decide_counts(c_core, c_def, syms, strides)
+        if not ok1:
+            ok_c, res_c = False, r1
+    core_v, def_v = _signal_rows(sig, geom, rows, sizes)
+    ok_r, res_r, why = _decide_rows(core_v, def_v, syms, rows, counts)
+    failures: list[str] = []
+    residual: Any = None
+    if not (ok_c and ok_r):
+        residual = res_c if not ok_c else res_r
+        failures.append((label + ": " if label else "") + (
+            "row count" if not ok_c else f"row formula ({why})"))
+    tag = f" [{label}]" if label else ""
+    disp = [(lambda e, _s=syms, _m=mins: _display(e, _s, shown, _m))][0]
+    steps = [
+        (f"the core's geometry at symbolic size{tag}: pads, by construction",
+         sympy.Matrix([[ax.pad_before, ax.pad_after] for ax in geom.axes]).applyfunc(disp)),
+        (f"rows per axis, the core's out_size = the definition's{tag} ({how})",
+         sympy.Eq(sympy.Matrix(counts).applyfunc(disp),
+                  sympy.Matrix(def_counts).applyfunc(disp), evaluate=False)),
+        (f"row i of A from the core's o s + t - pad_before and boundary map{tag}, "
+         f"by construction", disp(core_v)),
+        (f"output i from the definition{tag}", disp(def_v)),
+        (f"left - right, simplified by sympy{tag}", disp(res_r)),
+    ]
+    ok_z, z_steps, z_why = _zero_rule(geom.axes, tuple(sizes))
+    steps += [(cap + tag, disp(e) if isinstance(e, sympy.Basic) else e)
+              for cap, e in z_steps]
+    if not ok_z:
+        failures.append((label + ": " if label else "") + z_why)
+    return steps, failures, residual
+
+
+def _signal_rows(sig: _Signal, geom: Any, rows: tuple[sympy.Symbol, ...], sizes: list[Any]
+                 ) -> tuple[Any, Any]:
+    """Row ``i`` of ``A`` from the core's positions and boundary map, and the definition's."""
+    nd, kshape = sig.nd, sig.kshape
+    pos = [[_core_read(ax, p) for p in ax.positions(np.array([r], dtype=object))[0]]
+           for ax, r in zip(geom.axes, rows)]
+    w = sympy.IndexedBase("w")
+    x = sympy.IndexedBase("x")
+
+    def weight(j: tuple[int, ...], w: Any = w) -> Any:
+        return w[j] if nd > 1 else w[j[0]]
+
+    core_terms = []
+    for t in itertools.product(*(range(k) for k in kshape)):
+        v = weight(sig.weight_index(t))
+        core_terms.append((sympy.conjugate(v) if sig.correlate else v)
+                          * _read(x, [pp[tt] for pp, tt in zip(pos, t)], tuple(sizes)))
+    core_row = sympy.Add(*core_terms)
+    def_row = signal_definition_row(weight, x, rows, tuple(sizes), kshape, sig.mode,
+                                    sig.boundary, sig.strides, sig.flip_def, sig.correlate)
+    conj = [sig.correlate and v.is_real is False for v in sig.values]
+    taps = list(itertools.product(*(range(k) for k in kshape)))
+    sub = {weight(j): val for j, val in zip(taps, sig.values)}
+    # A conjugated weight becomes its value, conjugated only when sympy knows the
+    # value is not real (a real weight's conjugate is itself).
+    conj_sub = {sympy.conjugate(weight(j)): (sympy.conjugate(val) if cj else val)
+                for j, val, cj in zip(taps, sig.values, conj)}
+    return (core_row.xreplace(conj_sub).xreplace(sub),
+            def_row.xreplace(conj_sub).xreplace(sub))
 
 
 def _signal_samples(kshape: tuple[int, ...], mode: str) -> list[tuple[int, ...]]:
@@ -348,28 +394,13 @@ def _general_symbolic_k(k: sympy.Symbol, n: sympy.Symbol, mode: str, correlate: 
         ok_r, res_r = difference_is_zero(core_m, def_summand, simplify=False)
         why = ""
         if not ok_r:
-            why = "not simplified to 0"
-            for kv in range(0, 4):
-                for av in range(0, 4):
-                    sub = {kb: kv, an: av}
-                    sz = int(sympy.sympify(size).subs(sub))
-                    kk = kv + 1
-                    lhs = sympy.Sum(wt * xr, (t, 0, k_in - 1)).subs(sub).doit()
-                    rhs = def_sum.subs(sub).doit()
-                    for iv in range(0, int(sympy.sympify(count).subs(sub))):
-                        d = sympy.expand(sympy.piecewise_fold(lhs.subs(i, iv)
-                                                              - rhs.subs(i, iv)))
-                        if d != 0:
-                            why = f"counterexample at k={kk}, n={sz}, i={iv}"
-                            break
-                    else:
-                        continue
-                    break
-                if why.startswith("counter"):
-                    break
-            if not why.startswith("counter"):
+            cex = _symbolic_k_counterexample(sympy.Sum(wt * xr, (t, 0, k_in - 1)), def_sum,
+                                             i, size, count, kb, an)
+            if cex is not None:
+                why = cex
+            else:
                 ok_r, res_r = difference_is_zero(core_m, def_summand)
-                why = "" if ok_r else why
+                why = "" if ok_r else "not simplified to 0"
         if not (ok_c and ok_r):
             holds = False
             residual = res_c if not ok_c else res_r
@@ -408,6 +439,22 @@ def _general_symbolic_k(k: sympy.Symbol, n: sympy.Symbol, mode: str, correlate: 
         statement=sympy.Eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i"), evaluate=False),
         steps=steps, holds=holds, residual=residual, failures=failures, notes=notes,
         claim_latex=_general_formula(correlate, i))
+
+
+def _symbolic_k_counterexample(core_sum: Any, def_sum: Any, i: sympy.Symbol, size: Any,
+                               count: Any, kb: sympy.Symbol, an: sympy.Symbol) -> str | None:
+    """The first kernel length, size and row (k, n <= 4) where the two sums differ."""
+    for kv in range(0, 4):
+        for av in range(0, 4):
+            sub = {kb: kv, an: av}
+            sz = int(sympy.sympify(size).subs(sub))
+            lhs = core_sum.subs(sub).doit()
+            rhs = def_sum.subs(sub).doit()
+            for iv in range(0, int(sympy.sympify(count).subs(sub))):
+                d = sympy.expand(sympy.piecewise_fold(lhs.subs(i, iv) - rhs.subs(i, iv)))
+                if d != 0:
+                    return f"counterexample at k={kv + 1}, n={sz}, i={iv}"
+    return None
 
 
 def _start(n: Any, k: Any, mode: str) -> Any:
