@@ -1,6 +1,6 @@
 """The input gradient ``A^T g`` and the transposed layer as the adjoint, proved.
 
-Both sides of each proof follow the pattern of :mod:`._proofs`: the matrix
+Both sides of each proof follow the pattern of :mod:`._fixed_size`: the matrix
 from a builder's taps, the other side from the definitions in
 :mod:`._reference`, sympy deciding every entry of the difference.
 """
@@ -15,9 +15,9 @@ import sympy
 from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import as_bool, as_int_tuple, choose
 from ..layers import transposed_layer_matrix
+from ._fixed_size import _col, _eq, _kind, _product_cache
 from ._matrix import SymbolicTaps, layer_taps, signal_taps
-from ._proof import Proof, rows_agree
-from ._proofs import _col, _eq, _kind, _product_cache
+from ._proof_result import Proof, rows_agree
 from ._reference import (
     direct_outputs,
     input_gradient_definition,
