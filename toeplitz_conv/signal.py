@@ -178,8 +178,9 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes)
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
-            or not np.isfinite(fillvalue)):
-        raise TypeError(f"fillvalue must be a finite number, got {fillvalue!r}")
+            or not _finite_scalar(fillvalue)):
+        raise TypeError(f"fillvalue must be a finite number (an int within int64, a float or "
+                        f"a complex), got {fillvalue!r}")
     if fillvalue != 0 and boundary != "fill":
         raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
     conv = _conv_axes(axes, k.ndim)
@@ -191,6 +192,14 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
         geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
         return assemble(geom, k, _write_path=_write_path, **flags)
     return _along_axes(k, shape, conv, mode, boundary, stride, origin, flags)
+
+
+def _finite_scalar(value: Any) -> bool:
+    # np.isfinite refuses a Python int beyond int64 with a TypeError of its own.
+    try:
+        return bool(np.isfinite(value))
+    except (TypeError, OverflowError):
+        return False
 
 
 def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mode: str,
