@@ -83,9 +83,6 @@ class _Ctx:
         return (rd if self.user_rtol is None else self.user_rtol,
                 ad if self.user_atol is None else self.user_atol)
 
-    def hyp_rtol(self, name: str) -> float:
-        return max(_HYP_RTOL, 4 * self.tol(name)[0])
-
     def alt(self, weight: np.ndarray | None = None, key: Any = None,
             **changes: Any) -> Reference | None:
         """The reference of the same layer with another weight or other options."""

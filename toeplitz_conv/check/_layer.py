@@ -36,12 +36,18 @@ from ._hypotheses import (
 from ._layout import Layout, as_bias
 from ._operator import Reference, reference
 from ._report import Entry, Report
-from ._user import UserLayer, as_result, as_tolerance, module_params, result_eps
+from ._user import (
+    UserLayer,
+    as_result,
+    as_tolerance,
+    describe_kind,
+    module_params,
+    result_eps,
+)
 
 __all__ = ["check_layer"]
 
 _MAX_RANDOM = 64
-_CHECK_NAMES = ("forward", "input_grad", "weight_grad", "bias_grad")
 
 
 # ---------------------------------------------------------------- trials
@@ -449,7 +455,6 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     if api == "cache" and batch is None:
         batch = 2                      # the protocol is batched
     if weight is None:
-        from ._user import describe_kind
         if describe_kind(forward) != "module":
             raise TypeError("weight=None is only for a torch.nn.Module (which has its own "
                             "weight); pass the layer's weight")

@@ -27,6 +27,7 @@ from ..geometry import (
     strided_count,
 )
 from ..layers import layer_matrix
+from ._fixed_size import prove_equivalence, prove_layer_equivalence
 from ._general_decide import (
     _WRITE_PATHS,
     _flat,
@@ -38,10 +39,12 @@ from ._general_decide import (
 )
 from ._proof_result import Proof, difference_is_zero
 from ._reference import (
+    extend,
     layer_definition_count,
     layer_definition_row,
     signal_definition_count,
     signal_definition_row,
+    torch_pad_index,
     torch_pads,
 )
 from ._symbols import symbolic_size
@@ -245,8 +248,6 @@ def _general_split_signal(kernel: Any, values: list[Any], mode: str, correlate: 
                           s: int, shown: sympy.Symbol, flip_def: bool, claim: str,
                           boundary: str) -> Proof:
     """1-D ``boundary='symm'``: edge rows, a middle block and the row count, for all n."""
-    from ._fixed_size import prove_equivalence
-    from ._reference import extend
     k = len(values)
     x, w = sympy.IndexedBase("x"), sympy.IndexedBase("w")
     conj = [correlate and v.is_real is False for v in values]
@@ -318,8 +319,6 @@ def _general_split_signal(kernel: Any, values: list[Any], mode: str, correlate: 
 def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padding: Any,
                          dil: int, groups: int, padding_mode: str, claim: str) -> Proof:
     """A 1-D layer with ``reflect``/``replicate`` padding: edge rows, middle block, row count."""
-    from ._fixed_size import prove_layer_equivalence
-    from ._reference import torch_pad_index
     c_out, c_ig = w_shape[:2]
     k = w_shape[2]
     c_in = c_ig * groups

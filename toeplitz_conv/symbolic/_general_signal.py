@@ -45,6 +45,7 @@ from ._general_decide import (
 from ._general_mirrored import _general_split_signal
 from ._proof_result import Proof, difference_is_zero
 from ._reference import (
+    mode_window,
     read_extended,
     signal_definition_count,
     signal_definition_row,
@@ -458,5 +459,4 @@ def _symbolic_k_counterexample(core_sum: Any, def_sum: Any, i: sympy.Symbol, siz
 
 
 def _start(n: Any, k: Any, mode: str) -> Any:
-    from ._reference import mode_window
     return mode_window(n, k, mode)[0]
