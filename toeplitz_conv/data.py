@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from ._assemble import assemble
 from ._typing import IntOrTuple, LayerPadding, PaddingMode
 from ._validation import as_groups, as_shape
-from .layers import layer_geometry
+from .geometry import layer_geometry
 from .tied import TiedMatrix
 
 __all__ = ["data_matrix"]

@@ -10,11 +10,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import WritePath, assemble
-from ._typing import Boundary, IntOrTuple, LayerPadding, PaddingMode
-from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape, choose
+from ._typing import IntOrTuple, LayerPadding, PaddingMode
+from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape
 from .geometry import (
-    AxisGeometry,
+    PADDING_MODES,
     Geometry,
+    layer_geometry,
     resolve_padding,
     transposed_out_size,
     transposed_output_padding,
@@ -22,10 +23,6 @@ from .geometry import (
 from .tied import TiedMatrix
 
 __all__ = ["PADDING_MODES", "layer_geometry", "layer_matrix", "transposed_layer_matrix"]
-
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_BOUNDARY: dict[str, Boundary] = {"zeros": "zeros", "reflect": "reflect", "replicate": "replicate",
-                                   "circular": "wrap"}
 
 
 def _layer_weight(weight: Any, name: str = "weight", *,
@@ -39,45 +36,6 @@ def _layer_weight(weight: Any, name: str = "weight", *,
                              f"{w.shape}), which PyTorch refuses here; only a convolution's "
                              f"input channels (weight.shape[1] with input_shape[0]) may be 0")
     return w
-
-
-def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride: Any = 1,
-                   padding: Any = 0, dilation: Any = 1,
-                   padding_mode: str = "zeros") -> Geometry:
-    """The geometry of a PyTorch conv layer's spatial axes, validated as torch does.
-
-    ``padding`` takes every form :func:`~toeplitz_conv.geometry.resolve_padding`
-    accepts, per-side ``((before, after), ...)`` pairs included.
-
-    Examples
-    --------
-    >>> g = layer_geometry((3, 3), (32, 32), stride=2, padding=1)
-    >>> g.out_shape
-    (16, 16)
-    >>> layer_geometry((3,), (8,), padding=((2, 0),)).out_shape      # causal padding
-    (8,)
-    """
-    nd = len(kernel)
-    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
-    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    choose(padding_mode, "padding_mode", PADDING_MODES)
-    pads = resolve_padding(padding, kernel, stride=stride_t, dilation=dil_t, sizes=spatial)
-    for (before, after), n in zip(pads, spatial):
-        big = max(before, after)
-        if padding_mode == "reflect" and big >= n:
-            raise ValueError(f"padding {big} is too large for padding_mode='reflect' on an "
-                             f"input of size {n}: PyTorch requires padding < input size")
-        if padding_mode == "circular" and big > n:
-            raise ValueError(f"padding {big} is too large for padding_mode='circular' on an "
-                             f"input of size {n}: PyTorch requires padding <= input size")
-    axes = tuple(AxisGeometry(n, k, s, d, b, a, _BOUNDARY[padding_mode])
-                 for n, k, s, d, (b, a) in zip(spatial, kernel, stride_t, dil_t, pads))
-    for ax in axes:
-        if ax.padded_size < ax.span:
-            raise ValueError(
-                f"kernel size (dilated: {ax.span}) can't be greater than the padded input "
-                f"size ({ax.padded_size}) along a spatial axis of input_shape {spatial}")
-    return Geometry(axes)
 
 
 def _channels(w: np.ndarray, input_shape: Any, groups: Any,

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 
 from ._assemble import assemble
 from ._validation import as_kernel, as_shape
-from .layers import layer_geometry
+from .geometry import layer_geometry, tile_map
 from .tied import TiedMatrix
 
 __all__ = ["locally_connected_matrix", "tiled_conv_matrix"]
@@ -54,8 +54,7 @@ def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, paddin
                          f"got {tiles}")
     geom.check_build(w.shape[nd], c_in, f"{convention} matrix")
     # Output position o uses the kernel of its tile, o mod tiles along each axis.
-    grid = np.indices(geom.out_shape).reshape(len(tiles), -1)
-    tile = np.ravel_multi_index(tuple(g % t for g, t in zip(grid, tiles)), tiles)
+    tile = tile_map(geom.out_shape, tiles)
     info = {"convention": convention, "tiles": tiles, "stride": stride, "padding": padding,
             "dilation": dilation, "padding_mode": padding_mode}
     return assemble(geom, w, c_in=c_in, channels=True, tile=tile, info=info)

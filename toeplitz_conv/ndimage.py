@@ -14,9 +14,9 @@ from typing import Literal
 from numpy.typing import ArrayLike
 
 from ._assemble import assemble
-from ._typing import Boundary, IntOrTuple
+from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import Geometry, ndimage_axis, ndimage_origins
+from .geometry import NDIMAGE_BOUNDARY, Geometry, check_ndimage_origins, ndimage_axis
 from .tied import TiedMatrix
 
 __all__ = ["NDIMAGE_MODES", "ndimage_matrix"]
@@ -25,11 +25,6 @@ NdimageMode = Literal["reflect", "constant", "nearest", "mirror", "wrap", "grid-
                       "grid-mirror", "grid-constant"]
 NDIMAGE_MODES: tuple[str, ...] = ("reflect", "constant", "nearest", "mirror", "wrap",
                                   "grid-wrap", "grid-mirror", "grid-constant")
-# ndimage's names for the geometry core's boundary maps (for filters, the
-# grid-* names are synonyms of the plain ones).
-_BOUNDARY: dict[str, Boundary] = {
-    "reflect": "symm", "grid-mirror": "symm", "constant": "zeros", "grid-constant": "zeros",
-    "nearest": "replicate", "mirror": "reflect", "wrap": "wrap", "grid-wrap": "wrap"}
 
 
 def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
@@ -86,11 +81,8 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     fill = c if mode in ("constant", "grid-constant") else 0.0
     corr = as_bool(correlate, "correlate")
     origins = as_int_tuple(origin, k.ndim, "origin", minimum=-(2**62))
-    for o, kk in zip(origins, k.shape):
-        if o not in ndimage_origins(kk):
-            raise ValueError(f"origin {origin!r} is out of range for kernel shape {k.shape}: "
-                             f"each must satisfy -(k // 2) <= origin <= (k - 1) // 2")
-    geom = Geometry(tuple(ndimage_axis(n, kk, o, _BOUNDARY[mode], convolve=not corr)
+    check_ndimage_origins(origins, k.shape, origin)
+    geom = Geometry(tuple(ndimage_axis(n, kk, o, NDIMAGE_BOUNDARY[mode], convolve=not corr)
                           for n, kk, o in zip(shape, k.shape, origins)))
     info = {"convention": "ndimage", "mode": mode, "origin": origin, "correlate": corr}
     # ndimage never conjugates: its correlate is a plain sum of products.

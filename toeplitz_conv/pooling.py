@@ -37,7 +37,15 @@ from ._assemble import assemble
 from ._limits import check_build
 from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
-from .geometry import AxisGeometry, Geometry, pool_axis, pool_counts, resolve_padding
+from .geometry import (
+    AxisGeometry,
+    Geometry,
+    check_pool_padding,
+    pool_axis,
+    pool_counts,
+    resolve_padding,
+    tile_map,
+)
 from .tied import TiedMatrix
 
 __all__ = [
@@ -63,11 +71,7 @@ def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, di
     pads = resolve_padding(padding, kernel, allow_strings=False)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     ceil = as_bool(ceil_mode, "ceil_mode")
-    for pair, k in zip(pads, kernel):
-        if max(pair) > k // 2:
-            raise ValueError(f"padding {padding!r} must be at most half of kernel_size "
-                             f"{kernel} on every side (PyTorch's rule: padding <= "
-                             f"kernel_size // 2)")
+    check_pool_padding(pads, kernel, padding)
     # Every channel has at least one window of prod(kernel) taps, and the
     # axes below already index one window: refuse huge windows first.
     check_build(shape[0] * math.prod(kernel), "pooling matrix", n_rows=shape[0])
@@ -143,12 +147,11 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
     if divisor_override is not None:
         divisor = np.full(out_spatial, divisor_override)
     weight = 1.0 / np.maximum(divisor, 1)
-    n_sp = int(np.prod(out_spatial))
     info = {"convention": "avg_pool", "kernel_size": kernel_size, "stride": stride,
             "padding": padding, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad,
             "divisor_override": divisor_override}
     # Every tap of window o is tied to its factor weight[o], whatever the channel.
-    tile = np.arange(int(np.prod(geom.out_shape))) % n_sp
+    tile = tile_map(geom.out_shape, out_spatial, range(1, len(geom.out_shape)))
     return assemble(geom, weight, tile=tile, per_window=True, info=info)
 
 

@@ -9,28 +9,22 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import WritePath, assemble
-from ._typing import Boundary, IntOrTuple, Mode, SignalBoundary
+from ._typing import IntOrTuple, Mode, SignalBoundary
 from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import Geometry, signal_axis
+from .geometry import (
+    SIGNAL_BOUNDARY,
+    Geometry,
+    axes_first_map,
+    signal_axis,
+    signal_geometry,
+    tile_map,
+)
 from .tied import TiedMatrix
 
 __all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrices", "conv_matrix"]
 
 MODES = ("full", "valid", "same")
 SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
-_BOUNDARY: dict[str, Boundary] = {"fill": "zeros", "wrap": "wrap", "symm": "symm"}
-
-
-def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
-                    mode: str = "full", boundary: str = "fill",
-                    stride: IntOrTuple = 1, origin: IntOrTuple = 0) -> Geometry:
-    """The :class:`~toeplitz_conv.geometry.Geometry` of scipy's ``mode``/``boundary``,
-    keeping every ``stride``-th output along each axis, ``"same"`` moved by ``origin``."""
-    nd = len(kernel_shape)
-    strides = as_int_tuple(stride, nd, "stride", minimum=1)
-    origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
-    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary], s, o)
-                          for n, k, s, o in zip(input_shape, kernel_shape, strides, origins)))
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
@@ -184,8 +178,9 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes)
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
-            or not np.isfinite(fillvalue)):
-        raise TypeError(f"fillvalue must be a finite number, got {fillvalue!r}")
+            or not _finite_scalar(fillvalue)):
+        raise TypeError(f"fillvalue must be a finite number (an int within int64, a float or "
+                        f"a complex), got {fillvalue!r}")
     if fillvalue != 0 and boundary != "fill":
         raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
     conv = _conv_axes(axes, k.ndim)
@@ -199,6 +194,14 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     return _along_axes(k, shape, conv, mode, boundary, stride, origin, flags)
 
 
+def _finite_scalar(value: Any) -> bool:
+    # np.isfinite refuses a Python int beyond int64 with a TypeError of its own.
+    try:
+        return bool(np.isfinite(value))
+    except (TypeError, OverflowError):
+        return False
+
+
 def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mode: str,
                 boundary: str, stride: Any, origin: Any, flags: dict[str, Any]) -> TiedMatrix:
     """The matrix of a convolution along ``conv`` only: other axes map slice to slice."""
@@ -210,7 +213,7 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mo
         raise ValueError(f"stride and origin apply to the convolved axes {conv} only; "
                          f"got stride={stride!r}, origin={origin!r}")
     per_slice = [d for d in rest if k.shape[d] == shape[d] > 1]
-    geom = Geometry(tuple(signal_axis(shape[d], k.shape[d], mode, _BOUNDARY[boundary],
+    geom = Geometry(tuple(signal_axis(shape[d], k.shape[d], mode, SIGNAL_BOUNDARY[boundary],
                                       strides[d], origins[d]) if d in conv
                           else signal_axis(shape[d], 1, "valid") for d in range(nd)))
     if not per_slice:
@@ -220,12 +223,9 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mo
                          "not in axes)")
     # A kernel per slice is a tiling over the slice axes: the assembler ties
     # output o to tile o[per_slice], in a layout with those axes first.
-    order = per_slice + [d for d in range(nd) if d not in per_slice]
-    weight_map = np.arange(k.size).reshape(k.shape).transpose(order).ravel()
-    out_idx = np.indices(geom.out_shape).reshape(nd, -1)
-    tile = np.ravel_multi_index(tuple(out_idx[d] for d in per_slice),
-                                tuple(shape[d] for d in per_slice))
-    return assemble(geom, k, tile=tile, weight_map=weight_map, **flags)
+    tile = tile_map(geom.out_shape, tuple(shape[d] for d in per_slice), per_slice)
+    return assemble(geom, k, tile=tile, weight_map=axes_first_map(k.shape, per_slice),
+                    **flags)
 
 
 def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",

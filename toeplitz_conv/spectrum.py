@@ -29,8 +29,8 @@ from numpy.typing import ArrayLike
 
 from ._limits import DenseTooLargeError, limits
 from ._validation import as_finite_real, as_groups, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import channel_map
-from .layers import layer_geometry, layer_matrix
+from .geometry import channel_map, circular_same_fits, layer_geometry
+from .layers import layer_matrix
 
 __all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spectral_norm"]
 
@@ -87,9 +87,7 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     spatial = shape[1:]
     dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
     for k, d, n in zip(w.shape[2:], dil, spatial):
-        # torch's circular padding may not exceed the input: "same" pads
-        # d * (k - 1) in total, the larger half on the right.
-        if d * (k - 1) - d * (k - 1) // 2 > n:
+        if not circular_same_fits(n, k, d):
             raise ValueError(f"dilation {dilation!r} makes a kernel of size {k} span "
                              f"{d * (k - 1) + 1} samples, too wide for the circular 'same' "
                              f"layer on an input of size {n} (input_shape {shape})")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import PADDING_MODES, layer_geometry
+from ..geometry import PADDING_MODES, layer_geometry
 from ..tied import TiedMatrix
 from ._context import _HYP_RTOL, _Ctx, _Trial
 from ._operator import Reference
@@ -557,9 +557,10 @@ def _grad_shape_diagnosis(ctx: _Ctx, name: str, arr: np.ndarray | None) -> str |
         if got == 0 and ax.pad_before == 0:
             return (f"{name.replace('_', ' ')} is empty along axis {ua}: an empty slice such "
                     f"as dx_padded[p:-p] with p = 0 (slice as [p:p + size] instead)")
-        reach = (ax.out_size - 1) * ax.stride + ax.span - ax.pad_before
-        unread = ax.padded_size - ax.pad_before - ax.pad_after - reach
-        if got < size and ax.stride > 1 and (ax.padded_size - ax.span) % ax.stride:
+        # The windows stop short of the padded end: the stride leaves a tail
+        # (some of it input samples) that no output reads.
+        unread = ax.unread_tail - ax.pad_after
+        if got < size and ax.stride > 1 and ax.unread_tail:
             return (f"{name.replace('_', ' ')} has {got} samples along axis {ua} instead of "
                     f"{size}: the stride {ax.stride} does not divide (size + padding - kernel "
                     f"span), so the last input samples are read by no window"

@@ -20,8 +20,8 @@ import numpy as np
 
 from .._limits import check_build
 from .._validation import as_groups, choose
-from ..geometry import Geometry
-from ..layers import _channels, layer_geometry, layer_matrix
+from ..geometry import Geometry, layer_geometry
+from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
 
 __all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "reference"]

@@ -24,7 +24,7 @@ from ._reference import (
     input_gradient_definition,
     layer_definition_count,
     layer_outputs,
-    mode_window,
+    signal_definition_count,
     torch_pads,
     transposed_layer_outputs,
 )
@@ -86,7 +86,7 @@ def prove_input_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: Mo
                        boundary=boundary, stride=stride, conjugate=conjugate)
     w = taps.weight
     stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
-    out_shape = tuple(-(-mode_window(n, k, mode)[1] // s)
+    out_shape = tuple(int(signal_definition_count(n, k, mode, s))
                       for n, k, s in zip(taps.in_shape, w.shape, stride_t))
     x = input_symbols(taps.in_shape, w)
     g = input_symbols(out_shape, w, name="g")

@@ -31,6 +31,7 @@ from ._reference import (
     layer_weight_grad,
     mode_window,
     shift_matrix,
+    signal_definition_count,
     torch_pads,
 )
 from ._symbols import as_symbolic_kernel, input_symbols
@@ -289,7 +290,7 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: M
                                    times)
 
     # The number of outputs from scipy's definition, not from the builder.
-    out_shape = tuple(-(-mode_window(n, k, mode)[1] // s)
+    out_shape = tuple(int(signal_definition_count(n, k, mode, s))
                       for n, k, s in zip(taps.in_shape, taps.weight.shape, stride_t))
     return _gradient_proof(
         taps, reference, claim, out_shape, wrong_flip=claim == "convolution",

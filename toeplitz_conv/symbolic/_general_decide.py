@@ -24,8 +24,8 @@ from .. import geometry
 from .._assemble import WritePath
 from .._typing import Mode, SignalBoundary
 from .._validation import _is_int
-from ..geometry import AxisGeometry
-from ..signal import conv_matrix, signal_geometry
+from ..geometry import AxisGeometry, signal_geometry
+from ..signal import conv_matrix
 from ._proof_result import Proof, difference_is_zero
 
 # Helpers of the proofs for every size; the public proofs are in

@@ -19,8 +19,8 @@ import sympy
 from .._assemble import WritePath
 from .._typing import IntOrTuple, LayerPadding, PaddingMode
 from .._validation import as_int_tuple, as_positive_int, choose
-from ..geometry import channel_map
-from ..layers import layer_geometry, layer_matrix
+from ..geometry import channel_map, layer_geometry, layer_min_size
+from ..layers import layer_matrix
 from ._general_decide import (
     _WRITE_PATHS,
     _core_read,
@@ -111,9 +111,9 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     lay = _Layer(w_shape, strides, padding, dil, groups, padding_mode, c_in,
                  claim == "flipped")
     pads_def = torch_pads(padding, kshape, dil)
-    mins = [max(1, d * (k - 1) + 1 - pl - pr) for k, d, (pl, pr) in zip(kshape, dil, pads_def)]
-    if padding_mode == "circular":
-        mins = [max(mn, pl, pr) for mn, (pl, pr) in zip(mins, pads_def)]
+    # The smallest sizes PyTorch accepts with the definition's pads: the proof is for all above.
+    mins = [layer_min_size(k, pads, dilation=d, padding_mode=padding_mode)
+            for k, d, pads in zip(kshape, dil, pads_def)]
     shown = [symbolic_size(f"n_{d}" if nd > 1 else "n") for d in range(nd)]
     syms, sizes = _sizes(mins, [str(s) for s in shown])
     geom = layer_geometry(kshape, tuple(sizes), stride=strides, padding=padding, dilation=dil,

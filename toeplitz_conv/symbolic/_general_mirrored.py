@@ -18,9 +18,15 @@ import sympy
 
 from .._assemble import WritePath
 from .._typing import Mode, PaddingMode
-from ..geometry import AxisGeometry, channel_map
-from ..layers import layer_geometry, layer_matrix
-from ..signal import signal_geometry
+from ..geometry import (
+    AxisGeometry,
+    channel_map,
+    layer_geometry,
+    layer_min_size,
+    signal_geometry,
+    strided_count,
+)
+from ..layers import layer_matrix
 from ._fixed_size import prove_equivalence, prove_layer_equivalence
 from ._general_decide import (
     _WRITE_PATHS,
@@ -102,7 +108,8 @@ def _split_proof(axis_at: Any, def_count: Any, core_rows: Any, def_rows: Any,
 
     probe = make_axis(n_min)
     s, pb, pa, span = probe.stride, probe.pad_before, probe.pad_after, probe.span
-    n_lead, n_trail = -(-pb // s), -(-pa // s)
+    # Rows whose window starts in the leading padding, and their mirror at the end.
+    n_lead, n_trail = strided_count(pb, s), strided_count(pa, s)
     steps: list[Any] = []
     failures: list[str] = []
     residual: Any = sympy.S.Zero
@@ -337,9 +344,8 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
             lambda j: w[j], x, o, (i,), (size,), w_shape, (stride,), ((pl, pr),), (dil,),
             groups, padding_mode, flip=claim == "flipped").xreplace(sub) for o in range(c_out)])
 
-    base = max(1, dil * (k - 1) + 1 - pl - pr)
-    if padding_mode == "reflect":
-        base = max(base, pl + 1, pr + 1)          # PyTorch: reflect padding < input size
+    # PyTorch's smallest size with the definition's pads (reflect: padding < input size).
+    base = layer_min_size(k, (pl, pr), dilation=dil, padding_mode=padding_mode)
     holds, steps, failures, residual, n0 = _split_with_bound(
         make_axis, lambda size: layer_definition_count(size, k, stride, (pl, pr), dil),
         core_rows, def_rows, base, shown)

@@ -25,8 +25,8 @@ import sympy
 from .._assemble import WritePath
 from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import _is_int, as_bool, as_int_tuple, as_positive_int, choose
-from ..geometry import AxisGeometry, signal_padding
-from ..signal import MODES, conv_matrix, signal_geometry
+from ..geometry import AxisGeometry, signal_geometry, signal_padding
+from ..signal import MODES, conv_matrix
 from ._general_decide import (
     _WRITE_PATHS,
     _core_read,
