@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Channels, Ties, assemble
 from ._typing import IntOrTuple, LayerPadding, PaddingMode
 from ._validation import as_groups, as_shape
 from .layers import layer_geometry
@@ -80,5 +80,5 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     # The weight's structure only (its values are never read): the taps' weight
     # index becomes the column, and the value comes from x.
     placeholder = np.zeros(wshape, dtype=xa.dtype)
-    return assemble(geom, placeholder, c_in=xa.shape[0], groups=groups, channels=True,
-                    info=info, data_of=xa)
+    return assemble(geom, placeholder, channels=Channels(xa.shape[0], groups),
+                    ties=Ties(data_of=xa), info=info)

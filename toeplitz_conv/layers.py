@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import WritePath, assemble
+from ._assemble import Channels, assemble
 from ._typing import Boundary, IntOrTuple, LayerPadding, PaddingMode
 from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import (
@@ -89,8 +89,7 @@ def _channels(w: np.ndarray, input_shape: Any, groups: Any,
 
 def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: IntOrTuple = 1,
                  padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-                 padding_mode: PaddingMode = "zeros",
-                 _write_path: WritePath | None = None) -> TiedMatrix:
+                 padding_mode: PaddingMode = "zeros") -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch convolution layer (no batch axis).
 
     ``layer_matrix(w, x.shape, ...) @ x.ravel()`` equals
@@ -166,16 +165,16 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     info = {"convention": "layer", "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
     # torch's rule: no input channels give no output channels (an empty output).
-    return assemble(geom, w, c_in=shape[0], groups=groups, channels=True, info=info,
-                    out_channels=0 if shape[0] == 0 else None, _write_path=_write_path)
+    channels = Channels(shape[0], groups, out_channels=0 if shape[0] == 0 else None)
+    return assemble(geom, w, channels=channels, info=info)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                             stride: IntOrTuple = 1,
                             padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
                             output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
-                            groups: int = 1, output_size: IntOrTuple | None = None,
-                            _write_path: WritePath | None = None) -> TiedMatrix:
+                            groups: int = 1,
+                            output_size: IntOrTuple | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
 
     Equals ``torch.nn.functional.conv_transpose{1,2,3}d(x[None], w, ...)[0]``;
@@ -243,8 +242,7 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     geom = Geometry(tuple(replace(ax, out_limit=n) for ax, n in zip(geom.axes, shape[1:])))
     info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
             "output_padding": output_padding, "dilation": dilation, "groups": groups}
-    fwd = assemble(geom, w, c_in=c_out, groups=groups, channels=True, info=info,
-                   _write_path=_write_path)
+    fwd = assemble(geom, w, channels=Channels(c_out, groups), info=info)
     t = fwd.T
     t.info = info
     return t

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Channels, Ties, assemble
 from ._validation import as_kernel, as_shape
 from .layers import layer_geometry
 from .tied import TiedMatrix
@@ -58,7 +58,7 @@ def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, paddin
     tile = np.ravel_multi_index(tuple(g % t for g, t in zip(grid, tiles)), tiles)
     info = {"convention": convention, "tiles": tiles, "stride": stride, "padding": padding,
             "dilation": dilation, "padding_mode": padding_mode}
-    return assemble(geom, w, c_in=c_in, channels=True, tile=tile, info=info)
+    return assemble(geom, w, channels=Channels(c_in), ties=Ties(tile=tile), info=info)
 
 
 def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any = 1,

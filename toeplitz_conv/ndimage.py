@@ -13,7 +13,7 @@ from typing import Literal
 
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Offset, assemble
 from ._typing import Boundary, IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import Geometry, ndimage_axis, ndimage_origins
@@ -94,4 +94,5 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
                           for n, kk, o in zip(shape, k.shape, origins)))
     info = {"convention": "ndimage", "mode": mode, "origin": origin, "correlate": corr}
     # ndimage never conjugates: its correlate is a plain sum of products.
-    return assemble(geom, k, flip=not corr, info=info, fill_value=fill)
+    return assemble(geom, k, flip=not corr, offset=Offset(fill_value=fill) if fill else None,
+                    info=info)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Offset, Ties, assemble
 from ._limits import check_build
 from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
@@ -149,7 +149,7 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
             "divisor_override": divisor_override}
     # Every tap of window o is tied to its factor weight[o], whatever the channel.
     tile = np.arange(int(np.prod(geom.out_shape))) % n_sp
-    return assemble(geom, weight, tile=tile, per_window=True, info=info)
+    return assemble(geom, weight, ties=Ties(tile=tile, per_window=True), info=info)
 
 
 def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
@@ -184,8 +184,9 @@ def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatri
     empty = cols < 0
     constant = np.where(empty, -np.inf, 0.0) if empty.any() else None
     # Every selected entry is tied to the single weight, the constant 1.
-    return assemble(geom, np.ones(1), tile=np.zeros(len(rows), dtype=np.int64),
-                    per_window=True, select=arg, constant=constant,
+    ties = Ties(tile=np.zeros(len(rows), dtype=np.int64), per_window=True, select=arg)
+    return assemble(geom, np.ones(1), ties=ties,
+                    offset=Offset(constant=constant) if constant is not None else None,
                     info={**info, "argmax": np.where(empty, -1, cols).reshape(geom.out_shape)})
 
 

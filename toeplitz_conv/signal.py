@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import WritePath, assemble
+from ._assemble import Offset, Ties, assemble
 from ._typing import Boundary, IntOrTuple, Mode, SignalBoundary
 from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import Geometry, signal_axis
@@ -75,8 +76,7 @@ def _conv_axes(axes: Any, nd: int) -> tuple[int, ...]:
 def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill",
                 stride: IntOrTuple = 1, fillvalue: complex = 0, origin: IntOrTuple = 0,
-                axes: int | tuple[int, ...] | None = None,
-                _write_path: WritePath | None = None) -> TiedMatrix:
+                axes: int | tuple[int, ...] | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
     ``conv_matrix(k, x.shape, mode) @ x.ravel()`` equals
@@ -191,17 +191,23 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     conv = _conv_axes(axes, k.ndim)
     info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
             "boundary": boundary, "stride": stride, "origin": origin, "axes": axes}
-    flags: dict[str, Any] = {"flip": not correlate, "info": info, "fill_value": fillvalue,
-                             "conjugate": bool(correlate) and k.dtype.kind == "c"}
+    ties = Ties(conjugate=bool(correlate) and k.dtype.kind == "c")
+    offset = Offset(fill_value=fillvalue) if fillvalue != 0 else None
     if len(conv) == k.ndim:
         geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
-        return assemble(geom, k, _write_path=_write_path, **flags)
-    return _along_axes(k, shape, conv, mode, boundary, stride, origin, flags)
+        return assemble(geom, k, flip=not correlate, ties=ties, offset=offset, info=info)
+    return _along_axes(k, shape, conv, (mode, boundary, stride, origin),
+                       flip=not correlate, ties=ties, offset=offset, info=info)
 
 
-def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mode: str,
-                boundary: str, stride: Any, origin: Any, flags: dict[str, Any]) -> TiedMatrix:
-    """The matrix of a convolution along ``conv`` only: other axes map slice to slice."""
+def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...],
+                signal_args: tuple[str, str, Any, Any], *, flip: bool, ties: Ties,
+                offset: Offset | None, info: dict[str, Any]) -> TiedMatrix:
+    """The matrix of a convolution along ``conv`` only: other axes map slice to slice.
+
+    ``signal_args``: :func:`conv_matrix`'s ``(mode, boundary, stride, origin)``.
+    """
+    mode, boundary, stride, origin = signal_args
     nd = k.ndim
     strides = as_int_tuple(stride, nd, "stride", minimum=1)
     origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
@@ -214,8 +220,8 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mo
                                       strides[d], origins[d]) if d in conv
                           else signal_axis(shape[d], 1, "valid") for d in range(nd)))
     if not per_slice:
-        return assemble(geom, k, **flags)
-    if flags["fill_value"] != 0:
+        return assemble(geom, k, flip=flip, ties=ties, offset=offset, info=info)
+    if offset is not None:
         raise ValueError("fillvalue needs one kernel for every slice (size 1 along the axes "
                          "not in axes)")
     # A kernel per slice is a tiling over the slice axes: the assembler ties
@@ -225,7 +231,8 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mo
     out_idx = np.indices(geom.out_shape).reshape(nd, -1)
     tile = np.ravel_multi_index(tuple(out_idx[d] for d in per_slice),
                                 tuple(shape[d] for d in per_slice))
-    return assemble(geom, k, tile=tile, weight_map=weight_map, **flags)
+    return assemble(geom, k, flip=flip, ties=replace(ties, tile=tile, weight_map=weight_map),
+                    info=info)
 
 
 def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",

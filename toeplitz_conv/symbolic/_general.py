@@ -23,7 +23,7 @@ import numpy as np
 import sympy
 
 from .. import geometry
-from .._assemble import WritePath
+from .._assemble import WritePath, forced_write_path
 from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundary
 from .._validation import _is_int, as_bool, as_int_tuple, as_positive_int, choose
 from ..geometry import AxisGeometry, channel_map, signal_padding
@@ -179,7 +179,8 @@ def _tie_to_builder(core_taps: Any, builder: Any, samples: list[tuple[int, ...]]
         expected = core_taps(vals)
         for path in _WRITE_PATHS:
             try:
-                rows, cols, widx = builder(vals, path).taps
+                with forced_write_path(cast(WritePath, path)):
+                    rows, cols, widx = builder(vals).taps
             except ValueError:                 # the builder refuses a valid size
                 bad.append(f"sizes {vals}, write path {path!r} (the builder raised)")
                 continue
@@ -412,10 +413,9 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
                             _flat(j, kshape)))
         return sorted(out)
 
-    def builder(vals: tuple[int, ...], path: str) -> Any:
+    def builder(vals: tuple[int, ...]) -> Any:
         return conv_matrix(np.ones(kshape, dtype=np.int64), vals, mode, correlate=correlate,
-                           boundary=cast(SignalBoundary, boundary), stride=strides,
-                           _write_path=cast(WritePath, path))
+                           boundary=cast(SignalBoundary, boundary), stride=strides)
 
     bad = _tie_to_builder(core_taps, builder, samples)
     if bad:
@@ -586,9 +586,10 @@ def _sample_tie_1d(k: int, mode: str, correlate: bool, boundary: str, stride: in
                     expected.append((o, int(table[o, t]), t if correlate else k - 1 - t))
         for path in _WRITE_PATHS:
             try:
-                a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
-                                correlate=correlate, boundary=cast(SignalBoundary, boundary),
-                                stride=stride, _write_path=cast(WritePath, path))
+                with forced_write_path(cast(WritePath, path)):
+                    a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
+                                    correlate=correlate, boundary=cast(SignalBoundary, boundary),
+                                    stride=stride)
             except ValueError:                 # the builder refuses a valid size
                 bad.append(f"n={nv}, write path {path!r} (the builder raised)")
                 continue
@@ -762,10 +763,10 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
                                         _flat((o, c, *t), w_shape)))
         return sorted(out)
 
-    def builder(vals: tuple[int, ...], path: str) -> Any:
+    def builder(vals: tuple[int, ...]) -> Any:
         return layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, *vals), stride=strides,
                             padding=padding, dilation=dil, groups=groups,
-                            padding_mode=padding_mode, _write_path=cast(WritePath, path))
+                            padding_mode=padding_mode)
 
     per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
                 for mn, k, d, s in zip(mins, kshape, dil, strides)]
@@ -1120,9 +1121,9 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
                           for c in range(c_ig) for t in range(k) if table[r, t] >= 0)
         for path in _WRITE_PATHS:
             try:
-                rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, nv),
-                                                _write_path=cast(WritePath, path),
-                                                **layer_kw).taps
+                with forced_write_path(cast(WritePath, path)):
+                    rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64),
+                                                    (c_in, nv), **layer_kw).taps
             except ValueError:                 # the builder refuses a valid size
                 bad.append(f"n={nv}, write path {path!r} (the builder raised)")
                 continue
