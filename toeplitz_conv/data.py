@@ -48,6 +48,25 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     TiedMatrix
         Shape ``(C_out * prod(out_spatial), prod(weight_shape))``.
 
+    See Also
+    --------
+    layer_matrix : the same layer as a matrix of the weight, ``y = A(w) @ x.ravel()``.
+    TiedMatrix.weight_grad : ``X(x).T @ g`` without building ``X``.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
+    o + dilation * t - before``, input channel ``ci`` the ``c``-th of output
+    channel ``co``'s group), in 1-D with zero padding::
+
+        X[(co, o), (co, c, t)] = x[ci, j]    for 0 <= j < n
+
+    and zero in the columns of the other output channels' weights (the
+    other padding modes map ``j`` into the input, and repeated reads add
+    up).  The rows are those of ``layer_matrix``: the output size of an axis
+    is :func:`~toeplitz_conv.geometry.conv_out_size`'s.
+
     Examples
     --------
     >>> import numpy as np

@@ -82,6 +82,22 @@ def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride
     TiedMatrix
         Same sparsity as ``layer_matrix``; ``taps`` index ``weight.ravel()``.
 
+    See Also
+    --------
+    layer_matrix : one kernel for every output position (one tile).
+    locally_connected_matrix : one kernel per output position.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
+    o + dilation * t - before``), in 1-D with zero padding::
+
+        A[(co, o), (ci, j)] = weight[o % tiles, co, ci, t]    for 0 <= j < n
+
+    (per axis ``o[d] % tiles[d]`` in N-D).  The output size of an axis is
+    :func:`~toeplitz_conv.geometry.conv_out_size`'s, as for ``layer_matrix``.
+
     Examples
     --------
     >>> import numpy as np
@@ -116,6 +132,27 @@ def locally_connected_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         ``(C_in, *spatial)``.
     stride, padding, dilation, padding_mode
         As in :func:`~toeplitz_conv.layer_matrix` (no groups).
+
+    Returns
+    -------
+    TiedMatrix
+        Same sparsity as ``layer_matrix``; ``taps`` index ``weight.ravel()``.
+
+    See Also
+    --------
+    tiled_conv_matrix : kernels repeating every ``tiles`` outputs.
+    layer_matrix : one kernel for every output position.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
+    o + dilation * t - before``), in 1-D with zero padding::
+
+        A[(co, o), (ci, j)] = weight[o, co, ci, t]    for 0 <= j < n
+
+    ``weight.shape[:ndim]`` must be the output size,
+    :func:`~toeplitz_conv.geometry.conv_out_size` per axis.
 
     Examples
     --------

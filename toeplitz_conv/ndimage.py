@@ -68,6 +68,27 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     TiedMatrix
         Square, ``prod(input_shape)`` on a side.
 
+    See Also
+    --------
+    conv_matrix : scipy.signal's convention (full, valid and same outputs).
+    toeplitz_conv.geometry.ndimage_axis : the padding and taps of one axis.
+
+    Notes
+    -----
+    In 1-D, with ``m = len(weights)`` and ``c = m // 2 + origin`` (the
+    kernel's centre), with ``mode='constant'`` and ``cval=0``::
+
+        A[i, j] = weights[i - j + c]    for 0 <= i - j + c < m   (convolve)
+        A[i, j] = weights[j - i + c]    for 0 <= j - i + c < m   (correlate=True)
+
+    For the other modes the sample ``j`` a tap reads is first mapped into the
+    input by the mode's boundary (:func:`~toeplitz_conv.geometry.map_boundary`)
+    and taps landing on one column add up; a non-zero ``cval`` goes to
+    :attr:`TiedMatrix.offset`.  In N-D the formula holds along every axis,
+    rows and columns flattened in C order.  The output has the input's size
+    (:func:`~toeplitz_conv.geometry.ndimage_axis`); the allowed origins are
+    :func:`~toeplitz_conv.geometry.ndimage_origins`.
+
     Examples
     --------
     >>> import numpy as np
@@ -78,6 +99,18 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     array([23., 34., 52., 65.])
     >>> ndimage.convolve(x, [5.0, 6.0, 7.0])
     array([23., 34., 52., 65.])
+
+    The entry formula of the Notes (``mode='constant'``), written out with numpy:
+
+    >>> w, n, c = np.array([5.0, 6.0, 7.0, 8.0]), 6, 4 // 2 - 1      # origin -1
+    >>> d = np.arange(n)[:, None] - np.arange(n) + c
+    >>> formula = np.where((0 <= d) & (d < 4), w[np.clip(d, 0, 3)], 0)
+    >>> A = ndimage_matrix(w, n, mode="constant", origin=-1)
+    >>> np.array_equal(A.toarray(), formula)
+    True
+    >>> y = ndimage.convolve(np.arange(6.0), w, mode="constant", origin=-1)
+    >>> np.allclose(A @ np.arange(6.0), y)
+    True
     """
     k = as_kernel(weights, "weights", allow_bool=True)
     shape = as_shape(input_shape, ndim=k.ndim)

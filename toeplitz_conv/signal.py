@@ -140,12 +140,43 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
 
     See Also
     --------
+    conv_matrices : one matrix per kernel of a batch.
+    ndimage_matrix : scipy.ndimage's convention (output the input's size, its border modes).
     layer_matrix : the deep-learning (PyTorch) convention.
+    data_matrix : the other Toeplitz matrix, linear in the weight.
+    toeplitz_conv.geometry.signal_axis : the output size, padding and taps of one axis.
     scipy.linalg.convolution_matrix : the dense 1-D analogue.
+
+    Notes
+    -----
+    In 1-D, with ``n = input_shape`` and ``m = len(kernel)``, row ``i`` is
+    output ``p = start + stride * i`` of the full convolution (length
+    ``n + m - 1``), where ``start`` is 0 for ``'full'``, ``min(n, m) - 1``
+    for ``'valid'`` and ``(m - 1) // 2 + origin`` for ``'same'``.  With
+    ``boundary='fill'`` the entries are::
+
+        A[i, j] = k[p - j]                   for 0 <= p - j < m   (convolution)
+        A[i, j] = conj(k[j - p + m - 1])     for 0 <= j - p + m - 1 < m   (correlate=True)
+
+    and zero elsewhere.  With ``'wrap'`` or ``'symm'`` the input sample that
+    tap ``t`` reads, ``p - t``, is first mapped into ``[0, n)``
+    (:func:`~toeplitz_conv.geometry.map_boundary`), and taps that land on one
+    column add up: ``A[i, j] = sum(k[t] for t in range(m) if map(p - t) == j)``.
+    With a non-zero ``fillvalue`` the taps that read outside the input add
+    ``fillvalue * k[t]`` to :attr:`TiedMatrix.offset` ``[i]`` instead.
+
+    In N-D the formula holds along every axis at once: ``k`` is indexed by
+    the tuple of per-axis offsets, and rows and columns are the C-order
+    flattenings of the output and input indices (a doubly block Toeplitz
+    matrix in 2-D).  The output size along each axis is
+    ``ceil(L / stride)`` with ``L = n + m - 1`` (``'full'``),
+    ``max(n, m) - min(n, m) + 1`` (``'valid'``) or ``n`` (``'same'``),
+    computed by :func:`~toeplitz_conv.geometry.signal_axis`
+    (``signal_axis(n, m, mode, stride=stride).out_size``).
 
     Examples
     --------
-    The seed example: ``x = [1, 2, 3, 4]``, ``w = [5, 6, 7]``.
+    The worked example: ``x = [1, 2, 3, 4]``, ``w = [5, 6, 7]``.
 
     >>> import numpy as np
     >>> from toeplitz_conv import conv_matrix
@@ -181,6 +212,16 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     >>> u, v = np.array([-1, 2, 3, -2, 0, 1, 2]), np.array([2, 4, -1, 1])
     >>> conv_matrix(v, 7, "same", origin=1) @ u
     array([15,  5, -9,  7,  6,  7, -1])
+
+    The entry formula of the Notes, written out with numpy (``'same'``,
+    stride 2, so ``start = (m - 1) // 2``):
+
+    >>> k, n, s = np.array([5, 6, 7, 8]), 7, 2
+    >>> p = (len(k) - 1) // 2 + s * np.arange(4)[:, None]     # ceil(7 / 2) = 4 rows
+    >>> d = p - np.arange(n)
+    >>> formula = np.where((0 <= d) & (d < len(k)), k[np.clip(d, 0, len(k) - 1)], 0)
+    >>> np.array_equal(conv_matrix(k, n, "same", stride=s).toarray(), formula)
+    True
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes)
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
@@ -253,6 +294,19 @@ def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "ful
     -------
     list of TiedMatrix
         In C order over the batch axes; each one's taps index its own kernel.
+
+    See Also
+    --------
+    conv_matrix : one kernel; its Notes give the entry formula and the output size.
+    scipy.linalg.convolution_matrix : the dense 1-D analogue, batched the same way.
+
+    Notes
+    -----
+    Matrix ``b`` (in C order over the batch) is ``conv_matrix(kernels[b],
+    input_shape, mode, **kwargs)``: ``As[b][i, j] = kernels[b][p - j]`` in
+    1-D with ``'fill'``, ``p`` the full-output index of row ``i`` (see
+    :func:`conv_matrix`); the output size is
+    :func:`~toeplitz_conv.geometry.signal_axis`'s, the same for every kernel.
 
     Examples
     --------
