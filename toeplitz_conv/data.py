@@ -60,7 +60,7 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     o + dilation * t - before``, input channel ``ci`` the ``c``-th of output
     channel ``co``'s group), in 1-D with zero padding::
 
-        X[(co, o), (co, c, t)] = x[ci, j]    for 0 <= j < n
+        X[(co, o), (co, c, t)] = x[ci, j]   # 0 <= j < n
 
     and zero in the columns of the other output channels' weights (the
     other padding modes map ``j`` into the input, and repeated reads add

@@ -139,7 +139,7 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     ``ci = (co // (C_out // groups)) * c_g + c`` for ``0 <= c < c_g``
     (:func:`~toeplitz_conv.geometry.channel_map`).  With zero padding::
 
-        A[(co, o), (ci, j)] = weight[co, c, t]    for 0 <= j < n
+        A[(co, o), (ci, j)] = weight[co, c, t]   # 0 <= j < n
 
     and taps reading the padding are dropped.  The other padding modes map
     ``j`` into the input first (:func:`~toeplitz_conv.geometry.map_boundary`)
@@ -244,7 +244,7 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     With the notation of :func:`layer_matrix` (``j = stride * o + dilation *
     t - before``), in 1-D::
 
-        T[(co, j), (ci, o)] = weight[ci, c, t]    for 0 <= j < out_size
+        T[(co, j), (ci, o)] = weight[ci, c, t]   # 0 <= j < out_size
 
     where output channel ``co`` is the ``c``-th of the ``C_out // groups``
     channels of input channel ``ci``'s group.  The output size of an axis of

@@ -93,9 +93,9 @@ def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride
     With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
     o + dilation * t - before``), in 1-D with zero padding::
 
-        A[(co, o), (ci, j)] = weight[o % tiles, co, ci, t]    for 0 <= j < n
+        A[(co, o), (ci, j)] = weight[o % tiles, co, ci, t]
 
-    (per axis ``o[d] % tiles[d]`` in N-D).  The output size of an axis is
+    for ``0 <= j < n`` (per axis ``o[d] % tiles[d]`` in N-D).  The output size of an axis is
     :func:`~toeplitz_conv.geometry.conv_out_size`'s, as for ``layer_matrix``.
 
     Examples
@@ -149,9 +149,9 @@ def locally_connected_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
     o + dilation * t - before``), in 1-D with zero padding::
 
-        A[(co, o), (ci, j)] = weight[o, co, ci, t]    for 0 <= j < n
+        A[(co, o), (ci, j)] = weight[o, co, ci, t]
 
-    ``weight.shape[:ndim]`` must be the output size,
+    for ``0 <= j < n``; ``weight.shape[:ndim]`` must be the output size,
     :func:`~toeplitz_conv.geometry.conv_out_size` per axis.
 
     Examples

@@ -78,8 +78,8 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     In 1-D, with ``m = len(weights)`` and ``c = m // 2 + origin`` (the
     kernel's centre), with ``mode='constant'`` and ``cval=0``::
 
-        A[i, j] = weights[i - j + c]    for 0 <= i - j + c < m   (convolve)
-        A[i, j] = weights[j - i + c]    for 0 <= j - i + c < m   (correlate=True)
+        A[i, j] = weights[i - j + c]   # convolve, 0 <= i - j + c < m
+        A[i, j] = weights[j - i + c]   # correlate, 0 <= j - i + c < m
 
     For the other modes the sample ``j`` a tap reads is first mapped into the
     input by the mode's boundary (:func:`~toeplitz_conv.geometry.map_boundary`)

@@ -127,7 +127,7 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
     ``j = stride * o + t - before`` for ``0 <= t < k``, and every channel
     ``c`` is pooled on its own::
 
-        A[(c, o), (c, j)] = 1 / divisor[o]    for j in window o, 0 <= j < n
+        A[(c, o), (c, j)] = 1 / divisor[o]   # j in window o
 
     where ``divisor[o]`` is the window's size (with the padding if
     ``count_include_pad``), :func:`~toeplitz_conv.geometry.pool_counts`, or
@@ -259,10 +259,10 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
     With the windows of :func:`avg_pool_matrix` (and ``dilation``: window
     ``o`` reads ``j = stride * o + dilation * t - before``)::
 
-        S[(c, o), (c, j)] = 1    if j is the first maximal input of window o
-                                 (in window order) at the given x, else 0
+        S[(c, o), (c, j)] = 1   # j: window o's first maximal input
 
-    A window that reads only padding has an empty row, and ``-inf`` in
+    (first in window order, at the given ``x``) and 0 elsewhere.  A window
+    that reads only padding has an empty row, and ``-inf`` in
     :attr:`TiedMatrix.offset`.  The output size of an axis is
     :func:`~toeplitz_conv.geometry.pool_axis`'s,
     ``floor((n + 2 * padding - dilation * (k - 1) - 1) / stride) + 1``
@@ -324,11 +324,12 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
 
     Notes
     -----
-    With ``i`` a flat spatial position::
+    With ``i`` a flat spatial position and ``r`` the first maximum of
+    ``x[g * pieces : (g + 1) * pieces, i]``::
 
-        M[(g, i), (c, i)] = 1    for c = g * pieces + argmax(x[g * pieces : (g + 1) * pieces, i])
+        M[(g, i), (g * pieces + r, i)] = 1
 
-    (the first maximum), and 0 elsewhere: ``C // pieces`` output channels of
+    and 0 elsewhere: ``C // pieces`` output channels of
     the input's spatial shape.
 
     Examples

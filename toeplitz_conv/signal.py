@@ -153,10 +153,10 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     output ``p = start + stride * i`` of the full convolution (length
     ``n + m - 1``), where ``start`` is 0 for ``'full'``, ``min(n, m) - 1``
     for ``'valid'`` and ``(m - 1) // 2 + origin`` for ``'same'``.  With
-    ``boundary='fill'`` the entries are::
+    ``boundary='fill'`` the entries are, for ``0 <= p - j < m``::
 
-        A[i, j] = k[p - j]                   for 0 <= p - j < m   (convolution)
-        A[i, j] = conj(k[j - p + m - 1])     for 0 <= j - p + m - 1 < m   (correlate=True)
+        A[i, j] = k[p - j]                  # convolution
+        A[i, j] = conj(k[m - 1 - (p - j)])  # correlate=True
 
     and zero elsewhere.  With ``'wrap'`` or ``'symm'`` the input sample that
     tap ``t`` reads, ``p - t``, is first mapped into ``[0, n)``
