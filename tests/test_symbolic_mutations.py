@@ -137,7 +137,7 @@ def test_a_zero_boundary_wrong_only_for_large_inputs(monkeypatch):
 
 
 def test_an_unflipped_circulant(monkeypatch):
-    from toeplitz_conv.symbolic import _proofs
+    from toeplitz_conv.symbolic import _fixed_size as _proofs
     real = _proofs.assemble
     monkeypatch.setattr(_proofs, "assemble", lambda *a, **kw: real(*a, **{**kw, "flip": False}))
     assert not prove_convolution_theorem(3, 5).holds
@@ -157,7 +157,7 @@ def test_a_displayed_matrix_that_drops_repeated_taps(monkeypatch):
 
 
 def test_the_product_shortcut_is_sympys_own_product():
-    from toeplitz_conv.symbolic._proofs import _product_cache
+    from toeplitz_conv.symbolic._fixed_size import _product_cache
     times = _product_cache()
     a, b = sympy.symbols("x_1 w_0", real=True)
     c = sympy.Symbol("g_3")
@@ -167,7 +167,7 @@ def test_the_product_shortcut_is_sympys_own_product():
 
 
 def test_the_sum_shortcut_is_sympys_own_sum():
-    from toeplitz_conv.symbolic._proofs import _product_cache, _sum_cache
+    from toeplitz_conv.symbolic._fixed_size import _product_cache, _sum_cache
 
     times, plus = _product_cache(), _sum_cache()
     rng = np.random.default_rng(5)
@@ -240,7 +240,7 @@ def test_a_bad_latex_would_be_caught(tmp_path):
 
 
 def test_the_sum_cache_is_sympys_own_sum():
-    from toeplitz_conv.symbolic._proofs import _sum_cache
+    from toeplitz_conv.symbolic._fixed_size import _sum_cache
     plus = _sum_cache()
     a, b, c = sympy.symbols("a b c")
     assert plus([a * b, c]) == sympy.Add(a * b, c)

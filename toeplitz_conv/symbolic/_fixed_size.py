@@ -20,7 +20,7 @@ from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundar
 from .._validation import as_bool, as_int, as_int_tuple, as_positive_int, choose
 from ..geometry import Geometry, circular_axis
 from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
-from ._proof import Proof, difference_is_zero, rows_agree
+from ._proof_result import Proof, difference_is_zero, rows_agree
 from ._reference import (
     affected_rows,
     circular_outputs,
