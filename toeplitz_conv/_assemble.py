@@ -278,9 +278,9 @@ def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
     info : dict, optional
         The builder's arguments, kept as :attr:`TiedMatrix.info`.
     """
-    c_out, c_ig = _check_plan(geom, weight, channels, ties, offset)
-    c_in, groups = (channels.c_in, channels.groups) if channels is not None else (1, 1)
     n_out = math.prod(geom.out_shape)
+    c_out, c_ig = _check_plan(geom, weight, channels, ties, offset, n_out)
+    c_in, groups = (channels.c_in, channels.groups) if channels is not None else (1, 1)
     n_k = math.prod(geom.kernel_shape)
     n_in = math.prod(geom.in_shape)
     geom.check_build(c_out, c_ig)
@@ -323,17 +323,24 @@ def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
 
 
 def _check_plan(geom: Geometry, weight: np.ndarray, channels: Channels | None, ties: Ties,
-                offset: Offset | None) -> tuple[int, int]:
-    """Check the plan against ``geom`` and ``weight``; return ``(C_out, C_in // groups)``."""
-    for value, cls, name in ((channels, Channels, "channels"), (ties, Ties, "ties"),
-                             (offset, Offset, "offset")):
-        if not isinstance(value, cls) and (value is not None or cls is Ties):
-            raise TypeError(f"{name} must be {cls.__name__}(...)"
-                            f"{'' if cls is Ties else ' or None'}, got {type(value).__name__}")
-    nd = len(geom.axes)
+                offset: Offset | None, n_out: int) -> tuple[int, int]:
+    """Check the plan against ``geom`` and ``weight``; return ``(C_out, C_in // groups)``.
+
+    Every build passes here, so the common plan (no tile, no offset) costs a
+    few type checks only.
+    """
+    if not (isinstance(ties, Ties) and isinstance(channels, (Channels, type(None)))
+            and isinstance(offset, (Offset, type(None)))):
+        for value, cls, name in ((channels, Channels, "channels"), (ties, Ties, "ties"),
+                                 (offset, Offset, "offset")):
+            if not isinstance(value, cls) and (value is not None or cls is Ties):
+                raise TypeError(f"{name} must be {cls.__name__}(...)"
+                                f"{'' if cls is Ties else ' or None'}, got "
+                                f"{type(value).__name__}")
     if channels is None:
         c_out, c_ig = 1, 1
     else:
+        nd = len(geom.axes)
         if weight.ndim < nd + 2:
             raise ValueError(f"with channels the weight needs (C_out, C_in // groups) before "
                              f"its {nd} kernel axes, got shape {weight.shape}")
@@ -342,11 +349,11 @@ def _check_plan(geom: Geometry, weight: np.ndarray, channels: Channels | None, t
             raise ValueError(f"channels: c_in = {channels.c_in} must be the weight's "
                              f"{c_ig} input channels per group times groups = "
                              f"{channels.groups}")
-    n_out = math.prod(geom.out_shape)
-    for arr, name in ((ties.tile, "tile"), (ties.select, "select")):
-        if arr is not None and len(arr) != n_out:
-            raise ValueError(f"ties.{name} needs one entry per flat output ({n_out}), "
-                             f"got {len(arr)}")
+    if ties.tile is not None:
+        for arr, name in ((ties.tile, "tile"), (ties.select, "select")):
+            if arr is not None and len(arr) != n_out:
+                raise ValueError(f"ties.{name} needs one entry per flat output ({n_out}), "
+                                 f"got {len(arr)}")
     if offset is not None:
         if offset.fill_value != 0 and channels is not None:
             raise ValueError("offset.fill_value applies to one channel only")
