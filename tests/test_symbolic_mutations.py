@@ -17,6 +17,7 @@ import pytest
 import sympy
 
 from toeplitz_conv import conv_matrix, signal
+from toeplitz_conv._assemble import forced_write_path
 from toeplitz_conv.geometry import AxisGeometry, Geometry
 from toeplitz_conv.symbolic import (
     prove_associativity,
@@ -76,11 +77,13 @@ def test_one_output_too_few(monkeypatch):
 @pytest.mark.parametrize("path", ["lines", "chunks"])
 def test_off_by_one_on_the_large_build_path(monkeypatch, path):
     # row_base is used only when full rows are written region by region, the
-    # path large matrices take; conv_matrix(..., _write_path=) forces it.
+    # path large matrices take; the assembler's forced_write_path forces it.
     real = Geometry.row_base
     monkeypatch.setattr(Geometry, "row_base", lambda g, rows: real(g, rows) + 1)
-    good = conv_matrix(np.ones(3), 9, "full", _write_path="table")
-    bad = conv_matrix(np.ones(3), 9, "full", _write_path=path)
+    with forced_write_path("table"):
+        good = conv_matrix(np.ones(3), 9, "full")
+    with forced_write_path(path):
+        bad = conv_matrix(np.ones(3), 9, "full")
     assert (good.toarray() != bad.toarray()).any()                # the mutation is live
     assert conv_matrix(np.ones(3), 9, "full").toarray().tolist() == good.toarray().tolist()
     p = prove_equivalence_general(3, "full")

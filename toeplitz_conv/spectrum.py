@@ -62,6 +62,11 @@ def frequency_matrices(weight: ArrayLike, input_shape: tuple[int, ...], *,
     -------
     ndarray, complex, shape ``(*spatial, C_out, C_in)``
 
+    See Also
+    --------
+    singular_values : the singular values of these matrices, all together.
+    layer_matrix : the circular layer's sparse matrix.
+
     Examples
     --------
     >>> import numpy as np
@@ -167,6 +172,13 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
         ``prod(spatial) * C_out * C_in``, see :data:`SPECTRUM_BYTES`) would exceed
         ``toeplitz_conv.limits.max_dense_bytes``.
 
+    See Also
+    --------
+    spectral_norm : the largest singular value of any layer.
+    frequency_matrices : the per-frequency matrices whose SVDs these are.
+    clip_singular_values : bound them.
+    layer_matrix : the circular layer's sparse matrix.
+
     Examples
     --------
     >>> import numpy as np
@@ -217,6 +229,11 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
     **layer_kwargs
         ``stride``, ``padding``, ``dilation``, ``groups``, ``padding_mode``
         as in :func:`~toeplitz_conv.layer_matrix`.
+
+    See Also
+    --------
+    singular_values : every singular value of a circular layer, by FFT.
+    layer_matrix : the matrix whose norm this is.
 
     Examples
     --------
@@ -278,6 +295,11 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     and ``groups`` the input layer had), whose singular values are
     ``minimum(singular_values(weight, input_shape, ...), bound)``.  (Sedghi et al.
     then truncate it to the original kernel support, which is no longer exact.)
+
+    See Also
+    --------
+    singular_values : the singular values that are clipped.
+    spectral_norm : the bound's check on any layer.
 
     Examples
     --------

@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 
 from .. import geometry
-from .._assemble import WritePath
+from .._assemble import WritePath, forced_write_path
 from .._typing import Mode, SignalBoundary
 from .._validation import _is_int
 from ..geometry import AxisGeometry, signal_geometry
@@ -220,9 +220,10 @@ def _sample_tie_1d(k: int, mode: str, correlate: bool, boundary: str, stride: in
                     expected.append((o, int(table[o, t]), t if correlate else k - 1 - t))
         for path in _WRITE_PATHS:
             try:
-                a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
-                                correlate=correlate, boundary=cast(SignalBoundary, boundary),
-                                stride=stride, _write_path=cast(WritePath, path))
+                with forced_write_path(cast(WritePath, path)):
+                    a = conv_matrix(np.ones(k, dtype=np.int64), nv, cast(Mode, mode),
+                                    correlate=correlate, boundary=cast(SignalBoundary, boundary),
+                                    stride=stride)
             except ValueError:                 # the builder refuses a valid size
                 bad.append(f"n={nv}, write path {path!r} (the builder raised)")
                 continue

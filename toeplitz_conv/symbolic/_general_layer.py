@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from .._assemble import WritePath
+from .._assemble import WritePath, forced_write_path
 from .._typing import IntOrTuple, LayerPadding, PaddingMode
 from .._validation import as_int_tuple, as_positive_int, choose
 from ..geometry import channel_map, layer_geometry, layer_min_size
@@ -223,11 +223,11 @@ class _Layer:
 
     def builder(self, vals: tuple[int, ...], path: str) -> Any:
         """The builder's matrix at sizes ``vals``, written on write path ``path``."""
-        return layer_matrix(np.ones(self.w_shape, dtype=np.int64), (self.c_in, *vals),
-                            stride=self.strides, padding=self.padding, dilation=self.dil,
-                            groups=self.groups,
-                            padding_mode=cast(PaddingMode, self.padding_mode),
-                            _write_path=cast(WritePath, path))
+        with forced_write_path(cast(WritePath, path)):
+            return layer_matrix(np.ones(self.w_shape, dtype=np.int64), (self.c_in, *vals),
+                                stride=self.strides, padding=self.padding, dilation=self.dil,
+                                groups=self.groups,
+                                padding_mode=cast(PaddingMode, self.padding_mode))
 
 
 def _inside(tables: list[Any], orow: tuple[int, ...], t: tuple[int, ...],

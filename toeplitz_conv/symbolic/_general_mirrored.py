@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from .._assemble import WritePath
+from .._assemble import WritePath, forced_write_path
 from .._typing import Mode, PaddingMode
 from ..geometry import (
     AxisGeometry,
@@ -374,9 +374,9 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
                           for c in range(c_ig) for t in range(k) if table[r, t] >= 0)
         for path in _WRITE_PATHS:
             try:
-                rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64), (c_in, nv),
-                                                _write_path=cast(WritePath, path),
-                                                **layer_kw).taps
+                with forced_write_path(cast(WritePath, path)):
+                    rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64),
+                                                    (c_in, nv), **layer_kw).taps
             except ValueError:                 # the builder refuses a valid size
                 bad.append(f"n={nv}, write path {path!r} (the builder raised)")
                 continue

@@ -22,7 +22,7 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from .._assemble import WritePath
+from .._assemble import WritePath, forced_write_path
 from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import _is_int, as_bool, as_int_tuple, as_positive_int, choose
 from ..geometry import AxisGeometry, signal_geometry, signal_padding
@@ -248,10 +248,11 @@ class _Signal:
 
     def builder(self, vals: tuple[int, ...], path: str) -> Any:
         """The builder's matrix at sizes ``vals``, written on write path ``path``."""
-        return conv_matrix(np.ones(self.kshape, dtype=np.int64), vals, cast(Mode, self.mode),
-                           correlate=self.correlate,
-                           boundary=cast(SignalBoundary, self.boundary), stride=self.strides,
-                           _write_path=cast(WritePath, path))
+        with forced_write_path(cast(WritePath, path)):
+            return conv_matrix(np.ones(self.kshape, dtype=np.int64), vals,
+                               cast(Mode, self.mode), correlate=self.correlate,
+                               boundary=cast(SignalBoundary, self.boundary),
+                               stride=self.strides)
 
 
 def _signal_case(sig: _Signal, label: str, mins: list[int], shown: list[sympy.Symbol]
