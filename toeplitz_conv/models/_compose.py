@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, svds
 
-from .._limits import DenseTooLargeError, check_build, check_dense, limits
+from .._limits import DenseTooLargeError, check_build, check_dense
 from ..tied import TiedMatrix
 
 __all__ = ["ModelMatrix", "Step", "matrix_norm"]
@@ -416,7 +416,6 @@ def _product(a: sp.csr_array, b: sp.csr_array | None, name: str) -> sp.csr_array
     try:
         check_build(bound, "product", n_rows=a.shape[0])
     except DenseTooLargeError as exc:
-        raise DenseTooLargeError(f"the product through step {name!r} may hold {bound} "
-                                 f"entries: {exc}; toeplitz_conv.limits.max_build_bytes is "
-                                 f"{limits.max_build_bytes}") from None
+        raise DenseTooLargeError(f"the product through step {name!r} may hold up to {bound} "
+                                 f"entries: {exc}") from None
     return sp.csr_array(a @ b)

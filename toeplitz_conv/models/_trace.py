@@ -163,7 +163,7 @@ class _Tracer:
         args, kwargs = self.lookup(node.args), self.lookup(node.kwargs)
         affine = self.affine_of((args, kwargs))
         value = self.call(node, self.concrete(args), self.concrete(kwargs))
-        if not affine:
+        if not affine or self.is_metadata(node, value):
             return _Const(value)
         if not isinstance(value, self.torch.Tensor):
             raise ValueError(f"{self.op_name(node)} {self.where(node)} does not return one "
@@ -220,6 +220,14 @@ class _Tracer:
                              op=spec.name, matrix=A, record=record), value)
 
     # ---------------------------------------------------------------- layout
+    def is_metadata(self, node: Any, value: Any) -> bool:
+        """A shape query (``x.size(0)``, ``x.shape``, ``len(x)``): its value, not a step."""
+        if isinstance(value, self.torch.Tensor):
+            return False
+        if node.op == "call_method":
+            return node.target in ("size", "dim", "numel", "stride")
+        return node.op == "call_function" and node.target in (getattr, len)
+
     def is_layout(self, node: Any, module: Any) -> bool:
         if node.op == "call_module":
             return module is not None and describe(module) in _LAYOUT_MODULES \
