@@ -353,7 +353,8 @@ class ModelMatrix:
         rows = []
         for s, norm in zip(self.steps[:self._output], self.layer_norms()):
             a = s.matrix
-            conv = a.info.get("convention", "") if a is not None else s.kind
+            conv = a.info.get("convention", "") if a is not None else \
+                {"sum": "sum", "gather": "reshape" if s.select is None else "selection"}[s.kind]
             nnz = a.nnz if a is not None else (s.select.nnz if s.select is not None
                                                else (s.size if s.kind == "gather" else None))
             rows.append({"position": s.position, "name": s.name, "op": s.op,
