@@ -133,7 +133,11 @@ def test_training_mode_is_refused_naming_the_layer():
                                              "model.eval"):
             tc.from_torch(module, (2, 4, 4))
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).double()    # train() default
-    with pytest.raises(ValueError, match="BatchNorm2d is in training mode"):
+    with pytest.raises(ValueError, match=r"BatchNorm2d at position 2 .*module '1'.*is in "
+                                         r"training mode"):
+        tc.from_torch(net, (1, 5, 5))
+    net = nn.Sequential(nn.Flatten(), nn.Dropout(0.1))
+    with pytest.raises(ValueError, match=r"Dropout at position 2 .*is in training mode"):
         tc.from_torch(net, (1, 5, 5))
     bn = nn.BatchNorm1d(2, track_running_stats=False).eval()
     with pytest.raises(ValueError, match="track_running_stats=False"):

@@ -292,7 +292,11 @@ class ModelMatrix:
                     sp.csr_array(sp.vstack(parts, format="csr"))
                 if len(parts) == 1 and vals[s.inputs[0]] is None:
                     stacked = None
-                vals.append(stacked if s.select is None else _product(s.select, stacked, s.name))
+                if s.select is not None:
+                    # One 1 per row: the product is a choice of the stacked rows.
+                    stacked = (s.select if stacked is None else
+                               sp.csr_array(stacked[s.select.indices]))
+                vals.append(stacked)
         return vals[self._output]
 
     def toarray(self, *, max_bytes: int | None = None) -> np.ndarray:
@@ -404,6 +408,17 @@ def _step_norm(s: Step) -> float:
     return float(np.sqrt(reads.max())) if reads.size else 0.0
 
 
+def _diagonal_of(a: sp.csr_array) -> np.ndarray | None:
+    """The diagonal of ``a`` if it is a diagonal matrix stored as one entry per row, else None."""
+    n = a.shape[0]
+    if a.shape[1] != n or a.nnz != n:
+        return None
+    ramp = np.arange(n + 1)
+    if not (np.array_equal(a.indptr, ramp) and np.array_equal(a.indices, ramp[:-1])):
+        return None
+    return np.asarray(a.data)
+
+
 def _product(a: sp.csr_array, b: sp.csr_array | None, name: str) -> sp.csr_array:
     """``a @ b``, refused before forming it when its size bound exceeds the build limit.
 
@@ -411,6 +426,16 @@ def _product(a: sp.csr_array, b: sp.csr_array | None, name: str) -> sp.csr_array
     """
     if b is None:
         return sp.csr_array(a)
+    d = _diagonal_of(a)
+    if d is not None:
+        # A diagonal (an activation at x, batch norm): scale b's rows, and drop
+        # the rows it zeroes, so that the next product skips them.
+        # b may be a layer's own cached matrix: eliminate_zeros works in place,
+        # so it gets copies of the index arrays.
+        out = sp.csr_array((b.data * np.repeat(d, np.diff(b.indptr)), b.indices.copy(),
+                            b.indptr.copy()), shape=b.shape)
+        out.eliminate_zeros()
+        return out
     col_counts = np.bincount(a.indices, minlength=a.shape[1]).astype(np.int64)
     row_counts = np.diff(b.indptr).astype(np.int64)
     bound = int(min(col_counts @ row_counts, a.shape[0] * b.shape[1]))

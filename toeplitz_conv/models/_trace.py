@@ -193,7 +193,11 @@ class _Tracer:
     def layer(self, node: Any, module: Any, inp: _Affine, value: Any) -> _Affine:
         shape = tuple(inp.value.shape[1:])
         at = numpy_of(inp.value[0]) if self.point is not None else None
-        A = layer_of(module, shape, at)
+        try:
+            A = layer_of(module, shape, at)
+        except (ValueError, TypeError) as exc:
+            # The layer's own message, with where it sits in the model.
+            raise type(exc)(f"{describe(module)} {self.where(node)}: {exc}") from None
         record: dict[str, Any] = {}
         if A.info.get("convention") == "max_pool":
             assert at is not None
@@ -243,7 +247,10 @@ class _Tracer:
                affine: list[_Affine], value: Any) -> _Affine:
         torch = self.torch
         if module is not None and is_layer(module):
-            layer_of(module, tuple(affine[0].value.shape[1:]))  # refuses training-mode dropout
+            try:    # refuses training-mode dropout
+                layer_of(module, tuple(affine[0].value.shape[1:]))
+            except ValueError as exc:
+                raise ValueError(f"{describe(module)} {self.where(node)}: {exc}") from None
         consts = [v for v in _leaves((args, kwargs)) if isinstance(v, _Const)
                   and isinstance(v.value, torch.Tensor)]
         if consts:
