@@ -101,6 +101,13 @@ def test_pooling_linear_and_reshaping_layers_equal_torch():
     for module, shape in cases:
         A, _, _ = _check_layer(module, shape)
     assert A.shape == (18, 18)
+    # A linear layer on the last axis: its taps tie into the (out, in) weight.
+    lin = nn.Linear(5, 3).double()
+    A, x, y = _check_layer(lin, (2, 4, 5))
+    g = RNG.standard_normal(y.shape)
+    (lin(torch.from_numpy(x)[None])[0] * torch.from_numpy(g)).sum().backward()
+    np.testing.assert_allclose(A.weight_grad(x, g), lin.weight.grad.numpy(), rtol=1e-12)
+    assert np.array_equal(A.weight, lin.weight.detach().numpy())
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

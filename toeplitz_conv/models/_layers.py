@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._limits import check_dense
 from ..layers import layer_matrix, transposed_layer_matrix
@@ -113,16 +114,18 @@ def _linear(module: Any, shape: tuple[int, ...], x: Any) -> TiedMatrix:
         raise ValueError(f"{describe(module)} has in_features={n_in}, but the input's last "
                          f"axis has {shape[-1]} (input_shape {shape})")
     # torch applies the layer to the last axis of every leading position: a
-    # block-diagonal matrix with one copy of W per position.
+    # block-diagonal matrix with one copy of W per position.  scipy's kron
+    # lays the blocks out; its entries carry each tap's weight number + 1.
     lead = int(np.prod(shape[:-1], dtype=np.int64))
     check_dense((lead, n_out * n_in), 8 * 3)
-    pos = np.repeat(np.arange(lead, dtype=np.int64), n_out * n_in)
-    o = np.tile(np.repeat(np.arange(n_out, dtype=np.int64), n_in), lead)
-    i = np.tile(np.tile(np.arange(n_in, dtype=np.int64), n_out), lead)
+    numbers = np.arange(1, n_out * n_in + 1, dtype=np.float64).reshape(n_out, n_in)
+    blocks = sp.csr_array(sp.kron(sp.identity(lead, format="csr"), sp.csr_array(numbers),
+                                  format="csr"))
+    rows = np.repeat(np.arange(blocks.shape[0], dtype=np.int64), np.diff(blocks.indptr))
     out_shape = (*shape[:-1], n_out)
-    A = TiedMatrix.from_taps((lead * n_out, lead * n_in), pos * n_out + o, pos * n_in + i,
-                             o * n_in + i, w, in_shape=shape, out_shape=out_shape,
-                             info={"convention": "linear"})
+    A = TiedMatrix.from_taps(blocks.shape, rows, blocks.indices.astype(np.int64),
+                             blocks.data.astype(np.int64) - 1, w, in_shape=shape,
+                             out_shape=out_shape, info={"convention": "linear"})
     b = getattr(module, "bias", None)
     offset = None if b is None else np.tile(numpy_of(b), lead)
     return with_offset(A, offset)
