@@ -172,6 +172,12 @@ def test_bad_arguments_are_refused_cleanly():
         tc.from_torch(conv, "3,8,8")
     with pytest.raises(ValueError, match=r"x must have shape input_shape = \(3, 8, 8\)"):
         tc.from_torch(conv, (3, 8, 8), x=np.zeros((3, 8)))
+    with pytest.raises(TypeError, match=r"module must be a torch\.nn\.Module, got int"):
+        tc.from_torch(42, (3, 8, 8))
+    with pytest.raises(ValueError, match="Sigmoid is neither linear nor piecewise linear"):
+        tc.from_torch(nn.Sigmoid(), (3,))
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
+        tc.from_torch(conv, (3, 8, 8), x="abc")
     with pytest.raises(ValueError, match="in_features=6"):
         tc.from_torch(nn.Linear(6, 2), (5,))
     with pytest.raises(DenseTooLargeError):

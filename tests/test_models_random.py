@@ -214,6 +214,18 @@ def test_smooth_and_refused_operations_are_named_with_their_position():
     with pytest.raises(ValueError, match="at position 2"):
         tc.from_torch(Attend(), (3, 4), x=np.ones((3, 4)))
 
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(4, 1)
+
+        def forward(self, x):
+            return self.attn(x, x, x)[0]
+
+    with pytest.raises(ValueError, match=r"MultiheadAttention at position 1 .*module 'attn'.*"
+                                         r"mixes elements"):
+        tc.from_torch(Attention(), (3, 4), x=np.ones((3, 4)))
+
     class Branchy(nn.Module):
         def forward(self, x):
             return x if x.sum() > 0 else -x

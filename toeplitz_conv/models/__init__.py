@@ -109,17 +109,25 @@ def from_torch(module: Any, input_shape: tuple[int, ...], *,
     >>> bool(np.allclose(A.apply(x.numpy()), net(x[None])[0].detach().numpy()))
     True
     """
+    import torch
+
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     shape = as_shape(input_shape, "input_shape")
     point = _point(x, shape)
-    from ._layers import is_layer, layer_of
+    from ._layers import describe, is_layer, layer_of
+    from ._linearise import elementwise_spec
     from ._trace import trace_model
 
     if is_layer(module):
         return layer_of(module, shape, point)
-    from ._linearise import elementwise_spec
-
-    if elementwise_spec("call_module", None, module) is not None:
-        # One activation: its diagonal at x (the model path also refuses it without x).
-        model = trace_model(module, shape, point)
-        return model.layers[0]
+    spec = elementwise_spec("call_module", None, module)
+    if spec is not None:
+        # One activation: its diagonal at x.
+        if point is None:
+            kind = ("is piecewise linear: pass x= for its exact linear map at that point"
+                    if spec.piecewise else "is neither linear nor piecewise linear: pass x= "
+                    "for its exact Jacobian (a diagonal) there")
+            raise ValueError(f"{describe(module)} {kind}")
+        return trace_model(module, shape, point).layers[0]
     return trace_model(module, shape, point)

@@ -166,8 +166,11 @@ class _Tracer:
         if not affine or self.is_metadata(node, value):
             return _Const(value)
         if not isinstance(value, self.torch.Tensor):
-            raise ValueError(f"{self.op_name(node)} {self.where(node)} does not return one "
-                             f"tensor; from_torch cannot follow it")
+            name = self.op_name(node)
+            why = ("it mixes elements" if name in NOT_ELEMENTWISE
+                   else "it does not return one tensor")
+            raise ValueError(f"{name} {self.where(node)} is not an operation from_torch reads "
+                             f"({why})")
         module = self.gm.get_submodule(node.target) if node.op == "call_module" else None
         first = args[0] if args else None
         single = len(affine) == 1 and first is affine[0]
