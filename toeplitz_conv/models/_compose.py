@@ -341,6 +341,16 @@ class ModelMatrix:
         Through the steps: a layer multiplies its input's bound by its norm,
         a sum adds ``|c_i|`` times its inputs' bounds, a gather multiplies
         the root of the sum of squares of its inputs' bounds by its own norm.
+
+        Examples
+        --------
+        >>> import torch
+        >>> import toeplitz_conv as tc
+        >>> torch.manual_seed(0) and None
+        >>> net = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3), torch.nn.Conv1d(2, 1, 3)).double()
+        >>> A = tc.from_torch(net, (1, 8))
+        >>> bool(A.spectral_norm() <= A.layer_bound())
+        True
         """
         bound = [1.0]
         for s, norm in zip(self.steps[:self._output], self.layer_norms()):
@@ -353,7 +363,17 @@ class ModelMatrix:
         return bound[self._output]
 
     def table(self) -> list[dict[str, Any]]:
-        """One row per step: position, name, operation, convention, shapes, nonzeros, norm."""
+        """One row per step: position, name, operation, convention, shapes, nonzeros, norm.
+
+        Examples
+        --------
+        >>> import torch
+        >>> import toeplitz_conv as tc
+        >>> net = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3), torch.nn.Flatten())
+        >>> [(r["op"], r["convention"], r["shape"], r["nnz"]) for r in
+        ...  tc.from_torch(net, (1, 5)).table()]
+        [('Conv1d', 'layer', (2, 3), 18), ('Flatten', 'reshape', (6,), 6)]
+        """
         rows = []
         for s, norm in zip(self.steps[:self._output], self.layer_norms()):
             a = s.matrix
