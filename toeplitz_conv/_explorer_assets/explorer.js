@@ -392,10 +392,11 @@
   // hl, tied, win, src: what it links to); what shows is a double outline,
   // black outside and white inside, drawn in each SVG's ring layer, so
   // it reads on every fill colour.  Weight colours are only ever fills.
-  let marked = [];
+  let marked = [], relabelled = new Set();
   function clear() {
     for (const [e, c] of marked) e.classList.remove(c);
     marked = [];
+    relabelled = new Set();
     if (idx) for (const r of idx.rings.values()) { r.layer.innerHTML = ""; r.html = newLayers(); }
     root.classList.remove("active");
   }
@@ -424,6 +425,8 @@
     r.html[cls].out.push(rectPath(x, y, w, h));
     r.html[cls].in.push(rectPath(x + d, y + d, w - 2 * d, h - 2 * d));
     // the rings cover a label's edges: write it again on top, on a white halo
+    if (relabelled.has(e)) return;
+    relabelled.add(e);
     for (const t of e.querySelectorAll("text")) {
       r.html.tag.push(`<text class="relabel" x="${esc(t.getAttribute("x"))}" y="${esc(t.getAttribute("y"))}"` +
                       ` font-size="${esc(t.getAttribute("font-size"))}">${esc(t.textContent)}</text>`);
@@ -747,7 +750,8 @@
     }
     return j !== null && j >= 0 && j < n ? g.items[j] : null;
   }
-  root.addEventListener("keydown", (e) => {
+  // on the document: Escape and the stepping arrows work wherever the focus is
+  document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       stopPlay(true);
       unpin();
