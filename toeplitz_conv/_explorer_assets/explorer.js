@@ -274,27 +274,45 @@
     drawLens(L);
   }
 
-  // The magnifier over a matrix of small cells: the same drawing and rings
-  // (<use>), its viewBox moved to the cell pointed at.
+  // The magnifier over a matrix of small cells: copies of the cells near
+  // the one pointed at (found by their pixel boxes, rows by a binary search
+  // of the row tops from Python) and the rings (<use>), drawn LENS_CELL px large.
   function drawLens(L) {
     const lens = el("tcx-lens");
     lens.hidden = true;
     if (!L.lens) { lens.innerHTML = ""; return; }
     const s = +D.lens_size;
     lens.innerHTML = `<svg width="${esc(s)}" height="${esc(s)}" viewBox="0 0 1 1" aria-hidden="true">` +
-      `<use href="#tcx-matrix-svg-body"/><use href="#tcx-matrix-svg-rings"/></svg><div class="lens-cap"></div>`;
+      `<rect class="lens-bg" x="${esc(L.x[0])}" y="${esc(L.y[0])}" width="${esc(L.right - L.x[0])}"` +
+      ` height="${esc(L.bottom - L.y[0])}" fill="${esc(D.zero_color)}"/><g class="lens-cells"></g>` +
+      `<use href="#tcx-matrix-svg-rings"/></svg><div class="lens-cap"></div>`;
+  }
+  // the first index whose value is at least v, in an ascending list
+  function firstAtLeast(list, v) {
+    let lo = 0, hi = list.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid] < v) lo = mid + 1; else hi = mid; }
+    return lo;
   }
   function moveLens(t) {
     const lens = el("tcx-lens"), L = lay(V).matrix;
     if (!L.lens || !t || t.ownerSVGElement !== el("tcx-matrix-svg")) { lens.hidden = true; return; }
     const [x, y, w, h] = t.dataset.box.split(",").map(Number);
-    const side = D.lens_size / L.lens;
-    lens.querySelector("svg").setAttribute("viewBox",
-      `${esc(x + w / 2 - side / 2)} ${esc(y + h / 2 - side / 2)} ${esc(side)} ${esc(side)}`);
+    const side = D.lens_size / L.lens, vx = x + w / 2 - side / 2, vy = y + h / 2 - side / 2;
+    lens.querySelector("svg").setAttribute("viewBox", `${esc(vx)} ${esc(vy)} ${esc(side)} ${esc(side)}`);
+    const near = [];
+    for (let i = firstAtLeast(L.y, vy - L.cell); i < L.y.length && L.y[i] <= vy + side; i++) {
+      for (const [c] of look.byRow.get(i) || []) {
+        if (L.x[c] + L.cell >= vx && L.x[c] <= vx + side) {
+          const e = idx.cells.get(i + "," + c);
+          if (e && !near.includes(e)) near.push(e);
+        }
+      }
+    }
+    lens.querySelector(".lens-cells").replaceChildren(...near.map((e) => e.cloneNode(true)));
     lens.querySelector(".lens-cap").textContent = t.getAttribute("aria-label") || "";
     lens.hidden = false;
-    // beside the cell, inside the window
-    // (where the pointer is: only the browser knows; flipped left near the window's edge)
+    // beside the cell, inside the window (where the pointer is: only the
+    // browser knows; flipped to the left near the window's right edge)
     const r = t.getBoundingClientRect(), s = lens.getBoundingClientRect();
     const right = r.right + 24 + s.width <= innerWidth;
     const left = right ? r.right + 24 : r.left - 24 - s.width;
