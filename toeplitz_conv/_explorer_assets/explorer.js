@@ -526,19 +526,23 @@
       cols.push(c);
     }
     for (const w of used) for (const e of wEls(w)) mark(e, "hl");
-    const nd = V.nd;
-    let padded = 0, mapped = 0;
+    const nd = V.nd, tags = [];
+    let padded = 0, mapped = 0, fits = true;
     V.win[r].forEach((e, i) => {
       const ch = e[0], p = e.slice(1, 1 + nd).join(","), src = e[1 + nd], w = e[2 + nd];
       const g = idx.nat.get(ch + "|" + p);
       if (!g) return;
       mark(g, "win");
-      tag(g, products ? productTag(r, i, w, src, g) : W.names[w]);
+      const t = products && N ? `${fac(W.values[w])}·${src >= 0 ? fac(N.x[src]) : "0"}` : W.names[w];
+      // a product "7·2" over its cell where every one of them fits, else all as values "14"
+      fits = fits && t.length * 0.62 * MINF <= +g.dataset.box.split(",")[2] + 2;
+      tags.push([g, t, N && products ? N.prods[r][i] : t]);
       if (g.dataset.kind === "pad") {
         padded++;
         if (src >= 0) { mapped++; mark(idx.nIn[src], "src"); }
       }
     });
+    for (const [g, t, value] of tags) tag(g, fits ? t : value);
     frame(r, "frame-now");
     if (grad) {
       info(`${V.row_labels[r]}: g = dL/dy = ${G.g[r]}; it reaches every weight of its row through x: ` +
@@ -551,14 +555,6 @@
       (padded ? `, ${padded} in the padding` + (mapped ? ` (read from the inputs outlined dashed, ${V.boundary})` : " (zeros)") : "") +
       `; reads ${list(inputs, 8) || "nothing"}`);
   }
-  // "7·2" where it fits over the cell, else its value "14" (both from the data)
-  function productTag(r, i, w, src, g) {
-    if (!N) return W.names[w];
-    const t = `${fac(W.values[w])}·${src >= 0 ? fac(N.x[src]) : "0"}`;
-    const width = +g.dataset.box.split(",")[2];
-    return t.length * 0.62 * MINF <= width + 2 ? t : N.prods[r][i];
-  }
-
   function onWeight(w) {
     for (const e of wEls(w)) mark(e, "focus");
     const pos = look.byW.get(w) || [];
