@@ -46,11 +46,13 @@ def numbers(a: TiedMatrix, x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
     y = a @ x
     wv = np.asarray(a.weight).ravel()
     xt = [fmt_number(v) for v in x.tolist()]
-    wt = [fmt_number(v) for v in wv.tolist()]
+    # each value formatted (and parenthesised) once, not once per tap
+    fx = [_factor(t) for t in xt]
+    fw = [_factor(fmt_number(v)) for v in wv.tolist()]
     order = np.lexsort((widx, cols, rows))
     terms: list[list[str]] = [[] for _ in range(a.shape[0])]
     for r, c, w in zip(rows[order].tolist(), cols[order].tolist(), widx[order].tolist()):
-        terms[r].append(f"{_factor(wt[w])}·{_factor(xt[c])}")
+        terms[r].append(f"{fw[w]}·{fx[c]}")
     yt = [fmt_number(v) for v in np.asarray(y).tolist()]
     return {"x": xt, "y": yt,
             "sums": [(" + ".join(t) if t else "0") + f" = {yt[r]}" for r, t in enumerate(terms)]}
@@ -92,17 +94,18 @@ def gradient(a: TiedMatrix, x: np.ndarray | None, g: np.ndarray, rows: np.ndarra
     """
     n = a.shape[1]
     gt = [fmt_number(v) for v in g.tolist()]
-    wt = [fmt_number(v) for v in np.asarray(a.weight).ravel().tolist()]
-    xt = None if x is None else [fmt_number(v) for v in x.tolist()]
+    # each value formatted (and parenthesised) once, not once per tap
+    fg = [_factor(t) for t in gt]
+    fw = [_factor(fmt_number(v)) for v in np.asarray(a.weight).ravel().tolist()]
+    fx = col_short if x is None else [_factor(fmt_number(v)) for v in x.tolist()]
     n_w = int(np.asarray(a.weight).size)
     by_w: list[list[str]] = [[] for _ in range(n_w)]
     by_c: list[list[str]] = [[] for _ in range(n)]
     order = np.lexsort((widx, cols, rows))
     for r, c, w in zip(rows[order].tolist(), cols[order].tolist(), widx[order].tolist()):
-        xc = col_short[c] if xt is None else _factor(xt[c])
-        by_w[w].append(f"{xc}·{_factor(gt[r])}")
+        by_w[w].append(f"{fx[c]}·{fg[r]}")
     for r, c, w in zip(*(v[np.lexsort((widx, rows, cols))].tolist() for v in (rows, cols, widx))):
-        by_c[c].append(f"{_factor(wt[w])}·{_factor(gt[r])}")
+        by_c[c].append(f"{fw[w]}·{fg[r]}")
     gx = np.asarray(a.T @ g).ravel()
     xg = [fmt_number(v) for v in gx.tolist()]
     wg = None if x is None else [fmt_number(v) for v in

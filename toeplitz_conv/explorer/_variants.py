@@ -415,12 +415,16 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     # box [x0, y0, x1, y1] (grid cells) around its (dilated) positions.
     lo, hi = pos.min(axis=1) + before, pos.max(axis=1) + before + 1     # (n_out, nd)
     o_ch, o_flat = np.unravel_index(np.arange(m), (c_out, n_out))
-    frames = []
-    for oc, of in zip(o_ch.tolist(), o_flat.tolist()):
-        a0, a1 = lo[of].tolist(), hi[of].tolist()
-        frames.append([[a0[0], ch, a1[0], ch + 1] if nd == 1 else
-                       [ch * (ext[1] + 1) + a0[1], a0[0], ch * (ext[1] + 1) + a1[1], a1[0]]
-                       for ch in chans[oc].tolist()])
+    chs = chans[o_ch]                                                   # (m, c_ig)
+    lo_r, hi_r = lo[o_flat][:, None, :], hi[o_flat][:, None, :]         # (m, 1, nd)
+    if nd == 1:
+        box = [lo_r[..., 0] + 0 * chs, chs, hi_r[..., 0] + 0 * chs, chs + 1]
+    else:
+        # the channels' grids stand side by side, ext[1] + 1 cells apart
+        off = chs * (ext[1] + 1)
+        box = [off + lo_r[..., 1], lo_r[..., 0] + 0 * chs, off + hi_r[..., 1],
+               hi_r[..., 0] + 0 * chs]
+    frames = np.stack(box, axis=-1).tolist()                            # (m, c_ig, 4)
 
     # Outputs, placed under (1-D) or beside (2-D) the input.
     outs_at = []
