@@ -7,6 +7,8 @@ layers, and the definitions (a convolution multiplies tap ``t`` by the
 mirrored weight, a correlation by the weight itself).
 """
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.signal as ss
@@ -212,7 +214,78 @@ def test_cli_grad_out_and_play(tmp_path):
     assert out.read_text(encoding="utf-8") == explore(
         [5, 6, 7], 4, x=[1, 2, 3, 4], grad_out=[1, 0, -1, 2, 0, 1], play=True,
         gradient=True).html
+    r = run_cli("explore", "--kernel", "5,6,7", "--n", "3", "--transposed", "--stride", "2",
+                "--output-padding", "1", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text(encoding="utf-8") == explore(
+        [5, 6, 7], 3, transposed=True, stride=2, output_padding=1).html
     r = run_cli("explore", "--kernel", "5,6,7", "--n", "4", "--grad-out", "1,2",
                 "--out", str(out))
     assert r.returncode == 2 and "--grad-out" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@requires_torch
+@pytest.mark.parametrize("weight_shape,shape,kw", [
+    ((2, 3, 3), (2, 4), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ((1, 1, 3, 2), (1, 3, 3), {"stride": 2, "padding": 1, "dilation": 2}),
+    ((2, 1, 2, 2), (2, 3, 3), {"stride": (2, 1), "groups": 2}),
+])
+def test_transposed_layers_are_conv_transpose_on_the_zero_inserted_input(weight_shape, shape,
+                                                                          kw, rng):
+    """Every variant: the matrix is torch's conv_transpose, and the drawn grid is the input
+    with stride - 1 zeros between samples and d(k-1) - p around, read by stride-1 windows."""
+    import torch
+    import torch.nn.functional as F
+
+    w = rng.integers(-3, 4, size=weight_shape).astype(float)
+    x = rng.integers(-3, 4, size=shape).astype(float)
+    page = explore(w, shape, transposed=True, x=x, **kw)
+    assert len(page.variants) >= 4
+    nd = len(shape) - 1
+    conv_t = (F.conv_transpose1d, F.conv_transpose2d)[nd - 1]
+    for key, v in page.variants.items():
+        p = v["params"]
+        assert p["transposed"] and v["transposed"]
+        pad = [b for b, _ in p["padding"]]
+        ref = conv_t(torch.tensor(x)[None], torch.tensor(w), stride=p["stride"], padding=pad,
+                     output_padding=p["output_padding"], dilation=p["dilation"],
+                     groups=p["groups"])[0].numpy().ravel()
+        assert [float(t) for t in v["numbers"]["y"]] == pytest.approx(ref.tolist()), key
+        # the inputs sit at i*s + d(k-1) - p on the grid, every other cell a zero
+        k = weight_shape[2:]
+        cells = [g for g in v["grid"] if g[0] == 0]
+        inside = {tuple(g[1:1 + nd]) for g in cells if g[2 + nd]}
+        axes = [(np.arange(n) * s + d * (kk - 1) - pb).tolist() for n, s, d, kk, pb in
+                zip(shape[1:], p["stride"], p["dilation"], k, pad)]
+        assert inside == set(itertools.product(*axes)), key
+        # each window (stride 1 over the grid) adds up to its output
+        win = np.array(v["win"])
+        read = np.where(win[..., 1 + nd] >= 0, x.ravel()[np.maximum(win[..., 1 + nd], 0)], 0)
+        assert (read * w.ravel()[win[..., 2 + nd]]).sum(axis=1) == pytest.approx(ref), key
+        # ... a stride-1 window: the next output's window is one cell further
+        first = win[:, 0, 1:1 + nd]
+        assert np.all(first[1, -1] - first[0, -1] == 1), key
+
+
+def test_transposed_arguments_are_checked():
+    with pytest.raises(ValueError, match="transposed"):
+        explore([1, 2, 3], 4, "same", transposed=True)
+    with pytest.raises(ValueError, match="transposed"):
+        explore([1, 2, 3], 4, transposed=True, padding_mode="reflect")
+    with pytest.raises(TypeError, match="transposed"):
+        explore([1, 2, 3], 4, transposed=1)
+
+
+def test_a_wrong_zero_inserted_grid_is_refused(monkeypatch):
+    """The check can fail: inputs one cell off on the grid disagree with the matrix's taps."""
+    from toeplitz_conv.explorer import _transposed
+
+    real = _transposed.zero_inserted
+
+    def shifted(*a, **kw):
+        geom, view = real(*a, **kw)
+        return geom, view._replace(z_input=np.roll(view.z_input, 1))
+    monkeypatch.setattr(_transposed, "zero_inserted", shifted)
+    with pytest.raises(RuntimeError, match="disagree with the matrix's taps"):
+        explore([1, 2, 3], 3, transposed=True, stride=2)

@@ -257,7 +257,24 @@ def test_spatial_view_window_stride_and_padding(browser, tmp_path):
         ".slice(0, 2).map(e => e.getBoundingClientRect().left); return e[1] - e[0]")
     assert box[1] - first == pytest.approx(2 * pitch, abs=0.5)
     _key(browser, Keys.ESCAPE)
-    # and from the matrix back to the grid
+    # and from the matrix back to the grid (below), and a transposed layer: the input
+    # zero-inserted, x0 _ x1 _ x2 with d(k-1) = 2 zeros around, under a stride-1 window
+    page_t = Page(browser, explore([5, 6, 7], 3, transposed=True, stride=2, x=[1, 2, 3]),
+                  tmp_path / "transposed.html")
+    assert browser.execute_script(
+        "return document.querySelector('[data-panel=spatial]').id") == "tcx-natural"
+    assert _texts(browser, "#tcx-natural-svg [data-kind=in], #tcx-natural-svg [data-kind=pad]") \
+        == ["0", "0", "1", "0", "2", "0", "3", "0", "0"]
+    _click(browser, '[data-action="step"]')
+    _key(browser, Keys.ARROW_RIGHT)
+    _key(browser, Keys.ARROW_RIGHT)
+    # y[2] = w0·x1 (the flipped kernel over positions 2, 3, 4 of the grid)
+    assert page_t.state()["win"] == {(0, 2), (0, 3), (0, 4)}
+    assert browser.execute_script(TAGS_JS) == ["7·1", "6·0", "5·2"]
+    assert "step 3 of 7: y[2] = 7·1 + 5·2 = 17" in _info(browser)
+    _key(browser, Keys.ESCAPE)
+    page = Page(browser, explore(w, (1, 6, 6), padding=2, dilation=2, stride=2),
+                tmp_path / "spatial2.html")
     s = page.hover('#tcx-matrix-svg [data-kind=cell][data-row="4"][data-col="14"]')
     assert s["in_hl"] == {(14,)}
     assert browser.execute_script(

@@ -387,10 +387,11 @@
     el("tcx-title").textContent = V.title;
     info(grad ? gradHint() : HINT);
     const nat = el("tcx-natural");
-    nat.dataset.panel = V.nd === 2 ? "spatial" : "natural";
-    el("tcx-natural-h").textContent = V.nd === 2 ?
-      "spatial view: the input grid with its padding, the window, the output grid" :
-      "input (with its padding) and output";
+    nat.dataset.panel = V.nd === 2 || V.transposed ? "spatial" : "natural";
+    el("tcx-natural-h").textContent = V.transposed ?
+      "the zero-inserted input (zeros between the samples and around them), a stride-1 window, the output" :
+      (V.nd === 2 ? "spatial view: the input grid with its padding, the window, the output grid" :
+       "input (with its padding) and output");
     el("tcx-matrix-h").textContent = grad ? "gradient: dL/dw = Σ x·g over each weight's positions" : "y = A x";
     drawKernel(V);
     drawNatural(V);
@@ -552,7 +553,8 @@
     const inputs = Array.from(new Set(cols)).sort((a, b) => a - b).map((c) => V.col_labels[c]);
     info((N ? `${V.row_labels[r]} = ${N.sums[r]}: ` : `${V.row_labels[r]} = row ${r} of A: `) +
       `its window covers ${V.win[r].length} input positions` +
-      (padded ? `, ${padded} in the padding` + (mapped ? ` (read from the inputs outlined dashed, ${V.boundary})` : " (zeros)") : "") +
+      (padded && V.transposed ? `, ${padded} of them zeros (inserted between the samples or around them)` :
+       padded ? `, ${padded} in the padding` + (mapped ? ` (read from the inputs outlined dashed, ${V.boundary})` : " (zeros)") : "") +
       `; reads ${list(inputs, 8) || "nothing"}`);
   }
   function onWeight(w) {

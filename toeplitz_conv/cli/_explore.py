@@ -32,6 +32,10 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--padding", help="layer convention: int(s), valid or same")
     p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
                                           "circular")
+    p.add_argument("--transposed", action="store_true",
+                   help="a transposed layer (PyTorch's conv_transpose, --padding crops its "
+                        "output): the input drawn zero-inserted under a stride-1 window")
+    p.add_argument("--output-padding", default="0", help="with --transposed: e.g. 1")
     p.add_argument("--x", help="input values, e.g. 1,2,3,4 (rows by ';' in 2-D, or flat in C "
                                "order): the page then shows y = A x and each output's sum")
     p.add_argument("--grad-out", help="dL/dy for the gradient view, one value per output (e.g. "
@@ -96,4 +100,7 @@ def _explore(args: argparse.Namespace, kernel: Any, shape: tuple[int, ...], x: A
                    else parse_ints(args.dilation, "--dilation"),
                    padding=None if args.padding is None else parse_padding(args.padding),
                    padding_mode=args.padding_mode, x=x, grad_out=grad_out,
-                   play=bool(getattr(args, "play", False)), gradient=grad_out is not None)
+                   play=bool(getattr(args, "play", False)), gradient=grad_out is not None,
+                   transposed=bool(getattr(args, "transposed", False)),
+                   output_padding=parse_ints(getattr(args, "output_padding", "0"),
+                                             "--output-padding", minimum=0))

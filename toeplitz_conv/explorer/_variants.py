@@ -38,6 +38,19 @@ Sizes = Callable[[Selection, tuple[int, ...]], tuple[int, int]]
 _FULL = "full"
 
 
+class ZeroInserted(NamedTuple):
+    """A transposed layer's input drawn zero-inserted (see :mod:`._transposed`)."""
+
+    #: The input's spatial shape.
+    in_shape: tuple[int, ...]
+    #: For each cell of the zero-inserted grid (flat, C order), the flat input it holds, or -1.
+    z_input: np.ndarray
+
+    def read(self, table: np.ndarray) -> np.ndarray:
+        """A table over the zero-inserted grid as the inputs it reads (``-1``: a zero)."""
+        return np.where(table >= 0, self.z_input[np.maximum(table, 0)], -1)
+
+
 class TooLarge(ValueError):
     """A variant's matrix has more rows or columns than the page draws legibly."""
 
@@ -156,9 +169,10 @@ def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: b
         params = {"mode": a["mode"], "correlate": a["correlate"], "boundary": a["boundary"],
                   "stride": list(a["stride"])}
 
-        def probe() -> tuple[TiedMatrix, Geometry]:
-            return (conv_matrix(k, shape, "full", correlate=a["correlate"]),
-                    signal_geometry(k.shape, shape, "full"))
+        def probe(chans: np.ndarray) -> np.ndarray:
+            return window_weights(conv_matrix(k, shape, "full", correlate=a["correlate"]),
+                                  signal_geometry(k.shape, shape, "full").table,
+                                  int(np.prod(shape)), chans)
         m = mat.shape[0]
         return variant_data(mat, geom, flip=not a["correlate"], c_out=1, c_in=1, groups=1,
                             title=title, params=params, x=x,
@@ -232,10 +246,11 @@ def layer_family(w: np.ndarray, shape: tuple[int, ...], mode: str, stride: Any,
                   else [list(p) if isinstance(p, tuple) else p for p in pad],
                   "padding_mode": kw["padding_mode"], "groups": groups}
 
-        def probe() -> tuple[TiedMatrix, Geometry]:
+        def probe(chans: np.ndarray) -> np.ndarray:
             full = tuple(full_padding(kk, d) for kk, d in zip(kernel, kw["dilation"]))
-            return (layer_matrix(w, shape, groups=groups, dilation=kw["dilation"], padding=full),
-                    layer_geometry(kernel, shape[1:], dilation=kw["dilation"], padding=full))
+            pa = layer_matrix(w, shape, groups=groups, dilation=kw["dilation"], padding=full)
+            pg = layer_geometry(kernel, shape[1:], dilation=kw["dilation"], padding=full)
+            return window_weights(pa, pg.table, int(np.prod(shape[1:])), chans)
         m = mat.shape[0]
         return variant_data(mat, geom, flip=False, c_out=w.shape[0], c_in=shape[0],
                             groups=groups, title=title, params=params, x=x,
@@ -253,7 +268,7 @@ def _short(prefix: str, idx: Sequence[Any]) -> str:
     return prefix + ",".join(str(i) for i in idx)
 
 
-def window_weights(a: TiedMatrix, geom: Geometry, chans: np.ndarray) -> np.ndarray:
+def window_weights(a: TiedMatrix, table: np.ndarray, n_in: int, chans: np.ndarray) -> np.ndarray:
     """The weight index of every (output channel, input channel of its group, kernel tap).
 
     Read from the matrix's own taps: where a row reads an input column
@@ -265,9 +280,11 @@ def window_weights(a: TiedMatrix, geom: Geometry, chans: np.ndarray) -> np.ndarr
     Parameters
     ----------
     a : TiedMatrix
-    geom : Geometry
-        Its geometry (spatial axes): :attr:`~toeplitz_conv.geometry.Geometry.table`
-        names the input each window position reads.
+    table : ndarray
+        ``(outputs, taps)``: the flat input (of one channel, ``n_in`` samples)
+        each window position reads, ``-1`` for a zero; a geometry's
+        :attr:`~toeplitz_conv.geometry.Geometry.table`.
+    n_in : int
     chans : ndarray
         ``channel_map(c_out, c_in, groups)``: the input channel of each
         (output channel, group member).
@@ -275,15 +292,13 @@ def window_weights(a: TiedMatrix, geom: Geometry, chans: np.ndarray) -> np.ndarr
     >>> from toeplitz_conv import conv_matrix
     >>> from toeplitz_conv.signal import signal_geometry
     >>> g = signal_geometry((3,), (4,), "full", "fill", (1,))
-    >>> window_weights(conv_matrix([5, 6, 7], 4), g, np.zeros((1, 1), int)).tolist()
+    >>> window_weights(conv_matrix([5, 6, 7], 4), g.table, 4, np.zeros((1, 1), int)).tolist()
     [[[2, 1, 0]]]
     """
     rows, cols, widx = a.taps
     n = a.shape[1]
     c_out, c_ig = chans.shape
-    table = geom.table
     n_out, n_k = table.shape
-    n_in = int(np.prod(geom.in_shape))
     keys = rows * n + cols
     uk, first, counts = np.unique(keys, return_index=True, return_counts=True)
     row = np.arange(c_out * n_out).reshape(c_out, n_out)[:, :, None, None]
@@ -330,8 +345,8 @@ def window_products(a: TiedMatrix, x: np.ndarray, win: np.ndarray, nd: int) -> l
 def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in: int,
                  groups: int, title: str, params: dict[str, Any],
                  x: np.ndarray | None = None, grad_out: np.ndarray | None = None,
-                 probe: Callable[[], tuple[TiedMatrix, Geometry]] | None = None
-                 ) -> dict[str, Any]:
+                 probe: Callable[[np.ndarray], np.ndarray] | None = None,
+                 view: ZeroInserted | None = None) -> dict[str, Any]:
     """The JSON-ready data of one variant: taps, windows, labels and cell-grid places.
 
     Parameters
@@ -353,9 +368,12 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     grad_out : ndarray or None
         ``dL/dy`` (flat) for the gradient view; random small integers if None.
     probe : callable, optional
-        Returns the zero-padded 'full' matrix (and geometry) of the same
-        kernel, asked only for window positions this matrix does not tie to a
-        weight unambiguously.
+        ``chans -> window weights`` of the zero-padded 'full' matrix of the
+        same kernel (see :func:`window_weights`), asked only for window
+        positions this matrix does not tie to a weight unambiguously.
+    view : ZeroInserted, optional
+        A transposed layer: ``geom`` is then the stride-1 correlation over the
+        zero-inserted input, and ``view`` says which of its cells are inputs.
 
     Returns
     -------
@@ -367,22 +385,22 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     """
     nd = len(geom.axes)
     n_out, n_k = int(np.prod(geom.out_shape)), int(np.prod(geom.kernel_shape))
-    n_in = int(np.prod(geom.in_shape))
+    in_shape = geom.in_shape if view is None else view.in_shape
+    n_in = int(np.prod(in_shape))
     m, n = a.shape
     rows, cols, widx = a.taps
 
     # Windows: for every row (out channel, output), every (in channel, tap);
     # the weight each tap multiplies is read from the matrix's own taps.
     pos = geom.window_positions()                             # (n_out, n_k, nd)
-    table = geom.table                                        # (n_out, n_k)
+    table = geom.table if view is None else view.read(geom.table)   # (n_out, n_k)
     chans = channel_map(c_out, c_in, groups)                  # (c_out, c_ig)
     c_ig = chans.shape[1]
-    wmap = window_weights(a, geom, chans)
+    wmap = window_weights(a, table, n_in, chans)
     if np.any(wmap < 0) and probe is not None:
         # taps this variant never reads unambiguously: the zero-padded 'full'
         # matrix of the same kernel reads every tap once
-        pa, pg = probe()
-        wmap = np.where(wmap < 0, window_weights(pa, pg, chans), wmap)
+        wmap = np.where(wmap < 0, probe(chans), wmap)
     ci = chans[:, None, :, None]                              # (c_out, 1, c_ig, 1)
     t_read = table[None, :, None, :]
     src = np.where(t_read >= 0, ci * n_in + t_read, -1)
@@ -396,19 +414,26 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
 
     # The drawn input: every channel over its padded extent.
     pm = geom.padded_map()
+    flat_of, mapped_of, inside_of = pm.flat, pm.mapped, pm.inside
+    if view is not None:
+        # the zero-inserted grid: a cell is an input sample or an inserted/padding zero
+        flat_of = view.z_input[pm.flat]
+        inside_of = flat_of >= 0
+        mapped_of = np.stack(np.unravel_index(np.maximum(flat_of, 0), in_shape), axis=-1)
     before = np.array([ax.pad_before for ax in geom.axes])
     ext = [ax.padded_size for ax in geom.axes]
     grid, grid_at = [], []
     for ch in range(c_in):
-        for p, mp, f, ins in zip(pm.coords.tolist(), pm.mapped.tolist(), pm.flat.tolist(),
-                                 pm.inside.tolist()):
+        for p, mp, f, ins in zip(pm.coords.tolist(), mapped_of.tolist(), flat_of.tolist(),
+                                 inside_of.tolist()):
             col = ch * n_in + f if f >= 0 else -1
             cell = [p[d] + before[d] for d in range(nd)]
             # 1-D: one row per channel; 2-D: the channels' grids side by side.
             grid_at.append([cell[0], ch] if nd == 1 else
                            [ch * (ext[1] + 1) + cell[1], cell[0]])
             # the channel is in the caption of each channel's grid
-            label = _short("x", p) if ins else ("0" if col < 0 else _short("x", mp))
+            label = _short("x", p if view is None else mp) if ins else (
+                "0" if col < 0 else _short("x", mp))
             grid.append([ch, *p, col, int(ins), label])
 
     # Each row's window outline on the grid: per input channel it reads, the
@@ -444,7 +469,7 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     row_labels = [_index_label("y", (tuple(int(v[r]) for v in out_idx) if chan_out
                                      else tuple(int(v[r]) for v in out_idx[1:])))
                   for r in range(m)]
-    in_idx = np.unravel_index(np.arange(n), (c_in, *geom.in_shape))
+    in_idx = np.unravel_index(np.arange(n), (c_in, *in_shape))
     col_labels = [_index_label("x", (tuple(int(v[c]) for v in in_idx) if chan_in
                                      else tuple(int(v[c]) for v in in_idx[1:])))
                   for c in range(n)]
@@ -466,7 +491,7 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     # A 2-D matrix is doubly block: one block per (output row, input row) pair.
     sub: list[list[int]] = []
     if nd == 2:
-        ro, ri = geom.out_shape[1], geom.in_shape[1]
+        ro, ri = geom.out_shape[1], in_shape[1]
         sub = [[r0, c0, ro, ri] for r0 in range(0, m, ro) for c0 in range(0, n, ri)]
     return {
         "title": f"{title}: A is {m} x {n}",
@@ -489,9 +514,10 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
                                                prods=window_products(a, x, win, nd)),
         "grad": gradient(a, x, random_grad_out(m) if grad_out is None else grad_out,
                          rows, cols, widx, col_short, grad_out is None),
-        "nav": {"in_row": int(geom.in_shape[-1]) if nd == 2 else 0,
+        "nav": {"in_row": int(in_shape[-1]) if nd == 2 else 0,
                 "out_row": int(geom.out_shape[-1]) if nd == 2 else 0},
         "boundary": geom.axes[0].boundary,
+        "transposed": view is not None,
         "place": {
             "grid": [[float(x) for x in at] for at in grid_at],
             "outs": [[float(x) for x in at] for at in outs_at],
