@@ -38,17 +38,21 @@ def _torch_single_thread():
     torch.set_num_threads(n)
 
 
-@pytest.fixture(scope="module", params=["table", "lines", "chunks"])
+@pytest.fixture(params=["table", "lines", "chunks"])
 def builder_path(request):
-    """Each way the builder writes zero-padded matrices, for its ``_write_path`` argument.
+    """Each way the builder writes zero-padded matrices, forced for the whole test.
 
     Small matrices are written from one index table; larger ones region by
     region, either a whole output line per pattern ("lines") or, for long
     lines, cache-sized chunks of full rows ("chunks", forced with tiny chunks
     so that chunk tails occur).  The tests' inputs are small, so the builder
-    would pick the table by itself: the tests pass the path explicitly.
+    would pick the table by itself: a test that takes this fixture builds
+    every matrix along the path it names (the assembler's private switch).
     """
-    return request.param
+    from toeplitz_conv._assemble import forced_write_path
+
+    with forced_write_path(request.param):
+        yield request.param
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from numpy.typing import ArrayLike
+
 from ._errors import CLIError
+from ._parse import parse_int, parse_numbers, parse_shape
 
 __all__ = ["FIGURE_ALIASES", "FIGURE_FUNCTION_NAMES", "FIGURE_NAMES", "HELP_FIGURE",
            "HELP_FIGURES", "cmd_figure", "cmd_figures", "setup_figure", "setup_figures"]
@@ -348,10 +351,6 @@ def _union_args(hint: Any) -> set[Any]:
 
 def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None:
     """(text -> value, metavar) for a parameter, from its type hint; None if not offered."""
-    from numpy.typing import ArrayLike
-
-    from ._parse import parse_int, parse_numbers, parse_shape
-
     flag = _flag(param)
     hint, _ = _strip_none(hint)
     members = _union_args(hint)

@@ -8,6 +8,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple
 from .._validation import as_shape
+from ..pooling import avg_pool_matrix, max_pool_matrix
 from ._canvas import _FONT, _TITLE, _Canvas, _styled
 from ._data import (
     _blocks,
@@ -24,7 +25,7 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
             stride: int | None = None, x: ArrayLike | None = None) -> Figure:
     """Pooling as a matrix: average pooling, and max pooling as a selection matrix.
 
-    Needs :mod:`toeplitz_conv.pooling`.  Average pooling ties each window's
+    The matrices are :mod:`toeplitz_conv.pooling`'s.  Average pooling ties each window's
     entries to its factor ``1 / size`` (one colour per window); max pooling at
     the input ``x`` (default a fixed pattern) is the 0/1 matrix picking each
     window's maximum, which is why it is only *piecewise* linear.
@@ -37,8 +38,6 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     >>> d["x"].tolist(), d["max"]["matrix"].toarray()[0].tolist()
     ([3, 0, 7, 4, 1, 8], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     """
-    from ..pooling import avg_pool_matrix, max_pool_matrix
-
     spatial = as_shape(input_shape)
     n = int(np.prod(spatial))
     xv = (np.arange(n) * 7 + 3) % 10 if x is None else np.asarray(x).ravel()
@@ -64,9 +63,3 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
         data[key]["matrix"] = A
     data["x"] = xv
     return cv.fig
-
-
-def _has_pooling() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("toeplitz_conv.pooling") is not None
