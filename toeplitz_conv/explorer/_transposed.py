@@ -20,8 +20,14 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_int_tuple
-from ..geometry import Geometry, full_padding, resolve_padding, transposed_out_size
-from ..layers import layer_geometry, transposed_layer_matrix
+from ..geometry import (
+    Geometry,
+    full_padding,
+    layer_geometry,
+    resolve_padding,
+    transposed_out_size,
+)
+from ..layers import transposed_layer_matrix
 from ._variants import (
     Family,
     GradFor,

@@ -18,10 +18,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_int_tuple, choose
-from ..geometry import Geometry, channel_map, full_padding, resolve_padding
-from ..layers import layer_geometry, layer_matrix
+from ..geometry import (
+    Geometry,
+    channel_map,
+    full_padding,
+    layer_geometry,
+    resolve_padding,
+    signal_geometry,
+)
+from ..layers import layer_matrix
 from ..palette import text_color, weight_colors
-from ..signal import MODES, conv_matrix, signal_geometry, validate_signal_args
+from ..signal import MODES, conv_matrix, validate_signal_args
 from ..tied import TiedMatrix
 from ._numbers import fmt_number, gradient, numbers, random_grad_out
 
@@ -290,7 +297,7 @@ def window_weights(a: TiedMatrix, table: np.ndarray, n_in: int, chans: np.ndarra
         (output channel, group member).
 
     >>> from toeplitz_conv import conv_matrix
-    >>> from toeplitz_conv.signal import signal_geometry
+    >>> from toeplitz_conv.geometry import signal_geometry
     >>> g = signal_geometry((3,), (4,), "full", "fill", (1,))
     >>> window_weights(conv_matrix([5, 6, 7], 4), g.table, 4, np.zeros((1, 1), int)).tolist()
     [[[2, 1, 0]]]
