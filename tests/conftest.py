@@ -1,6 +1,8 @@
 """Shared test helpers: reference implementations come from scipy, numpy and torch."""
 
 import importlib.util
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -51,3 +53,30 @@ def builder_path(request):
 
     with forced_write_path(request.param):
         yield request.param
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """One headless Chromium (selenium) shared by the explorer's browser tests.
+
+    Tests that change the viewport restore it (``Emulation.clearDeviceMetricsOverride``).
+    """
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    # No network: selenium's usage statistics off, and with the browser and
+    # driver paths given, Selenium Manager never looks for (or downloads) either.
+    os.environ["SE_AVOID_STATS"] = "true"
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
