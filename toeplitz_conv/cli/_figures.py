@@ -440,13 +440,11 @@ def _parse_options(name: str, func: Callable[..., Any], base: dict[str, Any],
         raise CLIError(f"figure {name!r} takes no {unknown}; its options: "
                        f"{', '.join(flags) or 'none'}")
     kwargs = dict(base)
-    # An example's names for its weights do not fit another kernel: the
-    # function's default labels then name them.
-    new_kernel = getattr(ns, "kernel", None)
-    named = kwargs.get("labels")
-    if (new_kernel is not None and named is not None and not isinstance(named, str)
-            and getattr(ns, "labels", None) is None and len(named) != new_kernel.size):
-        del kwargs["labels"]
+    # A kernel given as numbers is drawn with its numbers (--kernel 5,6,7
+    # shows 5, 6, 7, not the example's z, y, x) unless --labels names them.
+    if (getattr(ns, "kernel", None) is not None and "labels" in flags.values()
+            and getattr(ns, "labels", None) is None):
+        kwargs["labels"] = "values"
     for param in flags.values():
         value = getattr(ns, param)
         if value is not None:

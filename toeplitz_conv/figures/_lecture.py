@@ -23,7 +23,16 @@ from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
-from ._data import _check_size, _fmt, _kernel, _plain_label, tie_grid, weight_labels
+from ._data import (
+    _check_size,
+    _fmt,
+    _kernel,
+    _plain_label,
+    _symbol_names,
+    row_expression,
+    tie_grid,
+    weight_labels,
+)
 from ._network import _full_taps_matrix, _network
 
 __all__ = ["channels", "fully_connected_vs_conv", "kernel_feature_map",
@@ -33,13 +42,16 @@ __all__ = ["channels", "fully_connected_vs_conv", "kernel_feature_map",
 _HIGHLIGHT = "#D00000"
 
 
-def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]) -> str:
-    """``name(w) input(c)`` for the taps of one row, in input order, joined by ``+``."""
-    rows, cols, widx = A.taps
-    sel = rows == row
-    terms = [f"{_plain_label(names[w])}{inputs[c]}"
-             for c, w in sorted(zip(cols[sel].tolist(), widx[sel].tolist()))]
-    return " + ".join(terms) if terms else "0"
+def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]
+               ) -> tuple[str, str]:
+    """(terms, what is drawn) of one output, in input order (:func:`._data.row_expression`).
+
+    The drawn text ends in ``= value`` when every factor is a number, the
+    value being the matrix's.
+    """
+    terms, value = row_expression(A, row, names, inputs)
+    terms = _plain_label(terms)
+    return terms, terms if value is None else f"{terms} = {_fmt(value)}"
 
 
 @_styled
@@ -374,7 +386,7 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
         if not 0 <= r < m:
             raise ValueError(f"rows must be outputs in 0..{m - 1}, got {r}")
     names = weight_labels(k, labels)
-    inputs = list(string.ascii_lowercase[:n])
+    inputs = _symbol_names(None, n, "letters")
     tie, cell_labels = tie_grid(A, names)
     colors = weight_colors(k.size)
     taps_r, taps_c, taps_w = A.taps
@@ -395,8 +407,8 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
         sel = taps_r == r
         for c, w in zip(taps_c[sel].tolist(), taps_w[sel].tolist()):
             cv.cell(1 + c, y0, colors[w], names[w])
-        expr = _row_terms(A, r, names, inputs)
-        cv.text(n + 1.3, y0 + 0.5, f"$s_{{{r}}}$ = {expr}", size=_FONT, ha="left")
+        expr, drawn = _row_terms(A, r, names, inputs)
+        cv.text(n + 1.3, y0 + 0.5, f"$s_{{{r}}}$ = {drawn}", size=_FONT, ha="left")
         out.append((r, expr))
     x0 = left_w
     for c in range(n):
@@ -437,7 +449,8 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     row = i * out_shape[1] + j
     names = weight_labels(k, labels)
     n = A.shape[1]
-    inputs = list(string.ascii_lowercase[:n]) if n <= 26 else [str(c) for c in range(n)]
+    # Past z the samples are x_26, ... (a bare number would read as the sample's value).
+    inputs = _symbol_names(None, n, "letters")
     colors = weight_colors(k.size)
     rows, cols, widx = A.taps
     sel = rows == row
@@ -463,8 +476,8 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     out_faces = ["#F4A582" if r == row else ZERO_COLOR for r in range(A.shape[0])]
     cv.grid(xo, top, out_shape, [""] * A.shape[0], out_faces)
     cv.text(xo + j + 0.5, top + i + 0.5, f"$s_{{{i},{j}}}$", size=_FONT)
-    expr = _row_terms(A, row, names, inputs)
-    cv.text(width / 2, top + max(ih, kh, oh) + 1.0, f"$s_{{{i},{j}}}$ = {expr}", size=_TITLE)
+    expr, drawn = _row_terms(A, row, names, inputs)
+    cv.text(width / 2, top + max(ih, kh, oh) + 1.0, f"$s_{{{i},{j}}}$ = {drawn}", size=_TITLE)
     cv.data.update({"matrix": A, "row": row, "expression": expr, "window_cols": cols[sel],
                     "window_weights": widx[sel], "feature_map_shape": out_shape})
     return cv.fig

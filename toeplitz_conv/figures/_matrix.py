@@ -27,6 +27,7 @@ from ._data import (
     _kernel,
     _matching_rows,
     _symbol_names,
+    row_expression,
     tie_grid,
     tie_parts,
     weight_labels,
@@ -119,7 +120,14 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     >>> fig._toeplitz_data["expression"]
     'xb + yc + zd'
     >>> sliding_window([1, 2, 3], 6, row=1)._toeplitz_data["expression"]
-    'w_2b + w_1c + w_0d'
+    'w_2·b + w_1·c + w_0·d'
+
+    Numbers are multiplied with "·" and summed as the matrix sums them:
+
+    >>> d = sliding_window([5, 6, 7], 4, "full", row=3, labels="values",
+    ...                    input_names=["1", "2", "3", "4"])._toeplitz_data
+    >>> d["expression"], d["value"]
+    ('7·2 + 6·3 + 5·4', 52.0)
     """
     k = _kernel(kernel)
     _check_input_size(input_shape)
@@ -139,10 +147,10 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     for c, w in zip(cols[sel].tolist(), widx[sel].tolist()):
         faces[c] = colors[w]
         window[c] = names[w]
-    terms = [f"{names[w]}{inputs[c]}" for c, w in
-             sorted(zip(cols[sel].tolist(), widx[sel].tolist()))]
-    shown = " + ".join(terms) if terms else "0"
-    expression = re.sub(r"[${}]", "", shown)
+    shown, value = row_expression(A, row, names, inputs)
+    expression = _plain(shown)
+    if value is not None:       # numbers throughout: the sum, as A @ x gives it
+        shown += f" = {_fmt(value)}"
     gw, gh = _grid_extent(A.in_shape)
     out = _output_name(row, A.out_shape)
     left = gw + 2.2
@@ -172,6 +180,7 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     data["window"] = {"cols": cols[sel], "weight_index": widx[sel], "labels": window,
                       "colors": faces}
     data["expression"] = expression
+    data["value"] = value
     return cv.fig
 
 
