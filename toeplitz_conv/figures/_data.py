@@ -18,7 +18,9 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._limits import check_dense
+from ..layers import layer_geometry
 from ..palette import ZERO_COLOR, weight_colors
+from ..signal import signal_geometry, validate_signal_args
 from ..tied import TiedMatrix
 
 __all__ = [
@@ -160,6 +162,49 @@ def _check_input_size(input_shape: Any, name: str = "input_shape") -> None:
     if cells > MAX_CELLS:
         raise ValueError(f"{name} has {cells} samples, too many to draw legibly "
                          f"(at most {MAX_CELLS} cells); use a smaller {name}")
+
+
+def _check_cells(out_shape: tuple[int, ...], in_shape: tuple[int, ...],
+                 name: str = "input_shape") -> None:
+    """Refuse a matrix of more than :data:`MAX_CELLS` cells, from its shapes alone."""
+    m = int(np.prod(out_shape, dtype=object))
+    n = int(np.prod(in_shape, dtype=object))
+    if m * n > MAX_CELLS:
+        raise ValueError(f"this figure's matrix would be {m} x {n} = {m * n} cells, too many "
+                         f"to draw legibly (at most {MAX_CELLS}); use a smaller {name} "
+                         f"or kernel")
+
+
+def _check_kernel(kernel: np.ndarray) -> None:
+    if kernel.size > MAX_CELLS:
+        raise ValueError(f"kernel has {kernel.size} entries, too many to draw legibly "
+                         f"(at most {MAX_CELLS}); use a smaller kernel")
+
+
+def _check_signal(kernel: Any, input_shape: Any, mode: Any, *, correlate: Any = False,
+                  boundary: Any = "fill") -> tuple[int, ...]:
+    """The conv_matrix arguments validated and its size checked, before anything is built.
+
+    Returns the output shape (from the geometry core).
+    """
+    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
+    _check_kernel(k)
+    _check_input_size(shape)
+    out = signal_geometry(k.shape, shape, mode, boundary).out_shape
+    _check_cells(out, shape)
+    return tuple(out)
+
+
+def _check_layer(kernel_shape: tuple[int, ...], spatial: tuple[int, ...], **geometry: Any
+                 ) -> tuple[int, ...]:
+    """:func:`_check_signal` for one channel of a PyTorch-style layer; its output shape."""
+    if int(np.prod(kernel_shape, dtype=object)) > MAX_CELLS:
+        raise ValueError(f"kernel has {int(np.prod(kernel_shape, dtype=object))} entries, too "
+                         f"many to draw legibly (at most {MAX_CELLS}); use a smaller kernel")
+    _check_input_size(spatial)
+    out = tuple(layer_geometry(kernel_shape, spatial, **geometry).out_shape)
+    _check_cells(out, spatial)
+    return out
 
 
 def _fmt(v: Any) -> str:

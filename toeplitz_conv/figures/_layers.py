@@ -21,6 +21,7 @@ from ..palette import PAD_COLOR, weight_colors
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
+    _check_layer,
     _kernel,
     _matching_rows,
     _symbol_names,
@@ -56,6 +57,7 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
     """
     k = _kernel(kernel)
     spatial = as_shape(input_shape)
+    _check_layer(k.shape, spatial, padding=padding)
     w = _layer_weight(k)
     A1 = layer_matrix(w, (1, *spatial), stride=1, padding=padding)
     As = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
@@ -106,6 +108,7 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
     """
     k = _kernel(kernel)
     spatial = as_shape(input_shape)
+    _check_layer(k.shape, spatial, stride=stride, padding=padding)
     w = _layer_weight(k)
     A = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
     # Several input sizes give A's output size; output_padding picks A's own,
@@ -159,6 +162,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     modes = list(modes)
     if not modes:
         raise ValueError("modes must name at least one padding mode")
+    _check_layer(k.shape, spatial, padding=padding)
     w = _layer_weight(k)
     names = weight_labels(k, labels)
     base = layer_matrix(w, (1, *spatial), padding=padding)

@@ -24,7 +24,10 @@ from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import (
-    _check_size,
+    _check_cells,
+    _check_input_size,
+    _check_layer,
+    _check_signal,
     _fmt,
     _kernel,
     _plain_label,
@@ -40,6 +43,14 @@ __all__ = ["channels", "fully_connected_vs_conv", "kernel_feature_map",
            "sliding_window_frames", "valid_vs_same_depth"]
 
 _HIGHLIGHT = "#D00000"
+
+
+def _kernel_names(kernels: int, size: int) -> list[str]:
+    """Names of ``kernels`` kernels' taps: ``a_0, a_1, ..., b_0, ...``; past z, ``k^(i)_j``."""
+    if kernels <= 26:
+        return [f"${string.ascii_lowercase[j // size]}_{{{j % size}}}$"
+                for j in range(kernels * size)]
+    return [f"$k^{{({j // size})}}_{{{j % size}}}$" for j in range(kernels * size)]
 
 
 def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]
@@ -70,8 +81,8 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     ((3, 5), {'dense': 15, 'conv': 3})
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, "valid", correlate=True)
     A = conv_matrix(k, input_shape, "valid", correlate=True)
-    _check_size(A.shape)
     m, n = A.shape
     W = _full_taps_matrix(m, n)
     # every entry its own weight, labelled "row,col"; above 12 weights one
@@ -117,8 +128,10 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     t = as_positive_int(tiles, "tiles")
     if k > n:
         raise ValueError(f"kernel_size must be at most input_shape ({n}), got {k}")
-    m = n - k + 1
-    letters = string.ascii_lowercase
+    out = _check_layer((k,), (n,))
+    m = out[0]
+    if t > m:
+        raise ValueError(f"tiles must be at most the {m} outputs (a kernel for each), got {t}")
     mats = {
         "convolution": (layer_matrix(np.ones((1, 1, k)), (1, n)), 1),
         "tiled": (tiled_conv_matrix(np.ones((t, 1, 1, k)), (1, n)), t),
@@ -133,7 +146,7 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     data = cv.data
     for i, (what, (A, kernels)) in enumerate(mats.items()):
         # One letter per kernel, subscript = tap: a_0 a_1 a_2, b_0 ...
-        names = [f"${letters[j // k]}_{{{j % k}}}$" for j in range(kernels * k)]
+        names = _kernel_names(kernels, k)
         tie, labels = tie_grid(A, names)
         x0 = 1 + i * panel
         cv.text(x0 + n / 2, top - 0.55, what, size=_FONT + 1)
@@ -166,11 +179,10 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
         raise ValueError(f"input_shape must be (C_in, n) for this figure, got {shape}")
     c_in, n = shape
     c_out = as_positive_int(out_channels, "out_channels")
-    letters = string.ascii_lowercase
+    # The standard layer's matrix is C_out x C_in blocks of out_n x n cells.
+    _check_cells((c_out, _check_layer((k,), (n,))[0]), (c_in, n))
     std = layer_matrix(np.ones((c_out, c_in, k)), (c_in, n))
     dw = layer_matrix(np.ones((c_in, 1, k)), (c_in, n), groups=c_in)
-    _check_size(std.shape)
-    _check_size(dw.shape)
     out_n = std.out_shape[1]
     top = 3.0
     panel = c_in * n + 2.5
@@ -183,7 +195,7 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
     data = cv.data
     for i, (what, A) in enumerate((("standard", std), ("depthwise", dw))):
         n_w = A.weight.size
-        names = [f"${letters[j // k]}_{{{j % k}}}$" for j in range(n_w)]
+        names = _kernel_names(n_w // k, k)
         tie, labels = tie_grid(A, names)
         x0 = 1.5 + i * panel
         title = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
@@ -221,6 +233,7 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
     xv = np.asarray(x)
     if xv.ndim != 1 or not np.issubdtype(xv.dtype, np.number):
         raise TypeError("x must be a 1-D sequence of numbers")
+    _check_input_size(xv.shape, "x")
     n = xv.size
     avg = avg_pool_matrix(k, (1, n), stride=s)
     mx = max_pool_matrix(xv.reshape(1, n), k, stride=s)
@@ -273,6 +286,7 @@ def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0
     xv = np.asarray(x)
     if xv.ndim != 1 or not np.issubdtype(xv.dtype, np.number):
         raise TypeError("x must be a 1-D sequence of numbers")
+    _check_input_size(xv.shape, "x")
     n = xv.size
     xs = np.concatenate([[fill], xv[:-1]]).astype(xv.dtype)
     top = 2.4
@@ -328,8 +342,8 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
         mats = []
         shape: int | tuple[int, ...] = input_shape
         for _ in range(n_layers):
+            _check_signal(k, shape, mode)
             L = conv_matrix(k, shape, mode)
-            _check_size(L.shape)
             mats.append(L)
             shape = L.out_shape
         stacks[mode] = mats
@@ -377,6 +391,7 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
     ['y', 'z', '', '', '', '']
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, "same")
     A = conv_matrix(k, input_shape, "same")
     m, n = A.shape
     if len(A.in_shape) != 1:
@@ -440,6 +455,7 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     k = _kernel(kernel)
     if k.ndim != 2:
         raise ValueError(f"kernel must be 2-D for this figure, got {k.ndim}-D")
+    _check_signal(k, input_shape, "valid", correlate=True)
     A = conv_matrix(k, input_shape, "valid", correlate=True)
     out_shape = A.out_shape
     i, j = (int(v) for v in output)

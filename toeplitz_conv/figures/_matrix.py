@@ -22,7 +22,7 @@ from ..signal import conv_matrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
-    _check_input_size,
+    _check_signal,
     _fmt,
     _kernel,
     _matching_rows,
@@ -73,7 +73,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     ['7', '6', '5', '']
     """
     k = _kernel(kernel)
-    _check_input_size(input_shape)
+    _check_signal(k, input_shape, mode, correlate=correlate, boundary=boundary)
     A = conv_matrix(k, input_shape, mode, correlate=correlate, boundary=boundary)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -130,7 +130,7 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     ('7·2 + 6·3 + 5·4', 52.0)
     """
     k = _kernel(kernel)
-    _check_input_size(input_shape)
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     m, n = A.shape
     if not 0 <= row < m:
@@ -201,6 +201,7 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
     ((6, 12), (3, 4))
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -244,6 +245,7 @@ def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     [0, 1, 2, -1, -1, -1]
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, mode)
     names = weight_labels(k, labels)
     mats = {"convolution": conv_matrix(k, input_shape, mode),
             "cross-correlation": conv_matrix(k, input_shape, mode, correlate=True)}
@@ -281,6 +283,7 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     ([2, 3, 4, 5], [1, 2, 3, 4, 5, 6])
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, "full", correlate=correlate)
     names = weight_labels(k, labels)
     full = conv_matrix(k, input_shape, "full", correlate=correlate)
     tie, cell_labels = tie_grid(full, names)
@@ -334,7 +337,7 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     """
     k = _kernel(kernel)
     shift = as_int(shift, "shift")
-    _check_input_size(input_shape)
+    _check_signal(k, input_shape, "same", boundary="wrap")
     A = conv_matrix(k, input_shape, "same", boundary="wrap")
     shape = A.in_shape
     n = A.shape[1]

@@ -22,8 +22,7 @@ from ..tied import TiedMatrix
 from ._canvas import _FONT, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
-    _check_input_size,
-    _check_size,
+    _check_signal,
     _kernel,
     figure_data,
     tie_grid,
@@ -91,8 +90,8 @@ def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
     (36, 16, 18)
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
-    _check_size(A.shape)
     m, n = A.shape
     dense = _full_taps_matrix(m, n)
     colors = weight_colors(k.size)
@@ -144,12 +143,11 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
     if layers > MAX_LAYERS:
         raise ValueError(f"layers must be at most {MAX_LAYERS} for a drawable figure, "
                          f"got {layers}")
-    _check_input_size(input_shape)
     mats = []
     shape: Any = input_shape
     for _ in range(layers):
+        _check_signal(k, shape, mode, correlate=correlate)
         L = conv_matrix(k, shape, mode, correlate=correlate)
-        _check_size(L.shape)
         mats.append(L)
         shape = L.out_shape
     top_units = mats[-1].shape[0]
@@ -231,6 +229,7 @@ def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6
     k = _kernel(kernel)
     if not 0 <= weight < k.size:
         raise ValueError(f"weight must be a weight index in 0..{k.size - 1}, got {weight}")
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)

@@ -11,6 +11,7 @@ from .._validation import as_shape
 from ._canvas import _FONT, _TITLE, _Canvas, _styled
 from ._data import (
     _blocks,
+    _check_input_size,
     _fmt,
     tie_grid,
     weight_labels,
@@ -40,6 +41,7 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     from ..pooling import avg_pool_matrix, max_pool_matrix
 
     spatial = as_shape(input_shape)
+    _check_input_size(spatial)
     n = int(np.prod(spatial))
     xv = (np.arange(n) * 7 + 3) % 10 if x is None else np.asarray(x).ravel()
     if xv.size != n:

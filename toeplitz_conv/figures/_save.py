@@ -71,7 +71,11 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: float = PNG_DPI,
         raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
     fmt = _format_of(path)
     path = Path(path)
-    dpi = as_finite_real(dpi, "dpi")
+    try:
+        dpi = as_finite_real(dpi, "dpi")
+    except OverflowError:       # an int too large for a float (2**1024)
+        raise ValueError(f"dpi must be between 10 and 2400, got an integer of "
+                         f"{int(dpi).bit_length()} bits") from None
     if not 10 <= dpi <= 2400:
         raise ValueError(f"dpi must be between 10 and 2400, got {dpi:g}")
     svg_text = as_bool(svg_text, "svg_text")
