@@ -22,7 +22,7 @@ from ..local import locally_connected_matrix, tiled_conv_matrix
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
-from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
+from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled, _text_scale
 from ._data import (
     _check_cells,
     _check_input_size,
@@ -67,7 +67,8 @@ def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[s
 
 @_styled
 def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5, *,
-                            labels: str | Sequence[str] = "symbols") -> Figure:
+                            labels: str | Sequence[str] = "symbols",
+                            slide: Slide | None = None, title: bool = True) -> Figure:
     """A dense ``W`` (every entry its own parameter) beside the banded convolution matrix.
 
     Both map the same ``n`` inputs to the same ``m`` outputs ('valid'
@@ -92,7 +93,7 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     ta, la = tie_grid(A, names)
     top = 3.0
     width = 2 * n + 4
-    cv = _Canvas(width, top + m + 2.0)
+    cv = _Canvas(width, top + m + 2.0, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Fully connected vs convolution")
     cv.subtitle(width / 2, 1.55, "h = σ(Wᵀx + b) for a specific kind of W")
     data = cv.data
@@ -110,7 +111,8 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
 
 @_styled
 def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
-                               tiles: int = 2) -> Figure:
+                               tiles: int = 2,
+                               slide: Slide | None = None, title: bool = True) -> Figure:
     """Convolution, tiled convolution (``tiles`` kernels) and a locally connected layer.
 
     The three matrices have the same sparsity; they differ in the tying
@@ -139,8 +141,11 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     }
     top = 3.0
     panel = n + 1.5
-    width = 3 * panel + 0.5
-    cv = _Canvas(width, top + m + 1.6, font_scale=1.1)
+    step = m + 2.6          # one row of panels, titles and counts included
+    ncols = _columns(3, panel, step, slide, 3, extra_w=0.5, extra_h=top - 1.0)
+    nrows = -(-3 // ncols)
+    width = ncols * panel + 0.5
+    cv = _Canvas(width, top + nrows * step - 1.0, font_scale=1.1, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Sharing: convolution, tiled, locally connected")
     cv.subtitle(width / 2, 1.55, f"same connections, different tying (t = {t})")
     data = cv.data
@@ -148,18 +153,20 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
         # One letter per kernel, subscript = tap: a_0 a_1 a_2, b_0 ...
         names = _kernel_names(kernels, k)
         tie, labels = tie_grid(A, names)
-        x0 = 1 + i * panel
-        cv.text(x0 + n / 2, top - 0.55, what, size=_FONT + 1)
+        row, col = divmod(i, ncols)
+        x0, y0 = 1 + col * panel, top + row * step
+        cv.text(x0 + n / 2, y0 - 0.55, what, size=_FONT + 1)
         # above 12 weights, one hue family per kernel
-        data[what] = cv.matrix(x0, top, tie, labels, kernels * k, block=k)
+        data[what] = cv.matrix(x0, y0, tie, labels, kernels * k, block=k)
         data[what]["matrix"] = A
-        cv.text(x0 + n / 2, top + m + 0.7, f"{kernels * k} weights", size=_FONT)
+        cv.text(x0 + n / 2, y0 + m + 0.7, f"{kernels * k} weights", size=_FONT)
     return cv.fig
 
 
 @_styled
 def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
-             out_channels: int = 2) -> Figure:
+             out_channels: int = 2,
+             slide: Slide | None = None, title: bool = True) -> Figure:
     """A multi-channel layer as its C_out × C_in grid of Toeplitz blocks, and depthwise.
 
     Left: ``layer_matrix`` with weight ``(C_out, C_in, k)``; every block is the
@@ -186,9 +193,11 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
     out_n = std.out_shape[1]
     top = 3.0
     panel = c_in * n + 2.5
-    width = 2 * panel + 0.5
-    height = top + max(std.shape[0], dw.shape[0]) + 1.6
-    cv = _Canvas(width, height)
+    step = max(std.shape[0], dw.shape[0]) + 2.2     # one row of panels
+    ncols = _columns(2, panel, step, slide, 2, extra_w=0.5, extra_h=top - 0.6)
+    width = ncols * panel + 0.5
+    height = top + max(std.shape[0], dw.shape[0]) + 1.6 + (2 // ncols - 1) * step
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Channels: a grid of Toeplitz blocks")
     cv.subtitle(width / 2, 1.55, f"C_out × C_in = {c_out} × {c_in} blocks, "
                                  f"each {out_n} × {n}")
@@ -197,16 +206,18 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
         n_w = A.weight.size
         names = _kernel_names(n_w // k, k)
         tie, labels = tie_grid(A, names)
-        x0 = 1.5 + i * panel
-        title = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
-        cv.text(x0 + A.shape[1] / 2, top - 0.55, title, size=_FONT + 1)
+        row, col = divmod(i, ncols)
+        x0, y0 = 1.5 + col * panel, top + row * step
+        heading = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
+        cv.text(x0 + A.shape[1] / 2, y0 - 0.55, heading, size=_FONT + 1)
         # above 12 weights, one hue family per (output, input) channel pair
-        data[what] = cv.matrix(x0, top, tie, labels, n_w, blocks=(out_n, n), block=k)
+        data[what] = cv.matrix(x0, y0, tie, labels, n_w, blocks=(out_n, n), block=k)
         data[what]["matrix"] = A
         for o in range(A.shape[0] // out_n):
-            cv.text(x0 - 0.5, top + o * out_n + out_n / 2, str(o), size=_FONT,
+            cv.text(x0 - 0.5, y0 + o * out_n + out_n / 2, str(o), size=_FONT,
                     color="#444444")
-    cv.text(1.0, top - 0.55, "o", size=_FONT, color="#444444")
+    for row in range(2 // ncols):
+        cv.text(1.0, top + row * step - 0.55, "o", size=_FONT, color="#444444")
     data["blocks"] = (out_n, n)
     return cv.fig
 
@@ -217,7 +228,8 @@ def _pool_values(x: np.ndarray, A: TiedMatrix) -> list[str]:
 
 @_styled
 def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *,
-                   stride: int = 2) -> Figure:
+                   stride: int = 2,
+                   slide: Slide | None = None, title: bool = True) -> Figure:
     """Average pooling (window 3, stride 2) as a matrix of "1/3", and max pooling's selection.
 
     Examples
@@ -240,24 +252,28 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
     m = avg.shape[0]
     top = 3.3
     panel = n + 3.2
-    width = 2 * panel + 0.5
-    cv = _Canvas(width, top + m + 0.6, font_scale=1.1)
+    step = m + 2.6          # one row of panels, their titles included
+    ncols = _columns(2, panel, step, slide, 2, extra_w=0.5, extra_h=top - 2.0)
+    width = ncols * panel + 0.5
+    cv = _Canvas(width, top + m + 0.6 + (2 // ncols - 1) * step, font_scale=1.1, slide=slide,
+                 title=title)
     cv.title(width / 2, 0.7, f"Pooling: window {k}, stride {s}")
     data = cv.data
     frac = f"1/{k}"
     for i, (what, A) in enumerate((("average", avg), ("max", mx))):
         names = [frac] * A.weight.size if what == "average" else ["1"] * A.weight.size
         tie, labels = tie_grid(A, names)
-        x0 = 1 + i * panel
-        cv.text(x0 + n / 2, 1.65, what if what == "average" else "max (selection at x)",
+        row, col = divmod(i, ncols)
+        x0, y0 = 1 + col * panel, top + row * step
+        cv.text(x0 + n / 2, y0 - 1.65, what if what == "average" else "max (selection at x)",
                 size=_FONT + 1)
         for c in range(n):
-            cv.text(x0 + c + 0.5, top - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
-        data[what] = cv.matrix(x0, top, tie, labels, A.weight.size)
+            cv.text(x0 + c + 0.5, y0 - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
+        data[what] = cv.matrix(x0, y0, tie, labels, A.weight.size)
         data[what]["matrix"] = A
         out = _pool_values(xv, A)
-        cv.text(x0 + n + 1.1, top - 0.45, "s", size=_FONT, color="#444444")
-        cv.vector(x0 + n + 0.6, top, out)
+        cv.text(x0 + n + 1.1, y0 - 0.45, "s", size=_FONT, color="#444444")
+        cv.vector(x0 + n + 0.6, y0, out)
         data[f"s_{what}"] = out
     data["x"] = xv
     return cv.fig
@@ -265,7 +281,8 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
 
 @_styled
 def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0, 7), *,
-                       fill: float = 0) -> Figure:
+                       fill: float = 0,
+                       slide: Slide | None = None, title: bool = True) -> Figure:
     """Max pooling (stride 1) barely changes when the input shifts right by one.
 
     Every input value moves; the outputs that stay the same are framed
@@ -291,7 +308,7 @@ def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0
     xs = np.concatenate([[fill], xv[:-1]]).astype(xv.dtype)
     top = 2.4
     width = n + 2
-    cv = _Canvas(width, top + 2 * 3.6 + 0.2)
+    cv = _Canvas(width, top + 2 * 3.6 + 0.2, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Max pooling: invariance to a small shift")
     cv.subtitle(width / 2, 1.5, f"window {k}, stride 1; input shifted right by 1")
     data = cv.data
@@ -322,7 +339,8 @@ def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0
 
 @_styled
 def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
-                        layers: int = 3) -> Figure:
+                        layers: int = 3,
+                        slide: Slide | None = None, title: bool = True) -> Figure:
     """Layer widths over several layers: shrinking under 'valid', kept under 'same'.
 
     Goodfellow et al. fig. 9.13; every layer is the same convolution, its
@@ -351,7 +369,7 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
     gap = 1.9
     height = 3.0 + gap * n_layers + 0.8
     width = 2 * span + 3.5
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Depth: 'valid' shrinks, 'same' keeps the width")
     colors = weight_colors(k.size)
     data = cv.data
@@ -374,7 +392,8 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
 @_styled
 def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *,
                           labels: str | Sequence[str] = ("z", "y", "x"),
-                          rows: Sequence[int] = (2, 3, 4, 5)) -> Figure:
+                          rows: Sequence[int] = (2, 3, 4, 5),
+                          slide: Slide | None = None, title: bool = True) -> Figure:
     """The slides' Illustration 1: the window at several outputs, next to the 'same' matrix.
 
     With ``w = [z, y, x]`` and input ``a .. f`` the frames are the 'same'
@@ -406,10 +425,11 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
     colors = weight_colors(k.size)
     taps_r, taps_c, taps_w = A.taps
     top = 2.9
-    left_w = n + 6.2
+    # The expressions need more room where text is larger (on a slide).
+    left_w = n + 6.2 * _text_scale(slide)
     width = left_w + n + 1.2
     height = top + max(1.4 + 1.2 * len(frames), m + 0.2) + 0.3
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.65, "Sliding window = rows of the 'same' matrix")
     cv.subtitle(width / 2, 1.45, f"w = [{', '.join(_plain_label(s) for s in names)}], "
                                  "flipped;  s = u ∗ w")
@@ -440,7 +460,8 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
 @_styled
 def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrTuple = (3, 4),
                        *, labels: str | Sequence[str] = ("w", "x", "y", "z"),
-                       output: tuple[int, int] = (0, 0)) -> Figure:
+                       output: tuple[int, int] = (0, 0),
+                       slide: Slide | None = None, title: bool = True) -> Figure:
     """The slides' Illustration 2: kernel, input and feature map, one output highlighted.
 
     'valid' cross-correlation (as a CNN layer computes) of the input ``a .. l``
@@ -479,7 +500,7 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     top = 2.6
     width = iw + kw + ow + 5
     height = top + max(ih, kh, oh) + 2.0
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Kernel, input and feature map")
     xk = 1
     xi = xk + kw + 1.5
