@@ -313,10 +313,10 @@ class _Canvas:
         self.cell_boost = _SLIDE_CELL_BOOST / _SLIDE_BOOST if self.slide is not None else 1.0
         self.data = _new_record(self.fig)
 
-    def text(self, x: float, y: float, s: str, size: float = _FONT, **kw: Any) -> None:
+    def text(self, x: float, y: float, s: str, size: float = _FONT, **kw: Any) -> Text:
         kw.setdefault("ha", "center")
         kw.setdefault("va", "center")
-        self.ax.text(x, y, s, fontsize=size * self.scale * self.font_scale, **kw)
+        return self.ax.text(x, y, s, fontsize=size * self.scale * self.font_scale, **kw)
 
     def title(self, x: float, y: float, s: str, **kw: Any) -> None:
         """The figure's bold title, left out with ``title=False`` (a slide has its own)."""
@@ -328,8 +328,11 @@ class _Canvas:
 
     def cell(self, x: float, y: float, face: str, label: str = "", *, edge: str = "#BBBBBB",
              lw: float = 0.8, w: float = 1.0, h: float = 1.0, hatch: str | None = None,
-             split: Sequence[str] = ()) -> None:
-        """One cell; ``split`` colours (a sum of weights) fill it in diagonal slices."""
+             split: Sequence[str] = ()) -> Text | None:
+        """One cell; ``split`` colours (a sum of weights) fill it in diagonal slices.
+
+        Returns the label's text artist (None without a label).
+        """
         self.ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge,
                                     linewidth=lw * self.scale, hatch=hatch))
         if split:
@@ -347,10 +350,12 @@ class _Canvas:
             boost = self.cell_boost
             size = _fontsize(label, w, _FONT * self.font_scale * boost) / self.font_scale
             if split and size < 0.8 * _FONT:
-                return      # too long to read in a cell: the split colours say it
+                return None     # too long to read in a cell: the split colours say it
             box = {"bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white",
                             "edgecolor": "none"}} if split else {}
-            self.text(x + w / 2, y + h / 2, label, size=size, color=_text_color(face), **box)
+            return self.text(x + w / 2, y + h / 2, label, size=size, color=_text_color(face),
+                             **box)
+        return None
 
     def frame(self, x: float, y: float, w: float, h: float, color: str = "black",
               lw: float = 2.0, **kw: Any) -> None:
@@ -373,11 +378,16 @@ class _Canvas:
         m, n = tie.shape
         drawn = rec["drawn_colors"]
         split = rec["split_colors"]
+        texts: dict[tuple[int, int], Text] = {}
         for r in range(m):
             for c in range(n):
-                self.cell(x0 + c, y0 + r, drawn[r, c], labels[r, c] if show_labels else "",
-                          hatch="///" if mark is not None and mark[r, c] else None,
-                          split=split.get((r, c), ()))
+                t = self.cell(x0 + c, y0 + r, drawn[r, c], labels[r, c] if show_labels else "",
+                              hatch="///" if mark is not None and mark[r, c] else None,
+                              split=split.get((r, c), ()))
+                if t is not None:
+                    texts[r, c] = t
+        # Which text is which cell's label (the TikZ export names its nodes so).
+        rec["cell_texts"] = texts
         if blocks is not None:
             bh, bw = blocks
             for i in range(0, m, bh):
