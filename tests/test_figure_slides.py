@@ -19,11 +19,10 @@ matplotlib.use("Agg")
 AREA = {"4:3": (307.0, 223.0), "16:9": (398.0, 209.0)}
 MIN_PT = 11.0
 # Every lecture figure fits a 16:9 frame but the four padding modes side by
-# side; these fit a 4:3 frame too (the others say to use 16:9).
+# side; these fit a 4:3 frame too (the others say to use 16:9), and so do the
+# 4:3 frames of test_figure_tikz.py, measured there with slide_problems.
 TOO_BIG_16_9 = {"padding_modes"}
-FITS_4_3 = ["matrix_1d", "matrix_2d", "sliding_window", "connectivity", "receptive_field",
-            "transposed", "conv_vs_corr", "equivariance", "locally_connected_vs_tiled",
-            "pooling_invariance"]
+FITS_4_3 = ["matrix_2d", "receptive_field", "transposed", "conv_vs_corr", "pooling_invariance"]
 
 
 def slide_problems(fig, slide):
@@ -71,6 +70,9 @@ def test_a_figure_that_cannot_fit_says_so():
     with pytest.raises(ValueError, match=r"sliding_window does not fit a 4:3 .* "
                                          r"slide='16:9' \(its smallest text would be"):
         F.FIGURES["sliding_window_2d"](slide="4:3", title=False)
+    # Too wide with its own title only: the message says so.
+    with pytest.raises(ValueError, match=r"or title=False \(the frame's title; its text"):
+        F.FIGURES["sliding_window"](slide="4:3")
     with pytest.raises(ValueError, match="slide must be one of '4:3', '16:9'"):
         F.matrix_equation(slide="4:3 ")
     with pytest.raises(TypeError, match="title"):
@@ -107,3 +109,19 @@ def test_title_false_drops_only_the_title(tmp_path):
     path = F.save_figure(without, tmp_path / "s.png", dpi=100)
     w, h = without.get_size_inches() * 100
     assert Image.open(path).size == pytest.approx((w, h), abs=1)
+
+
+def test_cli_slide_and_no_title(tmp_path, capsys):
+    from PIL import Image
+
+    from toeplitz_conv.cli import main
+
+    out = tmp_path / "w.png"
+    assert main(["figure", "sliding_window", "--slide", "4:3", "--no-title", "--dpi", "72",
+                 "--out", str(out)]) == 0
+    w, h = Image.open(out).size           # at 72 dpi a pixel is a point
+    assert w <= 307 and h <= 223 and w > 250
+    assert main(["figure", "padding_modes", "--slide", "16:9", "--out", str(out)]) == 2
+    assert "does not fit a 16:9 slide" in capsys.readouterr().err
+    assert main(["figures", "--out", str(tmp_path / "d"), "--slide", "5:4"]) == 2
+    assert "--slide must be one of 4:3, 16:9" in capsys.readouterr().err

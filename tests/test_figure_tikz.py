@@ -24,6 +24,8 @@ from PIL import Image
 
 from toeplitz_conv import figures as F
 
+from .test_figure_slides import slide_problems
+
 matplotlib.use("Agg")
 
 needs_tex = pytest.mark.skipif(
@@ -131,6 +133,7 @@ def test_beamer_frames_show_every_text_and_cell_of_the_figure(tmp_path, aspect):
     pages = sorted(tmp_path.glob("p-*.png"))
     assert len(pages) == len(figs)
     for page, (name, fig) in enumerate(figs.items()):
+        assert not slide_problems(fig, aspect)
         w_pt, h_pt = fig.get_size_inches() * 72
         tex = (tmp_path / f"{name}.tex").read_text()
         box = re.search(r"\\useasboundingbox \(0,0\) rectangle \(([\d.]+),([\d.]+)\)", tex)

@@ -100,6 +100,7 @@ def _styled(func: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 _SLIDE_ATTR = "_toeplitz_slide"
+_TITLES_ATTR = "_toeplitz_titles"       # the figure's own title (left out with title=False)
 
 
 def _slide_arg(slide: Any) -> str | None:
@@ -141,13 +142,14 @@ def _columns(count: int, panel_w: float, panel_h: float, slide: str | None, defa
     return max(range(1, count + 1), key=lambda cols: (cell_pt(cols), -cols))
 
 
-def _content_bbox(fig: Figure) -> Bbox:
+def _content_bbox(fig: Figure, exclude: Sequence[Any] = ()) -> Bbox:
     """The box (inches) around everything drawn: a figure's tight box is its whole axes."""
     renderer = FigureCanvasAgg(fig).get_renderer()
     ax = fig.axes[0]
     boxes = [a.get_tightbbox(renderer) for a in ax.get_children()
              if a.get_visible() and a is not ax.patch and not isinstance(a, (Axis, Spine))
-             and not (isinstance(a, Text) and not a.get_text().strip())]
+             and not (isinstance(a, Text) and not a.get_text().strip())
+             and not any(a is b for b in exclude)]
     box = Bbox.union([b for b in boxes if b is not None and b.width > 0 < b.height])
     return box.transformed(fig.dpi_scale_trans.inverted())
 
@@ -192,6 +194,13 @@ def _slide_factor(fig: Figure, box: Bbox, slide: str, name: str, safety: float =
         wider = min(sizes) * _content_scale(w_pt, h_pt, "16:9")
         if wider >= MIN_SLIDE_PT:
             hint = f", or use slide='16:9' (its smallest text would be {wider:.1f} pt)"
+    titles = getattr(fig, _TITLES_ATTR, [])
+    if titles:
+        rest = _content_bbox(fig, titles)
+        untitled = min(_size(t) for t in _texts(fig) if not any(t is u for u in titles))
+        untitled *= _content_scale(rest.width * 72, rest.height * 72, slide)
+        if untitled >= MIN_SLIDE_PT:
+            hint += f", or title=False (the frame's title; its text would be {untitled:.1f} pt)"
     raise ValueError(
         f"{name} does not fit a {slide} slide ({SLIDES[slide][0]:g} x {SLIDES[slide][1]:g} "
         f"pt): its smallest text would be {int(smallest * 10) / 10:.1f} pt, below the "
@@ -301,6 +310,7 @@ class _Canvas:
         self.fig: Figure = LectureFigure(figsize=(width * cell_in, height * cell_in))
         # Fitted to the slide by _styled once everything is drawn.
         setattr(self.fig, _SLIDE_ATTR, self.slide)
+        setattr(self.fig, _TITLES_ATTR, [])
         self.ax = self.fig.add_axes((0, 0, 1, 1))
         self.ax.set_xlim(0, width)
         self.ax.set_ylim(height, 0)
@@ -321,7 +331,8 @@ class _Canvas:
     def title(self, x: float, y: float, s: str, **kw: Any) -> None:
         """The figure's bold title, left out with ``title=False`` (a slide has its own)."""
         if self.show_title:
-            self.text(x, y, s, size=_TITLE, fontweight="bold", **kw)
+            t = self.text(x, y, s, size=_TITLE, fontweight="bold", **kw)
+            getattr(self.fig, _TITLES_ATTR).append(t)
 
     def subtitle(self, x: float, y: float, s: str, **kw: Any) -> None:
         self.text(x, y, s, size=_FONT, color="#444444", **kw)
