@@ -125,3 +125,12 @@ def test_cli_slide_and_no_title(tmp_path, capsys):
     assert "does not fit a 16:9 slide" in capsys.readouterr().err
     assert main(["figures", "--out", str(tmp_path / "d"), "--slide", "5:4"]) == 2
     assert "--slide must be one of 4:3, 16:9" in capsys.readouterr().err
+
+
+def test_a_figure_fitted_to_the_minimum_keeps_it():
+    # Scaled down to exactly 11 pt: rounding must not leave 10.99999 pt.
+    import numpy as np
+
+    fig = F.receptive_field(np.ones((3, 3)), (4, 4), layers=2, slide="4:3", title=False)
+    assert not slide_problems(fig, "4:3")
+    assert min(t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip()) < 11.5

@@ -187,8 +187,9 @@ def _slide_factor(fig: Figure, box: Bbox, slide: str, name: str, safety: float =
     factor = _content_scale(w_pt, h_pt, slide)
     sizes = [_size(t) for t in _texts(fig)]
     smallest = min(sizes, default=MIN_SLIDE_PT / factor) * factor
-    if smallest >= MIN_SLIDE_PT - 1e-9:
-        return factor * max(safety, min(1.0, MIN_SLIDE_PT / smallest))
+    if smallest >= MIN_SLIDE_PT:
+        # (a hair above the minimum, so that rounding never leaves a text below it)
+        return factor * max(safety, min(1.0, (MIN_SLIDE_PT + 1e-6) / smallest))
     hint = ""
     if slide == "4:3":
         wider = min(sizes) * _content_scale(w_pt, h_pt, "16:9")
