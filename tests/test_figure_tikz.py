@@ -230,6 +230,7 @@ def test_tikz_api(tmp_path):
     assert body.startswith("\\begin{tikzpicture}") and "\\documentclass" not in body
     assert "The worked example: y = A x" in body
     assert "\\begin{tikzpicture}" in F.to_tikz("matrix_equation")
+    assert F.TIKZ_FIGURES == tuple(F.FIGURES)
     # Networks too, now that the drawing itself is translated.
     assert "circle (" in F.to_tikz("connectivity")
     with pytest.raises(ValueError, match="unknown figure"):

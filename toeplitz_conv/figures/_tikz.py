@@ -39,18 +39,13 @@ from matplotlib.text import Annotation, Text
 from .._validation import as_bool, as_finite_real
 from ._canvas import Slide, figure_style, slide_of
 from ._data import figure_data
+from ._registry import FIGURE_FUNCTIONS, FIGURES
 
 __all__ = ["TIKZ_FIGURES", "to_tikz"]
 
 #: The registered figures that :func:`to_tikz` writes: all of them (every
 #: figure is translated from its drawing).
-TIKZ_FIGURES = ("matrix_1d", "matrix_1d_symbols", "matrix_2d", "sliding_window",
-                "sliding_window_2d", "doubly_block_2d", "connectivity", "receptive_field",
-                "parameter_sharing", "stride", "transposed", "padding_modes", "conv_vs_corr",
-                "output_modes", "equivariance", "fully_connected_vs_conv",
-                "locally_connected_vs_tiled", "channels", "valid_vs_same_depth",
-                "sliding_window_frames", "kernel_feature_map", "pooling", "pooling_stride",
-                "pooling_invariance")
+TIKZ_FIGURES = tuple(FIGURES)
 
 _UNICODE = {"×": r"$\times$", "·": r"$\cdot$", "−": "-", "…": r"\dots{}", "∗": r"$\ast$",
             "σ": r"$\sigma$", "ᵀ": r"$^{\mathsf{T}}$", "≤": r"$\leq$", "—": "---"}
@@ -294,8 +289,6 @@ def _resolve(fig_or_name: Figure | str, slide: Slide | None) -> Figure:
                              f"slide={slide!r})")
         return fig_or_name
     if isinstance(fig_or_name, str):
-        from ._registry import FIGURE_FUNCTIONS, FIGURES
-
         funcs = {f.__name__: f for f in FIGURE_FUNCTIONS}
         # Every figure takes slide= and title= (FIGURES is typed as taking nothing).
         draw: Callable[..., Figure] | None = FIGURES.get(fig_or_name) or funcs.get(fig_or_name)
