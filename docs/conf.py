@@ -140,7 +140,7 @@ API_GROUPS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
      "The matrices as scipy LinearOperators and torch sparse tensors, layers read from "
      "torch modules, and the command line called from Python.",
      [("toeplitz_conv.interop", "scipy LinearOperator and torch"),
-      ("toeplitz_conv.models", "whole torch models as matrices"),
+      ("toeplitz_conv.models", "whole PyTorch models as matrices (from_torch)"),
       ("toeplitz_conv.cli", "the toeplitz-conv command line")]),
 ]
 

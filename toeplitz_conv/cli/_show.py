@@ -19,10 +19,12 @@ from ._parse import (
     parse_padding,
     parse_shape,
 )
+from ._show_torch import add_torch_args, cmd_show_torch
 
 __all__ = ["EDGEITEMS", "HELP", "THRESHOLD", "cmd_show", "format_matrix", "setup_show"]
 
-HELP = "print the matrix of a convolution (and y = A x with --x)"
+HELP = ("print the matrix of a convolution (and y = A x with --x), or the layer table of a "
+        "torch model (--torch)")
 
 #: numpy's print options: beyond THRESHOLD entries a matrix is summarised by
 #: its first and last EDGEITEMS rows and columns (``--full`` prints it all).
@@ -130,6 +132,7 @@ def setup_show(p: argparse.ArgumentParser) -> None:
                    help=f"print every entry; otherwise a matrix of more than {THRESHOLD} "
                         f"entries shows its first and last {EDGEITEMS} rows and columns, "
                         f"as numpy does")
+    add_torch_args(p)
 
 
 _SIGNAL_FLAGS = (("--mode", "mode"), ("--boundary", "boundary"), ("--correlate", "correlate"),
@@ -202,6 +205,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     int
         0.
     """
+    if args.torch is not None:
+        return cmd_show_torch(args)
+    if args.kernel is None:
+        raise CLIError("--kernel is required (or --torch FILE.py:FUNCTION for a torch model)")
     signal, layer = _given(args, _SIGNAL_FLAGS), _given(args, _LAYER_FLAGS)
     if signal and layer:
         raise CLIError(f"{' and '.join(signal)} (signal convention) cannot be combined with "

@@ -27,7 +27,7 @@ from ._matrix import (
     sliding_window,
 )
 from ._network import connectivity, parameter_sharing, receptive_field
-from ._pooling import _has_pooling, pooling
+from ._pooling import pooling
 
 __all__ = ["FIGURES", "FIGURE_FUNCTIONS"]
 
@@ -38,7 +38,8 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
     output_modes, equivariance, fully_connected_vs_conv, locally_connected_vs_tiled, channels,
     valid_vs_same_depth, sliding_window_frames, kernel_feature_map,
-) + ((pooling, pooling_stride, pooling_invariance) if _has_pooling() else ())
+    pooling, pooling_stride, pooling_invariance,
+)
 
 #: name -> function drawing the lecture figure with the seeds' examples.
 FIGURES: dict[str, Callable[[], Figure]] = {
@@ -71,8 +72,7 @@ FIGURES.update({
     "sliding_window_frames": functools.partial(sliding_window_frames),
     "kernel_feature_map": functools.partial(kernel_feature_map),
 })
-# The pooling figures join the set only where the pooling capability exists.
-if _has_pooling():
-    FIGURES["pooling"] = functools.partial(pooling)
-    FIGURES["pooling_stride"] = functools.partial(pooling_stride)
-    FIGURES["pooling_invariance"] = functools.partial(pooling_invariance)
+# The pooling figures.
+FIGURES["pooling"] = functools.partial(pooling)
+FIGURES["pooling_stride"] = functools.partial(pooling_stride)
+FIGURES["pooling_invariance"] = functools.partial(pooling_invariance)
