@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,7 +165,9 @@ def test_every_gallery_example_draws_a_figure_for_its_thumbnail():
     # without one gets sphinx-gallery's placeholder as its thumbnail.
     for script in sorted((DOCS / "examples").glob("plot_*.py")):
         text = script.read_text()
-        assert "\nfig = " in text, f"{script.name} draws no figure: its thumbnail is a placeholder"
+        # "fig = draw(...)" or "fig, axes = plt.subplots(...)"
+        assert re.search(r"^fig\b[\w, ]*= ", text, re.M), \
+            f"{script.name} draws no figure: its thumbnail is a placeholder"
         assert "``" not in text.split('"""')[1].strip().splitlines()[0], \
             f"{script.name}: rST markup in the title shows raw in the thumbnail's caption"
 
