@@ -453,6 +453,9 @@ def test_every_flag_of_every_command_refuses_bad_values_in_one_line(tmp_path):
     (("prove", "equivalence", "--padding", "1"), "--padding does not apply to 'prove "
                                                  "equivalence'"),
     (("prove", "layer", "--mode", "same"), "--mode does not apply"),
+    (("show", "--kernel", "1,2", "--n", "3", "--at", "zeros"), "--at applies only with --torch"),
+    (("show", "--torch", "m.py:build", "--n", "3,4,4", "--stride", "2"),
+     "--stride does not apply with --torch"),
     (("show", "--kernel", "1,2", "--n", "3", "--mode="), "--mode needs a value"),
     (("show", "--kernel=--", "--n", "5"), "--kernel must be numbers"),
     (("figure", "stride_subsampling", "--kernel", "inf", "--out", "x.svg"), "--kernel must be "

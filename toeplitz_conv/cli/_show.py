@@ -192,6 +192,16 @@ def _layer_matrix(args: argparse.Namespace, kernel: np.ndarray,
     return a, "layer (cross-correlation" + (f", {given})" if given else ")")
 
 
+def _refuse_builder_flags(args: argparse.Namespace) -> None:
+    # The model's own layers give every weight and option: a builder flag next
+    # to --torch would be silently ignored, so it is refused instead.
+    given = _given(args, (("--kernel", "kernel"), ("--stride", "stride"), ("--x", "x"),
+                          *_SIGNAL_FLAGS, *_LAYER_FLAGS))
+    if given:
+        raise CLIError(f"{given[0]} does not apply with --torch (the model's layers give the "
+                       f"weights and options); its flags: --torch, --input-shape, --at")
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a one-line summary and the matrix; with ``--x`` also ``y = A @ x``.
 
@@ -206,7 +216,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         0.
     """
     if args.torch is not None:
+        _refuse_builder_flags(args)
         return cmd_show_torch(args)
+    if args.at is not None:
+        raise CLIError(f"--at applies only with --torch FILE.py:FUNCTION (a model to "
+                       f"linearise), got --at {args.at} without it")
     if args.kernel is None:
         raise CLIError("--kernel is required (or --torch FILE.py:FUNCTION for a torch model)")
     signal, layer = _given(args, _SIGNAL_FLAGS), _given(args, _LAYER_FLAGS)
