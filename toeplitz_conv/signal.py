@@ -10,32 +10,52 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import Offset, Ties, assemble
-from ._typing import IntOrTuple, Mode, SignalBoundary
+from ._typing import IntOrTuple, Mode, Order, SignalBoundary, SignalConvention, SignalMode
 from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import (
     SIGNAL_BOUNDARY,
+    SIGNAL_CONVENTIONS,
     Geometry,
     axes_first_map,
     signal_axis,
     signal_geometry,
+    signal_swaps,
     tile_map,
 )
 from .tied import TiedMatrix
 
-__all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrices", "conv_matrix"]
+__all__ = ["MODES", "SIGNAL_BOUNDARIES", "SIGNAL_CONVENTIONS", "SIGNAL_MODES", "conv_matrices",
+           "conv_matrix"]
 
 MODES = ("full", "valid", "same")
+#: Every mode :func:`conv_matrix` takes: scipy's and the circular convolution.
+SIGNAL_MODES = ("full", "valid", "same", "circular")
 SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
-                         boundary: Any, axes: Any = None) -> tuple[np.ndarray, tuple[int, ...]]:
+                         boundary: Any, axes: Any = None, convention: Any = "scipy"
+                         ) -> tuple[np.ndarray, tuple[int, ...]]:
     """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape."""
-    k = as_kernel(kernel, allow_bool=True)
+    k = as_kernel(kernel, allow_bool=True, min_ndim=0)
+    if k.ndim == 0:
+        # scipy convolves 0-d arrays as the product of two scalars.
+        if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 0):
+            raise ValueError(f"a 0-d kernel (no dimensions) takes input_shape=() (a 0-d input, "
+                             f"as scipy convolves two scalars), got {input_shape!r}")
+        k = k.reshape(1)
+        input_shape = (1,)
     shape = as_shape(input_shape, ndim=k.ndim)
-    choose(mode, "mode", MODES)
+    choose(mode, "mode", SIGNAL_MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
     as_bool(correlate, "correlate")
+    choose(convention, "convention", SIGNAL_CONVENTIONS)
+    if convention == "numpy" and k.ndim != 1:
+        raise ValueError(f"convention='numpy' is numpy.convolve's, which is 1-D; got a "
+                         f"{k.ndim}-D kernel (use convention='scipy' in N-D)")
+    if mode == "circular" and boundary != "fill":
+        raise ValueError(f"mode='circular' reads the input modulo its size: it takes no "
+                         f"boundary, got boundary={boundary!r}")
     conv = _conv_axes(axes, k.ndim)
     for d in set(range(k.ndim)) - set(conv):
         if k.shape[d] not in (1, shape[d]):
@@ -43,7 +63,7 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
                              f"kernel for every slice) or the input's size (one per slice): "
                              f"kernel.shape[{d}] = {k.shape[d]}, input_shape[{d}] = {shape[d]}")
     ks, ns = [k.shape[d] for d in conv], [shape[d] for d in conv]
-    if (mode == "valid" and any(kk > n for kk, n in zip(ks, ns))
+    if (mode == "valid" and convention != "matlab" and any(kk > n for kk, n in zip(ks, ns))
             and any(kk < n for kk, n in zip(ks, ns))):
         raise ValueError(
             f"mode='valid' needs the kernel to fit inside the input in every dimension, or "
@@ -67,10 +87,12 @@ def _conv_axes(axes: Any, nd: int) -> tuple[int, ...]:
     return conv
 
 
-def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
+def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
+                mode: SignalMode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill",
                 stride: IntOrTuple = 1, fillvalue: complex = 0, origin: IntOrTuple = 0,
-                axes: int | tuple[int, ...] | None = None) -> TiedMatrix:
+                axes: int | tuple[int, ...] | None = None,
+                convention: SignalConvention = "scipy", order: Order = "C") -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
     ``conv_matrix(k, x.shape, mode) @ x.ravel()`` equals
@@ -217,23 +239,56 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     >>> np.array_equal(conv_matrix(k, n, "same", stride=s).toarray(), formula)
     True
     """
-    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes)
+    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes,
+                                    convention)
+    choose(order, "order", ("C", "F"))
+    # Validation lets input_shape=() through only with a 0-d kernel.
+    scalar = isinstance(input_shape, (tuple, list)) and len(input_shape) == 0
+    _check_fillvalue(fillvalue, k, boundary, mode)
+    conv = _conv_axes(axes, k.ndim)
+    info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
+            "boundary": boundary, "stride": stride, "origin": origin, "axes": axes,
+            "signal_convention": convention, "order": order}
+    swapped = signal_swaps(k.shape, shape, mode, convention)
+    # correlate2d conjugates its second operand, which is the input once the
+    # operands are swapped: the kernel then enters as it is.  MATLAB's
+    # filter2 (conv2 with the kernel rotated) conjugates nothing.
+    conj = (bool(correlate) and k.dtype.kind == "c" and convention != "matlab"
+            and not (swapped and convention == "convolve2d"))
+    ties = Ties(conjugate=conj)
+    # A swapped 'valid' reads nothing outside the input: scipy ignores the fill.
+    offset = Offset(fill_value=fillvalue) if fillvalue != 0 and not swapped else None
+    args = (mode, boundary, stride, origin, convention, bool(correlate))
+    if len(conv) == k.ndim:
+        geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin,
+                               convention=convention, correlate=bool(correlate))
+        A = assemble(geom, k, flip=not correlate, ties=ties, offset=offset, info=info,
+                     order=order)
+    else:
+        A = _along_axes(k, shape, conv, args, flip=not correlate, ties=ties, offset=offset,
+                        info=info, order=order)
+    if scalar:
+        A.in_shape = A.out_shape = ()
+    return A
+
+
+def _check_fillvalue(fillvalue: Any, k: np.ndarray, boundary: str, mode: str) -> None:
+    """Refuse a fill value that is not a finite number, or whose offset leaves int64."""
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
             or not _finite_scalar(fillvalue)):
         raise TypeError(f"fillvalue must be a finite number (an int within int64, a float or "
                         f"a complex), got {fillvalue!r}")
-    if fillvalue != 0 and boundary != "fill":
-        raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
-    conv = _conv_axes(axes, k.ndim)
-    info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
-            "boundary": boundary, "stride": stride, "origin": origin, "axes": axes}
-    ties = Ties(conjugate=bool(correlate) and k.dtype.kind == "c")
-    offset = Offset(fill_value=fillvalue) if fillvalue != 0 else None
-    if len(conv) == k.ndim:
-        geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
-        return assemble(geom, k, flip=not correlate, ties=ties, offset=offset, info=info)
-    return _along_axes(k, shape, conv, (mode, boundary, stride, origin),
-                       flip=not correlate, ties=ties, offset=offset, info=info)
+    if fillvalue != 0 and (boundary != "fill" or mode == "circular"):
+        raise ValueError(f"fillvalue applies to boundary='fill' only (not to mode='circular'), "
+                         f"got boundary={boundary!r}, mode={mode!r}")
+    if isinstance(fillvalue, numbers.Integral) and k.dtype.kind in "iu":
+        # An integer kernel and fill keep an integer offset, fill * (a sum of
+        # kernel entries): refuse one that int64 cannot hold instead of wrapping.
+        bound = abs(int(fillvalue)) * int(np.abs(k.astype(object)).sum())
+        if bound > INT64_MAX:
+            raise ValueError(f"fillvalue={fillvalue} times the kernel's absolute sum "
+                             f"({int(np.abs(k.astype(object)).sum())}) exceeds int64, which "
+                             f"holds the integer offset; give a float fillvalue")
 
 
 def _finite_scalar(value: Any) -> bool:
@@ -245,13 +300,15 @@ def _finite_scalar(value: Any) -> bool:
 
 
 def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...],
-                signal_args: tuple[str, str, Any, Any], *, flip: bool, ties: Ties,
-                offset: Offset | None, info: dict[str, Any]) -> TiedMatrix:
+                signal_args: tuple[str, str, Any, Any, str, bool], *, flip: bool, ties: Ties,
+                offset: Offset | None, info: dict[str, Any],
+                order: Order = "C") -> TiedMatrix:
     """The matrix of a convolution along ``conv`` only: other axes map slice to slice.
 
-    ``signal_args``: :func:`conv_matrix`'s ``(mode, boundary, stride, origin)``.
+    ``signal_args``: :func:`conv_matrix`'s ``(mode, boundary, stride, origin, convention,
+    correlate)``.
     """
-    mode, boundary, stride, origin = signal_args
+    mode, boundary, stride, origin, convention, correlate = signal_args
     nd = k.ndim
     strides = as_int_tuple(stride, nd, "stride", minimum=1)
     origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
@@ -261,10 +318,14 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...],
                          f"got stride={stride!r}, origin={origin!r}")
     per_slice = [d for d in rest if k.shape[d] == shape[d] > 1]
     geom = Geometry(tuple(signal_axis(shape[d], k.shape[d], mode, SIGNAL_BOUNDARY[boundary],
-                                      strides[d], origins[d]) if d in conv
+                                      strides[d], origins[d], convention=convention,
+                                      correlate=correlate) if d in conv
                           else signal_axis(shape[d], 1, "valid") for d in range(nd)))
     if not per_slice:
-        return assemble(geom, k, flip=flip, ties=ties, offset=offset, info=info)
+        return assemble(geom, k, flip=flip, ties=ties, offset=offset, info=info, order=order)
+    if order != "C":
+        raise ValueError("order='F' needs one kernel for every slice (size 1 along the axes "
+                         "not in axes)")
     if offset is not None:
         raise ValueError("fillvalue needs one kernel for every slice (size 1 along the axes "
                          "not in axes)")
