@@ -350,3 +350,15 @@ def test_bad_convention_and_order():
         conv_matrix([1, 2], 4, convention="octave")
     with pytest.raises(ValueError, match="order must be one of"):
         conv_matrix([1, 2], 4, order="K")
+
+
+def test_the_signal_docs_page_runs_as_doctests():
+    # The convention page's calls beside numpy's, MATLAB's and scipy's are
+    # executed, so a page that drifts from the code fails here.
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "conventions" / "signal.rst"
+    result = doctest.testfile(str(page), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted >= 20

@@ -104,14 +104,22 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
     ----------
     kernel : array_like
         1-D or N-D numeric kernel (integer, float or complex; finite), or a
-        boolean one, taken as 0/1 (``uint8``) as scipy does.
+        boolean one, taken as 0/1 (``uint8``) as scipy does.  A 0-d kernel
+        takes ``input_shape=()``: the 1 x 1 matrix of scipy's product of two
+        scalars.
     input_shape : int or tuple of int
         Shape of the input, with as many dimensions as the kernel.
-    mode : {'full', 'valid', 'same'}
+    mode : {'full', 'valid', 'same', 'circular'}
         Output size and alignment exactly as ``scipy.signal.convolve``;
         ``'same'`` is centred as scipy centres it for odd and even kernels.
         ``'valid'`` requires the kernel to fit inside the input, or the input
         inside the kernel in every dimension (scipy then swaps the operands).
+        ``'circular'``: the circular convolution, output the input's shape,
+        ``y[i] = sum_j k[j] x[(i - j) mod n]`` per axis (``x[(i + j) mod n]``
+        and ``conj(k[j])`` with ``correlate=True``), i.e.
+        ``ifftn(fftn(x) * fftn(k, s=x.shape))``.  A kernel longer than the
+        input wraps around more than once (the FFT identity then holds for
+        the kernel folded modulo ``n``; ``fftn(k, s=)`` would crop it).
     correlate : bool
         Cross-correlation (the kernel is not flipped) instead of convolution.
         For complex kernels the kernel is conjugated, as in
@@ -141,6 +149,28 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
         kernel for every slice) or the input's size (a kernel per slice: a
         block-diagonal stack of matrices); ``stride`` and ``origin`` must
         be 1 and 0 there.
+    convention : {'scipy', 'numpy', 'matlab', 'convolve2d'}
+        Whose ``'valid'`` and ``'same'`` (:func:`~toeplitz_conv.geometry.signal_window`).
+        ``'scipy'`` (default): ``scipy.signal.convolve``/``correlate``.
+        ``'numpy'`` (1-D): ``numpy.convolve``/``numpy.correlate`` and
+        ``scipy.linalg.convolution_matrix``, which size ``'same'`` by the
+        longer operand (``max(n, m)`` outputs).  ``'matlab'``: MATLAB's
+        ``conv``/``conv2``/``convn`` (``filter2`` with ``correlate=True``,
+        which conjugates nothing): ``'same'`` starts at ``floor(m / 2)`` of
+        the full result, ``'valid'`` never swaps (``max(n - m + 1, 0)``
+        outputs, possibly none).  ``'convolve2d'``: ``convolve2d`` and, with
+        ``correlate=True``, ``correlate2d``, which centres an even kernel's
+        ``'same'`` one sample later than ``correlate`` and, in a swapped
+        ``'valid'``, conjugates the input instead of the kernel (the matrix
+        then acts on ``conj(x)``).
+    order : {'C', 'F'}
+        Flatten the input and the output in C order (default) or Fortran
+        (column-major, MATLAB's ``X(:)``) order: with ``'F'``,
+        ``A @ x.ravel(order="F") == y.ravel(order="F")``, and :meth:`apply`
+        and :meth:`~TiedMatrix.weight_grad` take natural shapes as before.
+        MATLAB's ``convmtx2(H, m, n)`` is ``conv_matrix(H, (m, n), "full",
+        order="F")``; taps still index the kernel as passed (C order over
+        its own shape).
 
     Returns
     -------
@@ -151,8 +181,10 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
     ------
     TypeError, ValueError
         For a non-numeric, empty or non-finite kernel, a shape that does not
-        match the kernel's rank, an unknown mode/boundary, or ``'valid'`` with
-        a kernel larger than the input.
+        match the kernel's rank, an unknown mode/boundary/convention/order,
+        ``'valid'`` with a kernel larger than the input along some axes only,
+        or an integer ``fillvalue`` whose offset (``fillvalue`` times the
+        kernel's absolute sum) leaves int64.
 
     See Also
     --------
@@ -179,7 +211,9 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
     (:func:`~toeplitz_conv.geometry.map_boundary`), and taps that land on one
     column add up: ``A[i, j] = sum(k[t] for t in range(m) if map(p - t) == j)``.
     With a non-zero ``fillvalue`` the taps that read outside the input add
-    ``fillvalue * k[t]`` to :attr:`TiedMatrix.offset` ``[i]`` instead.
+    ``fillvalue * k[t]`` to :attr:`TiedMatrix.offset` ``[i]`` instead; a
+    swapped ``'valid'`` reads nothing outside the input, so it has no
+    offset (as ``convolve2d`` ignores ``fillvalue`` there).
 
     In N-D the formula holds along every axis at once: ``k`` is indexed by
     the tuple of per-axis offsets, and rows and columns are the C-order
@@ -228,6 +262,33 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
     >>> u, v = np.array([-1, 2, 3, -2, 0, 1, 2]), np.array([2, 4, -1, 1])
     >>> conv_matrix(v, 7, "same", origin=1) @ u
     array([15,  5, -9,  7,  6,  7, -1])
+    >>> conv_matrix(v, 7, "same", convention="matlab") @ u
+    array([15,  5, -9,  7,  6,  7, -1])
+
+    numpy's ``'same'`` has the longer operand's length:
+
+    >>> conv_matrix([5, 6, 7], 2, "same", convention="numpy") @ np.array([1, 2])
+    array([ 5, 16, 19])
+    >>> np.convolve([1, 2], [5, 6, 7], "same")
+    array([ 5, 16, 19])
+
+    MATLAB's ``convmtx2(H, 2, 2)``, column-major:
+
+    >>> H = np.array([[1, 2], [3, 4]])
+    >>> T = conv_matrix(H, (2, 2), "full", order="F")
+    >>> X = np.array([[1, 0], [0, 1]])
+    >>> (T @ X.ravel(order="F")).reshape(3, 3, order="F")
+    array([[1, 2, 0],
+           [3, 5, 2],
+           [0, 3, 4]])
+
+    The circular convolution is the FFT's:
+
+    >>> C = conv_matrix([5, 6, 7], 4, "circular")
+    >>> C @ x
+    array([50, 44, 34, 52])
+    >>> np.fft.ifft(np.fft.fft(x) * np.fft.fft([5, 6, 7], 4)).real.round(10)
+    array([50., 44., 34., 52.])
 
     The entry formula of the Notes, written out with numpy (``'same'``,
     stride 2, so ``start = (m - 1) // 2``):
