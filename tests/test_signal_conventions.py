@@ -362,3 +362,30 @@ def test_the_signal_docs_page_runs_as_doctests():
     result = doctest.testfile(str(page), module_relative=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted >= 20
+
+
+def test_origin_moves_every_conventions_same_window():
+    # 'same' with origin o keeps full[start + o : start + o + count] for each convention's
+    # start (numpy's, MATLAB's, correlate2d's), inside the full result only.
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        n, m = (int(v) for v in rng.integers(1, 7, 2))
+        convention = ["scipy", "numpy", "matlab", "convolve2d"][int(rng.integers(4))]
+        correlate = bool(rng.integers(2))
+        w, x = rng.integers(-9, 10, m), rng.integers(-9, 10, n)
+        full = (np.correlate if correlate else np.convolve)(x, w, "full")
+        same = conv_matrix(w, n, "same", correlate=correlate, convention=convention) @ x
+        starts = [s for s in range(len(full) - len(same) + 1)
+                  if np.array_equal(full[s:s + len(same)], same)]
+        assert starts
+        for o in range(-len(full), len(full)):
+            ok = any(0 <= s + o <= len(full) - len(same) for s in starts[:1])
+            if not ok:
+                with pytest.raises(ValueError, match="origin"):
+                    conv_matrix(w, n, "same", correlate=correlate, convention=convention,
+                                origin=o)
+                continue
+            A = conv_matrix(w, n, "same", correlate=correlate, convention=convention, origin=o)
+            s = starts[0] + o
+            np.testing.assert_array_equal(A @ x, full[s:s + len(same)])
+            np.testing.assert_array_equal(A.with_weight(-w) @ x, -full[s:s + len(same)])
