@@ -389,3 +389,39 @@ def test_origin_moves_every_conventions_same_window():
             s = starts[0] + o
             np.testing.assert_array_equal(A @ x, full[s:s + len(same)])
             np.testing.assert_array_equal(A.with_weight(-w) @ x, -full[s:s + len(same)])
+
+
+def test_empty_inputs_where_scipy_accepts_them():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        n = tuple(int(v) for v in rng.integers(0, 4, 2))
+        n = (0, n[1]) if rng.integers(2) else (n[0], 0)
+        k = tuple(int(v) for v in rng.integers(1, 4, 2))
+        mode = ["full", "same"][int(rng.integers(2))]
+        fill, correlate = int(rng.integers(0, 3)), bool(rng.integers(2))
+        w, x = rng.integers(-9, 10, k), np.zeros(n)
+        A = conv_matrix(w, n, mode, correlate=correlate, fillvalue=fill,
+                        convention="convolve2d")
+        f = scipy.signal.correlate2d if correlate else scipy.signal.convolve2d
+        ref = f(x, w, mode, fillvalue=fill)
+        assert A.shape == (ref.size, 0) and A.out_shape == ref.shape
+        np.testing.assert_array_equal(A.apply(x), ref)
+        assert (A.T @ np.ones(A.shape[0])).shape == (0,)
+    # scipy.signal.convolve (direct) in N-D: 'same' always, 'full' with size-1 kernel axes
+    # along the empty ones.
+    for n, k, mode in (((0,), (3,), "same"), ((2, 0, 3), (2, 1, 2), "full"),
+                       ((0, 4), (3, 2), "same")):
+        w = rng.standard_normal(k)
+        for correlate in (False, True):
+            f = scipy.signal.correlate if correlate else scipy.signal.convolve
+            ref = f(np.zeros(n), w, mode, method="direct")
+            A = conv_matrix(w, n, mode, correlate=correlate)
+            assert A.out_shape == ref.shape and A.apply(np.zeros(n)).shape == ref.shape
+    for kw in ({"mode": "valid"}, {"boundary": "wrap"}, {"convention": "numpy"},
+               {"mode": "circular"}, {"mode": "full"}):
+        # scipy refuses these (1-D 'full' too: numpy.convolve's "a cannot be empty").
+        with pytest.raises(ValueError, match="empty input"):
+            conv_matrix([1, 2], 0, **{"mode": "same", **kw})
+    with pytest.raises(ValueError, match="empty input"):
+        conv_matrix(np.ones((2, 2)), (0, 3), "full")        # scipy.signal.convolve refuses
+    assert conv_matrix([1, 2], 0, "same").shape == (0, 0)

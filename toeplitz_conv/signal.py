@@ -34,9 +34,13 @@ SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
-                         boundary: Any, axes: Any = None, convention: Any = "scipy"
-                         ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape."""
+                         boundary: Any, axes: Any = None, convention: Any = "scipy", *,
+                         allow_empty: bool = False) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape.
+
+    ``allow_empty``: accept an input with a 0 in its shape where scipy does
+    (see :func:`_check_empty`).
+    """
     k = as_kernel(kernel, allow_bool=True, min_ndim=0)
     if k.ndim == 0:
         # scipy convolves 0-d arrays as the product of two scalars.
@@ -45,11 +49,14 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
                              f"as scipy convolves two scalars), got {input_shape!r}")
         k = k.reshape(1)
         input_shape = (1,)
-    shape = as_shape(input_shape, ndim=k.ndim)
+    shape = as_shape(input_shape, ndim=k.ndim,
+                     empty_axes=tuple(range(k.ndim)) if allow_empty else ())
     choose(mode, "mode", SIGNAL_MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
     as_bool(correlate, "correlate")
     choose(convention, "convention", SIGNAL_CONVENTIONS)
+    if 0 in shape:
+        _check_empty(k.shape, shape, mode, boundary, convention)
     if convention == "numpy" and k.ndim != 1:
         raise ValueError(f"convention='numpy' is numpy.convolve's, which is 1-D; got a "
                          f"{k.ndim}-D kernel (use convention='scipy' in N-D)")
@@ -70,6 +77,27 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
             f"the input inside the kernel (scipy then swaps them); kernel shape {k.shape} "
             f"and input_shape {shape} are neither (use mode='full' or 'same')")
     return k, shape
+
+
+def _check_empty(kshape: tuple[int, ...], shape: tuple[int, ...], mode: str, boundary: str,
+                 convention: str) -> None:
+    """Refuse an empty input where scipy refuses it.
+
+    ``scipy.signal.convolve``/``correlate`` take one in ``'same'``, and in
+    ``'full'`` from 2-D on when the kernel has size 1 along the empty axes
+    (the result is empty too); ``convolve2d``/``correlate2d`` also in
+    ``'full'`` with any kernel (rows of fill only).  ``'valid'``, numpy,
+    MATLAB, the circular mode and the non-fill boundaries refuse it.
+    """
+    full_ok = (convention == "convolve2d"
+               or (len(shape) > 1 and all(k == 1 for k, n in zip(kshape, shape) if n == 0)))
+    if (boundary == "fill" and convention in ("scipy", "convolve2d")
+            and (mode == "same" or (mode == "full" and full_ok))):
+        return
+    raise ValueError(f"input_shape must contain positive sizes here, got {shape}: an empty "
+                     f"input takes mode='same' (or 'full' where scipy accepts it) with "
+                     f"boundary='fill' and convention 'scipy' or 'convolve2d'; got "
+                     f"mode={mode!r}, boundary={boundary!r}, convention={convention!r}")
 
 
 def _conv_axes(axes: Any, nd: int) -> tuple[int, ...]:
@@ -108,7 +136,11 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
         takes ``input_shape=()``: the 1 x 1 matrix of scipy's product of two
         scalars.
     input_shape : int or tuple of int
-        Shape of the input, with as many dimensions as the kernel.
+        Shape of the input, with as many dimensions as the kernel.  It may
+        hold a 0 where scipy accepts an empty input: ``'same'``, and
+        ``'full'`` in N-D when the kernel has size 1 along the empty axes
+        (any kernel with ``convention='convolve2d'``); the matrix then has no
+        columns.
     mode : {'full', 'valid', 'same', 'circular'}
         Output size and alignment exactly as ``scipy.signal.convolve``;
         ``'same'`` is centred as scipy centres it for odd and even kernels.
@@ -301,7 +333,7 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
     True
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes,
-                                    convention)
+                                    convention, allow_empty=True)
     choose(order, "order", ("C", "F"))
     # Validation lets input_shape=() through only with a 0-d kernel.
     scalar = isinstance(input_shape, (tuple, list)) and len(input_shape) == 0
