@@ -425,3 +425,33 @@ def test_empty_inputs_where_scipy_accepts_them():
     with pytest.raises(ValueError, match="empty input"):
         conv_matrix(np.ones((2, 2)), (0, 3), "full")        # scipy.signal.convolve refuses
     assert conv_matrix([1, 2], 0, "same").shape == (0, 0)
+
+
+def test_signal_window_is_where_each_peer_cuts_the_full_result():
+    # The geometry core's (start, count), against the peers' outputs located
+    # in their own full results (kernels without repeated patterns: powers of 2).
+    from toeplitz_conv.geometry import signal_window
+
+    def located(full, part):
+        hits = [s for s in range(len(full) - len(part) + 1)
+                if np.array_equal(full[s:s + len(part)], part)]
+        assert len(hits) == 1
+        return hits[0], len(part)
+
+    for n in range(1, 8):
+        for m in range(1, 8):
+            x, k = 3.0 ** np.arange(n), 2.0 ** np.arange(m) + 0.5
+            full, cfull = scipy.signal.convolve(x, k), scipy.signal.correlate(x, k)
+            for mode in ("same", "valid"):
+                assert signal_window(n, m, mode) == located(
+                    full, scipy.signal.convolve(x, k, mode))
+                assert signal_window(n, m, mode, correlate=True) == located(
+                    cfull, scipy.signal.correlate(x, k, mode))
+                assert signal_window(n, m, mode, "numpy") == located(
+                    full, np.convolve(x, k, mode))
+                assert signal_window(n, m, mode, "numpy", correlate=True) == located(
+                    cfull, np.correlate(x, k, mode))
+                assert signal_window(n, m, mode, "convolve2d", correlate=True) == located(
+                    cfull, scipy.signal.correlate2d(x[None], k[None], mode)[0])
+            # MATLAB's documented 'same': size(u) from floor(m / 2).
+            assert signal_window(n, m, "same", "matlab") == (m // 2, n)
