@@ -239,6 +239,11 @@ def test_order_f_with_every_option():
             0 if F.offset is None else F.offset), y.ravel(order="F"))
         np.testing.assert_array_equal(F.apply(x), y)
         np.testing.assert_array_equal(F.apply(np.stack([x, -x])), np.stack([y, C.apply(-x)]))
+    # Along some axes only (the other axes slice by slice), against scipy per slice.
+    x, w = rng.integers(-9, 10, (3, 4, 5)), rng.integers(-9, 10, (2, 1, 3))
+    F = conv_matrix(w, x.shape, "same", axes=(0, 2), order="F")
+    ref = np.stack([scipy.signal.convolve(x[:, j], w[:, 0], "same") for j in range(4)], axis=1)
+    np.testing.assert_array_equal(F @ x.ravel(order="F"), ref.ravel(order="F"))
 
 
 # ------------------------------------------------------------- circular
