@@ -253,6 +253,11 @@ def test_integer_fillvalue_offset_is_exact_or_refused():
     A = conv_matrix([1, 2], 3, fillvalue=big)
     assert A.offset.dtype == np.int64
     assert [int(v) for v in A.offset] == [2 * big, 0, 0, big]
+    # Kernel entries beyond 2**53 are summed in int64 too.
+    B = conv_matrix([2**53 + 1, 1, 2**53 + 3], 2, fillvalue=1)
+    assert [int(v) for v in B.offset] == [2**53 + 4, 2**53 + 3, 2**53 + 1, 2**53 + 2]
+    np.testing.assert_array_equal(B.offset, scipy.signal.convolve2d(
+        np.zeros((1, 2), np.int64), np.array([[2**53 + 1, 1, 2**53 + 3]]), fillvalue=1)[0])
     # A float fill of the same size is a float offset, as scipy's would be.
     F = conv_matrix([1, 2], 3, fillvalue=float(2**62))
     np.testing.assert_allclose(F.offset, [2.0**63, 0, 0, 2.0**62])

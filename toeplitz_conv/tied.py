@@ -414,8 +414,13 @@ class TiedMatrix:
             # Integer kernels and an integer fill keep an exact integer offset
             # (bincount would sum in float64 and round beyond 2**53);
             # conv_matrix refuses a fill whose offset could leave int64.
-            total = np.zeros(m, dtype=np.int64)
-            np.add.at(total, rows, w.astype(np.int64))
+            wi = w.astype(np.int64)
+            if len(wi) == 0 or int(np.abs(wi).max()) * len(wi) < 2**53:
+                # Every partial sum is an integer below 2**53: bincount's float64 is exact.
+                total = np.bincount(rows, wi, minlength=m).astype(np.int64)
+            else:
+                total = np.zeros(m, dtype=np.int64)
+                np.add.at(total, rows, wi)
             exact = total * np.int64(int(value.real))     # an integer fill: value is real
             return exact.astype(kind) if self._constant is None else exact + self._constant
         if np.iscomplexobj(w) or np.iscomplexobj(value):
