@@ -35,13 +35,14 @@ SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
                          boundary: Any, axes: Any = None, convention: Any = "scipy", *,
-                         allow_empty: bool = False) -> tuple[np.ndarray, tuple[int, ...]]:
+                         degenerate: bool = False) -> tuple[np.ndarray, tuple[int, ...]]:
     """Validate :func:`conv_matrix`'s arguments; return the kernel array and the shape.
 
-    ``allow_empty``: accept an input with a 0 in its shape where scipy does
-    (see :func:`_check_empty`).
+    ``degenerate``: accept what scipy accepts beyond the common case, a 0-d
+    kernel (with ``input_shape=()``; returned as one sample) and an input with
+    a 0 in its shape (see :func:`_check_empty`).
     """
-    k = as_kernel(kernel, allow_bool=True, min_ndim=0)
+    k = as_kernel(kernel, allow_bool=True, min_ndim=0 if degenerate else 1)
     if k.ndim == 0:
         # scipy convolves 0-d arrays as the product of two scalars.
         if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 0):
@@ -50,7 +51,7 @@ def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: An
         k = k.reshape(1)
         input_shape = (1,)
     shape = as_shape(input_shape, ndim=k.ndim,
-                     empty_axes=tuple(range(k.ndim)) if allow_empty else ())
+                     empty_axes=tuple(range(k.ndim)) if degenerate else ())
     choose(mode, "mode", SIGNAL_MODES)
     choose(boundary, "boundary", SIGNAL_BOUNDARIES)
     as_bool(correlate, "correlate")
@@ -333,7 +334,7 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple | tuple[()],
     True
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes,
-                                    convention, allow_empty=True)
+                                    convention, degenerate=True)
     choose(order, "order", ("C", "F"))
     # Validation lets input_shape=() through only with a 0-d kernel.
     scalar = isinstance(input_shape, (tuple, list)) and len(input_shape) == 0
