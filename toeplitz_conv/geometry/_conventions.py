@@ -170,10 +170,14 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
         start, count = signal_window(size, kernel, mode, convention, correlate=correlate)
         before, after = kernel - 1 - start, start + count - size
     if origin:
+        if mode != "same":
+            raise ValueError(f"origin applies to mode='same' only (other modes take only 0), "
+                             f"got origin={origin} with mode={mode!r}")
+        # The window of ``count`` outputs may start anywhere in the full result.
         full = size + kernel - 1
         start, count = kernel - 1 - before, size + before + after - kernel + 1
         allowed = range(-start, full - count - start + 1)
-        if mode != "same" or origin not in allowed:
+        if origin not in allowed:
             raise ValueError(f"origin {origin} is out of range: mode='same' with a kernel of "
                              f"{kernel} takes origins in {allowed} "
                              f"(other modes take only 0)")
