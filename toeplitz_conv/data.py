@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from ._assemble import Channels, Ties, assemble
 from ._typing import IntOrTuple, LayerPadding, PaddingMode
-from ._validation import as_groups, as_shape
+from ._validation import as_groups, as_shape, to_numpy
 from .geometry import layer_geometry
 from .tied import TiedMatrix
 
@@ -78,7 +78,7 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     >>> X @ np.array([5.0, 6.0, 7.0])                 # = layer_matrix(w, x.shape) @ x
     array([38., 56.])
     """
-    xa = np.asarray(x)
+    xa = np.asarray(to_numpy(x))
     if xa.dtype == object or not np.issubdtype(xa.dtype, np.number) or xa.dtype == np.bool_:
         raise TypeError(f"x must be a numeric array, got dtype {xa.dtype}")
     wshape = as_shape(weight_shape, "weight_shape")

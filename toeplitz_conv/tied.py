@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._limits import check_build, check_dense, limits
-from ._validation import choose
+from ._validation import choose, to_numpy
 
 __all__ = ["TiedMatrix"]
 
@@ -41,7 +41,7 @@ def _numeric(v: Any, name: str) -> np.ndarray:
     if isinstance(v, (str, bytes)) or v is None:
         raise TypeError(f"{name} must be a numeric array, got {type(v).__name__}")
     try:
-        arr = np.asarray(v)
+        arr = np.asarray(to_numpy(v))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} must be a rectangular numeric array "
                          f"(same length in every row)") from exc
