@@ -9,16 +9,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import Channels, assemble
+from ._assemble import Channels, assemble, relayout
 from ._typing import IntOrTuple, LayerPadding, PaddingMode
 from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape
 from .geometry import (
     PADDING_MODES,
+    ArrayLayout,
     Geometry,
+    data_layout,
     layer_geometry,
     resolve_padding,
     transposed_out_size,
     transposed_output_padding,
+    weight_layout,
 )
 from .tied import TiedMatrix
 
@@ -38,6 +41,40 @@ def _layer_weight(weight: Any, name: str = "weight", *,
     return w
 
 
+class _UserLayout:
+    """The user's data and weight formats of a layer, and the canonical weight and shape."""
+
+    def __init__(self, w_user: np.ndarray, input_shape: Any, data_format: str | None,
+                 weight_format: str | None) -> None:
+        nd = w_user.ndim - 2
+        self.data: ArrayLayout = data_layout(data_format, nd)
+        self.weight: ArrayLayout = weight_layout(weight_format, nd)
+        self.user_weight = w_user
+        self.w = self.weight.to_canonical(w_user)
+        user = as_shape(input_shape, "input_shape", ndim=len(self.data.perm),
+                        empty_axes=(self.data.letters.index("C"),))
+        canon = self.data.canonical_shape(user)
+        self.batch: int | None = canon[0] if self.data.batch else None
+        self.shape = canon[1:] if self.data.batch else canon
+
+    def apply(self, matrix: TiedMatrix) -> TiedMatrix:
+        """``matrix`` (canonical, one sample) in the user's layouts, stacked over the batch."""
+        lead = () if self.batch is None else (self.batch,)
+        out = relayout(matrix, self.user_weight, rows=(self.data, lead + matrix.out_shape),
+                       cols=(self.data, lead + matrix.in_shape),
+                       weights=(self.weight, self.w.shape), copies=self.batch or 1)
+        out.info = {**matrix.info, "data_format": self.data.letters,
+                    "weight_format": self.weight.letters}
+        return out
+
+
+def _user_layout(w: np.ndarray, input_shape: Any, data_format: str | None,
+                 weight_format: str | None) -> _UserLayout | None:
+    if data_format is None and weight_format is None:
+        return None                     # PyTorch's layout: nothing to permute
+    return _UserLayout(w, input_shape, data_format, weight_format)
+
+
 def _channels(w: np.ndarray, input_shape: Any, groups: Any,
               empty_axes: tuple[int, ...] = ()) -> tuple[tuple[int, ...], int]:
     nd = w.ndim - 2
@@ -47,7 +84,8 @@ def _channels(w: np.ndarray, input_shape: Any, groups: Any,
 
 def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: IntOrTuple = 1,
                  padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-                 padding_mode: PaddingMode = "zeros") -> TiedMatrix:
+                 padding_mode: PaddingMode = "zeros", data_format: str | None = None,
+                 weight_format: str | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch convolution layer (no batch axis).
 
     ``layer_matrix(w, x.shape, ...) @ x.ravel()`` equals
@@ -74,11 +112,26 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
         As ``torch.nn.ConvNd(padding_mode=...)``.  With non-zero modes one
         matrix entry can be the sum of several weights (see ``taps``).
+    data_format : str, optional
+        The layout of ``input_shape`` and of the output, with TensorFlow's
+        and JAX's letters: ``"NCHW"``, ``"NHWC"``, ``"CHW"``, ``"HWC"`` (and
+        ``"NCW"``, ``"NWC"``, ``"NCDHW"``, ``"NDHWC"``, ...; any order of the
+        letters).  With ``N`` the input has a batch axis and the matrix is
+        block-diagonal over it.  The matrix acts on the flattened user
+        layout: ``A @ x_nhwc.ravel() == y_nhwc.ravel()``.  Default: PyTorch's
+        ``(C, *spatial)``.
+    weight_format : str, optional
+        The layout of ``weight``: ``"OIHW"`` (PyTorch's, the default),
+        ``"HWIO"`` (TensorFlow's, JAX's ``dimension_numbers``), ``"OHWI"``,
+        ``"IOHW"``, 1-D and 3-D alike.  The taps index the weight as passed,
+        so ``weight_grad`` comes back in this layout and ``with_weight``
+        takes it.
 
     Returns
     -------
     TiedMatrix
-        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
+        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``
+        (in ``data_format``'s order when given).
 
     See Also
     --------
@@ -137,9 +190,20 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     >>> x = np.array([1.0, 2.0, -1.0, 0.5, 3.0])
     >>> np.array_equal(layer_matrix(w, (1, 5)) @ x, np.correlate(x, w[0, 0], "valid"))
     True
+
+    TensorFlow's layouts, a batch of 2 images ``(N, H, W, C)`` and an ``HWIO``
+    kernel; the output is ``(N, H_out, W_out, C_out)``:
+
+    >>> A = layer_matrix(np.ones((3, 3, 2, 4)), (2, 8, 8, 2), padding="SAME",
+    ...                  data_format="NHWC", weight_format="HWIO")
+    >>> A.in_shape, A.out_shape
+    ((2, 8, 8, 2), (2, 8, 8, 4))
     """
     # torch accepts an empty input-channel axis (not an empty output one).
     w = _layer_weight(weight, empty_axes=(1,))
+    lay = _user_layout(w, input_shape, data_format, weight_format)
+    if lay is not None:
+        w, input_shape = lay.w, lay.shape
     shape, groups = _channels(w, input_shape, groups, empty_axes=(0,))
     c_out, c_ig = w.shape[:2]
     as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
@@ -156,7 +220,8 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
     # torch's rule: no input channels give no output channels (an empty output).
     channels = Channels(shape[0], groups, out_channels=0 if shape[0] == 0 else None)
-    return assemble(geom, w, channels=channels, info=info)
+    matrix = assemble(geom, w, channels=channels, info=info)
+    return matrix if lay is None else lay.apply(matrix)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
@@ -164,7 +229,9 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                             padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
                             output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
                             groups: int = 1,
-                            output_size: IntOrTuple | None = None) -> TiedMatrix:
+                            output_size: IntOrTuple | None = None,
+                            data_format: str | None = None,
+                            weight_format: str | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
 
     Equals ``torch.nn.functional.conv_transpose{1,2,3}d(x[None], w, ...)[0]``;
@@ -186,11 +253,23 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         as torch takes them): chooses ``output_padding``, which must then be
         0.  Each size must lie within ``stride - 1`` above the smallest one.
     groups : int
+    data_format : str, optional
+        The layout of ``input_shape`` and of the output, as in
+        :func:`layer_matrix` (``"NHWC"``, ``"HWC"``, ...).
+    weight_format : str, optional
+        The layout of ``weight``, with the letters of the forward
+        convolution this layer transposes (TensorFlow's
+        ``conv2d_transpose`` filter and JAX's ``conv_transpose(...,
+        transpose_kernel=True)``): ``O`` is this layer's *input* channels,
+        ``I`` its output channels.  PyTorch's ``(C_in, C_out // groups,
+        *kernel)`` is ``"OIHW"`` (the default); TensorFlow's ``(kh, kw,
+        C_out, C_in)`` is ``"HWIO"``.
 
     Returns
     -------
     TiedMatrix
-        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
+        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``
+        (in ``data_format``'s order when given).
 
     See Also
     --------
@@ -223,6 +302,9 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     True
     """
     w = _layer_weight(weight)
+    lay = _user_layout(w, input_shape, data_format, weight_format)
+    if lay is not None:
+        w, input_shape = lay.w, lay.shape
     nd = w.ndim - 2
     shape, groups = _channels(w, input_shape, groups)
     if w.shape[0] != shape[0]:
@@ -257,6 +339,10 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
             "output_padding": output_padding, "dilation": dilation, "groups": groups}
     fwd = assemble(geom, w, channels=Channels(c_out, groups), info=info)
+    if lay is not None:
+        # The forward matrix's rows are this layer's input, its columns the output.
+        fwd = lay.apply(fwd)
+        info = fwd.info
     t = fwd.T
     t.info = info
     return t

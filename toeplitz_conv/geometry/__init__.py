@@ -24,7 +24,8 @@ This module is the package's face; the formulas live by concern in
 * ``_maps``: the index and boundary maps (:func:`map_boundary`,
   :class:`AxisGeometry`, :class:`Geometry`);
 * ``_layouts``: channel, tile and weight-layout maps (:func:`channel_map`,
-  :func:`tile_map`);
+  :func:`tile_map`) and the user's data and weight formats
+  (:func:`data_layout`, :func:`weight_layout`, :class:`ArrayLayout`);
 * ``_pooling``: PyTorch's pooling windows (:func:`pool_axis`, :func:`pool_counts`);
 * ``_conventions``: each convention's axes (:func:`signal_axis`,
   :func:`signal_geometry`, :func:`ndimage_axis`, :func:`circular_axis`,
@@ -55,7 +56,7 @@ from ._conventions import (
     signal_axis,
     signal_geometry,
 )
-from ._layouts import axes_first_map, channel_map, tile_map
+from ._layouts import ArrayLayout, axes_first_map, channel_map, data_layout, tile_map, weight_layout
 from ._maps import BOUNDARIES, AxisGeometry, Geometry, PaddedMap, map_boundary
 from ._padding import (
     check_ndimage_origins,
@@ -87,6 +88,7 @@ __all__ = [
     "NDIMAGE_BOUNDARY",
     "PADDING_MODES",
     "SIGNAL_BOUNDARY",
+    "ArrayLayout",
     "AxisGeometry",
     "Geometry",
     "PaddedMap",
@@ -97,6 +99,7 @@ __all__ = [
     "circular_axis",
     "circular_same_fits",
     "conv_out_size",
+    "data_layout",
     "full_padding",
     "layer_geometry",
     "layer_min_size",
@@ -121,4 +124,5 @@ __all__ = [
     "tile_map",
     "transposed_out_size",
     "transposed_output_padding",
+    "weight_layout",
 ]
