@@ -142,21 +142,21 @@ def test_pooling_in_random_layouts_matches_torch(rng):
 def test_layouts_match_jax_dimension_numbers(rng):
     import jax
 
-    for fmt_d, fmt_w in (("NWC", "WIO"), ("NHWC", "HWIO"), ("NHWC", "OHWI"), ("NCHW", "IOHW"),
-                         ("NDHWC", "DHWIO")):
+    # Each shape costs JAX a compilation: a few formats, one padding each.
+    for (fmt_d, fmt_w), padding in zip((("NWC", "WIO"), ("NHWC", "HWIO"), ("NCHW", "IOHW"),
+                                         ("NDHWC", "DHWIO")), ("SAME", "VALID", "SAME", "VALID")):
         nd = len(fmt_w) - 2
         sp = SPATIAL[nd]
         w_c = rng.standard_normal((4, 2, *(3,) * nd)).astype(np.float32)
         x_c = rng.standard_normal((2, 2, *(5,) * nd)).astype(np.float32)
         x_u = _to_user(x_c, fmt_d, "NC" + sp)
         w_u = _to_user(w_c, fmt_w, "OI" + sp)
-        for padding in ("SAME", "VALID"):
-            y = np.asarray(jax.lax.conv_general_dilated(
-                x_u, w_u, (2,) * nd, padding, dimension_numbers=(fmt_d, fmt_w, fmt_d)))
-            A = tc.layer_matrix(w_u, x_u.shape, stride=2, padding=padding,
-                                data_format=fmt_d, weight_format=fmt_w)
-            assert A.out_shape == y.shape
-            np.testing.assert_allclose(A @ x_u.ravel(), y.ravel(), rtol=1e-4, atol=1e-4)
+        y = np.asarray(jax.lax.conv_general_dilated(
+            x_u, w_u, (2,) * nd, padding, dimension_numbers=(fmt_d, fmt_w, fmt_d)))
+        A = tc.layer_matrix(w_u, x_u.shape, stride=2, padding=padding,
+                            data_format=fmt_d, weight_format=fmt_w)
+        assert A.out_shape == y.shape
+        np.testing.assert_allclose(A @ x_u.ravel(), y.ravel(), rtol=1e-4, atol=1e-4)
 
 
 def test_a_wrong_layout_is_caught_and_the_default_is_unchanged(rng):

@@ -10,15 +10,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import Channels, assemble, relayout
-from ._typing import IntOrTuple, LayerPadding, PaddingMode
+from ._typing import IntOrTuple, LayerPadding, PaddingMode, TransposedPadding
 from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape
 from .geometry import (
+    FRAMEWORK_PADDINGS,
     PADDING_MODES,
     ArrayLayout,
     Geometry,
     data_layout,
     layer_geometry,
     resolve_padding,
+    transposed_framework_padding,
     transposed_out_size,
     transposed_output_padding,
     weight_layout,
@@ -99,11 +101,12 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
         ``(C_in, *spatial)``.
     stride, dilation : int or tuple of int
         Per spatial dimension, >= 1.
-    padding : int, tuple of int, tuple of (int, int) pairs, 'valid', 'same', 'VALID' or 'SAME'
+    padding : int, tuple of int, (int, int) pairs or a rule's name (see below)
         As in PyTorch; ``'same'`` puts the odd extra pad after (right/bottom)
         and needs stride 1.  ``'SAME'``/``'VALID'`` (upper case) are
         TensorFlow's and JAX's: ``'SAME'`` gives ``ceil(size / stride)``
-        outputs for any stride, the odd extra pad after.  Pairs give each axis's ``(before, after)``
+        outputs for any stride, the odd extra pad after; JAX's
+        ``'SAME_LOWER'`` puts it before.  Pairs give each axis's ``(before, after)``
         padding, as JAX writes it (``((top, bottom), (left, right))`` in 2-D):
         the same as ``torch.nn.functional.pad`` (with the ``padding_mode``)
         followed by an unpadded convolution.
@@ -226,7 +229,7 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                             stride: IntOrTuple = 1,
-                            padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
+                            padding: TransposedPadding = 0,
                             output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
                             groups: int = 1,
                             output_size: IntOrTuple | None = None,
@@ -247,11 +250,20 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     stride, padding, output_padding, dilation : int or tuple of int
         As in PyTorch; ``output_padding`` must be smaller than the stride or
         the dilation.  ``padding`` may also be ``(before, after)`` pairs per
-        axis: that many outputs are cropped from each side.
+        axis: that many outputs are cropped from each side; or
+        TensorFlow's ``'SAME'``/``'VALID'`` and JAX's ``'SAME_LOWER'``: the
+        layer is then exactly the transpose of ``layer_matrix(...,
+        padding=padding, stride=stride)`` on the output size (TensorFlow's
+        ``conv2d_transpose``, the gradient of ``conv2d``), which is
+        ``input * stride`` for ``'SAME'`` unless ``output_size`` says
+        otherwise (Keras' ``input * stride + max(extent - stride, 0)`` for
+        ``'VALID'``, ``extent = dilation * (kernel - 1) + 1``).
     output_size : int or tuple of int, optional
         The wanted spatial output size (trailing entries of a longer tuple,
         as torch takes them): chooses ``output_padding``, which must then be
         0.  Each size must lie within ``stride - 1`` above the smallest one.
+        With a string ``padding`` it is TensorFlow's ``output_shape``: any
+        size whose forward convolution has ``input_shape``'s size.
     groups : int
     data_format : str, optional
         The layout of ``input_shape`` and of the output, as in
@@ -300,6 +312,16 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     (18, 4)
     >>> np.array_equal(T.toarray(), layer_matrix(w, (2, 9), stride=2).toarray().T)
     True
+
+    TensorFlow's ``conv2d_transpose(padding='SAME')``: ``input * stride``
+    outputs, the transpose of the 'SAME' convolution on them:
+
+    >>> T = transposed_layer_matrix(w, (1, 4), stride=2, padding="SAME")
+    >>> T.out_shape
+    (2, 8)
+    >>> F = layer_matrix(w, (2, 8), stride=2, padding="SAME")
+    >>> np.array_equal(T.toarray(), F.toarray().T)
+    True
     """
     w = _layer_weight(weight)
     lay = _user_layout(w, input_shape, data_format, weight_format)
@@ -312,11 +334,15 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                          f"input_shape[0] = {shape[0]} for a transposed convolution")
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
     op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
     k = w.shape[2:]
-    if output_size is not None:
-        op_t = _output_padding_for(output_size, op_t, shape[1:], k, stride_t, pads, dil_t)
+    if isinstance(padding, str):
+        pads, op_t = _framework_padding(padding, output_size, op_t, shape[1:], k, stride_t,
+                                        dil_t)
+    else:
+        pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
+        if output_size is not None:
+            op_t = _output_padding_for(output_size, op_t, shape[1:], k, stride_t, pads, dil_t)
     for op, s, d in zip(op_t, stride_t, dil_t):
         if op >= s and op >= d:
             raise ValueError(f"output_padding {op_t} must be smaller than either stride "
@@ -348,6 +374,40 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     return t
 
 
+def _trailing_sizes(output_size: Any, nd: int) -> tuple[int, ...]:
+    if isinstance(output_size, (tuple, list)) and len(output_size) > nd:
+        output_size = tuple(output_size)[-nd:]      # torch ignores the leading (N, C)
+    return as_int_tuple(output_size, nd, "output_size", minimum=1)
+
+
+def _framework_padding(padding: str, output_size: Any, output_padding: tuple[int, ...],
+                       spatial: tuple[int, ...], kernel: tuple[int, ...],
+                       stride: tuple[int, ...], dilation: tuple[int, ...]
+                       ) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """TensorFlow's and JAX's transposed padding: the forward pads and torch's output padding.
+
+    The layer is the adjoint of the forward convolution with ``padding`` on
+    the output size (:func:`~toeplitz_conv.geometry.transposed_framework_padding`);
+    torch's ``output_padding`` is what that size adds to the smallest one.
+    """
+    if padding not in FRAMEWORK_PADDINGS:
+        raise ValueError(f"padding must be an int, a tuple of ints, (before, after) pairs or "
+                         f"one of {', '.join(map(repr, FRAMEWORK_PADDINGS))} (TensorFlow's and "
+                         f"JAX's rules), got {padding!r}")
+    if any(output_padding):
+        raise ValueError(f"padding={padding!r} sets the output size itself: give output_size= "
+                         f"(TensorFlow's output_shape), not output_padding")
+    nd = len(spatial)
+    sizes: tuple[int | None, ...] = ((None,) * nd if output_size is None
+                                     else _trailing_sizes(output_size, nd))
+    resolved = [transposed_framework_padding(n, kk, s, d, padding, o)
+                for n, kk, s, d, o in zip(spatial, kernel, stride, dilation, sizes)]
+    pads = tuple(p for _, p in resolved)
+    ops = tuple(out - transposed_out_size(n, kk, stride=s, padding=p, dilation=d)
+                for (out, p), n, kk, s, d in zip(resolved, spatial, kernel, stride, dilation))
+    return pads, ops
+
+
 def _output_padding_for(output_size: Any, output_padding: tuple[int, ...],
                         spatial: tuple[int, ...], kernel: tuple[int, ...],
                         stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
@@ -356,9 +416,7 @@ def _output_padding_for(output_size: Any, output_padding: tuple[int, ...],
     nd = len(spatial)
     if any(output_padding):
         raise ValueError("give output_size or output_padding, not both")
-    if isinstance(output_size, (tuple, list)) and len(output_size) > nd:
-        output_size = tuple(output_size)[-nd:]      # torch ignores the leading (N, C)
-    sizes = as_int_tuple(output_size, nd, "output_size", minimum=1)
+    sizes = _trailing_sizes(output_size, nd)
     ops = tuple(transposed_output_padding(o, n, kk, stride=s, padding=p, dilation=d)
                 for o, n, kk, s, p, d in zip(sizes, spatial, kernel, stride, pads, dilation))
     if any(not 0 <= op < s for op, s in zip(ops, stride)):

@@ -20,7 +20,8 @@ This module is the package's face; the formulas live by concern in
   :func:`layer_padding_range`, :func:`layer_min_size`, :func:`strided_count`, ...);
 * ``_padding``: padding rules and how a total splits over the two sides
   (:func:`split_padding`, :func:`same_padding`, :func:`tf_same_padding`,
-  :func:`signal_padding`, :func:`resolve_padding`), and the origins;
+  :func:`signal_padding`, :func:`resolve_padding`,
+  :func:`transposed_framework_padding`), and the origins;
 * ``_maps``: the index and boundary maps (:func:`map_boundary`,
   :class:`AxisGeometry`, :class:`Geometry`);
 * ``_layouts``: channel, tile and weight-layout maps (:func:`channel_map`,
@@ -59,6 +60,7 @@ from ._conventions import (
 from ._layouts import ArrayLayout, axes_first_map, channel_map, data_layout, tile_map, weight_layout
 from ._maps import BOUNDARIES, AxisGeometry, Geometry, PaddedMap, map_boundary
 from ._padding import (
+    FRAMEWORK_PADDINGS,
     check_ndimage_origins,
     circular_same_fits,
     full_padding,
@@ -69,6 +71,7 @@ from ._padding import (
     signal_padding,
     split_padding,
     tf_same_padding,
+    transposed_framework_padding,
 )
 from ._pooling import check_pool_padding, pool_axis, pool_counts, pool_padding_limit
 from ._sizes import (
@@ -84,6 +87,7 @@ from ._sizes import (
 
 __all__ = [
     "BOUNDARIES",
+    "FRAMEWORK_PADDINGS",
     "LAYER_BOUNDARY",
     "NDIMAGE_BOUNDARY",
     "PADDING_MODES",
@@ -122,6 +126,7 @@ __all__ = [
     "strided_count",
     "tf_same_padding",
     "tile_map",
+    "transposed_framework_padding",
     "transposed_out_size",
     "transposed_output_padding",
     "weight_layout",
