@@ -185,3 +185,10 @@ def test_layout_errors_name_the_parameter():
     with pytest.raises(ValueError, match="input_shape must have 4 entries"):
         tc.layer_matrix(w, (5, 5, 1), data_format="NHWC")
     assert data_layout("HWC", 2).perm == (1, 2, 0) and weight_layout("OWI", 1).perm == (0, 2, 1)
+
+
+def test_channel_errors_say_where_pytorchs_axes_are():
+    with pytest.raises(ValueError, match=r"axes 3 \('O'\) and 2 \('I'\) of weight_format "
+                                         r"'HWIO', input_shape\[0\] is axis 2 \('C'\)"):
+        tc.layer_matrix(np.ones((3, 3, 2, 4)), (8, 8, 3), data_format="HWC",
+                        weight_format="HWIO")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -68,6 +70,21 @@ class _UserLayout:
         out.info = {**matrix.info, "data_format": self.data.letters,
                     "weight_format": self.weight.letters}
         return out
+
+
+@contextmanager
+def _explained(lay: _UserLayout | None) -> Iterator[None]:
+    """Channel errors name PyTorch's axes; with the user's layouts, say where those are."""
+    try:
+        yield
+    except ValueError as exc:
+        if lay is None:
+            raise
+        wl, dl = lay.weight.letters, lay.data.letters
+        raise ValueError(f"{exc} (in PyTorch's order: weight.shape[0] and [1] are axes "
+                         f"{wl.index('O')} ('O') and {wl.index('I')} ('I') of weight_format "
+                         f"{wl!r}, input_shape[0] is axis {dl.index('C')} ('C') of "
+                         f"data_format {dl!r})") from None
 
 
 def _user_layout(w: np.ndarray, input_shape: Any, data_format: str | None,
@@ -207,12 +224,13 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     lay = _user_layout(w, input_shape, data_format, weight_format)
     if lay is not None:
         w, input_shape = lay.w, lay.shape
-    shape, groups = _channels(w, input_shape, groups, empty_axes=(0,))
-    c_out, c_ig = w.shape[:2]
-    as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
-    if c_ig * groups != shape[0]:
-        raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
-                         f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
+    with _explained(lay):
+        shape, groups = _channels(w, input_shape, groups, empty_axes=(0,))
+        c_out, c_ig = w.shape[:2]
+        as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
+        if c_ig * groups != shape[0]:
+            raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
+                             f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
     geom = layer_geometry(w.shape[2:], shape[1:], stride=stride, padding=padding,
                           dilation=dilation, padding_mode=padding_mode)
     if shape[0] == 0 and padding_mode in ("reflect", "replicate"):
@@ -328,10 +346,11 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     if lay is not None:
         w, input_shape = lay.w, lay.shape
     nd = w.ndim - 2
-    shape, groups = _channels(w, input_shape, groups)
-    if w.shape[0] != shape[0]:
-        raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
-                         f"input_shape[0] = {shape[0]} for a transposed convolution")
+    with _explained(lay):
+        shape, groups = _channels(w, input_shape, groups)
+        if w.shape[0] != shape[0]:
+            raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
+                             f"input_shape[0] = {shape[0]} for a transposed convolution")
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
