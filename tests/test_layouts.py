@@ -136,6 +136,12 @@ def test_pooling_in_random_layouts_matches_torch(rng):
         np.testing.assert_array_equal(S @ x_u.ravel(), mx_u.ravel())
         # argmax in the user's flat input indices and output layout
         np.testing.assert_array_equal(x_u.ravel()[S.info["argmax"]], mx_u)
+        # max-out over pairs of channels, against numpy's max over the split channel axis
+        xc = np.concatenate([x, x[:, ::-1] + 0.5], axis=1)      # an even channel count
+        want = xc.reshape(len(xc), -1, 2, *xc.shape[2:]).max(axis=2)
+        M = tc.maxout_matrix(_to_user(squeeze(xc), dfmt, canon_d), 2, data_format=dfmt)
+        np.testing.assert_array_equal(M @ _to_user(squeeze(xc), dfmt, canon_d).ravel(),
+                                      _to_user(squeeze(want), dfmt, canon_d).ravel())
 
 
 @pytest.mark.skipif(not HAS_JAX, reason="jax is not installed")

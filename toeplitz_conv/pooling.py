@@ -75,7 +75,9 @@ def _pool_layout(data_format: str | None, user_shape: Any,
 def _pool_relayout(matrix: TiedMatrix, lay: ArrayLayout,
                    canon: tuple[int, ...]) -> TiedMatrix:
     """A pooling matrix built on the folded canonical shape, in the user's layout."""
-    out_canon = (canon[:2] + matrix.out_shape[1:]) if lay.batch else matrix.out_shape
+    # Batch folded into the channels: split it off again (max-out has fewer channels out).
+    out_canon = ((canon[0], matrix.out_shape[0] // canon[0], *matrix.out_shape[1:])
+                 if lay.batch else matrix.out_shape)
     out = relayout(matrix, matrix.weight, rows=(lay, out_canon), cols=(lay, canon))
     out.info = {**matrix.info, "data_format": lay.letters}
     argmax = matrix.info.get("argmax")
@@ -351,7 +353,7 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
     return matrix if lay is None else _pool_relayout(matrix, lay, canon)
 
 
-def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
+def maxout_matrix(x: ArrayLike, pieces: int, *, data_format: str | None = None) -> TiedMatrix:
     """The 0/1 selection matrix of max-out over groups of ``pieces`` consecutive channels.
 
     Output channel ``g`` at each position is the maximum of input channels
@@ -366,6 +368,9 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
         ``(C, *spatial)``, any number of spatial dimensions (possibly none).
     pieces : int
         Channels per group; must divide ``C``.
+    data_format : str, optional
+        The layout of ``x`` and of the output with 1 to 3 spatial axes, as
+        in :func:`avg_pool_matrix` (``"NHWC"``, ``"HWC"``, ...).
 
     Returns
     -------
@@ -398,12 +403,21 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
     """
     arr = _as_real_input(x)
     pieces = as_positive_int(pieces, "pieces")
+    lay = None
+    if data_format is not None:
+        lay, canon, folded = _pool_layout(data_format, arr.shape, "x.shape")
+        if canon[1 if lay.batch else 0] % pieces:
+            raise ValueError(f"pieces={pieces} must divide the number of channels "
+                             f"{canon[1 if lay.batch else 0]} (axis 'C' of data_format "
+                             f"{data_format!r})")
+        arr = lay.to_canonical(arr).reshape(folded)
     if arr.shape[0] % pieces:
         raise ValueError(f"pieces={pieces} must divide the number of channels "
                          f"x.shape[0] = {arr.shape[0]}")
     axes = (AxisGeometry(arr.shape[0], pieces, pieces),
             *(AxisGeometry(n, 1) for n in arr.shape[1:]))
-    return _selection(Geometry(axes), arr, {"convention": "maxout", "pieces": pieces})
+    matrix = _selection(Geometry(axes), arr, {"convention": "maxout", "pieces": pieces})
+    return matrix if lay is None else _pool_relayout(matrix, lay, canon)
 
 
 def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], *,
