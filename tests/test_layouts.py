@@ -198,3 +198,17 @@ def test_channel_errors_say_where_pytorchs_axes_are():
                                          r"'HWIO', input_shape\[0\] is axis 2 \('C'\)"):
         tc.layer_matrix(np.ones((3, 3, 2, 4)), (8, 8, 3), data_format="HWC",
                         weight_format="HWIO")
+
+
+def test_a_large_batch_is_refused_before_it_is_built():
+    from toeplitz_conv import limits
+    from toeplitz_conv._limits import DenseTooLargeError
+
+    w = np.ones((3, 3, 2, 2))
+    one = tc.layer_matrix(w, (1, 16, 16, 2), padding=1, data_format="NHWC",
+                          weight_format="HWIO")
+    with limits.override(max_build_bytes=40 * one.nnz * 10):
+        tc.layer_matrix(w, (5, 16, 16, 2), padding=1, data_format="NHWC", weight_format="HWIO")
+        with pytest.raises(DenseTooLargeError, match="user's layout"):
+            tc.layer_matrix(w, (50, 16, 16, 2), padding=1, data_format="NHWC",
+                            weight_format="HWIO")

@@ -540,6 +540,9 @@ class TiedMatrix:
         nnz, size = self.nnz, self._weight.size
         n_rows = copies * m
         n_cols = copies * n if copy_cols else n
+        # A batch multiplies the entries: refuse before allocating them.
+        check_build(copies * max(self.n_taps, nnz), "matrix in the user's layout",
+                    n_rows=n_rows)
         lengths = np.diff(self._indptr).astype(np.int64)
         src = np.arange(n_rows, dtype=np.int64) if rows is None else rows.astype(np.int64)
         new_len = lengths[src % m] if copies > 1 else lengths[src]
@@ -550,9 +553,10 @@ class TiedMatrix:
         first = (src // m) * nnz + self._indptr[src % m].astype(np.int64) if copies > 1 \
             else self._indptr[src].astype(np.int64)
         # Stacked entry id (copy * nnz + entry) of every new entry, row by row.
-        ids = np.arange(total, dtype=itype)
+        # numpy's native index type: gathers convert any other one on every call.
+        ids = np.arange(total, dtype=np.intp)
         if rows is not None or copies > 1:
-            ids += np.repeat((first - indptr[:-1]).astype(itype), new_len)
+            ids += np.repeat((first - indptr[:-1]).astype(np.intp), new_len)
 
         def split(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | int]:
             if copies == 1:
