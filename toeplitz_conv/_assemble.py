@@ -47,10 +47,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .geometry import Geometry, axes_first_map, channel_map
+from .geometry import ArrayLayout, Geometry, axes_first_map, channel_map
 from .tied import IndexDtype, TiedMatrix, _index_dtype
 
-__all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "forced_write_path"]
+__all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "forced_write_path",
+           "relayout"]
 
 #: How zero-padded matrices are written (tests force each; users never need to):
 #: ``"table"`` one index table for all rows, ``"lines"`` region by region with a
@@ -357,6 +358,36 @@ def _fortran(geom: Geometry, weight: np.ndarray, *, flip: bool, channels: Channe
                       weight, tap_entry=inner._tap_entry, in_shape=geom.in_shape,
                       out_shape=geom.out_shape, conjugate=inner._conjugate, info=inner.info,
                       data=inner._data, fill=fill, constant=inner._constant, order="F")
+
+
+def relayout(matrix: TiedMatrix, weight: np.ndarray, *,
+             rows: tuple[ArrayLayout, tuple[int, ...]],
+             cols: tuple[ArrayLayout, tuple[int, ...]],
+             weights: tuple[ArrayLayout, tuple[int, ...]] | None = None, copies: int = 1,
+             copy_cols: bool = True, copy_weight: bool = False) -> TiedMatrix:
+    """A matrix built in the canonical (PyTorch) layout, in the user's layouts.
+
+    ``rows`` and ``cols`` are the user's layout of the output and the input
+    with their canonical shapes (a batch axis ``N`` first, ``copies`` long:
+    the matrix is stacked that many times, block-diagonally with
+    ``copy_cols``); ``weights`` the user's layout of ``weight`` (the array
+    the taps index, as the user passed it) and its canonical shape, with
+    ``copy_weight`` when each copy reads its own part of it (the data
+    matrix of a batch).  The permutations come from the geometry core
+    (:meth:`~toeplitz_conv.geometry.ArrayLayout.flat_map`); the entries are
+    moved by :meth:`TiedMatrix._relabelled`.
+    """
+    (r_lay, r_shape), (c_lay, c_shape) = rows, cols
+    r_map = None if r_lay.identity else r_lay.flat_map(r_shape)
+    c_map = None if c_lay.identity else c_lay.flat_map(c_shape)
+    w_map = None
+    if weights is not None and not weights[0].identity:
+        user_of = weights[0].flat_map(weights[1])
+        w_map = np.empty_like(user_of)
+        w_map[user_of] = np.arange(len(user_of), dtype=w_map.dtype)
+    return matrix._relabelled(r_map, c_map, w_map, weight, copies=copies, copy_cols=copy_cols,
+                              copy_weight=copy_weight, in_shape=c_lay.user_shape(c_shape),
+                              out_shape=r_lay.user_shape(r_shape))
 
 
 def _check_plan(geom: Geometry, weight: np.ndarray, channels: Channels | None, ties: Ties,

@@ -15,6 +15,7 @@ __all__ = [
     "SignalBoundary",
     "SignalConvention",
     "SignalMode",
+    "TransposedPadding",
 ]
 
 #: An int applied to every spatial axis, or one int per axis.
@@ -22,7 +23,11 @@ IntOrTuple = int | tuple[int, ...]
 #: One ``(before, after)`` pair per spatial axis, as JAX and ``lax.conv`` write it.
 PairPadding = tuple[tuple[int, int], ...]
 #: ``padding`` of the layer builders: symmetric, per-side, or a rule's name.
-LayerPadding = int | tuple[int, ...] | PairPadding | Literal["valid", "same", "VALID", "SAME"]
+LayerPadding = (int | tuple[int, ...] | PairPadding
+                | Literal["valid", "same", "VALID", "SAME", "SAME_LOWER"])
+#: ``padding`` of the transposed layer builder: torch's, or TensorFlow's and JAX's rules.
+TransposedPadding = (int | tuple[int, ...] | PairPadding
+                     | Literal["VALID", "SAME", "SAME_LOWER"])
 #: scipy's output modes.
 Mode = Literal["full", "valid", "same"]
 #: :func:`~toeplitz_conv.conv_matrix`'s modes: scipy's and the circular convolution.

@@ -30,10 +30,42 @@ __all__ = [
     "as_positive_int",
     "as_shape",
     "choose",
+    "to_numpy",
 ]
 
 #: Largest size or count accepted anywhere: index arithmetic is done in int64.
 INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def to_numpy(value: Any) -> Any:
+    """A framework's array as a numpy array; anything else is returned unchanged.
+
+    The one conversion every builder, the checker and the figures apply to
+    a user's array argument.  A torch tensor (a ``Parameter``, one that
+    ``requires_grad``, on any device, a conjugate or negative view) has
+    ``.detach().cpu().numpy()``: found by duck typing, so that torch is
+    never imported here; bfloat16, which numpy lacks, becomes float32.  JAX
+    arrays and other array-likes already convert through ``numpy.asarray``.
+
+    >>> to_numpy([1, 2])
+    [1, 2]
+    >>> import pytest; torch = pytest.importorskip("torch")   # only where torch is installed
+    >>> to_numpy(torch.nn.Parameter(torch.ones(2)))
+    array([1., 1.], dtype=float32)
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    if all(callable(getattr(value, name, None)) for name in ("detach", "cpu", "numpy")):
+        t = value.detach()
+        # A lazily conjugated or negated view has no numpy equivalent: materialise it.
+        for flag, resolve in (("is_conj", "resolve_conj"), ("is_neg", "resolve_neg")):
+            if callable(getattr(t, flag, None)) and getattr(t, flag)():
+                t = getattr(t, resolve)()
+        t = t.cpu()
+        if str(getattr(t, "dtype", "")) == "torch.bfloat16":
+            t = t.float()
+        return t.numpy()
+    return value
 
 
 def choose(value: Any, name: str, allowed: Sequence[str]) -> str:
@@ -172,7 +204,7 @@ def as_kernel(kernel: Any, name: str = "kernel", *, min_ndim: int = 1,
     if isinstance(kernel, (str, bytes)) or kernel is None:
         raise TypeError(f"{name} must be a numeric array-like, got {type(kernel).__name__}")
     try:
-        arr = np.array(kernel)
+        arr = np.array(to_numpy(kernel))
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"{name} must be a rectangular numeric array-like (same length in every row)"

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import Channels, Ties, assemble
+from ._assemble import Channels, Ties, assemble, relayout
 from ._typing import IntOrTuple, LayerPadding, PaddingMode
-from ._validation import as_groups, as_shape
-from .geometry import layer_geometry
+from ._validation import as_groups, as_shape, to_numpy
+from .geometry import data_layout, layer_geometry, weight_layout
 from .tied import TiedMatrix
 
 __all__ = ["data_matrix"]
@@ -25,7 +25,8 @@ __all__ = ["data_matrix"]
 
 def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
                 padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-                padding_mode: PaddingMode = "zeros") -> TiedMatrix:
+                padding_mode: PaddingMode = "zeros", data_format: str | None = None,
+                weight_format: str | None = None) -> TiedMatrix:
     """The data matrix ``X(x)`` of a PyTorch conv layer: ``y = X(x) @ weight.ravel()``.
 
     Row ``(o, i)`` (C order over ``(C_out, *out_spatial)``) holds, in the
@@ -42,6 +43,11 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
         ``(C_out, C_in // groups, *kernel)``.
     stride, padding, dilation, groups, padding_mode
         As :func:`~toeplitz_conv.layer_matrix`.
+    data_format, weight_format : str, optional
+        The layouts of ``x`` (and of the output) and of ``weight_shape``, as
+        in :func:`~toeplitz_conv.layer_matrix`: ``X @ w_hwio.ravel()`` is
+        the output in ``data_format``.  With a batch letter ``N`` the rows
+        of every sample are stacked.
 
     Returns
     -------
@@ -78,10 +84,14 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     >>> X @ np.array([5.0, 6.0, 7.0])                 # = layer_matrix(w, x.shape) @ x
     array([38., 56.])
     """
-    xa = np.asarray(x)
+    xa = np.asarray(to_numpy(x))
     if xa.dtype == object or not np.issubdtype(xa.dtype, np.number) or xa.dtype == np.bool_:
         raise TypeError(f"x must be a numeric array, got dtype {xa.dtype}")
     wshape = as_shape(weight_shape, "weight_shape")
+    if data_format is not None or weight_format is not None:
+        return _data_matrix_in_layout(xa, wshape, data_format, weight_format,
+                                      dict(stride=stride, padding=padding, dilation=dilation,
+                                           groups=groups, padding_mode=padding_mode))
     if not 3 <= len(wshape) <= 5 or xa.ndim != len(wshape) - 1:
         raise ValueError(f"weight_shape must be (C_out, C_in // groups, *kernel) with 1 to 3 "
                          f"spatial dims and x (C_in, *spatial) with as many, got "
@@ -101,3 +111,29 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     placeholder = np.zeros(wshape, dtype=xa.dtype)
     return assemble(geom, placeholder, channels=Channels(xa.shape[0], groups),
                     ties=Ties(data_of=xa), info=info)
+
+
+def _data_matrix_in_layout(x: np.ndarray, wshape: tuple[int, ...], data_format: str | None,
+                           weight_format: str | None, kwargs: dict[str, Any]) -> TiedMatrix:
+    """:func:`data_matrix` with ``x`` and ``weight_shape`` in the user's formats.
+
+    Built in the canonical layout on the first sample, then stacked over the
+    batch (each copy reading its own sample) and permuted.
+    """
+    if not 3 <= len(wshape) <= 5:
+        raise ValueError(f"weight_shape must have 1 to 3 spatial dims, got {wshape}")
+    nd = len(wshape) - 2
+    dlay, wlay = data_layout(data_format, nd), weight_layout(weight_format, nd)
+    if x.ndim != len(dlay.perm):
+        raise ValueError(f"x must have {len(dlay.perm)} axes in data_format "
+                         f"{dlay.letters!r}, got shape {x.shape}")
+    xc = dlay.to_canonical(x)
+    batch = xc.shape[0] if dlay.batch else None
+    canon_w = wlay.canonical_shape(wshape)
+    X = data_matrix(xc[0] if dlay.batch else xc, canon_w, **kwargs)
+    lead = () if batch is None else (batch,)
+    out = relayout(X, x, rows=(dlay, lead + X.out_shape), cols=(wlay, canon_w),
+                   weights=(dlay, xc.shape), copies=batch or 1, copy_cols=False,
+                   copy_weight=True)
+    out.info = {**X.info, "data_format": dlay.letters, "weight_format": wlay.letters}
+    return out

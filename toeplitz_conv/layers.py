@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import Channels, assemble
-from ._typing import IntOrTuple, LayerPadding, PaddingMode
+from ._assemble import Channels, assemble, relayout
+from ._typing import IntOrTuple, LayerPadding, PaddingMode, TransposedPadding
 from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape
 from .geometry import (
+    FRAMEWORK_PADDINGS,
     PADDING_MODES,
+    ArrayLayout,
     Geometry,
+    data_layout,
     layer_geometry,
     resolve_padding,
+    transposed_framework_padding,
     transposed_out_size,
     transposed_output_padding,
+    weight_layout,
 )
 from .tied import TiedMatrix
 
@@ -38,6 +45,55 @@ def _layer_weight(weight: Any, name: str = "weight", *,
     return w
 
 
+class _UserLayout:
+    """The user's data and weight formats of a layer, and the canonical weight and shape."""
+
+    def __init__(self, w_user: np.ndarray, input_shape: Any, data_format: str | None,
+                 weight_format: str | None) -> None:
+        nd = w_user.ndim - 2
+        self.data: ArrayLayout = data_layout(data_format, nd)
+        self.weight: ArrayLayout = weight_layout(weight_format, nd)
+        self.user_weight = w_user
+        self.w = self.weight.to_canonical(w_user)
+        user = as_shape(input_shape, "input_shape", ndim=len(self.data.perm),
+                        empty_axes=(self.data.letters.index("C"),))
+        canon = self.data.canonical_shape(user)
+        self.batch: int | None = canon[0] if self.data.batch else None
+        self.shape = canon[1:] if self.data.batch else canon
+
+    def apply(self, matrix: TiedMatrix) -> TiedMatrix:
+        """``matrix`` (canonical, one sample) in the user's layouts, stacked over the batch."""
+        lead = () if self.batch is None else (self.batch,)
+        out = relayout(matrix, self.user_weight, rows=(self.data, lead + matrix.out_shape),
+                       cols=(self.data, lead + matrix.in_shape),
+                       weights=(self.weight, self.w.shape), copies=self.batch or 1)
+        out.info = {**matrix.info, "data_format": self.data.letters,
+                    "weight_format": self.weight.letters}
+        return out
+
+
+@contextmanager
+def _explained(lay: _UserLayout | None) -> Iterator[None]:
+    """Channel errors name PyTorch's axes; with the user's layouts, say where those are."""
+    try:
+        yield
+    except ValueError as exc:
+        if lay is None:
+            raise
+        wl, dl = lay.weight.letters, lay.data.letters
+        raise ValueError(f"{exc} (in PyTorch's order: weight.shape[0] and [1] are axes "
+                         f"{wl.index('O')} ('O') and {wl.index('I')} ('I') of weight_format "
+                         f"{wl!r}, input_shape[0] is axis {dl.index('C')} ('C') of "
+                         f"data_format {dl!r})") from None
+
+
+def _user_layout(w: np.ndarray, input_shape: Any, data_format: str | None,
+                 weight_format: str | None) -> _UserLayout | None:
+    if data_format is None and weight_format is None:
+        return None                     # PyTorch's layout: nothing to permute
+    return _UserLayout(w, input_shape, data_format, weight_format)
+
+
 def _channels(w: np.ndarray, input_shape: Any, groups: Any,
               empty_axes: tuple[int, ...] = ()) -> tuple[tuple[int, ...], int]:
     nd = w.ndim - 2
@@ -47,7 +103,8 @@ def _channels(w: np.ndarray, input_shape: Any, groups: Any,
 
 def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: IntOrTuple = 1,
                  padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-                 padding_mode: PaddingMode = "zeros") -> TiedMatrix:
+                 padding_mode: PaddingMode = "zeros", data_format: str | None = None,
+                 weight_format: str | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch convolution layer (no batch axis).
 
     ``layer_matrix(w, x.shape, ...) @ x.ravel()`` equals
@@ -61,11 +118,12 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
         ``(C_in, *spatial)``.
     stride, dilation : int or tuple of int
         Per spatial dimension, >= 1.
-    padding : int, tuple of int, tuple of (int, int) pairs, 'valid', 'same', 'VALID' or 'SAME'
+    padding : int, tuple of int, (int, int) pairs or a rule's name (see below)
         As in PyTorch; ``'same'`` puts the odd extra pad after (right/bottom)
         and needs stride 1.  ``'SAME'``/``'VALID'`` (upper case) are
         TensorFlow's and JAX's: ``'SAME'`` gives ``ceil(size / stride)``
-        outputs for any stride, the odd extra pad after.  Pairs give each axis's ``(before, after)``
+        outputs for any stride, the odd extra pad after; JAX's
+        ``'SAME_LOWER'`` puts it before.  Pairs give each axis's ``(before, after)``
         padding, as JAX writes it (``((top, bottom), (left, right))`` in 2-D):
         the same as ``torch.nn.functional.pad`` (with the ``padding_mode``)
         followed by an unpadded convolution.
@@ -74,11 +132,26 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
         As ``torch.nn.ConvNd(padding_mode=...)``.  With non-zero modes one
         matrix entry can be the sum of several weights (see ``taps``).
+    data_format : str, optional
+        The layout of ``input_shape`` and of the output, with TensorFlow's
+        and JAX's letters: ``"NCHW"``, ``"NHWC"``, ``"CHW"``, ``"HWC"`` (and
+        ``"NCW"``, ``"NWC"``, ``"NCDHW"``, ``"NDHWC"``, ...; any order of the
+        letters).  With ``N`` the input has a batch axis and the matrix is
+        block-diagonal over it.  The matrix acts on the flattened user
+        layout: ``A @ x_nhwc.ravel() == y_nhwc.ravel()``.  Default: PyTorch's
+        ``(C, *spatial)``.
+    weight_format : str, optional
+        The layout of ``weight``: ``"OIHW"`` (PyTorch's, the default),
+        ``"HWIO"`` (TensorFlow's, JAX's ``dimension_numbers``), ``"OHWI"``,
+        ``"IOHW"``, 1-D and 3-D alike.  The taps index the weight as passed,
+        so ``weight_grad`` comes back in this layout and ``with_weight``
+        takes it.
 
     Returns
     -------
     TiedMatrix
-        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
+        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``
+        (in ``data_format``'s order when given).
 
     See Also
     --------
@@ -137,15 +210,27 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     >>> x = np.array([1.0, 2.0, -1.0, 0.5, 3.0])
     >>> np.array_equal(layer_matrix(w, (1, 5)) @ x, np.correlate(x, w[0, 0], "valid"))
     True
+
+    TensorFlow's layouts, a batch of 2 images ``(N, H, W, C)`` and an ``HWIO``
+    kernel; the output is ``(N, H_out, W_out, C_out)``:
+
+    >>> A = layer_matrix(np.ones((3, 3, 2, 4)), (2, 8, 8, 2), padding="SAME",
+    ...                  data_format="NHWC", weight_format="HWIO")
+    >>> A.in_shape, A.out_shape
+    ((2, 8, 8, 2), (2, 8, 8, 4))
     """
     # torch accepts an empty input-channel axis (not an empty output one).
     w = _layer_weight(weight, empty_axes=(1,))
-    shape, groups = _channels(w, input_shape, groups, empty_axes=(0,))
-    c_out, c_ig = w.shape[:2]
-    as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
-    if c_ig * groups != shape[0]:
-        raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
-                         f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
+    lay = _user_layout(w, input_shape, data_format, weight_format)
+    if lay is not None:
+        w, input_shape = lay.w, lay.shape
+    with _explained(lay):
+        shape, groups = _channels(w, input_shape, groups, empty_axes=(0,))
+        c_out, c_ig = w.shape[:2]
+        as_groups(groups, [(c_out, "the output channels (weight.shape[0])")])
+        if c_ig * groups != shape[0]:
+            raise ValueError(f"weight.shape[1] * groups must equal the input channels: "
+                             f"{c_ig} * {groups} != input_shape[0] = {shape[0]}")
     geom = layer_geometry(w.shape[2:], shape[1:], stride=stride, padding=padding,
                           dilation=dilation, padding_mode=padding_mode)
     if shape[0] == 0 and padding_mode in ("reflect", "replicate"):
@@ -156,15 +241,18 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
     # torch's rule: no input channels give no output channels (an empty output).
     channels = Channels(shape[0], groups, out_channels=0 if shape[0] == 0 else None)
-    return assemble(geom, w, channels=channels, info=info)
+    matrix = assemble(geom, w, channels=channels, info=info)
+    return matrix if lay is None else lay.apply(matrix)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                             stride: IntOrTuple = 1,
-                            padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
+                            padding: TransposedPadding = 0,
                             output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
                             groups: int = 1,
-                            output_size: IntOrTuple | None = None) -> TiedMatrix:
+                            output_size: IntOrTuple | None = None,
+                            data_format: str | None = None,
+                            weight_format: str | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
 
     Equals ``torch.nn.functional.conv_transpose{1,2,3}d(x[None], w, ...)[0]``;
@@ -180,17 +268,38 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     stride, padding, output_padding, dilation : int or tuple of int
         As in PyTorch; ``output_padding`` must be smaller than the stride or
         the dilation.  ``padding`` may also be ``(before, after)`` pairs per
-        axis: that many outputs are cropped from each side.
+        axis: that many outputs are cropped from each side; or
+        TensorFlow's ``'SAME'``/``'VALID'`` and JAX's ``'SAME_LOWER'``: the
+        layer is then exactly the transpose of ``layer_matrix(...,
+        padding=padding, stride=stride)`` on the output size (TensorFlow's
+        ``conv2d_transpose``, the gradient of ``conv2d``), which is
+        ``input * stride`` for ``'SAME'`` unless ``output_size`` says
+        otherwise (Keras' ``input * stride + max(extent - stride, 0)`` for
+        ``'VALID'``, ``extent = dilation * (kernel - 1) + 1``).
     output_size : int or tuple of int, optional
         The wanted spatial output size (trailing entries of a longer tuple,
         as torch takes them): chooses ``output_padding``, which must then be
         0.  Each size must lie within ``stride - 1`` above the smallest one.
+        With a string ``padding`` it is TensorFlow's ``output_shape``: any
+        size whose forward convolution has ``input_shape``'s size.
     groups : int
+    data_format : str, optional
+        The layout of ``input_shape`` and of the output, as in
+        :func:`layer_matrix` (``"NHWC"``, ``"HWC"``, ...).
+    weight_format : str, optional
+        The layout of ``weight``, with the letters of the forward
+        convolution this layer transposes (TensorFlow's
+        ``conv2d_transpose`` filter and JAX's ``conv_transpose(...,
+        transpose_kernel=True)``): ``O`` is this layer's *input* channels,
+        ``I`` its output channels.  PyTorch's ``(C_in, C_out // groups,
+        *kernel)`` is ``"OIHW"`` (the default); TensorFlow's ``(kh, kw,
+        C_out, C_in)`` is ``"HWIO"``.
 
     Returns
     -------
     TiedMatrix
-        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
+        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``
+        (in ``data_format``'s order when given).
 
     See Also
     --------
@@ -221,20 +330,38 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     (18, 4)
     >>> np.array_equal(T.toarray(), layer_matrix(w, (2, 9), stride=2).toarray().T)
     True
+
+    TensorFlow's ``conv2d_transpose(padding='SAME')``: ``input * stride``
+    outputs, the transpose of the 'SAME' convolution on them:
+
+    >>> T = transposed_layer_matrix(w, (1, 4), stride=2, padding="SAME")
+    >>> T.out_shape
+    (2, 8)
+    >>> F = layer_matrix(w, (2, 8), stride=2, padding="SAME")
+    >>> np.array_equal(T.toarray(), F.toarray().T)
+    True
     """
     w = _layer_weight(weight)
+    lay = _user_layout(w, input_shape, data_format, weight_format)
+    if lay is not None:
+        w, input_shape = lay.w, lay.shape
     nd = w.ndim - 2
-    shape, groups = _channels(w, input_shape, groups)
-    if w.shape[0] != shape[0]:
-        raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
-                         f"input_shape[0] = {shape[0]} for a transposed convolution")
+    with _explained(lay):
+        shape, groups = _channels(w, input_shape, groups)
+        if w.shape[0] != shape[0]:
+            raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
+                             f"input_shape[0] = {shape[0]} for a transposed convolution")
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
     op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
     k = w.shape[2:]
-    if output_size is not None:
-        op_t = _output_padding_for(output_size, op_t, shape[1:], k, stride_t, pads, dil_t)
+    if isinstance(padding, str):
+        pads, op_t = _framework_padding(padding, output_size, op_t, shape[1:], k, stride_t,
+                                        dil_t)
+    else:
+        pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
+        if output_size is not None:
+            op_t = _output_padding_for(output_size, op_t, shape[1:], k, stride_t, pads, dil_t)
     for op, s, d in zip(op_t, stride_t, dil_t):
         if op >= s and op >= d:
             raise ValueError(f"output_padding {op_t} must be smaller than either stride "
@@ -257,9 +384,47 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
             "output_padding": output_padding, "dilation": dilation, "groups": groups}
     fwd = assemble(geom, w, channels=Channels(c_out, groups), info=info)
+    if lay is not None:
+        # The forward matrix's rows are this layer's input, its columns the output.
+        fwd = lay.apply(fwd)
+        info = fwd.info
     t = fwd.T
     t.info = info
     return t
+
+
+def _trailing_sizes(output_size: Any, nd: int) -> tuple[int, ...]:
+    if isinstance(output_size, (tuple, list)) and len(output_size) > nd:
+        output_size = tuple(output_size)[-nd:]      # torch ignores the leading (N, C)
+    return as_int_tuple(output_size, nd, "output_size", minimum=1)
+
+
+def _framework_padding(padding: str, output_size: Any, output_padding: tuple[int, ...],
+                       spatial: tuple[int, ...], kernel: tuple[int, ...],
+                       stride: tuple[int, ...], dilation: tuple[int, ...]
+                       ) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """TensorFlow's and JAX's transposed padding: the forward pads and torch's output padding.
+
+    The layer is the adjoint of the forward convolution with ``padding`` on
+    the output size (:func:`~toeplitz_conv.geometry.transposed_framework_padding`);
+    torch's ``output_padding`` is what that size adds to the smallest one.
+    """
+    if padding not in FRAMEWORK_PADDINGS:
+        raise ValueError(f"padding must be an int, a tuple of ints, (before, after) pairs or "
+                         f"one of {', '.join(map(repr, FRAMEWORK_PADDINGS))} (TensorFlow's and "
+                         f"JAX's rules), got {padding!r}")
+    if any(output_padding):
+        raise ValueError(f"padding={padding!r} sets the output size itself: give output_size= "
+                         f"(TensorFlow's output_shape), not output_padding")
+    nd = len(spatial)
+    sizes: tuple[int | None, ...] = ((None,) * nd if output_size is None
+                                     else _trailing_sizes(output_size, nd))
+    resolved = [transposed_framework_padding(n, kk, s, d, padding, o)
+                for n, kk, s, d, o in zip(spatial, kernel, stride, dilation, sizes)]
+    pads = tuple(p for _, p in resolved)
+    ops = tuple(out - transposed_out_size(n, kk, stride=s, padding=p, dilation=d)
+                for (out, p), n, kk, s, d in zip(resolved, spatial, kernel, stride, dilation))
+    return pads, ops
 
 
 def _output_padding_for(output_size: Any, output_padding: tuple[int, ...],
@@ -270,9 +435,7 @@ def _output_padding_for(output_size: Any, output_padding: tuple[int, ...],
     nd = len(spatial)
     if any(output_padding):
         raise ValueError("give output_size or output_padding, not both")
-    if isinstance(output_size, (tuple, list)) and len(output_size) > nd:
-        output_size = tuple(output_size)[-nd:]      # torch ignores the leading (N, C)
-    sizes = as_int_tuple(output_size, nd, "output_size", minimum=1)
+    sizes = _trailing_sizes(output_size, nd)
     ops = tuple(transposed_output_padding(o, n, kk, stride=s, padding=p, dilation=d)
                 for o, n, kk, s, p, d in zip(sizes, spatial, kernel, stride, pads, dilation))
     if any(not 0 <= op < s for op, s in zip(ops, stride)):

@@ -33,14 +33,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import Offset, Ties, assemble
+from ._assemble import Offset, Ties, assemble, relayout
 from ._limits import check_build
 from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
 from .geometry import (
+    ArrayLayout,
     AxisGeometry,
     Geometry,
     check_pool_padding,
+    data_layout,
     pool_axis,
     pool_counts,
     resolve_padding,
@@ -55,6 +57,39 @@ __all__ = [
     "maxout_matrix",
     "pool_axis",
 ]
+
+
+def _pool_layout(data_format: str | None, user_shape: Any,
+                 name: str) -> tuple[ArrayLayout, tuple[int, ...], tuple[int, ...]]:
+    """The user's data layout, the canonical shape and the shape pooled (batch folded into C).
+
+    Pooling never mixes channels or samples, so a batch is more channels.
+    """
+    lay = data_layout(data_format)
+    user = as_shape(user_shape, name, ndim=len(lay.perm))
+    canon = lay.canonical_shape(user)
+    folded = (canon[0] * canon[1], *canon[2:]) if lay.batch else canon
+    return lay, canon, folded
+
+
+def _pool_relayout(matrix: TiedMatrix, lay: ArrayLayout,
+                   canon: tuple[int, ...]) -> TiedMatrix:
+    """A pooling matrix built on the folded canonical shape, in the user's layout."""
+    # Batch folded into the channels: split it off again (max-out has fewer channels out).
+    out_canon = ((canon[0], matrix.out_shape[0] // canon[0], *matrix.out_shape[1:])
+                 if lay.batch else matrix.out_shape)
+    out = relayout(matrix, matrix.weight, rows=(lay, out_canon), cols=(lay, canon))
+    out.info = {**matrix.info, "data_format": lay.letters}
+    argmax = matrix.info.get("argmax")
+    if argmax is not None:
+        # The selected inputs as the user's flat indices, in the user's output layout.
+        user_of = lay.flat_map(canon)
+        inv = np.empty_like(user_of)
+        inv[user_of] = np.arange(len(user_of), dtype=inv.dtype)
+        flat = argmax.ravel()
+        mapped = np.where(flat >= 0, inv[np.maximum(flat, 0)], -1)
+        out.info["argmax"] = lay.to_user(mapped.reshape(out_canon))
+    return out
 
 
 def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, dilation: Any,
@@ -87,7 +122,8 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
                     stride: IntOrTuple | None = None,
                     padding: IntOrTuple | tuple[tuple[int, int], ...] = 0,
                     count_include_pad: bool = True,
-                    ceil_mode: bool = False, divisor_override: int | None = None) -> TiedMatrix:
+                    ceil_mode: bool = False, divisor_override: int | None = None,
+                    data_format: str | None = None) -> TiedMatrix:
     """Matrix of ``torch.nn.functional.avg_pool{1,2,3}d`` (no batch axis).
 
     ``avg_pool_matrix(k, x.shape, ...) @ x.ravel()`` equals
@@ -110,6 +146,10 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
         Round the number of windows up (torch's rule).
     divisor_override : int or None
         Divide every window by this instead.
+    data_format : str, optional
+        The layout of ``input_shape`` and of the output, with TensorFlow's
+        and JAX's letters (``"NHWC"``, ``"HWC"``, ``"NCW"``, ...; ``N`` a
+        batch axis).  Default: PyTorch's ``(C, *spatial)``.
 
     Returns
     -------
@@ -162,6 +202,9 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
     >>> np.allclose(avg_pool_matrix(3, x.shape) @ x.ravel(), x.reshape(4, 3).mean(axis=1))
     True
     """
+    lay = None
+    if data_format is not None:
+        lay, canon, input_shape = _pool_layout(data_format, input_shape, "input_shape")
     _, geom = _pool_args(kernel_size, input_shape, stride, padding, 1, ceil_mode)
     include_pad = as_bool(count_include_pad, "count_include_pad")
     if divisor_override is not None:
@@ -180,7 +223,8 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
             "divisor_override": divisor_override}
     # Every tap of window o is tied to its factor weight[o], whatever the channel.
     tile = tile_map(geom.out_shape, out_spatial, range(1, len(geom.out_shape)))
-    return assemble(geom, weight, ties=Ties(tile=tile, per_window=True), info=info)
+    matrix = assemble(geom, weight, ties=Ties(tile=tile, per_window=True), info=info)
+    return matrix if lay is None else _pool_relayout(matrix, lay, canon)
 
 
 def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
@@ -224,7 +268,8 @@ def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatri
 def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
                     stride: IntOrTuple | None = None,
                     padding: IntOrTuple | tuple[tuple[int, int], ...] = 0,
-                    dilation: IntOrTuple = 1, ceil_mode: bool = False) -> TiedMatrix:
+                    dilation: IntOrTuple = 1, ceil_mode: bool = False,
+                    data_format: str | None = None) -> TiedMatrix:
     """The 0/1 selection matrix of ``torch.nn.functional.max_pool{1,2,3}d`` at the input ``x``.
 
     Max pooling is piecewise linear; near ``x`` it is this matrix ``S``:
@@ -241,6 +286,10 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
         most ``kernel_size // 2``).  Padding never wins (it is ``-inf``);
         ``padding`` may also be one ``(before, after)`` pair per spatial axis.
     ceil_mode : bool
+    data_format : str, optional
+        The layout of ``x`` and of the output, as in :func:`avg_pool_matrix`;
+        ``info["argmax"]`` is then in the output's layout, indexing the
+        flattened ``x``.
 
     Returns
     -------
@@ -292,14 +341,19 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
     array([[-inf]])
     """
     arr = _as_real_input(x)
+    lay = None
+    if data_format is not None:
+        lay, canon, folded = _pool_layout(data_format, arr.shape, "x.shape")
+        arr = lay.to_canonical(arr).reshape(folded)
     _, geom = _pool_args(kernel_size, arr.shape, stride, padding, dilation, ceil_mode,
                          "x.shape")
     info = {"convention": "max_pool", "kernel_size": kernel_size, "stride": stride,
             "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode}
-    return _selection(geom, arr, info)
+    matrix = _selection(geom, arr, info)
+    return matrix if lay is None else _pool_relayout(matrix, lay, canon)
 
 
-def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
+def maxout_matrix(x: ArrayLike, pieces: int, *, data_format: str | None = None) -> TiedMatrix:
     """The 0/1 selection matrix of max-out over groups of ``pieces`` consecutive channels.
 
     Output channel ``g`` at each position is the maximum of input channels
@@ -314,6 +368,9 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
         ``(C, *spatial)``, any number of spatial dimensions (possibly none).
     pieces : int
         Channels per group; must divide ``C``.
+    data_format : str, optional
+        The layout of ``x`` and of the output with 1 to 3 spatial axes, as
+        in :func:`avg_pool_matrix` (``"NHWC"``, ``"HWC"``, ...).
 
     Returns
     -------
@@ -346,16 +403,26 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
     """
     arr = _as_real_input(x)
     pieces = as_positive_int(pieces, "pieces")
+    lay = None
+    if data_format is not None:
+        lay, canon, folded = _pool_layout(data_format, arr.shape, "x.shape")
+        if canon[1 if lay.batch else 0] % pieces:
+            raise ValueError(f"pieces={pieces} must divide the number of channels "
+                             f"{canon[1 if lay.batch else 0]} (axis 'C' of data_format "
+                             f"{data_format!r})")
+        arr = lay.to_canonical(arr).reshape(folded)
     if arr.shape[0] % pieces:
         raise ValueError(f"pieces={pieces} must divide the number of channels "
                          f"x.shape[0] = {arr.shape[0]}")
     axes = (AxisGeometry(arr.shape[0], pieces, pieces),
             *(AxisGeometry(n, 1) for n in arr.shape[1:]))
-    return _selection(Geometry(axes), arr, {"convention": "maxout", "pieces": pieces})
+    matrix = _selection(Geometry(axes), arr, {"convention": "maxout", "pieces": pieces})
+    return matrix if lay is None else _pool_relayout(matrix, lay, canon)
 
 
 def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], *,
-            stride: int | tuple[int, ...] | None = None, ceil_mode: bool = False) -> np.ndarray:
+            stride: int | tuple[int, ...] | None = None, ceil_mode: bool = False,
+            data_format: str | None = None) -> np.ndarray:
     """``torch.nn.functional.lp_pool{1,2,3}d`` through the average-pooling matrix.
 
     Power-average pooling is not linear, but its inner sum is:
@@ -364,6 +431,8 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     truncated ``ceil_mode`` window is rescaled to a full window).  As in torch,
     a negative inner sum (odd ``p``, negative inputs) gives NaN, and
     ``norm_type=inf`` is max pooling of ``abs(x)``.
+
+    ``data_format`` is the layout of ``x``, as in :func:`avg_pool_matrix`.
 
     See Also
     --------
@@ -377,7 +446,10 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     array([[5., 1.]])
     """
     arr = _as_real_input(x)
-    if arr.ndim not in (2, 3, 4):
+    nd = arr.ndim - 1
+    if data_format is not None:
+        nd = len(data_layout(data_format).perm) - 1 - ("N" in data_format)
+    if data_format is None and arr.ndim not in (2, 3, 4):
         raise ValueError(f"x must have shape (C, *spatial) with 1, 2 or 3 spatial dimensions, "
                          f"got shape {arr.shape}")
     if not (isinstance(norm_type, (int, float)) and not isinstance(norm_type, bool)
@@ -385,9 +457,11 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
         norm_type = as_finite_real(norm_type, "norm_type", positive=True)
     if np.isinf(norm_type):
         a = np.abs(arr)
-        return max_pool_matrix(a, kernel_size, stride=stride, ceil_mode=ceil_mode).apply(a)
-    A = avg_pool_matrix(kernel_size, arr.shape, stride=stride, ceil_mode=ceil_mode)
-    ksize = np.prod(as_int_tuple(kernel_size, arr.ndim - 1, "kernel_size", minimum=1))
+        return max_pool_matrix(a, kernel_size, stride=stride, ceil_mode=ceil_mode,
+                               data_format=data_format).apply(a)
+    A = avg_pool_matrix(kernel_size, arr.shape, stride=stride, ceil_mode=ceil_mode,
+                        data_format=data_format)
+    ksize = np.prod(as_int_tuple(kernel_size, nd, "kernel_size", minimum=1))
     s = A.apply(arr.astype(np.float64) ** norm_type) * ksize
     with np.errstate(invalid="ignore"):
         return np.power(s, 1.0 / norm_type)

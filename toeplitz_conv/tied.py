@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._limits import check_build, check_dense, limits
-from ._validation import choose
+from ._validation import choose, to_numpy
 
 __all__ = ["TiedMatrix"]
 
@@ -52,7 +52,7 @@ def _numeric(v: Any, name: str) -> np.ndarray:
     if isinstance(v, (str, bytes)) or v is None:
         raise TypeError(f"{name} must be a numeric array, got {type(v).__name__}")
     try:
-        arr = np.asarray(v)
+        arr = np.asarray(to_numpy(v))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} must be a rectangular numeric array "
                          f"(same length in every row)") from exc
@@ -549,6 +549,97 @@ class TiedMatrix:
             t._transpose = self
             self._transpose = t
         return self._transpose
+
+    # ------------------------------------------------------------ layouts
+    def _relabelled(self, rows: np.ndarray | None, cols: np.ndarray | None,
+                    weight_map: np.ndarray | None, weight: np.ndarray, *, copies: int = 1,
+                    copy_cols: bool = True, copy_weight: bool = False,
+                    in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> TiedMatrix:
+        """``copies`` stacked copies of this matrix, rows and columns renumbered, taps re-tied.
+
+        Copy ``b`` of entry ``(r, c)`` tied to ``w`` sits at row ``r + b * m``,
+        column ``c + b * n`` (``c`` without ``copy_cols``: the copies share
+        the columns) and is tied to ``w + b * weight.size`` with
+        ``copy_weight`` (each copy reads its own part of the new weight).
+        Then new row ``i`` is stacked row ``rows[i]``, new column ``j`` is
+        stacked column ``cols[j]`` (bijections; ``None``: unchanged) and a
+        tap's weight index ``w`` becomes ``weight_map[w]``.  For the user's
+        layouts (a batch axis, NHWC, HWIO): the maps come from the geometry
+        core, this only moves the entries, in O(nnz) numpy and scipy passes.
+        """
+        m, n = self._shape
+        nnz, size = self.nnz, self._weight.size
+        n_rows = copies * m
+        n_cols = copies * n if copy_cols else n
+        # A batch multiplies the entries: refuse before allocating them.
+        check_build(copies * max(self.n_taps, nnz), "matrix in the user's layout",
+                    n_rows=n_rows)
+        lengths = np.diff(self._indptr).astype(np.int64)
+        src = np.arange(n_rows, dtype=np.int64) if rows is None else rows.astype(np.int64)
+        new_len = lengths[src % m] if copies > 1 else lengths[src]
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(new_len, out=indptr[1:])
+        total = int(indptr[-1])
+        itype = _index_dtype(n_rows, n_cols, total, copies * nnz, weight.size)
+        first = (src // m) * nnz + self._indptr[src % m].astype(np.int64) if copies > 1 \
+            else self._indptr[src].astype(np.int64)
+        # Stacked entry id (copy * nnz + entry) of every new entry, row by row.
+        # numpy's native index type: gathers convert any other one on every call.
+        ids = np.arange(total, dtype=np.intp)
+        if rows is not None or copies > 1:
+            ids += np.repeat((first - indptr[:-1]).astype(np.intp), new_len)
+
+        def split(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | int]:
+            if copies == 1:
+                return ids, 0
+            return ids % nnz, ids // nnz
+
+        entry, copy = split(ids)
+        col = self._indices.astype(itype, copy=False)[entry]
+        if copy_cols and copies > 1:
+            col += copy * n
+        if cols is not None:
+            inv = np.empty(n_cols, dtype=itype)
+            inv[cols] = np.arange(n_cols, dtype=itype)
+            # scipy's C++ pass sorts every row's columns, carrying the entry ids.
+            a = sp.csr_array((ids, inv[col], indptr.astype(itype)), shape=(n_rows, n_cols),
+                             copy=False)
+            a.has_sorted_indices = False
+            a.sort_indices()
+            ids, col = a.data, a.indices
+            entry, copy = split(ids)
+        shift = size if copy_weight else 0
+        if self._tap_entry is None:
+            tap_weight = self._tap_weight.astype(itype, copy=False)[entry]
+            if shift and copies > 1:
+                tap_weight += copy * shift
+            tap_entry = None
+        else:
+            pos = np.empty(copies * nnz, dtype=np.int64)
+            pos[ids] = np.arange(total, dtype=np.int64)
+            b = np.repeat(np.arange(copies, dtype=np.int64), self.n_taps)
+            stacked = np.tile(self._tap_entry.astype(np.int64), copies) + b * nnz
+            new_entry = pos[stacked]
+            order = np.argsort(new_entry, kind="stable")
+            tap_weight = (np.tile(self._tap_weight.astype(np.int64), copies) + b * shift)[order]
+            tap_entry = new_entry[order]
+        if weight_map is not None:
+            tap_weight = weight_map.astype(itype, copy=False)[tap_weight]
+        row_inv = np.empty(n_rows, dtype=np.int64)
+        row_inv[src] = np.arange(n_rows, dtype=np.int64)
+        fill = None
+        if self._fill is not None:
+            value, f_rows, f_widx = self._fill
+            b = np.repeat(np.arange(copies, dtype=np.int64), len(f_rows))
+            f_w = np.tile(f_widx, copies) + b * shift
+            fill = (value, row_inv[np.tile(f_rows, copies) + b * m],
+                    f_w if weight_map is None else weight_map[f_w])
+        constant = None if self._constant is None else np.tile(self._constant, copies)[src]
+        data = None if copy_weight or self._data is None else self._data[entry]
+        return TiedMatrix((n_rows, n_cols), indptr.astype(itype), col.astype(itype, copy=False),
+                          tap_weight.astype(itype, copy=False), weight, tap_entry=tap_entry,
+                          in_shape=in_shape, out_shape=out_shape, conjugate=self._conjugate,
+                          info=self.info, data=data, fill=fill, constant=constant)
 
     # ------------------------------------------------------------ weights
     def with_weight(self, weight: Any) -> TiedMatrix:

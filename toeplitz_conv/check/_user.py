@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_finite_real
+from .._validation import as_finite_real, to_numpy
 from ._layout import Layout
 
 __all__ = ["Outcome", "UserLayer", "as_result", "as_tolerance", "describe_kind",
@@ -81,11 +81,7 @@ def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
 
 def _to_numpy(value: Any) -> Any:
     """Tensors (or anything with ``.detach().cpu().numpy()``) become numpy arrays."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        t = value.detach().cpu()
-        if str(getattr(t, "dtype", "")) == "torch.bfloat16":
-            t = t.float()               # numpy has no bfloat16
-        return t.numpy()
+    value = to_numpy(value)
     if type(value).__module__.startswith("jax") and hasattr(value, "__array__"):
         return np.asarray(value)
     return value

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._limits import check_dense
+from .._validation import to_numpy
 from ..layers import layer_geometry
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import signal_geometry, validate_signal_args
@@ -58,7 +59,7 @@ def weight_labels(weight: ArrayLike, labels: str | Sequence[str] = "symbols") ->
     >>> weight_labels([5, 6, 7])
     ['$w_{0}$', '$w_{1}$', '$w_{2}$']
     """
-    w = np.asarray(weight).ravel()
+    w = np.asarray(to_numpy(weight)).ravel()
     if isinstance(labels, str):
         if labels == "symbols":
             return [f"$w_{{{i}}}$" for i in range(w.size)]
@@ -271,7 +272,7 @@ def _matching_rows(big: np.ndarray, small: np.ndarray) -> np.ndarray:
 
 
 def _kernel(kernel: ArrayLike) -> np.ndarray:
-    return np.asarray(kernel)
+    return np.asarray(to_numpy(kernel))
 
 
 def _symbol_names(letters: str | Sequence[str] | None, n: int, prefix: str) -> list[str]:

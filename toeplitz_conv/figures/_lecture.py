@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple
-from .._validation import as_positive_int, as_shape
+from .._validation import as_positive_int, as_shape, to_numpy
 from ..layers import layer_matrix
 from ..local import locally_connected_matrix, tiled_conv_matrix
 from ..palette import ZERO_COLOR, weight_colors
@@ -242,7 +242,7 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
 
     k = as_positive_int(kernel_size, "kernel_size")
     s = as_positive_int(stride, "stride")
-    xv = np.asarray(x)
+    xv = np.asarray(to_numpy(x))
     if xv.ndim != 1 or not np.issubdtype(xv.dtype, np.number):
         raise TypeError("x must be a 1-D sequence of numbers")
     _check_input_size(xv.shape, "x")
@@ -300,7 +300,7 @@ def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0
     from ..pooling import max_pool_matrix
 
     k = as_positive_int(kernel_size, "kernel_size")
-    xv = np.asarray(x)
+    xv = np.asarray(to_numpy(x))
     if xv.ndim != 1 or not np.issubdtype(xv.dtype, np.number):
         raise TypeError("x must be a 1-D sequence of numbers")
     _check_input_size(xv.shape, "x")

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode, SignalBoundary
-from .._validation import as_int
+from .._validation import as_int, to_numpy
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled
@@ -80,7 +80,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     tie, cell_labels = tie_grid(A, names)
     m, n = A.shape
     if labels == "values":
-        xv = np.arange(1, n + 1) if x is None else np.asarray(x).ravel()
+        xv = np.arange(1, n + 1) if x is None else np.asarray(to_numpy(x)).ravel()
         if xv.size != n:
             raise ValueError(f"x must have {n} entries (the input size), got {xv.size}")
         x_labels = [_fmt(v) for v in xv]
@@ -349,7 +349,7 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     A = conv_matrix(k, input_shape, "same", boundary="wrap")
     shape = A.in_shape
     n = A.shape[1]
-    xv = np.asarray(x if x is not None else (np.arange(n) * 5 + 1) % 7).reshape(shape)
+    xv = np.asarray(to_numpy(x) if x is not None else (np.arange(n) * 5 + 1) % 7).reshape(shape)
     if xv.size != n:
         raise ValueError(f"x must have {n} entries (the input size), got {xv.size}")
     roll = (shift,) * len(shape)

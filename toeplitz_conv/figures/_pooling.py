@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple
-from .._validation import as_shape
+from .._validation import as_shape, to_numpy
 from ..pooling import avg_pool_matrix, max_pool_matrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _styled
 from ._data import (
@@ -43,7 +43,7 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     spatial = as_shape(input_shape)
     _check_input_size(spatial)
     n = int(np.prod(spatial))
-    xv = (np.arange(n) * 7 + 3) % 10 if x is None else np.asarray(x).ravel()
+    xv = (np.arange(n) * 7 + 3) % 10 if x is None else np.asarray(to_numpy(x)).ravel()
     if xv.size != n:
         raise ValueError(f"x must have {n} entries (the input size), got {xv.size}")
     avg = avg_pool_matrix(kernel_size, (1, *spatial), stride=stride)

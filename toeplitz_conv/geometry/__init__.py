@@ -20,11 +20,13 @@ This module is the package's face; the formulas live by concern in
   :func:`layer_padding_range`, :func:`layer_min_size`, :func:`strided_count`, ...);
 * ``_padding``: padding rules and how a total splits over the two sides
   (:func:`split_padding`, :func:`same_padding`, :func:`tf_same_padding`,
-  :func:`signal_padding`, :func:`resolve_padding`), and the origins;
+  :func:`signal_padding`, :func:`resolve_padding`,
+  :func:`transposed_framework_padding`), and the origins;
 * ``_maps``: the index and boundary maps (:func:`map_boundary`,
   :class:`AxisGeometry`, :class:`Geometry`);
 * ``_layouts``: channel, tile and weight-layout maps (:func:`channel_map`,
-  :func:`tile_map`);
+  :func:`tile_map`) and the user's data and weight formats
+  (:func:`data_layout`, :func:`weight_layout`, :class:`ArrayLayout`);
 * ``_pooling``: PyTorch's pooling windows (:func:`pool_axis`, :func:`pool_counts`);
 * ``_conventions``: each convention's axes (:func:`signal_axis`,
   :func:`signal_geometry`, :func:`signal_window`, :func:`signal_swaps`,
@@ -59,9 +61,10 @@ from ._conventions import (
     signal_swaps,
     signal_window,
 )
-from ._layouts import axes_first_map, channel_map, tile_map
+from ._layouts import ArrayLayout, axes_first_map, channel_map, data_layout, tile_map, weight_layout
 from ._maps import BOUNDARIES, AxisGeometry, Geometry, PaddedMap, map_boundary
 from ._padding import (
+    FRAMEWORK_PADDINGS,
     check_ndimage_origins,
     circular_same_fits,
     full_padding,
@@ -72,6 +75,7 @@ from ._padding import (
     signal_padding,
     split_padding,
     tf_same_padding,
+    transposed_framework_padding,
 )
 from ._pooling import check_pool_padding, pool_axis, pool_counts, pool_padding_limit
 from ._sizes import (
@@ -87,11 +91,13 @@ from ._sizes import (
 
 __all__ = [
     "BOUNDARIES",
+    "FRAMEWORK_PADDINGS",
     "LAYER_BOUNDARY",
     "NDIMAGE_BOUNDARY",
     "PADDING_MODES",
     "SIGNAL_BOUNDARY",
     "SIGNAL_CONVENTIONS",
+    "ArrayLayout",
     "AxisGeometry",
     "Geometry",
     "PaddedMap",
@@ -102,6 +108,7 @@ __all__ = [
     "circular_axis",
     "circular_same_fits",
     "conv_out_size",
+    "data_layout",
     "full_padding",
     "layer_geometry",
     "layer_min_size",
@@ -126,6 +133,8 @@ __all__ = [
     "strided_count",
     "tf_same_padding",
     "tile_map",
+    "transposed_framework_padding",
     "transposed_out_size",
     "transposed_output_padding",
+    "weight_layout",
 ]

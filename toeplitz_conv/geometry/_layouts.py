@@ -3,16 +3,21 @@
 Beside the spatial index maps of :mod:`toeplitz_conv.geometry`, a matrix
 needs to know which input channel an output channel reads (groups), which
 kernel of a tiled or per-slice stack an output uses, and where a kernel's
-elements sit once some of its axes are moved to the front.
+elements sit once some of its axes are moved to the front, and how the
+user's data and weight layouts (``"NHWC"``, ``"HWIO"``, ...) permute the
+canonical (PyTorch) order.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["axes_first_map", "channel_map", "tile_map"]
+__all__ = ["ArrayLayout", "axes_first_map", "channel_map", "data_layout", "tile_map",
+           "weight_layout"]
 
 
 def channel_map(c_out: int, c_in: int, groups: int = 1) -> np.ndarray:
@@ -65,3 +70,124 @@ def axes_first_map(shape: tuple[int, ...], first: Sequence[int]) -> np.ndarray:
     """
     order = list(first) + [d for d in range(len(shape)) if d not in first]
     return np.arange(int(np.prod(shape))).reshape(shape).transpose(order).ravel()
+
+
+# The spatial letters of each dimensionality, in canonical (PyTorch's) order,
+# as TensorFlow and JAX write them.
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
+
+
+@dataclass(frozen=True)
+class ArrayLayout:
+    """Where the user's axes sit relative to the canonical (PyTorch) order.
+
+    ``letters`` is the user's format (``"NHWC"``, ``"HWIO"``, ...),
+    ``canonical`` the same letters in PyTorch's order (``"NCHW"``,
+    ``"OIHW"``); user axis ``i`` is canonical axis ``perm[i]``, so a user's
+    array is ``canonical_array.transpose(perm)``.
+
+    >>> lay = data_layout("NHWC", 2)
+    >>> lay.canonical, lay.perm, lay.batch
+    ('NCHW', (0, 2, 3, 1), True)
+    >>> lay.canonical_shape((8, 32, 32, 3)), lay.user_shape((8, 3, 32, 32))
+    ((8, 3, 32, 32), (8, 32, 32, 3))
+    >>> lay.flat_map((1, 2, 1, 3))            # user flat i is canonical flat flat_map[i]
+    array([0, 3, 1, 4, 2, 5])
+    """
+
+    letters: str
+    canonical: str
+    perm: tuple[int, ...]
+
+    @property
+    def batch(self) -> bool:
+        """Whether the format has a batch axis (``N``)."""
+        return "N" in self.letters
+
+    @property
+    def identity(self) -> bool:
+        """The user's order is the canonical one (no permutation needed)."""
+        return self.perm == tuple(range(len(self.perm)))
+
+    def user_shape(self, canonical_shape: Sequence[int]) -> tuple[int, ...]:
+        """A canonical shape in the user's axis order."""
+        return tuple(int(canonical_shape[p]) for p in self.perm)
+
+    def canonical_shape(self, user_shape: Sequence[int]) -> tuple[int, ...]:
+        """A user's shape in the canonical axis order."""
+        out = [0] * len(self.perm)
+        for i, p in enumerate(self.perm):
+            out[p] = int(user_shape[i])
+        return tuple(out)
+
+    def to_canonical(self, user_array: np.ndarray) -> np.ndarray:
+        """A user's array as a C-contiguous canonical array."""
+        return np.ascontiguousarray(np.transpose(user_array, np.argsort(self.perm)))
+
+    def to_user(self, canonical_array: np.ndarray) -> np.ndarray:
+        """A canonical array as a C-contiguous array in the user's axis order."""
+        return np.ascontiguousarray(np.transpose(canonical_array, self.perm))
+
+    def flat_map(self, canonical_shape: Sequence[int]) -> np.ndarray:
+        """For each C-order flat index of the user's array, the canonical flat index."""
+        size = math.prod(canonical_shape)
+        return np.arange(size, dtype=np.int64).reshape(tuple(canonical_shape)) \
+            .transpose(self.perm).ravel()
+
+
+def _parse_layout(fmt: str, canonical: str, name: str, examples: str) -> ArrayLayout:
+    if not isinstance(fmt, str):
+        raise TypeError(f"{name} must be a string such as {examples}, got "
+                        f"{type(fmt).__name__} {fmt!r}")
+    if len(fmt) != len(canonical) or sorted(fmt) != sorted(canonical):
+        raise ValueError(f"{name}={fmt!r} must name each axis of {canonical!r} once, in any "
+                         f"order (e.g. {examples})")
+    return ArrayLayout(fmt, canonical, tuple(canonical.index(ch) for ch in fmt))
+
+
+def data_layout(fmt: str | None, nd: int | None = None) -> ArrayLayout:
+    """Parse a data format (``"NCHW"``, ``"NHWC"``, ``"CHW"``, ``"HWC"``, 1-D and 3-D alike).
+
+    The letters are TensorFlow's and JAX's: ``N`` the batch (optional), ``C``
+    the channels, ``W``/``HW``/``DHW`` the spatial axes (``nd`` of them;
+    ``None``: as many as the format has), in any order.  ``None`` is
+    PyTorch's channel-first order without a batch axis.
+
+    >>> data_layout("NWC").perm, data_layout(None, 3).canonical
+    ((0, 2, 1), 'CDHW')
+    >>> data_layout("NHWC", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: data_format='NHWC' must name each axis of 'NCW' once, in any order ...
+    """
+    if fmt is not None and not isinstance(fmt, str):
+        raise TypeError(f"data_format must be a string such as 'NCHW', 'NHWC', 'CHW' or "
+                        f"'HWC', got {type(fmt).__name__} {fmt!r}")
+    if nd is None:
+        if fmt is None or len(fmt) - ("N" in fmt) - 1 not in _SPATIAL:
+            raise ValueError(f"data_format must be a string such as 'NCHW', 'NHWC', 'CHW' or "
+                             f"'HWC' with 1 to 3 spatial letters, got {fmt!r}")
+        nd = len(fmt) - ("N" in fmt) - 1
+    sp = _SPATIAL[nd]
+    if fmt is None:
+        fmt = "C" + sp
+    batch = isinstance(fmt, str) and "N" in fmt
+    canonical = ("N" if batch else "") + "C" + sp
+    examples = ", ".join(repr(f) for f in ("NC" + sp, "N" + sp + "C", "C" + sp, sp + "C"))
+    return _parse_layout(fmt, canonical, "data_format", examples)
+
+
+def weight_layout(fmt: str | None, nd: int) -> ArrayLayout:
+    """Parse a weight format (``"OIHW"``, ``"HWIO"``, ``"OHWI"``, ``"IOHW"``, 1-D and 3-D alike).
+
+    ``O`` the output channels, ``I`` the input channels (per group), the
+    spatial letters as in :func:`data_layout`; ``None`` is PyTorch's ``OI...``.
+
+    >>> weight_layout("HWIO", 2).perm, weight_layout("WIO", 1).canonical
+    ((2, 3, 1, 0), 'OIW')
+    """
+    sp = _SPATIAL[nd]
+    canonical = "OI" + sp
+    examples = ", ".join(repr(f) for f in ("OI" + sp, sp + "IO", "O" + sp + "I", "IO" + sp))
+    return _parse_layout(canonical if fmt is None else fmt, canonical, "weight_format",
+                         examples)

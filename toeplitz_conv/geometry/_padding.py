@@ -15,6 +15,7 @@ from .._validation import _is_int, as_int_tuple, choose
 from ._sizes import strided_count
 
 __all__ = [
+    "FRAMEWORK_PADDINGS",
     "check_ndimage_origins",
     "circular_same_fits",
     "full_padding",
@@ -25,6 +26,7 @@ __all__ = [
     "signal_padding",
     "split_padding",
     "tf_same_padding",
+    "transposed_framework_padding",
 ]
 
 
@@ -62,19 +64,72 @@ def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
 
 
 def tf_same_padding(size: int, kernel: int, stride: int = 1,
-                    dilation: int = 1) -> tuple[int, int]:
+                    dilation: int = 1, *, lower: bool = False) -> tuple[int, int]:
     """TensorFlow/JAX ``padding="SAME"``: ``ceil(size / stride)`` outputs, extra pad after.
 
     The total pad is ``max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)``
-    with ``out = ceil(size / stride)``; the odd extra goes after (bottom/right).
+    with ``out = ceil(size / stride)``; the odd extra goes after (bottom/right),
+    or before with ``lower`` (JAX's ``"SAME_LOWER"``).
     It depends on the input size when the stride is above 1, unlike
     :func:`same_padding`.
 
     >>> tf_same_padding(5, 3), tf_same_padding(6, 3, stride=2), tf_same_padding(5, 3, stride=2)
     ((1, 1), (0, 1), (1, 1))
+    >>> tf_same_padding(6, 4), tf_same_padding(6, 4, lower=True)
+    ((1, 2), (2, 1))
     """
     out = strided_count(size, stride)
-    return split_padding(max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0))
+    before, after = split_padding(max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0))
+    return (after, before) if lower else (before, after)
+
+
+#: The framework paddings of :func:`transposed_framework_padding`.
+FRAMEWORK_PADDINGS = ("SAME", "SAME_LOWER", "VALID")
+
+
+def transposed_framework_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1,
+                                 padding: str = "SAME", output_size: int | None = None
+                                 ) -> tuple[int, tuple[int, int]]:
+    """TensorFlow's (and JAX's) transposed convolution: its output size and forward padding.
+
+    ``tf.nn.conv2d_transpose`` is the gradient of ``tf.nn.conv2d`` with
+    respect to its input: the transposed layer of ``size`` inputs is the
+    adjoint of the forward convolution with ``padding`` on an input of the
+    output size.  That size is ``output_size`` (TensorFlow's
+    ``output_shape``), which must give ``size`` forward outputs, or by
+    default Keras' ``Conv2DTranspose`` rule: ``size * stride`` for
+    ``"SAME"``/``"SAME_LOWER"`` and ``size * stride + max(extent - stride,
+    0)`` for ``"VALID"``, ``extent = dilation * (kernel - 1) + 1``.
+    Returns ``(output size, (before, after))``, the forward convolution's
+    padding on that size.
+
+    >>> transposed_framework_padding(4, 3, stride=2)             # 8 outputs, pad (0, 1)
+    (8, (0, 1))
+    >>> transposed_framework_padding(4, 3, stride=2, padding="VALID")
+    (9, (0, 0))
+    >>> transposed_framework_padding(4, 3, stride=2, output_size=7)
+    (7, (1, 1))
+    >>> transposed_framework_padding(4, 3, stride=2, output_size=9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: output_size 9 is not reachable with padding='SAME', ...: it must be between 7 and 8
+    """
+    extent = dilation * (kernel - 1) + 1
+    if padding == "VALID":
+        lo = (size - 1) * stride + extent
+        default = size * stride + max(extent - stride, 0)
+    else:
+        lo = (size - 1) * stride + 1
+        default = size * stride
+    hi = lo + stride - 1
+    out = default if output_size is None else output_size
+    if not lo <= out <= hi:
+        raise ValueError(f"output_size {out} is not reachable with padding={padding!r}, "
+                         f"stride {stride}, kernel {kernel} and dilation {dilation} from "
+                         f"{size} inputs: it must be between {lo} and {hi}")
+    if padding == "VALID":
+        return out, (0, 0)
+    return out, tf_same_padding(out, kernel, stride, dilation, lower=padding == "SAME_LOWER")
 
 
 def circular_same_fits(size: int, kernel: int, dilation: int = 1) -> bool:
@@ -167,8 +222,9 @@ def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
     ``padding`` may be an int (every side), a tuple of ints (both sides of
     each axis), a tuple of ``(before, after)`` pairs (JAX's per-side form),
     ``"valid"``/``"VALID"`` (none), ``"same"`` (PyTorch's split, stride 1
-    only) or ``"SAME"`` (TensorFlow's and JAX's: ``ceil(size / stride)``
-    outputs, any stride; needs the input ``sizes``).
+    only), ``"SAME"`` (TensorFlow's and JAX's: ``ceil(size / stride)``
+    outputs, any stride; needs the input ``sizes``) or ``"SAME_LOWER"``
+    (JAX's: the same with the odd extra pad before).
 
     Examples
     --------
@@ -180,6 +236,8 @@ def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
     ((1, 2),)
     >>> resolve_padding("SAME", (3,), stride=(2,), sizes=(6,))
     ((0, 1),)
+    >>> resolve_padding("SAME_LOWER", (3,), stride=(2,), sizes=(6,))
+    ((1, 0),)
     """
     nd = len(kernel)
     stride = (1,) * nd if stride is None else stride
@@ -205,14 +263,14 @@ def _named_padding(padding: str, kernel: tuple[int, ...], stride: tuple[int, ...
     if not allow_strings:
         raise TypeError(f"padding must be an int, a tuple of ints or a tuple of "
                         f"(before, after) pairs here, got {padding!r}")
-    choose(padding, "padding", ("valid", "same", "VALID", "SAME"))
+    choose(padding, "padding", ("valid", "same", "VALID", "SAME", "SAME_LOWER"))
     if padding in ("valid", "VALID"):
         return ((0, 0),) * nd
-    if padding == "SAME":
+    if padding in ("SAME", "SAME_LOWER"):
         if sizes is None:
-            raise ValueError("padding='SAME' depends on the input size, which is not "
-                             "known here; give (before, after) pairs instead")
-        return tuple(tf_same_padding(n, k, s, d)
+            raise ValueError(f"padding={padding!r} depends on the input size, which is not "
+                             f"known here; give (before, after) pairs instead")
+        return tuple(tf_same_padding(n, k, s, d, lower=padding == "SAME_LOWER")
                      for n, k, s, d in zip(sizes, kernel, stride, dilation))
     if any(s != 1 for s in stride):
         raise ValueError("padding='same' is not supported for strided convolutions "
