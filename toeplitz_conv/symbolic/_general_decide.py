@@ -35,6 +35,32 @@ __all__: list[str] = []
 #: The assembler's ways of writing a zero-padded matrix, each checked at sample sizes.
 _WRITE_PATHS = ("table", "lines", "chunks")
 
+#: The concrete parameters of a proof for every size are bounded: the residue
+#: classes (``stride ** ndim``), the sample sizes (``dilation * (kernel - 1) +
+#: padding``) and the symbolic rows (``kernel taps * channels``) grow with them.
+GENERAL_LIMITS = {"kernel": 32, "kernel taps": 256, "stride": 16, "dilation": 16,
+                  "padding": 64, "channels": 64}
+
+
+def _check_general(name: str, values: Any, limit_name: str | None = None) -> None:
+    """Refuse a parameter of a proof for every size above its bound, before any work.
+
+    ``values`` is an int or a (nested) tuple/list of ints; strings (``'same'``) pass.
+    """
+    limit = GENERAL_LIMITS[limit_name or name]
+    flat: list[Any] = []
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (tuple, list)):
+            stack.extend(v)
+        elif _is_int(v):
+            flat.append(int(v))
+    if any(abs(v) > limit for v in flat):
+        raise ValueError(f"{name} must be at most {limit} per axis (and side) in a proof for "
+                         f"every size, got {values!r}; prove a larger case for given sizes "
+                         f"with prove_equivalence / prove_layer_equivalence")
+
 
 def _nonneg(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, nonnegative=True)

@@ -18,11 +18,13 @@ import sympy
 
 from .._assemble import WritePath, forced_write_path
 from .._typing import IntOrTuple, LayerPadding, PaddingMode
-from .._validation import as_int_tuple, as_positive_int, choose
+from .._validation import _is_int, as_int_tuple, as_positive_int, choose
 from ..geometry import channel_map, layer_geometry, layer_min_size
 from ..layers import layer_matrix
 from ._general_decide import (
     _WRITE_PATHS,
+    GENERAL_LIMITS,
+    _check_general,
     _core_read,
     _decide_counts,
     _decide_rows,
@@ -88,6 +90,13 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     """
     choose(claim, "claim", ("definition", "flipped"))
     choose(padding_mode, "padding_mode", ("zeros", "circular") + _SPLIT_BOUNDARIES[1:])
+    if isinstance(weight_shape_or_symbols, tuple) and all(map(_is_int, weight_shape_or_symbols)):
+        _check_general("weight_shape_or_symbols (kernel)", weight_shape_or_symbols[2:], "kernel")
+        _check_general("weight_shape_or_symbols (channels)", weight_shape_or_symbols[:2],
+                       "channels")
+    _check_general("stride", stride)
+    _check_general("dilation", dilation)
+    _check_general("padding", padding)
     w_arr = as_symbolic_kernel(weight_shape_or_symbols, what="weight_shape_or_symbols")
     if not 3 <= w_arr.ndim <= 5:
         raise ValueError(f"weight_shape_or_symbols must describe a (C_out, C_in // groups, "
@@ -96,6 +105,11 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     nd = len(w_shape) - 2
     kshape = w_shape[2:]
     c_out, c_ig = w_shape[:2]
+    _check_general("weight_shape_or_symbols (kernel)", kshape, "kernel")
+    _check_general("weight_shape_or_symbols (channels)", (c_out, c_ig), "channels")
+    if math.prod(kshape) > GENERAL_LIMITS["kernel taps"]:
+        raise ValueError(f"weight_shape_or_symbols has {math.prod(kshape)} kernel taps, more "
+                         f"than {GENERAL_LIMITS['kernel taps']} for a proof for every size")
     groups = as_positive_int(groups, "groups")
     if c_out % groups:
         raise ValueError(f"groups={groups} must divide C_out={c_out}")

@@ -29,6 +29,8 @@ from ..geometry import AxisGeometry, signal_geometry, signal_padding
 from ..signal import MODES, conv_matrix
 from ._general_decide import (
     _WRITE_PATHS,
+    GENERAL_LIMITS,
+    _check_general,
     _core_read,
     _decide_counts,
     _decide_rows,
@@ -120,10 +122,18 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
             kernel_size_or_symbols, (sympy.MatrixBase, sympy.NDimArray)):
         k_sym, n_sym = _symbolic_length(kernel_size_or_symbols, n, stride, boundary)
         return _general_symbolic_k(k_sym, n_sym, mode, correlate, boundary, flip_def, claim)
+    _check_general("kernel_size_or_symbols", kernel_size_or_symbols
+                   if _is_int(kernel_size_or_symbols) or isinstance(kernel_size_or_symbols, tuple)
+                   else (), "kernel")
     wv = as_symbolic_kernel(kernel_size_or_symbols)
     nd = wv.ndim
     kshape = tuple(int(v) for v in wv.shape)
+    _check_general("kernel_size_or_symbols (its shape)", kshape, "kernel")
+    if wv.size > GENERAL_LIMITS["kernel taps"]:
+        raise ValueError(f"kernel_size_or_symbols has {wv.size} taps, more than "
+                         f"{GENERAL_LIMITS['kernel taps']} for a proof for every size")
     strides = as_int_tuple(stride, nd, "stride", minimum=1)
+    _check_general("stride", strides)
     if boundary == "symm":
         if nd != 1:
             raise ValueError("boundary='symm' is proved for every n in 1-D; use "
