@@ -128,12 +128,14 @@ def test_a_zero_boundary_off_by_one(monkeypatch):
 
 
 def test_a_zero_boundary_wrong_only_for_large_inputs(monkeypatch):
-    # Right at every sample size: only the map evaluated at symbolic n sees it.
+    # Right at every small sample size: the map evaluated at symbolic n sees it,
+    # and so does the tie at the sizes around the write-path thresholds.
     _zeros_reading_past_the_end(monkeypatch, 40)
     for p in (prove_equivalence_general(3, "same"),
               prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1)):
         assert not p.holds
-        assert p.failures == ["the core's zero boundary at symbolic n"]
+        assert p.failures[0] == "the core's zero boundary at symbolic n"
+        assert all("by size" in f for f in p.failures[1:])
 
 
 def test_an_unflipped_circulant(monkeypatch):

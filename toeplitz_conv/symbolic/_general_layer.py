@@ -16,12 +16,12 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from .._assemble import WritePath, forced_write_path
 from .._typing import IntOrTuple, LayerPadding, PaddingMode
 from .._validation import _is_int, as_int_tuple, as_positive_int, choose
 from ..geometry import channel_map, layer_geometry, layer_min_size
-from ..layers import layer_matrix
 from ._general_decide import (
+    _ASSUMED,
+    _TIE_NOTE,
     _WRITE_PATHS,
     GENERAL_LIMITS,
     _check_general,
@@ -29,11 +29,10 @@ from ._general_decide import (
     _decide_counts,
     _decide_rows,
     _display,
-    _flat,
     _layer_general_proof,
     _read,
     _sizes,
-    _tie_to_builder,
+    _tie_layer,
     _zero_rule,
 )
 from ._general_mirrored import _SPLIT_BOUNDARIES, _general_split_layer
@@ -165,17 +164,19 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     steps += z_steps
     if not ok_z:
         failures.append(z_why)
-    per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
+    per_axis = [sorted({mn, mn + 1, *range(mn + d * (k - 1) + 1, mn + d * (k - 1) + s + 3)})
                 for mn, k, d, s in zip(mins, kshape, dil, strides)]
     samples = list(itertools.product(*per_axis))
-    bad = _tie_to_builder(lay.core_taps, lay.builder, samples)
-    failures += ["builder differs from the core's formula at " + b for b in bad]
+    bad, n_sizes = _tie_layer(w_shape, c_in, strides, padding, dil, groups, padding_mode,
+                              samples)
+    failures += ["builder differs from PyTorch's definition at " + b for b in bad]
     notes = [f"for every integer output index and every spatial size "
              f"{', '.join(f'{s} >= {mn}' for s, mn in zip(shown, mins))}",
              "the matrix side is evaluated by the geometry core (layer_geometry at symbolic "
              "sizes), the other side written from PyTorch's documentation",
-             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
-             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER")]
+             _TIE_NOTE.format(paths=", ".join(_WRITE_PATHS), small=len(samples), n=n_sizes,
+                              definition="PyTorch's definition")
+             + ("agree" if not bad else "DIFFER"), _ASSUMED]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
     return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dilation}, "
@@ -209,39 +210,6 @@ class _Layer:
         return layer_geometry(self.kshape, sizes, stride=self.strides, padding=self.padding,
                               dilation=self.dil,
                               padding_mode=cast(PaddingMode, self.padding_mode))
-
-    def core_taps(self, vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
-        """The ``(row, column, weight)`` taps the core's formula gives at sizes ``vals``."""
-        g = self.geometry(vals)
-        c_out, c_ig = self.w_shape[:2]
-        cmap = self.cmap
-        tables = []
-        for ax in g.axes:
-            o_ = sympy.Symbol("o", integer=True)
-            reads = [_core_read(ax, p) for p in ax.positions(np.array([o_], dtype=object))[0]]
-            tables.append([[(int(sympy.sympify(e).subs(o_, ov)), kind) for kind, e in reads]
-                           for ov in range(ax.out_size)])
-        out = []
-        n_out = math.prod(g.out_shape)
-        for o in range(c_out):
-            for orow in itertools.product(*(range(m) for m in g.out_shape)):
-                for c in range(c_ig):
-                    for t in itertools.product(*(range(k) for k in self.kshape)):
-                        src = _inside(tables, orow, t, vals)
-                        if src is not None:
-                            out.append((o * n_out + _flat(orow, g.out_shape),
-                                        int(cmap[o, c]) * math.prod(vals)
-                                        + _flat(src, vals),
-                                        _flat((o, c, *t), self.w_shape)))
-        return sorted(out)
-
-    def builder(self, vals: tuple[int, ...], path: str) -> Any:
-        """The builder's matrix at sizes ``vals``, written on write path ``path``."""
-        with forced_write_path(cast(WritePath, path)):
-            return layer_matrix(np.ones(self.w_shape, dtype=np.int64), (self.c_in, *vals),
-                                stride=self.strides, padding=self.padding, dilation=self.dil,
-                                groups=self.groups,
-                                padding_mode=cast(PaddingMode, self.padding_mode))
 
 
 def _inside(tables: list[Any], orow: tuple[int, ...], t: tuple[int, ...],
