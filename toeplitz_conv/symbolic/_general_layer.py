@@ -18,7 +18,7 @@ import sympy
 
 from .._typing import IntOrTuple, LayerPadding, PaddingMode
 from .._validation import _is_int, as_int_tuple, as_positive_int, choose
-from ..geometry import channel_map, layer_geometry, layer_min_size
+from ..geometry import channel_map, layer_geometry, layer_min_size, resolve_padding
 from ._general_decide import (
     _ASSUMED,
     _TIE_NOTE,
@@ -30,6 +30,7 @@ from ._general_decide import (
     _decide_rows,
     _display,
     _layer_general_proof,
+    _nonneg,
     _read,
     _sizes,
     _tie_layer,
@@ -40,6 +41,7 @@ from ._proof_result import Proof
 from ._reference import (
     layer_definition_count,
     layer_definition_row,
+    tf_same_pads,
     torch_pads,
 )
 from ._symbols import as_symbolic_kernel, symbolic_size
@@ -121,6 +123,9 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
                              f"spatial dim; use prove_layer_equivalence for a given shape")
         return _general_split_layer(w_arr, w_shape, strides[0], padding, dil[0], groups,
                                     padding_mode, claim)
+    if isinstance(padding, str) and padding == "SAME" and any(v != 1 for v in strides):
+        return _general_tf_same(weight_shape_or_symbols, w_shape, strides, dil, groups,
+                                padding_mode, claim)
     lay = _Layer(w_shape, strides, padding, dil, groups, padding_mode, c_in,
                  claim == "flipped")
     pads_def = torch_pads(padding, kshape, dil)
@@ -266,3 +271,62 @@ def _layer_rows(lay: _Layer, w_arr: np.ndarray, geom: Any, rows: tuple[sympy.Sym
         core_rows.append(core)
         def_rows.append(dfn)
     return core_rows, def_rows, failures, residual
+
+
+def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, ...],
+                     dil: tuple[int, ...], groups: int, padding_mode: str, claim: str) -> Proof:
+    """TensorFlow's ``'SAME'`` with a stride: one proof per residue class of the sizes.
+
+    TF's pads depend on ``n mod s`` only (``(ceil(n / s) - 1) s - n`` does), so for
+    each class ``n = s u + r`` (``1 <= r <= s``) the core's pads are evaluated at
+    the symbolic size and must be the definition's constant pads; the layer with
+    those pads is then proved for every size, and the builder with ``'SAME'`` is
+    tied to the definition at every size up to past the bound of each class.
+    """
+    kshape = w_shape[2:]
+    u = _nonneg("u")
+    steps: list[tuple[str, Any]] = []
+    failures: list[str] = []
+    residual: Any = sympy.S.Zero
+    for rs in itertools.product(*(range(1, v + 1) for v in strides)):
+        sizes = tuple(v * u + r for v, r in zip(strides, rs))
+        label = ", ".join(f"n_{d} = {v} u + {r}" for d, (v, r) in enumerate(zip(strides, rs)))
+        try:
+            core = resolve_padding("SAME", kshape, stride=strides, dilation=dil, sizes=sizes)
+            core_ok = all(_is_int(v) for pair in core for v in pair)
+        except TypeError:                       # sympy cannot decide: not shown for all n
+            core, core_ok = (), False
+        ref = tuple(tf_same_pads(r, k, v, d) for r, k, v, d in zip(rs, kshape, strides, dil))
+        if not core_ok or tuple(tuple(int(v) for v in pair) for pair in core) != ref:
+            failures.append(f"[{label}] the core's 'SAME' pads {core} differ from TF's {ref}")
+        sub = prove_layer_equivalence_general(weight, stride=strides, padding=ref,
+                                              dilation=dil, groups=groups,
+                                              padding_mode=cast(PaddingMode, padding_mode),
+                                              claim=claim)
+        steps.append((f"[{label}] the core's 'SAME' pads at the symbolic size = TF's "
+                      f"(constant on the class)", sympy.Matrix([list(p) for p in ref])))
+        steps += [(f"[{label}] {cap}", e) for cap, e in sub.steps]
+        failures += [f"[{label}] {f}" for f in sub.failures]
+        if residual == 0 and not sub.holds:
+            residual = sub.residual
+    c_in = w_shape[1] * groups
+    top = [2 * v + d * (k - 1) + 3 for v, k, d in zip(strides, kshape, dil)]
+    samples = list(itertools.product(*(range(1, t) for t in top)))
+    bad, n_sizes = _tie_layer(w_shape, c_in, strides, "SAME", dil, groups, padding_mode,
+                              samples)
+    failures += ["builder differs from PyTorch's definition with TF's 'SAME' at " + b
+                 for b in bad]
+    notes = ["TF's 'SAME' (tf.nn.convolution): ceil(n / s) outputs, total pad "
+             "max((ceil(n / s) - 1) s + d (k - 1) + 1 - n, 0), the odd one after; it depends "
+             "on n mod s only, so each residue class is one fixed padding",
+             "per class: the core's pads at the symbolic size equal TF's, and the layer with "
+             "those pads is proved for every size (prove_layer_equivalence_general)",
+             _TIE_NOTE.format(paths=", ".join(_WRITE_PATHS), small=len(samples), n=n_sizes,
+                              definition="PyTorch's definition with TF's 'SAME' pads")
+             + ("agree" if not bad else "DIFFER")
+             + " (every size below each class's bound included)", _ASSUMED]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return _layer_general_proof(f"stride={strides}, padding='SAME', dilation={dil}, "
+                                f"groups={groups}, padding_mode={padding_mode!r}",
+                                steps, not failures, residual, failures, notes)

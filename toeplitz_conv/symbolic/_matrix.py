@@ -39,7 +39,8 @@ class SymbolicTaps:
         flat = list(weight.ravel())
         flags = conjugate if isinstance(conjugate, list) else [conjugate] * len(flat)
         self.values = [sympy.conjugate(v) if f else v for v, f in zip(flat, flags)]
-        #: (row, col) of taps outside the matrix's shape (only a broken builder has any).
+        #: (row, col) of taps outside the matrix's shape or tied to no weight (only a
+        #: broken builder has any).
         self.outside: list[tuple[int, int]] = []
 
     def entries(self) -> dict[tuple[int, int], sympy.Expr]:
@@ -50,8 +51,10 @@ class SymbolicTaps:
         """
         entries: dict[tuple[int, int], sympy.Expr] = {}
         m, n = self.shape
+        n_w = len(self.values)
+        self.outside = []
         for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
-            if not (0 <= r < m and 0 <= c < n):
+            if not (0 <= r < m and 0 <= c < n and 0 <= k < n_w):
                 # A builder bug: kept out of the matrix, and recorded so that
                 # every proof reading these taps fails.
                 self.outside.append((r, c))
