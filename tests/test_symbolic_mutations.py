@@ -201,7 +201,8 @@ def _proofs_for_latex():
         prove_shift_equivariance(3, 5, 2),
         prove_shift_equivariance(3, 5, 1, boundary="fill", mode="full"),
         prove_convolution_theorem(3, 4), prove_associativity(), prove_commutativity(),
-        prove_layer_equivalence((2, 2, 3), (2, 5)),
+        prove_layer_equivalence((2, 2, 3), (2, 5)), prove_equivalence(5, 4096),
+        prove_layer_equivalence_general((1, 1, 3), stride=2, padding="SAME"),
     ]
 
 
@@ -224,7 +225,11 @@ def test_every_proof_latex_compiles_with_pdflatex(tmp_path):
     doc = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
            + "\n\n".join(body) + "\n\\end{document}\n")
     (tmp_path / "all.tex").write_text(doc)
-    (tmp_path / "one.tex").write_text(proofs[4].to_latex(document=True))
+    # The benchmark size: every sum of 1024 terms is shortened, every line far below
+    # TeX's input buffer (the whole proof was one 366k-character line).
+    big = prove_weight_gradient(5, 1024).to_latex(document=True)
+    assert max(map(len, big.splitlines())) < 5000 and r"\dots" in big
+    (tmp_path / "one.tex").write_text(big)
     for name in ("all.tex", "one.tex"):
         r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)

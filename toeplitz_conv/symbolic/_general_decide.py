@@ -15,6 +15,7 @@ proofs for every size state are written here once (:func:`_general_formula`,
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import Any, cast
@@ -306,10 +307,11 @@ def _threshold_samples(axis_taps: Any, total_entries: Any, lo: int, k: int, row_
 
 
 def _tie_signal(kshape: tuple[int, ...], mode: str, boundary: str, strides: tuple[int, ...],
-                correlate: bool, samples: list[tuple[int, ...]]) -> tuple[list[str], int]:
-    """conv_matrix against scipy's definition at ``samples`` (every write path) and at the
-    sizes around the assembler's thresholds (the path it takes by size); returns
-    ``(failures, number of sizes)``."""
+                correlate: bool, samples: list[tuple[int, ...]], thresholds: bool = True
+                ) -> tuple[list[str], int]:
+    """conv_matrix against scipy's definition at ``samples`` (every write path) and, with
+    ``thresholds``, at the sizes around the assembler's thresholds (the path it takes by
+    size); returns ``(failures, number of sizes)``."""
     def reference(vals: tuple[int, ...]) -> Any:
         return signal_reference_taps(kshape, vals, mode, boundary, strides, correlate)
 
@@ -317,23 +319,34 @@ def _tie_signal(kshape: tuple[int, ...], mode: str, boundary: str, strides: tupl
         return conv_matrix(weight, vals, cast(Mode, mode), correlate=correlate,
                            boundary=cast(SignalBoundary, boundary), stride=strides)
 
-    w_shape = kshape
-    bad = _tie(reference, build, samples, w_shape, correlate)
+    bad = _tie(reference, build, samples, kshape, correlate)
+    if not thresholds:
+        return bad, len(samples)
     others = tuple(k + 1 for k in kshape[:-1])
-    lo = kshape[-1] if mode == "valid" else 1
+    large = _signal_large_sizes(kshape, mode, boundary, strides, correlate)
+    bad += _tie(reference, build, [others + (n,) for n in large], kshape, correlate,
+                paths=(None,))
+    return bad, len(samples) + len(large)
+
+
+@functools.lru_cache(maxsize=256)
+def _signal_large_sizes(kshape: tuple[int, ...], mode: str, boundary: str,
+                        strides: tuple[int, ...], correlate: bool) -> tuple[int, ...]:
+    """The last axis's sizes around the write-path thresholds (the other axes ``k + 1``);
+    a pure function of the definition and the exported thresholds, so kept."""
+    others = tuple(k + 1 for k in kshape[:-1])
 
     def axis_taps(n: int) -> Any:
         return signal_reference_taps(kshape[-1:], (n,), mode, boundary, strides[-1:],
                                      correlate)[1:]
 
     def total(n: int) -> int:
-        return len(reference(others + (n,))[1])
+        return len(signal_reference_taps(kshape, others + (n,), mode, boundary, strides,
+                                         correlate)[1])
 
-    large = _threshold_samples(axis_taps, total, lo, kshape[-1], math.prod(kshape),
-                               strides[-1], valid_boundary(mode, boundary) == "fill")
-    bad += _tie(reference, build, [others + (n,) for n in large], w_shape, correlate,
-                paths=(None,))
-    return bad, len(samples) + len(large)
+    return tuple(_threshold_samples(axis_taps, total, kshape[-1] if mode == "valid" else 1,
+                                    kshape[-1], math.prod(kshape), strides[-1],
+                                    valid_boundary(mode, boundary) == "fill"))
 
 
 def _tie_layer(w_shape: tuple[int, ...], c_in: int, strides: tuple[int, ...], padding: Any,

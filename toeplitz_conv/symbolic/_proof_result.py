@@ -158,6 +158,33 @@ def rows_agree(left: Sequence[Any], right: Sequence[Any], *, stop_after: int | N
     return not failing, failing, first
 
 
+#: A sum with more terms than this is typeset as its first and last terms and a
+#: count; a matrix larger than _SHOW_ROWS is summarised, and any expression of
+#: more than _LATEX_NODES nodes is named, not typeset -- so every line of a
+#: proof's LaTeX stays far below TeX's input buffer (and sympy.latex fast).
+_SHOW_TERMS = 6
+_LATEX_NODES = 400
+
+
+def _tex(expr: Any) -> str:
+    """``sympy.latex(expr)``, with long sums shortened and huge expressions summarised."""
+    if isinstance(expr, sympy.MatrixBase):
+        if expr.rows > _SHOW_ROWS or expr.cols > _SHOW_ROWS:
+            return _text(f"[{expr.rows} x {expr.cols} matrix]")
+        rows = [" & ".join(_tex(expr[r, c]) for c in range(expr.cols)) for r in range(expr.rows)]
+        return r"\left[\begin{matrix}" + r" \\ ".join(rows) + r"\end{matrix}\right]"
+    if isinstance(expr, sympy.Eq):
+        return _tex(expr.lhs) + " = " + _tex(expr.rhs)
+    if isinstance(expr, sympy.Add) and len(expr.args) > _SHOW_TERMS:
+        terms = expr.args
+        shown = " + ".join(_tex(t) for t in terms[:3])
+        return (r"\left(" + shown + r" + \dots + " + _tex(terms[-1]) + r"\right)_{"
+                + f"{len(terms)}" + r"\ \mathrm{terms}}")
+    if isinstance(expr, sympy.Basic) and _nodes(expr, _LATEX_NODES) > _LATEX_NODES:
+        return _text(f"[{type(expr).__name__} of more than {_LATEX_NODES} nodes]")
+    return sympy.latex(expr)
+
+
 def _small(expr: Any) -> bool:
     if isinstance(expr, sympy.MatrixBase):
         return expr.rows <= _SHOW_ROWS and expr.cols <= _SHOW_ROWS
@@ -235,6 +262,18 @@ def _text(s: str) -> str:
                     buf.append(ch)
     flush()
     return "".join(parts)
+
+
+def _wrap(text: str, width: int = 110) -> list[str]:
+    """``text`` in lines of about ``width`` characters (long notes fit the page)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + ([line] if line else [])
 
 
 @dataclass
@@ -326,18 +365,19 @@ class Proof:
         if self.claim_latex:
             rows.append(self.claim_latex)
         if _small(self.statement):
-            rows.append(sympy.latex(self.statement))
+            rows.append(_tex(self.statement))
         for note in self.notes:
-            rows.append(_text("(" + note + ")"))
+            rows += [_text(part) for part in _wrap("(" + note + ")")]
         for i, (caption, expr) in enumerate(self.steps, 1):
-            body = sympy.latex(expr) if _small(expr) else _text(
+            body = _tex(expr) if _small(expr) else _text(
                 f"[{type(expr).__name__} of shape {getattr(expr, 'shape', '?')}]")
             rows.append(_text(f"{i}. {caption}:") + r"\quad " + body)
         verdict = r"\text{holds} = " + (r"\mathrm{True}" if self.holds else r"\mathrm{False}")
         if not self.holds:
-            verdict += r"\quad\text{residual: } " + sympy.latex(self.residual)
+            verdict += r"\quad\text{residual: } " + _tex(self.residual)
         rows.append(verdict)
-        body = r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}"
+        # One row per line: no line comes near TeX's input buffer.
+        body = "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
         if not document:
             return body
         return ("\\documentclass{article}\n\\usepackage{amsmath}\n"
