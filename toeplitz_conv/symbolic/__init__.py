@@ -44,6 +44,7 @@ from ._adjoint import (
     prove_input_gradient,
     prove_transposed_adjoint,
 )
+from ._backward import BackwardConvolution, BackwardConvolutions, backward_convolutions
 from ._fixed_size import (
     prove_associativity,
     prove_commutativity,
@@ -63,7 +64,10 @@ from ._symbols import symbol_array
 __all__ = [
     "MAX_DENSE_ENTRIES",
     "MAX_EXPRESSION_NODES",
+    "BackwardConvolution",
+    "BackwardConvolutions",
     "Proof",
+    "backward_convolutions",
     "difference_is_zero",
     "latex",
     "prove_associativity",
