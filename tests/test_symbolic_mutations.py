@@ -96,6 +96,9 @@ def test_off_by_one_on_the_large_build_path(monkeypatch, path):
 def test_an_unflipped_builder(monkeypatch):
     real = signal.assemble
     monkeypatch.setattr(signal, "assemble", lambda *a, **kw: real(*a, **{**kw, "flip": False}))
+    from toeplitz_conv.symbolic import derive_weight_gradient
+    d = derive_weight_gradient(3, 4)
+    assert not d.holds and "REFUTED" in d.text()
     assert not prove_equivalence_general(3, "full").holds
     assert not prove_equivalence(3, 4).holds
     assert not prove_weight_gradient(3, 4).holds
@@ -220,6 +223,8 @@ def test_every_proof_latex_compiles_with_pdflatex(tmp_path):
         tex = p.to_latex()
         assert (r"\text{REFUTED" in tex) == (not p.holds)
         body.append(r"\[" + tex + r"\]")
+    from toeplitz_conv.symbolic import derive_weight_gradient
+    body.append(r"\[" + derive_weight_gradient(3, 4).to_latex() + r"\]")
     # One document with every proof as display maths (amsmath only), and one
     # complete document from to_latex(document=True).
     doc = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"

@@ -45,6 +45,7 @@ from ._adjoint import (
     prove_transposed_adjoint,
 )
 from ._backward import BackwardConvolution, BackwardConvolutions, backward_convolutions
+from ._derivation import Derivation, derive_weight_gradient
 from ._fixed_size import (
     prove_associativity,
     prove_commutativity,
@@ -66,8 +67,10 @@ __all__ = [
     "MAX_EXPRESSION_NODES",
     "BackwardConvolution",
     "BackwardConvolutions",
+    "Derivation",
     "Proof",
     "backward_convolutions",
+    "derive_weight_gradient",
     "difference_is_zero",
     "latex",
     "prove_associativity",
