@@ -195,7 +195,7 @@ def _decide_rows(core: Any, definition: Any, syms: list[sympy.Symbol],
 #: How a proof reports its tie of the builder to the definition.
 _TIE_NOTE = ("builder (conv_matrix / layer_matrix) compared with {definition} -- rows, taps, "
              "stored values (toarray at a random integer weight, complex for a correlation) -- "
-             "on write paths {paths} and by size at {small} small sizes (every residue of the "
+             "on write paths {paths} at {small} small sizes (every residue of the "
              "stride, where rows change shape), and by size at both sides of each of the "
              "assembler's write-path thresholds (write_path_thresholds()): {n} sizes in all: ")
 #: What the all-n claim about the builder itself still assumes.
@@ -205,7 +205,7 @@ _ASSUMED = ("assumed, not proved: between the sampled sizes the assembler writes
             "product structure in N-D (the last axis sampled at the thresholds)")
 
 def _tie(reference: Any, build: Any, samples: list[tuple[int, ...]], w_shape: tuple[int, ...],
-         conj: bool, paths: tuple[str | None, ...] = (None, *_WRITE_PATHS)) -> list[str]:
+         conj: bool, paths: tuple[str | None, ...] = _WRITE_PATHS) -> list[str]:
     """The builder's matrix against the definition's taps at sample sizes, on ``paths``.
 
     ``reference(vals)`` gives ``(out_shape, rows, cols, weight index)`` written from
@@ -259,10 +259,13 @@ def _same_values(a: Any, sp: Any, r: np.ndarray, c: np.ndarray, value: np.ndarra
     return bool(diff.nnz == 0 or np.abs(diff.data).max() == 0)
 
 
-def _bisect_size(count: Any, lo: int, target: int) -> int | None:
-    """The smallest size ``>= lo`` with ``count(size) > target`` (count non-decreasing)."""
+def _bisect_size(count: Any, lo: int, target: int, guess: int = 0) -> int | None:
+    """The smallest size ``>= lo`` with ``count(size) > target`` (count non-decreasing);
+    ``guess`` (a size near the answer) only shortens the search."""
     if count(lo) > target:
         return lo
+    if guess // 2 > lo and count(guess // 2) <= target:
+        lo = guess // 2
     hi = lo + 1
     while count(hi) <= target:
         if hi > 1 << 22:
@@ -275,13 +278,14 @@ def _bisect_size(count: Any, lo: int, target: int) -> int | None:
 
 
 def _threshold_samples(axis_taps: Any, total_entries: Any, lo: int, k: int, row_len: int,
-                       stride: int, zeros: bool) -> list[int]:
+                       stride: int, zeros: bool, lines: bool) -> list[int]:
     """Last-axis sizes on both sides of each of the assembler's write-path thresholds.
 
     ``axis_taps(n)`` gives the definition's ``(rows, cols, weight)`` along the last axis
     alone, ``total_entries(n)`` the matrix's entries with the last axis of size ``n``.
-    For each threshold (one table / regions, whole lines / chunks, chunk size at its
-    cap) the first size past it, the size before and every residue of the stride after.
+    For each threshold (one table / regions, chunk size at its cap, and in N-D whole
+    lines / chunks) the first size past it, the size before and every residue of the
+    stride from it.
     """
     if not zeros:
         return []             # other boundaries always take the table path (from_taps)
@@ -296,13 +300,19 @@ def _threshold_samples(axis_taps: Any, total_entries: Any, lo: int, k: int, row_
         return int(rows.max()) + 1 if len(rows) else 0
 
     cap = th["chunk_entries"] // row_len
-    marks = [_bisect_size(total_entries, lo, th["small_entries"]),
-             _bisect_size(lambda n: out_rows(n) * row_len, lo, th["line_entries"]),
-             _bisect_size(full_rows, lo, th["chunk_split"] * (cap - 1)) if cap > 1 else None]
+    # Guesses: about k entries per output channel's row of the last axis, and a stride.
+    per_n = max(total_entries(lo + 1) - total_entries(lo), 1)
+    marks = [_bisect_size(total_entries, lo, th["small_entries"], th["small_entries"] // per_n),
+             _bisect_size(full_rows, lo, th["chunk_split"] * (cap - 1),
+                          th["chunk_split"] * cap) if cap > 1 else None]
+    if lines:
+        # Whole lines are one pattern only with a leading axis (1-D never splits).
+        marks.append(_bisect_size(lambda n: out_rows(n) * row_len, lo, th["line_entries"],
+                                  th["line_entries"] // row_len))
     out: set[int] = set()
     for m in marks:
         if m is not None:
-            out.update(v for v in range(m - 1, m + stride + 1) if v >= lo)
+            out.update(v for v in range(m - 1, m + stride) if v >= lo)
     return sorted(out)
 
 
@@ -323,7 +333,8 @@ def _tie_signal(kshape: tuple[int, ...], mode: str, boundary: str, strides: tupl
     if not thresholds:
         return bad, len(samples)
     others = tuple(k + 1 for k in kshape[:-1])
-    large = _signal_large_sizes(kshape, mode, boundary, strides, correlate)
+    # Where the taps sit does not depend on correlating (only which weight each is).
+    large = _signal_large_sizes(kshape, mode, boundary, strides, False)
     bad += _tie(reference, build, [others + (n,) for n in large], kshape, correlate,
                 paths=(None,))
     return bad, len(samples) + len(large)
@@ -346,7 +357,7 @@ def _signal_large_sizes(kshape: tuple[int, ...], mode: str, boundary: str,
 
     return tuple(_threshold_samples(axis_taps, total, kshape[-1] if mode == "valid" else 1,
                                     kshape[-1], math.prod(kshape), strides[-1],
-                                    valid_boundary(mode, boundary) == "fill"))
+                                    valid_boundary(mode, boundary) == "fill", len(kshape) > 1))
 
 
 def _tie_layer(w_shape: tuple[int, ...], c_in: int, strides: tuple[int, ...], padding: Any,
@@ -379,7 +390,7 @@ def _tie_layer(w_shape: tuple[int, ...], c_in: int, strides: tuple[int, ...], pa
 
     large = _threshold_samples(axis_taps, total, first[-1], kshape[-1],
                                w_shape[1] * math.prod(kshape), strides[-1],
-                               padding_mode == "zeros")
+                               padding_mode == "zeros", len(kshape) > 1)
     bad += _tie(reference, build, [others + (n,) for n in large], w_shape, False,
                 paths=(None,))
     return bad, len(samples) + len(large)
