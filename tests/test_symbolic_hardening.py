@@ -9,6 +9,7 @@ import sympy
 from toeplitz_conv.symbolic import (
     difference_is_zero,
     latex,
+    prove_convolution_theorem,
     prove_equivalence_general,
     prove_layer_equivalence_general,
 )
@@ -79,6 +80,7 @@ def test_huge_operands_are_refused_at_once():
     (lambda: prove_equivalence_general((3, 3), stride=(2, 10**9)), "stride"),
     (lambda: prove_equivalence_general(10**4), "kernel"),
     (lambda: prove_equivalence_general(3, stride=10**9, boundary="symm"), "stride"),
+    (lambda: prove_convolution_theorem(3, 10**6), "n must be at most"),
 ])
 def test_general_proofs_refuse_huge_parameters_up_front(call, name):
     with pytest.raises(ValueError, match=name):

@@ -51,6 +51,8 @@ __all__ = [
 _STEP_ROWS = 256
 #: Stop comparing rows after this many failures: one already refutes the claim.
 _STOP_AFTER = 50
+#: The largest circulant the convolution theorem is proved for (the benchmark is 64).
+_MAX_CIRCULANT = 256
 
 
 def _col(values: Any) -> sympy.ImmutableMatrix:
@@ -556,6 +558,10 @@ def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
     choose(claim, "claim", ("dft", "inverse-dft"))
     w = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
     n, k = as_positive_int(n, "n"), w.shape[0]
+    if n > _MAX_CIRCULANT:
+        # n Fourier vectors of n entries each, reduced modulo the n-th cyclotomic polynomial.
+        raise ValueError(f"n must be at most {_MAX_CIRCULANT} for the symbolic convolution "
+                         f"theorem (n^2 exact entries in Q(omega)), got {n}")
     # geometry.circular_axis is the n x n circulant in correlation form;
     # flip=True reverses the taps, giving y_i = sum_m w_m x_{(i - m) mod n}.
     geom = Geometry((circular_axis(n, k),))
