@@ -496,7 +496,7 @@ def test_a_wrong_reference_makes_the_proofs_fail(monkeypatch):
     assert prove_layer_equivalence((1, 1, 4), (1, 6), padding="same").holds
     assert prove_weight_gradient(3, 4).holds
     monkeypatch.setattr(_proofs, "torch_pads",
-                        lambda *a: tuple(p[::-1] for p in _reference.torch_pads(*a)))
+                        lambda *a, **kw: tuple(p[::-1] for p in _reference.torch_pads(*a, **kw)))
     assert not prove_layer_equivalence((1, 1, 4), (1, 6), padding="same").holds
 
     def unflipped(w_shape, x, g, mode, boundary, stride, flip, times=None):

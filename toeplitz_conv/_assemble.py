@@ -51,7 +51,7 @@ from .geometry import ArrayLayout, Geometry, axes_first_map, channel_map
 from .tied import IndexDtype, TiedMatrix, _index_dtype
 
 __all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "forced_write_path",
-           "relayout"]
+           "relayout", "write_path_thresholds"]
 
 #: How zero-padded matrices are written (tests force each; users never need to):
 #: ``"table"`` one index table for all rows, ``"lines"`` region by region with a
@@ -70,6 +70,8 @@ _LINE_ENTRIES = 4 * _CHUNK_ENTRIES
 # once instead of region by region: fewer numpy calls, but every entry's
 # weight is gathered one by one.
 _SMALL_ENTRIES = 2**12
+# At most 1 / _CHUNK_SPLIT of a line per chunk (see _write_regions).
+_CHUNK_SPLIT = 8
 _DEFAULT_LIMITS = (_SMALL_ENTRIES, _LINE_ENTRIES, _CHUNK_ENTRIES)
 # (small, line, chunk) entry thresholds of each forced write path.
 _FORCED = {"table": (2**62, _LINE_ENTRIES, _CHUNK_ENTRIES),
@@ -80,6 +82,25 @@ _FORCED = {"table": (2**62, _LINE_ENTRIES, _CHUNK_ENTRIES),
 # how another thread's builds are written.
 _WRITE_PATH: ContextVar[WritePath | None] = ContextVar("toeplitz_conv_write_path",
                                                        default=None)
+
+
+def write_path_thresholds() -> dict[str, int]:
+    """The entry counts at which a zero-padded matrix changes how it is written.
+
+    For the proofs, which must sample both sides of each: a matrix with at
+    most ``small_entries`` entries (all channels) is written from one index
+    table; otherwise trailing axes whose whole lines hold at most
+    ``line_entries`` entries (one output channel) are written line by line,
+    and the last axis's full rows in chunks of
+    ``min(chunk_entries // row_len, ceil(full_rows / 8))`` rows (``row_len``
+    the taps of a full row, ``C_in // groups`` times the kernel's), so the
+    chunk size is at its cap from ``full_rows >= 8 * (chunk_entries // row_len) - 7``.
+
+    >>> write_path_thresholds()
+    {'small_entries': 4096, 'line_entries': 32768, 'chunk_entries': 8192, 'chunk_split': 8}
+    """
+    return {"small_entries": _SMALL_ENTRIES, "line_entries": _LINE_ENTRIES,
+            "chunk_entries": _CHUNK_ENTRIES, "chunk_split": _CHUNK_SPLIT}
 
 
 @contextmanager
@@ -596,7 +617,7 @@ def _write_regions(blocks: _Blocks, geom: Geometry, pos: np.ndarray, chan_col: n
             step = axes[-1].stride
             # At most an eighth of a line per chunk, so that the pattern's
             # temporaries stay a small fraction of the matrix.
-            rows = max(1, min(chunk_entries // row_len, -(-(hi - lo) // 8)))
+            rows = max(1, min(chunk_entries // row_len, -(-(hi - lo) // _CHUNK_SPLIT)))
             n_chunks, tail = divmod(hi - lo, rows)
             offsets = (chan_col[:, None]
                        + geom.full_row_offsets().astype(itype)[None, :]).ravel()

@@ -20,6 +20,17 @@ print(proof.text())
 print("holds:", proof.holds)
 
 # %%
+# What "for every n" rests on is in the notes: sympy's part (the geometry core at a
+# symbolic size against the definition) and the builder's part -- its rows, taps and
+# stored values checked against the same independent definition on each write path, at
+# every residue of the stride and on both sides of each size threshold where the
+# assembler changes how it writes (e.g. ``n = 21835`` for ``k = 3``, where its chunks
+# reach their cap) -- and what is still assumed.
+
+for note in proof.notes:
+    print("-", note)
+
+# %%
 # A proof can fail: pose a wrong claim (an unflipped kernel) and it does not hold.
 
 wrong = prove_equivalence_general(3, claim="unflipped")

@@ -5,6 +5,30 @@ maps as :func:`~toeplitz_conv.conv_matrix` and
 :func:`~toeplitz_conv.layer_matrix`); each proof compares them with the
 textbook definition and lets sympy decide ``left - right == 0``.
 
+What a proof *for every size* (``prove_equivalence_general``,
+``prove_layer_equivalence_general``) establishes, and what it assumes:
+
+* proved by sympy for every input size: the geometry core, evaluated at
+  symbolic sizes (its output length, index formula and boundary map), gives
+  row ``i`` of the definition's output, written independently in
+  ``_reference.py`` (scipy's and PyTorch's documented formulas, TF's
+  ``'SAME'`` per residue class of the stride);
+* checked at sample sizes against the same independent definition, never the
+  core: the builder's rows, taps and stored values (``toarray`` at a random
+  integer weight, complex for a correlation, so the conjugation is the
+  builder's own) on each write path, at every residue of the stride, where
+  rows change shape, and on both sides of each of the assembler's
+  write-path thresholds (:func:`toeplitz_conv._assemble.write_path_thresholds`:
+  one table / regions, whole lines / chunks, chunks at their cap);
+* assumed, and stated in each proof's ``notes``: that between the sampled
+  sizes the assembler writes what the core's geometry says (each region
+  repeats one pattern at constant steps); positions affine in the tap (for
+  a symbolic kernel length); product structure in N-D.
+
+User input is never parsed: strings are refused (``sympy.sympify`` would
+run them), and sizes are checked before any work
+(:data:`MAX_EXPRESSION_NODES`, the bounds of the proofs for every size).
+
 Examples
 --------
 >>> from toeplitz_conv.symbolic import symbolic_matrix, prove_equivalence_general
@@ -20,6 +44,8 @@ from ._adjoint import (
     prove_input_gradient,
     prove_transposed_adjoint,
 )
+from ._backward import BackwardConvolution, BackwardConvolutions, backward_convolutions
+from ._derivation import Derivation, derive_weight_gradient
 from ._fixed_size import (
     prove_associativity,
     prove_commutativity,
@@ -33,12 +59,18 @@ from ._fixed_size import (
 from ._general_layer import prove_layer_equivalence_general
 from ._general_signal import prove_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
-from ._proof_result import Proof, difference_is_zero
+from ._proof_result import MAX_EXPRESSION_NODES, Proof, difference_is_zero
 from ._symbols import symbol_array
 
 __all__ = [
     "MAX_DENSE_ENTRIES",
+    "MAX_EXPRESSION_NODES",
+    "BackwardConvolution",
+    "BackwardConvolutions",
+    "Derivation",
     "Proof",
+    "backward_convolutions",
+    "derive_weight_gradient",
     "difference_is_zero",
     "latex",
     "prove_associativity",

@@ -249,7 +249,11 @@ def prove_data_matrix(weight_shape_or_symbols: Any, input_shape: Any, *,
     nd = w.ndim - 2
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     ref = list(layer_outputs(w, x, stride=as_int_tuple(stride, nd, "stride", minimum=1),
-                             pads=torch_pads(padding, w.shape[2:], dil_t), dilation=dil_t,
+                             pads=torch_pads(padding, w.shape[2:], dil_t,
+                                             sizes=tuple(x.shape[1:]),
+                                             stride=as_int_tuple(stride, nd, "stride",
+                                                                 minimum=1)),
+                             dilation=dil_t,
                              groups=int(groups), padding_mode=padding_mode,
                              times=times).ravel())
     ok1, fail1, res1 = rows_agree(ax, xw)
@@ -317,7 +321,10 @@ def prove_chain_rule(first_weight_shape: Any, second_weight_shape: Any, input_sh
         dil = as_int_tuple(kw.get("dilation", 1), nd, "dilation", minimum=1)
         return layer_outputs(w, inp, stride=as_int_tuple(kw.get("stride", 1), nd, "stride",
                                                          minimum=1),
-                             pads=torch_pads(kw.get("padding", 0), w.shape[2:], dil),
+                             pads=torch_pads(kw.get("padding", 0), w.shape[2:], dil,
+                                             sizes=tuple(inp.shape[1:]),
+                                             stride=as_int_tuple(kw.get("stride", 1), nd,
+                                                                 "stride", minimum=1)),
                              dilation=dil, groups=int(kw.get("groups", 1)),
                              padding_mode="zeros")
 

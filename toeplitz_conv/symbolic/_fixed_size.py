@@ -51,6 +51,8 @@ __all__ = [
 _STEP_ROWS = 256
 #: Stop comparing rows after this many failures: one already refutes the claim.
 _STOP_AFTER = 50
+#: The largest circulant the convolution theorem is proved for (the benchmark is 64).
+_MAX_CIRCULANT = 256
 
 
 def _col(values: Any) -> sympy.ImmutableMatrix:
@@ -180,6 +182,9 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
     times, plus = _product_cache(), _sum_cache()
     entries = taps.entries()
+    if taps.outside:
+        return _broken_taps_proof(taps, f"matrix times input equals the direct "
+                                  f"{_kind(correlate)} sum (mode={mode!r})")
     lhs = taps.row_products(list(x.ravel()), times, entries, plus)
     flip = (not correlate) if claim == "definition" else correlate
     rhs = list(direct_outputs(w, x, mode, correlate=correlate, boundary=boundary,
@@ -229,6 +234,16 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
         claim_latex=_definition_latex(correlate, stride_t[0], start) if w.ndim == 1
         else _definition_latex_nd(correlate),
         notes=notes)
+
+
+def _broken_taps_proof(taps: SymbolicTaps, title: str) -> Proof:
+    """The refutation when the builder places taps outside its matrix (or tied to no
+    weight): no row needs comparing, the matrix is not the one the builder claims."""
+    return Proof(title=title, statement=_eq(sympy.Symbol("(A x)_i"), sympy.Symbol("y_i")),
+                 steps=[], holds=False,
+                 failures=[f"{len(taps.outside)} taps outside the {taps.shape} matrix or tied "
+                           f"to no weight, e.g. (row, column) {taps.outside[0]}"],
+                 notes=["the builder's taps do not describe a matrix of its shape"])
 
 
 def _definition_latex_nd(correlate: bool) -> str:
@@ -326,7 +341,7 @@ def _gradient_proof(taps: SymbolicTaps, reference: Any, claim: str,
                             if jac[r, m] != 0)) for m in range(len(wsyms))]
     tied: list[list[sympy.Expr]] = [[] for _ in wsyms]
     for r, c, k in zip(taps.rows.tolist(), taps.cols.tolist(), taps.widx.tolist()):
-        if r < len(gf):
+        if r < len(gf) and 0 <= k < len(tied) and 0 <= c < len(xf):
             tied[k].append(times(gf[r], xf[c]))
     if claim == "no-sum":
         tied_sum = [t[0] if t else sympy.S.Zero for t in tied]
@@ -393,7 +408,8 @@ def prove_layer_weight_gradient(weight_shape_or_symbols: Any, input_shape: Any, 
     nd = taps.weight.ndim - 2
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pads = torch_pads(padding, taps.weight.shape[2:], dil_t)
+    pads = torch_pads(padding, taps.weight.shape[2:], dil_t, sizes=taps.in_shape[1:],
+                      stride=stride_t)
 
     def reference(x: np.ndarray, g: np.ndarray, flip: bool, times: Any) -> list[Any]:
         return layer_weight_grad(taps.weight.shape, x, g, stride=stride_t, pads=pads,
@@ -542,6 +558,10 @@ def prove_convolution_theorem(kernel_size_or_symbols: Any, n: int, *,
     choose(claim, "claim", ("dft", "inverse-dft"))
     w = as_symbolic_kernel(kernel_size_or_symbols, ndim=1)
     n, k = as_positive_int(n, "n"), w.shape[0]
+    if n > _MAX_CIRCULANT:
+        # n Fourier vectors of n entries each, reduced modulo the n-th cyclotomic polynomial.
+        raise ValueError(f"n must be at most {_MAX_CIRCULANT} for the symbolic convolution "
+                         f"theorem (n^2 exact entries in Q(omega)), got {n}")
     # geometry.circular_axis is the n x n circulant in correlation form;
     # flip=True reverses the taps, giving y_i = sum_m w_m x_{(i - m) mod n}.
     geom = Geometry((circular_axis(n, k),))
@@ -780,7 +800,7 @@ def prove_layer_equivalence(weight_shape_or_symbols: Any, input_shape: Any, *,
     x = input_symbols(taps.in_shape, w)
     stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    pads = torch_pads(padding, w.shape[2:], dil_t)
+    pads = torch_pads(padding, w.shape[2:], dil_t, sizes=taps.in_shape[1:], stride=stride_t)
     times = _product_cache()
     lhs = taps.row_products(list(x.ravel()), times)
     rhs = list(layer_outputs(w, x, stride=stride_t, pads=pads, dilation=dil_t,

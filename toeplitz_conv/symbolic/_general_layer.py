@@ -16,22 +16,24 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from .._assemble import WritePath, forced_write_path
 from .._typing import IntOrTuple, LayerPadding, PaddingMode
-from .._validation import as_int_tuple, as_positive_int, choose
-from ..geometry import channel_map, layer_geometry, layer_min_size
-from ..layers import layer_matrix
+from .._validation import _is_int, as_int_tuple, as_positive_int, choose
+from ..geometry import channel_map, layer_geometry, layer_min_size, resolve_padding
 from ._general_decide import (
+    _ASSUMED,
+    _TIE_NOTE,
     _WRITE_PATHS,
+    GENERAL_LIMITS,
+    _check_general,
     _core_read,
     _decide_counts,
     _decide_rows,
     _display,
-    _flat,
     _layer_general_proof,
+    _nonneg,
     _read,
     _sizes,
-    _tie_to_builder,
+    _tie_layer,
     _zero_rule,
 )
 from ._general_mirrored import _SPLIT_BOUNDARIES, _general_split_layer
@@ -39,6 +41,7 @@ from ._proof_result import Proof
 from ._reference import (
     layer_definition_count,
     layer_definition_row,
+    tf_same_pads,
     torch_pads,
 )
 from ._symbols import as_symbolic_kernel, symbolic_size
@@ -88,6 +91,13 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     """
     choose(claim, "claim", ("definition", "flipped"))
     choose(padding_mode, "padding_mode", ("zeros", "circular") + _SPLIT_BOUNDARIES[1:])
+    if isinstance(weight_shape_or_symbols, tuple) and all(map(_is_int, weight_shape_or_symbols)):
+        _check_general("weight_shape_or_symbols (kernel)", weight_shape_or_symbols[2:], "kernel")
+        _check_general("weight_shape_or_symbols (channels)", weight_shape_or_symbols[:2],
+                       "channels")
+    _check_general("stride", stride)
+    _check_general("dilation", dilation)
+    _check_general("padding", padding)
     w_arr = as_symbolic_kernel(weight_shape_or_symbols, what="weight_shape_or_symbols")
     if not 3 <= w_arr.ndim <= 5:
         raise ValueError(f"weight_shape_or_symbols must describe a (C_out, C_in // groups, "
@@ -96,6 +106,11 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     nd = len(w_shape) - 2
     kshape = w_shape[2:]
     c_out, c_ig = w_shape[:2]
+    _check_general("weight_shape_or_symbols (kernel)", kshape, "kernel")
+    _check_general("weight_shape_or_symbols (channels)", (c_out, c_ig), "channels")
+    if math.prod(kshape) > GENERAL_LIMITS["kernel taps"]:
+        raise ValueError(f"weight_shape_or_symbols has {math.prod(kshape)} kernel taps, more "
+                         f"than {GENERAL_LIMITS['kernel taps']} for a proof for every size")
     groups = as_positive_int(groups, "groups")
     if c_out % groups:
         raise ValueError(f"groups={groups} must divide C_out={c_out}")
@@ -108,6 +123,9 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
                              f"spatial dim; use prove_layer_equivalence for a given shape")
         return _general_split_layer(w_arr, w_shape, strides[0], padding, dil[0], groups,
                                     padding_mode, claim)
+    if isinstance(padding, str) and padding == "SAME" and any(v != 1 for v in strides):
+        return _general_tf_same(weight_shape_or_symbols, w_shape, strides, dil, groups,
+                                padding_mode, claim)
     lay = _Layer(w_shape, strides, padding, dil, groups, padding_mode, c_in,
                  claim == "flipped")
     pads_def = torch_pads(padding, kshape, dil)
@@ -151,17 +169,19 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     steps += z_steps
     if not ok_z:
         failures.append(z_why)
-    per_axis = [sorted({mn, mn + 1, mn + d * (k - 1) + s + 2})
+    per_axis = [sorted({mn, mn + 1, *range(mn + d * (k - 1) + 1, mn + d * (k - 1) + s + 3)})
                 for mn, k, d, s in zip(mins, kshape, dil, strides)]
     samples = list(itertools.product(*per_axis))
-    bad = _tie_to_builder(lay.core_taps, lay.builder, samples)
-    failures += ["builder differs from the core's formula at " + b for b in bad]
+    bad, n_sizes = _tie_layer(w_shape, c_in, strides, padding, dil, groups, padding_mode,
+                              samples)
+    failures += ["builder differs from PyTorch's definition at " + b for b in bad]
     notes = [f"for every integer output index and every spatial size "
              f"{', '.join(f'{s} >= {mn}' for s, mn in zip(shown, mins))}",
              "the matrix side is evaluated by the geometry core (layer_geometry at symbolic "
              "sizes), the other side written from PyTorch's documentation",
-             f"builder taps on write paths {', '.join(_WRITE_PATHS)} compared with the core's "
-             f"formula at {len(samples)} sample sizes: " + ("agree" if not bad else "DIFFER")]
+             _TIE_NOTE.format(paths=", ".join(_WRITE_PATHS), small=len(samples), n=n_sizes,
+                              definition="PyTorch's definition")
+             + ("agree" if not bad else "DIFFER"), _ASSUMED]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
     return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dilation}, "
@@ -195,39 +215,6 @@ class _Layer:
         return layer_geometry(self.kshape, sizes, stride=self.strides, padding=self.padding,
                               dilation=self.dil,
                               padding_mode=cast(PaddingMode, self.padding_mode))
-
-    def core_taps(self, vals: tuple[int, ...]) -> list[tuple[int, int, int]]:
-        """The ``(row, column, weight)`` taps the core's formula gives at sizes ``vals``."""
-        g = self.geometry(vals)
-        c_out, c_ig = self.w_shape[:2]
-        cmap = self.cmap
-        tables = []
-        for ax in g.axes:
-            o_ = sympy.Symbol("o", integer=True)
-            reads = [_core_read(ax, p) for p in ax.positions(np.array([o_], dtype=object))[0]]
-            tables.append([[(int(sympy.sympify(e).subs(o_, ov)), kind) for kind, e in reads]
-                           for ov in range(ax.out_size)])
-        out = []
-        n_out = math.prod(g.out_shape)
-        for o in range(c_out):
-            for orow in itertools.product(*(range(m) for m in g.out_shape)):
-                for c in range(c_ig):
-                    for t in itertools.product(*(range(k) for k in self.kshape)):
-                        src = _inside(tables, orow, t, vals)
-                        if src is not None:
-                            out.append((o * n_out + _flat(orow, g.out_shape),
-                                        int(cmap[o, c]) * math.prod(vals)
-                                        + _flat(src, vals),
-                                        _flat((o, c, *t), self.w_shape)))
-        return sorted(out)
-
-    def builder(self, vals: tuple[int, ...], path: str) -> Any:
-        """The builder's matrix at sizes ``vals``, written on write path ``path``."""
-        with forced_write_path(cast(WritePath, path)):
-            return layer_matrix(np.ones(self.w_shape, dtype=np.int64), (self.c_in, *vals),
-                                stride=self.strides, padding=self.padding, dilation=self.dil,
-                                groups=self.groups,
-                                padding_mode=cast(PaddingMode, self.padding_mode))
 
 
 def _inside(tables: list[Any], orow: tuple[int, ...], t: tuple[int, ...],
@@ -284,3 +271,62 @@ def _layer_rows(lay: _Layer, w_arr: np.ndarray, geom: Any, rows: tuple[sympy.Sym
         core_rows.append(core)
         def_rows.append(dfn)
     return core_rows, def_rows, failures, residual
+
+
+def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, ...],
+                     dil: tuple[int, ...], groups: int, padding_mode: str, claim: str) -> Proof:
+    """TensorFlow's ``'SAME'`` with a stride: one proof per residue class of the sizes.
+
+    TF's pads depend on ``n mod s`` only (``(ceil(n / s) - 1) s - n`` does), so for
+    each class ``n = s u + r`` (``1 <= r <= s``) the core's pads are evaluated at
+    the symbolic size and must be the definition's constant pads; the layer with
+    those pads is then proved for every size, and the builder with ``'SAME'`` is
+    tied to the definition at every size up to past the bound of each class.
+    """
+    kshape = w_shape[2:]
+    u = _nonneg("u")
+    steps: list[tuple[str, Any]] = []
+    failures: list[str] = []
+    residual: Any = sympy.S.Zero
+    for rs in itertools.product(*(range(1, v + 1) for v in strides)):
+        sizes = tuple(v * u + r for v, r in zip(strides, rs))
+        label = ", ".join(f"n_{d} = {v} u + {r}" for d, (v, r) in enumerate(zip(strides, rs)))
+        try:
+            core = resolve_padding("SAME", kshape, stride=strides, dilation=dil, sizes=sizes)
+            core_ok = all(_is_int(v) for pair in core for v in pair)
+        except TypeError:                       # sympy cannot decide: not shown for all n
+            core, core_ok = (), False
+        ref = tuple(tf_same_pads(r, k, v, d) for r, k, v, d in zip(rs, kshape, strides, dil))
+        if not core_ok or tuple(tuple(int(v) for v in pair) for pair in core) != ref:
+            failures.append(f"[{label}] the core's 'SAME' pads {core} differ from TF's {ref}")
+        sub = prove_layer_equivalence_general(weight, stride=strides, padding=ref,
+                                              dilation=dil, groups=groups,
+                                              padding_mode=cast(PaddingMode, padding_mode),
+                                              claim=claim)
+        steps.append((f"[{label}] the core's 'SAME' pads at the symbolic size = TF's "
+                      f"(constant on the class)", sympy.Matrix([list(p) for p in ref])))
+        steps += [(f"[{label}] {cap}", e) for cap, e in sub.steps]
+        failures += [f"[{label}] {f}" for f in sub.failures]
+        if residual == 0 and not sub.holds:
+            residual = sub.residual
+    c_in = w_shape[1] * groups
+    top = [2 * v + d * (k - 1) + 3 for v, k, d in zip(strides, kshape, dil)]
+    samples = list(itertools.product(*(range(1, t) for t in top)))
+    bad, n_sizes = _tie_layer(w_shape, c_in, strides, "SAME", dil, groups, padding_mode,
+                              samples)
+    failures += ["builder differs from PyTorch's definition with TF's 'SAME' at " + b
+                 for b in bad]
+    notes = ["TF's 'SAME' (tf.nn.convolution): ceil(n / s) outputs, total pad "
+             "max((ceil(n / s) - 1) s + d (k - 1) + 1 - n, 0), the odd one after; it depends "
+             "on n mod s only, so each residue class is one fixed padding",
+             "per class: the core's pads at the symbolic size equal TF's, and the layer with "
+             "those pads is proved for every size (prove_layer_equivalence_general)",
+             _TIE_NOTE.format(paths=", ".join(_WRITE_PATHS), small=len(samples), n=n_sizes,
+                              definition="PyTorch's definition with TF's 'SAME' pads")
+             + ("agree" if not bad else "DIFFER")
+             + " (every size below each class's bound included)", _ASSUMED]
+    if claim != "definition":
+        notes.append(f"deliberately wrong claim {claim!r}")
+    return _layer_general_proof(f"stride={strides}, padding='SAME', dilation={dil}, "
+                                f"groups={groups}, padding_mode={padding_mode!r}",
+                                steps, not failures, residual, failures, notes)

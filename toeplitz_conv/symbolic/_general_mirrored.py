@@ -16,7 +16,6 @@ from typing import Any, cast
 import numpy as np
 import sympy
 
-from .._assemble import WritePath, forced_write_path
 from .._typing import Mode, PaddingMode
 from ..geometry import (
     AxisGeometry,
@@ -26,16 +25,15 @@ from ..geometry import (
     signal_geometry,
     strided_count,
 )
-from ..layers import layer_matrix
 from ._fixed_size import prove_equivalence, prove_layer_equivalence
 from ._general_decide import (
     _WRITE_PATHS,
-    _flat,
     _general_formula,
     _layer_general_proof,
     _map_sample_check,
     _nonneg,
-    _sample_tie_1d,
+    _tie_layer,
+    _tie_signal,
 )
 from ._proof_result import Proof, difference_is_zero
 from ._reference import (
@@ -288,10 +286,10 @@ def _general_split_signal(kernel: Any, values: list[Any], mode: str, correlate: 
     if bad_map:
         holds = False
         failures.append(f"map_boundary differs from the symmetric extension at n = {bad_map}")
-    bad = _sample_tie_1d(k, mode, correlate, boundary, s, samples)
+    bad, _ = _tie_signal((k,), mode, boundary, (s,), correlate, [(v,) for v in samples])
     if bad:
         holds = False
-        failures += ["builder differs from the core's formula at " + b for b in bad]
+        failures += ["builder differs from scipy's definition at " + b for b in bad]
     kind = "cross-correlation" if correlate else "convolution"
     notes = [f"assumption of the symbolic part: {shown} >= {n0} (then only the first and "
              f"last few rows read the mirrored samples, each within one fold)",
@@ -303,8 +301,9 @@ def _general_split_signal(kernel: Any, values: list[Any], mode: str, correlate: 
              "symmetric extension written from its definition (_reference.py)",
              f"sample check: map_boundary equals the definition's extension at n = "
              f"{samples.start}..{samples.stop - 1}: " + ("agree" if not bad_map else "DIFFER"),
-             f"sample check: builder taps on write paths {', '.join(_WRITE_PATHS)} equal the "
-             f"core's input_index at the same sizes: " + ("agree" if not bad else "DIFFER"),
+             f"sample check: builder rows, taps and stored values on write paths "
+             f"{', '.join(_WRITE_PATHS)} equal scipy's definition at the same sizes: "
+             + ("agree" if not bad else "DIFFER"),
              f"boundary='symm', stride={s}"]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
@@ -364,27 +363,11 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
         holds = False
         failures.append(f"map_boundary differs from PyTorch's {padding_mode} padding at "
                         f"n = {bad_map}")
-    bad = []
-    for nv in samples:
-        ax = make_axis(nv)
-        table = ax.input_index()
-        expected = sorted((o * ax.out_size + r, int(cmap[o, c]) * nv + int(table[r, t]),
-                           _flat((o, c, t), w_shape))
-                          for o in range(c_out) for r in range(ax.out_size)
-                          for c in range(c_ig) for t in range(k) if table[r, t] >= 0)
-        for path in _WRITE_PATHS:
-            try:
-                with forced_write_path(cast(WritePath, path)):
-                    rows, cols, widx = layer_matrix(np.ones(w_shape, dtype=np.int64),
-                                                    (c_in, nv), **layer_kw).taps
-            except ValueError:                 # the builder refuses a valid size
-                bad.append(f"n={nv}, write path {path!r} (the builder raised)")
-                continue
-            if sorted(zip(rows.tolist(), cols.tolist(), widx.tolist())) != expected:
-                bad.append(f"n={nv}, write path {path!r}")
+    bad, _ = _tie_layer(w_shape, c_in, (stride,), padding, (dil,), groups, padding_mode,
+                        [(v,) for v in samples])
     if bad:
         holds = False
-        failures += ["builder differs from the core's formula at " + b for b in bad]
+        failures += ["builder differs from PyTorch's definition at " + b for b in bad]
     notes = [f"assumption of the symbolic part: {shown} >= {n0} (then only the first and "
              f"last few rows read the padding, each within one fold)",
              (f"sizes {base} <= {shown} < {n0}: proved one by one by prove_layer_equivalence "
@@ -395,8 +378,9 @@ def _general_split_layer(w_arr: Any, w_shape: tuple[int, ...], stride: int, padd
              f"{padding_mode} padding written from its documentation (_reference.py)",
              f"sample check: map_boundary equals PyTorch's padding at n = "
              f"{samples.start}..{samples.stop - 1}: " + ("agree" if not bad_map else "DIFFER"),
-             f"sample check: builder taps on write paths {', '.join(_WRITE_PATHS)} equal the "
-             f"core's input_index at the same sizes: " + ("agree" if not bad else "DIFFER")]
+             f"sample check: builder rows, taps and stored values on write paths "
+             f"{', '.join(_WRITE_PATHS)} equal PyTorch's definition at the same sizes: "
+             + ("agree" if not bad else "DIFFER")]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
     return _layer_general_proof(f"stride={stride}, padding={padding}, dilation={dil}, "

@@ -12,6 +12,7 @@ from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundar
 from .._validation import as_bool, as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
+from ._proof_result import as_sympy
 from ._symbols import MAX_SYMBOLIC_TAPS, as_symbolic_kernel, check_symbolic_size
 
 __all__ = ["MAX_DENSE_ENTRIES", "latex", "symbolic_layer_matrix", "symbolic_matrix"]
@@ -38,7 +39,8 @@ class SymbolicTaps:
         flat = list(weight.ravel())
         flags = conjugate if isinstance(conjugate, list) else [conjugate] * len(flat)
         self.values = [sympy.conjugate(v) if f else v for v, f in zip(flat, flags)]
-        #: (row, col) of taps outside the matrix's shape (only a broken builder has any).
+        #: (row, col) of taps outside the matrix's shape or tied to no weight (only a
+        #: broken builder has any).
         self.outside: list[tuple[int, int]] = []
 
     def entries(self) -> dict[tuple[int, int], sympy.Expr]:
@@ -49,8 +51,10 @@ class SymbolicTaps:
         """
         entries: dict[tuple[int, int], sympy.Expr] = {}
         m, n = self.shape
+        n_w = len(self.values)
+        self.outside = []
         for r, c, k in zip(self.rows.tolist(), self.cols.tolist(), self.widx.tolist()):
-            if not (0 <= r < m and 0 <= c < n):
+            if not (0 <= r < m and 0 <= c < n and 0 <= k < n_w):
                 # A builder bug: kept out of the matrix, and recorded so that
                 # every proof reading these taps fails.
                 self.outside.append((r, c))
@@ -298,10 +302,19 @@ def latex(matrix: Any, zero: str = r"\cdot", *, env: str = "bmatrix") -> str:
         arr = np.asarray(matrix)
         if arr.ndim != 2 or arr.size == 0:
             raise ValueError(f"matrix must be 2-D and non-empty, got shape {arr.shape}")
-        if arr.dtype == object and any(
-                v is None or isinstance(v, (str, bytes)) for v in arr.flat):
-            raise TypeError("matrix entries must be numbers or sympy expressions")
-        m = sympy.Matrix(arr)
+        if arr.dtype.kind not in "biufc" and arr.dtype != object:
+            # Strings would reach sympy.sympify, which evaluates them as Python.
+            raise TypeError(f"matrix entries must be numbers or sympy expressions, got dtype "
+                            f"{arr.dtype} (strings are never parsed)")
+        if arr.dtype == object:
+            if any(v is None or isinstance(v, (str, bytes)) for v in arr.flat):
+                raise TypeError("matrix entries must be numbers or sympy expressions "
+                                "(strings are never parsed)")
+            # Strictly: sympify would turn an unknown object into its str() and parse it.
+            m = sympy.Matrix(arr.shape[0], arr.shape[1],
+                             [as_sympy(v, "matrix entries") for v in arr.ravel().tolist()])
+        else:
+            m = sympy.Matrix(arr)
     if m.rows * m.cols > MAX_DENSE_ENTRIES:
         raise ValueError(f"a {m.rows} x {m.cols} matrix is too large to typeset")
     lines = []

@@ -2,17 +2,101 @@
 
 from __future__ import annotations
 
+import itertools
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sympy
 
-__all__ = ["Proof", "difference_is_zero", "rows_agree"]
+__all__ = ["MAX_EXPRESSION_NODES", "Proof", "as_sympy", "difference_is_zero", "rows_agree"]
 
 #: Statements and steps larger than this are shown abbreviated.
 _SHOW_ROWS = 12
+#: :func:`difference_is_zero` refuses operands with more sympy nodes (or matrix
+#: entries) than this, before any simplification: ``simplify`` on a larger
+#: difference can run for hours.
+MAX_EXPRESSION_NODES = 100_000
+
+_NOT_PARSED = ("strings are never parsed (sympy.sympify would evaluate them as Python); "
+               "build the expression with sympy.Symbol / sympy.symbols")
+
+
+def _refuse_text(value: Any, name: str) -> None:
+    if isinstance(value, (str, bytes, bytearray)):
+        raise TypeError(f"{name} must be a sympy expression, a number or a matrix of them, "
+                        f"got the string {value!r}: {_NOT_PARSED}")
+
+
+def _nodes(expr: sympy.Basic, budget: int) -> int:
+    """The number of nodes of ``expr``, counted up to ``budget + 1`` at most."""
+    return sum(1 for _ in itertools.islice(sympy.preorder_traversal(expr), budget + 1))
+
+
+def as_sympy(value: Any, name: str, *, max_nodes: int = MAX_EXPRESSION_NODES) -> Any:
+    """``value`` as a sympy object, never parsing a string, with its size checked.
+
+    Accepts sympy objects, numbers (Python and numpy), and numpy arrays,
+    lists or tuples of them (returned as a sympy ``Array``).  Strings, bytes
+    and arrays of strings are refused with a TypeError naming ``name``
+    (``sympy.sympify`` would run them as Python code); more than
+    ``max_nodes`` sympy nodes or entries in all is a ValueError, raised
+    before anything is simplified.
+
+    >>> as_sympy(2, "left")
+    2
+    >>> as_sympy("__import__('os')", "left")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: left must be a sympy expression, a number or a matrix of them, got the string ...
+    """
+    _refuse_text(value, name)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+        if arr.dtype.kind in "USV":
+            raise TypeError(f"{name} must not be an array of strings: {_NOT_PARSED}")
+        if arr.size > max_nodes:
+            raise ValueError(f"{name} has {arr.size} entries, more than the symbolic limit "
+                             f"{max_nodes}; compare such arrays numerically (numpy)")
+        flat = []
+        for v in arr.ravel().tolist():
+            _refuse_text(v, f"{name}'s entries")
+            flat.append(_scalar(v, f"{name}'s entries"))
+        out: Any = sympy.ImmutableDenseNDimArray(flat, arr.shape)
+        entries: list[Any] = flat
+    else:
+        out = _scalar(value, name)
+        size = out.rows * out.cols if isinstance(out, sympy.MatrixBase) else 1
+        if size > max_nodes:
+            raise ValueError(f"{name} has {size} entries, more than the symbolic "
+                             f"limit {max_nodes}; compare such matrices numerically (numpy)")
+        entries = list(out) if isinstance(out, sympy.MatrixBase) else [out]
+    budget = max_nodes
+    for e in entries:
+        budget -= _nodes(e, budget) if isinstance(e, sympy.Basic) else 1
+        if budget < 0:
+            raise ValueError(f"{name} has more than {max_nodes} sympy nodes (the symbolic "
+                             f"limit, MAX_EXPRESSION_NODES): simplifying it could take hours")
+    return out
+
+
+def _scalar(value: Any, name: str) -> Any:
+    if isinstance(value, (sympy.Basic, sympy.MatrixBase)):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Number,
+                                                                      np.generic)):
+        # Objects with a ``_sympy_`` method convert themselves; nothing is parsed.
+        if not hasattr(value, "_sympy_"):
+            raise TypeError(f"{name} must be a sympy expression, a number or a matrix of "
+                            f"them, got {type(value).__name__}")
+    try:
+        return sympy.sympify(value, strict=True)
+    except sympy.SympifyError:
+        raise TypeError(f"{name} must be a sympy expression, a number or a matrix of them, "
+                        f"got {type(value).__name__}") from None
 
 
 def _rational_polynomial(expr: sympy.Expr) -> bool:
@@ -41,7 +125,9 @@ def difference_is_zero(left: Any, right: Any, *, simplify: bool = True
     >>> difference_is_zero(a * b, b)
     (False, a*b - b)
     """
-    left, right = sympy.sympify(left), sympy.sympify(right)
+    if not isinstance(simplify, (bool, np.bool_)):
+        raise TypeError(f"simplify must be a bool, got {simplify!r}")
+    left, right = as_sympy(left, "left"), as_sympy(right, "right")
     if left == right:
         return True, sympy.S.Zero
     residual = sympy.expand(left - right)
@@ -70,6 +156,33 @@ def rows_agree(left: Sequence[Any], right: Sequence[Any], *, stop_after: int | N
             if stop_after is not None and len(failing) >= stop_after:
                 break
     return not failing, failing, first
+
+
+#: A sum with more terms than this is typeset as its first and last terms and a
+#: count; a matrix larger than _SHOW_ROWS is summarised, and any expression of
+#: more than _LATEX_NODES nodes is named, not typeset -- so every line of a
+#: proof's LaTeX stays far below TeX's input buffer (and sympy.latex fast).
+_SHOW_TERMS = 6
+_LATEX_NODES = 400
+
+
+def _tex(expr: Any) -> str:
+    """``sympy.latex(expr)``, with long sums shortened and huge expressions summarised."""
+    if isinstance(expr, sympy.MatrixBase):
+        if expr.rows > _SHOW_ROWS or expr.cols > _SHOW_ROWS:
+            return _text(f"[{expr.rows} x {expr.cols} matrix]")
+        rows = [" & ".join(_tex(expr[r, c]) for c in range(expr.cols)) for r in range(expr.rows)]
+        return r"\left[\begin{matrix}" + r" \\ ".join(rows) + r"\end{matrix}\right]"
+    if isinstance(expr, sympy.Eq):
+        return _tex(expr.lhs) + " = " + _tex(expr.rhs)
+    if isinstance(expr, sympy.Add) and len(expr.args) > _SHOW_TERMS:
+        terms = expr.args
+        shown = " + ".join(_tex(t) for t in terms[:3])
+        return (r"\left(" + shown + r" + \dots + " + _tex(terms[-1]) + r"\right)_{"
+                + f"{len(terms)}" + r"\ \mathrm{terms}}")
+    if isinstance(expr, sympy.Basic) and _nodes(expr, _LATEX_NODES) > _LATEX_NODES:
+        return _text(f"[{type(expr).__name__} of more than {_LATEX_NODES} nodes]")
+    return sympy.latex(expr)
 
 
 def _small(expr: Any) -> bool:
@@ -149,6 +262,18 @@ def _text(s: str) -> str:
                     buf.append(ch)
     flush()
     return "".join(parts)
+
+
+def _wrap(text: str, width: int = 110) -> list[str]:
+    """``text`` in lines of about ``width`` characters (long notes fit the page)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + ([line] if line else [])
 
 
 @dataclass
@@ -240,18 +365,19 @@ class Proof:
         if self.claim_latex:
             rows.append(self.claim_latex)
         if _small(self.statement):
-            rows.append(sympy.latex(self.statement))
+            rows.append(_tex(self.statement))
         for note in self.notes:
-            rows.append(_text("(" + note + ")"))
+            rows += [_text(part) for part in _wrap("(" + note + ")")]
         for i, (caption, expr) in enumerate(self.steps, 1):
-            body = sympy.latex(expr) if _small(expr) else _text(
+            body = _tex(expr) if _small(expr) else _text(
                 f"[{type(expr).__name__} of shape {getattr(expr, 'shape', '?')}]")
             rows.append(_text(f"{i}. {caption}:") + r"\quad " + body)
         verdict = r"\text{holds} = " + (r"\mathrm{True}" if self.holds else r"\mathrm{False}")
         if not self.holds:
-            verdict += r"\quad\text{residual: } " + sympy.latex(self.residual)
+            verdict += r"\quad\text{residual: } " + _tex(self.residual)
         rows.append(verdict)
-        body = r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}"
+        # One row per line: no line comes near TeX's input buffer.
+        body = "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
         if not document:
             return body
         return ("\\documentclass{article}\n\\usepackage{amsmath}\n"

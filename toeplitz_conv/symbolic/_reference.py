@@ -34,14 +34,17 @@ __all__ = [
     "layer_definition_count",
     "layer_definition_row",
     "layer_outputs",
+    "layer_reference_taps",
     "layer_weight_grad",
     "mode_window",
     "read_extended",
     "shift_matrix",
     "signal_definition_count",
     "signal_definition_row",
+    "signal_reference_taps",
     "source_position",
     "strided_count",
+    "tf_same_pads",
     "torch_pad_index",
     "torch_pads",
     "transposed_layer_outputs",
@@ -247,20 +250,31 @@ def _source(pos: tuple[int, ...], t: tuple[int, ...], kshape: tuple[int, ...],
     return tuple(src)
 
 
-def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]
+def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...], *,
+               sizes: tuple[int, ...] | None = None, stride: tuple[int, ...] | None = None
                ) -> tuple[tuple[int, int], ...]:
     """``(before, after)`` per spatial axis, as PyTorch (and JAX) document ``padding``.
 
     An int pads every side; a tuple of ints pads both sides of each axis;
     a tuple of ``(before, after)`` pairs is JAX's per-side form (what
     ``torch.nn.functional.pad`` followed by an unpadded conv does);
-    ``'valid'`` is none; ``'same'`` pads ``dilation * (kernel - 1)`` in all,
-    the odd extra after (PyTorch's ``_conv_forward``).  The arguments are
-    assumed already validated by the builder under test.
+    ``'valid'`` (``'VALID'``) is none; ``'same'`` pads ``dilation * (kernel - 1)`` in
+    all, the odd extra after (PyTorch's ``_conv_forward``); TensorFlow's ``'SAME'``
+    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1.
+    The arguments are assumed already validated by the builder under test.
     """
     nd = len(kernel)
+    if padding == "SAME":
+        # TensorFlow's rule depends on the input size when the stride is above 1.
+        st = stride or (1,) * nd
+        if sizes is None:
+            if any(s != 1 for s in st):
+                raise ValueError("padding='SAME' with a stride above 1 needs the input sizes")
+            sizes = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        return tuple(tf_same_pads(n, k, s, d)
+                     for n, k, s, d in zip(sizes, kernel, st, dilation))
     if isinstance(padding, str):
-        if padding == "valid":
+        if padding.lower() == "valid":
             return ((0, 0),) * nd
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return tuple((t // 2, t - t // 2) for t in totals)
@@ -530,3 +544,104 @@ def transposed_layer_outputs(w: np.ndarray, g: np.ndarray, out_spatial: tuple[in
     for j, t in terms.items():
         out[j] = sympy.Add(*t)
     return out
+
+
+# ------------------------------------------- numeric taps from the definitions
+def _extend_array(p: np.ndarray, n: int, boundary: str) -> np.ndarray:
+    """:func:`extend` (scipy) and :func:`torch_pad_index` (PyTorch) on an array; -1 = zero."""
+    inside = (p >= 0) & (p < n)
+    if boundary in ("fill", "zeros"):
+        return np.where(inside, p, -1)
+    if boundary in ("wrap", "circular"):
+        return p % n
+    if boundary == "symm":
+        q = p % (2 * n)
+        return np.where(q < n, q, 2 * n - 1 - q)
+    if boundary == "replicate":
+        return np.clip(p, 0, n - 1)
+    if boundary == "reflect":
+        period = 2 * n - 2
+        q = p % period if period else np.zeros_like(p)
+        return np.where(inside, p, np.where(q < n, q, period - q))
+    raise ValueError(f"no numeric extension {boundary!r}")
+
+
+def _combine(per_axis: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+             out_shape: tuple[int, ...], in_shape: tuple[int, ...],
+             k_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The N-D taps ``(flat row, flat column, flat tap)`` from per-axis ``(o, i, j)`` lists
+    (the definition's sum over a kernel multi-index is a product over the axes)."""
+    grids = np.meshgrid(*(np.arange(len(o)) for o, _, _ in per_axis), indexing="ij")
+    picks = [g.ravel() for g in grids]
+    o = [ax[0][p] for ax, p in zip(per_axis, picks)]
+    i = [ax[1][p] for ax, p in zip(per_axis, picks)]
+    j = [ax[2][p] for ax, p in zip(per_axis, picks)]
+    keep = np.all([v >= 0 for v in i], axis=0) if i else np.ones(0, dtype=bool)
+    flat = [np.ravel_multi_index(tuple(v[keep] for v in part), shape) if shape else
+            np.zeros(int(keep.sum()), dtype=np.int64)
+            for part, shape in ((o, out_shape), (i, in_shape), (j, k_shape))]
+    return flat[0], flat[1], flat[2]
+
+
+def signal_reference_taps(k_shape: tuple[int, ...], in_shape: tuple[int, ...], mode: str,
+                          boundary: str, stride: tuple[int, ...], correlate: bool
+                          ) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """``(out_shape, rows, cols, weight index)`` of scipy's convolution, from its definition.
+
+    Output ``o`` (full-result position ``q = start + s o``) multiplies weight
+    ``j`` by the input sample at :func:`source_position` ``(q, j)`` extended per
+    ``boundary``: the entries of the matrix ``y = A x`` the builders must place.
+    """
+    per_axis, out_shape = [], []
+    for n, k, s in zip(in_shape, k_shape, stride):
+        start, count = mode_window(n, k, mode)
+        q = np.arange(start, start + count, s, dtype=np.int64)
+        o, j = np.meshgrid(np.arange(len(q)), np.arange(k), indexing="ij")
+        p = source_position(q[o], j, k, not correlate)
+        i = _extend_array(p, n, valid_boundary(mode, boundary))
+        per_axis.append((o.ravel(), i.ravel(), j.ravel()))
+        out_shape.append(len(q))
+    rows, cols, widx = _combine(per_axis, tuple(out_shape), in_shape, k_shape)
+    return tuple(out_shape), rows, cols, widx
+
+
+def tf_same_pads(n: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TensorFlow's ``padding='SAME'`` (``tf.nn.convolution``'s documentation): ``ceil(n / s)``
+    outputs, total pad ``max((out - 1) s + d (k - 1) + 1 - n, 0)``, the odd one after."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + dilation * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def layer_reference_taps(w_shape: tuple[int, ...], in_shape: tuple[int, ...], *,
+                         stride: tuple[int, ...], padding: Any, dilation: tuple[int, ...],
+                         groups: int, padding_mode: str
+                         ) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """``(out_shape, rows, cols, weight index)`` of PyTorch's conv layer, from its definition.
+
+    ``out[o, i] = sum_c sum_t w[o, c, t] xpad[c', s i + d t - p]``; ``in_shape`` is
+    ``(C_in, *spatial)``, ``padding`` as :func:`torch_pads` (and TF's ``'SAME'``).
+    """
+    c_out, c_ig = w_shape[:2]
+    k_shape, spatial = tuple(w_shape[2:]), tuple(in_shape[1:])
+    pads = torch_pads(padding, k_shape, dilation, sizes=spatial, stride=stride)
+    per_axis, out_sp = [], []
+    for n, k, s, d, (pb, pa) in zip(spatial, k_shape, stride, dilation, pads):
+        m = max((n + pb + pa - d * (k - 1) - 1) // s + 1, 0)
+        oo, t = np.meshgrid(np.arange(m), np.arange(k), indexing="ij")
+        i = _extend_array(oo * s + t * d - pb, n, padding_mode)
+        per_axis.append((oo.ravel(), i.ravel(), t.ravel()))
+        out_sp.append(m)
+    r1, c1, t1 = _combine(per_axis, tuple(out_sp), spatial, k_shape)
+    n_out, n_in, n_k = int(np.prod(out_sp)), int(np.prod(spatial)), int(np.prod(k_shape))
+    rows, cols, widx = [], [], []
+    per_group = c_out // groups
+    for o in range(c_out):
+        for c in range(c_ig):
+            ci = (o // per_group) * c_ig + c
+            rows.append(o * n_out + r1)
+            cols.append(ci * n_in + c1)
+            widx.append((o * c_ig + c) * n_k + t1)
+    empty = np.zeros(0, dtype=np.int64)
+    return ((c_out, *out_sp), np.concatenate(rows) if rows else empty,
+            np.concatenate(cols) if cols else empty, np.concatenate(widx) if widx else empty)
