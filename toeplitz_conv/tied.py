@@ -362,6 +362,10 @@ class TiedMatrix:
         b = _numeric(bias, "bias")
         if b.dtype.kind not in "iufc":
             raise TypeError(f"bias must be numeric, got dtype {b.dtype}")
+        if b.dtype.kind in "fc" and not np.isfinite(b).all():
+            # As for the weight: a NaN or inf bias poisons every output it
+            # reaches, which is never what the caller wants to find out later.
+            raise ValueError("bias must be finite (no NaN or inf)")
         if b.ndim == 0:
             return np.full(self._shape[0], b[()])
         if b.shape != (self.out_shape[0],):

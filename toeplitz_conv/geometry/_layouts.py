@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._limits import check_build
+from .._validation import as_groups, as_int
+
 __all__ = ["axes_first_map", "channel_map", "tile_map"]
 
 
@@ -27,8 +30,19 @@ def channel_map(c_out: int, c_in: int, groups: int = 1) -> np.ndarray:
            [0, 1, 2],
            [3, 4, 5],
            [3, 4, 5]])
+    >>> channel_map(4, 6, groups=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: groups=4 must divide c_in (6)
     """
+    c_out = as_int(c_out, "c_out", minimum=0)
+    c_in = as_int(c_in, "c_in", minimum=0)
+    groups = as_groups(groups, [(c_out, "c_out"), (c_in, "c_in")])
     c_ig = c_in // groups
+    # The map itself is c_out x c_ig int64s: refuse a huge one before numpy allocates it.
+    check_build(c_out * c_ig // 5, "channel map", n_rows=c_out // 3)
+    if c_out == 0:
+        return np.zeros((0, c_ig), dtype=np.int64)
     group = np.arange(c_out) // (c_out // groups)
     return group[:, None] * c_ig + np.arange(c_ig)[None, :]
 
