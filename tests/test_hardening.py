@@ -108,3 +108,9 @@ def test_a_non_finite_bias_is_refused_as_a_non_finite_weight_is(bias):
         A.apply(np.ones((1, 5)), bias=bias)
     with pytest.raises(ValueError, match="bias"):
         A.bias_vector(bias)
+
+
+@pytest.mark.parametrize("tol", [1.0, 1.34e154, -1e-9])
+def test_spectral_norm_refuses_a_tolerance_outside_0_1(tol):
+    with pytest.raises(ValueError, match="tol"):
+        tc.spectral_norm(np.ones((1, 1, 3)), (1, 6), tol=tol)

@@ -301,7 +301,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
             c_out = channels.out_channels
             meta["out_shape"] = (c_out,) + geom.out_shape
         m = c_out * n_out
-        return TiedMatrix((m, n), np.zeros(m + 1, dtype=itype), np.zeros(0, dtype=itype),
+        return TiedMatrix._trusted((m, n), np.zeros(m + 1, dtype=itype), np.zeros(0, dtype=itype),
                           np.zeros(0, dtype=itype), weight, **meta)
 
     co = np.arange(c_out, dtype=itype)
@@ -412,7 +412,7 @@ def _from_regions(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
         forced = _WRITE_PATH.get()
         limits = _FORCED[forced] if forced is not None else _DEFAULT_LIMITS
         _write_regions(blocks, geom, pos, chan_col, w_pattern, itype, limits)
-    return TiedMatrix(shape, indptr, indices.ravel(), tap_weight.ravel(), weight,
+    return TiedMatrix._trusted(shape, indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
 
