@@ -25,12 +25,23 @@ from typing import Any
 import numpy as np
 
 import toeplitz_conv as tc
-from toeplitz_conv import TiedMatrix, interop, limits, spectrum
+from toeplitz_conv import TiedMatrix, geometry, interop, limits, spectrum
 
 # The guards are what is tested: with these limits a call may build index
 # tables of at most 32 MiB and dense arrays of at most 16 MiB, far under the
 # address-space budget the worker sets for itself.
 LIMITS = {"max_build_bytes": 32 * 2**20, "max_dense_bytes": 16 * 2**20}
+
+
+#: The geometry core's public functions and classes the fuzz suite calls directly.
+GEOMETRY_CALLS = ("conv_out_size", "transposed_out_size", "transposed_output_padding",
+                  "layer_padding_range", "layer_symmetric_paddings", "signal_kernel_size",
+                  "layer_min_size", "strided_count", "full_padding", "same_padding",
+                  "tf_same_padding", "split_padding", "resolve_padding", "signal_padding",
+                  "same_origins", "ndimage_origins", "circular_same_fits", "map_boundary",
+                  "signal_axis", "ndimage_axis", "circular_axis", "pool_axis",
+                  "pool_padding_limit", "channel_map", "tile_map", "axes_first_map",
+                  "layer_geometry", "signal_geometry", "AxisGeometry", "Geometry")
 
 
 def _import_torch() -> None:
@@ -105,6 +116,8 @@ def _calls() -> dict[str, Callable[..., Any]]:
                                                                   else matrix),
         "limits.set": set_limit,
         "limits.override": override,
+        **{f"geometry.{name}": getattr(geometry, name) for name in GEOMETRY_CALLS},
+        "TiedMatrix": TiedMatrix,
         # Deliberately wrong calls, to show the harness catches each failure.
         "selftest.allocate": lambda mib: np.ones(mib * 2**20, dtype=np.uint8).sum(),
         "selftest.raise": lambda kind, message: _raise(kind, message),

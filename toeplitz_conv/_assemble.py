@@ -333,7 +333,7 @@ def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
             c_out = channels.out_channels
             meta["out_shape"] = (c_out,) + geom.out_shape
         m = c_out * n_out
-        return TiedMatrix((m, n), np.zeros(m + 1, dtype=itype), np.zeros(0, dtype=itype),
+        return TiedMatrix._trusted((m, n), np.zeros(m + 1, dtype=itype), np.zeros(0, dtype=itype),
                           np.zeros(0, dtype=itype), weight, **meta)
 
     co = np.arange(c_out, dtype=itype)
@@ -375,7 +375,7 @@ def _fortran(geom: Geometry, weight: np.ndarray, *, flip: bool, channels: Channe
     fill = inner._fill
     if fill is not None:
         fill = (fill[0], fill[1], wmap[fill[2]])
-    return TiedMatrix(inner.shape, inner._indptr, inner._indices, wmap[inner._tap_weight],
+    return TiedMatrix._trusted(inner.shape, inner._indptr, inner._indices, wmap[inner._tap_weight],
                       weight, tap_entry=inner._tap_entry, in_shape=geom.in_shape,
                       out_shape=geom.out_shape, conjugate=inner._conjugate, info=inner.info,
                       data=inner._data, fill=fill, constant=inner._constant, order="F")
@@ -501,7 +501,7 @@ def _from_regions(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
         forced = _WRITE_PATH.get()
         limits = _FORCED[forced] if forced is not None else _DEFAULT_LIMITS
         _write_regions(blocks, geom, pos, chan_col, w_pattern, itype, limits)
-    return TiedMatrix(shape, indptr, indices.ravel(), tap_weight.ravel(), weight,
+    return TiedMatrix._trusted(shape, indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
 

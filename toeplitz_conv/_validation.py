@@ -151,10 +151,19 @@ def as_finite_real(value: Any, name: str, *, positive: bool = False) -> float:
     Traceback (most recent call last):
     ...
     ValueError: tol must be a finite real number, got nan
+    >>> as_finite_real(2**1024, "tol")
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be a finite real number (within float64's range), got 1025 bits
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int such as 2**1024 has no float
+        bits = abs(int(value)).bit_length() if isinstance(value, numbers.Integral) else "too many"
+        raise ValueError(f"{name} must be a finite real number (within float64's range), "
+                         f"got {bits} bits") from None
     if not np.isfinite(v):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
     if positive and v <= 0:

@@ -462,6 +462,23 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     A = avg_pool_matrix(kernel_size, arr.shape, stride=stride, ceil_mode=ceil_mode,
                         data_format=data_format)
     ksize = np.prod(as_int_tuple(kernel_size, nd, "kernel_size", minimum=1))
-    s = A.apply(arr.astype(np.float64) ** norm_type) * ksize
-    with np.errstate(invalid="ignore"):
-        return np.power(s, 1.0 / norm_type)
+    return _power_mean(A, arr.astype(np.float64), float(norm_type), float(ksize))
+
+
+def _power_mean(A: TiedMatrix, x: np.ndarray, p: float, ksize: float) -> np.ndarray:
+    # ``(ksize * A @ x**p) ** (1/p)`` with every window scaled by its largest
+    # |x| first: m * (ksize * sum_j a_j (x_j / m)**p) ** (1/p) is the same
+    # number, but x**p no longer overflows (to inf) or underflows (to 0) for a
+    # large p -- torch's own formula returns inf for p = 2**64 where the true
+    # value is the window's largest |x|.
+    S = A.sparse
+    rows = np.repeat(np.arange(S.shape[0]), np.diff(S.indptr))
+    xv = x.ravel()[S.indices]
+    m = np.zeros(S.shape[0])
+    np.maximum.at(m, rows, np.abs(xv))
+    scale = np.where(m > 0, m, 1.0)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        terms = S.data * (xv / scale[rows]) ** p
+        s = np.bincount(rows, weights=terms, minlength=S.shape[0]) * ksize
+        y = m * np.power(s, 1.0 / p)
+    return y.reshape(A.out_shape)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._assemble import Offset, Ties, assemble
+from ._limits import check_build
 from ._typing import IntOrTuple, Mode, Order, SignalBoundary, SignalConvention, SignalMode
 from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import (
@@ -477,6 +478,14 @@ def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "ful
     if k.ndim <= nd:
         raise ValueError(f"kernels must have batch axes before the {nd} kernel axes of "
                          f"input_shape {input_shape!r}, got shape {k.shape}")
-    batch = k.shape[:k.ndim - nd]
     flat = k.reshape((-1, *k.shape[k.ndim - nd:]))
-    return [conv_matrix(one, input_shape, mode, **kwargs) for one in flat] if batch else []
+    if len(flat) == 0:
+        return []
+    # Every kernel of the batch has the same shape, hence the same structure:
+    # build it once (which checks its own size) and give each kernel its
+    # values with ``with_weight``, sharing the index arrays.  The list then
+    # holds one value array per kernel; refuse a batch whose values alone
+    # would pass the build limit before making any of them.
+    first = conv_matrix(flat[0], input_shape, mode, **kwargs)
+    check_build(len(flat) * first.nnz * 2 // 5, "batch of matrices", n_rows=len(flat))
+    return [first, *(first.with_weight(one) for one in flat[1:])]

@@ -248,8 +248,11 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
     """
     choose(method, "method", ("svds", "fft"))
     tol = as_finite_real(tol, "tol")
-    if tol < 0:
-        raise ValueError(f"tol must be >= 0 (0 means machine precision), got {tol!r}")
+    if not 0 <= tol < 1:
+        # A relative tolerance of 1 or more asks for no digit at all (and
+        # ARPACK overflows on huge ones).
+        raise ValueError(f"tol must be a relative tolerance in [0, 1) "
+                         f"(0 means machine precision), got {tol!r}")
     if method == "fft":
         extra = set(layer_kwargs) - {"padding", "padding_mode", "dilation", "groups", "stride"}
         if extra:

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._limits import check_build, check_dense, limits
+from ._tied_checks import check_parts
 from ._validation import choose, to_numpy
 
 __all__ = ["TiedMatrix"]
@@ -140,11 +141,36 @@ class TiedMatrix:
                  data: np.ndarray | None = None,
                  fill: tuple[complex, np.ndarray, np.ndarray] | None = None,
                  constant: np.ndarray | None = None, order: str = "C") -> None:
-        # Internal constructor: the arrays must already be canonical CSR
-        # (sorted columns, no duplicate entries), taps sorted by entry.
+        # Low-level constructor: the arrays must already be canonical CSR
+        # (sorted columns, no duplicate entries), taps sorted by entry; they
+        # are checked here (the builders, which made them, use _trusted).
         # ``data``, when a builder already wrote the entry values, saves a gather.
         # ``fill = (value, rows, weight_index)``: taps that read a constant
         # ``value`` outside the input, which make the map affine (see offset).
+        check_parts(shape, indptr, indices, tap_weight, weight, tap_entry, in_shape,
+                    out_shape, data, constant)
+        self._init(shape, indptr, indices, tap_weight, weight, tap_entry=tap_entry,
+                   in_shape=in_shape, out_shape=out_shape, conjugate=conjugate, info=info,
+                   data=data, fill=fill, constant=constant, order=order)
+
+    @classmethod
+    def _trusted(cls, shape: tuple[int, int], indptr: np.ndarray, indices: np.ndarray,
+                 tap_weight: np.ndarray, weight: np.ndarray, **kwargs: Any) -> TiedMatrix:
+        # For the package's own builders, whose arrays are canonical by construction.
+        t = cls.__new__(cls)
+        t._init(shape, indptr, indices, tap_weight, weight, **kwargs)
+        return t
+
+    def _init(self, shape: tuple[int, int], indptr: np.ndarray, indices: np.ndarray,
+              tap_weight: np.ndarray, weight: np.ndarray, *,
+              tap_entry: np.ndarray | None = None,
+              in_shape: tuple[int, ...] | None = None,
+              out_shape: tuple[int, ...] | None = None,
+              conjugate: bool = False,
+              info: dict[str, Any] | None = None,
+              data: np.ndarray | None = None,
+              fill: tuple[complex, np.ndarray, np.ndarray] | None = None,
+              constant: np.ndarray | None = None, order: str = "C") -> None:
         self._shape = (int(shape[0]), int(shape[1]))
         self._indptr = indptr
         self._indices = indices
@@ -378,6 +404,10 @@ class TiedMatrix:
         b = _numeric(bias, "bias")
         if b.dtype.kind not in "iufc":
             raise TypeError(f"bias must be numeric, got dtype {b.dtype}")
+        if b.dtype.kind in "fc" and not np.isfinite(b).all():
+            # As for the weight: a NaN or inf bias poisons every output it
+            # reaches, which is never what the caller wants to find out later.
+            raise ValueError("bias must be finite (no NaN or inf)")
         if b.ndim == 0:
             return np.full(self._shape[0], b[()])
         if b.shape != (self.out_shape[0],):
@@ -542,7 +572,7 @@ class TiedMatrix:
                 new_entry = inv[self._tap_entry]
                 order = np.argsort(new_entry, kind="stable")
                 tap_weight, tap_entry = self._tap_weight[order], new_entry[order]
-            t = TiedMatrix((n, m), indptr, indices, tap_weight, self._weight,
+            t = TiedMatrix._trusted((n, m), indptr, indices, tap_weight, self._weight,
                            tap_entry=tap_entry, in_shape=self.out_shape, out_shape=self.in_shape,
                            conjugate=self._conjugate, order=self.order,
                            info={**self.info, "transposed": not self.info.get("transposed", False)})
@@ -636,10 +666,11 @@ class TiedMatrix:
                     f_w if weight_map is None else weight_map[f_w])
         constant = None if self._constant is None else np.tile(self._constant, copies)[src]
         data = None if copy_weight or self._data is None else self._data[entry]
-        return TiedMatrix((n_rows, n_cols), indptr.astype(itype), col.astype(itype, copy=False),
-                          tap_weight.astype(itype, copy=False), weight, tap_entry=tap_entry,
-                          in_shape=in_shape, out_shape=out_shape, conjugate=self._conjugate,
-                          info=self.info, data=data, fill=fill, constant=constant)
+        return TiedMatrix._trusted(
+            (n_rows, n_cols), indptr.astype(itype), col.astype(itype, copy=False),
+            tap_weight.astype(itype, copy=False), weight, tap_entry=tap_entry,
+            in_shape=in_shape, out_shape=out_shape, conjugate=self._conjugate,
+            info=self.info, data=data, fill=fill, constant=constant)
 
     # ------------------------------------------------------------ weights
     def with_weight(self, weight: Any) -> TiedMatrix:
@@ -655,7 +686,7 @@ class TiedMatrix:
         w = as_kernel(weight, "weight", min_ndim=0)
         if w.shape != self._weight.shape:
             raise ValueError(f"weight must have shape {self._weight.shape}, got {w.shape}")
-        t = TiedMatrix(self._shape, self._indptr, self._indices, self._tap_weight, w,
+        t = TiedMatrix._trusted(self._shape, self._indptr, self._indices, self._tap_weight, w,
                        tap_entry=self._tap_entry, in_shape=self.in_shape,
                        out_shape=self.out_shape, conjugate=self._conjugate, info=self.info,
                        fill=self._fill, constant=self._constant, order=self.order)

@@ -13,7 +13,8 @@ from typing import Any
 
 from .._typing import Boundary, IntOrTuple
 from .._validation import INT64_MAX, as_int_tuple, choose
-from ._maps import AxisGeometry, Geometry
+from ._checks import boolean, checked, choice, integer, ints, text
+from ._maps import BOUNDARIES, AxisGeometry, Geometry
 from ._padding import ndimage_origins, resolve_padding, signal_padding
 
 __all__ = [
@@ -114,6 +115,8 @@ def signal_swaps(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...], mo
             and any(k > n for k, n in zip(kernel_shape, input_shape)))
 
 
+@checked(size=integer(0), kernel=integer(1), mode=text, boundary=choice(BOUNDARIES),
+         stride=integer(1), origin=integer(None))
 def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
                 stride: int = 1, origin: int = 0, *, convention: str = "scipy",
                 correlate: bool = False) -> AxisGeometry:
@@ -185,6 +188,7 @@ def signal_axis(size: int, kernel: int, mode: str, boundary: Boundary = "zeros",
     return AxisGeometry(size, kernel, stride, 1, before, after, boundary)
 
 
+@checked(kernel_shape=ints(1), input_shape=ints(0), mode=text, boundary=choice(SIGNAL_BOUNDARY))
 def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
                     mode: str = "full", boundary: str = "fill",
                     stride: IntOrTuple = 1, origin: IntOrTuple = 0, *,
@@ -203,6 +207,8 @@ def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
                           for n, k, s, o in zip(input_shape, kernel_shape, strides, origins)))
 
 
+@checked(size=integer(0), kernel=integer(1), origin=integer(None), boundary=choice(BOUNDARIES),
+         convolve=boolean)
 def ndimage_axis(size: int, kernel: int, origin: int = 0, boundary: Boundary = "symm", *,
                  convolve: bool = False) -> AxisGeometry:
     """Axis geometry of ``scipy.ndimage.correlate1d``/``convolve1d`` (output size = input size).
@@ -227,6 +233,7 @@ def ndimage_axis(size: int, kernel: int, origin: int = 0, boundary: Boundary = "
     return AxisGeometry(size, kernel, 1, 1, before, kernel - 1 - before, boundary)
 
 
+@checked(size=integer(0), kernel=integer(1), correlate=boolean)
 def circular_axis(size: int, kernel: int, *, correlate: bool = False) -> AxisGeometry:
     """The ``size x size`` circulant of a circular convolution, in correlation form.
 
@@ -257,6 +264,7 @@ def circular_axis(size: int, kernel: int, *, correlate: bool = False) -> AxisGeo
     return AxisGeometry(size, kernel, 1, 1, kernel - 1, 0, "wrap")
 
 
+@checked(kernel=ints(1), spatial=ints(0), padding_mode=text)
 def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride: Any = 1,
                    padding: Any = 0, dilation: Any = 1,
                    padding_mode: str = "zeros") -> Geometry:

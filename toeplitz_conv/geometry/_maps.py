@@ -22,6 +22,7 @@ import numpy as np
 
 from .._limits import check_build
 from .._typing import Boundary
+from ._checks import checked, choice, int_array, integer, optional
 from ._sizes import conv_out_size, strided_count
 
 __all__ = ["BOUNDARIES", "AxisGeometry", "Geometry", "PaddedMap", "map_boundary"]
@@ -33,6 +34,7 @@ __all__ = ["BOUNDARIES", "AxisGeometry", "Geometry", "PaddedMap", "map_boundary"
 BOUNDARIES = ("zeros", "wrap", "symm", "reflect", "replicate")
 
 
+@checked(p=int_array, n=integer(0), boundary=choice(BOUNDARIES))
 def map_boundary(p: np.ndarray, n: int, boundary: Boundary | str) -> np.ndarray:
     """Map input coordinates ``p`` (possibly outside ``[0, n)``) to input indices.
 
@@ -74,6 +76,14 @@ def map_boundary(p: np.ndarray, n: int, boundary: Boundary | str) -> np.ndarray:
     if boundary == "replicate":
         return np.clip(p, 0, n - 1)
     raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+
+
+@checked(size=integer(0), kernel=integer(1), stride=integer(1), dilation=integer(1),
+         pad_before=integer(0), pad_after=integer(0), boundary=choice(BOUNDARIES),
+         out_limit=optional(integer(0)))
+def _check_axis(size: Any, kernel: Any, stride: Any, dilation: Any, pad_before: Any,
+                pad_after: Any, boundary: Any, out_limit: Any) -> None:
+    """AxisGeometry's fields, checked as the functions' arguments are."""
 
 
 def _face_map() -> Any:
@@ -118,6 +128,10 @@ class AxisGeometry:
     pad_after: int = 0
     boundary: Boundary = "zeros"
     out_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_axis(self.size, self.kernel, self.stride, self.dilation, self.pad_before,
+                    self.pad_after, self.boundary, self.out_limit)
 
     @property
     def padded_size(self) -> int:
@@ -254,6 +268,11 @@ class Geometry:
     """
 
     axes: tuple[AxisGeometry, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.axes, tuple) or not all(isinstance(a, AxisGeometry)
+                                                       for a in self.axes):
+            raise TypeError(f"axes must be a tuple of AxisGeometry, got {self.axes!r}")
 
     @property
     def in_shape(self) -> tuple[int, ...]:

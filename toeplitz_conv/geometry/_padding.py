@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import _is_int, as_int_tuple, choose
+from ._checks import checked, integer, ints, optional, text
 from ._sizes import strided_count
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 
+@checked(total=integer(0))
 def split_padding(total: Any) -> tuple[Any, Any]:
     """Split a total padding over the two sides, the odd extra pad after (right/bottom).
 
@@ -39,9 +41,16 @@ def split_padding(total: Any) -> tuple[Any, Any]:
     >>> split_padding(4), split_padding(5), split_padding(0)
     ((2, 2), (2, 3), (0, 0))
     """
+    return _split(total)
+
+
+def _split(total: Any) -> tuple[Any, Any]:
+    # split_padding unchecked, for totals this module derived itself (a sum of
+    # checked sizes may pass 2**63 without being any argument's fault).
     return total // 2, total - total // 2
 
 
+@checked(kernel=integer(1), dilation=integer(1))
 def full_padding(kernel: int, dilation: int = 1) -> int:
     """Padding on each side that makes a stride-1 layer give scipy's ``"full"`` output.
 
@@ -54,15 +63,17 @@ def full_padding(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1)
 
 
+@checked(kernel=integer(1), dilation=integer(1))
 def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
     """PyTorch's ``padding="same"`` split: the odd extra pad goes after.
 
     >>> same_padding(4), same_padding(3, dilation=2)
     ((1, 2), (2, 2))
     """
-    return split_padding(dilation * (kernel - 1))
+    return _split(dilation * (kernel - 1))
 
 
+@checked(size=integer(0), kernel=integer(1), stride=integer(1), dilation=integer(1))
 def tf_same_padding(size: int, kernel: int, stride: int = 1,
                     dilation: int = 1, *, lower: bool = False) -> tuple[int, int]:
     """TensorFlow/JAX ``padding="SAME"``: ``ceil(size / stride)`` outputs, extra pad after.
@@ -79,7 +90,7 @@ def tf_same_padding(size: int, kernel: int, stride: int = 1,
     ((1, 2), (2, 1))
     """
     out = strided_count(size, stride)
-    before, after = split_padding(max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0))
+    before, after = _split(max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0))
     return (after, before) if lower else (before, after)
 
 
@@ -132,6 +143,7 @@ def transposed_framework_padding(size: int, kernel: int, stride: int = 1, dilati
     return out, tf_same_padding(out, kernel, stride, dilation, lower=padding == "SAME_LOWER")
 
 
+@checked(size=integer(0), kernel=integer(1), dilation=integer(1))
 def circular_same_fits(size: int, kernel: int, dilation: int = 1) -> bool:
     """Whether PyTorch's circular ``"same"`` layer accepts an input of ``size`` samples.
 
@@ -144,6 +156,7 @@ def circular_same_fits(size: int, kernel: int, dilation: int = 1) -> bool:
     return max(same_padding(kernel, dilation)) <= size
 
 
+@checked(kernel=integer(1), mode=text)
 def signal_padding(kernel: Any, mode: str) -> tuple[Any, Any]:
     """scipy's ``(before, after)`` pads of ``mode`` in correlation form, as a formula.
 
@@ -165,11 +178,12 @@ def signal_padding(kernel: Any, mode: str) -> tuple[Any, Any]:
     if mode == "valid":
         return 0, 0
     if mode == "same":
-        after, before = split_padding(kernel - 1)
+        after, before = _split(kernel - 1)
         return before, after
     raise ValueError(f"mode must be one of 'full', 'valid', 'same', got {mode!r}")
 
 
+@checked(kernel=integer(1))
 def same_origins(kernel: int) -> range:
     """The origins of ``"same"`` whose window stays inside the full output.
 
@@ -184,6 +198,7 @@ def same_origins(kernel: int) -> range:
     return range(-centre, kernel - centre)
 
 
+@checked(kernel=integer(1))
 def ndimage_origins(kernel: int) -> range:
     """The origins scipy.ndimage allows for a kernel of ``kernel`` taps (the centre stays on it).
 
@@ -212,6 +227,8 @@ def check_ndimage_origins(origins: tuple[int, ...], kernel_shape: tuple[int, ...
                              f"-(k // 2) <= origin <= (k - 1) // 2")
 
 
+@checked(kernel=ints(1), stride=optional(ints(1)), dilation=optional(ints(1)),
+         sizes=optional(ints(0)))
 def resolve_padding(padding: Any, kernel: tuple[int, ...], *,
                     stride: tuple[int, ...] | None = None,
                     dilation: tuple[int, ...] | None = None,

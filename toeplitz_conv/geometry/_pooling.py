@@ -12,11 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import boolean, checked, int_or_pair, integer
 from ._maps import AxisGeometry
 
 __all__ = ["check_pool_padding", "pool_axis", "pool_counts", "pool_padding_limit"]
 
 
+@checked(kernel=integer(1))
 def pool_padding_limit(kernel: int) -> int:
     """The widest padding PyTorch's pooling allows on each side: ``kernel // 2``.
 
@@ -45,6 +47,8 @@ def check_pool_padding(pads: tuple[tuple[int, int], ...], kernel: tuple[int, ...
                              f"padding <= kernel_size // 2)")
 
 
+@checked(size=integer(0), kernel=integer(1), stride=integer(1), padding=int_or_pair(0),
+         dilation=integer(1), ceil_mode=boolean)
 def pool_axis(size: int, kernel: int, *, stride: int, padding: int | tuple[int, int] = 0,
               dilation: int = 1, ceil_mode: bool = False) -> AxisGeometry:
     """Geometry of one axis of a PyTorch pooling window, with torch's output size.

@@ -8,6 +8,8 @@ PyTorch layer accepts.  The rest of the package reads sizes from here.
 
 from __future__ import annotations
 
+from ._checks import checked, integer, pair, text
+
 __all__ = [
     "conv_out_size",
     "layer_min_size",
@@ -20,6 +22,7 @@ __all__ = [
 ]
 
 
+@checked(count=integer(0), stride=integer(1))
 def strided_count(count: int, stride: int) -> int:
     """How many of ``count`` consecutive outputs a stride keeps (``[::stride]``).
 
@@ -31,6 +34,8 @@ def strided_count(count: int, stride: int) -> int:
     return -(-count // stride)
 
 
+@checked(size=integer(0), kernel=integer(1), stride=integer(1), padding=pair(0),
+         dilation=integer(1))
 def conv_out_size(size: int, kernel: int, *, stride: int = 1, padding: tuple[int, int] = (0, 0),
                   dilation: int = 1) -> int:
     """PyTorch's output size of a padded, strided, dilated correlation (0 when it does not fit).
@@ -46,6 +51,8 @@ def conv_out_size(size: int, kernel: int, *, stride: int = 1, padding: tuple[int
     return room // stride + 1 if room >= 0 else 0
 
 
+@checked(size=integer(0), kernel=integer(1), stride=integer(1), padding=pair(0),
+         output_padding=integer(0), dilation=integer(1))
 def transposed_out_size(size: int, kernel: int, *, stride: int = 1,
                         padding: tuple[int, int] = (0, 0), output_padding: int = 0,
                         dilation: int = 1) -> int:
@@ -64,6 +71,8 @@ def transposed_out_size(size: int, kernel: int, *, stride: int = 1,
             + output_padding + 1)
 
 
+@checked(size=integer(0), out_size=integer(0), kernel=integer(1), stride=integer(1),
+         padding=pair(0), dilation=integer(1))
 def transposed_output_padding(size: int, out_size: int, kernel: int, *, stride: int = 1,
                               padding: tuple[int, int] = (0, 0), dilation: int = 1) -> int:
     """The ``output_padding`` that makes ``conv_transpose`` map ``out_size`` back to ``size``.
@@ -91,6 +100,8 @@ def transposed_output_padding(size: int, out_size: int, kernel: int, *, stride: 
                                       dilation=dilation)
 
 
+@checked(size=integer(0), out_size=integer(0), kernel=integer(1), stride=integer(1),
+         dilation=integer(1))
 def layer_padding_range(size: int, out_size: int, kernel: int, *, stride: int = 1,
                         dilation: int = 1) -> range:
     """Total paddings ``before + after`` that give ``out_size`` outputs (the inverse of
@@ -105,6 +116,8 @@ def layer_padding_range(size: int, out_size: int, kernel: int, *, stride: int = 
     return range(max(low, 0), max(low + stride, 0)) if out_size >= 1 else range(0)
 
 
+@checked(size=integer(0), out_size=integer(0), kernel=integer(1), stride=integer(1),
+         dilation=integer(1))
 def layer_symmetric_paddings(size: int, out_size: int, kernel: int, *, stride: int = 1,
                              dilation: int = 1) -> range:
     """Symmetric paddings ``p`` (``p`` before and ``p`` after, PyTorch's int ``padding``)
@@ -122,6 +135,7 @@ def layer_symmetric_paddings(size: int, out_size: int, kernel: int, *, stride: i
     return range((totals.start + 1) // 2, (totals.stop + 1) // 2)
 
 
+@checked(size=integer(0), out_size=integer(0), mode=text)
 def signal_kernel_size(size: int, out_size: int, mode: str) -> int | None:
     """The kernel length that makes ``mode`` map ``size`` inputs to ``out_size`` outputs.
 
@@ -139,6 +153,7 @@ def signal_kernel_size(size: int, out_size: int, mode: str) -> int | None:
     return None
 
 
+@checked(kernel=integer(1), padding=pair(0), dilation=integer(1), padding_mode=text)
 def layer_min_size(kernel: int, padding: tuple[int, int] = (0, 0), *, dilation: int = 1,
                    padding_mode: str = "zeros") -> int:
     """The smallest input length a PyTorch layer accepts along one axis.
