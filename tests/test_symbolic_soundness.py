@@ -79,8 +79,8 @@ def test_garbage_taps_make_the_sized_proof_false_not_raise(monkeypatch):
 def test_an_extra_valid_row_is_refuted_for_symbolic_k(monkeypatch):
     real = _conventions.signal_axis
 
-    def one_more(size, kernel, mode, boundary="zeros", stride=1, origin=0):
-        ax = real(size, kernel, mode, boundary, stride, origin)
+    def one_more(size, kernel, mode, boundary="zeros", stride=1, origin=0, **kw):
+        ax = real(size, kernel, mode, boundary, stride, origin, **kw)
         if mode != "valid":
             return ax
         return AxisGeometry(ax.size, ax.kernel, ax.stride, ax.dilation, ax.pad_before,
