@@ -41,6 +41,7 @@ array([[ 0, -1, -1, -1],
 from __future__ import annotations
 
 from ._animate import (
+    ANIMATION_DPI,
     ANIMATION_FORMATS,
     FigureAnimation,
     animate,
@@ -75,11 +76,13 @@ from ._network import connectivity, parameter_sharing, receptive_field
 from ._pooling import pooling
 from ._registry import FIGURE_FUNCTIONS, FIGURES
 from ._save import FORMATS, PNG_DPI, save_figure, write_all
+from ._spatial import spatial, spatial_layout
 from ._tikz import TIKZ_FIGURES, to_tikz
 
 # STYLE, MAX_CELLS and MIXED_COLOR stay importable from here (redundant
 # aliases above) without joining __all__, which is kept as it was.
 __all__ = [
+    "ANIMATION_DPI",
     "ANIMATION_FORMATS",
     "FIGURES",
     "FIGURE_FUNCTIONS",
@@ -112,6 +115,8 @@ __all__ = [
     "save_figure",
     "sliding_window",
     "sliding_window_frames",
+    "spatial",
+    "spatial_layout",
     "stride_subsampling",
     "tie_grid",
     "tie_parts",

@@ -28,6 +28,7 @@ from ._matrix import (
 )
 from ._network import connectivity, parameter_sharing, receptive_field
 from ._pooling import _has_pooling, pooling
+from ._spatial import spatial
 
 __all__ = ["FIGURES", "FIGURE_FUNCTIONS"]
 
@@ -37,7 +38,7 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     matrix_equation, sliding_window, doubly_block, connectivity, receptive_field,
     parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
     output_modes, equivariance, fully_connected_vs_conv, locally_connected_vs_tiled, channels,
-    valid_vs_same_depth, sliding_window_frames, kernel_feature_map,
+    valid_vs_same_depth, sliding_window_frames, kernel_feature_map, spatial,
 ) + ((pooling, pooling_stride, pooling_invariance) if _has_pooling() else ())
 
 #: name -> function drawing the lecture figure with the seeds' examples.
@@ -70,6 +71,11 @@ FIGURES.update({
     "valid_vs_same_depth": functools.partial(valid_vs_same_depth),
     "sliding_window_frames": functools.partial(sliding_window_frames),
     "kernel_feature_map": functools.partial(kernel_feature_map),
+})
+# The figures of issue 25: conv_arithmetic's spatial view, sized for a 4:3 slide.
+FIGURES.update({
+    "spatial": functools.partial(spatial, kernel_size=3, input_shape=(5, 5), padding=1, row=7,
+                                 slide="4:3"),
 })
 # The pooling figures join the set only where the pooling capability exists.
 if _has_pooling():
