@@ -53,6 +53,7 @@ from ._canvas import figure_style
 from ._data import MAX_CELLS as MAX_CELLS
 from ._data import MIXED, figure_data, tie_grid, tie_parts, weight_labels
 from ._data import MIXED_COLOR as MIXED_COLOR
+from ._gradient import weight_gradient
 from ._layers import padding_modes, stride_subsampling, transposed
 from ._lecture import (
     channels,
@@ -123,6 +124,7 @@ __all__ = [
     "to_tikz",
     "transposed",
     "valid_vs_same_depth",
+    "weight_gradient",
     "weight_labels",
     "write_all",
 ]
