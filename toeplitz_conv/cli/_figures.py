@@ -54,13 +54,14 @@ FIGURE_NAMES = ("matrix_1d", "matrix_1d_symbols", "matrix_2d", "sliding_window",
                 "output_modes", "equivariance", "fully_connected_vs_conv",
                 "locally_connected_vs_tiled", "channels", "valid_vs_same_depth",
                 "sliding_window_frames", "kernel_feature_map", "spatial", "weight_gradient",
-                "pooling", "pooling_stride", "pooling_invariance")
+                "network", "pooling", "pooling_stride", "pooling_invariance")
 FIGURE_FUNCTION_NAMES = (
     "matrix_equation", "sliding_window", "doubly_block", "connectivity", "receptive_field",
     "parameter_sharing", "stride_subsampling", "transposed", "padding_modes", "conv_vs_corr",
     "output_modes", "equivariance", "fully_connected_vs_conv", "locally_connected_vs_tiled",
     "channels", "valid_vs_same_depth", "sliding_window_frames", "kernel_feature_map",
-    "spatial", "weight_gradient", "pooling", "pooling_stride", "pooling_invariance")
+    "spatial", "weight_gradient", "network", "pooling", "pooling_stride",
+    "pooling_invariance")
 #: Lecture example name -> its function's name, where the two differ.
 FIGURE_ALIASES = {"matrix_1d": "matrix_equation", "matrix_1d_symbols": "matrix_equation",
                   "matrix_2d": "matrix_equation", "sliding_window_2d": "sliding_window",

@@ -54,6 +54,7 @@ from ._data import MAX_CELLS as MAX_CELLS
 from ._data import MIXED, figure_data, tie_grid, tie_parts, weight_labels
 from ._data import MIXED_COLOR as MIXED_COLOR
 from ._gradient import weight_gradient
+from ._graph import network
 from ._layers import padding_modes, stride_subsampling, transposed
 from ._lecture import (
     channels,
@@ -105,6 +106,7 @@ __all__ = [
     "kernel_feature_map",
     "locally_connected_vs_tiled",
     "matrix_equation",
+    "network",
     "output_modes",
     "padding_modes",
     "parameter_sharing",

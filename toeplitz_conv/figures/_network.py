@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode
 from .._validation import as_positive_int
+from ..layers import layer_matrix
 from ..palette import weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
@@ -70,9 +71,12 @@ def _network(cv: _Canvas, x0: float, width: float, ys: Sequence[float],
 
 
 def _full_taps_matrix(m: int, n: int) -> TiedMatrix:
-    """A dense layer as a TiedMatrix: every (output, input) pair its own weight."""
-    r, c = np.divmod(np.arange(m * n), n)
-    return TiedMatrix.from_taps((m, n), r, c, np.arange(m * n), np.ones(m * n))
+    """A dense layer as a TiedMatrix: every (output, input) pair its own weight.
+
+    Built by the builder, as a 1 x 1 convolution from ``n`` input channels to
+    ``m`` output channels on one sample: weight ``(o, i)`` is entry ``(o, i)``.
+    """
+    return layer_matrix(np.ones((m, n, 1)), (n, 1))
 
 
 @_styled

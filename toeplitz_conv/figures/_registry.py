@@ -8,6 +8,7 @@ from collections.abc import Callable
 from matplotlib.figure import Figure
 
 from ._gradient import weight_gradient
+from ._graph import network
 from ._layers import padding_modes, stride_subsampling, transposed
 from ._lecture import (
     channels,
@@ -40,7 +41,7 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
     output_modes, equivariance, fully_connected_vs_conv, locally_connected_vs_tiled, channels,
     valid_vs_same_depth, sliding_window_frames, kernel_feature_map, spatial,
-    weight_gradient,
+    weight_gradient, network,
 ) + ((pooling, pooling_stride, pooling_invariance) if _has_pooling() else ())
 
 #: name -> function drawing the lecture figure with the seeds' examples.
@@ -79,6 +80,7 @@ FIGURES.update({
     "spatial": functools.partial(spatial, kernel_size=3, input_shape=(5, 5), padding=1, row=7,
                                  slide="4:3"),
     "weight_gradient": functools.partial(weight_gradient, slide="4:3"),
+    "network": functools.partial(network, slide="4:3"),
 })
 # The pooling figures join the set only where the pooling capability exists.
 if _has_pooling():
