@@ -53,6 +53,7 @@ from ._canvas import figure_style
 from ._data import MAX_CELLS as MAX_CELLS
 from ._data import MIXED, figure_data, tie_grid, tie_parts, weight_labels
 from ._data import MIXED_COLOR as MIXED_COLOR
+from ._deck import DECK_FORMATS, lecture_deck
 from ._gradient import weight_gradient
 from ._graph import network
 from ._layers import padding_modes, stride_subsampling, transposed
@@ -86,6 +87,7 @@ from ._tikz import TIKZ_FIGURES, to_tikz
 __all__ = [
     "ANIMATION_DPI",
     "ANIMATION_FORMATS",
+    "DECK_FORMATS",
     "FIGURES",
     "FIGURE_FUNCTIONS",
     "FORMATS",
@@ -104,6 +106,7 @@ __all__ = [
     "figure_style",
     "fully_connected_vs_conv",
     "kernel_feature_map",
+    "lecture_deck",
     "locally_connected_vs_tiled",
     "matrix_equation",
     "network",

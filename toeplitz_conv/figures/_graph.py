@@ -33,7 +33,7 @@ from ..tied import TiedMatrix
 from ._canvas import _styled
 from ._data import _check_input_size, _kernel
 from ._network import _full_taps_matrix
-from ._points import BODY_PT, MIN_PT, TITLE_PT, PtCanvas, Slide, slide_area, tint
+from ._points import BODY_PT, MIN_PT, TITLE_PT, PtCanvas, Slide, slide_area, text_width, tint
 
 __all__ = ["network"]
 
@@ -121,15 +121,20 @@ def network(kernel: ArrayLike = (1, 1, 1), input_shape: int = 5, mode: Mode = "s
 
 
 def _caption(name: str, highlight: str, unit: int, lit: dict[str, set[int]], k: int,
-             mode: str, n: int, m: int, edges: int) -> str:
+             mode: str, n: int, m: int, edges: int, width: float) -> str:
+    """The panel's caption, the longest of its wordings that fits ``width``."""
     who = _unit_label("x" if highlight == "input" else "s", unit)
     if highlight == "input":
         what = f"{who} reaches {len(lit['outputs'])} of {m} outputs"
     else:
         what = f"{who} sees {len(lit['inputs'])} of {n} inputs"
     if name == "conv":
-        return f"convolution, kernel {k}, '{mode}': {what}; {edges} edges"
-    return f"fully connected: {what}; {edges} edges"
+        options = [f"convolution, kernel {k}, '{mode}': {what}; {edges} edges",
+                   f"convolution, k = {k}, '{mode}': {what}",
+                   f"convolution: {what}"]
+    else:
+        options = [f"fully connected: {what}; {edges} edges", f"fully connected: {what}"]
+    return next((o for o in options if text_width(o, MIN_PT) <= width), options[-1])
 
 
 def _draw(k: np.ndarray, n: int, m: int, mode: str, panels: Sequence[tuple[str, TiedMatrix]],
@@ -166,7 +171,7 @@ def _draw(k: np.ndarray, n: int, m: int, mode: str, panels: Sequence[tuple[str, 
         rows, cols, widx = M.taps
         light = lit[name]
         cv.text(6, top + cap / 2, _caption(name, highlight, unit, light, k.size, mode, n, m,
-                                          len(rows)), size=MIN_PT, ha="left")
+                                          len(rows), width - 10), size=MIN_PT, ha="left")
         out_x = [x_of(c) for c in centres] if name == "conv" else [
             x_of(c) for c in np.linspace(0, n - 1, m)]
         # Reads of padding: no matrix entry, drawn dashed from the zero unit.

@@ -27,7 +27,7 @@ __all__ = ["MIN_PT", "SLIDE_AREAS", "Slide", "slide_area", "text_sizes", "tint"]
 Slide = Literal["4:3", "16:9"]
 
 #: Width and height (pt) of the Beamer text area under a frame title, by aspect.
-SLIDE_AREAS: dict[str, tuple[float, float]] = {"4:3": (307.0, 223.0), "16:9": (398.0, 209.0)}
+SLIDE_AREAS: dict[str, tuple[float, float]] = {"4:3": (306.0, 222.0), "16:9": (396.0, 208.0)}
 #: Smallest text (pt at natural size) a slide figure draws: Beamer's body text.
 MIN_PT = 11.0
 #: The size of cell labels and captions on a slide figure.
@@ -42,7 +42,7 @@ def slide_area(slide: str | None) -> tuple[float, float] | None:
     """The text area of ``slide`` (``None``: not for a slide), refusing other names.
 
     >>> slide_area("4:3")
-    (307.0, 223.0)
+    (306.0, 222.0)
     """
     if slide is None:
         return None
