@@ -107,9 +107,17 @@ WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="
                   r"([^<]*)</word>")
 
 
+# TeX's Greek letters as pdftotext reads them (the kernels of the channel figures).
+_GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "zeta": "ζ",
+          "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "µ", "nu": "ν",
+          "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "ϕ", "chi": "χ",
+          "psi": "ψ", "omega": "ω"}
+
+
 def _plain(label):
     """A label as pdftotext reads it: no math markup, no spaces."""
-    return re.sub(r"[${}_\\\s]", "", str(label))
+    label = re.sub(r"\\([a-z]+)", lambda m: _GREEK.get(m[1], m[0]), str(label))
+    return re.sub(r"[${}_\\\s]", "", label)
 
 
 def _compile(tex_path):

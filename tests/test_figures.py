@@ -116,6 +116,10 @@ def check_panel(panel):
     assert np.array_equal(tie == -1, n_taps == 0)
     assert np.all((n_taps > 0) | ~stored)
     palette = weight_colors(A.weight.size, panel.get("block"))
+    if panel.get("palette") is not None and panel["palette"] != palette:
+        # pooling windows are drawn in their own fills, never a weight's
+        assert not set(panel["palette"]) & set(weight_colors(12))
+        palette = panel["palette"]
     for r in range(A.shape[0]):
         for c in range(A.shape[1]):
             t = tie[r, c]

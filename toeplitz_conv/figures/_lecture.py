@@ -19,7 +19,7 @@ from .._typing import IntOrTuple
 from .._validation import as_positive_int, as_shape
 from ..layers import layer_matrix
 from ..local import locally_connected_matrix, tiled_conv_matrix
-from ..palette import ZERO_COLOR, weight_colors
+from ..palette import ZERO_COLOR, pool_colors, weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
@@ -31,6 +31,18 @@ __all__ = ["channels", "fully_connected_vs_conv", "kernel_feature_map",
            "sliding_window_frames", "valid_vs_same_depth"]
 
 _HIGHLIGHT = "#D00000"
+# Kernels are named by Greek letters: Latin ones would read as the inputs a, b, c, ...
+_KERNEL_LETTERS = (r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\zeta",
+                   r"\eta", r"\theta", r"\kappa", r"\lambda", r"\mu", r"\nu", r"\xi",
+                   r"\pi", r"\rho", r"\sigma", r"\tau", r"\phi", r"\chi", r"\psi",
+                   r"\omega")
+
+
+def _kernel_name(kernel: int, tap: int) -> str:
+    """``α_0``, ``β_1``, ...: kernel ``kernel``'s tap ``tap``; past ω, ``w^(21)_0``."""
+    if kernel < len(_KERNEL_LETTERS):
+        return f"${_KERNEL_LETTERS[kernel]}_{{{tap}}}$"
+    return f"$w^{{({kernel})}}_{{{tap}}}$"
 
 
 def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]) -> str:
@@ -106,7 +118,6 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     if k > n:
         raise ValueError(f"kernel_size must be at most input_shape ({n}), got {k}")
     m = n - k + 1
-    letters = string.ascii_lowercase
     mats = {
         "convolution": (layer_matrix(np.ones((1, 1, k)), (1, n)), 1),
         "tiled": (tiled_conv_matrix(np.ones((t, 1, 1, k)), (1, n)), t),
@@ -120,8 +131,8 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     cv.subtitle(width / 2, 1.55, f"same connections, different tying (t = {t})")
     data = cv.data
     for i, (what, (A, kernels)) in enumerate(mats.items()):
-        # One letter per kernel, subscript = tap: a_0 a_1 a_2, b_0 ...
-        names = [f"${letters[j // k]}_{{{j % k}}}$" for j in range(kernels * k)]
+        # One Greek letter per kernel, subscript = tap: α_0 α_1 α_2, β_0 ...
+        names = [_kernel_name(j // k, j % k) for j in range(kernels * k)]
         tie, labels = tie_grid(A, names)
         x0 = 1 + i * panel
         cv.text(x0 + n / 2, top - 0.55, what, size=_FONT + 1)
@@ -140,7 +151,8 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
     Left: ``layer_matrix`` with weight ``(C_out, C_in, k)``; every block is the
     Toeplitz matrix of one (output, input) channel pair.  Right: the depthwise
     layer (``groups = C_in``), block diagonal.  Weight ``w[o, i, j]`` is drawn
-    as letter ``o * C_in + i`` with subscript ``j``.
+    as Greek letter ``o * C_in + i`` (α, β, ...: not the inputs' a, b, ...)
+    with subscript ``j``.
 
     Examples
     --------
@@ -154,7 +166,6 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
         raise ValueError(f"input_shape must be (C_in, n) for this figure, got {shape}")
     c_in, n = shape
     c_out = as_positive_int(out_channels, "out_channels")
-    letters = string.ascii_lowercase
     std = layer_matrix(np.ones((c_out, c_in, k)), (c_in, n))
     dw = layer_matrix(np.ones((c_in, 1, k)), (c_in, n), groups=c_in)
     _check_size(std.shape)
@@ -171,7 +182,7 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
     data = cv.data
     for i, (what, A) in enumerate((("standard", std), ("depthwise", dw))):
         n_w = A.weight.size
-        names = [f"${letters[j // k]}_{{{j % k}}}$" for j in range(n_w)]
+        names = [_kernel_name(j // k, j % k) for j in range(n_w)]
         tie, labels = tie_grid(A, names)
         x0 = 1.5 + i * panel
         title = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
@@ -228,7 +239,8 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
                 size=_FONT + 1)
         for c in range(n):
             cv.text(x0 + c + 0.5, top - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
-        data[what] = cv.matrix(x0, top, tie, labels, A.weight.size)
+        data[what] = cv.matrix(x0, top, tie, labels, A.weight.size,
+                               palette=pool_colors(A.weight.size))
         data[what]["matrix"] = A
         out = _pool_values(xv, A)
         cv.text(x0 + n + 1.1, top - 0.45, "s", size=_FONT, color="#444444")

@@ -361,7 +361,11 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     strip(top + 2 * step, xs, f"shift(x) by {shift}")
     strip(top + 3 * step, ys, "A shift(x) = shift(A x)")
     cv.grid(left, top, k.shape, names, weight_colors(k.size))
-    cv.text(left + kw + 0.3, top + kh / 2, "kernel w", size=_FONT + 1, ha="left")
+    # The kernel's values: the matrix names its weights, the numbers are these.
+    values = np.array2string(k, separator=", ") if k.ndim > 1 else (
+        "[" + ", ".join(_fmt(v) for v in k) + "]")
+    cv.text(left + kw + 0.3, top + kh / 2, f"kernel w = {' '.join(values.split())}",
+            size=_FONT + 1, ha="left")
     what = "circulant" if len(shape) == 1 else "doubly block circulant"
     ya = top + kh + 1.3
     cv.text(left + n / 2, ya - 0.45, f"A ({what})", size=_FONT + 1)

@@ -8,6 +8,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple
 from .._validation import as_shape
+from ..palette import pool_colors
 from ._canvas import _FONT, _TITLE, _Canvas, _styled
 from ._data import (
     _blocks,
@@ -25,7 +26,8 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     """Pooling as a matrix: average pooling, and max pooling as a selection matrix.
 
     Needs :mod:`toeplitz_conv.pooling`.  Average pooling ties each window's
-    entries to its factor ``1 / size`` (one colour per window); max pooling at
+    entries to its factor ``1 / size`` (one fill per window, never a weight
+    colour); max pooling at
     the input ``x`` (default a fixed pattern) is the 0/1 matrix picking each
     window's maximum, which is why it is only *piecewise* linear.
 
@@ -60,7 +62,8 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
         for c in range(n):
             cv.text(x0 + c + 0.5, top - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
         key = "average" if i == 0 else "max"
-        data[key] = cv.matrix(x0, top, tie, cell_labels, A.weight.size, blocks=_blocks(A))
+        data[key] = cv.matrix(x0, top, tie, cell_labels, A.weight.size, blocks=_blocks(A),
+                              palette=pool_colors(A.weight.size))
         data[key]["matrix"] = A
     data["x"] = xv
     return cv.fig
