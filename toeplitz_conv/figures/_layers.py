@@ -28,6 +28,7 @@ from ._data import (
     tie_parts,
     weight_labels,
 )
+from ._notes import operation_note
 
 __all__ = ["padding_modes", "stride_subsampling", "transposed"]
 
@@ -68,7 +69,8 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
     top = 2.6
     left2 = n + 4
     width = left2 + n + 1
-    cv = _Canvas(width, top + max(m1, ms) + 1)
+    cv = _Canvas(width, top + max(m1, ms) + 1.9)
+    cv.subtitle(width / 2, top + max(m1, ms) + 1.0, operation_note(As, names))
     cv.title(width / 2, 0.9,
              f"Stride {stride} keeps every {_ordinal(stride)} row of the stride-1 matrix")
     cv.text(1 + n / 2, top - 0.6, f"stride 1 ({m1} × {n})", size=_TITLE)
@@ -123,8 +125,9 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
     top = 3.4
     left2 = n + 4
     width = left2 + m + 1
-    cv = _Canvas(width, top + max(m, n) + 1)
+    cv = _Canvas(width, top + max(m, n) + 1.9)
     cv.title(width / 2, 0.9, f"Transposed convolution = Aᵀ  (stride {stride})")
+    cv.subtitle(width / 2, top + max(m, n) + 1.0, "A: " + operation_note(A, names))
     cv.text(1 + n / 2, top - 0.9, f"A = conv\n({m} × {n})", size=_TITLE)
     data = cv.data
     data["A"] = cv.matrix(1, top, ta, la, k.size, blocks=_blocks(A))

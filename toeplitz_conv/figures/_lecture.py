@@ -25,6 +25,7 @@ from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
 from ._data import _check_size, _fmt, _kernel, _plain_label, tie_grid, weight_labels
 from ._network import _full_taps_matrix, _network
+from ._notes import diagonal_note
 
 __all__ = ["channels", "fully_connected_vs_conv", "kernel_feature_map",
            "locally_connected_vs_tiled", "pooling_invariance", "pooling_stride",
@@ -81,8 +82,9 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     ta, la = tie_grid(A, names)
     top = 3.0
     width = 2 * n + 4
-    cv = _Canvas(width, top + m + 2.0)
+    cv = _Canvas(width, top + m + 2.8)
     cv.title(width / 2, 0.7, "Fully connected vs convolution")
+    cv.subtitle(width / 2, top + m + 1.8, diagonal_note(A, names))
     cv.subtitle(width / 2, 1.55, "h = σ(Wᵀx + b) for a specific kind of W")
     data = cv.data
     data["W"] = cv.matrix(1, top, tw, lw, m * n, block=n)

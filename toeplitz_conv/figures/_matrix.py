@@ -31,6 +31,7 @@ from ._data import (
     tie_parts,
     weight_labels,
 )
+from ._notes import diagonal_note
 
 __all__ = ["conv_vs_corr", "doubly_block", "equivariance", "matrix_equation", "output_modes",
            "sliding_window"]
@@ -88,8 +89,12 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
         y_labels = [f"$y_{{{i}}}$" for i in range(m)]
     top = 2.2
     width = 1 + 1.5 + 1 + 1.5 + n + 1 + 1 + 1
-    cv = _Canvas(width, top + max(m, n) + 1)
+    # The note goes under the matrix, in the room the taller x leaves if it does.
+    room = n >= m + 1.5
+    cv = _Canvas(width, top + max(m, n) + (1 if room else 1.9))
     cv.title(width / 2, 0.9, f"y = A x   ({_mode_text(mode, correlate)})")
+    cv.subtitle(width / 2, top + (m + 0.8 if room else max(m, n) + 1.0),
+                diagonal_note(A, names))
     cv.text(1.5, top - 0.5, "y", size=_TITLE)
     data = cv.data
     data["y"] = cv.vector(1, top, y_labels)
@@ -286,9 +291,10 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     top = 2.4
     left = 1
     width = left + n + 3 * 2.2 + 1
-    cv = _Canvas(width, top + m + 1)
+    cv = _Canvas(width, top + m + 1.9)
     cv.title(width / 2, 0.9, f"full / same / valid = rows of one matrix "
                              f"({'correlation' if correlate else 'convolution'})")
+    cv.subtitle(width / 2, top + m + 1.0, diagonal_note(full, names))
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(full))
     data["A"]["matrix"] = full

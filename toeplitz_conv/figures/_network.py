@@ -30,6 +30,7 @@ from ._data import (
     tie_grid,
     weight_labels,
 )
+from ._notes import operation_note
 
 __all__ = ["MAX_LAYERS", "connectivity", "parameter_sharing", "receptive_field"]
 
@@ -244,15 +245,16 @@ def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6
     left = span + 3
     top = 2.4
     width = left + n + 1
-    height = max(top + m + 1.5, 10)
+    height = max(top + m + 1.5, 10) + 1.0
     cv = _Canvas(width, height)
+    cv.subtitle(width / 2, height - 0.5, operation_note(A, names))
     cv.title(width / 2, 0.9, f"Parameter sharing: {names[weight]} is one parameter, "
                              f"used {int((tie == weight).sum())} times")
-    _network(cv, 1, span, [height - 1.5, top + 1], [A],
+    _network(cv, 1, span, [height - 2.5, top + 1], [A],
              edge_color=lambda li, r, c, w: colors[w] if w == weight else "#D0D0D0",
              edge_width=lambda li, r, c, w: 4.0 if w == weight else 1.2,
              node_face=lambda level, i: "#FFFFFF")
-    cv.text(1 + span / 2, height - 0.6, "input", size=_FONT, color="#444444")
+    cv.text(1 + span / 2, height - 1.6, "input", size=_FONT, color="#444444")
     cv.text(1 + span / 2, top, "output", size=_FONT, color="#444444")
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, only_weight=weight,
