@@ -410,6 +410,8 @@ def lecture_deck(out: str | Path, *, aspect: str = "4:3", kernel: ArrayLike = (5
             _save_exact(fig, directory / name, fmt)
             paths.append(directory / name)
             content = rf"\centering\includegraphics{{{name}}}"
+        if slide.figure is None:        # typeset slides: 12 pt, a step above the body
+            content = r"\large" + "\n" + content.strip()
         body.append(rf"\begin{{frame}}{{{slide.title}}}" + "\n" + content.strip() + "\n"
                     + r"\end{frame}" + "\n")
     body.append(r"\end{document}" + "\n")
