@@ -49,25 +49,34 @@ CONFIGS_1D = [(k, n, p, s, d, tr) for k, n, p, s, d, tr in itertools.product(
     if (tr and p <= d * (k - 1)) or (not tr and n + 2 * p >= d * (k - 1) + 1)]
 
 
-@pytest.mark.parametrize("k,n,p,s,d,tr", CONFIGS_1D[::4])
-def test_spatial_1d_windows_and_numbers(k, n, p, s, d, tr):
+def test_spatial_1d_windows_against_the_definition():
+    for i, (k, n, p, s, d, tr) in enumerate(CONFIGS_1D):
+        rng = np.random.default_rng(i)
+        w = rng.integers(-3, 4, k)
+        lay = F.spatial_layout(k, n, padding=p, stride=s, dilation=d, transposed=tr, kernel=w)
+        ref, grid_n = reference_windows(k, n, p, s, d, tr)
+        assert lay["grid_shape"] == (grid_n,)
+        assert [sorted(win) for win in lay["windows"]] == [sorted(win) for win in ref]
+        if tr:      # inputs every s-th cell after the padding, zeros between them
+            first = d * (k - 1) - p
+            where = {first + c * s: c for c in range(n)}
+            assert lay["sources"].tolist() == [where.get(g, -1) for g in range(grid_n)]
+            assert lay["kinds"].count("zero") == (n - 1) * (s - 1)
+        else:
+            assert lay["kinds"] == ["pad"] * p + ["input"] * n + ["pad"] * p
+        # The layer's numbers are torch's.
+        x = rng.integers(-3, 4, n)
+        y = torch_out(w, x, p, s, d, tr)
+        np.testing.assert_allclose(lay["matrix"] @ x.astype(float), y)
+
+
+@pytest.mark.parametrize("k,n,p,s,d,tr", CONFIGS_1D[::9])
+def test_spatial_1d_figure_draws_the_layers_numbers(k, n, p, s, d, tr):
     rng = np.random.default_rng(k * 100 + n * 10 + p)
     w = rng.integers(-3, 4, k)
     x = rng.integers(-3, 4, n)
-    lay = F.spatial_layout(k, n, padding=p, stride=s, dilation=d, transposed=tr, kernel=w)
-    ref, grid_n = reference_windows(k, n, p, s, d, tr)
-    assert lay["grid_shape"] == (grid_n,)
-    assert [sorted(win) for win in lay["windows"]] == [sorted(win) for win in ref]
-    if tr:      # inputs every s-th cell after the padding, zeros between them
-        first = d * (k - 1) - p
-        where = {first + c * s: c for c in range(n)}
-        assert lay["sources"].tolist() == [where.get(g, -1) for g in range(grid_n)]
-        assert [kd for kd in lay["kinds"] if kd == "zero"] == ["zero"] * ((n - 1) * (s - 1))
-    else:
-        assert lay["kinds"] == ["pad"] * p + ["input"] * n + ["pad"] * p
     fig = F.spatial(k, n, padding=p, stride=s, dilation=d, transposed=tr, kernel=w, x=x, row=0)
-    y = torch_out(w, x, p, s, d, tr)
-    np.testing.assert_allclose(F.figure_data(fig)["y"], y)
+    np.testing.assert_allclose(F.figure_data(fig)["y"], torch_out(w, x, p, s, d, tr))
 
 
 @pytest.mark.parametrize("k,n,p,s,d,tr", [((3, 3), (4, 5), 1, 2, 1, False),
@@ -122,12 +131,12 @@ def test_animation_frames_are_counted_sized_and_unclipped(tmp_path):
     from PIL import Image
 
     anim = F.animate("spatial", kernel_size=3, input_shape=4, padding=1, stride=2,
-                     slide="4:3", dpi=60)
+                     slide="4:3", dpi=30)
     assert len(anim.images) == 2 == anim.records[-1]["matrix"].shape[0]
     assert len({im.shape for im in anim.images}) == 1
-    # The frame is the union of the frames' boxes: the whole 307 x 223 pt figure.
+    # The frame is the union of the frames' boxes: the whole 306 x 222 pt figure.
     h, w = anim.images[0].shape[:2]
-    assert w >= 307 / 72 * 60 and h >= 223 / 72 * 60
+    assert w >= 306 / 72 * 30 and h >= 222 / 72 * 30
     out = F.save_animation(anim, tmp_path / "s.gif")
     with Image.open(out) as im:
         assert im.n_frames == 2 and im.size == (w, h)

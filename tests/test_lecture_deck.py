@@ -56,14 +56,27 @@ def test_the_deck_compiles_walks_the_lecture_and_is_readable(tmp_path):
     log = tmp_path.joinpath("lecture.log").read_text(errors="replace")
     assert not re.search(r"(Overfull|Underfull) \\[hv]box", log)
     # Every figure is the text area at most, with every text at 11 pt or more.
-    width, height = SLIDE_AREAS["4:3"]
     assert len(measured) >= 12
     for title, fig in measured:
-        w, h = fig.get_size_inches() * 72
-        assert w <= width + 1e-6 and h <= height + 1e-6, title
-        small = [(s, pt) for s, pt in text_sizes(fig) if pt < MIN_PT]
-        assert not small, (title, small)
-    assert width * 1.00375 <= 307.29 + 1e-6        # bp to TeX pt: the figure fits \textwidth
+        assert readable(fig, "4:3") == [], title
+    assert SLIDE_AREAS["4:3"][0] * 1.00375 <= 307.29 + 1e-6   # bp in TeX pt: fits \textwidth
+
+
+def readable(fig, aspect):
+    """What keeps ``fig`` from being projected unscaled on an ``aspect`` slide ([] if nothing)."""
+    width, height = SLIDE_AREAS[aspect]
+    w, h = fig.get_size_inches() * 72
+    problems = [("size", (w, h))] if w > width + 1e-6 or h > height + 1e-6 else []
+    return problems + [(s, pt) for s, pt in text_sizes(fig) if pt < MIN_PT]
+
+
+def test_the_readability_measure_can_fail():
+    # The library's own cell figures, at natural size, are larger than a slide ...
+    assert readable(F.matrix_equation(), "4:3")[0][0] == "size"
+    # ... and a slide figure with a 9 pt word is flagged.
+    fig = F.spatial(3, 5, padding=1, slide="4:3")
+    fig.axes[0].text(0.5, 0.5, "tiny", fontsize=9)
+    assert readable(fig, "4:3") == [("tiny", 9.0)]
 
 
 def test_lecture_command_refuses_bad_flags(tmp_path, capsys):
