@@ -24,7 +24,8 @@ TEX = shutil.which("pdflatex") and shutil.which("pdftotext")
 # The lecture, in its order (the seed slides' topics).
 TOPICS = ["Convolution: discrete version", "Illustration 1", "Illustration 1: boundary case",
           "Illustration 1 as matrix multiplication", "Illustration 2: two-dimensional case",
-          "The worked example as a matrix product", "Sparse interaction", "Parameter sharing",
+          "The worked example as a matrix product", "Sparse interaction",
+          "Multiple layers: a larger receptive field", "Parameter sharing",
           "the gradient of a tied weight", "Equivariance", "Pooling and invariance",
           "Padding: valid", "Padding: same", "Stride 2", "Dilation 2",
           "Transposed convolution", "Tiled and locally connected", "Channels"]
@@ -53,6 +54,8 @@ def test_the_deck_compiles_walks_the_lecture_and_is_readable(tmp_path):
     assert [int(r[0]) for r in rows if len(r) >= 5] == y.tolist()
     assert "s3 = 7·2 + 6·3 + 5·4 = 52" in flat
     assert "xb + yc + zd" in flat and "xe + yf" in flat and "wa + xb + ye + zf" in flat
+    # Receptive fields of 3, 5 and 7 inputs after 1, 2 and 3 layers of a 3-tap kernel.
+    assert re.search(r"1\s+3\s+x4.*2\s+5\s+x3.*3\s+7\s+x2", flat)
     log = tmp_path.joinpath("lecture.log").read_text(errors="replace")
     assert not re.search(r"(Overfull|Underfull) \\[hv]box", log)
     # Every figure is the text area at most, with every text at 11 pt or more.

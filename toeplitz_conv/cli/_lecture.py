@@ -73,6 +73,8 @@ def cmd_lecture(args: argparse.Namespace) -> int:
         raise CLIError(str(exc).replace("kernel must", "--kernel must")
                        .replace("n must", "--n must")
                        .replace("aspect='16:9'", "--aspect 16:9")) from None
+    except RuntimeError as exc:     # pdflatex failed or timed out: its first error, one line
+        raise CLIError(str(exc)) from None
     for p in paths:
         print(p)
     return 0

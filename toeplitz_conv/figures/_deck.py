@@ -186,7 +186,30 @@ def _interaction(aspect: str) -> list[_Slide]:
                figure=lambda: network((1, 1, 1), 5, "valid", slide=aspect, title=False)),
         _Slide("Sparse interaction: one output's receptive field", figure=lambda: network(
             (1, 1, 1), 5, "valid", highlight="output", slide=aspect, title=False)),
+        _depth(),
     ]
+
+
+def _depth(k: int = 3, n: int = 9, layers: int = 3) -> _Slide:
+    """Stacked layers: the inputs one middle unit depends on, read off the matrix products."""
+    A = conv_matrix(np.ones(k), n, "same")
+    dense = A.toarray() != 0
+    reach = np.eye(n, dtype=bool)
+    rows = []
+    for depth in range(1, layers + 1):
+        reach = (dense.astype(int) @ reach.astype(int)) != 0     # one more layer
+        sees = np.flatnonzero(reach[n // 2])
+        rows.append(rf"{depth} & {len(sees)} & x_{{{sees[0] + 1}}}, \dots, x_{{{sees[-1] + 1}}}"
+                    + r" \\")
+    return _Slide("Multiple layers: a larger receptive field", rf"""
+Kernel {k}, 'same', {n} inputs; the middle unit $s_{{{n // 2 + 1}}}$ of each layer depends on
+the inputs that the product of the layers' matrices reaches:
+\[ \begin{{array}}{{ccc}}
+\text{{layers}} & \text{{inputs seen}} & \text{{which}} \\ \hline
+{chr(10).join(rows)}
+\end{{array}} \]
+Each layer is sparse, but a deep unit sees a wide window of the input.
+""")
 
 
 def _equivariance(kernel: np.ndarray) -> _Slide:
@@ -306,6 +329,8 @@ Images add axes: (width, height, RGB channels); a mini-batch adds one more.
 def _preamble(aspect: str, n_weights: int) -> str:
     return rf"""\documentclass[11pt,aspectratio={_ASPECTS[aspect]}]{{beamer}}
 \usepackage[T1]{{fontenc}}
+\input{{glyphtounicode}}
+\pdfgentounicode=1
 \usepackage{{amsmath,amssymb}}
 \setbeamertemplate{{navigation symbols}}{{}}
 \setlength{{\fboxsep}}{{1.2pt}}
@@ -334,7 +359,7 @@ same kernel): a Toeplitz matrix.
 def _slides(kernel: np.ndarray, n: int, aspect: str) -> list[_Slide]:
     running = _running(kernel, n, aspect)
     return (running[:1] + _illustrations(aspect) + running[1:3] + _interaction(aspect)
-            + running[3:5] + [_equivariance(np.array([1, 2, 3]))] + _pooling()
+            + running[3:5] + [_equivariance(kernel)] + _pooling()
             + _padding_stride(aspect) + _sharing() + [_channels()])
 
 
