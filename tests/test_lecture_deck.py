@@ -25,7 +25,7 @@ TEX = shutil.which("pdflatex") and shutil.which("pdftotext")
 TOPICS = ["Convolution: discrete version", "Illustration 1", "Illustration 1: boundary case",
           "Illustration 1 as matrix multiplication", "Illustration 2: two-dimensional case",
           "The worked example as a matrix product", "Sparse interaction",
-          "Multiple layers: a larger receptive field", "Parameter sharing",
+          "Multiple layers: a larger receptive", "Parameter sharing",
           "the gradient of a tied weight", "Equivariance", "Pooling and invariance",
           "Padding: valid", "Padding: same", "Stride 2", "Dilation 2",
           "Transposed convolution", "Tiled and locally connected", "Channels"]
