@@ -146,3 +146,15 @@ def test_animation_frames_are_counted_sized_and_unclipped(tmp_path):
     single = F.sliding_window(input_shape=3, kernel=(1, 2), row=0)
     box = single.get_tightbbox(FigureCanvasAgg(single).get_renderer())
     assert narrow.images[0].shape[1] >= box.width * 40 - 1
+
+
+def test_spatial_on_the_command_line(tmp_path, capsys):
+    from toeplitz_conv.cli import main
+
+    out = tmp_path / "t.png"
+    assert main(["figure", "spatial", "--n", "2x2", "--padding", "0", "--stride", "2",
+                 "--transposed", "--slide", "4:3", "--out", str(out)]) == 0
+    assert out.exists()
+    assert main(["figure", "spatial", "--n", "20x20", "--slide", "4:3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit a slide" in err and "--slide '16:9'" in err and "Traceback" not in err

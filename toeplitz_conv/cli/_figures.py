@@ -368,7 +368,9 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
                 raise CLIError(f"{flag} must be a number, got {t!r}") from None
         return real, "X"
     if members == {int, tuple[int, ...]}:
-        return (lambda t: _one_or_tuple(parse_shape(t, flag))), "N|NxM"
+        # A padding may be 0; sizes, strides and dilations are at least 1.
+        low = 0 if param.endswith("padding") else 1
+        return (lambda t: _one_or_tuple(parse_shape(t, flag, minimum=low))), "N|NxM"
     if typing.get_origin(hint) is typing.Literal:
         choices = [str(c) for c in typing.get_args(hint)]
         return (lambda t: _choose(t, choices, flag)), "|".join(choices)
