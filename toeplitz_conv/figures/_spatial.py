@@ -168,7 +168,7 @@ def spatial_layout(kernel_size: IntOrTuple = 3, input_shape: IntOrTuple = (5, 5)
     _check_windows(windows, sources, M)
     return {"grid_shape": grid, "kinds": kinds, "sources": sources, "windows": windows,
             "matrix": M, "kernel": w, "out_shape": tuple(M.out_shape[1:]),
-            "in_shape": spatial}
+            "in_shape": spatial, "transposed": transposed}
 
 
 def _check_windows(windows: list[list[tuple[int, int]]], sources: np.ndarray,
@@ -459,8 +459,13 @@ def _draw(lay: dict[str, Any], row: int, wnames: list[str], xnames: list[str],
     if "zero" in lay["kinds"]:
         items.append((INSERTED_COLOR, "inserted 0"))
     items += [(DONE_COLOR, "computed")]
-    if not kernel_drawn:
+    if lay["transposed"]:
+        items.append((tint(colors[0], 0.5), "window: kernel flipped"))
+    elif not kernel_drawn:
         items.append((tint(colors[0], 0.5), "window"))
+    # The legend keeps to the figure's width: the words that do not fit are left out.
+    while items and sum(23 + text_width(w, MIN_PT) for _, w in items) > width - 12:
+        items.pop(-2 if len(items) > 1 else -1)
     cv.legend(6, height - 0.75 * BODY_PT, items, size=MIN_PT)
     cv.data.update({"expression_lines": lines, "kernel_drawn": kernel_drawn, "cell_pt": cell})
     return cv.fig
