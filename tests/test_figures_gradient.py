@@ -72,3 +72,18 @@ def test_weight_gradient_slide_text(slide):
     fig = F.weight_gradient(slide=slide, title=False)
     assert tuple(fig.get_size_inches() * 72) == pytest.approx(SLIDE_AREAS[slide])
     assert min(pt for _, pt in text_sizes(fig)) >= MIN_PT
+
+
+def test_bad_input_is_one_clear_error():
+    with pytest.raises(ValueError, match="overflow"):
+        F.weight_gradient([1, 1], 4, x=[1e308] * 4, grad_out=[1e308] * 5)
+    with pytest.raises(ValueError, match="grad_out must be finite"):
+        F.weight_gradient(grad_out=[np.nan] * 6)
+    with pytest.raises(ValueError, match="1-D"):
+        F.weight_gradient([[1, 2]])
+    with pytest.raises(TypeError, match="labels must be"):
+        F.spatial(labels=5)
+    with pytest.raises(ValueError, match="x must be finite"):
+        F.spatial(3, 4, x=[np.inf, 1, 2, 3])
+    with pytest.raises(TypeError, match="out must be a directory path"):
+        F.lecture_deck(5)

@@ -405,6 +405,9 @@ def lecture_deck(out: str | Path, *, aspect: str = "4:3", kernel: ArrayLike = (5
     >>> paths[0].name, all(p.exists() for p in paths)
     ('lecture.tex', True)
     """
+    if not isinstance(out, (str, Path)):
+        raise TypeError(f"out must be a directory path (str or pathlib.Path), got "
+                        f"{type(out).__name__}")
     aspect = choose(aspect, "aspect", tuple(_ASPECTS))
     fmt = choose(fmt, "fmt", DECK_FORMATS)
     k = np.asarray(kernel)

@@ -106,7 +106,14 @@ def weight_gradient(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     for name, v, size in (("x", xv, n), ("grad_out", gv, m)):
         if v.size != size or not np.issubdtype(v.dtype, np.number):
             raise ValueError(f"{name} must be {size} numbers, got {v.size}")
-    grad = A.weight_grad(xv.astype(float), gv.astype(float))
+    for name, v in (("x", xv), ("grad_out", gv)):
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must be finite numbers; it contains NaN or inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = A.weight_grad(xv.astype(float), gv.astype(float))
+        prods = gv[:, None].astype(float) * xv[None, :].astype(float)
+    if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(prods))):
+        raise ValueError("x and grad_out are too large: their products overflow float64")
     rows, cols, widx = A.taps
     products: dict[int, list[float]] = {}
     sums: list[tuple[int, list[str], float]] = []

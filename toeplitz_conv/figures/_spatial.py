@@ -199,6 +199,9 @@ def _names(labels: str | Sequence[str], w: np.ndarray) -> list[str]:
         if labels == "symbols":
             return [f"$w_{{{i}}}$" for i in range(w.size)]
         raise ValueError(f"labels must be 'values', 'symbols' or names, got {labels!r}")
+    if not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be 'values', 'symbols' or a sequence of names, "
+                        f"got {type(labels).__name__}")
     names = [str(s) for s in labels]
     if len(names) != w.size:
         raise ValueError(f"labels must name all {w.size} weights, got {len(names)} names")
@@ -315,6 +318,8 @@ def spatial(kernel_size: IntOrTuple = 3, input_shape: IntOrTuple = (5, 5), *,
     xv = (np.arange(n) * 5 + 2) % 7 + 1 if x is None else np.asarray(x).ravel()
     if xv.size != n or not np.issubdtype(xv.dtype, np.number):
         raise ValueError(f"x must be {n} numbers (the input size), got {xv.size}")
+    if not np.all(np.isfinite(xv)):
+        raise ValueError("x must be finite numbers; it contains NaN or inf")
     w = lay["kernel"]
     symbolic = not (isinstance(labels, str) and labels == "values")
     wnames = _names(labels, w)
