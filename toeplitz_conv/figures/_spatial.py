@@ -366,6 +366,56 @@ def _cell_size(area: tuple[float, float] | None, options: list[tuple[float, floa
     return fits[best], best
 
 
+def _draw_grid(cv: PtCanvas, lay: dict[str, Any], window: dict[int, int],
+               xnames: list[str], colors: list[str], x0: float, y0: float, cell: float,
+               gw: int, size: float) -> None:
+    """The padded grid: input cells, padding zeros (grey), inserted zeros (white, dotted)."""
+    for i, kind in enumerate(lay["kinds"]):
+        r, c = divmod(i, gw)
+        src = int(lay["sources"][i])
+        face = {"input": "#FFFFFF", "pad": PAD_COLOR, "zero": INSERTED_COLOR}[kind]
+        if i in window:
+            face = tint(colors[window[i]], 0.5)
+        cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, face,
+                xnames[src] if kind == "input" else "0", size=size,
+                linestyle=":" if kind == "zero" else "-",
+                color="#555555" if kind != "input" else None)
+    for i in window:
+        r, c = divmod(i, gw)
+        cv.frame(x0 + c * cell, y0 + r * cell, cell, cell, color="#333333", lw=2.0)
+
+
+def _draw_output(cv: PtCanvas, out_shape: tuple[int, ...], row: int, shown_y: list[str],
+                 symbolic: bool, x0: float, y0: float, cell: float, size: float) -> None:
+    """The output grid: outputs up to ``row`` filled in, ``row`` framed."""
+    one_d = len(out_shape) == 1
+    ow = out_shape[-1]
+    for i in range(len(shown_y)):
+        r, c = divmod(i, ow)
+        done = i <= row
+        shown = (_out_name(i, out_shape) if one_d else "") if symbolic else shown_y[i]
+        cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, DONE_COLOR if done else "#FFFFFF",
+                shown if done else "", size=size)
+    r, c = divmod(row, ow)
+    cv.frame(x0 + c * cell, y0 + r * cell, cell, cell, color=CURRENT_COLOR, lw=2.6)
+
+
+def _legend_items(lay: dict[str, Any], window_color: str, kernel_drawn: bool,
+                  width: float) -> list[tuple[str, str]]:
+    """The legend's swatches, keeping to ``width``: words that do not fit are left out."""
+    items = [(PAD_COLOR, "pad 0")] if "pad" in lay["kinds"] else []
+    if "zero" in lay["kinds"]:
+        items.append((INSERTED_COLOR, "inserted 0"))
+    items += [(DONE_COLOR, "computed")]
+    if lay["transposed"]:
+        items.append((tint(window_color, 0.5), "window: kernel flipped"))
+    elif not kernel_drawn:
+        items.append((tint(window_color, 0.5), "window"))
+    while items and sum(23 + text_width(w, MIN_PT) for _, w in items) > width - 12:
+        items.pop(-2 if len(items) > 1 else -1)
+    return items
+
+
 def _draw(lay: dict[str, Any], row: int, wnames: list[str], xnames: list[str],
           shown_y: list[str], symbolic: bool, area: tuple[float, float] | None,
           title: str | None) -> Figure:
@@ -408,20 +458,7 @@ def _draw(lay: dict[str, Any], row: int, wnames: list[str], xnames: list[str],
     y_in = head + cap
     x0 = (left + (width - left - gw * cell) / 2) if one_d else (width - cols * cell) / 2
     cv.text(x0 + gw * cell / 2, y_in - cap / 2, caption, size=size, color="#444444")
-    # The grid: input cells, padding zeros (grey), inserted zeros (white, dotted).
-    for i, kind in enumerate(lay["kinds"]):
-        r, c = divmod(i, gw)
-        src = int(lay["sources"][i])
-        face = {"input": "#FFFFFF", "pad": PAD_COLOR, "zero": INSERTED_COLOR}[kind]
-        if i in window:
-            face = tint(colors[window[i]], 0.5)
-        cv.cell(x0 + c * cell, y_in + r * cell, cell, cell, face,
-                xnames[src] if kind == "input" else "0", size=size,
-                linestyle=":" if kind == "zero" else "-",
-                color="#555555" if kind != "input" else None)
-    for i in window:
-        r, c = divmod(i, gw)
-        cv.frame(x0 + c * cell, y_in + r * cell, cell, cell, color="#333333", lw=2.0)
+    _draw_grid(cv, lay, window, xnames, colors, x0, y_in, cell, gw, size)
     kernel_drawn = True
     if one_d:       # the kernel under its window (the lecture's picture), the output below
         cv.text(left / 2 + 2, y_in + cell / 2, "x", size=size + 1)
@@ -447,30 +484,12 @@ def _draw(lay: dict[str, Any], row: int, wnames: list[str], xnames: list[str],
                 cv.cell(xk + c * cell, y_k + r * cell, cell, cell, tint(colors[i], 0.5), name,
                         size=size)
     cv.text(xo + ow * cell / 2, y_out - cap / 2, "output", size=size, color="#444444")
-    for i in range(oh * ow):
-        r, c = divmod(i, ow)
-        done = i <= row
-        shown = (_out_name(i, out_shape) if symbolic and one_d else shown_y[i]
-                 if not symbolic else "")
-        cv.cell(xo + c * cell, y_out + r * cell, cell, cell, DONE_COLOR if done else "#FFFFFF",
-                shown if done else "", size=size)
-    r, c = divmod(row, ow)
-    cv.frame(xo + c * cell, y_out + r * cell, cell, cell, color=CURRENT_COLOR, lw=2.6)
+    _draw_output(cv, out_shape, row, shown_y, symbolic, xo, y_out, cell, size)
     y_line = height - foot + 0.7 * BODY_PT
     for t in lines:
         cv.text(width / 2, y_line, t, size=BODY_PT)
         y_line += 1.35 * BODY_PT
-    items = [(PAD_COLOR, "pad 0")] if "pad" in lay["kinds"] else []
-    if "zero" in lay["kinds"]:
-        items.append((INSERTED_COLOR, "inserted 0"))
-    items += [(DONE_COLOR, "computed")]
-    if lay["transposed"]:
-        items.append((tint(colors[0], 0.5), "window: kernel flipped"))
-    elif not kernel_drawn:
-        items.append((tint(colors[0], 0.5), "window"))
-    # The legend keeps to the figure's width: the words that do not fit are left out.
-    while items and sum(23 + text_width(w, MIN_PT) for _, w in items) > width - 12:
-        items.pop(-2 if len(items) > 1 else -1)
-    cv.legend(6, height - 0.75 * BODY_PT, items, size=MIN_PT)
+    cv.legend(6, height - 0.75 * BODY_PT, _legend_items(lay, colors[0], kernel_drawn, width),
+              size=MIN_PT)
     cv.data.update({"expression_lines": lines, "kernel_drawn": kernel_drawn, "cell_pt": cell})
     return cv.fig
