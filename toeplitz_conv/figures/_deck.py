@@ -41,6 +41,7 @@ from ._data import MIXED, _fmt, tie_grid
 from ._gradient import weight_gradient
 from ._graph import network
 from ._lecture import _row_terms
+from ._notes import diagonal_side
 from ._points import SLIDE_AREAS, tint
 from ._spatial import spatial
 
@@ -126,6 +127,7 @@ def _running(kernel: np.ndarray, n: int, aspect: str) -> list[_Slide]:
     y = A @ x.astype(float)
     xs, ws, ys = (", ".join(_num(v) for v in a) for a in (x, kernel, y))
     names = [_num(v) for v in kernel]
+    side = diagonal_side(A) or "beside"       # read from the taps, not assumed
     definition = _Slide("Convolution: discrete version", rf"""
 Given arrays $u_t$ and $w_t$, their convolution is the array
 \[ s_t = \sum_{{a=-\infty}}^{{+\infty}} u_a\, w_{{t-a}}, \qquad s = u * w. \]
@@ -138,7 +140,7 @@ The worked example (the Q\&A): $x = [{xs}]$, $w = [{ws}]$:
     product = _Slide("The worked example as a matrix product", rf"""
 \[ {_tex_vector([_num(v) for v in y])} = {_tex_matrix(A, names)}
    {_tex_vector([_num(v) for v in x])} \]
-Row $t$ of $A$ holds $w_{{t-a}}$ in column $a$: $w_0$ on the diagonal, $w_1$ below it
+Row $t$ of $A$ holds $w_{{t-a}}$ in column $a$: $w_0$ on the diagonal, $w_1$ {side} it
 (convolution flips the kernel; a CNN layer's cross-correlation puts $w_1$ above).
 """)
     j = kernel.size // 2
