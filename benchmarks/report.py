@@ -281,6 +281,13 @@ def targets(results: list[Result], exps: list[dict[str, Any]], *,
          and chk.peak_bytes < chk.extra["explicit_matrix_bytes"])
         if chk and chk.extra.get("ratio_to_torch") else None)
 
+    mj = _find(results, "model jacobian", "torch jacobian (vectorized)", c_in=3, c=16, n=32)
+    add("Model: exact Jacobian at x of a 3→16→16 conv–ReLU–conv, 32×32 (from_torch) ≥ 100× "
+        "faster than torch jacobian (vectorized), equal to 1e-10",
+        f"jacobian/ours = {mj.ratio:.3g}; {mj.note}" if mj and mj.ratio else
+        (mj.status if mj else "3→16→16 32×32 not run"),
+        (mj.ratio >= 100 and bool(mj.equal)) if mj and mj.ratio else None)
+
     add(GROWTH, *growth_verdict(exps))
     return out
 

@@ -14,6 +14,7 @@ from . import (
     explorer,
     extract,
     layers,
+    models,
     report,
     scaling,
     signal1d,
@@ -26,7 +27,7 @@ from .measure import GiB, Settings
 
 WORKLOADS = {"1d": signal1d, "2d": signal2d, "scaling": scaling, "layers": layers,
              "symbolic": symbolic, "apply": apply, "spectrum": spectrum, "extract": extract,
-             "check": check, "sweep": sweep, "explorer": explorer}
+             "check": check, "sweep": sweep, "models": models, "explorer": explorer}
 # Run only when named in --only: the explorer workload drives headless Chromium.
 OPT_IN = {"explorer"}
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -89,6 +89,7 @@ API_MODULES = [
     ("toeplitz_conv.data", "the data (im2col) matrix: the other Toeplitz"),
     ("toeplitz_conv.spectrum", "singular values of convolutions"),
     ("toeplitz_conv.interop", "scipy LinearOperator and torch"),
+    ("toeplitz_conv.models", "whole PyTorch models as matrices (from_torch)"),
     ("toeplitz_conv.palette", "the colours of tied weights"),
     ("toeplitz_conv.symbolic", "symbolic matrices and machine-checked proofs"),
     ("toeplitz_conv.check", "check a layer, extract and identify a black box"),

@@ -1,6 +1,8 @@
 """Shared test helpers: reference implementations come from scipy, numpy and torch."""
 
 import importlib.util
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -36,14 +38,45 @@ def _torch_single_thread():
     torch.set_num_threads(n)
 
 
-@pytest.fixture(scope="module", params=["table", "lines", "chunks"])
+@pytest.fixture(params=["table", "lines", "chunks"])
 def builder_path(request):
-    """Each way the builder writes zero-padded matrices, for its ``_write_path`` argument.
+    """Each way the builder writes zero-padded matrices, forced for the whole test.
 
     Small matrices are written from one index table; larger ones region by
     region, either a whole output line per pattern ("lines") or, for long
     lines, cache-sized chunks of full rows ("chunks", forced with tiny chunks
     so that chunk tails occur).  The tests' inputs are small, so the builder
-    would pick the table by itself: the tests pass the path explicitly.
+    would pick the table by itself: a test that takes this fixture builds
+    every matrix along the path it names (the assembler's private switch).
     """
-    return request.param
+    from toeplitz_conv._assemble import forced_write_path
+
+    with forced_write_path(request.param):
+        yield request.param
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """One headless Chromium (selenium) shared by the explorer's browser tests.
+
+    Tests that change the viewport restore it (``Emulation.clearDeviceMetricsOverride``).
+    """
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    # No network: selenium's usage statistics off, and with the browser and
+    # driver paths given, Selenium Manager never looks for (or downloads) either.
+    os.environ["SE_AVOID_STATS"] = "true"
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()

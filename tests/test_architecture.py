@@ -1,10 +1,20 @@
 """The layering of the package, read from its import statements (``ast``, nothing is imported).
 
+* Every module sits in one layer of :data:`LAYERS` -- core (the geometry, the
+  assembler, ``TiedMatrix`` and their helpers) <- builders <- upper (symbolic,
+  check, figures, explorer, ...) <- top (the CLI) -- and imports only its own
+  layer or below, by every import it has: at module level, inside a function
+  (lazy imports run too, on first call) or under ``if TYPE_CHECKING:`` (a
+  type-only dependency is still a dependency).  The package ``__init__``
+  sits on top and imports only what it re-exports.
+* ``symbolic/_reference.py``, the proofs' independent reference, imports
+  nothing from the package.
 * Nothing outside ``toeplitz_conv/cli/`` imports the command line, not even
   lazily inside a function: the CLI sits on top of the library.
 * The module-level import graph of ``toeplitz_conv`` has no cycle. Imports
   inside functions run on first call, after every module has loaded, so they
-  cannot see a half-initialised module and are allowed; so are imports under
+  cannot see a half-initialised module and are allowed by this check (the
+  layer check still forbids them upward); so are imports under
   ``if TYPE_CHECKING:``, which never run.
 """
 
@@ -182,3 +192,125 @@ def test_cycle_finder_finds_a_cycle():
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [
         frozenset("abc")]
     assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+# ----------------------------------------------------------------- the layers
+CORE, BUILDERS, UPPER, TOP = range(4)
+LAYER_NAMES = ("core", "builders", "upper", "top")
+
+#: Each module's layer, by the longest matching name: ``a.b`` covers ``a.b``
+#: and everything under ``a/b/`` (so ``geometry`` stays core as a package).
+#: A module may import only modules of its own layer or below.  ``models`` is
+#: listed ahead of its arrival (reading PyTorch models: builders and core).
+LAYERS: dict[str, int] = {
+    **{f"{PACKAGE}.{m}": CORE for m in (
+        "geometry", "_assemble", "tied", "_limits", "_validation", "_typing", "palette")},
+    **{f"{PACKAGE}.{m}": BUILDERS for m in (
+        "signal", "layers", "pooling", "ndimage", "local", "data", "spectrum", "interop")},
+    **{f"{PACKAGE}.{m}": UPPER for m in (
+        "symbolic", "check", "figures", "explorer", "explorer_widget", "testing", "models")},
+    **{f"{PACKAGE}.{m}": TOP for m in ("cli", "__main__")},
+    # The package face re-exports builders and the explorer (see
+    # test_the_package_init_imports_only_what_it_re_exports).
+    PACKAGE: TOP,
+}
+
+#: The proofs' independent reference: it must not share code with what it checks.
+INDEPENDENT = f"{PACKAGE}.symbolic._reference"
+
+
+def layer_of(name: str, layers: dict[str, int] = LAYERS) -> int | None:
+    """The layer of module ``name`` (longest matching entry), or None if it has none."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        key = ".".join(parts[:i])
+        if key in layers and (i > 1 or key == name):
+            return layers[key]
+    return None
+
+
+def layer_violations(imports_of: dict[str, list[tuple[str, bool]]],
+                     layers: dict[str, int] = LAYERS) -> list[str]:
+    """Every import of a module from a higher layer, and every module with no layer."""
+    found = []
+    for importer, names in sorted(imports_of.items()):
+        mine = layer_of(importer, layers)
+        if mine is None:
+            found.append(f"{importer} has no layer in LAYERS")
+            continue
+        for name, top in names:
+            theirs = layer_of(name, layers)
+            if theirs is None:
+                found.append(f"{importer} imports {name}, which has no layer in LAYERS")
+            elif theirs > mine:
+                where = "at module level" if top else "inside a function"
+                found.append(f"{importer} ({LAYER_NAMES[mine]}) imports {name} "
+                             f"({LAYER_NAMES[theirs]}) {where}")
+    return found
+
+
+def test_every_module_has_a_layer_and_imports_only_downward():
+    assert layer_violations(IMPORTS) == []
+
+
+def test_the_layer_check_reports_upward_and_unknown_imports():
+    # A synthetic package: the core lazily importing a builder (the cycle
+    # tied -> interop that this test first found), a builder importing the
+    # explorer at module level, and a module nobody placed.
+    synthetic = {
+        f"{PACKAGE}.tied": [(f"{PACKAGE}._limits", True), (f"{PACKAGE}.interop", False)],
+        f"{PACKAGE}.signal": [(f"{PACKAGE}.geometry._sizes", True),
+                              (f"{PACKAGE}.explorer._page", True)],
+        f"{PACKAGE}.symbolic._general": [(f"{PACKAGE}.signal", False),
+                                         (f"{PACKAGE}.figures", False)],
+        f"{PACKAGE}.newthing": [],
+        f"{PACKAGE}.cli._main": [(f"{PACKAGE}.nowhere", True)],
+    }
+    assert layer_violations(synthetic) == [
+        f"{PACKAGE}.cli._main imports {PACKAGE}.nowhere, which has no layer in LAYERS",
+        f"{PACKAGE}.newthing has no layer in LAYERS",
+        f"{PACKAGE}.signal (builders) imports {PACKAGE}.explorer._page (upper) at module level",
+        f"{PACKAGE}.tied (core) imports {PACKAGE}.interop (builders) inside a function",
+    ]
+
+
+def test_layer_of_matches_whole_names():
+    assert layer_of(f"{PACKAGE}.geometry") == CORE
+    assert layer_of(f"{PACKAGE}.geometry._padding") == CORE        # a package's modules
+    assert layer_of(f"{PACKAGE}.check._layer") == UPPER
+    assert layer_of(f"{PACKAGE}.signals") is None                  # not a prefix match
+    assert layer_of(PACKAGE) == TOP
+    assert layer_of(f"{PACKAGE}.unplaced") is None
+
+
+def test_the_walk_sees_imports_inside_functions():
+    # Imports run lazily are seen (they are what the layer check adds).
+    tree = ast.parse("def f():\n    from .interop import to_torch\n")
+    assert imports(f"{PACKAGE}.tied", tree) == [(f"{PACKAGE}.interop", False)]
+
+
+def test_the_independent_reference_imports_nothing_from_the_package():
+    assert INDEPENDENT in MODULES, f"{INDEPENDENT} moved: update INDEPENDENT"
+    assert IMPORTS[INDEPENDENT] == []
+    # and the check can fail: any import of ours would be listed
+    tree = ast.parse("import numpy\nfrom ..geometry import map_boundary\n")
+    assert imports(INDEPENDENT, tree) == [(f"{PACKAGE}.geometry", True)]
+
+
+def reexport_gaps(tree: ast.Module) -> list[str]:
+    """Names the package ``__init__`` imports from its own modules but does not re-export."""
+    exported: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            exported = set(ast.literal_eval(node.value))
+    return sorted(alias.asname or alias.name for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.level > 0
+                  for alias in node.names if (alias.asname or alias.name) not in exported)
+
+
+def test_the_package_init_imports_only_what_it_re_exports():
+    tree = ast.parse(MODULES[PACKAGE].read_text(encoding="utf-8"))
+    assert reexport_gaps(tree) == []
+    assert reexport_gaps(ast.parse("from .signal import conv_matrix, _conv_axes\n"
+                                   "__all__ = ['conv_matrix']\n")) == ["_conv_axes"]

@@ -40,6 +40,8 @@ EXPECTED_METHODS = {
                        "one-hot probing"},
     "check layer": {"ours check_layer", "torch forward+backward"},
     "layer sweep": {"ours sweep_layer"},
+    "model jacobian": {"ours from_torch(x=).sparse", "torch jacobian (vectorized)",
+                       "ours spectral_norm()", "torch power iteration"},
 }
 # Statuses under which a row legitimately has no time: the table says why.
 EXPLAINED = ("missing", "needs ", "not available", "not run")
@@ -137,7 +139,7 @@ def test_quick_run_judges_no_target(quick_run):
     for word in ("diags_array", "PyLops", "sparse-convolution", "jacobian", "fill floor",
                  "prove_equivalence(5, 4096)", "prove_equivalence(5, 64)",
                  "prove_equivalence_general", "dense numpy svd", "65,536 singular values",
-                 "structural probing", "Growth exponent"):
+                 "structural probing", "conv–ReLU–conv", "Growth exponent"):
         assert word in names, word
     methods = {(e["sweep"], e["method"]) for e in data["growth_exponents"]}
     assert ("1-D build, kernel 7, full", "ours") in methods

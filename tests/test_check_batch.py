@@ -346,7 +346,7 @@ def test_jax_nhwc_hwio_same_stride_2():
                                 {"padding": "SAME", "stride": 3}])
 def test_matrix_free_reference_equals_the_explicit_matrix(kw):
     from toeplitz_conv import layer_matrix
-    from toeplitz_conv.check._reference import ImColReference, reference
+    from toeplitz_conv.check._operator import ImColReference, reference
 
     rng = np.random.default_rng(5)
     w = rng.standard_normal((4, 2 // kw.get("groups", 1), 3, 3))

@@ -43,25 +43,7 @@ return {
 """
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    # No network: selenium's usage statistics off, and with the browser and
-    # driver paths given, Selenium Manager never looks for (or downloads) either.
-    os.environ["SE_AVOID_STATS"] = "true"
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1280,1000",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+# ``browser``: one headless Chromium for every explorer test module (tests/conftest.py).
 
 
 class Page:
@@ -430,7 +412,13 @@ def test_fits_a_400px_screen_with_readable_text(browser, tmp_path, rng):
               "return m.left >= n.right && m.top < n.bottom")
     assert browser.execute_script(beside)
     v = page.ex.variants[page.ex.initial]
-    assert _texts(browser, "#tcx-matrix-svg .blocklab") == ["(0,0)", "(0,1)", "(1,0)", "(1,1)"]
+    # the channel blocks named outside the cells: input channels above, output channels left
+    assert _texts(browser, "#tcx-matrix-svg .blocklab") == ["x[0]", "x[1]", "y[0]", "y[1]"]
+    assert browser.execute_script(
+        "const m = document.querySelector('#tcx-matrix-svg .frame').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('#tcx-matrix-svg .blocklab'), e => {"
+        "  const b = e.getBoundingClientRect();"
+        "  return b.bottom <= m.top || b.right <= m.left; }).every(x => x)")
     # (2 out channels x 5 output rows) x (2 in channels x 5 input rows) blocks of 5 x 5
     n_sub = len(browser.find_elements("css selector", "#tcx-matrix-svg .sub"))
     assert n_sub == (v["m"] // 5) * (v["n"] // 5) == 100
@@ -489,8 +477,8 @@ def test_narrow_layout_400px_keeps_text_readable(browser, tmp_path, rng):
                 # the highlighting is exact in the narrow layout too
                 check_variant(page, np.asarray(kernel), shape, layer, rng, n_cells=2, n_outs=2,
                               n_weights=1)
-        assert browser.execute_script("return document.getElementById('tcx').className") \
-            == "narrow"
+        assert "narrow" in browser.execute_script(
+            "return document.getElementById('tcx').className").split()
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     # widening the window redraws the same page in the wide layout (scaled drawings)
@@ -498,7 +486,7 @@ def test_narrow_layout_400px_keeps_text_readable(browser, tmp_path, rng):
     from selenium.webdriver.support.ui import WebDriverWait
 
     # (the media query's change event comes with the next rendered frame)
-    WebDriverWait(browser, 5).until(lambda d: d.execute_script(
-        "return document.getElementById('tcx').className") == "")
+    WebDriverWait(browser, 5).until(lambda d: "narrow" not in d.execute_script(
+        "return document.getElementById('tcx').className").split())
     assert browser.find_element(By.ID, "tcx-matrix-svg").get_attribute("width") == "100%"
     check_variant(page, np.asarray(kernel), shape, layer, rng, n_cells=1, n_outs=1, n_weights=1)

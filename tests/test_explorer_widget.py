@@ -69,3 +69,15 @@ def test_numbers_give_the_same_page_as_explore_with_x():
     y = ref.variants[ref.initial]["numbers"]["y"]
     ref_y = ss.convolve2d(x, np.arange(1, 10).reshape(3, 3)).ravel()
     assert [float(v) for v in y] == ref_y.tolist()
+
+
+def test_gradient_and_play_give_the_pages_of_explore():
+    """The widget's gradient view and Play are explore's (issue 26 item 7)."""
+    w = explore_widget(3, 4, numbers=True, gradient=True)
+    ref = explore([1, 2, 3], 4, "full", x=[1, 2, 3, 4], gradient=True)
+    assert w.explorer.html == ref.html and w.explorer.data["start"]["gradient"]
+    w.controls["play"].value = True
+    assert w.explorer.html == explore([1, 2, 3], 4, "full", x=[1, 2, 3, 4], gradient=True,
+                                      play=True).html
+    w.controls["gradient"].value = False
+    assert w.explorer.data["start"] == {"play": True, "gradient": False}

@@ -347,7 +347,6 @@ def test_equivariance_against_scipy_wrap(kernel, shape, shift):
 
 
 def test_pooling_figure():
-    pytest.importorskip("toeplitz_conv.pooling")
     assert "pooling" in F.FIGURES
     for i, case in enumerate(CASES["pooling"]):
         fig = F.pooling(**case)

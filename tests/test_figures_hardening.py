@@ -32,6 +32,19 @@ ROOT = Path(__file__).resolve().parents[1]
     (lambda: F.kernel_feature_map(output=(5, 0)), ValueError, "output"),
     (lambda: F.sliding_window_frames(rows=(9,)), ValueError, "rows"),
     (lambda: F.valid_vs_same_depth(layers=100), ValueError, "layers"),
+    # Issue 29 item 3: sizes refused before anything of that size is built.
+    (lambda: F.receptive_field(np.ones(10 ** 6)), ValueError, "kernel"),
+    (lambda: F.equivariance(np.ones(10 ** 6), 6), ValueError, "kernel"),
+    (lambda: F.pooling_invariance(x=np.ones(10 ** 6)), ValueError, "x has"),
+    (lambda: F.pooling_stride(x=np.ones(10 ** 6)), ValueError, "x has"),
+    (lambda: F.pooling(2, 10 ** 9), ValueError, "input_shape"),
+    (lambda: F.kernel_feature_map(input_shape=(1000, 1000)), ValueError, "input_shape"),
+    (lambda: F.matrix_equation(np.ones(64), 64), ValueError, "127 x 64"),
+    (lambda: F.channels(out_channels=10 ** 6), ValueError, "cells"),
+    (lambda: F.locally_connected_vs_tiled(tiles=10 ** 6), ValueError, "tiles"),
+    (lambda: F.padding_modes(input_shape=10 ** 6), ValueError, "input_shape"),
+    (lambda: F.save_figure(F.FIGURES["matrix_1d"](), "x.png", dpi=2 ** 1024), ValueError,
+     "dpi"),
 ])
 def test_bad_arguments_are_clean_and_fast(call, exc, word):
     tracemalloc.start()

@@ -55,9 +55,9 @@ def test_random_layers_forward_and_gradients(builder_path):
             conv, xt, y = _torch_layer(x, w, **cfg)
         except RuntimeError:
             with pytest.raises(ValueError):
-                layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
+                layer_matrix(w, x.shape, **cfg)
             continue
-        A = layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
+        A = layer_matrix(w, x.shape, **cfg)
         assert A.out_shape == tuple(y.shape)
         np.testing.assert_allclose(A.apply(x), y.detach().numpy(), rtol=1e-11, atol=1e-11)
         g = rng.standard_normal(tuple(y.shape))
@@ -95,9 +95,9 @@ def test_random_transposed_layers(builder_path):
             y = getattr(F, f"conv_transpose{nd}d")(xt, wt, **cfg)[0]
         except RuntimeError:
             with pytest.raises(ValueError):
-                transposed_layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
+                transposed_layer_matrix(w, x.shape, **cfg)
             continue
-        T = transposed_layer_matrix(w, x.shape, **cfg, _write_path=builder_path)
+        T = transposed_layer_matrix(w, x.shape, **cfg)
         np.testing.assert_allclose(T.apply(x), y.detach().numpy(), rtol=1e-11, atol=1e-11)
         g = rng.standard_normal(tuple(y.shape))
         (y * torch.tensor(g)).sum().backward()
@@ -109,8 +109,8 @@ def test_random_transposed_layers(builder_path):
 def test_transposed_is_transpose_of_layer(builder_path):
     rng = np.random.default_rng(5)
     w = rng.standard_normal((3, 2, 3, 3))
-    A = layer_matrix(w, (2, 9, 9), stride=2, padding=1, _write_path=builder_path)
-    T = transposed_layer_matrix(w, A.out_shape, stride=2, padding=1, _write_path=builder_path)
+    A = layer_matrix(w, (2, 9, 9), stride=2, padding=1)
+    T = transposed_layer_matrix(w, A.out_shape, stride=2, padding=1)
     np.testing.assert_array_equal(T.toarray(), A.toarray().T)
 
 
@@ -123,8 +123,7 @@ def test_bias_matches_torch_module(builder_path):
         n = (5,) * nd
         conv = getattr(torch.nn, f"Conv{nd}d")(4, 6, k, padding=1, groups=2, dtype=torch.float64)
         x = rng.standard_normal((4, *n))
-        A = layer_matrix(conv.weight.detach().numpy(), x.shape, padding=1, groups=2,
-                         _write_path=builder_path)
+        A = layer_matrix(conv.weight.detach().numpy(), x.shape, padding=1, groups=2)
         y = conv(torch.tensor(x[None]))[0].detach().numpy()
         np.testing.assert_allclose(A.apply(x, bias=conv.bias.detach().numpy()), y, atol=1e-12)
         flat = A @ x.ravel() + A.bias_vector(conv.bias.detach().numpy())
@@ -132,7 +131,7 @@ def test_bias_matches_torch_module(builder_path):
 
 
 def test_bias_shape_is_checked(builder_path):
-    A = layer_matrix(np.ones((2, 1, 3)), (1, 5), _write_path=builder_path)
+    A = layer_matrix(np.ones((2, 1, 3)), (1, 5))
     with pytest.raises(ValueError, match="one value per output channel"):
         A.apply(np.ones((1, 5)), bias=[1.0, 2.0, 3.0])
 
@@ -149,12 +148,12 @@ def test_one_code_path_for_every_dimension(builder_path, monkeypatch):
     w1 = rng.standard_normal((3, 2, 4))
     for cfg in (dict(stride=2, padding=1, dilation=2), dict(padding="same"),
                 dict(padding=2, padding_mode="reflect")):
-        A1 = layer_matrix(w1, (2, 11), **cfg, _write_path=builder_path)
+        A1 = layer_matrix(w1, (2, 11), **cfg)
         cfg3 = {key: ((1, 1, v) if isinstance(v, int) and key != "padding" else v)
                 for key, v in cfg.items()}
         if isinstance(cfg.get("padding"), int):
             cfg3["padding"] = (0, 0, cfg["padding"])
-        A3 = layer_matrix(w1[:, :, None, None, :], (2, 1, 1, 11), **cfg3, _write_path=builder_path)
+        A3 = layer_matrix(w1[:, :, None, None, :], (2, 1, 1, 11), **cfg3)
         np.testing.assert_array_equal(A1.toarray(), A3.toarray())
         for a, b in zip(A1.taps, A3.taps):
             np.testing.assert_array_equal(a, b)

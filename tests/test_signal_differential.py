@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipy.signal
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toeplitz_conv import conv_matrix
@@ -31,8 +31,7 @@ def test_integer_configs_exact(builder_path, ndim, mode, correlate):
         x = rng.integers(-9, 10, n)
         w = rng.integers(-9, 10, k)
         ref = _reference(x, w, mode, correlate)
-        A = conv_matrix(w, tuple(int(v) for v in n), mode, correlate=correlate,
-                        _write_path=builder_path)
+        A = conv_matrix(w, tuple(int(v) for v in n), mode, correlate=correlate)
         assert A.shape == (ref.size, x.size)
         np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
 
@@ -53,7 +52,7 @@ def test_float_and_complex_kernels(builder_path, dtype, correlate):
         if np.iscomplexobj(w):
             w = w + 1j * rng.standard_normal(k)
             x = x + 1j * rng.standard_normal(n)
-        A = conv_matrix(w, n, mode, correlate=correlate, _write_path=builder_path)
+        A = conv_matrix(w, n, mode, correlate=correlate)
         assert A.dtype == w.dtype
         ref = _reference(x, w, mode, correlate)
         tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -77,11 +76,9 @@ def test_boundaries_against_convolve2d(builder_path, boundary, mode):
         ref = scipy.signal.convolve2d(x, w[::-1, ::-1] if correlate else w, mode,
                                       boundary=boundary)
         if one_d:
-            A = conv_matrix(w[0], n[1], mode, correlate=correlate, boundary=boundary,
-                            _write_path=builder_path)
+            A = conv_matrix(w[0], n[1], mode, correlate=correlate, boundary=boundary)
         else:
-            A = conv_matrix(w, n, mode, correlate=correlate, boundary=boundary,
-                            _write_path=builder_path)
+            A = conv_matrix(w, n, mode, correlate=correlate, boundary=boundary)
         np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
 
 
@@ -106,8 +103,7 @@ def test_3d_boundaries_against_numpy_pad(builder_path, boundary, np_mode, mode):
         else:
             start = [(kk - 1) // 2 for kk in k]
             ref = full[tuple(slice(s, s + nn) for s, nn in zip(start, n))]
-        A = conv_matrix(w, tuple(int(v) for v in n), mode, boundary=boundary,
-                        _write_path=builder_path)
+        A = conv_matrix(w, tuple(int(v) for v in n), mode, boundary=boundary)
         np.testing.assert_array_equal(A @ x.ravel(), ref.ravel())
 
 
@@ -117,18 +113,19 @@ def test_kernel_longer_than_input(builder_path):
     for mode in ("full", "same", "valid"):
         for correlate in (False, True):
             np.testing.assert_array_equal(
-                conv_matrix(w, 3, mode, correlate=correlate, _write_path=builder_path) @ x,
+                conv_matrix(w, 3, mode, correlate=correlate) @ x,
                 _reference(x, w, mode, correlate))
 
 
-@settings(max_examples=150, deadline=None)
+# builder_path forces the write path for the whole test, every example included.
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(1, 12), k=st.integers(1, 12), mode=st.sampled_from(MODES),
        correlate=st.booleans(), data=st.data())
 def test_hypothesis_1d(builder_path, n, k, mode, correlate, data):
     w = np.array(data.draw(st.lists(st.integers(-50, 50), min_size=k, max_size=k)))
     x = np.array(data.draw(st.lists(st.integers(-50, 50), min_size=n, max_size=n)))
-    np.testing.assert_array_equal(conv_matrix(w, n, mode, correlate=correlate,
-                                              _write_path=builder_path) @ x,
+    np.testing.assert_array_equal(conv_matrix(w, n, mode, correlate=correlate) @ x,
                                   _reference(x, w, mode, correlate))
 
 
@@ -138,7 +135,7 @@ def test_matches_scipy_linalg_convolution_matrix(builder_path):
     rng = np.random.default_rng(0)
     for mode in MODES:
         w = rng.standard_normal(5)
-        np.testing.assert_allclose(conv_matrix(w, 9, mode, _write_path=builder_path).toarray(),
+        np.testing.assert_allclose(conv_matrix(w, 9, mode).toarray(),
                                    scipy.linalg.convolution_matrix(w, 9, mode), atol=0)
 
 
@@ -151,7 +148,7 @@ def test_inputs_large_enough_for_the_region_path(builder_path, shape, kshape, mo
     x = rng.integers(-9, 10, shape)
     w = rng.integers(-9, 10, kshape)
     for correlate in (False, True):
-        A = conv_matrix(w, shape, mode, correlate=correlate, _write_path=builder_path)
+        A = conv_matrix(w, shape, mode, correlate=correlate)
         np.testing.assert_array_equal(A @ x.ravel(), _reference(x, w, mode, correlate).ravel())
 
 
@@ -163,10 +160,10 @@ def test_valid_with_the_input_inside_the_kernel(builder_path, boundary):
         shape = tuple(int(v) for v in rng.integers(1, 5, 2))
         kshape = tuple(int(n + rng.integers(0, 4)) for n in shape)
         w, x = rng.standard_normal(kshape), rng.standard_normal(shape)
-        A = conv_matrix(w, shape, "valid", boundary=boundary, _write_path=builder_path)
+        A = conv_matrix(w, shape, "valid", boundary=boundary)
         np.testing.assert_allclose(
             A @ x.ravel(), scipy.signal.convolve2d(x, w, "valid", boundary=boundary).ravel())
-        C = conv_matrix(w, shape, "valid", correlate=True, _write_path=builder_path)
+        C = conv_matrix(w, shape, "valid", correlate=True)
         np.testing.assert_allclose(C @ x.ravel(), _reference(x, w, "valid", True).ravel())
 
 
@@ -176,7 +173,7 @@ def test_bool_kernels_as_scipy(builder_path):
         k = rng.integers(0, 2, size=(2, 3)).astype(bool)
         x = rng.integers(-9, 10, size=(4, 5))
         for mode in MODES:
-            A = conv_matrix(k, x.shape, mode, _write_path=builder_path)
+            A = conv_matrix(k, x.shape, mode)
             got = A @ x.ravel()
             want = scipy.signal.convolve(x, k, mode)
             np.testing.assert_array_equal(got, want.ravel())

@@ -490,7 +490,8 @@ def test_a_wrong_reference_makes_the_proofs_fail(monkeypatch):
     # Each proof must depend on its independent side: give the reference
     # PyTorch's 'same' split the wrong way round (extra pad before) and an
     # unflipped gradient, and the proofs that held must now fail.
-    from toeplitz_conv.symbolic import _proofs, _reference
+    from toeplitz_conv.symbolic import _fixed_size as _proofs
+    from toeplitz_conv.symbolic import _reference
 
     assert prove_layer_equivalence((1, 1, 4), (1, 6), padding="same").holds
     assert prove_weight_gradient(3, 4).holds

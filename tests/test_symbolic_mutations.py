@@ -17,6 +17,7 @@ import pytest
 import sympy
 
 from toeplitz_conv import conv_matrix, signal
+from toeplitz_conv._assemble import forced_write_path
 from toeplitz_conv.geometry import AxisGeometry, Geometry
 from toeplitz_conv.symbolic import (
     prove_associativity,
@@ -76,11 +77,13 @@ def test_one_output_too_few(monkeypatch):
 @pytest.mark.parametrize("path", ["lines", "chunks"])
 def test_off_by_one_on_the_large_build_path(monkeypatch, path):
     # row_base is used only when full rows are written region by region, the
-    # path large matrices take; conv_matrix(..., _write_path=) forces it.
+    # path large matrices take; the assembler's forced_write_path forces it.
     real = Geometry.row_base
     monkeypatch.setattr(Geometry, "row_base", lambda g, rows: real(g, rows) + 1)
-    good = conv_matrix(np.ones(3), 9, "full", _write_path="table")
-    bad = conv_matrix(np.ones(3), 9, "full", _write_path=path)
+    with forced_write_path("table"):
+        good = conv_matrix(np.ones(3), 9, "full")
+    with forced_write_path(path):
+        bad = conv_matrix(np.ones(3), 9, "full")
     assert (good.toarray() != bad.toarray()).any()                # the mutation is live
     assert conv_matrix(np.ones(3), 9, "full").toarray().tolist() == good.toarray().tolist()
     p = prove_equivalence_general(3, "full")
@@ -134,7 +137,7 @@ def test_a_zero_boundary_wrong_only_for_large_inputs(monkeypatch):
 
 
 def test_an_unflipped_circulant(monkeypatch):
-    from toeplitz_conv.symbolic import _proofs
+    from toeplitz_conv.symbolic import _fixed_size as _proofs
     real = _proofs.assemble
     monkeypatch.setattr(_proofs, "assemble", lambda *a, **kw: real(*a, **{**kw, "flip": False}))
     assert not prove_convolution_theorem(3, 5).holds
@@ -154,7 +157,7 @@ def test_a_displayed_matrix_that_drops_repeated_taps(monkeypatch):
 
 
 def test_the_product_shortcut_is_sympys_own_product():
-    from toeplitz_conv.symbolic._proofs import _product_cache
+    from toeplitz_conv.symbolic._fixed_size import _product_cache
     times = _product_cache()
     a, b = sympy.symbols("x_1 w_0", real=True)
     c = sympy.Symbol("g_3")
@@ -164,7 +167,7 @@ def test_the_product_shortcut_is_sympys_own_product():
 
 
 def test_the_sum_shortcut_is_sympys_own_sum():
-    from toeplitz_conv.symbolic._proofs import _product_cache, _sum_cache
+    from toeplitz_conv.symbolic._fixed_size import _product_cache, _sum_cache
 
     times, plus = _product_cache(), _sum_cache()
     rng = np.random.default_rng(5)
@@ -237,7 +240,7 @@ def test_a_bad_latex_would_be_caught(tmp_path):
 
 
 def test_the_sum_cache_is_sympys_own_sum():
-    from toeplitz_conv.symbolic._proofs import _sum_cache
+    from toeplitz_conv.symbolic._fixed_size import _sum_cache
     plus = _sum_cache()
     a, b, c = sympy.symbols("a b c")
     assert plus([a * b, c]) == sympy.Add(a * b, c)

@@ -34,6 +34,7 @@ __all__ = [
     "conv_matrix",
     "data_matrix",
     "explore",
+    "from_torch",
     "layer_matrix",
     "limits",
     "locally_connected_matrix",
@@ -66,10 +67,17 @@ __version__ = _installed_version()
 #: Submodules loaded on first attribute access, because they import heavier
 #: dependencies (sympy; torch inside check; matplotlib; ipywidgets) that the
 #: builders do not need: ``import toeplitz_conv`` stays numpy + scipy only.
-_LAZY_SUBMODULES = ("check", "explorer_widget", "figures", "symbolic")
+_LAZY_SUBMODULES = ("check", "explorer_widget", "figures", "models", "symbolic")
+#: Names loaded from a lazy submodule on first access (``from_torch`` lives in
+#: ``models``, which sits above the builders and imports torch only when called).
+_LAZY_NAMES = {"from_torch": "models"}
 
 
 def __getattr__(name: str) -> object:
+    if name in _LAZY_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     if name in _LAZY_SUBMODULES:
         import importlib
 

@@ -16,17 +16,33 @@ Other boundaries (circular, reflect, ...) can map several taps of a row to
 the same input, so their taps go through :meth:`TiedMatrix.from_taps`,
 which sorts and sums them.
 
-The tying strategy is an argument, so that every builder goes through here:
-a convolution ties each entry to its kernel weight; tiled and locally
-connected layers add a *tile* per output position (``tile``: which copy of
-the kernel the output uses); pooling ties all taps of a window to one
-weight (``per_window``) and max pooling keeps one tap per window
-(``select``).  Those strategies take the index-table path.
+Every builder goes through here and describes its matrix with a small plan
+of frozen objects next to the geometry:
+
+* :class:`Channels` -- what the channel axes do (input channels, groups); no
+  channels means the weight is just the kernel;
+* :class:`Ties` -- how each stored entry is tied to a weight: a convolution
+  ties each entry to its kernel weight (optionally conjugated); tiled and
+  locally connected layers add a *tile* per output position (which copy of
+  the kernel the output uses); pooling ties all taps of a window to one
+  weight (``per_window``) and max pooling keeps one tap per window
+  (``select``); the data (im2col) matrix ties each entry to the input sample
+  it reads (``data_of``);
+* :class:`Offset` -- the weight-independent part of an affine map (a fill
+  value read outside the input, a constant per output).
+
+:func:`_path` alone decides, from the geometry and the plan, how the matrix
+is written.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -34,7 +50,7 @@ import numpy as np
 from .geometry import Geometry, channel_map
 from .tied import IndexDtype, TiedMatrix, _index_dtype
 
-__all__ = ["WritePath", "assemble"]
+__all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "forced_write_path"]
 
 #: How zero-padded matrices are written (tests force each; users never need to):
 #: ``"table"`` one index table for all rows, ``"lines"`` region by region with a
@@ -53,21 +69,193 @@ _LINE_ENTRIES = 4 * _CHUNK_ENTRIES
 # once instead of region by region: fewer numpy calls, but every entry's
 # weight is gathered one by one.
 _SMALL_ENTRIES = 2**12
-# (small, line, chunk) entry thresholds of each forced write path; ``None``
-# (the default) uses the module's thresholds above.
+_DEFAULT_LIMITS = (_SMALL_ENTRIES, _LINE_ENTRIES, _CHUNK_ENTRIES)
+# (small, line, chunk) entry thresholds of each forced write path.
 _FORCED = {"table": (2**62, _LINE_ENTRIES, _CHUNK_ENTRIES),
            "lines": (0, _LINE_ENTRIES, _CHUNK_ENTRIES),
            "chunks": (0, 0, 5)}
+# The forced write path, if any (see forced_write_path).  A context variable,
+# not a global, so that a proof forcing each path in one thread never changes
+# how another thread's builds are written.
+_WRITE_PATH: ContextVar[WritePath | None] = ContextVar("toeplitz_conv_write_path",
+                                                       default=None)
 
 
-def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int = 1,
-             flip: bool = False, channels: bool = False, conjugate: bool = False,
-             info: dict[str, Any] | None = None, tile: np.ndarray | None = None,
-             per_window: bool = False, select: np.ndarray | None = None,
-             fill_value: complex = 0, weight_map: np.ndarray | None = None,
-             data_of: np.ndarray | None = None, constant: np.ndarray | None = None,
-             out_channels: int | None = None,
-             _write_path: WritePath | None = None) -> TiedMatrix:
+@contextmanager
+def forced_write_path(path: WritePath | None) -> Iterator[None]:
+    """Write every zero-padded matrix built inside the block along ``path``.
+
+    For tests and the proofs, which compare the paths; ``None`` restores the
+    size-based choice.  Users never need it: every path gives the same matrix.
+
+    >>> from toeplitz_conv import conv_matrix
+    >>> with forced_write_path("chunks"):
+    ...     A = conv_matrix([5, 6, 7], 4)
+    >>> (A @ [1, 2, 3, 4]).tolist()
+    [5, 16, 34, 52, 45, 28]
+    """
+    if path is not None and path not in _FORCED:
+        raise ValueError(f"path must be one of {sorted(_FORCED)} or None, got {path!r}")
+    token = _WRITE_PATH.set(path)
+    try:
+        yield
+    finally:
+        _WRITE_PATH.reset(token)
+
+
+def _count(value: Any, name: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _int_vector(value: Any, name: str) -> None:
+    if value is not None and not (isinstance(value, np.ndarray) and value.ndim == 1
+                                  and value.dtype.kind in "iu"):
+        raise TypeError(f"{name} must be a 1-D integer ndarray or None, got "
+                        f"{getattr(value, 'dtype', type(value).__name__)} of shape "
+                        f"{getattr(value, 'shape', '?')}")
+
+
+@dataclass(frozen=True)
+class Channels:
+    """What the channel axes do: the weight is ``(C_out, C_in // groups, *kernel)``.
+
+    Output channel ``o`` reads the ``C_in // groups`` input channels of its
+    group (:func:`~toeplitz_conv.geometry.channel_map`).  Without a
+    ``Channels`` plan the weight is the kernel alone (one channel in, one out).
+
+    Parameters
+    ----------
+    c_in : int
+        Input channels (``weight.shape[-1 - ndim] * groups``).
+    groups : int
+        Channel groups.
+    out_channels : int, optional
+        With no input channels: the output channel count of the (tap-free)
+        matrix, when the convention's differs from ``weight.shape[0]``
+        (PyTorch gives 0).
+
+    >>> Channels(3, groups=0)
+    Traceback (most recent call last):
+    ...
+    TypeError: groups must be an int >= 1, got 0
+    """
+
+    c_in: int
+    groups: int = 1
+    out_channels: int | None = None
+
+    def __post_init__(self) -> None:
+        _count(self.c_in, "c_in", 0)
+        _count(self.groups, "groups", 1)
+        if self.out_channels is not None:
+            _count(self.out_channels, "out_channels", 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Ties:
+    """How each stored entry is tied to a weight (default: its kernel weight).
+
+    Parameters
+    ----------
+    conjugate : bool
+        Store ``conj(weight)`` values (scipy's complex correlation).
+    tile : 1-D int ndarray, optional
+        Per flat output, which block of the weight it uses: the entry of
+        kernel index ``i`` is tied to ``tile[o] * block + i`` with ``block``
+        one convolution weight's size (tiled and locally connected layers).
+    weight_map : 1-D int ndarray, optional
+        With ``tile``: the flat index into the weight (as the user passed it)
+        of each index of the tile-major layout the tying computes, when the
+        user's tile axes are not the leading ones.
+    per_window : bool
+        With ``tile``: tie every tap of output ``o``'s window to the single
+        weight ``tile[o]`` (pooling's per-window factor).
+    select : 1-D int ndarray, optional
+        With ``per_window``: per flat output, the one flat tap kept (max
+        pooling's selection).
+    data_of : ndarray, optional
+        The im2col strategy: build the *data* matrix ``X(x)`` of this input
+        (``y = X(x) @ weight.ravel()``) -- the roles of columns and weight
+        index swapped, each entry tied to the input sample it reads.
+
+    >>> Ties(select=np.zeros(3, dtype=int))
+    Traceback (most recent call last):
+    ...
+    ValueError: Ties: select needs per_window (one tap kept per window)
+    """
+
+    conjugate: bool = False
+    tile: np.ndarray | None = None
+    weight_map: np.ndarray | None = None
+    per_window: bool = False
+    select: np.ndarray | None = None
+    data_of: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("conjugate", "per_window"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"Ties: {name} must be a bool, got {getattr(self, name)!r}")
+        for name in ("tile", "weight_map", "select"):
+            _int_vector(getattr(self, name), f"Ties: {name}")
+        if self.data_of is not None and not isinstance(self.data_of, np.ndarray):
+            raise TypeError(f"Ties: data_of must be an ndarray, got {type(self.data_of).__name__}")
+        if self.tile is None and (self.weight_map is not None or self.per_window):
+            raise ValueError("Ties: weight_map and per_window need a tile per output")
+        if self.per_window and self.weight_map is not None:
+            raise ValueError("Ties: per_window ties each window to one weight; it takes no "
+                             "weight_map")
+        if self.select is not None and not self.per_window:
+            raise ValueError("Ties: select needs per_window (one tap kept per window)")
+        if self.data_of is not None and (self.tile is not None or self.conjugate):
+            raise ValueError("Ties: data_of ties entries to input samples; it takes no tile "
+                             "and no conjugate")
+
+    @property
+    def plain(self) -> bool:
+        """Each entry tied to its kernel weight, at its kernel index (a convolution)."""
+        return self.tile is None and self.data_of is None
+
+
+@dataclass(frozen=True, eq=False)
+class Offset:
+    """The weight-independent part of an affine map, see :attr:`TiedMatrix.offset`.
+
+    Parameters
+    ----------
+    fill_value : number
+        What zero-padded positions read instead of zero (one channel only).
+    constant : 1-D float ndarray, optional
+        An offset per flat output that no weight enters (max pooling's
+        ``-inf`` for windows that read only padding).
+
+    >>> Offset(fill_value=float("nan"))
+    Traceback (most recent call last):
+    ...
+    TypeError: Offset: fill_value must be a finite number, got nan
+    """
+
+    fill_value: complex = 0
+    constant: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        v = self.fill_value
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Number) \
+                or not np.isfinite(v):
+            raise TypeError(f"Offset: fill_value must be a finite number, got {v!r}")
+        c = self.constant
+        if c is not None and not (isinstance(c, np.ndarray) and c.ndim == 1
+                                  and c.dtype.kind == "f"):
+            raise TypeError("Offset: constant must be a 1-D float ndarray or None")
+
+
+_KERNEL = Ties()
+Path = Literal["empty", "taps", "regions"]
+
+
+def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
+             channels: Channels | None = None, ties: Ties = _KERNEL,
+             offset: Offset | None = None, info: dict[str, Any] | None = None) -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
     Parameters
@@ -75,66 +263,42 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     geom : Geometry
         Spatial geometry (in correlation form).
     weight : ndarray
-        ``(C_out, C_in // groups, *kernel)`` when ``channels`` is true, else
-        just the kernel (one channel in, one out); with ``tile``, a stack of
-        such weights (flattened, tile-major).
-    c_in, groups : int
-        Input channels and channel groups (with ``channels``).
+        ``(C_out, C_in // groups, *kernel)`` with ``channels``, else just the
+        kernel (one channel in, one out); with a ``ties.tile``, a stack of
+        such weights (tile-major, or any layout with ``ties.weight_map``).
     flip : bool
         Reverse the spatial taps (true convolution).  Tap weight indices still
-        refer to ``weight`` as given.
-    conjugate : bool
-        Store ``conj(weight)`` values (scipy's complex correlation).
-    tile : ndarray of int, optional
-        Per flat spatial output, which block of the weight it uses: the entry
-        of kernel index ``i`` is tied to ``tile[o] * block + i`` with ``block``
-        one convolution weight's size (tiled and locally connected layers).
-    per_window : bool
-        Tie every tap of output ``o``'s window to the single weight
-        ``tile[o]`` (pooling's per-window factor).
-    select : ndarray of int, optional
-        Per flat output, the one flat tap kept (max pooling's selection).
-    fill_value : number
-        What zero-padded positions read instead of zero (one channel only):
-        non-zero makes the map affine, see :attr:`TiedMatrix.offset`.
-    weight_map : ndarray of int, optional
-        With ``tile``: the flat index into ``weight`` (as the user passed it)
-        of each index of the tile-major layout the tying computes, when the
-        user's tile axes are not the leading ones.
-    data_of : ndarray, optional
-        The im2col strategy: build the *data* matrix ``X(x)`` of this input
-        (``y = X(x) @ weight.ravel()``) -- the roles of columns and weight
-        index swapped, each entry tied to the input sample it reads.
-    constant : ndarray, optional
-        A weight-independent offset per flat output (max pooling's ``-inf``
-        for windows that read only padding), see :attr:`TiedMatrix.offset`.
-    out_channels : int, optional
-        With ``channels`` and no input channels: the output channel count of
-        the (tap-free) matrix, when the convention's differs from
-        ``weight.shape[0]`` (PyTorch gives 0).
-    _write_path : {'table', 'lines', 'chunks'}, optional
-        Force one way of writing zero-padded matrices (for tests).
+        refer to ``weight`` as given.  Orthogonal to every tying strategy.
+    channels : Channels, optional
+        The channel axes; ``None``: one channel in and out.
+    ties : Ties
+        How entries are tied to weights (default: each to its kernel weight).
+    offset : Offset, optional
+        The affine offset (a fill value, a constant per output).
+    info : dict, optional
+        The builder's arguments, kept as :attr:`TiedMatrix.info`.
     """
     n_out = math.prod(geom.out_shape)
+    c_out, c_ig = _check_plan(geom, weight, channels, ties, offset, n_out)
+    c_in, groups = (channels.c_in, channels.groups) if channels is not None else (1, 1)
     n_k = math.prod(geom.kernel_shape)
     n_in = math.prod(geom.in_shape)
-    c_out, c_ig = (weight.shape[-2 - len(geom.axes)], weight.shape[-1 - len(geom.axes)]) \
-        if channels else (1, 1)
     geom.check_build(c_out, c_ig)
     m, n = c_out * n_out, c_in * n_in
     itype = _index_dtype(n, m, weight.size, c_out * n_out * c_ig * n_k)
-    meta: dict[str, Any] = {
-        "in_shape": ((c_in,) if channels else ()) + geom.in_shape,
-        "out_shape": ((c_out,) if channels else ()) + geom.out_shape,
-        "conjugate": conjugate, "info": info}
-    if fill_value != 0:
-        meta["fill"] = _fill_taps(geom, fill_value, flip)
-    if constant is not None:
-        meta["constant"] = constant
-    if c_ig == 0 or c_out == 0:
+    lead_in, lead_out = ((c_in,), (c_out,)) if channels is not None else ((), ())
+    meta: dict[str, Any] = {"in_shape": lead_in + geom.in_shape,
+                            "out_shape": lead_out + geom.out_shape,
+                            "conjugate": ties.conjugate, "info": info}
+    if offset is not None and offset.fill_value != 0:
+        meta["fill"] = _fill_taps(geom, offset.fill_value, flip)
+    if offset is not None and offset.constant is not None:
+        meta["constant"] = offset.constant
+    path = _path(geom, ties, c_out, c_ig)
+    if path == "empty":
         # Empty channel axes: no taps, possibly no rows or columns.
-        if out_channels is not None:
-            c_out = out_channels
+        if channels is not None and channels.out_channels is not None:
+            c_out = channels.out_channels
             meta["out_shape"] = (c_out,) + geom.out_shape
         m = c_out * n_out
         return TiedMatrix((m, n), np.zeros(m + 1, dtype=itype), np.zeros(0, dtype=itype),
@@ -151,22 +315,90 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     group_col = (channel_map(c_out, c_ig * groups, groups)[:, 0] * n_in).astype(itype)
     co_w = (co * row_len).astype(itype)
 
-    if not geom.monotone or tile is not None or select is not None or data_of is not None:
+    if path == "taps":
         return _from_table(geom, weight, (m, n), group_col, chan_col, co_w, w_pattern, itype,
-                           tile=tile, per_window=per_window, select=select, meta=meta,
-                           weight_map=weight_map, data_of=data_of)
+                           ties, meta)
+    return _from_regions(geom, weight, (m, n), group_col, chan_col, co_w, w_pattern, itype,
+                         ties, meta)
 
+
+def _check_plan(geom: Geometry, weight: np.ndarray, channels: Channels | None, ties: Ties,
+                offset: Offset | None, n_out: int) -> tuple[int, int]:
+    """Check the plan against ``geom`` and ``weight``; return ``(C_out, C_in // groups)``.
+
+    Every build passes here, so the common plan (no tile, no offset) costs a
+    few type checks only.
+    """
+    if not (isinstance(ties, Ties) and isinstance(channels, (Channels, type(None)))
+            and isinstance(offset, (Offset, type(None)))):
+        for value, cls, name in ((channels, Channels, "channels"), (ties, Ties, "ties"),
+                                 (offset, Offset, "offset")):
+            if not isinstance(value, cls) and (value is not None or cls is Ties):
+                raise TypeError(f"{name} must be {cls.__name__}(...)"
+                                f"{'' if cls is Ties else ' or None'}, got "
+                                f"{type(value).__name__}")
+    if channels is None:
+        c_out, c_ig = 1, 1
+    else:
+        nd = len(geom.axes)
+        if weight.ndim < nd + 2:
+            raise ValueError(f"with channels the weight needs (C_out, C_in // groups) before "
+                             f"its {nd} kernel axes, got shape {weight.shape}")
+        c_out, c_ig = weight.shape[-2 - nd], weight.shape[-1 - nd]
+        if c_ig * channels.groups != channels.c_in:
+            raise ValueError(f"channels: c_in = {channels.c_in} must be the weight's "
+                             f"{c_ig} input channels per group times groups = "
+                             f"{channels.groups}")
+    if ties.tile is not None:
+        for arr, name in ((ties.tile, "tile"), (ties.select, "select")):
+            if arr is not None and len(arr) != n_out:
+                raise ValueError(f"ties.{name} needs one entry per flat output ({n_out}), "
+                                 f"got {len(arr)}")
+    if offset is not None:
+        if offset.fill_value != 0 and channels is not None:
+            raise ValueError("offset.fill_value applies to one channel only")
+        if offset.constant is not None and len(offset.constant) != c_out * n_out:
+            raise ValueError(f"offset.constant needs one value per flat output "
+                             f"({c_out * n_out}), got {len(offset.constant)}")
+        if ties.data_of is not None:
+            raise ValueError("the data matrix (ties.data_of) has no offset")
+    return c_out, c_ig
+
+
+def _path(geom: Geometry, ties: Ties, c_out: int, c_ig: int) -> Path:
+    """How the matrix is written: the one place that decides it from the plan.
+
+    ``"empty"`` for empty channel axes (no taps); ``"taps"`` through
+    :meth:`TiedMatrix.from_taps` for boundaries that can read one input twice
+    in a row (the sum is then one entry) and for the tying strategies other
+    than the plain kernel; else ``"regions"``, written straight into CSR
+    order (:func:`_write_regions` then picks table, lines or chunks by size).
+    """
+    if c_ig == 0 or c_out == 0:
+        return "empty"
+    if not geom.monotone or not ties.plain:
+        return "taps"
+    return "regions"
+
+
+def _from_regions(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
+                  group_col: np.ndarray, chan_col: np.ndarray, co_w: np.ndarray,
+                  w_pattern: np.ndarray, itype: IndexDtype, ties: Ties,
+                  meta: dict[str, Any]) -> TiedMatrix:
+    """Every entry written straight into canonical CSR order (zero padding, plain kernel)."""
+    c_out, row_len = len(co_w), len(w_pattern)
+    n_out = math.prod(geom.out_shape)
     values = weight.reshape(c_out, row_len)
-    if conjugate:
+    if ties.conjugate:
         values = values.conj()
     # Row pointers of output channel 0 first; every channel has the same
     # pattern, so the others are shifted copies.
-    indptr = np.empty(m + 1, dtype=itype)
+    indptr = np.empty(shape[0] + 1, dtype=itype)
     indptr[0] = 0
     pos = indptr[:n_out + 1]
     np.cumsum(geom.row_counts(itype), out=pos[1:])
-    if c_ig > 1:
-        pos[1:] *= c_ig
+    if len(chan_col) > 1:
+        pos[1:] *= len(chan_col)
     per_channel = int(pos[-1])
     if c_out > 1:
         np.add(pos[1:], (np.arange(1, c_out, dtype=itype) * per_channel)[:, None],
@@ -177,10 +409,10 @@ def assemble(geom: Geometry, weight: np.ndarray, *, c_in: int = 1, groups: int =
     data = np.empty((c_out, per_channel), dtype=values.dtype)
     if per_channel:
         blocks = _Blocks(indices, tap_weight, data, values, group_col, co_w)
-        limits = (_FORCED[_write_path] if _write_path is not None
-                  else (_SMALL_ENTRIES, _LINE_ENTRIES, _CHUNK_ENTRIES))
+        forced = _WRITE_PATH.get()
+        limits = _FORCED[forced] if forced is not None else _DEFAULT_LIMITS
         _write_regions(blocks, geom, pos, chan_col, w_pattern, itype, limits)
-    return TiedMatrix((m, n), indptr, indices.ravel(), tap_weight.ravel(), weight,
+    return TiedMatrix(shape, indptr, indices.ravel(), tap_weight.ravel(), weight,
                       data=data.ravel(), **meta)
 
 
@@ -194,10 +426,8 @@ def _fill_taps(geom: Geometry, value: complex,
 
 def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
                 group_col: np.ndarray, chan_col: np.ndarray, co_w: np.ndarray,
-                w_pattern: np.ndarray, itype: IndexDtype, *, tile: np.ndarray | None,
-                per_window: bool, select: np.ndarray | None,
-                meta: dict[str, Any], weight_map: np.ndarray | None = None,
-                data_of: np.ndarray | None = None) -> TiedMatrix:
+                w_pattern: np.ndarray, itype: IndexDtype, ties: Ties,
+                meta: dict[str, Any]) -> TiedMatrix:
     """Every tap from one index table, through :meth:`TiedMatrix.from_taps`.
 
     For boundaries that can read one input twice in a row (the sum is then
@@ -207,30 +437,30 @@ def _from_table(geom: Geometry, weight: np.ndarray, shape: tuple[int, int],
     table = geom.table_outer(None, itype)                         # (n_out, n_k)
     n_out = table.shape[0]
     w_row = w_pattern.reshape(1, c_ig, -1)                        # (1, c_ig, n_k)
-    if select is not None:
+    if ties.select is not None:
         # One tap per window: the chosen column of the table and its weight.
-        sel = np.asarray(select, dtype=np.intp)
+        sel = np.asarray(ties.select, dtype=np.intp)
         table = np.take_along_axis(table, sel[:, None], axis=1)
         w_row = w_row[0][:, sel].T[:, :, None]                    # (n_out, c_ig, 1)
     widx = co_w[:, None, None, None] + w_row[None]                # (c_out, n_out|1, c_ig, k)
-    if tile is not None:
-        t = np.asarray(tile, dtype=itype).reshape(1, n_out, 1, 1)
-        widx = t if per_window else t * (c_out * w_pattern.size) + widx
+    if ties.tile is not None:
+        t = np.asarray(ties.tile, dtype=itype).reshape(1, n_out, 1, 1)
+        widx = t if ties.per_window else t * (c_out * w_pattern.size) + widx
     shape4 = (c_out, n_out, c_ig, table.shape[1])
     cols = (group_col[:, None, None, None] + chan_col[None, None, :, None]
             + table[None, :, None, :])
     keep = np.broadcast_to((table >= 0)[None, :, None, :], shape4)
     rows = np.arange(shape[0], dtype=np.int64).reshape(c_out, n_out, 1, 1)
-    if data_of is not None:
+    if ties.data_of is not None:
         # im2col: column = weight entry, tied value = the input sample the tap reads.
         return TiedMatrix.from_taps(
             (shape[0], weight.size), np.broadcast_to(rows, shape4)[keep],
             np.broadcast_to(widx, shape4)[keep], np.broadcast_to(cols, shape4)[keep],
-            data_of.ravel(), in_shape=weight.shape, out_shape=meta["out_shape"],
+            ties.data_of.ravel(), in_shape=weight.shape, out_shape=meta["out_shape"],
             info=meta["info"])
     kept = np.broadcast_to(widx, shape4)[keep]
-    if weight_map is not None:
-        kept = weight_map[kept]
+    if ties.weight_map is not None:
+        kept = ties.weight_map[kept]
     return TiedMatrix.from_taps(
         shape, np.broadcast_to(rows, shape4)[keep], np.broadcast_to(cols, shape4)[keep],
         kept, weight, **meta)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from ._validation import as_byte_count
@@ -16,14 +17,28 @@ class DenseTooLargeError(MemoryError):
 
 
 _NAMES = ("max_dense_bytes", "max_build_bytes")
+_DEFAULTS = {"max_dense_bytes": 2 * 2**30, "max_build_bytes": 8 * 2**30}
+
+# The active overrides of the current context (thread, asyncio task), innermost
+# last.  Each layer is removed by identity on exit, wherever it sits, so
+# overrides that overlap rather than nest -- exited out of order -- still leave
+# exactly the layers that are alive, and the defaults once none is.  A new
+# thread starts with an empty context and sees only the process-wide values.
+_Layer = tuple[object, dict[str, int]]
+_OVERRIDES: ContextVar[tuple[_Layer, ...]] = ContextVar("toeplitz_conv_limits", default=())
 
 
 class Limits:
     """Configurable limits, in bytes.
 
-    Every value is checked when it is set: a number of bytes (an int, or an
-    integral float such as ``4e9``) between 0 and ``2**63 - 1``; ``None``,
-    strings, booleans, NaN and infinities are refused.
+    Every value is checked when it is set: a whole number of bytes (an int, or
+    an integral float such as ``4e9``) between 0 and ``2**63 - 1``; ``None``,
+    strings, booleans, fractions, NaN and infinities are refused.
+
+    Setting an attribute changes the process-wide value.  :meth:`override`
+    changes values for one ``with`` block in the current thread (or asyncio
+    task) only; overrides nest, and each one's exit removes just its own
+    values, whatever order they are exited in.
 
     Attributes
     ----------
@@ -50,34 +65,41 @@ class Limits:
     ValueError: max_build_bytes must be a finite real number, got nan
     """
 
-    __slots__ = ("_max_build_bytes", "_max_dense_bytes")
+    __slots__ = ("_values",)
 
     def __init__(self) -> None:
-        self._max_dense_bytes: int = 2 * 2**30
-        self._max_build_bytes: int = 8 * 2**30
+        self._values: dict[str, int] = dict(_DEFAULTS)
+
+    def _get(self, name: str) -> int:
+        for _, values in reversed(_OVERRIDES.get()):
+            if name in values:
+                return values[name]
+        return self._values[name]
 
     @property
     def max_dense_bytes(self) -> int:
-        return self._max_dense_bytes
+        return self._get("max_dense_bytes")
 
     @max_dense_bytes.setter
     def max_dense_bytes(self, value: Any) -> None:
-        self._max_dense_bytes = as_byte_count(value, "max_dense_bytes")
+        self._values["max_dense_bytes"] = as_byte_count(value, "max_dense_bytes")
 
     @property
     def max_build_bytes(self) -> int:
-        return self._max_build_bytes
+        return self._get("max_build_bytes")
 
     @max_build_bytes.setter
     def max_build_bytes(self, value: Any) -> None:
-        self._max_build_bytes = as_byte_count(value, "max_build_bytes")
+        self._values["max_build_bytes"] = as_byte_count(value, "max_build_bytes")
 
     @contextmanager
     def override(self, **values: Any) -> Iterator[Limits]:
         """Change limits for the duration of a ``with`` block, then restore them.
 
         Every value is validated before any is changed, so a bad one leaves
-        the limits as they were.
+        the limits as they were.  The change is seen only in the current
+        thread (or asyncio task) and the code it calls; other threads keep
+        the process-wide values.
 
         >>> from toeplitz_conv import limits, conv_matrix
         >>> with limits.override(max_build_bytes=1000):
@@ -90,15 +112,12 @@ class Limits:
         if unknown:
             raise TypeError(f"limits.override() takes only {', '.join(_NAMES)}, "
                             f"got {', '.join(unknown)}")
-        new = {k: as_byte_count(v, k) for k, v in values.items()}
-        old = {k: getattr(self, k) for k in new}
-        for k, v in new.items():
-            setattr(self, k, v)
+        layer: _Layer = (object(), {k: as_byte_count(v, k) for k, v in values.items()})
+        _OVERRIDES.set((*_OVERRIDES.get(), layer))
         try:
             yield self
         finally:
-            for k, v in old.items():
-                setattr(self, k, v)
+            _OVERRIDES.set(tuple(item for item in _OVERRIDES.get() if item[0] is not layer[0]))
 
     def __repr__(self) -> str:
         return (f"Limits(max_dense_bytes={self.max_dense_bytes}, "

@@ -267,6 +267,10 @@ def as_byte_count(value: Any, name: str) -> int:
     1073741824
     >>> as_byte_count(4e9, "max_dense_bytes")
     4000000000
+    >>> as_byte_count(1.5, "max_dense_bytes")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_dense_bytes must be a whole number of bytes, got 1.5
     >>> as_byte_count(float("nan"), "max_dense_bytes")
     Traceback (most recent call last):
     ...
@@ -280,4 +284,8 @@ def as_byte_count(value: Any, name: str) -> int:
     v = as_finite_real(value, name)
     if v < 0 or v > INT64_MAX:
         raise ValueError(f"{name} must be between 0 and {INT64_MAX} bytes, got {value!r}")
+    if v != int(v):
+        # A fractional byte count is a typo or a unit mix-up; truncating it
+        # silently would change the limit the caller asked for.
+        raise ValueError(f"{name} must be a whole number of bytes, got {value!r}")
     return int(v)

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Channels, Ties, assemble
 from ._typing import IntOrTuple, LayerPadding, PaddingMode
 from ._validation import as_groups, as_shape
-from .layers import layer_geometry
+from .geometry import layer_geometry
 from .tied import TiedMatrix
 
 __all__ = ["data_matrix"]
@@ -47,6 +47,25 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     -------
     TiedMatrix
         Shape ``(C_out * prod(out_spatial), prod(weight_shape))``.
+
+    See Also
+    --------
+    layer_matrix : the same layer as a matrix of the weight, ``y = A(w) @ x.ravel()``.
+    TiedMatrix.weight_grad : ``X(x).T @ g`` without building ``X``.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
+    o + dilation * t - before``, input channel ``ci`` the ``c``-th of output
+    channel ``co``'s group), in 1-D with zero padding::
+
+        X[(co, o), (co, c, t)] = x[ci, j]   # 0 <= j < n
+
+    and zero in the columns of the other output channels' weights (the
+    other padding modes map ``j`` into the input, and repeated reads add
+    up).  The rows are those of ``layer_matrix``: the output size of an axis
+    is :func:`~toeplitz_conv.geometry.conv_out_size`'s.
 
     Examples
     --------
@@ -80,5 +99,5 @@ def data_matrix(x: ArrayLike, weight_shape: Any, *, stride: IntOrTuple = 1,
     # The weight's structure only (its values are never read): the taps' weight
     # index becomes the column, and the value comes from x.
     placeholder = np.zeros(wshape, dtype=xa.dtype)
-    return assemble(geom, placeholder, c_in=xa.shape[0], groups=groups, channels=True,
-                    info=info, data_of=xa)
+    return assemble(geom, placeholder, channels=Channels(xa.shape[0], groups),
+                    ties=Ties(data_of=xa), info=info)

@@ -33,7 +33,8 @@ class ExplorerWidget:
     controls : dict
         Name -> control (``ndim``, ``kernel_size``, ``n``, ``convention``, ``mode``,
         ``correlate``, ``boundary``, ``stride``, ``dilation``, ``padding``,
-        ``padding_mode``, ``numbers``); set ``.value`` to drive it from code.
+        ``padding_mode``, ``numbers``, ``gradient``, ``play``); set ``.value``
+        to drive it from code.
     explorer : Explorer or None
         The page of the current settings (``None`` when they are invalid).
     error : str
@@ -58,6 +59,11 @@ class ExplorerWidget:
         kernel = np.arange(1, k**nd + 1).reshape((k,) * nd)
         shape = n if nd == 1 else (n, n)
         kw: dict[str, Any] = {"mode": c["mode"], "stride": c["stride"]}
+        # the page's own Gradient and Play, switched on from the start
+        if c["gradient"]:
+            kw["gradient"] = True
+        if c["play"]:
+            kw["play"] = True
         if c["numbers"]:
             # the input 1, 2, 3, ... so every output's sum can be followed by hand
             kw["x"] = np.arange(1, n**nd + 1).reshape((n,) * nd)
@@ -98,7 +104,8 @@ def _escape(text: str) -> str:
 
 def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str = "full",
                    stride: int = 1, convention: str = "signal",
-                   numbers: bool = False) -> ExplorerWidget:
+                   numbers: bool = False, gradient: bool = False,
+                   play: bool = False) -> ExplorerWidget:
     """Interactive explorer in Jupyter: sliders re-run the builder on every change.
 
     Parameters
@@ -160,6 +167,8 @@ def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str
                                     description="padding_mode", style=style),
         "numbers": wd.Checkbox(value=numbers, description="numbers (x = 1, 2, 3, ...)",
                                style=style),
+        "gradient": wd.Checkbox(value=gradient, description="gradient view", style=style),
+        "play": wd.Checkbox(value=play, description="play", style=style),
     }
     page = wd.HTML()
     message = wd.HTML()
@@ -169,6 +178,6 @@ def explore_widget(kernel_size: int = 3, n: int = 6, *, ndim: int = 1, mode: str
         wd.HBox([c["kernel_size"], c["n"], c["stride"]]),
         wd.HBox([c["mode"], c["correlate"], c["boundary"]]),
         wd.HBox([c["dilation"], c["padding"], c["padding_mode"]]),
-        c["numbers"],
+        wd.HBox([c["numbers"], c["gradient"], c["play"]]),
         message, page])
     return ExplorerWidget(controls, page, message, box)

@@ -1,19 +1,19 @@
 """Hand a :class:`TiedMatrix` to other libraries: scipy LinearOperator, torch sparse tensors.
 
-``numpy.asarray(A)`` goes through ``A.toarray()``, which refuses arrays over
-``toeplitz_conv.limits.max_dense_bytes`` instead of silently allocating them.
-torch is imported only when a conversion to torch is asked for.
+Both are thin wrappers of the methods :meth:`TiedMatrix.as_operator` and
+:meth:`TiedMatrix.to_torch`, which own the conversions (so the core never
+imports this module).  ``numpy.asarray(A)`` goes through ``A.toarray()``,
+which refuses arrays over ``toeplitz_conv.limits.max_dense_bytes`` instead of
+silently allocating them.  torch is imported only when a conversion to torch
+is asked for.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from ._validation import choose
 from .tied import TiedMatrix
 
 __all__ = ["as_operator", "to_torch"]
@@ -39,25 +39,8 @@ def as_operator(matrix: TiedMatrix) -> LinearOperator:
     return _check(matrix).as_operator()
 
 
-def _torch_dtype(torch: Any, dtype: Any) -> Any:
-    """A ``torch.dtype`` from a torch dtype, a numpy dtype (or type) or a dtype name."""
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    try:
-        np_dtype = np.dtype(dtype)
-    except (TypeError, ValueError):
-        np_dtype = None
-    if np_dtype is not None and not isinstance(dtype, bool) and np_dtype.kind in "biufc":
-        try:
-            return torch.from_numpy(np.zeros(0, dtype=np_dtype)).dtype
-        except TypeError:
-            pass      # a numpy dtype torch does not have (e.g. uint32 on old torch)
-    raise TypeError(f"dtype must be a torch dtype, a numeric numpy dtype or its name "
-                    f"(e.g. torch.float32, numpy.float32, 'float32'), got {dtype!r}")
-
-
 def to_torch(matrix: TiedMatrix, layout: str = "csr", *, dtype: Any = None) -> Any:
-    """The matrix as a torch sparse tensor (needs torch; imported here, lazily).
+    """``matrix.to_torch(layout, dtype=dtype)``: a torch sparse tensor (torch imported lazily).
 
     Parameters
     ----------
@@ -79,23 +62,4 @@ def to_torch(matrix: TiedMatrix, layout: str = "csr", *, dtype: Any = None) -> A
     >>> (t @ torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).tolist()
     [5.0, 16.0, 34.0, 52.0, 45.0, 28.0]
     """
-    import torch
-
-    a = _check(matrix).sparse
-    choose(layout, "layout", ("csr", "coo"))
-    values = torch.from_numpy(a.data.copy())
-    if dtype is not None:
-        values = values.to(_torch_dtype(torch, dtype))
-    # ``.sparse`` is canonical CSR, so torch's (costly) invariant checks are
-    # not needed; its "CSR support is in beta" notice is not the user's concern.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        if layout == "csr":
-            return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype("int64")),
-                                           torch.from_numpy(a.indices.astype("int64")),
-                                           values, size=a.shape, check_invariants=False)
-    coo = a.tocoo()
-    idx = torch.stack((torch.from_numpy(coo.row.astype("int64")),
-                       torch.from_numpy(coo.col.astype("int64"))))
-    return torch.sparse_coo_tensor(idx, values, size=a.shape,
-                                   check_invariants=False).coalesce()
+    return _check(matrix).to_torch(layout, dtype=dtype)

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import WritePath, assemble
-from ._typing import Boundary, IntOrTuple, LayerPadding, PaddingMode
-from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape, choose
+from ._assemble import Channels, assemble
+from ._typing import IntOrTuple, LayerPadding, PaddingMode
+from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape
 from .geometry import (
-    AxisGeometry,
+    PADDING_MODES,
     Geometry,
+    layer_geometry,
     resolve_padding,
     transposed_out_size,
     transposed_output_padding,
@@ -22,10 +23,6 @@ from .geometry import (
 from .tied import TiedMatrix
 
 __all__ = ["PADDING_MODES", "layer_geometry", "layer_matrix", "transposed_layer_matrix"]
-
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_BOUNDARY: dict[str, Boundary] = {"zeros": "zeros", "reflect": "reflect", "replicate": "replicate",
-                                   "circular": "wrap"}
 
 
 def _layer_weight(weight: Any, name: str = "weight", *,
@@ -41,45 +38,6 @@ def _layer_weight(weight: Any, name: str = "weight", *,
     return w
 
 
-def layer_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], *, stride: Any = 1,
-                   padding: Any = 0, dilation: Any = 1,
-                   padding_mode: str = "zeros") -> Geometry:
-    """The geometry of a PyTorch conv layer's spatial axes, validated as torch does.
-
-    ``padding`` takes every form :func:`~toeplitz_conv.geometry.resolve_padding`
-    accepts, per-side ``((before, after), ...)`` pairs included.
-
-    Examples
-    --------
-    >>> g = layer_geometry((3, 3), (32, 32), stride=2, padding=1)
-    >>> g.out_shape
-    (16, 16)
-    >>> layer_geometry((3,), (8,), padding=((2, 0),)).out_shape      # causal padding
-    (8,)
-    """
-    nd = len(kernel)
-    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
-    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    choose(padding_mode, "padding_mode", PADDING_MODES)
-    pads = resolve_padding(padding, kernel, stride=stride_t, dilation=dil_t, sizes=spatial)
-    for (before, after), n in zip(pads, spatial):
-        big = max(before, after)
-        if padding_mode == "reflect" and big >= n:
-            raise ValueError(f"padding {big} is too large for padding_mode='reflect' on an "
-                             f"input of size {n}: PyTorch requires padding < input size")
-        if padding_mode == "circular" and big > n:
-            raise ValueError(f"padding {big} is too large for padding_mode='circular' on an "
-                             f"input of size {n}: PyTorch requires padding <= input size")
-    axes = tuple(AxisGeometry(n, k, s, d, b, a, _BOUNDARY[padding_mode])
-                 for n, k, s, d, (b, a) in zip(spatial, kernel, stride_t, dil_t, pads))
-    for ax in axes:
-        if ax.padded_size < ax.span:
-            raise ValueError(
-                f"kernel size (dilated: {ax.span}) can't be greater than the padded input "
-                f"size ({ax.padded_size}) along a spatial axis of input_shape {spatial}")
-    return Geometry(axes)
-
-
 def _channels(w: np.ndarray, input_shape: Any, groups: Any,
               empty_axes: tuple[int, ...] = ()) -> tuple[tuple[int, ...], int]:
     nd = w.ndim - 2
@@ -89,8 +47,7 @@ def _channels(w: np.ndarray, input_shape: Any, groups: Any,
 
 def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: IntOrTuple = 1,
                  padding: LayerPadding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-                 padding_mode: PaddingMode = "zeros",
-                 _write_path: WritePath | None = None) -> TiedMatrix:
+                 padding_mode: PaddingMode = "zeros") -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch convolution layer (no batch axis).
 
     ``layer_matrix(w, x.shape, ...) @ x.ravel()`` equals
@@ -123,8 +80,34 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     TiedMatrix
         Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
 
+    See Also
+    --------
+    transposed_layer_matrix : the transposed convolution (this matrix's transpose).
+    data_matrix : the same layer as a matrix of the input, ``y = X(x) @ weight.ravel()``.
+    tiled_conv_matrix, locally_connected_matrix : the same sparsity with less tying.
+    conv_matrix : the signal-processing (scipy) convention.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
     Notes
     -----
+    A cross-correlation (no kernel flip).  In 1-D, with ``(before, after)``
+    the padding of the axis, output ``o`` reads with tap ``t`` the input
+    position ``j = stride * o + dilation * t - before``, and output channel
+    ``co`` reads the ``c_g = C_in // groups`` input channels of its group,
+    ``ci = (co // (C_out // groups)) * c_g + c`` for ``0 <= c < c_g``
+    (:func:`~toeplitz_conv.geometry.channel_map`).  With zero padding::
+
+        A[(co, o), (ci, j)] = weight[co, c, t]   # 0 <= j < n
+
+    and taps reading the padding are dropped.  The other padding modes map
+    ``j`` into the input first (:func:`~toeplitz_conv.geometry.map_boundary`)
+    and taps landing on one column add up.  In N-D the formula holds along
+    every axis, rows and columns flattened in C order.  The output size of an
+    axis of ``n`` samples is
+    ``floor((n + before + after - dilation * (k - 1) - 1) / stride) + 1``,
+    :func:`~toeplitz_conv.geometry.conv_out_size`; string paddings become
+    pairs through :func:`~toeplitz_conv.geometry.resolve_padding`.
+
     Zero input channels are accepted where torch accepts them
     (``input_shape[0] == weight.shape[1] == 0``, ``padding_mode`` ``'zeros'``
     or ``'circular'``): torch then returns an empty output with 0 channels
@@ -148,6 +131,12 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
 
     >>> layer_matrix(np.ones((1, 1, 3)), (1, 6), stride=2, padding=((0, 1),)).shape
     (3, 6)
+
+    One channel, stride 1 and no padding is numpy's ``'valid'`` correlation:
+
+    >>> x = np.array([1.0, 2.0, -1.0, 0.5, 3.0])
+    >>> np.array_equal(layer_matrix(w, (1, 5)) @ x, np.correlate(x, w[0, 0], "valid"))
+    True
     """
     # torch accepts an empty input-channel axis (not an empty output one).
     w = _layer_weight(weight, empty_axes=(1,))
@@ -166,16 +155,16 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     info = {"convention": "layer", "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
     # torch's rule: no input channels give no output channels (an empty output).
-    return assemble(geom, w, c_in=shape[0], groups=groups, channels=True, info=info,
-                    out_channels=0 if shape[0] == 0 else None, _write_path=_write_path)
+    channels = Channels(shape[0], groups, out_channels=0 if shape[0] == 0 else None)
+    return assemble(geom, w, channels=channels, info=info)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
                             stride: IntOrTuple = 1,
                             padding: int | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
                             output_padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
-                            groups: int = 1, output_size: IntOrTuple | None = None,
-                            _write_path: WritePath | None = None) -> TiedMatrix:
+                            groups: int = 1,
+                            output_size: IntOrTuple | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of a PyTorch transposed convolution (no batch axis).
 
     Equals ``torch.nn.functional.conv_transpose{1,2,3}d(x[None], w, ...)[0]``;
@@ -197,6 +186,30 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         as torch takes them): chooses ``output_padding``, which must then be
         0.  Each size must lie within ``stride - 1`` above the smallest one.
     groups : int
+
+    Returns
+    -------
+    TiedMatrix
+        Rows ordered ``(C_out, *out_spatial)``, columns ``(C_in, *spatial)``.
+
+    See Also
+    --------
+    layer_matrix : the forward convolution; this matrix is its transpose.
+    toeplitz_conv.geometry.transposed_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`layer_matrix` (``j = stride * o + dilation *
+    t - before``), in 1-D::
+
+        T[(co, j), (ci, o)] = weight[ci, c, t]   # 0 <= j < out_size
+
+    where output channel ``co`` is the ``c``-th of the ``C_out // groups``
+    channels of input channel ``ci``'s group.  The output size of an axis of
+    ``n`` samples is ``(n - 1) * stride - before - after + dilation * (k - 1)
+    + output_padding + 1``, :func:`~toeplitz_conv.geometry.transposed_out_size`
+    (``output_size=`` picks ``output_padding`` with
+    :func:`~toeplitz_conv.geometry.transposed_output_padding`).
 
     Examples
     --------
@@ -243,8 +256,7 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     geom = Geometry(tuple(replace(ax, out_limit=n) for ax, n in zip(geom.axes, shape[1:])))
     info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
             "output_padding": output_padding, "dilation": dilation, "groups": groups}
-    fwd = assemble(geom, w, c_in=c_out, groups=groups, channels=True, info=info,
-                   _write_path=_write_path)
+    fwd = assemble(geom, w, channels=Channels(c_out, groups), info=info)
     t = fwd.T
     t.info = info
     return t

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Channels, Ties, assemble
 from ._validation import as_kernel, as_shape
-from .layers import layer_geometry
+from .geometry import layer_geometry, tile_map
 from .tied import TiedMatrix
 
 __all__ = ["locally_connected_matrix", "tiled_conv_matrix"]
@@ -54,11 +54,10 @@ def _untied_matrix(w: np.ndarray, nd: int, input_shape: Any, stride: Any, paddin
                          f"got {tiles}")
     geom.check_build(w.shape[nd], c_in, f"{convention} matrix")
     # Output position o uses the kernel of its tile, o mod tiles along each axis.
-    grid = np.indices(geom.out_shape).reshape(len(tiles), -1)
-    tile = np.ravel_multi_index(tuple(g % t for g, t in zip(grid, tiles)), tiles)
+    tile = tile_map(geom.out_shape, tiles)
     info = {"convention": convention, "tiles": tiles, "stride": stride, "padding": padding,
             "dilation": dilation, "padding_mode": padding_mode}
-    return assemble(geom, w, c_in=c_in, channels=True, tile=tile, info=info)
+    return assemble(geom, w, channels=Channels(c_in), ties=Ties(tile=tile), info=info)
 
 
 def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Any = 1,
@@ -81,6 +80,22 @@ def tiled_conv_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride
     -------
     TiedMatrix
         Same sparsity as ``layer_matrix``; ``taps`` index ``weight.ravel()``.
+
+    See Also
+    --------
+    layer_matrix : one kernel for every output position (one tile).
+    locally_connected_matrix : one kernel per output position.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
+    o + dilation * t - before``), in 1-D with zero padding::
+
+        A[(co, o), (ci, j)] = weight[o % tiles, co, ci, t]
+
+    for ``0 <= j < n`` (per axis ``o[d] % tiles[d]`` in N-D).  The output size of an axis is
+    :func:`~toeplitz_conv.geometry.conv_out_size`'s, as for ``layer_matrix``.
 
     Examples
     --------
@@ -116,6 +131,27 @@ def locally_connected_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
         ``(C_in, *spatial)``.
     stride, padding, dilation, padding_mode
         As in :func:`~toeplitz_conv.layer_matrix` (no groups).
+
+    Returns
+    -------
+    TiedMatrix
+        Same sparsity as ``layer_matrix``; ``taps`` index ``weight.ravel()``.
+
+    See Also
+    --------
+    tiled_conv_matrix : kernels repeating every ``tiles`` outputs.
+    layer_matrix : one kernel for every output position.
+    toeplitz_conv.geometry.conv_out_size : the output size of one axis.
+
+    Notes
+    -----
+    With the notation of :func:`~toeplitz_conv.layer_matrix` (``j = stride *
+    o + dilation * t - before``), in 1-D with zero padding::
+
+        A[(co, o), (ci, j)] = weight[o, co, ci, t]
+
+    for ``0 <= j < n``; ``weight.shape[:ndim]`` must be the output size,
+    :func:`~toeplitz_conv.geometry.conv_out_size` per axis.
 
     Examples
     --------

@@ -13,10 +13,10 @@ from typing import Literal
 
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
-from ._typing import Boundary, IntOrTuple
+from ._assemble import Offset, assemble
+from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import Geometry, ndimage_axis, ndimage_origins
+from .geometry import NDIMAGE_BOUNDARY, Geometry, check_ndimage_origins, ndimage_axis
 from .tied import TiedMatrix
 
 __all__ = ["NDIMAGE_MODES", "ndimage_matrix"]
@@ -25,11 +25,6 @@ NdimageMode = Literal["reflect", "constant", "nearest", "mirror", "wrap", "grid-
                       "grid-mirror", "grid-constant"]
 NDIMAGE_MODES: tuple[str, ...] = ("reflect", "constant", "nearest", "mirror", "wrap",
                                   "grid-wrap", "grid-mirror", "grid-constant")
-# ndimage's names for the geometry core's boundary maps (for filters, the
-# grid-* names are synonyms of the plain ones).
-_BOUNDARY: dict[str, Boundary] = {
-    "reflect": "symm", "grid-mirror": "symm", "constant": "zeros", "grid-constant": "zeros",
-    "nearest": "replicate", "mirror": "reflect", "wrap": "wrap", "grid-wrap": "wrap"}
 
 
 def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
@@ -68,6 +63,27 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     TiedMatrix
         Square, ``prod(input_shape)`` on a side.
 
+    See Also
+    --------
+    conv_matrix : scipy.signal's convention (full, valid and same outputs).
+    toeplitz_conv.geometry.ndimage_axis : the padding and taps of one axis.
+
+    Notes
+    -----
+    In 1-D, with ``m = len(weights)`` and ``c = m // 2 + origin`` (the
+    kernel's centre), with ``mode='constant'`` and ``cval=0``::
+
+        A[i, j] = weights[i - j + c]   # convolve, 0 <= i - j + c < m
+        A[i, j] = weights[j - i + c]   # correlate, 0 <= j - i + c < m
+
+    For the other modes the sample ``j`` a tap reads is first mapped into the
+    input by the mode's boundary (:func:`~toeplitz_conv.geometry.map_boundary`)
+    and taps landing on one column add up; a non-zero ``cval`` goes to
+    :attr:`TiedMatrix.offset`.  In N-D the formula holds along every axis,
+    rows and columns flattened in C order.  The output has the input's size
+    (:func:`~toeplitz_conv.geometry.ndimage_axis`); the allowed origins are
+    :func:`~toeplitz_conv.geometry.ndimage_origins`.
+
     Examples
     --------
     >>> import numpy as np
@@ -78,6 +94,18 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     array([23., 34., 52., 65.])
     >>> ndimage.convolve(x, [5.0, 6.0, 7.0])
     array([23., 34., 52., 65.])
+
+    The entry formula of the Notes (``mode='constant'``), written out with numpy:
+
+    >>> w, n, c = np.array([5.0, 6.0, 7.0, 8.0]), 6, 4 // 2 - 1      # origin -1
+    >>> d = np.arange(n)[:, None] - np.arange(n) + c
+    >>> formula = np.where((0 <= d) & (d < 4), w[np.clip(d, 0, 3)], 0)
+    >>> A = ndimage_matrix(w, n, mode="constant", origin=-1)
+    >>> np.array_equal(A.toarray(), formula)
+    True
+    >>> y = ndimage.convolve(np.arange(6.0), w, mode="constant", origin=-1)
+    >>> np.allclose(A @ np.arange(6.0), y)
+    True
     """
     k = as_kernel(weights, "weights", allow_bool=True)
     shape = as_shape(input_shape, ndim=k.ndim)
@@ -86,12 +114,10 @@ def ndimage_matrix(weights: ArrayLike, input_shape: IntOrTuple, *,
     fill = c if mode in ("constant", "grid-constant") else 0.0
     corr = as_bool(correlate, "correlate")
     origins = as_int_tuple(origin, k.ndim, "origin", minimum=-(2**62))
-    for o, kk in zip(origins, k.shape):
-        if o not in ndimage_origins(kk):
-            raise ValueError(f"origin {origin!r} is out of range for kernel shape {k.shape}: "
-                             f"each must satisfy -(k // 2) <= origin <= (k - 1) // 2")
-    geom = Geometry(tuple(ndimage_axis(n, kk, o, _BOUNDARY[mode], convolve=not corr)
+    check_ndimage_origins(origins, k.shape, origin)
+    geom = Geometry(tuple(ndimage_axis(n, kk, o, NDIMAGE_BOUNDARY[mode], convolve=not corr)
                           for n, kk, o in zip(shape, k.shape, origins)))
     info = {"convention": "ndimage", "mode": mode, "origin": origin, "correlate": corr}
     # ndimage never conjugates: its correlate is a plain sum of products.
-    return assemble(geom, k, flip=not corr, info=info, fill_value=fill)
+    return assemble(geom, k, flip=not corr, offset=Offset(fill_value=fill) if fill else None,
+                    info=info)

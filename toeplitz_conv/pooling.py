@@ -33,11 +33,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import assemble
+from ._assemble import Offset, Ties, assemble
 from ._limits import check_build
 from ._typing import IntOrTuple
 from ._validation import as_bool, as_finite_real, as_int_tuple, as_kernel, as_positive_int, as_shape
-from .geometry import AxisGeometry, Geometry, pool_axis, pool_counts, resolve_padding
+from .geometry import (
+    AxisGeometry,
+    Geometry,
+    check_pool_padding,
+    pool_axis,
+    pool_counts,
+    resolve_padding,
+    tile_map,
+)
 from .tied import TiedMatrix
 
 __all__ = [
@@ -63,11 +71,7 @@ def _pool_args(kernel_size: Any, input_shape: Any, stride: Any, padding: Any, di
     pads = resolve_padding(padding, kernel, allow_strings=False)
     dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
     ceil = as_bool(ceil_mode, "ceil_mode")
-    for pair, k in zip(pads, kernel):
-        if max(pair) > k // 2:
-            raise ValueError(f"padding {padding!r} must be at most half of kernel_size "
-                             f"{kernel} on every side (PyTorch's rule: padding <= "
-                             f"kernel_size // 2)")
+    check_pool_padding(pads, kernel, padding)
     # Every channel has at least one window of prod(kernel) taps, and the
     # axes below already index one window: refuse huge windows first.
     check_build(shape[0] * math.prod(kernel), "pooling matrix", n_rows=shape[0])
@@ -107,17 +111,39 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
     divisor_override : int or None
         Divide every window by this instead.
 
-    Notes
-    -----
-    torch's ``avg_pool3d`` (only the 3-D one) also refuses inputs smaller
-    than the kernel even when padding makes the window fit; here the 1-D and
-    2-D rule (the padded input must hold one window) applies in 3-D too.
-
     Returns
     -------
     TiedMatrix
         Weight: the per-window factors ``1 / divisor``, shape ``out_spatial``;
         every entry of a window is tied to its factor.
+
+    See Also
+    --------
+    max_pool_matrix : the selection matrix of max pooling.
+    lp_pool : power-average pooling through this matrix.
+    layer_matrix : a convolution; average pooling is one with a fixed kernel per channel.
+    toeplitz_conv.geometry.pool_axis : the output size and windows of one axis.
+    toeplitz_conv.geometry.pool_counts : the divisors.
+
+    Notes
+    -----
+    In 1-D, with ``before`` the padding, window ``o`` covers the inputs
+    ``j = stride * o + t - before`` for ``0 <= t < k``, and every channel
+    ``c`` is pooled on its own::
+
+        A[(c, o), (c, j)] = 1 / divisor[o]   # j in window o
+
+    where ``divisor[o]`` is the window's size (with the padding if
+    ``count_include_pad``), :func:`~toeplitz_conv.geometry.pool_counts`, or
+    ``divisor_override``.  In N-D windows are boxes: ``divisor`` is the
+    product of the per-axis counts.  The output size of an axis is
+    ``floor((n + 2 * padding - k) / stride) + 1`` (rounded up with
+    ``ceil_mode``, dropping a last window that would start in the right
+    padding), :func:`~toeplitz_conv.geometry.pool_axis`.
+
+    torch's ``avg_pool3d`` (only the 3-D one) also refuses inputs smaller
+    than the kernel even when padding makes the window fit; here the 1-D and
+    2-D rule (the padded input must hold one window) applies in 3-D too.
 
     Examples
     --------
@@ -129,6 +155,12 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
            [0. , 0. , 0. , 0. , 1. ]])
     >>> A.weight                             # the last window holds one sample
     array([0.5, 0.5, 1. ])
+
+    Against numpy, window by window:
+
+    >>> x = np.arange(12.0).reshape(1, 12)
+    >>> np.allclose(avg_pool_matrix(3, x.shape) @ x.ravel(), x.reshape(4, 3).mean(axis=1))
+    True
     """
     _, geom = _pool_args(kernel_size, input_shape, stride, padding, 1, ceil_mode)
     include_pad = as_bool(count_include_pad, "count_include_pad")
@@ -143,13 +175,12 @@ def avg_pool_matrix(kernel_size: IntOrTuple, input_shape: tuple[int, ...], *,
     if divisor_override is not None:
         divisor = np.full(out_spatial, divisor_override)
     weight = 1.0 / np.maximum(divisor, 1)
-    n_sp = int(np.prod(out_spatial))
     info = {"convention": "avg_pool", "kernel_size": kernel_size, "stride": stride,
             "padding": padding, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad,
             "divisor_override": divisor_override}
     # Every tap of window o is tied to its factor weight[o], whatever the channel.
-    tile = np.arange(int(np.prod(geom.out_shape))) % n_sp
-    return assemble(geom, weight, tile=tile, per_window=True, info=info)
+    tile = tile_map(geom.out_shape, out_spatial, range(1, len(geom.out_shape)))
+    return assemble(geom, weight, ties=Ties(tile=tile, per_window=True), info=info)
 
 
 def _as_real_input(x: Any, name: str = "x") -> np.ndarray:
@@ -184,8 +215,9 @@ def _selection(geom: Geometry, x: np.ndarray, info: dict[str, Any]) -> TiedMatri
     empty = cols < 0
     constant = np.where(empty, -np.inf, 0.0) if empty.any() else None
     # Every selected entry is tied to the single weight, the constant 1.
-    return assemble(geom, np.ones(1), tile=np.zeros(len(rows), dtype=np.int64),
-                    per_window=True, select=arg, constant=constant,
+    ties = Ties(tile=np.zeros(len(rows), dtype=np.int64), per_window=True, select=arg)
+    return assemble(geom, np.ones(1), ties=ties,
+                    offset=Offset(constant=constant) if constant is not None else None,
                     info={**info, "argmax": np.where(empty, -1, cols).reshape(geom.out_shape)})
 
 
@@ -218,6 +250,26 @@ def max_pool_matrix(x: ArrayLike, kernel_size: IntOrTuple, *,
         selected flat input index per output, of shape ``(C, *out_spatial)``
         (torch's ``return_indices`` plus ``c * prod(spatial)``; -1 for a
         window that reads only padding, where torch's index is meaningless).
+
+    See Also
+    --------
+    avg_pool_matrix : average pooling, a fixed linear map.
+    maxout_matrix : the same selection over groups of channels.
+    toeplitz_conv.geometry.pool_axis : the output size and windows of one axis.
+
+    Notes
+    -----
+    With the windows of :func:`avg_pool_matrix` (and ``dilation``: window
+    ``o`` reads ``j = stride * o + dilation * t - before``)::
+
+        S[(c, o), (c, j)] = 1   # j: window o's first maximal input
+
+    (first in window order, at the given ``x``) and 0 elsewhere.  A window
+    that reads only padding has an empty row, and ``-inf`` in
+    :attr:`TiedMatrix.offset`.  The output size of an axis is
+    :func:`~toeplitz_conv.geometry.pool_axis`'s,
+    ``floor((n + 2 * padding - dilation * (k - 1) - 1) / stride) + 1``
+    (rounded up with ``ceil_mode``).
 
     Examples
     --------
@@ -263,6 +315,26 @@ def maxout_matrix(x: ArrayLike, pieces: int) -> TiedMatrix:
     pieces : int
         Channels per group; must divide ``C``.
 
+    Returns
+    -------
+    TiedMatrix
+        Shape ``(C // pieces * prod(spatial), C * prod(spatial))``, one entry
+        per row, all tied to a single weight equal to 1.
+
+    See Also
+    --------
+    max_pool_matrix : the same selection over spatial windows.
+
+    Notes
+    -----
+    With ``i`` a flat spatial position and ``r`` the first maximum of
+    ``x[g * pieces : (g + 1) * pieces, i]``::
+
+        M[(g, i), (g * pieces + r, i)] = 1
+
+    and 0 elsewhere: ``C // pieces`` output channels of
+    the input's spatial shape.
+
     Examples
     --------
     >>> import numpy as np
@@ -292,6 +364,11 @@ def lp_pool(x: ArrayLike, norm_type: float, kernel_size: int | tuple[int, ...], 
     truncated ``ceil_mode`` window is rescaled to a full window).  As in torch,
     a negative inner sum (odd ``p``, negative inputs) gives NaN, and
     ``norm_type=inf`` is max pooling of ``abs(x)``.
+
+    See Also
+    --------
+    avg_pool_matrix : the matrix of the inner sum.
+    max_pool_matrix : the ``norm_type=inf`` case.
 
     Examples
     --------

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import WritePath, assemble
-from ._typing import Boundary, IntOrTuple, Mode, SignalBoundary
+from ._assemble import Offset, Ties, assemble
+from ._typing import IntOrTuple, Mode, SignalBoundary
 from ._validation import INT64_MAX, as_bool, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import Geometry, signal_axis
+from .geometry import (
+    SIGNAL_BOUNDARY,
+    Geometry,
+    axes_first_map,
+    signal_axis,
+    signal_geometry,
+    tile_map,
+)
 from .tied import TiedMatrix
 
 __all__ = ["MODES", "SIGNAL_BOUNDARIES", "conv_matrices", "conv_matrix"]
 
 MODES = ("full", "valid", "same")
 SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
-_BOUNDARY: dict[str, Boundary] = {"fill": "zeros", "wrap": "wrap", "symm": "symm"}
-
-
-def signal_geometry(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
-                    mode: str = "full", boundary: str = "fill",
-                    stride: IntOrTuple = 1, origin: IntOrTuple = 0) -> Geometry:
-    """The :class:`~toeplitz_conv.geometry.Geometry` of scipy's ``mode``/``boundary``,
-    keeping every ``stride``-th output along each axis, ``"same"`` moved by ``origin``."""
-    nd = len(kernel_shape)
-    strides = as_int_tuple(stride, nd, "stride", minimum=1)
-    origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
-    return Geometry(tuple(signal_axis(n, k, mode, _BOUNDARY[boundary], s, o)
-                          for n, k, s, o in zip(input_shape, kernel_shape, strides, origins)))
 
 
 def validate_signal_args(kernel: Any, input_shape: Any, mode: Any, correlate: Any,
@@ -75,8 +70,7 @@ def _conv_axes(axes: Any, nd: int) -> tuple[int, ...]:
 def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
                 correlate: bool = False, boundary: SignalBoundary = "fill",
                 stride: IntOrTuple = 1, fillvalue: complex = 0, origin: IntOrTuple = 0,
-                axes: int | tuple[int, ...] | None = None,
-                _write_path: WritePath | None = None) -> TiedMatrix:
+                axes: int | tuple[int, ...] | None = None) -> TiedMatrix:
     """Sparse, weight-tied matrix of an N-D convolution or cross-correlation.
 
     ``conv_matrix(k, x.shape, mode) @ x.ravel()`` equals
@@ -140,12 +134,43 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
 
     See Also
     --------
+    conv_matrices : one matrix per kernel of a batch.
+    ndimage_matrix : scipy.ndimage's convention (output the input's size, its border modes).
     layer_matrix : the deep-learning (PyTorch) convention.
+    data_matrix : the other Toeplitz matrix, linear in the weight.
+    toeplitz_conv.geometry.signal_axis : the output size, padding and taps of one axis.
     scipy.linalg.convolution_matrix : the dense 1-D analogue.
+
+    Notes
+    -----
+    In 1-D, with ``n = input_shape`` and ``m = len(kernel)``, row ``i`` is
+    output ``p = start + stride * i`` of the full convolution (length
+    ``n + m - 1``), where ``start`` is 0 for ``'full'``, ``min(n, m) - 1``
+    for ``'valid'`` and ``(m - 1) // 2 + origin`` for ``'same'``.  With
+    ``boundary='fill'`` the entries are, for ``0 <= p - j < m``::
+
+        A[i, j] = k[p - j]                  # convolution
+        A[i, j] = conj(k[m - 1 - (p - j)])  # correlate=True
+
+    and zero elsewhere.  With ``'wrap'`` or ``'symm'`` the input sample that
+    tap ``t`` reads, ``p - t``, is first mapped into ``[0, n)``
+    (:func:`~toeplitz_conv.geometry.map_boundary`), and taps that land on one
+    column add up: ``A[i, j] = sum(k[t] for t in range(m) if map(p - t) == j)``.
+    With a non-zero ``fillvalue`` the taps that read outside the input add
+    ``fillvalue * k[t]`` to :attr:`TiedMatrix.offset` ``[i]`` instead.
+
+    In N-D the formula holds along every axis at once: ``k`` is indexed by
+    the tuple of per-axis offsets, and rows and columns are the C-order
+    flattenings of the output and input indices (a doubly block Toeplitz
+    matrix in 2-D).  The output size along each axis is
+    ``ceil(L / stride)`` with ``L = n + m - 1`` (``'full'``),
+    ``max(n, m) - min(n, m) + 1`` (``'valid'``) or ``n`` (``'same'``),
+    computed by :func:`~toeplitz_conv.geometry.signal_axis`
+    (``signal_axis(n, m, mode, stride=stride).out_size``).
 
     Examples
     --------
-    The seed example: ``x = [1, 2, 3, 4]``, ``w = [5, 6, 7]``.
+    The worked example: ``x = [1, 2, 3, 4]``, ``w = [5, 6, 7]``.
 
     >>> import numpy as np
     >>> from toeplitz_conv import conv_matrix
@@ -181,27 +206,52 @@ def conv_matrix(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
     >>> u, v = np.array([-1, 2, 3, -2, 0, 1, 2]), np.array([2, 4, -1, 1])
     >>> conv_matrix(v, 7, "same", origin=1) @ u
     array([15,  5, -9,  7,  6,  7, -1])
+
+    The entry formula of the Notes, written out with numpy (``'same'``,
+    stride 2, so ``start = (m - 1) // 2``):
+
+    >>> k, n, s = np.array([5, 6, 7, 8]), 7, 2
+    >>> p = (len(k) - 1) // 2 + s * np.arange(4)[:, None]     # ceil(7 / 2) = 4 rows
+    >>> d = p - np.arange(n)
+    >>> formula = np.where((0 <= d) & (d < len(k)), k[np.clip(d, 0, len(k) - 1)], 0)
+    >>> np.array_equal(conv_matrix(k, n, "same", stride=s).toarray(), formula)
+    True
     """
     k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary, axes)
     if (isinstance(fillvalue, (bool, np.bool_)) or not isinstance(fillvalue, numbers.Number)
-            or not np.isfinite(fillvalue)):
-        raise TypeError(f"fillvalue must be a finite number, got {fillvalue!r}")
+            or not _finite_scalar(fillvalue)):
+        raise TypeError(f"fillvalue must be a finite number (an int within int64, a float or "
+                        f"a complex), got {fillvalue!r}")
     if fillvalue != 0 and boundary != "fill":
         raise ValueError(f"fillvalue applies to boundary='fill' only, got boundary={boundary!r}")
     conv = _conv_axes(axes, k.ndim)
     info = {"convention": "signal", "mode": mode, "correlate": bool(correlate),
             "boundary": boundary, "stride": stride, "origin": origin, "axes": axes}
-    flags: dict[str, Any] = {"flip": not correlate, "info": info, "fill_value": fillvalue,
-                             "conjugate": bool(correlate) and k.dtype.kind == "c"}
+    ties = Ties(conjugate=bool(correlate) and k.dtype.kind == "c")
+    offset = Offset(fill_value=fillvalue) if fillvalue != 0 else None
     if len(conv) == k.ndim:
         geom = signal_geometry(k.shape, shape, mode, boundary, stride, origin)
-        return assemble(geom, k, _write_path=_write_path, **flags)
-    return _along_axes(k, shape, conv, mode, boundary, stride, origin, flags)
+        return assemble(geom, k, flip=not correlate, ties=ties, offset=offset, info=info)
+    return _along_axes(k, shape, conv, (mode, boundary, stride, origin),
+                       flip=not correlate, ties=ties, offset=offset, info=info)
 
 
-def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mode: str,
-                boundary: str, stride: Any, origin: Any, flags: dict[str, Any]) -> TiedMatrix:
-    """The matrix of a convolution along ``conv`` only: other axes map slice to slice."""
+def _finite_scalar(value: Any) -> bool:
+    # np.isfinite refuses a Python int beyond int64 with a TypeError of its own.
+    try:
+        return bool(np.isfinite(value))
+    except (TypeError, OverflowError):
+        return False
+
+
+def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...],
+                signal_args: tuple[str, str, Any, Any], *, flip: bool, ties: Ties,
+                offset: Offset | None, info: dict[str, Any]) -> TiedMatrix:
+    """The matrix of a convolution along ``conv`` only: other axes map slice to slice.
+
+    ``signal_args``: :func:`conv_matrix`'s ``(mode, boundary, stride, origin)``.
+    """
+    mode, boundary, stride, origin = signal_args
     nd = k.ndim
     strides = as_int_tuple(stride, nd, "stride", minimum=1)
     origins = as_int_tuple(origin, nd, "origin", minimum=-INT64_MAX)
@@ -210,22 +260,20 @@ def _along_axes(k: np.ndarray, shape: tuple[int, ...], conv: tuple[int, ...], mo
         raise ValueError(f"stride and origin apply to the convolved axes {conv} only; "
                          f"got stride={stride!r}, origin={origin!r}")
     per_slice = [d for d in rest if k.shape[d] == shape[d] > 1]
-    geom = Geometry(tuple(signal_axis(shape[d], k.shape[d], mode, _BOUNDARY[boundary],
+    geom = Geometry(tuple(signal_axis(shape[d], k.shape[d], mode, SIGNAL_BOUNDARY[boundary],
                                       strides[d], origins[d]) if d in conv
                           else signal_axis(shape[d], 1, "valid") for d in range(nd)))
     if not per_slice:
-        return assemble(geom, k, **flags)
-    if flags["fill_value"] != 0:
+        return assemble(geom, k, flip=flip, ties=ties, offset=offset, info=info)
+    if offset is not None:
         raise ValueError("fillvalue needs one kernel for every slice (size 1 along the axes "
                          "not in axes)")
     # A kernel per slice is a tiling over the slice axes: the assembler ties
     # output o to tile o[per_slice], in a layout with those axes first.
-    order = per_slice + [d for d in range(nd) if d not in per_slice]
-    weight_map = np.arange(k.size).reshape(k.shape).transpose(order).ravel()
-    out_idx = np.indices(geom.out_shape).reshape(nd, -1)
-    tile = np.ravel_multi_index(tuple(out_idx[d] for d in per_slice),
-                                tuple(shape[d] for d in per_slice))
-    return assemble(geom, k, tile=tile, weight_map=weight_map, **flags)
+    tile = tile_map(geom.out_shape, tuple(shape[d] for d in per_slice), per_slice)
+    weight_map = axes_first_map(k.shape, per_slice)
+    return assemble(geom, k, flip=flip, ties=replace(ties, tile=tile, weight_map=weight_map),
+                    info=info)
 
 
 def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full",
@@ -246,6 +294,19 @@ def conv_matrices(kernels: ArrayLike, input_shape: IntOrTuple, mode: Mode = "ful
     -------
     list of TiedMatrix
         In C order over the batch axes; each one's taps index its own kernel.
+
+    See Also
+    --------
+    conv_matrix : one kernel; its Notes give the entry formula and the output size.
+    scipy.linalg.convolution_matrix : the dense 1-D analogue, batched the same way.
+
+    Notes
+    -----
+    Matrix ``b`` (in C order over the batch) is ``conv_matrix(kernels[b],
+    input_shape, mode, **kwargs)``: ``As[b][i, j] = kernels[b][p - j]`` in
+    1-D with ``'fill'``, ``p`` the full-output index of row ``i`` (see
+    :func:`conv_matrix`); the output size is
+    :func:`~toeplitz_conv.geometry.signal_axis`'s, the same for every kernel.
 
     Examples
     --------

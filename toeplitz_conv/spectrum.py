@@ -29,8 +29,8 @@ from numpy.typing import ArrayLike
 
 from ._limits import DenseTooLargeError, limits
 from ._validation import as_finite_real, as_groups, as_int_tuple, as_kernel, as_shape, choose
-from .geometry import channel_map
-from .layers import layer_geometry, layer_matrix
+from .geometry import channel_map, circular_same_fits, layer_geometry
+from .layers import layer_matrix
 
 __all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spectral_norm"]
 
@@ -62,6 +62,11 @@ def frequency_matrices(weight: ArrayLike, input_shape: tuple[int, ...], *,
     -------
     ndarray, complex, shape ``(*spatial, C_out, C_in)``
 
+    See Also
+    --------
+    singular_values : the singular values of these matrices, all together.
+    layer_matrix : the circular layer's sparse matrix.
+
     Examples
     --------
     >>> import numpy as np
@@ -87,9 +92,7 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     spatial = shape[1:]
     dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
     for k, d, n in zip(w.shape[2:], dil, spatial):
-        # torch's circular padding may not exceed the input: "same" pads
-        # d * (k - 1) in total, the larger half on the right.
-        if d * (k - 1) - d * (k - 1) // 2 > n:
+        if not circular_same_fits(n, k, d):
             raise ValueError(f"dilation {dilation!r} makes a kernel of size {k} span "
                              f"{d * (k - 1) + 1} samples, too wide for the circular 'same' "
                              f"layer on an input of size {n} (input_shape {shape})")
@@ -169,6 +172,13 @@ def singular_values(weight: ArrayLike, input_shape: tuple[int, ...], *,
         ``prod(spatial) * C_out * C_in``, see :data:`SPECTRUM_BYTES`) would exceed
         ``toeplitz_conv.limits.max_dense_bytes``.
 
+    See Also
+    --------
+    spectral_norm : the largest singular value of any layer.
+    frequency_matrices : the per-frequency matrices whose SVDs these are.
+    clip_singular_values : bound them.
+    layer_matrix : the circular layer's sparse matrix.
+
     Examples
     --------
     >>> import numpy as np
@@ -219,6 +229,11 @@ def spectral_norm(weight: ArrayLike, input_shape: tuple[int, ...], *, method: st
     **layer_kwargs
         ``stride``, ``padding``, ``dilation``, ``groups``, ``padding_mode``
         as in :func:`~toeplitz_conv.layer_matrix`.
+
+    See Also
+    --------
+    singular_values : every singular value of a circular layer, by FFT.
+    layer_matrix : the matrix whose norm this is.
 
     Examples
     --------
@@ -280,6 +295,11 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     and ``groups`` the input layer had), whose singular values are
     ``minimum(singular_values(weight, input_shape, ...), bound)``.  (Sedghi et al.
     then truncate it to the original kernel support, which is no longer exact.)
+
+    See Also
+    --------
+    singular_values : the singular values that are clipped.
+    spectral_norm : the bound's check on any layer.
 
     Examples
     --------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._limits import check_build, check_dense, limits
+from ._validation import choose
 
 __all__ = ["TiedMatrix"]
 
@@ -46,6 +48,23 @@ def _numeric(v: Any, name: str) -> np.ndarray:
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     return arr
+
+
+def _torch_dtype(torch: Any, dtype: Any) -> Any:
+    """A ``torch.dtype`` from a torch dtype, a numpy dtype (or type) or a dtype name."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        np_dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        np_dtype = None
+    if np_dtype is not None and not isinstance(dtype, bool) and np_dtype.kind in "biufc":
+        try:
+            return torch.from_numpy(np.zeros(0, dtype=np_dtype)).dtype
+        except TypeError:
+            pass      # a numpy dtype torch does not have (e.g. uint32 on old torch)
+    raise TypeError(f"dtype must be a torch dtype, a numeric numpy dtype or its name "
+                    f"(e.g. torch.float32, numpy.float32, 'float32'), got {dtype!r}")
 
 
 def _tap_index(v: Any, name: str) -> np.ndarray:
@@ -424,10 +443,49 @@ class TiedMatrix:
                               dtype=np.result_type(self.dtype, np.float64))
 
     def to_torch(self, layout: str = "csr", *, dtype: Any = None) -> Any:
-        """A torch sparse tensor (``'csr'`` or ``'coo'``); see :func:`toeplitz_conv.to_torch`."""
-        from .interop import to_torch
+        """The matrix as a torch sparse tensor (needs torch; imported here, lazily).
 
-        return to_torch(self, layout, dtype=dtype)
+        Parameters
+        ----------
+        layout : {'csr', 'coo'}
+            ``torch.sparse_csr`` (what ``torch.sparse.mm`` and ``@`` are fastest
+            with) or a coalesced ``torch.sparse_coo`` tensor.
+        dtype : torch.dtype, numpy dtype or dtype name, optional
+            ``torch.float32``, ``numpy.float32`` and ``"float32"`` all mean the
+            same.  Defaults to the matrix's dtype (float64 stays float64).
+
+        See Also
+        --------
+        toeplitz_conv.to_torch : the same, as a function.
+
+        Examples
+        --------
+        >>> import pytest; torch = pytest.importorskip("torch")   # only where torch is installed
+        >>> from toeplitz_conv import conv_matrix
+        >>> t = conv_matrix([5.0, 6.0, 7.0], 4).to_torch("coo", dtype="float32")
+        >>> t.layout, t.dtype, tuple(t.shape)
+        (torch.sparse_coo, torch.float32, (6, 4))
+        """
+        import torch
+
+        a = self.sparse
+        choose(layout, "layout", ("csr", "coo"))
+        values = torch.from_numpy(a.data.copy())
+        if dtype is not None:
+            values = values.to(_torch_dtype(torch, dtype))
+        # ``.sparse`` is canonical CSR, so torch's (costly) invariant checks are
+        # not needed; its "CSR support is in beta" notice is not the user's concern.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            if layout == "csr":
+                return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype("int64")),
+                                               torch.from_numpy(a.indices.astype("int64")),
+                                               values, size=a.shape, check_invariants=False)
+        coo = a.tocoo()
+        idx = torch.stack((torch.from_numpy(coo.row.astype("int64")),
+                           torch.from_numpy(coo.col.astype("int64"))))
+        return torch.sparse_coo_tensor(idx, values, size=a.shape,
+                                       check_invariants=False).coalesce()
 
     @property
     def T(self) -> TiedMatrix:

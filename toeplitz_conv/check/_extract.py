@@ -421,6 +421,39 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     >>> info.method, info.discovery_calls, info.probes, info.calls
     ('discovered', 2, 3, 8)
     """
+    in_shape, verify, rtol_v, atol_v, max_calls = _validated(
+        input_shape, verify, rtol, atol, max_calls, discover)
+    n = int(np.prod(in_shape))
+    f = _Counted(forward, in_shape, max_calls)
+    pattern, structure = _footprint(footprint, kernel, in_shape, layer_kwargs)
+    y0 = f(np.zeros(n))
+    m = len(y0)
+    rng = np.random.default_rng(seed)
+    run = _Run(f, y0, in_shape, f.out_shape or (m,), rtol_v, atol_v, verify, rng,
+               used_tol=rtol_v or 0.0)
+    bias = None
+    if np.any(np.abs(y0) > atol_v):
+        bias = y0.reshape(run.out_shape)
+        run.notes.append("forward(0) != 0: the function has a bias (it is affine); the matrix "
+                         "is that of x -> forward(x) - forward(0)")
+    run.checks = [rng.standard_normal(n) for _ in range(verify)]
+    if pattern is not None and pattern.shape != (m, n):
+        raise ValueError(f"footprint has shape {pattern.shape}, but forward maps {n} inputs "
+                         f"to {m} outputs")
+    attempts, disc_calls = _attempts(run, pattern, discover)
+    found = _coloured(run, attempts)
+    if disc_calls:
+        run.notes.insert(0, f"footprint discovered with {disc_calls} one-hot probes")
+    a, method, probes = found if found is not None else (_one_hot_matrix(run), "one-hot", n)
+    result = _with_structure(run, a, structure)
+    info = Extraction(f.calls, probes, method, in_shape, run.out_shape, bias, run.notes,
+                      rtol=run.used_tol, atol=atol_v, dtype=f.dtype, discovery_calls=disc_calls)
+    return (result, info) if return_info else result
+
+
+def _validated(input_shape: Any, verify: Any, rtol: Any, atol: Any, max_calls: Any,
+               discover: Any) -> tuple[tuple[int, ...], int, float | None, float, int | None]:
+    """:func:`extract_matrix`'s options, checked: ``(in_shape, verify, rtol, atol, max_calls)``."""
     in_shape = as_shape(input_shape)
     verify = as_positive_int(verify, "verify")
     rtol_v = None if rtol is None else as_tolerance(rtol, "rtol")
@@ -429,128 +462,156 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
         max_calls = as_positive_int(max_calls, "max_calls")
     if discover is not None and not isinstance(discover, (bool, np.bool_)):
         raise TypeError(f"discover must be True, False or None, got {discover!r}")
-    n = int(np.prod(in_shape))
-    f = _Counted(forward, in_shape, max_calls)
-    pattern, structure = _footprint(footprint, kernel, in_shape, layer_kwargs)
-    y0 = f(np.zeros(n))
-    m = len(y0)
-    out_shape = f.out_shape or (m,)
-    noise = 16 * f.eps
+    return in_shape, verify, rtol_v, atol_v, max_calls
 
-    def zero(r: np.ndarray) -> float:
-        return atol_v + noise * float(np.max(np.abs(r), initial=0.0))
 
-    def tol(a: sp.csr_array) -> float:
-        if rtol_v is not None:
-            return rtol_v
-        return auto_tolerance(f.eps, int(np.diff(a.indptr).max(initial=0)))
+@dataclass
+class _Run:
+    """One extraction: the counted black box, its response to 0 and the verification."""
 
-    notes: list[str] = []
-    bias = None
-    if np.any(np.abs(y0) > atol_v):
-        bias = y0.reshape(out_shape)
-        notes.append("forward(0) != 0: the function has a bias (it is affine); the matrix "
-                     "is that of x -> forward(x) - forward(0)")
-    rng = np.random.default_rng(seed)
-    checks = [rng.standard_normal(n) for _ in range(verify)]
-    if pattern is not None and pattern.shape != (m, n):
-        raise ValueError(f"footprint has shape {pattern.shape}, but forward maps {n} inputs "
-                         f"to {m} outputs")
-    attempts: list[tuple[str, sp.csr_array | None]] = []
-    disc_calls = 0
+    f: _Counted
+    y0: np.ndarray
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    rtol: float | None
+    atol: float
+    verify: int
+    rng: np.random.Generator
+    checks: list[np.ndarray] = field(default_factory=list)
+    responses: list[np.ndarray] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    used_tol: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return int(np.prod(self.in_shape))
+
+    @property
+    def m(self) -> int:
+        return len(self.y0)
+
+    def zero(self, r: np.ndarray) -> float:
+        """Responses at most this are rounding noise, not entries."""
+        return self.atol + 16 * self.f.eps * float(np.max(np.abs(r), initial=0.0))
+
+    def tol(self, a: sp.csr_array) -> float:
+        if self.rtol is not None:
+            return self.rtol
+        return auto_tolerance(self.f.eps, int(np.diff(a.indptr).max(initial=0)))
+
+    def reproduces(self, a: sp.csr_array) -> bool:
+        """Does ``a`` give ``forward``'s responses to the random inputs (called once)?"""
+        if not self.responses:
+            self.responses = [self.f(x) - self.y0 for x in self.checks]
+        self.used_tol = self.tol(a)
+        return all(_mismatch(a @ x, y, self.used_tol, self.atol) == 0
+                   for x, y in zip(self.checks, self.responses))
+
+    def check_additive(self) -> None:
+        _check_additive(self.f, self.checks, self.responses, self.y0, self.used_tol,
+                        self.atol, self.rng)
+
+
+def _attempts(run: _Run, pattern: sp.csr_array | None, discover: bool | None
+              ) -> tuple[list[tuple[str, sp.csr_array | None]], int]:
+    """The footprints to colour, in order, and the calls their discovery took."""
     if pattern is not None:
-        attempts.append(("coloured", pattern))
-    elif discover or (discover is None and n > _DISCOVER_ABOVE):
-        def probe(index: tuple[int, ...]) -> np.ndarray:
-            x = np.zeros(in_shape)
-            x[index] = 1.0
-            return f(x.ravel()) - y0
-        d = discover_footprint(probe, in_shape, out_shape, zero)
-        disc_calls = d.calls
-        if d.found:
-            # The model first; then without the axes it rests least on (a small
-            # channel axis), then wrapping around (a circular boundary).
-            variants = [(False, False)]
-            if d.uncertain:
-                variants.append((False, True))
-            if d.can_wrap:
-                variants += [(True, False)] + ([(True, True)] if d.uncertain else [])
-            attempts += [("discovered", d.pattern(in_shape, out_shape, wrap=w, certain=c))
-                         for w, c in variants]
-        else:
-            notes.append(f"no footprint discovered ({d.reason}): probed one-hot")
-    a = None
-    method = "one-hot"
-    probes = n
-    responses: list[np.ndarray] = []
-    used_tol = rtol_v or 0.0
+        return [("coloured", pattern)], 0
+    if not (discover or (discover is None and run.n > _DISCOVER_ABOVE)):
+        return [], 0
+
+    def probe(index: tuple[int, ...]) -> np.ndarray:
+        x = np.zeros(run.in_shape)
+        x[index] = 1.0
+        return run.f(x.ravel()) - run.y0
+    d = discover_footprint(probe, run.in_shape, run.out_shape, run.zero)
+    if not d.found:
+        run.notes.append(f"no footprint discovered ({d.reason}): probed one-hot")
+        return [], d.calls
+    # The model first; then without the axes it rests least on (a small
+    # channel axis), then wrapping around (a circular boundary).
+    variants = [(False, False)]
+    if d.uncertain:
+        variants.append((False, True))
+    if d.can_wrap:
+        variants += [(True, False)] + ([(True, True)] if d.uncertain else [])
+    return [("discovered", d.pattern(run.in_shape, run.out_shape, wrap=w, certain=c))
+            for w, c in variants], d.calls
+
+
+def _probe_colours(run: _Run, pat: sp.csr_array, colour: np.ndarray,
+                   n_col: int) -> sp.csr_array:
+    """One call per colour; each response entry belongs to the one input of its colour."""
+    run.f.afford(n_col + (0 if run.responses else run.verify), f"probing {n_col} colours")
+    ys = np.empty((n_col, run.m))
+    for c in range(n_col):
+        ys[c] = run.f((colour == c).astype(np.float64)) - run.y0
+        ys[c][np.abs(ys[c]) <= run.zero(ys[c])] = 0.0
+    coo = sp.coo_array(pat)
+    rows, cols = coo.row, coo.col
+    cand = sp.csr_array((ys[colour[cols], rows], (rows, cols)), shape=(run.m, run.n))
+    cand.sum_duplicates()
+    cand.eliminate_zeros()
+    return cand
+
+
+def _coloured(run: _Run, attempts: list[tuple[str, sp.csr_array | None]]
+              ) -> tuple[sp.csr_array, str, int] | None:
+    """The first footprint whose coloured probes reproduce ``forward``: ``(A, method, probes)``."""
     for attempt, (kind, pat) in enumerate(attempts):
         if pat is None:
-            notes.append("the discovered footprint is too large to colour: probed one-hot")
+            run.notes.append("the discovered footprint is too large to colour: probed one-hot")
             continue
         try:
             colour = colour_columns(pat, max_conflicts=None if kind == "coloured"
-                                    else max(_MAX_CONFLICTS, 2000 * n))
+                                    else max(_MAX_CONFLICTS, 2000 * run.n))
         except DenseTooLargeError:
-            notes.append("the discovered footprint is nearly dense: probed one-hot")
-            break
-        n_col = int(colour.max()) + 1 if n else 0
-        if kind == "discovered" and n_col >= n:
-            notes.append("the discovered footprint needs as many probes as one-hot probing")
-            break
-        f.afford(n_col + (0 if responses else verify), f"probing {n_col} colours")
-        ys = np.empty((n_col, m))
-        for c in range(n_col):
-            ys[c] = f((colour == c).astype(np.float64)) - y0
-            ys[c][np.abs(ys[c]) <= zero(ys[c])] = 0.0
-        coo = sp.coo_array(pat)
-        rows, cols = coo.row, coo.col
-        cand = sp.csr_array((ys[colour[cols], rows], (rows, cols)), shape=(m, n))
-        cand.sum_duplicates()
-        cand.eliminate_zeros()
-        if not responses:
-            responses = [f(x) - y0 for x in checks]
-        used_tol = tol(cand)
-        if all(_mismatch(cand @ x, y, used_tol, atol_v) == 0
-               for x, y in zip(checks, responses)):
-            a, method, probes = cand, kind, n_col
+            run.notes.append("the discovered footprint is nearly dense: probed one-hot")
+            return None
+        n_col = int(colour.max()) + 1 if run.n else 0
+        if kind == "discovered" and n_col >= run.n:
+            run.notes.append("the discovered footprint needs as many probes as one-hot probing")
+            return None
+        cand = _probe_colours(run, pat, colour, n_col)
+        if run.reproduces(cand):
             if attempt and kind == "discovered":
-                notes.append("found with a wider footprint (the black box is not shift "
-                             "invariant along some axis, or wraps around)")
-            break
+                run.notes.append("found with a wider footprint (the black box is not shift "
+                                 "invariant along some axis, or wraps around)")
+            return cand, kind, n_col
         if not attempt:
-            _check_additive(f, checks, responses, y0, used_tol, atol_v, rng)
+            run.check_additive()
         what = ("footprint too small?" if kind == "coloured" else
                 "the black box is not shift invariant?")
         last = attempt == len(attempts) - 1
-        notes.append(f"the {kind} probes did not reproduce forward on random inputs "
-                     f"({what})" + (": probed one-hot instead" if last else ""))
-    if disc_calls:
-        notes.insert(0, f"footprint discovered with {disc_calls} one-hot probes")
-    if a is None:
-        f.afford(n + (0 if responses else verify), f"one-hot probing of {n} input elements")
-        a = _one_hot_columns(f, n, y0, zero)
-        a.sum_duplicates()
-        if not responses:
-            responses = [f(x) - y0 for x in checks]
-        used_tol = tol(a)
-        if not all(_mismatch(a @ x, y, used_tol, atol_v) == 0
-                   for x, y in zip(checks, responses)):
-            _check_additive(f, checks, responses, y0, used_tol, atol_v, rng)
-            raise NotLinearError("forward is not linear: its one-hot responses do not "
-                                 "reproduce it on random inputs (f(x) != sum_j x_j f(e_j))")
-    result: Any = a
-    if structure is not None:
-        fit, _ = recover_weight(structure, a, rtol=max(used_tol, 1e-12))
-        if fit is not None:
-            fit.info = {**fit.info, "extracted_calls": f.calls}
-            result = fit
-        else:
-            notes.append("the matrix does not have the structure of kernel= and the layer "
+        run.notes.append(f"the {kind} probes did not reproduce forward on random inputs "
+                         f"({what})" + (": probed one-hot instead" if last else ""))
+    return None
+
+
+def _one_hot_matrix(run: _Run) -> sp.csr_array:
+    """One call per input element (the route without a usable footprint)."""
+    run.f.afford(run.n + (0 if run.responses else run.verify),
+                 f"one-hot probing of {run.n} input elements")
+    a = _one_hot_columns(run.f, run.n, run.y0, run.zero)
+    a.sum_duplicates()
+    if not run.reproduces(a):
+        run.check_additive()
+        raise NotLinearError("forward is not linear: its one-hot responses do not "
+                             "reproduce it on random inputs (f(x) != sum_j x_j f(e_j))")
+    return a
+
+
+def _with_structure(run: _Run, a: sp.csr_array, structure: TiedMatrix | None) -> Any:
+    """``a`` as a TiedMatrix of ``structure`` when it fits it, else ``a`` itself."""
+    if structure is None:
+        return a
+    fit, _ = recover_weight(structure, a, rtol=max(run.used_tol, 1e-12))
+    if fit is None:
+        run.notes.append("the matrix does not have the structure of kernel= and the layer "
                          "options: returned as a csr_array")
-    info = Extraction(f.calls, probes, method, in_shape, out_shape, bias, notes,
-                      rtol=used_tol, atol=atol_v, dtype=f.dtype, discovery_calls=disc_calls)
-    return (result, info) if return_info else result
+        return a
+    fit.info = {**fit.info, "extracted_calls": run.f.calls}
+    return fit
 
 
 def _check_additive(f: _Counted, checks: list[np.ndarray], responses: list[np.ndarray],

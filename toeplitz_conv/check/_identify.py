@@ -22,16 +22,20 @@ import scipy.sparse as sp
 
 from .._validation import _is_int, as_positive_int, as_shape, choose
 from ..geometry import (
+    PADDING_MODES,
     Geometry,
     full_padding,
+    layer_geometry,
     layer_padding_range,
     layer_symmetric_paddings,
     same_padding,
+    signal_geometry,
     signal_kernel_size,
+    split_padding,
     tf_same_padding,
 )
-from ..layers import PADDING_MODES, layer_geometry, layer_matrix
-from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix, signal_geometry
+from ..layers import layer_matrix
+from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix
 from ..tied import TiedMatrix
 from ._extract import DEFAULT_MAX_CALLS, extract_matrix, recover_weight
 from ._user import as_tolerance
@@ -205,7 +209,7 @@ def _layer_paddings(n: int, out: int, k: int, s: int, d: int) -> list[Any]:
                        if p <= cap]
     for total in layer_padding_range(n, out, k, stride=s, dilation=d):
         if total % 2 and total <= 2 * cap:
-            pads.append((total // 2, total - total // 2))
+            pads.append(split_padding(total))
     return pads
 
 

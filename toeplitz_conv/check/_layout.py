@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_positive_int
+from .._validation import as_kernel, as_positive_int
 
 __all__ = ["DATA_FORMATS", "WEIGHT_FORMATS", "Layout"]
 
@@ -145,8 +145,6 @@ def as_bias(bias: Any, c_out: int) -> tuple[np.ndarray, tuple[int, ...]]:
     >>> b.shape, shape
     ((4,), (1, 1, 1, 4))
     """
-    from .._validation import as_kernel
-
     arr = as_kernel(bias, "bias", min_ndim=0)
     if arr.dtype.kind == "c":
         raise TypeError("bias must be real, got a complex array")

@@ -381,10 +381,6 @@ class UserLayer:
     def has_grads(self) -> bool:
         return self.kind in ("module", "function", "cache") or self.backward is not None
 
-    @property
-    def finite_differences(self) -> bool:
-        return not self.has_grads
-
     def _cache_forward(self, xc: np.ndarray, w: np.ndarray) -> Any:
         b = self._user_b()
         if b is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
 from .. import explore
 from ._errors import CLIError
@@ -31,8 +32,17 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--padding", help="layer convention: int(s), valid or same")
     p.add_argument("--padding-mode", help="layer convention: zeros | reflect | replicate | "
                                           "circular")
+    p.add_argument("--transposed", action="store_true",
+                   help="a transposed layer (PyTorch's conv_transpose, --padding crops its "
+                        "output): the input drawn zero-inserted under a stride-1 window")
+    p.add_argument("--output-padding", default="0", help="with --transposed: e.g. 1")
     p.add_argument("--x", help="input values, e.g. 1,2,3,4 (rows by ';' in 2-D, or flat in C "
                                "order): the page then shows y = A x and each output's sum")
+    p.add_argument("--grad-out", help="dL/dy for the gradient view, one value per output (e.g. "
+                                      "1,0,-1,2,0,1; flat in C order): the page opens in the "
+                                      "gradient view, dL/dw as sums over the tied positions")
+    p.add_argument("--play", action="store_true",
+                   help="the page starts playing: the window walks over the outputs")
     p.add_argument("--out", required=True, help="the HTML file to write")
 
 
@@ -66,14 +76,31 @@ def cmd_explore(args: argparse.Namespace) -> int:
         if x.size != math.prod(shape):
             raise CLIError(f"--x must give one value per input element ({math.prod(shape)} "
                            f"for --input-shape {args.input_shape}), got {x.size}")
-    page = explore(kernel, shape if len(shape) > 1 else shape[0],
+    grad_out = None
+    if getattr(args, "grad_out", None) is not None:
+        grad_out = parse_numbers(args.grad_out, "--grad-out").ravel()
+    try:
+        page = _explore(args, kernel, shape, x, grad_out)
+    except ValueError as exc:
+        if grad_out is not None and "grad_out" in str(exc):
+            raise CLIError(str(exc).replace("grad_out", "--grad-out")) from None
+        raise
+    path = page.save(args.out)
+    print(f"wrote {path} ({len(page.variants)} variants)")
+    return 0
+
+
+def _explore(args: argparse.Namespace, kernel: Any, shape: tuple[int, ...], x: Any,
+             grad_out: Any) -> Any:
+    return explore(kernel, shape if len(shape) > 1 else shape[0],
                    args.mode or "full", correlate=args.correlate,
                    boundary=args.boundary or "fill",
                    stride=parse_ints(args.stride, "--stride"),
                    dilation=None if args.dilation is None
                    else parse_ints(args.dilation, "--dilation"),
                    padding=None if args.padding is None else parse_padding(args.padding),
-                   padding_mode=args.padding_mode, x=x)
-    path = page.save(args.out)
-    print(f"wrote {path} ({len(page.variants)} variants)")
-    return 0
+                   padding_mode=args.padding_mode, x=x, grad_out=grad_out,
+                   play=bool(getattr(args, "play", False)), gradient=grad_out is not None,
+                   transposed=bool(getattr(args, "transposed", False)),
+                   output_padding=parse_ints(getattr(args, "output_padding", "0"),
+                                             "--output-padding", minimum=0))

@@ -11,13 +11,17 @@ import argparse
 import functools
 import inspect
 import os
+import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from numpy.typing import ArrayLike
+
 from ._errors import CLIError
+from ._parse import parse_int, parse_numbers, parse_shape
 
 __all__ = ["FIGURE_ALIASES", "FIGURE_FUNCTION_NAMES", "FIGURE_NAMES", "HELP_FIGURE",
            "HELP_FIGURES", "cmd_figure", "cmd_figures", "setup_figure", "setup_figures"]
@@ -98,6 +102,11 @@ def setup_figures(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--format", default="svg", help="svg | pdf | png")
+    p.add_argument("--slide", help="4:3 | 16:9: draw each figure as a Beamer frame's text area "
+                                   "(text at least 11 pt); a figure that does not fit is "
+                                   "skipped and named")
+    p.add_argument("--no-title", dest="title", action="store_false", default=True,
+                   help="leave out each figure's own title (the frame has one)")
 
 
 def _check_ext(path: Path, allowed: tuple[str, ...] = _EXTS) -> str:
@@ -241,13 +250,30 @@ def cmd_figures(args: argparse.Namespace) -> int:
     fmt = str(args.format).lower().lstrip(".")
     if fmt not in _EXTS:
         raise CLIError(f"--format must be one of svg, pdf, png, got {args.format!r}")
+    slide = getattr(args, "slide", None)
+    if slide is not None:
+        _choose(slide, ("4:3", "16:9"), "--slide")
     directory = Path(args.out)
     _check_dir(directory, create=True)
     from ..figures import FIGURES, save_figure
 
+    options: dict[str, Any] = {}
+    if slide is not None or not getattr(args, "title", True):
+        options = {"slide": slide, "title": getattr(args, "title", True)}
+    skipped = []
     for name, draw in FIGURES.items():
-        save_figure(draw(), directory / f"{name}.{fmt}")
-    print(f"wrote {len(FIGURES)} figures to {directory}")
+        try:
+            fig = draw(**options)
+        except ValueError as exc:
+            if slide is None:
+                raise
+            skipped.append(f"{name}: {exc}")
+            continue
+        save_figure(fig, directory / f"{name}.{fmt}")
+    print(f"wrote {len(FIGURES) - len(skipped)} figures to {directory}")
+    if skipped:
+        print(f"skipped {len(skipped)} that do not fit a {slide} slide:\n  "
+              + "\n  ".join(skipped), file=sys.stderr)
     return 0
 
 
@@ -349,10 +375,6 @@ def _union_args(hint: Any) -> set[Any]:
 
 def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None:
     """(text -> value, metavar) for a parameter, from its type hint; None if not offered."""
-    from numpy.typing import ArrayLike
-
-    from ._parse import parse_int, parse_numbers, parse_shape
-
     flag = _flag(param)
     hint, _ = _strip_none(hint)
     members = _union_args(hint)
@@ -443,13 +465,11 @@ def _parse_options(name: str, func: Callable[..., Any], base: dict[str, Any],
         raise CLIError(f"figure {name!r} takes no {unknown}; its options: "
                        f"{', '.join(flags) or 'none'}")
     kwargs = dict(base)
-    # An example's names for its weights do not fit another kernel: the
-    # function's default labels then name them.
-    new_kernel = getattr(ns, "kernel", None)
-    named = kwargs.get("labels")
-    if (new_kernel is not None and named is not None and not isinstance(named, str)
-            and getattr(ns, "labels", None) is None and len(named) != new_kernel.size):
-        del kwargs["labels"]
+    # A kernel given as numbers is drawn with its numbers (--kernel 5,6,7
+    # shows 5, 6, 7, not the example's z, y, x) unless --labels names them.
+    if (getattr(ns, "kernel", None) is not None and "labels" in flags.values()
+            and getattr(ns, "labels", None) is None):
+        kwargs["labels"] = "values"
     for param in flags.values():
         value = getattr(ns, param)
         if value is not None:

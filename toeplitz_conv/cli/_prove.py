@@ -72,6 +72,61 @@ def cmd_prove(args: argparse.Namespace) -> int:
     int
         0 if the proof holds, 1 if it does not (e.g. a wrong ``--claim``).
     """
+    kernel: Any
+    if args.kernel is not None:
+        kernel = parse_numbers(args.kernel).tolist()
+    else:
+        kernel = parse_ints(args.kernel_size, "--kernel-size")
+    if args.kind == "general":
+        if args.input_shape is not None and not args.input_shape.isidentifier():
+            raise ValueError(f"--input-shape/--n: 'general' proves the statement for every "
+                             f"size; give the size symbol's name (e.g. --n n) or leave it out, "
+                             f"got {args.input_shape!r}")
+    proof = _prove(args.kind, _Inputs(args, kernel))
+    print(proof.to_latex() if args.latex else proof.text())
+    return 0 if proof.holds else 1
+
+
+class _Inputs:
+    """The parsed options of ``prove``, each read as the kind being proved needs it."""
+
+    def __init__(self, args: argparse.Namespace, kernel: Any) -> None:
+        self.args = args
+        self.kernel = kernel
+        self.n_text = "4" if args.input_shape is None else args.input_shape
+        # Only the equivalence, gradient and layer statements take a shape and a
+        # per-axis stride; the others are stated for one length n.
+        self.stride = parse_ints(args.stride, "--stride")
+        self.extra = {} if args.claim is None else {"claim": args.claim}
+
+    def shape(self) -> Any:
+        return parse_ints(self.n_text, "--input-shape/--n")
+
+    def n(self) -> int:
+        return parse_int(self.n_text, "--input-shape/--n", minimum=1)
+
+    def layer_args(self) -> dict[str, Any]:
+        return {"stride": self.stride, "padding": parse_padding(self.args.padding),
+                "dilation": parse_ints(self.args.dilation, "--dilation"),
+                "groups": self.args.groups}
+
+    def wshape(self) -> tuple[int, ...]:
+        ws = parse_ints(self.args.weight_shape, "--weight-shape")
+        return ws if isinstance(ws, tuple) else (ws,)
+
+    def layer_input(self) -> tuple[int, ...]:
+        # --input-shape is C_in,spatial; a spatial size alone (the default 4) gets the
+        # weight's input channels in front, so `prove layer` works as it is.
+        ws = self.wshape()
+        sh = parse_ints(self.n_text, "--input-shape/--n")
+        sh = sh if isinstance(sh, tuple) else (sh,)
+        if len(sh) == len(ws) - 2 and len(ws) >= 3:
+            sh = (ws[1] * self.args.groups, *sh)
+        return sh
+
+
+def _prove(kind: str, p: _Inputs) -> Any:
+    """The proof of ``kind`` (one of :data:`KINDS`) with the options ``p``."""
     import sympy
 
     from ..symbolic import (
@@ -89,78 +144,44 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_weight_gradient,
     )
 
-    kernel: Any
-    if args.kernel is not None:
-        kernel = parse_numbers(args.kernel).tolist()
-    else:
-        kernel = parse_ints(args.kernel_size, "--kernel-size")
-    kind = args.kind
-    if kind == "general":
-        if args.input_shape is not None and not args.input_shape.isidentifier():
-            raise ValueError(f"--input-shape/--n: 'general' proves the statement for every "
-                             f"size; give the size symbol's name (e.g. --n n) or leave it out, "
-                             f"got {args.input_shape!r}")
-    n_text = "4" if args.input_shape is None else args.input_shape
-    # Only the equivalence, gradient and layer statements take a shape and a
-    # per-axis stride; the others are stated for one length n.
-    stride = parse_ints(args.stride, "--stride")
+    args, extra = p.args, p.extra
 
-    def shape() -> Any:
-        return parse_ints(n_text, "--input-shape/--n")
+    def signal(fn: Any) -> Any:
+        return lambda: fn(p.kernel, p.shape(), args.mode, correlate=args.correlate,
+                          boundary=args.boundary or "fill", stride=p.stride, **extra)
 
-    def n() -> int:
-        return parse_int(n_text, "--input-shape/--n", minimum=1)
-
-    def layer_args() -> dict[str, Any]:
-        return {"stride": stride, "padding": parse_padding(args.padding),
-                "dilation": parse_ints(args.dilation, "--dilation"), "groups": args.groups}
-
-    def wshape() -> tuple[int, ...]:
-        ws = parse_ints(args.weight_shape, "--weight-shape")
-        return ws if isinstance(ws, tuple) else (ws,)
-
-    def layer_input() -> tuple[int, ...]:
-        # --input-shape is C_in,spatial; a spatial size alone (the default 4) gets the
-        # weight's input channels in front, so `prove layer` works as it is.
-        ws = wshape()
-        sh = parse_ints(n_text, "--input-shape/--n")
-        sh = sh if isinstance(sh, tuple) else (sh,)
-        if len(sh) == len(ws) - 2 and len(ws) >= 3:
-            sh = (ws[1] * args.groups, *sh)
-        return sh
-
-    extra = {} if args.claim is None else {"claim": args.claim}
-    if kind in ("equivalence", "gradient", "input-gradient"):
-        fn = {"equivalence": prove_equivalence, "gradient": prove_weight_gradient,
-              "input-gradient": prove_input_gradient}[kind]
-        proof = fn(kernel, shape(), args.mode, correlate=args.correlate,
-                   boundary=args.boundary or "fill", stride=stride, **extra)
-    elif kind == "general":
+    def general() -> Any:
+        kernel = p.kernel
         if args.symbolic_kernel:
             kernel = sympy.Symbol("k", integer=True, positive=True)
-        proof = prove_equivalence_general(kernel, args.mode, correlate=args.correlate,
-                                          stride=stride, boundary=args.boundary or "fill",
-                                          n=args.input_shape, **extra)
-    elif kind == "shift":
+        return prove_equivalence_general(kernel, args.mode, correlate=args.correlate,
+                                         stride=p.stride, boundary=args.boundary or "fill",
+                                         n=args.input_shape, **extra)
+
+    def shift() -> Any:
         mode = cast(Mode, args.mode if args.boundary == "fill" else "same")
-        proof = prove_shift_equivariance(kernel, n(), args.shift, boundary=args.boundary or "wrap",
-                                         mode=mode, correlate=args.correlate, **extra)
-    elif kind == "theorem":
-        proof = prove_convolution_theorem(kernel, n(), **extra)
-    elif kind == "layer":
-        proof = prove_layer_equivalence(wshape(), layer_input(), **layer_args(),
-                                        padding_mode=args.padding_mode, **extra)
-    elif kind == "layer-gradient":
-        proof = prove_layer_weight_gradient(wshape(), layer_input(), **layer_args(),
-                                            padding_mode=args.padding_mode, **extra)
-    elif kind == "layer-general":
-        proof = prove_layer_equivalence_general(wshape(), **layer_args(),
-                                                padding_mode=args.padding_mode, **extra)
-    elif kind == "adjoint":
-        proof = prove_transposed_adjoint(wshape(), layer_input(), **layer_args(), **extra)
-    elif kind == "associativity":
-        proof = prove_associativity(kernel, 2, n(), **extra)
-    else:
-        proof = prove_commutativity(kernel, n(), **extra)
-    print(proof.to_latex() if args.latex else proof.text())
-    return 0 if proof.holds else 1
+        return prove_shift_equivariance(p.kernel, p.n(), args.shift,
+                                        boundary=args.boundary or "wrap", mode=mode,
+                                        correlate=args.correlate, **extra)
+
+    def layer(fn: Any) -> Any:
+        return lambda: fn(p.wshape(), p.layer_input(), **p.layer_args(),
+                          padding_mode=args.padding_mode, **extra)
+
+    runs = {
+        "equivalence": signal(prove_equivalence),
+        "gradient": signal(prove_weight_gradient),
+        "input-gradient": signal(prove_input_gradient),
+        "general": general,
+        "shift": shift,
+        "theorem": lambda: prove_convolution_theorem(p.kernel, p.n(), **extra),
+        "layer": layer(prove_layer_equivalence),
+        "layer-gradient": layer(prove_layer_weight_gradient),
+        "layer-general": lambda: prove_layer_equivalence_general(
+            p.wshape(), **p.layer_args(), padding_mode=args.padding_mode, **extra),
+        "adjoint": lambda: prove_transposed_adjoint(p.wshape(), p.layer_input(),
+                                                    **p.layer_args(), **extra),
+        "associativity": lambda: prove_associativity(p.kernel, 2, p.n(), **extra),
+        "commutativity": lambda: prove_commutativity(p.kernel, p.n(), **extra),
+    }
+    return runs[kind]()

@@ -10,10 +10,12 @@ import numpy as np
 from .. import conv_matrix
 from ._errors import CLIError
 from ._parse import add_signal_args, parse_numbers, parse_shape
+from ._show_torch import add_torch_args, cmd_show_torch
 
 __all__ = ["EDGEITEMS", "HELP", "THRESHOLD", "cmd_show", "format_matrix", "setup_show"]
 
-HELP = "print the matrix of a convolution (and y = A x with --x)"
+HELP = ("print the matrix of a convolution (and y = A x with --x), or the layer table of a "
+        "torch model (--torch)")
 
 #: numpy's print options: beyond THRESHOLD entries a matrix is summarised by
 #: its first and last EDGEITEMS rows and columns (``--full`` prints it all).
@@ -104,6 +106,7 @@ def setup_show(p: argparse.ArgumentParser) -> None:
                    help=f"print every entry; otherwise a matrix of more than {THRESHOLD} "
                         f"entries shows its first and last {EDGEITEMS} rows and columns, "
                         f"as numpy does")
+    add_torch_args(p)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -119,6 +122,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     int
         0.
     """
+    if args.torch is not None:
+        return cmd_show_torch(args)
+    if args.kernel is None:
+        raise CLIError("--kernel is required (or --torch FILE.py:FUNCTION for a torch model)")
     kernel = parse_numbers(args.kernel)
     shape = parse_shape(args.input_shape)
     # Any: argparse values; conv_matrix validates them (and the error names the flag).

@@ -73,14 +73,23 @@ NATURAL_WIDTH, NATURAL_CELL = 560, (10, 36)
 MATRIX_WIDTH, MATRIX_CELL, LABEL_CELL = 520, (2, 40), 16
 #: No text is drawn smaller than this (pixels at the page's natural size).
 MIN_FONT = 12
-#: Page chrome around the panels (title, switches, legend, info line, captions, note).
-CHROME = 230
+#: Page chrome around the panels (title, switches, actions, legend, info line, captions, note).
+CHROME = 270
 #: The narrow layout: used when the window is at most NARROW_BELOW px wide.  Its
 #: panels are stacked and drawn at their own pixel size (never scaled down, so
 #: no text drops below MIN_FONT), each at most NARROW_WIDTH px wide where the
 #: cell ranges allow (a 400-px window less the page margins and a scrollbar);
 #: a panel that is still wider scrolls inside its own box, never the page.
 NARROW_BELOW, NARROW_WIDTH = 600, 356
+#: The wide layout: from WIDE_FROM px the matrix takes at least half the window
+#: (scaled up with all its text), for a projector or a large screen.
+WIDE_FROM = 1200
+#: The magnifier: a LENS_SIZE px inset that follows the pointer over a matrix
+#: whose cells are under LENS_BELOW px, showing them LENS_CELL px large.
+LENS_SIZE, LENS_BELOW, LENS_CELL = 200, 12, 28
+#: Block labels: the band above (per input channel) and left (per output channel)
+#: of a channel-block matrix, outside every cell.
+BLOCK_BAND_TOP, BLOCK_BAND_LEFT = 18, 40
 #: The narrow natural panel's smallest cell (smaller than the wide one's: seeing
 #: the whole input row beats scrolling along it).
 NARROW_NATURAL_MIN = 8
@@ -164,6 +173,10 @@ def natural_layout(place: dict[str, Any], nd: int, fit: int | None = None) -> di
         "font": min(14, int(g * 0.5)),
         "grid": [[_px(ox + x * g), _px(oy + y * g)] for x, y in place["grid"]],
         "outs": [[_px(ox + x * g), _px(oy + y * g)] for x, y in place["outs"]],
+        # each row's window outline per channel, 3 px outside its cells
+        "frames": [[[_px(ox + x0 * g - 3), _px(oy + y0 * g - 3), _px((x1 - x0) * g + 5),
+                     _px((y1 - y0) * g + 5)] for x0, y0, x1, y1 in row]
+                   for row in place.get("frames", [])],
         "captions": [[_px(ox + x * g), _px(oy + y * g), text, anchor]
                      for x, y, text, anchor in place["captions"]],
         "tag_dy": -11 if nd == 1 else 0,
@@ -179,28 +192,37 @@ def matrix_layout(m: int, n: int, blocks: list[list[int]], sub: list[list[int]] 
 
     ``blocks`` are ``[row, col, rows, cols]`` channel blocks and ``sub`` the
     blocks of a doubly block matrix, returned as ``[x, y, width, height]``
-    rectangles; ``block_labels`` are placed in the channel blocks' top-right
-    corners.  With ``fit`` (the narrow layout) the cells are the largest in
-    the range whose whole panel is at most ``fit`` pixels wide.
+    rectangles.  With channel blocks, a band above the matrix names each
+    block column's input channel (``x[i]``) and a band left of it each block
+    row's output channel (``y[o]``): block labels never sit over cells.  With
+    ``fit`` (the narrow layout) the cells are the largest in the range whose
+    whole panel is at most ``fit`` pixels wide.
 
     >>> lay = matrix_layout(2, 3, [])
-    >>> lay["cell"], lay["x"], lay["y"], lay["out_x"], lay["labels"]
-    (40, [44, 84, 124], [64, 104], 174, True)
+    >>> lay["cell"], lay["x"], lay["y"], lay["out_x"], lay["labels"], lay["lens"]
+    (40, [44, 84, 124], [64, 104], 174, True, 0)
     >>> [(lay["cell"], lay["width"]) for lay in (matrix_layout(26, 24, []),
     ...                                          matrix_layout(26, 24, [], fit=356))]
     [(20, 578), (12, 340)]
+    >>> lay = matrix_layout(4, 4, [[0, 0, 2, 2], [0, 2, 2, 2], [2, 0, 2, 2], [2, 2, 2, 2]])
+    >>> lay["block_text"][:2], lay["block_text"][2][2:]
+    ([[124, 11, 'x[0]', 'middle'], [204, 11, 'x[1]', 'middle']], ['y[0]', 'end'])
+    >>> matrix_layout(60, 62, [])["lens"]          # 8 px cells: a 3.5x magnifier
+    3.5
     """
     lo, hi = MATRIX_CELL
+    band_top, band_left = (BLOCK_BAND_TOP, BLOCK_BAND_LEFT) if blocks else (0, 0)
 
     def width(cs: int) -> int:
-        return (44 if cs >= LABEL_CELL else 6) + (n + 1) * cs + 34
+        return band_left + (44 if cs >= LABEL_CELL else 6) + (n + 1) * cs + 34
 
     if fit is None:
         cs = max(lo, min(hi, MATRIX_WIDTH // max(m, n)))
     else:
         cs = next((c for c in range(hi, lo - 1, -1) if width(c) <= fit), lo)
     labels = cs >= LABEL_CELL
-    left, top = (44 if labels else 6), cs + 8 + (16 if labels else 0)
+    left = band_left + (44 if labels else 6)
+    top = band_top + cs + 8 + (16 if labels else 0)
     x = [left + c * cs for c in range(n)]
     y = [top + r * cs for r in range(m)]
     out_x = left + n * cs + 10
@@ -209,22 +231,36 @@ def matrix_layout(m: int, n: int, blocks: list[list[int]], sub: list[list[int]] 
         return [[left + c0 * cs, top + r0 * cs, w * cs, h * cs] for r0, c0, h, w in bl]
 
     block_px = rects(blocks)
+    # one label per block column (above) and per block row (left), centred on it
+    block_text: list[list[Any]] = []
+    for i, (bx, _, bw, _) in enumerate(sorted({(b[0], 0, b[2], 0) for b in block_px})):
+        block_text.append([_px(bx + bw / 2), band_top - 7, f"x[{i}]", "middle"])
+    for o, (_, by, _, bh) in enumerate(sorted({(0, b[1], 0, b[3]) for b in block_px})):
+        block_text.append([band_left - 4, _px(by + bh / 2), f"y[{o}]", "end"])
+    cell_font = min(16, int(cs * 0.42)) if cs * 0.42 >= MIN_FONT else 0
+    # large cells name the weight above its value
+    two = cs >= 36 and cell_font > 0
     return {
         "cell": cs,
-        "x": x, "y": y, "in_y": 2, "out_x": out_x,
+        "x": x, "y": y, "in_y": 2 + band_top, "out_x": out_x,
         "right": left + n * cs, "bottom": top + m * cs,
         # vector and cell labels only where they are at least MIN_FONT high
         "vec_font": min(14, int(cs * 0.4)) if cs * 0.4 >= MIN_FONT else 0,
-        "cell_font": min(16, int(cs * 0.42)) if cs * 0.42 >= MIN_FONT else 0,
+        "cell_font": cell_font,
+        "cell_text": {"name_dy": _px(cs * 0.3) if two else 0, "name_font": MIN_FONT if two else 0,
+                      "value_dy": _px(cs * 0.66 if two else cs / 2)},
         "labels": labels,
-        "idx_x": left - 14, "idx_y": cs + 14,
-        "cap_x": [2, _px(cs / 2 + 2)], "cap_y": [out_x + cs + 4, _px(top + cs / 2)],
+        "idx_x": left - 14, "idx_y": band_top + cs + 14,
+        "cap_x": [band_left + 2, _px(band_top + cs / 2 + 2)],
+        "cap_y": [out_x + cs + 4, _px(top + cs / 2)],
         "blocks": block_px,
         "sub": rects(sub or []),
-        "block_at": [[bx + bw - 3, by + 10]
-                     for bx, by, bw, _ in block_px][:len(block_labels or [])],
+        "block_text": block_text,
+        # kept for pages and scripts that read it: no label sits in a block any more
+        "block_at": [],
         "ring": _ring(cs),
         "small": cs < LABEL_CELL,
+        "lens": _px(LENS_CELL / cs) if cs < LENS_BELOW else 0,
         "width": width(cs), "height": top + m * cs + 6,
     }
 
@@ -270,8 +306,10 @@ def _asset(name: str) -> str:
 def _render(data: dict[str, Any]) -> str:
     """The self-contained page: the assets inlined, ``data`` embedded as JSON."""
     payload = json.dumps(data, separators=(",", ":"))
-    # Inside <script>, only "</" can end the element early.
-    payload = payload.replace("</", "<\\/")
+    # Inside <script>, "</script" ends the element early and "<!--" with
+    # "<script" changes how the parser looks for the end: no "<" at all
+    # (JSON.parse reads the escape back as "<").
+    payload = payload.replace("<", "\\u003c")
     page = _asset("page.html")
     v = data["variants"][data["initial"]]
     return (page.replace("{{TITLE}}", html_lib.escape(v["title"]))

@@ -18,14 +18,22 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_int_tuple, choose
-from ..geometry import Geometry, channel_map, full_padding, resolve_padding
-from ..layers import layer_geometry, layer_matrix
+from ..geometry import (
+    Geometry,
+    channel_map,
+    full_padding,
+    layer_geometry,
+    resolve_padding,
+    signal_geometry,
+)
+from ..layers import layer_matrix
 from ..palette import text_color, weight_colors
-from ..signal import MODES, conv_matrix, signal_geometry, validate_signal_args
+from ..signal import MODES, conv_matrix, validate_signal_args
 from ..tied import TiedMatrix
+from ._numbers import fmt_number, gradient, numbers, random_grad_out
 
 __all__ = ["Family", "TooLarge", "fmt_number", "layer_family", "numbers", "signal_family",
-           "suggest", "weight_data"]
+           "suggest", "weight_data", "window_products", "window_weights"]
 
 #: A selection: switch name -> the key of the chosen value.
 Selection = dict[str, str]
@@ -35,6 +43,19 @@ Sizes = Callable[[Selection, tuple[int, ...]], tuple[int, int]]
 #: The padding switch's value meaning "full": ``dilation * (k - 1)``, known
 #: only once the dilation switch is read.
 _FULL = "full"
+
+
+class ZeroInserted(NamedTuple):
+    """A transposed layer's input drawn zero-inserted (see :mod:`._transposed`)."""
+
+    #: The input's spatial shape.
+    in_shape: tuple[int, ...]
+    #: For each cell of the zero-inserted grid (flat, C order), the flat input it holds, or -1.
+    z_input: np.ndarray
+
+    def read(self, table: np.ndarray) -> np.ndarray:
+        """A table over the zero-inserted grid as the inputs it reads (``-1``: a zero)."""
+        return np.where(table >= 0, self.z_input[np.maximum(table, 0)], -1)
 
 
 class TooLarge(ValueError):
@@ -103,9 +124,13 @@ def _check_side(m: int, n: int, max_side: int) -> None:
                        f"legibly (max_side={max_side} rows or columns)")
 
 
+#: ``rows -> dL/dy`` of a variant with that many rows (None: the page draws a random one).
+GradFor = Callable[[int], np.ndarray | None]
+
+
 def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: bool,
                   boundary: str, stride: Any, max_side: int,
-                  x: np.ndarray | None = None) -> Family:
+                  x: np.ndarray | None = None, grad_for: GradFor | None = None) -> Family:
     """Variants of :func:`~toeplitz_conv.conv_matrix` with ``stride``.
 
     Switches: mode, convolution/cross-correlation, stride (1, 2, asked) and
@@ -150,15 +175,23 @@ def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: b
                  f"stride {sel['stride']}")
         params = {"mode": a["mode"], "correlate": a["correlate"], "boundary": a["boundary"],
                   "stride": list(a["stride"])}
+
+        def probe(chans: np.ndarray) -> np.ndarray:
+            return window_weights(conv_matrix(k, shape, "full", correlate=a["correlate"]),
+                                  signal_geometry(k.shape, shape, "full").table,
+                                  int(np.prod(shape)), chans)
+        m = mat.shape[0]
         return variant_data(mat, geom, flip=not a["correlate"], c_out=1, c_in=1, groups=1,
-                            title=title, params=params, x=x)
+                            title=title, params=params, x=x,
+                            grad_out=None if grad_for is None else grad_for(m), probe=probe)
 
     return Family([s.json() for s in switches], initial, build, sizes)
 
 
 def layer_family(w: np.ndarray, shape: tuple[int, ...], mode: str, stride: Any,
                  dilation: Any, padding: Any, padding_mode: str, groups: int,
-                 max_side: int, x: np.ndarray | None = None) -> Family:
+                 max_side: int, x: np.ndarray | None = None,
+                 grad_for: GradFor | None = None) -> Family:
     """Variants of :func:`~toeplitz_conv.layer_matrix`.
 
     Switches: padding (valid, same, full, asked — per-side pairs included),
@@ -219,8 +252,16 @@ def layer_family(w: np.ndarray, shape: tuple[int, ...], mode: str, stride: Any,
                   "padding": pad if isinstance(pad, str)
                   else [list(p) if isinstance(p, tuple) else p for p in pad],
                   "padding_mode": kw["padding_mode"], "groups": groups}
+
+        def probe(chans: np.ndarray) -> np.ndarray:
+            full = tuple(full_padding(kk, d) for kk, d in zip(kernel, kw["dilation"]))
+            pa = layer_matrix(w, shape, groups=groups, dilation=kw["dilation"], padding=full)
+            pg = layer_geometry(kernel, shape[1:], dilation=kw["dilation"], padding=full)
+            return window_weights(pa, pg.table, int(np.prod(shape[1:])), chans)
+        m = mat.shape[0]
         return variant_data(mat, geom, flip=False, c_out=w.shape[0], c_in=shape[0],
-                            groups=groups, title=title, params=params, x=x)
+                            groups=groups, title=title, params=params, x=x,
+                            grad_out=None if grad_for is None else grad_for(m), probe=probe)
 
     return Family([s.json() for s in switches], initial, build, sizes)
 
@@ -234,9 +275,85 @@ def _short(prefix: str, idx: Sequence[Any]) -> str:
     return prefix + ",".join(str(i) for i in idx)
 
 
+def window_weights(a: TiedMatrix, table: np.ndarray, n_in: int, chans: np.ndarray) -> np.ndarray:
+    """The weight index of every (output channel, input channel of its group, kernel tap).
+
+    Read from the matrix's own taps: where a row reads an input column
+    through exactly one tap, that tap's weight is the one its window position
+    multiplies.  ``-1`` where no row of this matrix tells (a tap that only
+    ever meets the padding, or always reads an input a second time through
+    the padding).
+
+    Parameters
+    ----------
+    a : TiedMatrix
+    table : ndarray
+        ``(outputs, taps)``: the flat input (of one channel, ``n_in`` samples)
+        each window position reads, ``-1`` for a zero; a geometry's
+        :attr:`~toeplitz_conv.geometry.Geometry.table`.
+    n_in : int
+    chans : ndarray
+        ``channel_map(c_out, c_in, groups)``: the input channel of each
+        (output channel, group member).
+
+    >>> from toeplitz_conv import conv_matrix
+    >>> from toeplitz_conv.geometry import signal_geometry
+    >>> g = signal_geometry((3,), (4,), "full", "fill", (1,))
+    >>> window_weights(conv_matrix([5, 6, 7], 4), g.table, 4, np.zeros((1, 1), int)).tolist()
+    [[[2, 1, 0]]]
+    """
+    rows, cols, widx = a.taps
+    n = a.shape[1]
+    c_out, c_ig = chans.shape
+    n_out, n_k = table.shape
+    keys = rows * n + cols
+    uk, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    row = np.arange(c_out * n_out).reshape(c_out, n_out)[:, :, None, None]
+    key = row * n + chans[:, None, :, None] * n_in + table[None, :, None, :]
+    at = np.minimum(np.searchsorted(uk, key), max(len(uk) - 1, 0))
+    found = (table[None, :, None, :] >= 0) & (uk[at] == key) & (counts[at] == 1) \
+        if len(uk) else np.zeros(key.shape, bool)
+    o, _, j, t = np.nonzero(found)
+    vals = widx[first[at[found]]]
+    wmap = np.full((c_out, c_ig, n_k), -1, dtype=np.int64)
+    wmap[o, j, t] = vals
+    if np.any(wmap[o, j, t] != vals):
+        raise RuntimeError("the matrix ties one window position to two weights")
+    return wmap
+
+
+def _check_windows(win: np.ndarray, rows: np.ndarray, cols: np.ndarray, widx: np.ndarray,
+                   nd: int) -> None:
+    """The windows' reads, with their weights, must be exactly the matrix's taps."""
+    m = win.shape[0]
+    r = np.broadcast_to(np.arange(m)[:, None], win.shape[:2])
+    src, w = win[..., 1 + nd], win[..., 2 + nd]
+    keep = src >= 0
+    got = np.stack([r[keep], src[keep], w[keep]])
+    ref = np.stack([rows, cols, widx])
+    same = got.shape == ref.shape and np.array_equal(
+        got[:, np.lexsort(got[::-1])], ref[:, np.lexsort(ref[::-1])])
+    if not same:
+        raise RuntimeError("the explorer's windows disagree with the matrix's taps")
+
+
+def window_products(a: TiedMatrix, x: np.ndarray, win: np.ndarray, nd: int) -> list[list[str]]:
+    """Each window position's product ``weight · input`` (``0`` on a zero), as the page prints it.
+
+    The products of a row's window sum to its output: they are the terms of
+    ``A @ x`` for that row, one per tap (plus the zeros of the padding).
+    """
+    src, w = win[..., 1 + nd], win[..., 2 + nd]
+    wv = np.asarray(a.weight, float).ravel()
+    prod = np.where(src >= 0, wv[np.maximum(w, 0)] * x[np.maximum(src, 0)], 0.0)
+    return [[fmt_number(v) for v in row] for row in prod.tolist()]
+
+
 def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in: int,
                  groups: int, title: str, params: dict[str, Any],
-                 x: np.ndarray | None = None) -> dict[str, Any]:
+                 x: np.ndarray | None = None, grad_out: np.ndarray | None = None,
+                 probe: Callable[[np.ndarray], np.ndarray] | None = None,
+                 view: ZeroInserted | None = None) -> dict[str, Any]:
     """The JSON-ready data of one variant: taps, windows, labels and cell-grid places.
 
     Parameters
@@ -246,7 +363,7 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     geom : Geometry
         Its geometry (spatial axes), the source of every window and padded cell.
     flip : bool
-        True for a convolution: tap ``t`` multiplies the weight ``n_k - 1 - t``.
+        True for a convolution (the page also draws the flipped kernel).
     c_out, c_in, groups : int
         Channels (1, 1, 1 in the signal convention).
     title : str
@@ -255,6 +372,15 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     x : ndarray or None
         Input values (flat, C order): ``numbers`` then holds them, ``y = A x``
         computed by the matrix, and each output's sum written out.
+    grad_out : ndarray or None
+        ``dL/dy`` (flat) for the gradient view; random small integers if None.
+    probe : callable, optional
+        ``chans -> window weights`` of the zero-padded 'full' matrix of the
+        same kernel (see :func:`window_weights`), asked only for window
+        positions this matrix does not tie to a weight unambiguously.
+    view : ZeroInserted, optional
+        A transposed layer: ``geom`` is then the stride-1 correlation over the
+        zero-inserted input, and ``view`` says which of its cells are inputs.
 
     Returns
     -------
@@ -266,44 +392,71 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     """
     nd = len(geom.axes)
     n_out, n_k = int(np.prod(geom.out_shape)), int(np.prod(geom.kernel_shape))
-    n_in = int(np.prod(geom.in_shape))
-    c_ig = c_in // groups
+    in_shape = geom.in_shape if view is None else view.in_shape
+    n_in = int(np.prod(in_shape))
     m, n = a.shape
     rows, cols, widx = a.taps
 
-    # Windows: for every row (out channel, output), every (in channel, tap).
+    # Windows: for every row (out channel, output), every (in channel, tap);
+    # the weight each tap multiplies is read from the matrix's own taps.
     pos = geom.window_positions()                             # (n_out, n_k, nd)
-    table = geom.table                                        # (n_out, n_k)
-    # A convolution's tap t multiplies the weight mirrored in every axis,
-    # which in C order is the flat index read backwards.
-    tap_w = np.arange(n_k)[::-1] if flip else np.arange(n_k)
-    ci = channel_map(c_out, c_in, groups)[:, None, :, None]   # (c_out, 1, c_ig, 1)
+    table = geom.table if view is None else view.read(geom.table)   # (n_out, n_k)
+    chans = channel_map(c_out, c_in, groups)                  # (c_out, c_ig)
+    c_ig = chans.shape[1]
+    wmap = window_weights(a, table, n_in, chans)
+    if np.any(wmap < 0) and probe is not None:
+        # taps this variant never reads unambiguously: the zero-padded 'full'
+        # matrix of the same kernel reads every tap once
+        wmap = np.where(wmap < 0, probe(chans), wmap)
+    ci = chans[:, None, :, None]                              # (c_out, 1, c_ig, 1)
     t_read = table[None, :, None, :]
     src = np.where(t_read >= 0, ci * n_in + t_read, -1)
-    w_of = np.arange(c_out * c_ig * n_k).reshape(c_out, 1, c_ig, n_k)[..., tap_w]
     full = (c_out, n_out, c_ig, n_k)
     win = np.concatenate([
         np.broadcast_to(ci, full)[..., None],
         np.broadcast_to(pos[None, :, None, :, :], full + (nd,)),
         np.broadcast_to(src, full)[..., None],
-        np.broadcast_to(w_of, full)[..., None]], axis=-1).reshape(m, c_ig * n_k, nd + 3)
+        np.broadcast_to(wmap[:, None], full)[..., None]], axis=-1).reshape(m, c_ig * n_k, nd + 3)
+    _check_windows(win, rows, cols, widx, nd)
 
     # The drawn input: every channel over its padded extent.
     pm = geom.padded_map()
+    flat_of, mapped_of, inside_of = pm.flat, pm.mapped, pm.inside
+    if view is not None:
+        # the zero-inserted grid: a cell is an input sample or an inserted/padding zero
+        flat_of = view.z_input[pm.flat]
+        inside_of = flat_of >= 0
+        mapped_of = np.stack(np.unravel_index(np.maximum(flat_of, 0), in_shape), axis=-1)
     before = np.array([ax.pad_before for ax in geom.axes])
     ext = [ax.padded_size for ax in geom.axes]
     grid, grid_at = [], []
     for ch in range(c_in):
-        for p, mp, f, ins in zip(pm.coords.tolist(), pm.mapped.tolist(), pm.flat.tolist(),
-                                 pm.inside.tolist()):
+        for p, mp, f, ins in zip(pm.coords.tolist(), mapped_of.tolist(), flat_of.tolist(),
+                                 inside_of.tolist()):
             col = ch * n_in + f if f >= 0 else -1
             cell = [p[d] + before[d] for d in range(nd)]
             # 1-D: one row per channel; 2-D: the channels' grids side by side.
             grid_at.append([cell[0], ch] if nd == 1 else
                            [ch * (ext[1] + 1) + cell[1], cell[0]])
             # the channel is in the caption of each channel's grid
-            label = _short("x", p) if ins else ("0" if col < 0 else _short("x", mp))
+            label = _short("x", p if view is None else mp) if ins else (
+                "0" if col < 0 else _short("x", mp))
             grid.append([ch, *p, col, int(ins), label])
+
+    # Each row's window outline on the grid: per input channel it reads, the
+    # box [x0, y0, x1, y1] (grid cells) around its (dilated) positions.
+    lo, hi = pos.min(axis=1) + before, pos.max(axis=1) + before + 1     # (n_out, nd)
+    o_ch, o_flat = np.unravel_index(np.arange(m), (c_out, n_out))
+    chs = chans[o_ch]                                                   # (m, c_ig)
+    lo_r, hi_r = lo[o_flat][:, None, :], hi[o_flat][:, None, :]         # (m, 1, nd)
+    if nd == 1:
+        box = [lo_r[..., 0] + 0 * chs, chs, hi_r[..., 0] + 0 * chs, chs + 1]
+    else:
+        # the channels' grids stand side by side, ext[1] + 1 cells apart
+        off = chs * (ext[1] + 1)
+        box = [off + lo_r[..., 1], lo_r[..., 0] + 0 * chs, off + hi_r[..., 1],
+               hi_r[..., 0] + 0 * chs]
+    frames = np.stack(box, axis=-1).tolist()                            # (m, c_ig, 4)
 
     # Outputs, placed under (1-D) or beside (2-D) the input.
     outs_at = []
@@ -323,7 +476,7 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     row_labels = [_index_label("y", (tuple(int(v[r]) for v in out_idx) if chan_out
                                      else tuple(int(v[r]) for v in out_idx[1:])))
                   for r in range(m)]
-    in_idx = np.unravel_index(np.arange(n), (c_in, *geom.in_shape))
+    in_idx = np.unravel_index(np.arange(n), (c_in, *in_shape))
     col_labels = [_index_label("x", (tuple(int(v[c]) for v in in_idx) if chan_in
                                      else tuple(int(v[c]) for v in in_idx[1:])))
                   for c in range(n)]
@@ -337,6 +490,7 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
         captions.append([-0.25, c_in + 1.25 + ch, name, "end"] if nd == 1 else
                         [c_in * (ext[1] + 1) + 1 + ch * (geom.out_shape[1] + 1),
                          (ext[0] - geom.out_shape[0]) / 2 - 0.45, name, "start"])
+    col_short = [_short("x", lab[2:-1].split(",")) for lab in col_labels]
     blocks = []
     if chan_in or chan_out:
         blocks = [[o * n_out, i * n_in, n_out, n_in]
@@ -344,7 +498,7 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
     # A 2-D matrix is doubly block: one block per (output row, input row) pair.
     sub: list[list[int]] = []
     if nd == 2:
-        ro, ri = geom.out_shape[1], geom.in_shape[1]
+        ro, ri = geom.out_shape[1], in_shape[1]
         sub = [[r0, c0, ro, ri] for r0 in range(0, m, ro) for c0 in range(0, n, ri)]
     return {
         "title": f"{title}: A is {m} x {n}",
@@ -356,32 +510,37 @@ def variant_data(a: TiedMatrix, geom: Geometry, *, flip: bool, c_out: int, c_in:
         "row_labels": row_labels,
         "col_labels": col_labels,
         "row_short": [_short("y", lab[2:-1].split(",")) for lab in row_labels],
-        "col_short": [_short("x", lab[2:-1].split(",")) for lab in col_labels],
+        "col_short": col_short,
         "out_short": [_short("y", [int(v[r]) for v in out_idx[1:]]) for r in range(m)],
         "blocks": blocks,
         "block_labels": [f"({o},{i})" for o in range(c_out) for i in range(c_in)]
         if blocks else [],
         "sub": sub,
         "flip": bool(flip),
-        "numbers": None if x is None else numbers(a, x, rows, cols, widx),
-        "nav": {"in_row": int(geom.in_shape[-1]) if nd == 2 else 0,
+        "numbers": None if x is None else dict(numbers(a, x, rows, cols, widx),
+                                               prods=window_products(a, x, win, nd)),
+        "grad": gradient(a, x, random_grad_out(m) if grad_out is None else grad_out,
+                         rows, cols, widx, col_short, grad_out is None),
+        "nav": {"in_row": int(in_shape[-1]) if nd == 2 else 0,
                 "out_row": int(geom.out_shape[-1]) if nd == 2 else 0},
         "boundary": geom.axes[0].boundary,
+        "transposed": view is not None,
         "place": {
             "grid": [[float(x) for x in at] for at in grid_at],
             "outs": [[float(x) for x in at] for at in outs_at],
+            "frames": frames,
             "captions": captions,
             "w": float(ext[0] if nd == 1 else
                        c_in * (ext[1] + 1) + 1 + c_out * (geom.out_shape[1] + 1)),
             "h": float(c_in + 0.75 + c_out if nd == 1 else max(ext[0], geom.out_shape[0])),
         },
         # a narrow window: 2-D output grids under the input grids, not beside them
-        "place_narrow": None if nd == 1 else _stacked(grid_at, outs_at, captions, c_in,
+        "place_narrow": None if nd == 1 else _stacked(grid_at, outs_at, frames, captions, c_in,
                                                       ext, geom.out_shape),
     }
 
 
-def _stacked(grid_at: list[list[float]], outs_at: list[list[float]],
+def _stacked(grid_at: list[list[float]], outs_at: list[list[float]], frames: list[Any],
              captions: list[list[Any]], c_in: int, ext: list[int],
              out_shape: tuple[int, ...]) -> dict[str, Any]:
     """The 2-D natural panel's places with the output grids one row under the input grids.
@@ -400,46 +559,13 @@ def _stacked(grid_at: list[list[float]], outs_at: list[list[float]],
     c_out = len(captions) - c_in
     return {
         "grid": grid_at,
+        "frames": frames,
         "outs": [move(x, y) for x, y in outs_at],
         "captions": captions[:c_in] + [[*move(x, y), text, anchor]
                                        for x, y, text, anchor in captions[c_in:]],
         "w": float(max(c_in * (ext[1] + 1), c_out * (out_shape[1] + 1)) - 1),
         "h": float(down + out_shape[0]),
     }
-
-
-def fmt_number(v: float) -> str:
-    """A value as the page prints it: 6 significant digits, ``-0`` as ``0``.
-
-    >>> fmt_number(52.0), fmt_number(-0.0), fmt_number(1 / 3)
-    ('52', '0', '0.333333')
-    """
-    return f"{float(v) + 0.0:.6g}"
-
-
-def _factor(text: str) -> str:
-    """A negative number in a product gets parentheses: ``5·(-1)``."""
-    return f"({text})" if text.startswith("-") else text
-
-
-def numbers(a: TiedMatrix, x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-            widx: np.ndarray) -> dict[str, Any]:
-    """Input values, ``y = A x`` (by the matrix) and each output's sum of products.
-
-    One term per tap, ``weight value · input value``, in column order, so the
-    sum shown is exactly what the matrix row adds up.
-    """
-    y = a @ x
-    wv = np.asarray(a.weight).ravel()
-    xt = [fmt_number(v) for v in x.tolist()]
-    wt = [fmt_number(v) for v in wv.tolist()]
-    order = np.lexsort((widx, cols, rows))
-    terms: list[list[str]] = [[] for _ in range(a.shape[0])]
-    for r, c, w in zip(rows[order].tolist(), cols[order].tolist(), widx[order].tolist()):
-        terms[r].append(f"{_factor(wt[w])}·{_factor(xt[c])}")
-    yt = [fmt_number(v) for v in np.asarray(y).tolist()]
-    return {"x": xt, "y": yt,
-            "sums": [(" + ".join(t) if t else "0") + f" = {yt[r]}" for r, t in enumerate(terms)]}
 
 
 def suggest(sizes: Sizes, sel: Selection, shape: tuple[int, ...], spatial_from: int,

@@ -17,6 +17,18 @@ the cell labels, so tests can check the picture against the taps.
 it with the seeds' numbers; ``toeplitz-conv figures --out DIR`` writes them all
 with :func:`save_figure`, byte-for-byte reproducibly.
 
+On slides: every figure function takes ``slide="4:3"`` or ``slide="16:9"``
+(:data:`SLIDES`) and draws the figure as the text area of a Beamer frame, at
+natural size, with no text below :data:`MIN_SLIDE_PT` (11 pt, Beamer's body
+text); a figure whose content cannot be that readable raises a ValueError
+saying so (draw a smaller example, or use 16:9).  ``title=False`` leaves out
+the figure's own title, which would repeat the frame's.
+
+>>> fig = matrix_equation([5, 6, 7], 4, "full", slide="4:3", title=False)
+>>> w, h = fig.get_size_inches() * 72                  # points
+>>> bool(w <= SLIDES["4:3"][0] and h <= SLIDES["4:3"][1])
+True
+
 The package is split by concern: ``_canvas`` draws (cells, frames, the fixed
 style), ``_data`` records what each cell shows, ``_matrix``, ``_network``,
 ``_layers`` and ``_pooling`` hold the figures, ``_registry`` names them and
@@ -48,8 +60,8 @@ from ._animate import (
     animated_figures,
     save_animation,
 )
+from ._canvas import MIN_SLIDE_PT, SLIDES, figure_style, slide_of
 from ._canvas import STYLE as STYLE
-from ._canvas import figure_style
 from ._data import MAX_CELLS as MAX_CELLS
 from ._data import MIXED, figure_data, tie_grid, tie_parts, weight_labels
 from ._data import MIXED_COLOR as MIXED_COLOR
@@ -91,8 +103,10 @@ __all__ = [
     "FIGURES",
     "FIGURE_FUNCTIONS",
     "FORMATS",
+    "MIN_SLIDE_PT",
     "MIXED",
     "PNG_DPI",
+    "SLIDES",
     "TIKZ_FIGURES",
     "FigureAnimation",
     "animate",
@@ -119,6 +133,7 @@ __all__ = [
     "receptive_field",
     "save_animation",
     "save_figure",
+    "slide_of",
     "sliding_window",
     "sliding_window_frames",
     "spatial",

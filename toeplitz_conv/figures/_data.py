@@ -18,7 +18,9 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from .._limits import check_dense
+from ..layers import layer_geometry
 from ..palette import ZERO_COLOR, weight_colors
+from ..signal import signal_geometry, validate_signal_args
 from ..tied import TiedMatrix
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "MIXED_COLOR",
     "figure_data",
     "matrix_record",
+    "row_expression",
     "tie_grid",
     "tie_parts",
     "weight_labels",
@@ -69,9 +72,67 @@ def weight_labels(weight: ArrayLike, labels: str | Sequence[str] = "symbols") ->
     names = [str(s) for s in labels]
     if len(names) != w.size:
         raise ValueError(f"labels must name all {w.size} weights, got {len(names)} names")
-    for name in names:
+    for name, value in zip(names, w.tolist()):
         _check_mathtext(name, "labels")
+        # A number drawn in a figure is the number the matrix holds: a numeric
+        # name that is not its weight's value would make every product false.
+        number = _number(name)
+        if number is not None and _is_number(value) and number != value:
+            raise ValueError(f"labels: {name!r} is a number, but the kernel entry it names is "
+                             f"{_fmt(value)}; name an entry by its value, or by a symbol "
+                             f"such as 'x'")
     return names
+
+
+def _number(label: str) -> float | None:
+    """The number a label spells (``"5"``, ``"-1.5"``), else None (``"x"``, ``"1/3"``)."""
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_letter(label: str) -> bool:
+    plain = _plain_label(label)
+    return len(plain) == 1 and plain.isalpha()
+
+
+def _product(weight: str, sample: str) -> str:
+    """One term of an output: ``xb`` for two letters, ``5·1`` or ``w_0·b`` otherwise.
+
+    Written side by side, two numbers read as one (``7`` times ``4`` is not 74).
+    """
+    return weight + sample if _is_letter(weight) and _is_letter(sample) else f"{weight}·{sample}"
+
+
+def row_expression(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]
+                   ) -> tuple[str, float | None]:
+    """The terms of output ``row`` (input order) and, when every factor is a number, its value.
+
+    The value is ``(A @ x)[row]`` with ``x`` read from the input names, so
+    a sum written in a figure is the one the matrix gives; it is None when
+    a weight or an input is named by a symbol.
+
+    >>> from toeplitz_conv import conv_matrix
+    >>> A = conv_matrix([5, 6, 7], 4, "full")
+    >>> row_expression(A, 3, ["5", "6", "7"], ["1", "2", "3", "4"])
+    ('7·2 + 6·3 + 5·4', 52.0)
+    >>> row_expression(A, 5, ["z", "y", "x"], list("abcd"))
+    ('xd', None)
+    """
+    rows, cols, widx = A.taps
+    sel = rows == row
+    pairs = sorted(zip(cols[sel].tolist(), widx[sel].tolist()))
+    shown = " + ".join(_product(names[w], inputs[c]) for c, w in pairs) or "0"
+    x = [_number(s) for s in inputs]
+    if any(v is None for v in x) or any(_number(names[w]) is None for _, w in pairs):
+        return shown, None
+    return shown, float((A @ np.array(x, dtype=float))[row])
 
 
 def _check_mathtext(label: str, name: str) -> None:
@@ -101,6 +162,49 @@ def _check_input_size(input_shape: Any, name: str = "input_shape") -> None:
     if cells > MAX_CELLS:
         raise ValueError(f"{name} has {cells} samples, too many to draw legibly "
                          f"(at most {MAX_CELLS} cells); use a smaller {name}")
+
+
+def _check_cells(out_shape: tuple[int, ...], in_shape: tuple[int, ...],
+                 name: str = "input_shape") -> None:
+    """Refuse a matrix of more than :data:`MAX_CELLS` cells, from its shapes alone."""
+    m = int(np.prod(out_shape, dtype=object))
+    n = int(np.prod(in_shape, dtype=object))
+    if m * n > MAX_CELLS:
+        raise ValueError(f"this figure's matrix would be {m} x {n} = {m * n} cells, too many "
+                         f"to draw legibly (at most {MAX_CELLS}); use a smaller {name} "
+                         f"or kernel")
+
+
+def _check_kernel(kernel: np.ndarray) -> None:
+    if kernel.size > MAX_CELLS:
+        raise ValueError(f"kernel has {kernel.size} entries, too many to draw legibly "
+                         f"(at most {MAX_CELLS}); use a smaller kernel")
+
+
+def _check_signal(kernel: Any, input_shape: Any, mode: Any, *, correlate: Any = False,
+                  boundary: Any = "fill") -> tuple[int, ...]:
+    """The conv_matrix arguments validated and its size checked, before anything is built.
+
+    Returns the output shape (from the geometry core).
+    """
+    k, shape = validate_signal_args(kernel, input_shape, mode, correlate, boundary)
+    _check_kernel(k)
+    _check_input_size(shape)
+    out = signal_geometry(k.shape, shape, mode, boundary).out_shape
+    _check_cells(out, shape)
+    return tuple(out)
+
+
+def _check_layer(kernel_shape: tuple[int, ...], spatial: tuple[int, ...], **geometry: Any
+                 ) -> tuple[int, ...]:
+    """:func:`_check_signal` for one channel of a PyTorch-style layer; its output shape."""
+    if int(np.prod(kernel_shape, dtype=object)) > MAX_CELLS:
+        raise ValueError(f"kernel has {int(np.prod(kernel_shape, dtype=object))} entries, too "
+                         f"many to draw legibly (at most {MAX_CELLS}); use a smaller kernel")
+    _check_input_size(spatial)
+    out = tuple(layer_geometry(kernel_shape, spatial, **geometry).out_shape)
+    _check_cells(out, spatial)
+    return out
 
 
 def _fmt(v: Any) -> str:
@@ -173,11 +277,17 @@ def _kernel(kernel: ArrayLike) -> np.ndarray:
 def _symbol_names(letters: str | Sequence[str] | None, n: int, prefix: str) -> list[str]:
     """Names of ``n`` input samples: the given letters, else ``x_0, x_1, ...``."""
     if letters is not None:
-        names = list(letters)
-        if len(names) >= n:
-            return [str(s) for s in names[:n]]
-    if n <= 26 and prefix == "letters":
-        return list(string.ascii_lowercase[:n])
+        names = [str(s) for s in letters]
+        if len(names) != n:
+            raise ValueError(f"input_names must name all {n} input samples, "
+                             f"got {len(names)} names")
+        for name in names:
+            _check_mathtext(name, "input_names")
+        return names
+    if prefix == "letters":
+        if n <= 26:
+            return list(string.ascii_lowercase[:n])
+        prefix = "x"
     return [f"${prefix}_{{{i}}}$" for i in range(n)]
 
 

@@ -18,9 +18,10 @@ from .._validation import as_shape
 from ..geometry import transposed_output_padding
 from ..layers import layer_geometry, layer_matrix, transposed_layer_matrix
 from ..palette import PAD_COLOR, weight_colors
-from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
+from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled
 from ._data import (
     _blocks,
+    _check_layer,
     _kernel,
     _matching_rows,
     _symbol_names,
@@ -44,7 +45,8 @@ def _layer_weight(kernel: np.ndarray) -> np.ndarray:
 @_styled
 def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
                        input_shape: IntOrTuple = 7, *, stride: int = 2,
-                       padding: int = 1, labels: str | Sequence[str] = "symbols") -> Figure:
+                       padding: int = 1, labels: str | Sequence[str] = "symbols",
+                       slide: Slide | None = None, title: bool = True) -> Figure:
     """A strided convolution keeps every ``stride``-th row of the stride-1 matrix.
 
     Uses the layer convention (:func:`~toeplitz_conv.layer_matrix`, one channel).
@@ -57,6 +59,7 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
     """
     k = _kernel(kernel)
     spatial = as_shape(input_shape)
+    _check_layer(k.shape, spatial, padding=padding)
     w = _layer_weight(k)
     A1 = layer_matrix(w, (1, *spatial), stride=1, padding=padding)
     As = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
@@ -69,8 +72,11 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
     top = 2.6
     left2 = n + 4
     width = left2 + n + 1
-    cv = _Canvas(width, top + max(m1, ms) + 1.9)
-    cv.subtitle(width / 2, top + max(m1, ms) + 1.0, operation_note(As, names))
+    # The operation note costs a slide its 11 pt cells: only a free-size figure has it.
+    note = slide is None
+    cv = _Canvas(width, top + max(m1, ms) + (1.9 if note else 1), slide=slide, title=title)
+    if note:
+        cv.subtitle(width / 2, top + max(m1, ms) + 1.0, operation_note(As, names))
     cv.title(width / 2, 0.9,
              f"Stride {stride} keeps every {_ordinal(stride)} row of the stride-1 matrix")
     cv.text(1 + n / 2, top - 0.6, f"stride 1 ({m1} × {n})", size=_TITLE)
@@ -93,7 +99,8 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
 @_styled
 def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
                stride: int = 2, padding: int = 0,
-               labels: str | Sequence[str] = "symbols") -> Figure:
+               labels: str | Sequence[str] = "symbols",
+               slide: Slide | None = None, title: bool = True) -> Figure:
     """A strided convolution ``A`` and the transposed convolution, which is ``Aᵀ``.
 
     The right panel is built by :func:`~toeplitz_conv.transposed_layer_matrix`
@@ -108,6 +115,7 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
     """
     k = _kernel(kernel)
     spatial = as_shape(input_shape)
+    _check_layer(k.shape, spatial, stride=stride, padding=padding)
     w = _layer_weight(k)
     A = layer_matrix(w, (1, *spatial), stride=stride, padding=padding)
     # Several input sizes give A's output size; output_padding picks A's own,
@@ -125,9 +133,12 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
     top = 3.4
     left2 = n + 4
     width = left2 + m + 1
-    cv = _Canvas(width, top + max(m, n) + 1.9)
+    # As in stride_subsampling, the note is left out on a slide (it would shrink the cells).
+    note = slide is None
+    cv = _Canvas(width, top + max(m, n) + (1.9 if note else 1), slide=slide, title=title)
     cv.title(width / 2, 0.9, f"Transposed convolution = Aᵀ  (stride {stride})")
-    cv.subtitle(width / 2, top + max(m, n) + 1.0, "A: " + operation_note(A, names))
+    if note:
+        cv.subtitle(width / 2, top + max(m, n) + 1.0, "A: " + operation_note(A, names))
     cv.text(1 + n / 2, top - 0.9, f"A = conv\n({m} × {n})", size=_TITLE)
     data = cv.data
     data["A"] = cv.matrix(1, top, ta, la, k.size, blocks=_blocks(A))
@@ -141,7 +152,8 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
 def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
                   padding: int = 1,
                   modes: Sequence[PaddingMode] = ("zeros", "circular", "reflect", "replicate"),
-                  labels: str | Sequence[str] = "symbols") -> Figure:
+                  labels: str | Sequence[str] = "symbols",
+                  slide: Slide | None = None, title: bool = True) -> Figure:
     """The matrix for each padding mode, two per row; taps that read padding hatched.
 
     Above each 1-D matrix, the padded input shows which sample each padded
@@ -162,6 +174,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     modes = list(modes)
     if not modes:
         raise ValueError("modes must name at least one padding mode")
+    _check_layer(k.shape, spatial, padding=padding)
     w = _layer_weight(k)
     names = weight_labels(k, labels)
     base = layer_matrix(w, (1, *spatial), padding=padding)
@@ -174,14 +187,15 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     strip = layer_geometry(k.shape, spatial, padding=padding).axes[-1].padded_size
     panel_w = (max(n, strip) if one_d else n) + 1.2
     panel_h = 0.9 + (1.3 if one_d else 0.0) + m + 0.45
-    ncols = min(2, len(modes))
-    nrows = -(-len(modes) // ncols)
     top = 1.4
     kw, kh = _grid_extent(k.shape)
+    ncols = _columns(len(modes), panel_w, panel_h, slide, min(2, len(modes)),
+                     extra_w=0.6, extra_h=top + kh + 0.9)
+    nrows = -(-len(modes) // ncols)
     width = 0.6 + ncols * panel_w
     height = top + nrows * panel_h + kh + 0.9
     # Four panels on one slide: text larger relative to the cells.
-    cv = _Canvas(width, height, font_scale=1.35)
+    cv = _Canvas(width, height, font_scale=1.35, slide=slide, title=title)
     cv.title(width / 2, 0.65, f"Padding modes (padding {padding})")
     data = cv.data
     inputs = _symbol_names(None, n, "letters")

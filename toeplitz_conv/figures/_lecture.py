@@ -8,7 +8,6 @@ this package, which weight sits where is read from the builders' taps.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,8 +21,20 @@ from ..local import locally_connected_matrix, tiled_conv_matrix
 from ..palette import ZERO_COLOR, pool_colors, weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
-from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
-from ._data import _check_size, _fmt, _kernel, _plain_label, tie_grid, weight_labels
+from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled, _text_scale
+from ._data import (
+    _check_cells,
+    _check_input_size,
+    _check_layer,
+    _check_signal,
+    _fmt,
+    _kernel,
+    _plain_label,
+    _symbol_names,
+    row_expression,
+    tie_grid,
+    weight_labels,
+)
 from ._network import _full_taps_matrix, _network
 from ._notes import diagonal_note
 
@@ -46,18 +57,27 @@ def _kernel_name(kernel: int, tap: int) -> str:
     return f"$w^{{({kernel})}}_{{{tap}}}$"
 
 
-def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]) -> str:
-    """``name(w) input(c)`` for the taps of one row, in input order, joined by ``+``."""
-    rows, cols, widx = A.taps
-    sel = rows == row
-    terms = [f"{_plain_label(names[w])}{inputs[c]}"
-             for c, w in sorted(zip(cols[sel].tolist(), widx[sel].tolist()))]
-    return " + ".join(terms) if terms else "0"
+def _kernel_names(kernels: int, size: int) -> list[str]:
+    """Names of ``kernels`` kernels' taps: ``α_0, α_1, ..., β_0, ...`` (:func:`_kernel_name`)."""
+    return [_kernel_name(j // size, j % size) for j in range(kernels * size)]
+
+
+def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]
+               ) -> tuple[str, str]:
+    """(terms, what is drawn) of one output, in input order (:func:`._data.row_expression`).
+
+    The drawn text ends in ``= value`` when every factor is a number, the
+    value being the matrix's.
+    """
+    terms, value = row_expression(A, row, names, inputs)
+    terms = _plain_label(terms)
+    return terms, terms if value is None else f"{terms} = {_fmt(value)}"
 
 
 @_styled
 def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5, *,
-                            labels: str | Sequence[str] = "symbols") -> Figure:
+                            labels: str | Sequence[str] = "symbols",
+                            slide: Slide | None = None, title: bool = True) -> Figure:
     """A dense ``W`` (every entry its own parameter) beside the banded convolution matrix.
 
     Both map the same ``n`` inputs to the same ``m`` outputs ('valid'
@@ -71,8 +91,8 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     ((3, 5), {'dense': 15, 'conv': 3})
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, "valid", correlate=True)
     A = conv_matrix(k, input_shape, "valid", correlate=True)
-    _check_size(A.shape)
     m, n = A.shape
     W = _full_taps_matrix(m, n)
     # every entry its own weight, labelled "row,col"; above 12 weights one
@@ -82,7 +102,7 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     ta, la = tie_grid(A, names)
     top = 3.0
     width = 2 * n + 4
-    cv = _Canvas(width, top + m + 2.8)
+    cv = _Canvas(width, top + m + 2.8, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Fully connected vs convolution")
     cv.subtitle(width / 2, top + m + 1.8, diagonal_note(A, names))
     cv.subtitle(width / 2, 1.55, "h = σ(Wᵀx + b) for a specific kind of W")
@@ -101,7 +121,8 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
 
 @_styled
 def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
-                               tiles: int = 2) -> Figure:
+                               tiles: int = 2,
+                               slide: Slide | None = None, title: bool = True) -> Figure:
     """Convolution, tiled convolution (``tiles`` kernels) and a locally connected layer.
 
     The three matrices have the same sparsity; they differ in the tying
@@ -119,7 +140,10 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     t = as_positive_int(tiles, "tiles")
     if k > n:
         raise ValueError(f"kernel_size must be at most input_shape ({n}), got {k}")
-    m = n - k + 1
+    out = _check_layer((k,), (n,))
+    m = out[0]
+    if t > m:
+        raise ValueError(f"tiles must be at most the {m} outputs (a kernel for each), got {t}")
     mats = {
         "convolution": (layer_matrix(np.ones((1, 1, k)), (1, n)), 1),
         "tiled": (tiled_conv_matrix(np.ones((t, 1, 1, k)), (1, n)), t),
@@ -127,27 +151,32 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     }
     top = 3.0
     panel = n + 1.5
-    width = 3 * panel + 0.5
-    cv = _Canvas(width, top + m + 1.6, font_scale=1.1)
+    step = m + 2.6          # one row of panels, titles and counts included
+    ncols = _columns(3, panel, step, slide, 3, extra_w=0.5, extra_h=top - 1.0)
+    nrows = -(-3 // ncols)
+    width = ncols * panel + 0.5
+    cv = _Canvas(width, top + nrows * step - 1.0, font_scale=1.1, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Sharing: convolution, tiled, locally connected")
     cv.subtitle(width / 2, 1.55, f"same connections, different tying (t = {t})")
     data = cv.data
     for i, (what, (A, kernels)) in enumerate(mats.items()):
         # One Greek letter per kernel, subscript = tap: α_0 α_1 α_2, β_0 ...
-        names = [_kernel_name(j // k, j % k) for j in range(kernels * k)]
+        names = _kernel_names(kernels, k)
         tie, labels = tie_grid(A, names)
-        x0 = 1 + i * panel
-        cv.text(x0 + n / 2, top - 0.55, what, size=_FONT + 1)
+        row, col = divmod(i, ncols)
+        x0, y0 = 1 + col * panel, top + row * step
+        cv.text(x0 + n / 2, y0 - 0.55, what, size=_FONT + 1)
         # above 12 weights, one hue family per kernel
-        data[what] = cv.matrix(x0, top, tie, labels, kernels * k, block=k)
+        data[what] = cv.matrix(x0, y0, tie, labels, kernels * k, block=k)
         data[what]["matrix"] = A
-        cv.text(x0 + n / 2, top + m + 0.7, f"{kernels * k} weights", size=_FONT)
+        cv.text(x0 + n / 2, y0 + m + 0.7, f"{kernels * k} weights", size=_FONT)
     return cv.fig
 
 
 @_styled
 def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
-             out_channels: int = 2) -> Figure:
+             out_channels: int = 2,
+             slide: Slide | None = None, title: bool = True) -> Figure:
     """A multi-channel layer as its C_out × C_in grid of Toeplitz blocks, and depthwise.
 
     Left: ``layer_matrix`` with weight ``(C_out, C_in, k)``; every block is the
@@ -168,34 +197,38 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
         raise ValueError(f"input_shape must be (C_in, n) for this figure, got {shape}")
     c_in, n = shape
     c_out = as_positive_int(out_channels, "out_channels")
+    # The standard layer's matrix is C_out x C_in blocks of out_n x n cells.
+    _check_cells((c_out, _check_layer((k,), (n,))[0]), (c_in, n))
     std = layer_matrix(np.ones((c_out, c_in, k)), (c_in, n))
     dw = layer_matrix(np.ones((c_in, 1, k)), (c_in, n), groups=c_in)
-    _check_size(std.shape)
-    _check_size(dw.shape)
     out_n = std.out_shape[1]
     top = 3.0
     panel = c_in * n + 2.5
-    width = 2 * panel + 0.5
-    height = top + max(std.shape[0], dw.shape[0]) + 1.6
-    cv = _Canvas(width, height)
+    step = max(std.shape[0], dw.shape[0]) + 2.2     # one row of panels
+    ncols = _columns(2, panel, step, slide, 2, extra_w=0.5, extra_h=top - 0.6)
+    width = ncols * panel + 0.5
+    height = top + max(std.shape[0], dw.shape[0]) + 1.6 + (2 // ncols - 1) * step
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Channels: a grid of Toeplitz blocks")
     cv.subtitle(width / 2, 1.55, f"C_out × C_in = {c_out} × {c_in} blocks, "
                                  f"each {out_n} × {n}")
     data = cv.data
     for i, (what, A) in enumerate((("standard", std), ("depthwise", dw))):
         n_w = A.weight.size
-        names = [_kernel_name(j // k, j % k) for j in range(n_w)]
+        names = _kernel_names(n_w // k, k)
         tie, labels = tie_grid(A, names)
-        x0 = 1.5 + i * panel
-        title = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
-        cv.text(x0 + A.shape[1] / 2, top - 0.55, title, size=_FONT + 1)
+        row, col = divmod(i, ncols)
+        x0, y0 = 1.5 + col * panel, top + row * step
+        heading = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
+        cv.text(x0 + A.shape[1] / 2, y0 - 0.55, heading, size=_FONT + 1)
         # above 12 weights, one hue family per (output, input) channel pair
-        data[what] = cv.matrix(x0, top, tie, labels, n_w, blocks=(out_n, n), block=k)
+        data[what] = cv.matrix(x0, y0, tie, labels, n_w, blocks=(out_n, n), block=k)
         data[what]["matrix"] = A
         for o in range(A.shape[0] // out_n):
-            cv.text(x0 - 0.5, top + o * out_n + out_n / 2, str(o), size=_FONT,
+            cv.text(x0 - 0.5, y0 + o * out_n + out_n / 2, str(o), size=_FONT,
                     color="#444444")
-    cv.text(1.0, top - 0.55, "o", size=_FONT, color="#444444")
+    for row in range(2 // ncols):
+        cv.text(1.0, top + row * step - 0.55, "o", size=_FONT, color="#444444")
     data["blocks"] = (out_n, n)
     return cv.fig
 
@@ -206,7 +239,8 @@ def _pool_values(x: np.ndarray, A: TiedMatrix) -> list[str]:
 
 @_styled
 def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *,
-                   stride: int = 2) -> Figure:
+                   stride: int = 2,
+                   slide: Slide | None = None, title: bool = True) -> Figure:
     """Average pooling (window 3, stride 2) as a matrix of "1/3", and max pooling's selection.
 
     Examples
@@ -222,31 +256,36 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
     xv = np.asarray(x)
     if xv.ndim != 1 or not np.issubdtype(xv.dtype, np.number):
         raise TypeError("x must be a 1-D sequence of numbers")
+    _check_input_size(xv.shape, "x")
     n = xv.size
     avg = avg_pool_matrix(k, (1, n), stride=s)
     mx = max_pool_matrix(xv.reshape(1, n), k, stride=s)
     m = avg.shape[0]
     top = 3.3
     panel = n + 3.2
-    width = 2 * panel + 0.5
-    cv = _Canvas(width, top + m + 0.6, font_scale=1.1)
+    step = m + 2.6          # one row of panels, their titles included
+    ncols = _columns(2, panel, step, slide, 2, extra_w=0.5, extra_h=top - 2.0)
+    width = ncols * panel + 0.5
+    cv = _Canvas(width, top + m + 0.6 + (2 // ncols - 1) * step, font_scale=1.1, slide=slide,
+                 title=title)
     cv.title(width / 2, 0.7, f"Pooling: window {k}, stride {s}")
     data = cv.data
     frac = f"1/{k}"
     for i, (what, A) in enumerate((("average", avg), ("max", mx))):
         names = [frac] * A.weight.size if what == "average" else ["1"] * A.weight.size
         tie, labels = tie_grid(A, names)
-        x0 = 1 + i * panel
-        cv.text(x0 + n / 2, 1.65, what if what == "average" else "max (selection at x)",
+        row, col = divmod(i, ncols)
+        x0, y0 = 1 + col * panel, top + row * step
+        cv.text(x0 + n / 2, y0 - 1.65, what if what == "average" else "max (selection at x)",
                 size=_FONT + 1)
         for c in range(n):
-            cv.text(x0 + c + 0.5, top - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
-        data[what] = cv.matrix(x0, top, tie, labels, A.weight.size,
+            cv.text(x0 + c + 0.5, y0 - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
+        data[what] = cv.matrix(x0, y0, tie, labels, A.weight.size,
                                palette=pool_colors(A.weight.size))
         data[what]["matrix"] = A
         out = _pool_values(xv, A)
-        cv.text(x0 + n + 1.1, top - 0.45, "s", size=_FONT, color="#444444")
-        cv.vector(x0 + n + 0.6, top, out)
+        cv.text(x0 + n + 1.1, y0 - 0.45, "s", size=_FONT, color="#444444")
+        cv.vector(x0 + n + 0.6, y0, out)
         data[f"s_{what}"] = out
     data["x"] = xv
     return cv.fig
@@ -254,7 +293,8 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
 
 @_styled
 def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0, 7), *,
-                       fill: float = 0) -> Figure:
+                       fill: float = 0,
+                       slide: Slide | None = None, title: bool = True) -> Figure:
     """Max pooling (stride 1) barely changes when the input shifts right by one.
 
     Every input value moves; the outputs that stay the same are framed
@@ -275,11 +315,12 @@ def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0
     xv = np.asarray(x)
     if xv.ndim != 1 or not np.issubdtype(xv.dtype, np.number):
         raise TypeError("x must be a 1-D sequence of numbers")
+    _check_input_size(xv.shape, "x")
     n = xv.size
     xs = np.concatenate([[fill], xv[:-1]]).astype(xv.dtype)
     top = 2.4
     width = n + 2
-    cv = _Canvas(width, top + 2 * 3.6 + 0.2)
+    cv = _Canvas(width, top + 2 * 3.6 + 0.2, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Max pooling: invariance to a small shift")
     cv.subtitle(width / 2, 1.5, f"window {k}, stride 1; input shifted right by 1")
     data = cv.data
@@ -310,7 +351,8 @@ def pooling_invariance(kernel_size: int = 3, x: ArrayLike = (0, 9, 1, 2, 8, 3, 0
 
 @_styled
 def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
-                        layers: int = 3) -> Figure:
+                        layers: int = 3,
+                        slide: Slide | None = None, title: bool = True) -> Figure:
     """Layer widths over several layers: shrinking under 'valid', kept under 'same'.
 
     Goodfellow et al. fig. 9.13; every layer is the same convolution, its
@@ -330,8 +372,8 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
         mats = []
         shape: int | tuple[int, ...] = input_shape
         for _ in range(n_layers):
+            _check_signal(k, shape, mode)
             L = conv_matrix(k, shape, mode)
-            _check_size(L.shape)
             mats.append(L)
             shape = L.out_shape
         stacks[mode] = mats
@@ -339,7 +381,7 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
     gap = 1.9
     height = 3.0 + gap * n_layers + 0.8
     width = 2 * span + 3.5
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Depth: 'valid' shrinks, 'same' keeps the width")
     colors = weight_colors(k.size)
     data = cv.data
@@ -362,7 +404,8 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
 @_styled
 def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *,
                           labels: str | Sequence[str] = ("z", "y", "x"),
-                          rows: Sequence[int] = (2, 3, 4, 5)) -> Figure:
+                          rows: Sequence[int] = (2, 3, 4, 5),
+                          slide: Slide | None = None, title: bool = True) -> Figure:
     """The slides' Illustration 1: the window at several outputs, next to the 'same' matrix.
 
     With ``w = [z, y, x]`` and input ``a .. f`` the frames are the 'same'
@@ -379,6 +422,7 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
     ['y', 'z', '', '', '', '']
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, "same")
     A = conv_matrix(k, input_shape, "same")
     m, n = A.shape
     if len(A.in_shape) != 1:
@@ -388,15 +432,16 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
         if not 0 <= r < m:
             raise ValueError(f"rows must be outputs in 0..{m - 1}, got {r}")
     names = weight_labels(k, labels)
-    inputs = list(string.ascii_lowercase[:n])
+    inputs = _symbol_names(None, n, "letters")
     tie, cell_labels = tie_grid(A, names)
     colors = weight_colors(k.size)
     taps_r, taps_c, taps_w = A.taps
     top = 2.9
-    left_w = n + 6.2
+    # The expressions need more room where text is larger (on a slide).
+    left_w = n + 6.2 * _text_scale(slide)
     width = left_w + n + 1.2
     height = top + max(1.4 + 1.2 * len(frames), m + 0.2) + 0.3
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.65, "Sliding window = rows of the 'same' matrix")
     cv.subtitle(width / 2, 1.45, f"w = [{', '.join(_plain_label(s) for s in names)}], "
                                  "flipped;  s = u ∗ w")
@@ -409,8 +454,8 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
         sel = taps_r == r
         for c, w in zip(taps_c[sel].tolist(), taps_w[sel].tolist()):
             cv.cell(1 + c, y0, colors[w], names[w])
-        expr = _row_terms(A, r, names, inputs)
-        cv.text(n + 1.3, y0 + 0.5, f"$s_{{{r}}}$ = {expr}", size=_FONT, ha="left")
+        expr, drawn = _row_terms(A, r, names, inputs)
+        cv.text(n + 1.3, y0 + 0.5, f"$s_{{{r}}}$ = {drawn}", size=_FONT, ha="left")
         out.append((r, expr))
     x0 = left_w
     for c in range(n):
@@ -427,7 +472,8 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
 @_styled
 def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrTuple = (3, 4),
                        *, labels: str | Sequence[str] = ("w", "x", "y", "z"),
-                       output: tuple[int, int] = (0, 0)) -> Figure:
+                       output: tuple[int, int] = (0, 0),
+                       slide: Slide | None = None, title: bool = True) -> Figure:
     """The slides' Illustration 2: kernel, input and feature map, one output highlighted.
 
     'valid' cross-correlation (as a CNN layer computes) of the input ``a .. l``
@@ -442,6 +488,7 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     k = _kernel(kernel)
     if k.ndim != 2:
         raise ValueError(f"kernel must be 2-D for this figure, got {k.ndim}-D")
+    _check_signal(k, input_shape, "valid", correlate=True)
     A = conv_matrix(k, input_shape, "valid", correlate=True)
     out_shape = A.out_shape
     i, j = (int(v) for v in output)
@@ -451,7 +498,8 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     row = i * out_shape[1] + j
     names = weight_labels(k, labels)
     n = A.shape[1]
-    inputs = list(string.ascii_lowercase[:n]) if n <= 26 else [str(c) for c in range(n)]
+    # Past z the samples are x_26, ... (a bare number would read as the sample's value).
+    inputs = _symbol_names(None, n, "letters")
     colors = weight_colors(k.size)
     rows, cols, widx = A.taps
     sel = rows == row
@@ -464,7 +512,7 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     top = 2.6
     width = iw + kw + ow + 5
     height = top + max(ih, kh, oh) + 2.0
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Kernel, input and feature map")
     xk = 1
     xi = xk + kw + 1.5
@@ -477,8 +525,8 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     out_faces = ["#F4A582" if r == row else ZERO_COLOR for r in range(A.shape[0])]
     cv.grid(xo, top, out_shape, [""] * A.shape[0], out_faces)
     cv.text(xo + j + 0.5, top + i + 0.5, f"$s_{{{i},{j}}}$", size=_FONT)
-    expr = _row_terms(A, row, names, inputs)
-    cv.text(width / 2, top + max(ih, kh, oh) + 1.0, f"$s_{{{i},{j}}}$ = {expr}", size=_TITLE)
+    expr, drawn = _row_terms(A, row, names, inputs)
+    cv.text(width / 2, top + max(ih, kh, oh) + 1.0, f"$s_{{{i},{j}}}$ = {drawn}", size=_TITLE)
     cv.data.update({"matrix": A, "row": row, "expression": expr, "window_cols": cols[sel],
                     "window_weights": widx[sel], "feature_map_shape": out_shape})
     return cv.fig

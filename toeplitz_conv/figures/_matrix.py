@@ -19,14 +19,15 @@ from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import as_int
 from ..palette import ZERO_COLOR, weight_colors
 from ..signal import conv_matrix
-from ._canvas import _FONT, _TITLE, _Canvas, _grid_extent, _styled
+from ._canvas import _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
-    _check_input_size,
+    _check_signal,
     _fmt,
     _kernel,
     _matching_rows,
     _symbol_names,
+    row_expression,
     tie_grid,
     tie_parts,
     weight_labels,
@@ -59,7 +60,8 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
                     mode: Mode = "full", *, correlate: bool = False,
                     boundary: SignalBoundary = "fill",
                     x: ArrayLike | None = None,
-                    labels: str | Sequence[str] = "values") -> Figure:
+                    labels: str | Sequence[str] = "values",
+                    slide: Slide | None = None, title: bool = True) -> Figure:
     """The matrix with its kernel numbers (or symbols) in the cells, as ``y = A x``.
 
     With numbers, ``x`` defaults to ``1, 2, ..., n`` (the seed's ``[1, 2, 3, 4]``)
@@ -73,7 +75,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     ['7', '6', '5', '']
     """
     k = _kernel(kernel)
-    _check_input_size(input_shape)
+    _check_signal(k, input_shape, mode, correlate=correlate, boundary=boundary)
     A = conv_matrix(k, input_shape, mode, correlate=correlate, boundary=boundary)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -91,7 +93,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     width = 1 + 1.5 + 1 + 1.5 + n + 1 + 1 + 1
     # The note goes under the matrix, in the room the taller x leaves if it does.
     room = n >= m + 1.5
-    cv = _Canvas(width, top + max(m, n) + (1 if room else 1.9))
+    cv = _Canvas(width, top + max(m, n) + (1 if room else 1.9), slide=slide, title=title)
     cv.title(width / 2, 0.9, f"y = A x   ({_mode_text(mode, correlate)})")
     cv.subtitle(width / 2, top + (m + 0.8 if room else max(m, n) + 1.0),
                 diagonal_note(A, names))
@@ -112,7 +114,8 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
 def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
                    mode: Mode = "valid", *, row: int = 1, correlate: bool = False,
                    labels: str | Sequence[str] = "symbols",
-                   input_names: Sequence[str] | None = None) -> Figure:
+                   input_names: Sequence[str] | None = None,
+                   slide: Slide | None = None, title: bool = True) -> Figure:
     """The kernel over the input window of one output, next to that row of the matrix.
 
     The slides' illustration: ``u = [a, b, c, d, e, f]``, ``w = [z, y, x]``,
@@ -124,10 +127,17 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     >>> fig._toeplitz_data["expression"]
     'xb + yc + zd'
     >>> sliding_window([1, 2, 3], 6, row=1)._toeplitz_data["expression"]
-    'w_2b + w_1c + w_0d'
+    'w_2·b + w_1·c + w_0·d'
+
+    Numbers are multiplied with "·" and summed as the matrix sums them:
+
+    >>> d = sliding_window([5, 6, 7], 4, "full", row=3, labels="values",
+    ...                    input_names=["1", "2", "3", "4"])._toeplitz_data
+    >>> d["expression"], d["value"]
+    ('7·2 + 6·3 + 5·4', 52.0)
     """
     k = _kernel(kernel)
-    _check_input_size(input_shape)
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     m, n = A.shape
     if not 0 <= row < m:
@@ -144,17 +154,17 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     for c, w in zip(cols[sel].tolist(), widx[sel].tolist()):
         faces[c] = colors[w]
         window[c] = names[w]
-    terms = [f"{names[w]}{inputs[c]}" for c, w in
-             sorted(zip(cols[sel].tolist(), widx[sel].tolist()))]
-    shown = " + ".join(terms) if terms else "0"
-    expression = re.sub(r"[${}]", "", shown)
+    shown, value = row_expression(A, row, names, inputs)
+    expression = _plain(shown)
+    if value is not None:       # numbers throughout: the sum, as A @ x gives it
+        shown += f" = {_fmt(value)}"
     gw, gh = _grid_extent(A.in_shape)
     out = _output_name(row, A.out_shape)
     left = gw + 2.2
     width = left + n + 1
     top = 2.75
     height = max(top + 2 * gh + 2.3, top + m + 2.2)
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.65, "One output = kernel · window = one row of A")
     note = _mode_text(mode, correlate)
     if not correlate:       # the window shows the kernel reversed
@@ -177,6 +187,7 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     data["window"] = {"cols": cols[sel], "weight_index": widx[sel], "labels": window,
                       "colors": faces}
     data["expression"] = expression
+    data["value"] = value
     return cv.fig
 
 
@@ -184,7 +195,8 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
 def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
                  input_shape: IntOrTuple = (3, 4), mode: Mode = "valid", *,
                  correlate: bool = True, labels: str | Sequence[str] = "symbols",
-                 input_names: Sequence[str] | None = None) -> Figure:
+                 input_names: Sequence[str] | None = None,
+                 slide: Slide | None = None, title: bool = True) -> Figure:
     """Kernel, input, and the (doubly) block Toeplitz matrix with its blocks outlined.
 
     The slides' 2-D illustration is a 3 x 4 input ``a .. l`` and the kernel
@@ -197,6 +209,7 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
     ((6, 12), (3, 4))
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -208,7 +221,7 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
     top = 2.4
     width = left + n + 1
     height = max(top + m + 1, top + kh + ih + 4)
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     what = "doubly block Toeplitz" if len(k.shape) == 2 else "Toeplitz"
     cv.title(width / 2, 0.9, f"{what} matrix of a {k.ndim}-D {_mode_text(mode, correlate)}")
     cv.text(1 + kw / 2, top - 0.5, "kernel", size=_TITLE)
@@ -228,7 +241,8 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
 
 @_styled
 def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
-                 mode: Mode = "valid", *, labels: str | Sequence[str] = "symbols") -> Figure:
+                 mode: Mode = "valid", *, labels: str | Sequence[str] = "symbols",
+                 slide: Slide | None = None, title: bool = True) -> Figure:
     """Convolution against cross-correlation: the same matrix with the kernel flipped.
 
     Examples
@@ -240,13 +254,14 @@ def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     [0, 1, 2, -1, -1, -1]
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, mode)
     names = weight_labels(k, labels)
     mats = {"convolution": conv_matrix(k, input_shape, mode),
             "cross-correlation": conv_matrix(k, input_shape, mode, correlate=True)}
     m, n = mats["convolution"].shape
     top = 2.6
     width = 2 * (n + 2) + 1
-    cv = _Canvas(width, top + m + 1.6)
+    cv = _Canvas(width, top + m + (2.2 if slide else 1.6), slide=slide, title=title)
     cv.title(width / 2, 0.9, f"Convolution flips the kernel (mode '{mode}')")
     data = cv.data
     for i, (what, A) in enumerate(mats.items()):
@@ -255,15 +270,18 @@ def conv_vs_corr(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
         cv.text(x0 + n / 2, top - 0.6, what, size=_TITLE)
         data[what] = cv.matrix(x0, top, tie, cell_labels, k.size, blocks=_blocks(A))
         data[what]["matrix"] = A
-    cv.text(width / 2, top + m + 0.8, "scipy.signal.convolve  vs  scipy.signal.correlate "
-                                      "(what CNN layers compute)", size=_FONT,
+    # On a slide the note takes two lines: it is wider than the two matrices.
+    cv.text(width / 2, top + m + (1.2 if slide else 0.8),
+            "scipy.signal.convolve  vs  scipy.signal.correlate"
+            + ("\n" if slide else " ") + "(what CNN layers compute)", size=_FONT,
             color="#444444")
     return cv.fig
 
 
 @_styled
 def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
-                 correlate: bool = False, labels: str | Sequence[str] = "symbols") -> Figure:
+                 correlate: bool = False, labels: str | Sequence[str] = "symbols",
+                 slide: Slide | None = None, title: bool = True) -> Figure:
     """'full', 'same' and 'valid' as row ranges of one (full) matrix.
 
     The rows of each mode are found by matching its matrix against the full
@@ -277,6 +295,7 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     ([2, 3, 4, 5], [1, 2, 3, 4, 5, 6])
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, "full", correlate=correlate)
     names = weight_labels(k, labels)
     full = conv_matrix(k, input_shape, "full", correlate=correlate)
     tie, cell_labels = tie_grid(full, names)
@@ -291,7 +310,7 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     top = 2.4
     left = 1
     width = left + n + 3 * 2.2 + 1
-    cv = _Canvas(width, top + m + 1.9)
+    cv = _Canvas(width, top + m + 1.9, slide=slide, title=title)
     cv.title(width / 2, 0.9, f"full / same / valid = rows of one matrix "
                              f"({'correlation' if correlate else 'convolution'})")
     cv.subtitle(width / 2, top + m + 1.0, diagonal_note(full, names))
@@ -316,7 +335,8 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
 @_styled
 def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
                  shift: int = 2, x: ArrayLike | None = None,
-                 labels: str | Sequence[str] = "symbols") -> Figure:
+                 labels: str | Sequence[str] = "symbols",
+                 slide: Slide | None = None, title: bool = True) -> Figure:
     """Shift equivariance: conv(shift(x)) = shift(conv(x)), with the circulant matrix.
 
     Uses circular boundaries (``boundary="wrap"``, mode ``"same"``), where the
@@ -331,7 +351,7 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     """
     k = _kernel(kernel)
     shift = as_int(shift, "shift")
-    _check_input_size(input_shape)
+    _check_signal(k, input_shape, "same", boundary="wrap")
     A = conv_matrix(k, input_shape, "same", boundary="wrap")
     shape = A.in_shape
     n = A.shape[1]
@@ -353,7 +373,7 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     m = A.shape[0]
     width = left + n + 1
     height = max(top + 4 * step - 0.5, top + kh + 1.3 + m + 0.5)
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.65, "Equivariance: conv(shift x) = shift(conv x)")
     cv.subtitle(width / 2, 1.45, f"circular convolution, shift by {shift}")
 
@@ -370,7 +390,9 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     # The kernel's values: the matrix names its weights, the numbers are these.
     values = np.array2string(k, separator=", ") if k.ndim > 1 else (
         "[" + ", ".join(_fmt(v) for v in k) + "]")
-    cv.text(left + kw + 0.3, top + kh / 2, f"kernel w = {' '.join(values.split())}",
+    # On a slide the values go on a second line: one long line would shrink every cell.
+    sep = "\n" if slide is not None else " "
+    cv.text(left + kw + 0.3, top + kh / 2, f"kernel w ={sep}{' '.join(values.split())}",
             size=_FONT + 1, ha="left")
     what = "circulant" if len(shape) == 1 else "doubly block circulant"
     ya = top + kh + 1.3

@@ -20,11 +20,10 @@ from ..layers import layer_matrix
 from ..palette import weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
-from ._canvas import _FONT, _Canvas, _grid_extent, _styled
+from ._canvas import _FONT, Slide, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
-    _check_input_size,
-    _check_size,
+    _check_signal,
     _kernel,
     figure_data,
     tie_grid,
@@ -82,7 +81,8 @@ def _full_taps_matrix(m: int, n: int) -> TiedMatrix:
 
 @_styled
 def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
-                 mode: Mode = "same", *, correlate: bool = False) -> Figure:
+                 mode: Mode = "same", *, correlate: bool = False,
+                 slide: Slide | None = None, title: bool = True) -> Figure:
     """Sparse interaction: a dense layer's m x n edges against the conv layer's taps.
 
     Units are drawn in C order along a line (a 2-D input is flattened); conv
@@ -96,14 +96,14 @@ def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
     (36, 16, 18)
     """
     k = _kernel(kernel)
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
-    _check_size(A.shape)
     m, n = A.shape
     dense = _full_taps_matrix(m, n)
     colors = weight_colors(k.size)
     span = max(m, n) * 0.9 + 1
     width = 2 * span + 3
-    cv = _Canvas(width, 10.5, cell_in=0.6)
+    cv = _Canvas(width, 10.5, cell_in=0.6, slide=slide, title=title)
     cv.title(width / 2, 0.8, "Sparse interaction")
     y_in, y_out = 7.2, 2.6
     _network(cv, 1, span, [y_in, y_out], [dense],
@@ -130,7 +130,8 @@ def connectivity(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
 @_styled
 def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
                     mode: Mode = "same", *, layers: int = 3, unit: int | None = None,
-                    correlate: bool = False) -> Figure:
+                    correlate: bool = False,
+                    slide: Slide | None = None, title: bool = True) -> Figure:
     """Receptive-field growth: the inputs one top unit sees through stacked layers.
 
     Each layer is the same convolution applied to the previous output; the
@@ -149,12 +150,11 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
     if layers > MAX_LAYERS:
         raise ValueError(f"layers must be at most {MAX_LAYERS} for a drawable figure, "
                          f"got {layers}")
-    _check_input_size(input_shape)
     mats = []
     shape: Any = input_shape
     for _ in range(layers):
+        _check_signal(k, shape, mode, correlate=correlate)
         L = conv_matrix(k, shape, mode, correlate=correlate)
-        _check_size(L.shape)
         mats.append(L)
         shape = L.out_shape
     top_units = mats[-1].shape[0]
@@ -170,13 +170,13 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
         fields[li] = set(cols[np.isin(rows, list(fields[li + 1]))].tolist())
     field_lists = [sorted(f) for f in fields]
     if len(mats[0].in_shape) == 2:
-        fig = _receptive_field_grids(mats, fields, layers)
+        fig = _receptive_field_grids(mats, fields, layers, slide, title)
         figure_data(fig).update({"fields": field_lists, "matrices": mats, "unit": unit})
         return fig
     colors = weight_colors(k.size)
     span = max(L.shape[1] for L in mats) * 0.9 + 1
     height = 3 + 2.6 * layers + 1.2
-    cv = _Canvas(span + 6, height, cell_in=0.6)
+    cv = _Canvas(span + 6, height, cell_in=0.6, slide=slide, title=title)
     cv.title((span + 6) / 2, 0.8, f"Receptive field over {layers} stacked layers")
     ys = [height - 1.2 - 2.6 * i for i in range(layers + 1)]
 
@@ -195,14 +195,14 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
 
 
 def _receptive_field_grids(mats: Sequence[TiedMatrix], fields: Sequence[set[int]],
-                           layers: int) -> Figure:
+                           layers: int, slide: Slide | None, title: bool) -> Figure:
     """2-D receptive field: each level drawn as a grid, the field shaded."""
     shapes = [mats[0].in_shape] + [L.out_shape for L in mats]
     widths = [_grid_extent(sh)[0] for sh in shapes]
     height = max(_grid_extent(sh)[1] for sh in shapes)
     top = 2.8
     width = sum(widths) + 2 * len(shapes) + 1
-    cv = _Canvas(width, top + height + 1)
+    cv = _Canvas(width, top + height + 1, slide=slide, title=title)
     cv.title(width / 2, 0.8, f"Receptive field over {layers} stacked layers")
     x0 = 1.0
     for level, sh in enumerate(shapes):
@@ -224,7 +224,8 @@ def _receptive_field_grids(mats: Sequence[TiedMatrix], fields: Sequence[set[int]
 @_styled
 def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6,
                       mode: Mode = "same", *, weight: int = 1, correlate: bool = False,
-                      labels: str | Sequence[str] = "symbols") -> Figure:
+                      labels: str | Sequence[str] = "symbols",
+                      slide: Slide | None = None, title: bool = True) -> Figure:
     """One weight highlighted at every position where it appears (edges and cells).
 
     Examples
@@ -236,6 +237,7 @@ def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6
     k = _kernel(kernel)
     if not 0 <= weight < k.size:
         raise ValueError(f"weight must be a weight index in 0..{k.size - 1}, got {weight}")
+    _check_signal(k, input_shape, mode, correlate=correlate)
     A = conv_matrix(k, input_shape, mode, correlate=correlate)
     names = weight_labels(k, labels)
     tie, cell_labels = tie_grid(A, names)
@@ -246,7 +248,7 @@ def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6
     top = 2.4
     width = left + n + 1
     height = max(top + m + 1.5, 10) + 1.0
-    cv = _Canvas(width, height)
+    cv = _Canvas(width, height, slide=slide, title=title)
     cv.subtitle(width / 2, height - 0.5, operation_note(A, names))
     cv.title(width / 2, 0.9, f"Parameter sharing: {names[weight]} is one parameter, "
                              f"used {int((tie == weight).sum())} times")

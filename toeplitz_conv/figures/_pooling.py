@@ -9,9 +9,11 @@ from numpy.typing import ArrayLike
 from .._typing import IntOrTuple
 from .._validation import as_shape
 from ..palette import pool_colors
-from ._canvas import _FONT, _TITLE, _Canvas, _styled
+from ..pooling import avg_pool_matrix, max_pool_matrix
+from ._canvas import _FONT, _TITLE, Slide, _Canvas, _styled
 from ._data import (
     _blocks,
+    _check_input_size,
     _fmt,
     tie_grid,
     weight_labels,
@@ -22,10 +24,11 @@ __all__ = ["pooling"]
 
 @_styled
 def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
-            stride: int | None = None, x: ArrayLike | None = None) -> Figure:
+            stride: int | None = None, x: ArrayLike | None = None,
+            slide: Slide | None = None, title: bool = True) -> Figure:
     """Pooling as a matrix: average pooling, and max pooling as a selection matrix.
 
-    Needs :mod:`toeplitz_conv.pooling`.  Average pooling ties each window's
+    The matrices are :mod:`toeplitz_conv.pooling`'s.  Average pooling ties each window's
     entries to its factor ``1 / size`` (one fill per window, never a weight
     colour); max pooling at
     the input ``x`` (default a fixed pattern) is the 0/1 matrix picking each
@@ -39,9 +42,8 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     >>> d["x"].tolist(), d["max"]["matrix"].toarray()[0].tolist()
     ([3, 0, 7, 4, 1, 8], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     """
-    from ..pooling import avg_pool_matrix, max_pool_matrix
-
     spatial = as_shape(input_shape)
+    _check_input_size(spatial)
     n = int(np.prod(spatial))
     xv = (np.arange(n) * 7 + 3) % 10 if x is None else np.asarray(x).ravel()
     if xv.size != n:
@@ -51,7 +53,7 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     m = avg.shape[0]
     top = 3.0
     width = 2 * (n + 2) + 1
-    cv = _Canvas(width, top + m + 1)
+    cv = _Canvas(width, top + m + 1, slide=slide, title=title)
     cv.title(width / 2, 0.8, "Pooling as a matrix")
     data = cv.data
     for i, (what, A) in enumerate((("average", avg), ("max (at this x)", mx))):
@@ -67,9 +69,3 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
         data[key]["matrix"] = A
     data["x"] = xv
     return cv.fig
-
-
-def _has_pooling() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("toeplitz_conv.pooling") is not None

@@ -29,7 +29,7 @@ from ._matrix import (
     sliding_window,
 )
 from ._network import connectivity, parameter_sharing, receptive_field
-from ._pooling import _has_pooling, pooling
+from ._pooling import pooling
 from ._spatial import spatial
 
 __all__ = ["FIGURES", "FIGURE_FUNCTIONS"]
@@ -42,7 +42,8 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     output_modes, equivariance, fully_connected_vs_conv, locally_connected_vs_tiled, channels,
     valid_vs_same_depth, sliding_window_frames, kernel_feature_map, spatial,
     weight_gradient, network,
-) + ((pooling, pooling_stride, pooling_invariance) if _has_pooling() else ())
+    pooling, pooling_stride, pooling_invariance,
+)
 
 #: name -> function drawing the lecture figure with the seeds' examples.
 FIGURES: dict[str, Callable[[], Figure]] = {
@@ -82,8 +83,7 @@ FIGURES.update({
     "weight_gradient": functools.partial(weight_gradient, slide="4:3"),
     "network": functools.partial(network, slide="4:3"),
 })
-# The pooling figures join the set only where the pooling capability exists.
-if _has_pooling():
-    FIGURES["pooling"] = functools.partial(pooling)
-    FIGURES["pooling_stride"] = functools.partial(pooling_stride)
-    FIGURES["pooling_invariance"] = functools.partial(pooling_invariance)
+# The pooling figures.
+FIGURES["pooling"] = functools.partial(pooling)
+FIGURES["pooling_stride"] = functools.partial(pooling_stride)
+FIGURES["pooling_invariance"] = functools.partial(pooling_invariance)

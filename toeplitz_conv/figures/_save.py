@@ -15,7 +15,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from .._validation import as_bool, as_finite_real
-from ._canvas import figure_style
+from ._canvas import figure_style, slide_of
 from ._registry import FIGURES
 
 __all__ = ["FORMATS", "PNG_DPI", "save_figure", "write_all"]
@@ -71,7 +71,11 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: float = PNG_DPI,
         raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
     fmt = _format_of(path)
     path = Path(path)
-    dpi = as_finite_real(dpi, "dpi")
+    try:
+        dpi = as_finite_real(dpi, "dpi")
+    except OverflowError:       # an int too large for a float (2**1024)
+        raise ValueError(f"dpi must be between 10 and 2400, got an integer of "
+                         f"{int(dpi).bit_length()} bits") from None
     if not 10 <= dpi <= 2400:
         raise ValueError(f"dpi must be between 10 and 2400, got {dpi:g}")
     svg_text = as_bool(svg_text, "svg_text")
@@ -83,9 +87,15 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: float = PNG_DPI,
     # Only PNG gets the dpi: SVG and PDF bytes stay those of the committed figures.
     extra: dict[str, Any] = {"dpi": dpi} if fmt == "png" else {}
     with figure_style(), mpl.rc_context({"svg.fonttype": "none" if svg_text else "path"}):
-        fig.savefig(path, format=fmt, metadata=metadata, bbox_inches="tight",
-                    pad_inches=0.15, **extra)
+        fig.savefig(path, format=fmt, metadata=metadata, **_box(fig), **extra)
     return path
+
+
+def _box(fig: Figure) -> dict[str, Any]:
+    """A slide figure is written at its own size (the text area); others trimmed and padded."""
+    if slide_of(fig) is not None:
+        return {"bbox_inches": None}
+    return {"bbox_inches": "tight", "pad_inches": 0.15}
 
 
 def write_all(directory: str | Path, fmt: str = "svg",

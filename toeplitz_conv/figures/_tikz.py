@@ -1,45 +1,59 @@
-"""TikZ output of the matrix figures, for LaTeX and Beamer slides.
+"""TikZ output of the figures, for LaTeX and Beamer slides: the drawing, element by element.
 
-The picture is written from the figure's record (:func:`~._data.figure_data`:
-tie index, colour and label of every cell), never from matplotlib's artists:
-each matrix of the figure becomes a grid of filled cells with the same
-colours and labels, in the same places, as the drawn figure.  Text stays text,
-typeset by LaTeX in the document's font.
+The picture is translated from the figure's own artists — every cell, frame,
+hatch, unit, edge, arrow and text that the PNG shows, in the same place,
+size and colour — so the TikZ cannot drop what the drawing has.  Text stays
+text, typeset by LaTeX at the figure's point sizes (``$...$`` labels as math);
+matrix cells are named nodes, ``(KEY-ROW-COL)`` with ``KEY`` the matrix's
+name in :func:`~._data.figure_data` (``A``, ``As``, ``circular``, ...).
+
+A figure drawn with ``slide="4:3"`` or ``"16:9"`` is written at its natural
+size, the text area of a Beamer frame: ``\\input`` it into a frame as it is,
+no ``\\resizebox``; its text is then at least 11 pt.  A free-size figure is
+scaled so that a matrix cell is ``cell_cm`` wide (its text scaled with it).
 
 The file compiles on its own (``pdflatex f.tex``, class ``standalone``) and
 can also be ``\\input`` into a document that loads TikZ, e.g. a Beamer frame:
 it looks whether ``\\begin{document}`` has already run (LaTeX then disables
-``\\documentclass``) and only then skips its own preamble.
+``\\documentclass``) and only then skips its own preamble.  For the exact
+font sizes (Computer Modern comes in a few sizes only) load
+``\\usepackage{anyfontsize}``, as the standalone file does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch, Rectangle
+from matplotlib.text import Annotation, Text
 
 from .._validation import as_bool, as_finite_real
-from ._canvas import _text_color
-from ._data import _blocks, figure_data
+from ._canvas import Slide, figure_style, slide_of
+from ._data import figure_data
+from ._registry import FIGURE_FUNCTIONS, FIGURES
 
 __all__ = ["TIKZ_FIGURES", "to_tikz"]
 
-#: The registered figures whose matrices the TikZ output shows (any figure whose
-#: record holds a matrix works; these are the ones the slides use).
-TIKZ_FIGURES = ("matrix_1d", "matrix_1d_symbols", "matrix_2d", "sliding_window",
-                "sliding_window_2d", "doubly_block_2d", "channels")
+#: The registered figures that :func:`to_tikz` writes: all of them (every
+#: figure is translated from its drawing).
+TIKZ_FIGURES = tuple(FIGURES)
 
-_GAP = 1.5              # cells between panels
-_TITLE_H = 1.2          # cells above a grid for its title
-_MAX_ROW = 26.0         # cells: a wider row of panels wraps
-_HIGHLIGHT = "D00000"
-_UNICODE = {"×": r"$\times$", "·": r"$\cdot$", "−": "-", "…": r"\dots{}", "∗": r"$\ast$"}
+_UNICODE = {"×": r"$\times$", "·": r"$\cdot$", "−": "-", "…": r"\dots{}", "∗": r"$\ast$",
+            "σ": r"$\sigma$", "ᵀ": r"$^{\mathsf{T}}$", "≤": r"$\leq$", "—": "---"}
 _SPECIAL = re.compile(r"([#%&_^~{}\\])")
+_HATCH_PT = 8.0         # spacing of the lines of "///" at natural size, as matplotlib draws it
+_ANCHOR_X = {"left": "west", "center": "", "right": "east"}
+_ANCHOR_Y = {"top": "north", "center": "", "bottom": "south", "baseline": "base",
+             "center_baseline": ""}
 
 
 def _escape(text: str) -> str:
@@ -57,20 +71,10 @@ def _escape(text: str) -> str:
     return "".join(out)
 
 
-def _visible(label: str) -> int:
-    return len(re.sub(r"[${}_\\]", "", label))
-
-
-def _cell_tex(label: str) -> tuple[str, str]:
-    """(font, text) of a cell: a sum of weights goes on two lines, like the drawing."""
-    terms = label.split("+")
-    if len(terms) > 1:
-        half = (len(terms) + 1) // 2
-        text = _escape("+".join(terms[:half]) + "+") + r"\\" + _escape("+".join(terms[half:]))
-        return r"\scriptsize", text
-    size = _visible(label)
-    font = r"\small" if size <= 2 else r"\footnotesize" if size <= 4 else r"\scriptsize"
-    return font, _escape(label)
+def _tex_lines(text: str) -> str:
+    # A line starting with [ or * after \\ would be read as \\'s optional argument.
+    lines = [_escape(line) for line in text.split("\n")]
+    return r"\\".join("{}" + t if i and t[:1] in ("[", "*") else t for i, t in enumerate(lines))
 
 
 class _Colors:
@@ -79,9 +83,7 @@ class _Colors:
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
 
-    def __call__(self, color: str) -> str:
-        import matplotlib as mpl
-
+    def __call__(self, color: Any) -> str:
         hexa = mpl.colors.to_hex(color).upper().lstrip("#")
         return self.names.setdefault(hexa, f"tc{len(self.names)}")
 
@@ -89,195 +91,174 @@ class _Colors:
         return [f"\\definecolor{{{name}}}{{HTML}}{{{hexa}}}" for hexa, name in self.names.items()]
 
 
-@dataclass
-class _Panel:
-    """A titled block of the picture, ``width`` x ``height`` cells (title included)."""
-
-    width: float
-    height: float
-    draw: Callable[[float, float, list[str]], None]
-    title: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+def _visible_alpha(color: Any) -> bool:
+    return mpl.colors.to_rgba(color)[3] > 0
 
 
-def _node_name(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", key) or "M"
+def _g(v: float) -> str:
+    """A coordinate in points, short and reproducible."""
+    return f"{round(float(v), 2):g}"
 
 
-def _matrix_lines(key: str, rec: dict[str, Any], x0: float, y0: float, colors: _Colors,
-                  blocks: tuple[int, int] | None, out: list[str]) -> None:
-    tie = np.asarray(rec["tie"])
-    labels = np.asarray(rec["labels"], dtype=object)
-    faces = np.asarray(rec.get("drawn_colors", rec.get("colors")), dtype=object)
-    m, n = tie.shape
-    name = _node_name(key)
-    for r in range(m):
-        for c in range(n):
-            face = str(faces[r, c])
-            out.append(f"\\fill[{colors(face)}] ({x0 + c:g},{y0 + r:g}) rectangle ++(1,1);")
-            label = str(labels[r, c])
-            if label:
-                font, text = _cell_tex(label)
-                ink = colors(_text_color(face))
-                out.append(f"\\node[cell,font={font},text={ink}] ({name}-{r}-{c}) at "
-                           f"({x0 + c + 0.5:g},{y0 + r + 0.5:g}) {{{text}}};")
-    grid = colors("#BBBBBB")
-    out.append(f"\\draw[{grid},line width=0.4pt] ({x0:g},{y0:g}) grid ({x0 + n:g},{y0 + m:g});")
-    if blocks is not None:
-        bh, bw = blocks
-        edge = colors("#333333")
-        for i in range(0, m, bh):
-            for j in range(0, n, bw):
-                out.append(f"\\draw[{edge},line width=0.9pt] ({x0 + j:g},{y0 + i:g}) "
-                           f"rectangle ++({bw},{bh});")
-    out.append(f"\\draw[line width=1.2pt] ({x0:g},{y0:g}) rectangle ({x0 + n:g},{y0 + m:g});")
-    # Rows drawn faded all the way across leave the others highlighted (the
-    # sliding window's row): frame those, as the drawing does.
-    dimmed = np.asarray(rec.get("dimmed", np.zeros(tie.shape, bool)), dtype=bool)
-    faded, clear = dimmed.all(axis=1), ~dimmed.any(axis=1)
-    if faded.any() and clear.any() and (faded | clear).all():
-        red = colors("#" + _HIGHLIGHT)
-        for r in np.flatnonzero(clear).tolist():
-            out.append(f"\\draw[{red},line width=1.8pt] ({x0 - 0.06:g},{y0 + r - 0.06:g}) "
-                       f"rectangle ++({n + 0.12:g},1.12);")
+class _Writer:
+    """Translates one figure's axes into TikZ lines, in points (origin bottom left)."""
+
+    def __init__(self, fig: Figure, scale: float) -> None:
+        self.fig = fig
+        self.ax = fig.axes[0]
+        self.k = 72.0 / fig.dpi * scale          # display pixels -> TikZ points
+        self.scale = scale
+        self.colors = _Colors()
+        self.names = _cell_names(fig)
+        self.lines: list[str] = []
+
+    def pt(self, x: float, y: float) -> str:
+        px, py = self.ax.transData.transform((x, y))
+        return f"({_g(px * self.k)},{_g(py * self.k)})"
+
+    def lw(self, artist: Patch | Line2D) -> float:
+        return float(artist.get_linewidth()) * self.scale
+
+    def artist(self, a: Artist) -> None:
+        if isinstance(a, Annotation):
+            self.arrow(a)
+        elif isinstance(a, Text):
+            self.text(a)
+        elif isinstance(a, Rectangle) and a is not self.ax.patch:
+            self.rectangle(a)
+        elif isinstance(a, Circle):
+            self.circle(a)
+        elif isinstance(a, Line2D):
+            self.polyline(a)
+
+    def _paint(self, p: Patch) -> str:
+        opts = []
+        if p.get_fill() and _visible_alpha(p.get_facecolor()):
+            opts.append(f"fill={self.colors(p.get_facecolor())}")
+        if self.lw(p) > 0 and _visible_alpha(p.get_edgecolor()):
+            opts.append(f"draw={self.colors(p.get_edgecolor())}, line width={_g(self.lw(p))}pt")
+        return ", ".join(opts)
+
+    def rectangle(self, r: Rectangle) -> None:
+        x, y = r.get_xy()
+        a, b = self.pt(x, y), self.pt(x + r.get_width(), y + r.get_height())
+        paint = self._paint(r)
+        if paint:
+            self.lines.append(f"\\path[{paint}] {a} rectangle {b};")
+        if r.get_hatch():
+            self.hatch(r)
+
+    def hatch(self, r: Rectangle) -> None:
+        """matplotlib's ``/`` hatch: parallel diagonals, clipped to the cell."""
+        x, y = r.get_xy()
+        (x0, y0), (x1, y1) = (self.ax.transData.transform(p) * self.k
+                              for p in ((x, y), (x + r.get_width(), y + r.get_height())))
+        x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+        h = y1 - y0
+        step = _HATCH_PT * 3 / max(r.get_hatch().count("/"), 1) * self.scale
+        color = r.get_hatchcolor() if hasattr(r, "get_hatchcolor") else r.get_edgecolor()
+        width = float(mpl.rcParams["hatch.linewidth"]) * self.scale
+        self.lines.append(f"\\begin{{scope}}\\clip ({_g(x0)},{_g(y0)}) rectangle "
+                          f"({_g(x1)},{_g(y1)});")
+        for sx in np.arange(x0 - h, x1, step):
+            self.lines.append(f"\\draw[{self.colors(color)}, line width={_g(width)}pt] "
+                              f"({_g(sx)},{_g(y0)}) -- ++({_g(h)},{_g(h)});")
+        self.lines.append("\\end{scope}")
+
+    def circle(self, c: Circle) -> None:
+        cx, cy = c.center
+        px0 = self.ax.transData.transform((cx, cy))[0]
+        radius = (self.ax.transData.transform((cx + c.radius, cy))[0] - px0) * self.k
+        paint = self._paint(c)
+        if paint:
+            self.lines.append(f"\\path[{paint}] {self.pt(cx, cy)} circle ({_g(radius)}pt);")
+
+    def polyline(self, line: Line2D) -> None:
+        xy = np.asarray(line.get_xydata())
+        if len(xy) < 2 or self.lw(line) <= 0:
+            return
+        path = " -- ".join(self.pt(x, y) for x, y in xy)
+        cap = "round" if line.get_solid_capstyle() == "round" else "butt"
+        self.lines.append(f"\\draw[{self.colors(line.get_color())}, "
+                          f"line width={_g(self.lw(line))}pt, line cap={cap}, "
+                          f"line join=round] {path};")
+
+    def arrow(self, a: Annotation) -> None:
+        patch = a.arrow_patch
+        if patch is not None:
+            start, end = a.xyann, a.xy
+            shorten = 2.0 * self.scale           # matplotlib's shrinkA / shrinkB
+            self.lines.append(f"\\draw[->, {self.colors(patch.get_edgecolor())}, line width="
+                              f"{_g(float(patch.get_linewidth()) * self.scale)}pt, "
+                              f"shorten <={_g(shorten)}pt, shorten >={_g(shorten)}pt] "
+                              f"{self.pt(*start)} -- {self.pt(*end)};")
+        if a.get_text().strip():
+            self.text(a)
+
+    def text(self, t: Text) -> None:
+        s = t.get_text()
+        if not s.strip() or not t.get_visible():
+            return
+        size = float(t.get_fontsize()) * self.scale
+        ax_, ay_ = _ANCHOR_X[t.get_horizontalalignment()], _ANCHOR_Y[t.get_verticalalignment()]
+        anchor = " ".join(p for p in (ay_, ax_) if p) or "center"
+        bold = r"\bfseries" if t.get_fontweight() in ("bold", "heavy", "black", 700, 800,
+                                                        900) else ""
+        opts = [f"anchor={anchor}", "inner sep=0pt",
+                f"font=\\fontsize{{{_g(size)}}}{{{_g(1.2 * size)}}}\\selectfont{bold}",
+                f"text={self.colors(t.get_color())}"]
+        if "\n" in s:
+            opts.append("align=" + {"west": "left", "east": "right"}.get(ax_, "center"))
+        # One line height for every label, as matplotlib lays out text: "a" and
+        # "b" centred in their cells sit on the same baseline.
+        opts += ["text height=0.75em", "text depth=0.22em"]
+        box = t.get_bbox_patch()
+        if box is not None and _visible_alpha(box.get_facecolor()):
+            opts += [f"fill={self.colors(box.get_facecolor())}", "rounded corners=1pt",
+                     f"inner sep={_g(0.1 * size)}pt"]
+            opts.remove("inner sep=0pt")
+        name = self.names.get(id(t))
+        node = f" ({name})" if name else ""
+        x, y = t.get_position()
+        self.lines.append(f"\\node[{', '.join(opts)}]{node} at {self.pt(x, y)} "
+                          f"{{{_tex_lines(s)}}};")
 
 
-def _vector_lines(labels: Any, x0: float, y0: float, colors: _Colors, name: str,
-                  out: list[str]) -> None:
-    labels = [str(s) for s in labels]
-    edge = colors("#444444")
-    for i, s in enumerate(labels):
-        out.append(f"\\draw[{edge},line width=0.5pt] ({x0:g},{y0 + i:g}) rectangle ++(1,1);")
-        if s:
-            font, text = _cell_tex(s)
-            out.append(f"\\node[cell,font={font}] ({name}-{i}) at "
-                       f"({x0 + 0.5:g},{y0 + i + 0.5:g}) {{{text}}};")
-    out.append(f"\\draw[line width=1.2pt] ({x0:g},{y0:g}) rectangle ++(1,{len(labels)});")
+def _cell_names(fig: Figure) -> dict[int, str]:
+    """id(text artist) -> ``KEY-ROW-COL`` for every labelled cell of every drawn matrix."""
+    out: dict[int, str] = {}
+    for key, rec in figure_data(fig).items():
+        if isinstance(rec, dict) and isinstance(rec.get("cell_texts"), dict):
+            name = re.sub(r"[^A-Za-z0-9]", "", str(key)) or "M"
+            for (r, c), t in rec["cell_texts"].items():
+                out[id(t)] = f"{name}-{r}-{c}"
+    return out
 
 
-def _title_line(x: float, y: float, text: str, out: list[str]) -> None:
-    out.append(f"\\node[font=\\normalsize] at ({x:g},{y:g}) {{{text}}};")
+def _drawn(ax: Any) -> Iterator[Artist]:
+    """The axes' artists in matplotlib's drawing order (by zorder, then as added)."""
+    children = [a for a in ax.get_children() if a.get_visible()]
+    yield from sorted(children, key=lambda a: a.get_zorder())
 
 
-def _is_matrix(v: Any) -> bool:
-    return (isinstance(v, dict) and "tie" in v and "labels" in v
-            and np.ndim(v["tie"]) == 2)
-
-
-def _panels(data: dict[str, Any], colors: _Colors) -> list[_Panel]:
-    mats = {k: v for k, v in data.items() if _is_matrix(v)}
-    if not mats:
-        raise ValueError("this figure has no matrix to draw in TikZ; figures with matrices: "
-                         + ", ".join(TIKZ_FIGURES))
-    vec = {k: v for k, v in data.items() if isinstance(v, dict) and set(v) == {"labels"}}
-    panels: list[_Panel] = []
-
-    def blocks_of(key: str, rec: dict[str, Any]) -> tuple[int, int] | None:
-        if key == "A" and isinstance(data.get("blocks"), tuple):
-            bh, bw = data["blocks"]
-            return int(bh), int(bw)
-        A = rec.get("matrix")
-        return _blocks(A) if A is not None and hasattr(A, "in_shape") else None
-
-    if {"y", "A", "x"} <= set(vec) | set(mats) and "A" in mats and {"y", "x"} <= set(vec):
-        # y = A x, as the matrix equation figure lays it out.
-        A = mats.pop("A")
-        m, n = np.shape(A["tie"])
-        h = max(m, n)
-
-        def equation(x0: float, y0: float, out: list[str]) -> None:
-            _title_line(x0 + 0.5, y0 + 0.5, "$y$", out)
-            _vector_lines(vec["y"]["labels"], x0, y0 + _TITLE_H, colors, "y", out)
-            out.append(f"\\node[font=\\Large] at ({x0 + 2:g},{y0 + _TITLE_H + m / 2:g}) {{$=$}};")
-            ax = x0 + 3
-            _title_line(ax + n / 2, y0 + 0.5, f"$A$ ({m} $\\times$ {n})", out)
-            _matrix_lines("A", A, ax, y0 + _TITLE_H, colors, blocks_of("A", A), out)
-            _title_line(ax + n + 1, y0 + 0.5, "$x$", out)
-            _vector_lines(vec["x"]["labels"], ax + n + 0.5, y0 + _TITLE_H, colors, "x", out)
-
-        panels.append(_Panel(n + 4.5, h + _TITLE_H, equation))
-    for key, rec in mats.items():
-        m, n = np.shape(rec["tie"])
-        window = data.get("window") if key == "A" else None
-        top = _TITLE_H + (2.4 if window is not None else 0.0)
-
-        def draw(x0: float, y0: float, out: list[str], key: str = key,
-                 rec: dict[str, Any] = rec, window: Any = window, top: float = top) -> None:
-            m, n = np.shape(rec["tie"])
-            if window is not None:
-                # The kernel over its window, aligned with the columns it multiplies.
-                rows = np.flatnonzero(~np.asarray(rec["dimmed"]).all(axis=1))
-                at = f" {int(rows[0])}" if rows.size == 1 else ""
-                _title_line(x0 + n / 2, y0 + 0.5, f"kernel at output{at}", out)
-                edge = colors("#444444")
-                for c, (s, face) in enumerate(zip(window["labels"], window["colors"])):
-                    out.append(f"\\fill[{colors(face)}] ({x0 + c:g},{y0 + 1.1:g}) "
-                               "rectangle ++(1,1);")
-                    out.append(f"\\draw[{edge},line width=0.5pt] ({x0 + c:g},{y0 + 1.1:g}) "
-                               "rectangle ++(1,1);")
-                    if s:
-                        font, text = _cell_tex(str(s))
-                        out.append(f"\\node[cell,font={font},text={colors(_text_color(face))}]"
-                                   f" (window-{c}) at ({x0 + c + 0.5:g},{y0 + 1.6:g}) {{{text}}};")
-            title = f"${key}$" if len(key) <= 2 else _escape(key)
-            _title_line(x0 + n / 2, y0 + top - 0.6, f"{title} ({m} $\\times$ {n})", out)
-            _matrix_lines(key, rec, x0, y0 + top, colors, blocks_of(key, rec), out)
-
-        height = top + m
-        if window is not None and isinstance(data.get("expression"), str):
-            height += 1.3
-        panel = _Panel(float(n), height, draw, extra={"key": key})
-        if window is not None and isinstance(data.get("expression"), str):
-            expr = data["expression"]
-            inner = panel.draw
-
-            def with_expression(x0: float, y0: float, out: list[str], inner: Any = inner,
-                                m: int = m, n: int = n, top: float = top,
-                                expr: str = expr) -> None:
-                inner(x0, y0, out)
-                _title_line(x0 + n / 2, y0 + top + m + 0.7, f"output $= {expr}$", out)
-
-            panel.draw = with_expression
-        panels.append(panel)
-    return panels
-
-
-def _picture(data: dict[str, Any], cell_cm: float, title: str | None) -> str:
-    colors = _Colors()
-    panels = _panels(data, colors)
-    body: list[str] = []
-    # Panels left to right, wrapping into rows no wider than _MAX_ROW cells.
-    y = 0.3
-    if title:
-        y += 1.2
-    rows: list[list[_Panel]] = [[]]
-    width = 0.0
-    for p in panels:
-        if rows[-1] and width + _GAP + p.width > _MAX_ROW:
-            rows.append([])
-            width = 0.0
-        width += (_GAP if rows[-1] else 0.0) + p.width
-        rows[-1].append(p)
-    total_w = max(sum(p.width for p in r) + _GAP * (len(r) - 1) for r in rows) + 0.6
-    for row in rows:
-        x = 0.3
-        for p in row:
-            p.draw(x, y, body)
-            x += p.width + _GAP
-        y += max(p.height for p in row) + 0.8
-    total_h = y - 0.5
+def _picture(fig: Figure, scale: float, title: str | None) -> str:
+    FigureCanvasAgg(fig)
+    writer = _Writer(fig, scale)
+    with figure_style():
+        for a in _drawn(writer.ax):
+            writer.artist(a)
+    w_pt, h_pt = fig.bbox.width * writer.k, fig.bbox.height * writer.k
     lines = [
-        f"\\begin{{tikzpicture}}[x={cell_cm:g}cm, y=-{cell_cm:g}cm,",
-        "  cell/.style={inner sep=0pt, align=center, anchor=center}]",
-        *colors.definitions(),
-        # An explicit bounding box: the page of the standalone PDF is exactly
-        # the picture, so a cell's place on the page follows from its coordinates.
-        f"\\useasboundingbox (0,0) rectangle ({total_w:g},{total_h:g});",
+        "\\begin{tikzpicture}[x=1pt, y=1pt]",
+        *writer.colors.definitions(),
+        # An explicit bounding box: the picture is exactly the figure's canvas
+        # (a slide figure: at most the frame's text area).
+        f"\\useasboundingbox (0,0) rectangle ({_g(w_pt)},{_g(h_pt)});",
     ]
     if title:
-        lines.append(f"\\node[font=\\large\\bfseries] at ({total_w / 2:g},0.8) "
-                     f"{{{_escape(title)}}};")
-    lines += body
+        lines.append(f"\\node[anchor=south, font=\\large\\bfseries] at ({_g(w_pt / 2)},"
+                     f"{_g(h_pt + 2)}) {{{_escape(title)}}};")
+    lines += writer.lines
     lines.append("\\end{tikzpicture}")
     return "\n".join(lines) + "\n"
 
@@ -285,14 +266,16 @@ def _picture(data: dict[str, Any], cell_cm: float, title: str | None) -> str:
 _WRAPPER_HEAD = r"""% Written by toeplitz_conv.figures.to_tikz.
 % Compile on its own:   pdflatex FILE.tex
 % Or in a document (e.g. a Beamer frame) that loads TikZ:   \input{FILE.tex}
-% (optionally inside \resizebox{\linewidth}{!}{...}).
+% (a figure drawn with slide="4:3" or "16:9" fits that frame as it is; for exact
+% font sizes load \usepackage{anyfontsize}).
 \makeatletter
 \ifx\documentclass\@notprerr
   % \begin{document} has run (it disables \documentclass): we are \input.
   \let\tcBegin\relax
   \let\tcEnd\relax
 \else
-  \def\tcBegin{\documentclass[border=0pt]{standalone}\usepackage{tikz}\begin{document}}
+  \def\tcBegin{\documentclass[border=0pt]{standalone}\usepackage{tikz}%
+    \usepackage{anyfontsize}\renewcommand{\familydefault}{\sfdefault}\begin{document}}
   \def\tcEnd{\end{document}}
 \fi
 \makeatother
@@ -300,31 +283,42 @@ _WRAPPER_HEAD = r"""% Written by toeplitz_conv.figures.to_tikz.
 """
 
 
-def _resolve(fig_or_name: Figure | str) -> tuple[Figure, str | None]:
+def _resolve(fig_or_name: Figure | str, slide: Slide | None) -> Figure:
     if isinstance(fig_or_name, Figure):
-        return fig_or_name, None
+        if slide is not None and slide_of(fig_or_name) != slide:
+            raise ValueError(f"slide={slide!r} applies to a figure drawn by name; this figure "
+                             f"was drawn for {slide_of(fig_or_name)!r} (draw it with "
+                             f"slide={slide!r})")
+        return fig_or_name
     if isinstance(fig_or_name, str):
-        from ._registry import FIGURE_FUNCTIONS, FIGURES
-
-        if fig_or_name in FIGURES:
-            return FIGURES[fig_or_name](), fig_or_name
         funcs = {f.__name__: f for f in FIGURE_FUNCTIONS}
-        if fig_or_name in funcs:
-            return funcs[fig_or_name](), fig_or_name
-        raise ValueError(f"unknown figure {fig_or_name!r}; choose from "
-                         f"{', '.join(list(FIGURES) + sorted(set(funcs) - set(FIGURES)))}")
+        # Every figure takes slide= and title= (FIGURES is typed as taking nothing).
+        draw: Callable[..., Figure] | None = FIGURES.get(fig_or_name) or funcs.get(fig_or_name)
+        if draw is None:
+            raise ValueError(f"unknown figure {fig_or_name!r}; choose from "
+                             f"{', '.join(list(FIGURES) + sorted(set(funcs) - set(FIGURES)))}")
+        # On a slide the frame has the title.
+        return draw() if slide is None else draw(slide=slide, title=False)
     raise TypeError(f"fig_or_name must be a Figure or a figure name, "
                     f"got {type(fig_or_name).__name__}")
 
 
-def to_tikz(fig_or_name: Figure | str, path: str | Path | None = None, *,
-            cell_cm: float = 0.6, title: str | None = None, standalone: bool = True) -> str:
-    """The matrices of a figure as a TikZ picture (LaTeX source).
+def _cell_pt(fig: Figure) -> float:
+    """Points per matrix cell (the canvas's data unit) of a drawn figure."""
+    ax = fig.axes[0]
+    (x0, _), (x1, _) = ax.transData.transform([(0, 0), (1, 0)])
+    return float(abs(x1 - x0)) * 72.0 / fig.dpi
 
-    Every cell of every matrix the figure draws is written with its weight's
-    colour and label, from :func:`figure_data`; blocks of a 2-D matrix are
-    outlined, the sliding window's row is framed and its kernel placed over
-    the columns it multiplies.
+
+def to_tikz(fig_or_name: Figure | str, path: str | Path | None = None, *,
+            cell_cm: float | None = None, title: str | None = None, standalone: bool = True,
+            slide: Slide | None = None) -> str:
+    """A figure as a TikZ picture (LaTeX source): everything it draws, as it draws it.
+
+    Every cell (with its colour, label and hatching), frame, unit, edge,
+    arrow, legend and text of the figure is written in the same place, in
+    the same colour and at the same size; labelled matrix cells are named
+    nodes ``(KEY-ROW-COL)``.
 
     Parameters
     ----------
@@ -333,15 +327,19 @@ def to_tikz(fig_or_name: Figure | str, path: str | Path | None = None, *,
         figure function, drawn with its defaults).
     path : str or Path, optional
         Also write the source there (conventionally ``.tex``).
-    cell_cm : float
-        Side of one matrix cell in centimetres (0.6 cm fits a 4:3 Beamer
-        frame for matrices up to about 16 columns).
+    cell_cm : float, optional
+        Side of one matrix cell in centimetres; everything scales with it.
+        Default: a slide figure keeps its size (the frame's text area), a
+        free-size one gets 0.6 cm cells.
     title : str, optional
         A bold title above the picture.
     standalone : bool
         True (default): a file that compiles on its own with pdflatex and can
         also be ``\\input`` into a document loading TikZ (a Beamer frame).
         False: only the ``tikzpicture`` environment.
+    slide : {"4:3", "16:9"}, optional
+        With a figure name: draw it for that Beamer frame (without its own
+        title), so that it is ``\\input`` at natural size, text 11 pt or more.
 
     Returns
     -------
@@ -351,15 +349,21 @@ def to_tikz(fig_or_name: Figure | str, path: str | Path | None = None, *,
     Examples
     --------
     >>> tex = to_tikz("matrix_1d")
-    >>> "\\\\begin{tikzpicture}" in tex, "(A-0-0) at (3.8,2) {5}" in tex
-    (True, True)
+    >>> "\\\\begin{tikzpicture}" in tex, "(A-0-0) at" in tex, "{52}" in tex
+    (True, True, True)
+    >>> "\\\\useasboundingbox (0,0) rectangle (307" in to_tikz("matrix_1d", slide="4:3")
+    False
     """
-    fig, _ = _resolve(fig_or_name)
-    cell_cm = as_finite_real(cell_cm, "cell_cm", positive=True)
+    fig = _resolve(fig_or_name, slide)
     standalone = as_bool(standalone, "standalone")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
-    picture = _picture(figure_data(fig), cell_cm, title)
+    if cell_cm is None:
+        scale = 1.0 if slide_of(fig) is not None else 0.6 / 2.54 * 72 / _cell_pt(fig)
+    else:
+        cell_cm = as_finite_real(cell_cm, "cell_cm", positive=True)
+        scale = cell_cm / 2.54 * 72 / _cell_pt(fig)
+    picture = _picture(fig, scale, title)
     tex = _WRAPPER_HEAD + picture + "\\tcEnd\n" if standalone else picture
     if path is not None:
         Path(path).write_text(tex, encoding="utf-8")

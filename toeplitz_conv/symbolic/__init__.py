@@ -20,10 +20,7 @@ from ._adjoint import (
     prove_input_gradient,
     prove_transposed_adjoint,
 )
-from ._general import prove_equivalence_general, prove_layer_equivalence_general
-from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
-from ._proof import Proof, difference_is_zero
-from ._proofs import (
+from ._fixed_size import (
     prove_associativity,
     prove_commutativity,
     prove_convolution_theorem,
@@ -33,6 +30,10 @@ from ._proofs import (
     prove_shift_equivariance,
     prove_weight_gradient,
 )
+from ._general_layer import prove_layer_equivalence_general
+from ._general_signal import prove_equivalence_general
+from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
+from ._proof_result import Proof, difference_is_zero
 from ._symbols import symbol_array
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The input gradient ``A^T g`` and the transposed layer as the adjoint, proved.
 
-Both sides of each proof follow the pattern of :mod:`._proofs`: the matrix
+Both sides of each proof follow the pattern of :mod:`._fixed_size`: the matrix
 from a builder's taps, the other side from the definitions in
 :mod:`._reference`, sympy deciding every entry of the difference.
 """
@@ -14,15 +14,17 @@ import sympy
 
 from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import as_bool, as_int_tuple, choose
+from ..data import data_matrix
 from ..layers import transposed_layer_matrix
+from ._fixed_size import _col, _eq, _kind, _product_cache
 from ._matrix import SymbolicTaps, layer_taps, signal_taps
-from ._proof import Proof, rows_agree
-from ._proofs import _col, _eq, _kind, _product_cache
+from ._proof_result import Proof, rows_agree
 from ._reference import (
     direct_outputs,
     input_gradient_definition,
     layer_definition_count,
-    mode_window,
+    layer_outputs,
+    signal_definition_count,
     torch_pads,
     transposed_layer_outputs,
 )
@@ -84,7 +86,7 @@ def prove_input_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: Mo
                        boundary=boundary, stride=stride, conjugate=conjugate)
     w = taps.weight
     stride_t = as_int_tuple(stride, w.ndim, "stride", minimum=1)
-    out_shape = tuple(-(-mode_window(n, k, mode)[1] // s)
+    out_shape = tuple(int(signal_definition_count(n, k, mode, s))
                       for n, k, s in zip(taps.in_shape, w.shape, stride_t))
     x = input_symbols(taps.in_shape, w)
     g = input_symbols(out_shape, w, name="g")
@@ -232,8 +234,6 @@ def prove_data_matrix(weight_shape_or_symbols: Any, input_shape: Any, *,
     >>> prove_data_matrix((2, 1, 3), (1, 6), stride=2, padding=1).holds
     True
     """
-    from ..data import data_matrix
-    from ._reference import layer_outputs
     a = layer_taps(weight_shape_or_symbols, input_shape, stride=stride, padding=padding,
                    dilation=dilation, groups=groups, padding_mode=padding_mode)
     w = a.weight
@@ -302,8 +302,6 @@ def prove_chain_rule(first_weight_shape: Any, second_weight_shape: Any, input_sh
     >>> prove_chain_rule((1, 1, 2), (1, 1, 3), (1, 6), claim="wrong-order").holds
     False
     """
-    from ..data import data_matrix
-    from ._reference import layer_outputs
     choose(claim, "claim", ("chain", "wrong-order"))
     kw1, kw2 = dict(first or {}), dict(second or {})
     a1 = layer_taps(first_weight_shape, input_shape, name="u", **kw1)

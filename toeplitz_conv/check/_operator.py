@@ -1,4 +1,4 @@
-"""The checker's reference for a layer: its explicit matrix, or matrix-free from the same geometry.
+"""The checker's reference operator: the explicit matrix, or matrix-free from the same geometry.
 
 A large layer's matrix has ``C_out * positions * C_in/groups * taps`` stored
 taps (115 million for a 64 -> 64 channel, 56 x 56, 3 x 3 layer): far more
@@ -20,8 +20,8 @@ import numpy as np
 
 from .._limits import check_build
 from .._validation import as_groups, choose
-from ..geometry import Geometry
-from ..layers import _channels, layer_geometry, layer_matrix
+from ..geometry import Geometry, layer_geometry
+from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
 
 __all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "reference"]

@@ -20,7 +20,7 @@ from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundar
 from .._validation import as_bool, as_int, as_int_tuple, as_positive_int, choose
 from ..geometry import Geometry, circular_axis
 from ._matrix import SymbolicTaps, layer_taps, signal_taps, symbolic_matrix
-from ._proof import Proof, difference_is_zero, rows_agree
+from ._proof_result import Proof, difference_is_zero, rows_agree
 from ._reference import (
     affected_rows,
     circular_outputs,
@@ -31,6 +31,7 @@ from ._reference import (
     layer_weight_grad,
     mode_window,
     shift_matrix,
+    signal_definition_count,
     torch_pads,
 )
 from ._symbols import as_symbolic_kernel, input_symbols
@@ -289,7 +290,7 @@ def prove_weight_gradient(kernel_size_or_symbols: Any, input_shape: Any, mode: M
                                    times)
 
     # The number of outputs from scipy's definition, not from the builder.
-    out_shape = tuple(-(-mode_window(n, k, mode)[1] // s)
+    out_shape = tuple(int(signal_definition_count(n, k, mode, s))
                       for n, k, s in zip(taps.in_shape, taps.weight.shape, stride_t))
     return _gradient_proof(
         taps, reference, claim, out_shape, wrong_flip=claim == "convolution",
