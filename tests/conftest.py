@@ -3,6 +3,8 @@
 import importlib.util
 import os
 import shutil
+import subprocess
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -80,3 +82,85 @@ def browser(tmp_path_factory):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+# ------------------------------------------------ what a local run skipped, and how to get it
+
+#: The Debian packages of the browser, TeX and animation tests (.ci/run installs
+#: the same list; tests/test_docs.py keeps the three in step with the README).
+DEBIAN_PACKAGES = ("chromium", "chromium-driver", "texlive-latex-base",
+                   "texlive-latex-recommended", "texlive-pictures", "texlive-latex-extra",
+                   "poppler-utils", "ffmpeg")
+
+#: need -> (words of a skip reason that name it, the one command that installs it)
+INSTALL = {
+    "the built site": (("site is not built",),
+                       ".venv/bin/python -m sphinx -W -b html docs docs/_build/html"),
+    "torch": (("torch",), '.venv/bin/pip install "torch==2.13.0" '
+                          "--index-url https://download.pytorch.org/whl/cpu"),
+    "jax": (("jax",), '.venv/bin/pip install -e ".[jax]"'),
+    "Debian packages (browser, TeX, ffmpeg)": (
+        ("chromium", "pdflatex", "texlive", "ffmpeg", "pdftotext"),
+        "sudo apt-get install " + " ".join(DEBIAN_PACKAGES)),
+    "the docs extra": (("sphinx", "docs extra"), '.venv/bin/pip install -e ".[docs]"'),
+    "the widgets extra": (("ipywidgets", "widgets"), '.venv/bin/pip install -e ".[widgets]"'),
+    "the test extra": (("nbclient", "nbformat", "pylops", "selenium"),
+                       '.venv/bin/pip install -e ".[test]"'),
+}
+
+
+def ffmpeg_problem() -> str | None:
+    """Why ffmpeg cannot write an .mp4 here (None when it can): missing, or present but broken."""
+    path = shutil.which("ffmpeg")
+    if path is None:
+        return "ffmpeg is not installed (Debian package ffmpeg)"
+    try:
+        r = subprocess.run([path, "-hide_banner", "-version"], capture_output=True, text=True,
+                           timeout=20)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"ffmpeg at {path} does not run: {exc}"
+    if r.returncode != 0:
+        last = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no output"]
+        return f"ffmpeg at {path} is broken (exit {r.returncode}: {last[0]})"
+    return None
+
+
+def _need(reason: str) -> str:
+    low = reason.lower()
+    for need, (words, _) in INSTALL.items():
+        if any(w in low for w in words):
+            return need
+    return "other"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """After the run: which tests were skipped for want of what, and the command to get it.
+
+    A run without torch, jax or the Debian packages passes, but it did not run
+    those tests; this says so at the end, where it is read.
+    """
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    by_need: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    reasons: dict[str, set[str]] = defaultdict(set)
+    for rep in skipped:
+        longrepr = getattr(rep, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 \
+            else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        need = _need(reason)
+        by_need[need][rep.nodeid.split("::")[0]] += 1
+        reasons[need].add(reason)
+    total = sum(sum(files.values()) for files in by_need.values())
+    terminalreporter.section(f"{total} tests skipped: what they need and how to install it")
+    for need, files in by_need.items():
+        count = sum(files.values())
+        where = ", ".join(f"{f} ({n})" for f, n in sorted(files.items()))
+        if need == "other":
+            terminalreporter.line(f"{count} skipped for other reasons: {where}")
+            for reason in sorted(reasons[need]):
+                terminalreporter.line(f"    {reason}")
+            continue
+        terminalreporter.line(f"{count} need {need}: {where}")
+        terminalreporter.line(f"    get it with: {INSTALL[need][1]}")

@@ -55,7 +55,7 @@ def test_show_2d_valid_correlation():
     # argparse's own usage errors are one line too, naming the flag
     (("show", "--kernel", "5,6,7"), "--n"),
     (("prove", "layer", "--groups", "two"), "--groups"),
-    (("nope",), "COMMAND"),
+    (("nope",), "unknown command"),
     # beyond int64 is a usage error, not an OverflowError deep in numpy
     (("show", "--kernel", "5,6,7", "--n", "99999999999999999999"), "--n"),
     (("show", "--kernel", "5,6,7", "--n", "0"), "--n"),
@@ -336,3 +336,256 @@ def test_figure_list_does_not_import_matplotlib():
     assert r.returncode == 0, r.stderr
     assert "matrix_equation" in r.stdout.splitlines()
     assert any(line.split()[:1] == ["matrix_1d"] for line in r.stdout.splitlines())
+
+
+# ------------------------------------------------------------ every flag, bad values
+
+#: Values no flag takes (``=--`` is ``--flag=--``): each must be one line on
+#: stderr naming the flag, exit 2, never a traceback (issue 29).
+BAD_VALUES = ("=--", "", "inf", "-1", "1e400")
+
+#: A valid command per subcommand, into which one flag's bad value goes.
+BASE = {
+    "show": ["--kernel", "1,2", "--n", "3"],
+    "explore": ["--kernel", "1,2", "--n", "3", "--out", "{tmp}/e{i}.html"],
+    "check": ["{tmp}/layer.py:forward", "--n", "1,4"],
+    "figure": ["matrix_equation", "--out", "{tmp}/f{i}.svg"],
+    "figures": ["--out", "{tmp}/d"],
+    "lecture": ["--out", "{tmp}/l{i}", "--no-compile"],
+}
+
+#: (command, flag, value) that are valid, so not errors: drawing zeros as
+#: "-1", a kernel or fill of -1, a shift of -1, the last axis, a directory
+#: or an input named "inf".
+LEGIT = {
+    *(("show", "--zero", v) for v in ("=--", "inf", "-1", "1e400")),
+    ("show", "--kernel", "-1"), ("show", "--fillvalue", "-1"), ("show", "--axes", "-1"),
+    ("explore", "--kernel", "-1"), ("prove", "--kernel", "-1"), ("prove", "--shift", "-1"),
+    *(("figures", "--out", v) for v in ("=--", "inf", "-1", "1e400")),
+    *(("lecture", "--out", v) for v in ("=--", "inf", "-1", "1e400")),
+    ("lecture", "--kernel", "-1"),
+    ("figure", "--kernel", "-1"), ("figure", "--shift", "-1"), ("figure", "--fill", "-1"),
+    *(("figure", "--input-names", v) for v in ("=--", "inf", "-1", "1e400")),
+}
+
+
+def _tokens(flag, value):
+    return [f"{flag}=--"] if value == "=--" else [flag, value]
+
+
+def _with(base, flag, value):
+    """``base`` with ``flag``'s value replaced (or the flag added)."""
+    args = list(base)
+    if flag in args:
+        i = args.index(flag)
+        del args[i:i + 2]
+    return args + _tokens(flag, value)
+
+
+def _flags(parser):
+    return [(a.option_strings[0], a.nargs == 0) for a in parser._actions
+            if a.option_strings and a.option_strings[0] not in ("-h", "--version")]
+
+
+def _cases():
+    from toeplitz_conv.cli._main import _subparser
+    from toeplitz_conv.cli._prove import APPLIES
+
+    parser = build_parser()
+    for name in COMMANDS:
+        # A new subcommand needs a valid command line here, so that each bad value is
+        # the only mistake in what it is given.
+        assert name in BASE or name == "prove", f"add a valid '{name}' command line to BASE"
+        for flag, switch in _flags(_subparser(parser, name)):
+            for value in ("=--",) if switch else BAD_VALUES:
+                if (name, flag, value) in LEGIT:
+                    continue
+                if name == "prove":
+                    kind = next(k for k, fl in APPLIES.items() if flag in fl) \
+                        if flag not in ("--claim", "--latex") else "equivalence"
+                    yield name, flag, [kind, *_tokens(flag, value)]
+                else:
+                    yield name, flag, _with(BASE[name], flag, value)
+
+
+def _figure_option_cases():
+    # Each option name of the figure functions once (its first function).
+    pytest.importorskip("matplotlib")
+    from toeplitz_conv.cli import _figures
+
+    seen = set()
+    for func in _figures._functions().values():
+        p, _ = _figures._option_parser(func.__name__, func, {})
+        for flag, switch in _flags(p):
+            if flag in seen or flag in ("--out", "--dpi", "--fps", "--svg-text", "--force"):
+                continue
+            seen.add(flag)
+            for value in ("=--",) if switch else BAD_VALUES:
+                if ("figure", flag, value) not in LEGIT:
+                    yield flag, [func.__name__, "--out", "{tmp}/f{i}.svg", *_tokens(flag, value)]
+
+
+def test_every_flag_of_every_command_refuses_bad_values_in_one_line(tmp_path):
+    (tmp_path / "layer.py").write_text(LAYER)
+    cases = [(n, f, a) for n, f, a in _cases()]
+    cases += [("figure", f, a) for f, a in _figure_option_cases()]
+    assert len(cases) > 200
+    failures = []
+    for i, (name, flag, args) in enumerate(cases):
+        r = run(name, *[a.format(tmp=tmp_path, i=i) for a in args], cwd=tmp_path)
+        lines = r.stderr.strip().splitlines()
+        named = flag in r.stderr or flag.lstrip("-") in r.stderr or "--n" in r.stderr
+        if r.returncode != 2 or len(lines) != 1 or "Traceback" in r.stderr or not named:
+            failures.append(f"{name} {' '.join(args)} -> {r.returncode}: {r.stderr.strip()!r}")
+    assert not failures, "\n".join(failures)
+    # Nothing was written by a refused command.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layer.py"]
+
+
+# ------------------------------------------------------------ typos, help pointers, --force
+
+@pytest.mark.parametrize("args,expected", [
+    (("show", "--kernal", "1,2,3", "--n", "4"),
+     "toeplitz-conv show: error: unrecognized flag --kernal; did you mean --kernel? "
+     "(see toeplitz-conv show --help)"),
+    (("shwo", "--kernel", "1,2"), "did you mean show?"),
+    (("show", "--kernel", "1,2", "--n", "3", "--strde", "2"), "did you mean --stride?"),
+    (("show", "--kernel", "1,2", "--n", "3", "stray"), "(see toeplitz-conv show --help)"),
+    (("figure", "matrix_equation", "--kernal", "1,2", "--out", "x.svg"),
+     "did you mean --kernel?"),
+    (("prove", "equivalence", "--padding", "1"), "--padding does not apply to 'prove "
+                                                 "equivalence'"),
+    (("prove", "layer", "--mode", "same"), "--mode does not apply"),
+    (("show", "--kernel", "1,2", "--n", "3", "--at", "zeros"), "--at applies only with --torch"),
+    (("show", "--torch", "m.py:build", "--n", "3,4,4", "--stride", "2"),
+     "--stride does not apply with --torch"),
+    (("show", "--kernel", "1,2", "--n", "3", "--mode="), "--mode needs a value"),
+    (("show", "--kernel=--", "--n", "5"), "--kernel must be numbers"),
+    (("figure", "stride_subsampling", "--kernel", "inf", "--out", "x.svg"), "--kernel must be "
+                                                                            "finite"),
+])
+def test_usage_errors_say_what_was_meant(args, expected, tmp_path):
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+    assert expected in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
+def test_show_takes_the_builders_options():
+    import numpy as np
+    from scipy import signal
+
+    r = run("show", "--kernel", "5,6,7", "--n", "6", "--mode", "same", "--stride", "2",
+            "--x", "1,2,3,4,5,6")
+    assert r.returncode == 0, r.stderr
+    y = signal.convolve(np.arange(1, 7), [5, 6, 7], "same")[::2]
+    assert r.stdout.splitlines()[-1].split()[-3:] == [str(v) for v in y]
+    r = run("show", "--kernel", "1,2,3", "--n", "5", "--padding", "1", "--stride", "2",
+            "--x", "1,2,3,4,5")
+    assert r.returncode == 0, r.stderr
+    # the layer convention: a cross-correlation of the zero-padded input, every 2nd output
+    y = np.correlate(np.pad(np.arange(1, 6), 1), [1, 2, 3], "valid")[::2]
+    assert r.stdout.splitlines()[-1].split()[-3:] == [str(v) for v in y]
+    r = run("show", "--kernel", "1,2,3", "--n", "5", "--padding", "1", "--mode", "same")
+    assert r.returncode == 2 and "--mode" in r.stderr and "--padding" in r.stderr
+
+
+def test_show_checks_x_before_printing_the_matrix():
+    r = run("show", "--kernel", "1,2,3", "--n", "5", "--x", "1,2")
+    assert r.returncode == 2 and r.stdout == "" and "--x" in r.stderr
+
+
+def test_figure_takes_input_shape_like_every_command(tmp_path):
+    pytest.importorskip("matplotlib")
+    from toeplitz_conv.figures import figure_data, matrix_equation
+
+    r = run("figure", "matrix_equation", "--input-shape", "5", "--out", str(tmp_path / "a.svg"))
+    assert r.returncode == 0, r.stderr
+    assert "--input-shape" in run("figure", "matrix_equation", "--help").stdout
+    assert figure_data(matrix_equation(input_shape=5)) is not None
+
+
+def test_out_is_never_overwritten_or_followed_without_force(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    link = tmp_path / "page.html"
+    link.symlink_to(target)
+    args = ("explore", "--kernel", "1,2", "--n", "3", "--out", str(link))
+    r = run(*args)
+    assert r.returncode == 2 and "--force" in r.stderr and "symbolic link" in r.stderr
+    r = run(*args, "--force")
+    assert r.returncode == 0, r.stderr
+    assert target.read_text() == "keep me" and not link.is_symlink()
+    assert "<html" in link.read_text().lower()
+    r = run(*args)
+    assert r.returncode == 2 and "exists" in r.stderr
+
+
+# ------------------------------------------------------------ examples/ and the README's checker
+
+def _readme_check_commands():
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```bash")[1:]]
+    return [shlex.split(line.split("  #", 1)[0].strip().removeprefix(".venv/bin/"))[1:]
+            for b in blocks for line in b.splitlines()
+            if line.strip().startswith(".venv/bin/toeplitz-conv check ")]
+
+
+def test_readme_checker_commands_run_on_examples_as_written():
+    commands = _readme_check_commands()
+    assert {c[1].split(":")[0] for c in commands} == {
+        "examples/conv_loops.py", "examples/conv_nhwc.py", "examples/conv_buggy.py"}
+    for args in commands:
+        r = run(*args, cwd=ROOT)
+        assert r.stderr == "", (args, r.stderr)
+        if "conv_buggy" in args[1]:
+            # The classic bug fails, and the report names it.
+            assert r.returncode == 1, r.stdout
+            assert "weight_grad  FAIL" in r.stdout and "instead of the sum" in r.stdout
+        else:
+            assert r.returncode == 0, r.stdout
+            assert "all 4 checks pass" in r.stdout
+
+
+def test_readme_checker_python_example_runs_as_written(monkeypatch, capsys):
+    text = (ROOT / "README.md").read_text()
+    block = next(b.split("```", 1)[0] for b in text.split("```python")[1:]
+                 if "check_layer(" in b)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(ROOT))
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert "False" in out and any("instead of the sum" in line for line in out)
+
+
+def test_examples_are_right_by_an_independent_reference():
+    # The examples are checked by the checker above; here their forward passes
+    # against scipy, so a wrong example cannot make a wrong check pass.
+    import numpy as np
+    from scipy.signal import correlate
+
+    from examples import conv_buggy, conv_loops, conv_nhwc
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 7, 7))
+    w, b = conv_loops.WEIGHT, conv_loops.BIAS
+    out, _ = conv_loops.forward(x, w, b, {"stride": 2, "pad": 1})
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    want = np.array([[sum(correlate(xp[i, c], w[k, c], "valid") for c in range(3)) + b[k]
+                      for k in range(4)] for i in range(2)])[:, :, ::2, ::2]
+    np.testing.assert_allclose(out, want, atol=1e-12)
+
+    xn = rng.standard_normal((2, 6, 5, 3))
+    wh = conv_nhwc.WEIGHT
+    xnp = np.pad(xn, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    want = np.stack([sum(correlate(xnp[..., c], wh[None, :, :, c, o], "valid")
+                         for c in range(3)) + conv_nhwc.BIAS[o] for o in range(4)], axis=-1)
+    np.testing.assert_allclose(conv_nhwc.forward(xn), want, atol=1e-12)
+
+    x1 = rng.standard_normal((2, 9))
+    wb = conv_buggy.WEIGHT
+    want = np.stack([sum(correlate(np.pad(x1[c], 1), wb[o, c], "valid") for c in range(2))
+                     for o in range(3)])
+    np.testing.assert_allclose(conv_buggy.forward(x1), want, atol=1e-12)

@@ -355,7 +355,7 @@ def test_cli_writes_the_page(tmp_path):
     assert str(out) in r.stdout
     assert out.read_text(encoding="utf-8") == explore([1, 2, 3], 6, "same", stride=2).html
     r = run_cli("explore", "--kernel", "1,2;3,4", "--n", "3,3", "--padding", "1",
-                "--padding-mode", "circular", "--out", str(out))
+                "--padding-mode", "circular", "--out", str(out), "--force")
     assert r.returncode == 0, r.stderr
 
 

@@ -215,14 +215,16 @@ def test_cli_grad_out_and_play(tmp_path):
         [5, 6, 7], 4, x=[1, 2, 3, 4], grad_out=[1, 0, -1, 2, 0, 1], play=True,
         gradient=True).html
     r = run_cli("explore", "--kernel", "5,6,7", "--n", "3", "--transposed", "--stride", "2",
-                "--output-padding", "1", "--out", str(out))
+                "--output-padding", "1", "--out", str(out), "--force")
     assert r.returncode == 0, r.stderr
     assert out.read_text(encoding="utf-8") == explore(
         [5, 6, 7], 3, transposed=True, stride=2, output_padding=1).html
+    bad = tmp_path / "bad.html"
     r = run_cli("explore", "--kernel", "5,6,7", "--n", "4", "--grad-out", "1,2",
-                "--out", str(out))
+                "--out", str(bad))
     assert r.returncode == 2 and "--grad-out" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+    assert not bad.exists()
 
 
 @requires_torch

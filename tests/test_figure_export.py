@@ -19,6 +19,7 @@ from PIL import Image
 from toeplitz_conv import figures as F
 
 from ._cli import run_cli
+from .conftest import ffmpeg_problem
 
 matplotlib.use("Agg")
 
@@ -53,7 +54,7 @@ def test_cli_dpi_flag(tmp_path):
     r = run("figure", "matrix_1d", "--out", str(out), "--dpi", "100")
     assert r.returncode == 0, r.stderr
     small = Image.open(out).size
-    r = run("figure", "matrix_1d", "--out", str(out))
+    r = run("figure", "matrix_1d", "--out", str(out), "--force")
     assert r.returncode == 0, r.stderr
     assert Image.open(out).size[0] == pytest.approx(2 * small[0], abs=2)
 
@@ -147,13 +148,6 @@ def test_animation_cli_and_errors(tmp_path):
     assert r.returncode == 0, r.stderr
     with Image.open(out) as im:
         assert im.n_frames == 5            # 'valid': 7 - 3 + 1 outputs
-    mp4 = tmp_path / "s.mp4"
-    r = run("figure", "sliding_window", "--out", str(mp4))
-    if matplotlib.animation.writers.is_available("ffmpeg"):
-        assert r.returncode == 0, r.stderr
-        assert mp4.stat().st_size > 0
-    else:
-        assert r.returncode == 2 and "ffmpeg" in r.stderr
     small = F.animate("sliding_window", dpi=20)
     with pytest.raises(ValueError, match="cannot be animated"):
         F.animate("matrix_1d")
@@ -163,6 +157,28 @@ def test_animation_cli_and_errors(tmp_path):
         F.save_animation(small, tmp_path / "x.avi")
     r = run("figure", "matrix_1d", "--out", str(tmp_path / "m.gif"))
     assert r.returncode == 2 and "sliding_window" in r.stderr
+
+
+@pytest.mark.skipif(ffmpeg_problem() is not None, reason=str(ffmpeg_problem()))
+def test_animation_cli_writes_an_mp4(tmp_path):
+    mp4 = tmp_path / "s.mp4"
+    r = run("figure", "sliding_window", "--out", str(mp4), "--dpi", "30")
+    assert r.returncode == 0, r.stderr
+    assert mp4.stat().st_size > 0
+
+
+@pytest.mark.parametrize("ffmpeg", [None, "#!/bin/sh\necho 'libavcodec missing' >&2\nexit 127\n"])
+def test_animation_cli_without_a_working_ffmpeg_is_one_line(tmp_path, monkeypatch, ffmpeg):
+    # No ffmpeg on the PATH, or one that is there but does not run.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if ffmpeg is not None:
+        (bin_dir / "ffmpeg").write_text(ffmpeg)
+        (bin_dir / "ffmpeg").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    r = run("figure", "sliding_window", "--out", str(tmp_path / "s.mp4"))
+    assert r.returncode == 2 and "ffmpeg" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / "s.mp4").exists()
 
 
 # ------------------------------------------------------------------ any configuration

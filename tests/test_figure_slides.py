@@ -121,8 +121,10 @@ def test_cli_slide_and_no_title(tmp_path, capsys):
                  "--out", str(out)]) == 0
     w, h = Image.open(out).size           # at 72 dpi a pixel is a point
     assert w <= 307 and h <= 223 and w > 250
-    assert main(["figure", "padding_modes", "--slide", "16:9", "--out", str(out)]) == 2
+    refused = tmp_path / "p.png"
+    assert main(["figure", "padding_modes", "--slide", "16:9", "--out", str(refused)]) == 2
     assert "does not fit a 16:9 slide" in capsys.readouterr().err
+    assert not refused.exists()
     assert main(["figures", "--out", str(tmp_path / "d"), "--slide", "5:4"]) == 2
     assert "--slide must be one of 4:3, 16:9" in capsys.readouterr().err
 

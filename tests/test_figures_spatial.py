@@ -155,6 +155,8 @@ def test_spatial_on_the_command_line(tmp_path, capsys):
     assert main(["figure", "spatial", "--n", "2x2", "--padding", "0", "--stride", "2",
                  "--transposed", "--slide", "4:3", "--out", str(out)]) == 0
     assert out.exists()
-    assert main(["figure", "spatial", "--n", "20x20", "--slide", "4:3", "--out", str(out)]) == 2
+    # Another file: --out refuses to overwrite t.png without --force.
+    assert main(["figure", "spatial", "--n", "20x20", "--slide", "4:3",
+                 "--out", str(tmp_path / "u.png")]) == 2
     err = capsys.readouterr().err
     assert "does not fit a slide" in err and "--slide '16:9'" in err and "Traceback" not in err

@@ -54,10 +54,12 @@ SPECS: dict[str, dict[str, Any]] = {
     "conv_matrix": {
         "base": {"kernel": [1.0, -2.0, 3.0], "input_shape": 5},
         "params": {"kernel": _kernel_like(), "input_shape": _ints(1),
-                   "mode": _also("full", "same", "valid", "FULL", ""),
+                   "mode": _also("full", "same", "valid", "circular", "FULL", ""),
                    "correlate": _also(True, np.bool_(False), 1),
                    "boundary": _also("fill", "wrap", "symm", "reflect"),
-                   "stride": _ints(1), "fillvalue": _also(0, 1.5, 1j, np.nan, "0")}},
+                   "stride": _ints(1), "fillvalue": _also(0, 1.5, 1j, np.nan, "0", 2**62),
+                   "convention": _also("scipy", "numpy", "matlab", "convolve2d", "octave"),
+                   "order": _also("C", "F", "K", 0)}},
     "layer_matrix": {
         "base": {"weight": W1, "input_shape": (1, 6)},
         "params": {"weight": _kernel_like(3), "input_shape": _ints(2),

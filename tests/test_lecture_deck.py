@@ -86,9 +86,26 @@ def test_lecture_command_refuses_bad_flags(tmp_path, capsys):
     assert main(["lecture", "--out", str(tmp_path), "--aspect", "5:4"]) == 2
     assert "--aspect must be 4:3 or 16:9" in capsys.readouterr().err
     assert main(["lecture", "--out", str(tmp_path), "--n", "40", "--no-compile"]) == 2
-    assert "--n must be at most 7" in capsys.readouterr().err
+    assert "--input-shape/--n must be at most 7" in capsys.readouterr().err
     assert main(["lecture", "--out", str(tmp_path), "--kernel", "1,2;3,4"]) == 2
     assert "--kernel must be one row" in capsys.readouterr().err
+
+
+def test_lecture_command_overwrites_a_deck_only_with_force(tmp_path, capsys):
+    assert main(["lecture", "--out", str(tmp_path), "--no-compile"]) == 0
+    tex = tmp_path / "lecture.tex"
+    tex.write_text("mine")
+    capsys.readouterr()
+    assert main(["lecture", "--out", str(tmp_path), "--no-compile"]) == 2
+    assert "pass --force" in capsys.readouterr().err and tex.read_text() == "mine"
+    # A link is replaced, never written through.
+    target = tmp_path / "elsewhere.tex"
+    target.write_text("theirs")
+    tex.unlink()
+    tex.symlink_to(target)
+    assert main(["lecture", "--out", str(tmp_path), "--no-compile", "--force"]) == 0
+    assert target.read_text() == "theirs" and not tex.is_symlink()
+    assert "\\begin{document}" in tex.read_text()
 
 
 def test_the_running_example_changes_with_kernel_and_n(tmp_path):

@@ -66,3 +66,44 @@ def test_every_module_has_a_complete_all(name):
     assert hasattr(module, "__all__"), f"{name} has no __all__"
     missing = [n for n in module.__all__ if not hasattr(module, n)]
     assert not missing, f"{name}.__all__ names what it does not define: {missing}"
+
+
+def test_packaging_metadata():
+    tomllib = pytest.importorskip("tomllib")
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = meta["project"]
+    assert "Typing :: Typed" in project["classifiers"]
+    assert any(c.startswith("Programming Language :: Python :: 3.1") for c in
+               project["classifiers"])
+    assert project["license"] == "BSD-3-Clause"
+    # The wheel holds the package alone (CI's tools/check_wheel.py reads the built one).
+    assert meta["tool"]["setuptools"]["packages"]["find"]["include"] == ["toeplitz_conv*"]
+    assert "py.typed" in meta["tool"]["setuptools"]["package-data"]["toeplitz_conv"]
+    assert (ROOT / "toeplitz_conv" / "py.typed").exists()
+    extras = project["optional-dependencies"]
+    # The README's test command installs [test]: it must not pull torch (CUDA) or jax.
+    assert not [r for r in extras["test"] if r.split("=")[0].split(">")[0] in ("torch", "jax")]
+    assert extras["torch"] == ["torch==2.13.0"] and extras["jax"]
+    assert {"build", "twine"} <= {r.split(">")[0] for r in extras["release"]}
+
+
+def test_wheel_checker_refuses_stray_files(tmp_path):
+    import zipfile
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import check_wheel
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    good = tmp_path / "good.whl"
+    with zipfile.ZipFile(good, "w") as z:
+        for name in ("toeplitz_conv/__init__.py", "toeplitz_conv/py.typed",
+                     "toeplitz_conv/_explorer_assets/a.js", "toeplitz_conv-0.1.dist-info/RECORD"):
+            z.writestr(name, "")
+    assert check_wheel.problems(str(good)) == []
+    bad = tmp_path / "bad.whl"
+    with zipfile.ZipFile(bad, "w") as z:
+        for name in ("toeplitz_conv/__init__.py", "tests/test_x.py", "benchmarks/run.py"):
+            z.writestr(name, "")
+    found = check_wheel.problems(str(bad))
+    assert "stray tests/test_x.py" in found and "missing toeplitz_conv/py.typed" in found

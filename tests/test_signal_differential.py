@@ -1,5 +1,7 @@
 """conv_matrix against scipy.signal over many random configurations."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -178,3 +180,105 @@ def test_bool_kernels_as_scipy(builder_path):
             want = scipy.signal.convolve(x, k, mode)
             np.testing.assert_array_equal(got, want.ravel())
             assert got.dtype == want.dtype      # integers stay integers
+
+
+def _ref_matrix(ref, shape):
+    """The dense matrix of the linear part of ``ref``, column by column (basis inputs)."""
+    zero = np.asarray(ref(np.zeros(shape)))
+    cols = []
+    for j in range(int(np.prod(shape))):
+        e = np.zeros(int(np.prod(shape)))
+        e[j] = 1
+        cols.append((np.asarray(ref(e.reshape(shape))) - zero).ravel())
+    return np.stack(cols, axis=1), zero
+
+
+@pytest.mark.parametrize("convention", ["scipy", "convolve2d"])
+def test_fillvalue_against_convolve2d_kernel_longer_too(convention):
+    # Issue 29 item 1: a swapped 'valid' (the kernel at least as long as the
+    # input along every axis, longer along one) reads no fill in scipy; the
+    # other modes read it also when the kernel is longer than the input.
+    rng = np.random.default_rng(29 + len(convention))
+    hits = {"swapped": 0, "longer": 0}
+    for _ in range(60):
+        mode = MODES[int(rng.integers(3))]
+        one_d = bool(rng.integers(2))
+        n = (1, int(rng.integers(1, 6))) if one_d else tuple(int(v) for v in rng.integers(1, 5, 2))
+        if mode == "valid" and rng.integers(2):
+            k = tuple(int(a + rng.integers(0, 3)) for a in n)        # the input inside
+            k = (1, k[1]) if one_d else k
+        else:
+            k = (1, int(rng.integers(1, 7))) if one_d else tuple(
+                int(v) for v in rng.integers(1, 6, 2))
+            if mode == "valid":
+                k = tuple(min(a, b) for a, b in zip(k, n))
+        hits["swapped"] += mode == "valid" and any(a > b for a, b in zip(k, n))
+        hits["longer"] += mode != "valid" and any(a > b for a, b in zip(k, n))
+        correlate = bool(rng.integers(2))
+        fill = int(rng.integers(-5, 6)) or 3
+        w, x = rng.integers(-9, 10, k), rng.integers(-9, 10, n)
+        if convention == "convolve2d" and correlate:
+            ref = partial(scipy.signal.correlate2d, in2=w, mode=mode, fillvalue=fill)
+        else:
+            # The contract: correlation is convolve2d with the flipped kernel.
+            ref = partial(scipy.signal.convolve2d, in2=w[::-1, ::-1] if correlate else w,
+                          mode=mode, fillvalue=fill)
+        kw = {"correlate": correlate, "fillvalue": fill, "convention": convention}
+        A = (conv_matrix(w[0], n[1], mode, **kw) if one_d else conv_matrix(w, n, mode, **kw))
+        np.testing.assert_array_equal(A.apply(x.reshape(A.in_shape)).ravel(), ref(x).ravel())
+        R, zero = _ref_matrix(ref, n)
+        offset = np.zeros(A.shape[0]) if A.offset is None else A.offset
+        np.testing.assert_array_equal(offset, zero.ravel())
+        g = rng.integers(-9, 10, A.shape[0])
+        np.testing.assert_array_equal(A.T @ g, R.T @ g)              # the adjoint
+    assert hits["swapped"] >= 5 and hits["longer"] >= 5
+
+
+def test_fillvalue_issue_29_reproducer():
+    x, k = np.array([[1], [2]]), np.ones((3, 1))
+    A = conv_matrix(k, (2, 1), "valid", fillvalue=1)
+    np.testing.assert_array_equal(A.apply(x), scipy.signal.convolve2d(x, k, "valid",
+                                                                       fillvalue=1))
+    np.testing.assert_array_equal(A.apply(x).ravel(), [3, 3])
+
+
+def test_integer_fillvalue_offset_is_exact_or_refused():
+    # 2**62 * (1 + 2) leaves int64: refused, not wrapped.
+    with pytest.raises(ValueError, match="fillvalue"):
+        conv_matrix([1, 2], 3, fillvalue=2**62)
+    with pytest.raises(ValueError, match="fillvalue"):
+        conv_matrix([-(2**40), 3], 3, fillvalue=-(2**23))
+    # Within int64 the integer offset is exact (float64 would round 2**60 + 1).
+    big = 2**60 + 1
+    A = conv_matrix([1, 2], 3, fillvalue=big)
+    assert A.offset.dtype == np.int64
+    assert [int(v) for v in A.offset] == [2 * big, 0, 0, big]
+    # Kernel entries beyond 2**53 are summed in int64 too.
+    B = conv_matrix([2**53 + 1, 1, 2**53 + 3], 2, fillvalue=1)
+    assert [int(v) for v in B.offset] == [2**53 + 4, 2**53 + 3, 2**53 + 1, 2**53 + 2]
+    np.testing.assert_array_equal(B.offset, scipy.signal.convolve2d(
+        np.zeros((1, 2), np.int64), np.array([[2**53 + 1, 1, 2**53 + 3]]), fillvalue=1)[0])
+    # A float fill of the same size is a float offset, as scipy's would be.
+    F = conv_matrix([1, 2], 3, fillvalue=float(2**62))
+    np.testing.assert_allclose(F.offset, [2.0**63, 0, 0, 2.0**62])
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_valid_swapped_correlation_complex_nd(method):
+    # scipy gh-5897: correlate(in1, in2, 'valid') with in2 longer swaps the
+    # operands, reverses and conjugates; convolve swaps plainly.
+    rng = np.random.default_rng(5897)
+    for _ in range(25):
+        nd = int(rng.integers(1, 4))
+        n = tuple(int(v) for v in rng.integers(1, 4, nd))
+        k = tuple(int(a + rng.integers(0, 3)) for a in n)
+        w = rng.standard_normal(k) + 1j * rng.standard_normal(k)
+        x = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+        for correlate in (False, True):
+            f = scipy.signal.correlate if correlate else scipy.signal.convolve
+            ref = f(x, w, "valid", method=method)
+            A = conv_matrix(w, n, "valid", correlate=correlate)
+            np.testing.assert_allclose(A @ x.ravel(), ref.ravel(), atol=1e-12)
+            g = rng.standard_normal(A.shape[0])
+            R, _ = _ref_matrix(partial(f, in2=w, mode="valid", method="direct"), n)
+            np.testing.assert_allclose(A.T @ g, R.T @ g, atol=1e-12)

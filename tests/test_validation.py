@@ -43,8 +43,8 @@ def test_bad_shapes(shape, exc, word):
 
 
 def test_bad_mode_boundary_correlate():
-    with pytest.raises(ValueError, match="mode must be one of 'full', 'valid', 'same'"):
-        conv_matrix([1, 2], 4, "circular")
+    with pytest.raises(ValueError, match="mode must be one of 'full', 'valid', 'same', 'circular'"):
+        conv_matrix([1, 2], 4, "periodic")
     with pytest.raises(ValueError, match="boundary must be one of 'fill', 'wrap', 'symm'"):
         conv_matrix([1, 2], 4, boundary="reflect")
     with pytest.raises(TypeError, match="correlate"):

@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .geometry import Geometry, channel_map
+from .geometry import Geometry, axes_first_map, channel_map
 from .tied import IndexDtype, TiedMatrix, _index_dtype
 
 __all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "forced_write_path"]
@@ -255,7 +255,8 @@ Path = Literal["empty", "taps", "regions"]
 
 def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
              channels: Channels | None = None, ties: Ties = _KERNEL,
-             offset: Offset | None = None, info: dict[str, Any] | None = None) -> TiedMatrix:
+             offset: Offset | None = None, info: dict[str, Any] | None = None,
+             order: Literal["C", "F"] = "C") -> TiedMatrix:
     """Build the matrix of a grouped, multi-channel cross-correlation.
 
     Parameters
@@ -277,7 +278,16 @@ def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
         The affine offset (a fill value, a constant per output).
     info : dict, optional
         The builder's arguments, kept as :attr:`TiedMatrix.info`.
+    order : {'C', 'F'}
+        How the input and the output are flattened: C order, or Fortran
+        (column-major, MATLAB's) order; one channel and the plain kernel
+        tying only with ``'F'``.
     """
+    if order == "F":
+        return _fortran(geom, weight, flip=flip, channels=channels, ties=ties, offset=offset,
+                        info=info)
+    if order != "C":
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
     n_out = math.prod(geom.out_shape)
     c_out, c_ig = _check_plan(geom, weight, channels, ties, offset, n_out)
     c_in, groups = (channels.c_in, channels.groups) if channels is not None else (1, 1)
@@ -320,6 +330,33 @@ def assemble(geom: Geometry, weight: np.ndarray, *, flip: bool = False,
                            ties, meta)
     return _from_regions(geom, weight, (m, n), group_col, chan_col, co_w, w_pattern, itype,
                          ties, meta)
+
+
+def _fortran(geom: Geometry, weight: np.ndarray, *, flip: bool, channels: Channels | None,
+             ties: Ties, offset: Offset | None, info: dict[str, Any] | None) -> TiedMatrix:
+    """The matrix with input and output flattened in Fortran order.
+
+    An array's Fortran-order flattening is the C-order flattening of its
+    axes reversed, and a correlation commutes with reversing the axes of
+    the input, the kernel and the geometry together.  So the C-order matrix
+    of the reversed problem is the Fortran-order one; only its taps are
+    re-indexed, to the kernel as passed.
+    """
+    if channels is not None or not ties.plain:
+        raise ValueError("order='F' takes one channel and the plain kernel tying")
+    nd = weight.ndim
+    rev = tuple(range(nd))[::-1]
+    inner = assemble(Geometry(geom.axes[::-1]), np.ascontiguousarray(weight.transpose(rev)),
+                     flip=flip, ties=ties, offset=offset, info=info)
+    # Index i of the reversed kernel is element wmap[i] of the kernel as passed.
+    wmap = axes_first_map(weight.shape, rev).astype(inner._tap_weight.dtype)
+    fill = inner._fill
+    if fill is not None:
+        fill = (fill[0], fill[1], wmap[fill[2]])
+    return TiedMatrix(inner.shape, inner._indptr, inner._indices, wmap[inner._tap_weight],
+                      weight, tap_entry=inner._tap_entry, in_shape=geom.in_shape,
+                      out_shape=geom.out_shape, conjugate=inner._conjugate, info=inner.info,
+                      data=inner._data, fill=fill, constant=inner._constant, order="F")
 
 
 def _check_plan(geom: Geometry, weight: np.ndarray, channels: Channels | None, ties: Ties,

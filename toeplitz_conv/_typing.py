@@ -9,9 +9,12 @@ __all__ = [
     "IntOrTuple",
     "LayerPadding",
     "Mode",
+    "Order",
     "PaddingMode",
     "PairPadding",
     "SignalBoundary",
+    "SignalConvention",
+    "SignalMode",
 ]
 
 #: An int applied to every spatial axis, or one int per axis.
@@ -22,6 +25,12 @@ PairPadding = tuple[tuple[int, int], ...]
 LayerPadding = int | tuple[int, ...] | PairPadding | Literal["valid", "same", "VALID", "SAME"]
 #: scipy's output modes.
 Mode = Literal["full", "valid", "same"]
+#: :func:`~toeplitz_conv.conv_matrix`'s modes: scipy's and the circular convolution.
+SignalMode = Literal["full", "valid", "same", "circular"]
+#: Whose placement of ``"valid"`` and ``"same"`` :func:`~toeplitz_conv.conv_matrix` follows.
+SignalConvention = Literal["scipy", "numpy", "matlab", "convolve2d"]
+#: How arrays are flattened: C (row-major) or Fortran (column-major, MATLAB's) order.
+Order = Literal["C", "F"]
 #: scipy's ``convolve2d`` boundaries.
 SignalBoundary = Literal["fill", "wrap", "symm"]
 #: ``torch.nn.ConvNd(padding_mode=...)``.

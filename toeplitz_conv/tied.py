@@ -29,6 +29,17 @@ def _value_dtype(weight_dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if weight_dtype == np.float16 else np.dtype(weight_dtype)
 
 
+def _as_result(y: Any, weight_dtype: np.dtype, operand: np.ndarray) -> Any:
+    """A product computed in float32 for a float16 weight, in scipy's result dtype.
+
+    scipy.signal gives ``numpy.result_type(x, kernel)``: float16 with a
+    float16 (or small integer, bool) operand.
+    """
+    if weight_dtype == np.float16 and np.result_type(weight_dtype, operand.dtype) == np.float16:
+        return y.astype(np.float16)
+    return y
+
+
 def _read_only(a: np.ndarray) -> np.ndarray:
     # A view, so that the caller's own array keeps its flags.
     v = a.view()
@@ -128,7 +139,7 @@ class TiedMatrix:
                  info: dict[str, Any] | None = None,
                  data: np.ndarray | None = None,
                  fill: tuple[complex, np.ndarray, np.ndarray] | None = None,
-                 constant: np.ndarray | None = None) -> None:
+                 constant: np.ndarray | None = None, order: str = "C") -> None:
         # Internal constructor: the arrays must already be canonical CSR
         # (sorted columns, no duplicate entries), taps sorted by entry.
         # ``data``, when a builder already wrote the entry values, saves a gather.
@@ -145,6 +156,9 @@ class TiedMatrix:
         self.in_shape = tuple(in_shape) if in_shape is not None else (self._shape[1],)
         self.out_shape = tuple(out_shape) if out_shape is not None else (self._shape[0],)
         self.info: dict[str, Any] = dict(info or {})
+        # How in_shape and out_shape are flattened: "C", or "F" (MATLAB's column-major
+        # order, conv_matrix(order="F")); apply and weight_grad follow it.
+        self.order = order
         self._data = data
         self._fill = fill
         # ``constant``: a weight-independent offset per row (max pooling's
@@ -235,7 +249,8 @@ class TiedMatrix:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the entries: the weight's, but float32 for a float16 weight
-        (scipy.sparse has no float16 arithmetic)."""
+        (scipy.sparse has no float16 arithmetic; ``A @ x`` and :meth:`apply` then
+        return scipy.signal's result dtype, float16 for a float16 ``x``)."""
         return _value_dtype(self._weight.dtype)
 
     @property
@@ -314,7 +329,8 @@ class TiedMatrix:
         if v.ndim not in (1, 2) or v.shape[0] != self._shape[1]:
             raise ValueError(
                 f"operand must be a vector of length {self._shape[1]} or a 2-D array with "
-                f"{self._shape[1]} rows (input shape {self.in_shape} flattened in C order), "
+                f"{self._shape[1]} rows (input shape {self.in_shape} flattened in {self.order} "
+                f"order), "
                 f"got shape {v.shape}")
         return v
 
@@ -323,7 +339,7 @@ class TiedMatrix:
             return NotImplemented
         v = self._check_operand(v)
         self._check_result(self._shape[0], v)
-        return self.sparse @ v
+        return _as_result(self.sparse @ v, self._weight.dtype, v)
 
     def __rmatmul__(self, u: Any) -> Any:
         if isinstance(u, TiedMatrix):
@@ -333,7 +349,7 @@ class TiedMatrix:
             raise ValueError(f"left operand must be a vector or a 2-D array ending in length "
                              f"{self._shape[0]}, got shape {u.shape}")
         self._check_result(self._shape[1], u)
-        return (self.T.sparse @ u.T).T
+        return _as_result((self.T.sparse @ u.T).T, self._weight.dtype, u)
 
     def _check_result(self, length: int, operand: np.ndarray) -> None:
         """Refuse a product of ``length`` rows per vector of ``operand`` beyond the dense limit.
@@ -393,15 +409,26 @@ class TiedMatrix:
         if self._conjugate:
             w = w.conj()
         m = self._shape[0]
+        kind = np.result_type(self._weight.dtype, np.asarray(value).dtype)
+        if kind.kind in "iu":
+            # Integer kernels and an integer fill keep an exact integer offset
+            # (bincount would sum in float64 and round beyond 2**53);
+            # conv_matrix refuses a fill whose offset could leave int64.
+            wi = w.astype(np.int64)
+            if len(wi) == 0 or int(np.abs(wi).max()) * len(wi) < 2**53:
+                # Every partial sum is an integer below 2**53: bincount's float64 is exact.
+                total = np.bincount(rows, wi, minlength=m).astype(np.int64)
+            else:
+                total = np.zeros(m, dtype=np.int64)
+                np.add.at(total, rows, wi)
+            exact = total * np.int64(int(value.real))     # an integer fill: value is real
+            return exact.astype(kind) if self._constant is None else exact + self._constant
         if np.iscomplexobj(w) or np.iscomplexobj(value):
             total = (np.bincount(rows, w.real, minlength=m)
                      + 1j * np.bincount(rows, w.imag, minlength=m))
         else:
             total = np.bincount(rows, w, minlength=m)
         out = value * total
-        # Integer kernels and an integer fill keep an integer offset.
-        kind = np.result_type(self._weight.dtype, np.asarray(value).dtype)
-        out = out.astype(kind) if kind.kind in "iu" else out
         return out if self._constant is None else out + self._constant
 
     def apply(self, x: Any, bias: Any = None) -> np.ndarray:
@@ -424,14 +451,18 @@ class TiedMatrix:
         off = self.offset
         if off is not None:
             b = off if b is None else b + off
+        order = "F" if self.order == "F" else "C"
         if x.shape == self.in_shape or x.shape == (self._shape[1],):
             self._check_result(self._shape[0], x)
-            y = self.sparse @ x.ravel()
-            return (y if b is None else y + b).reshape(self.out_shape)
+            y = _as_result(self.sparse @ x.ravel(order=order), self._weight.dtype, x)
+            return (y if b is None else y + b).reshape(self.out_shape, order=order)
         if x.shape[1:] == self.in_shape:
             self._check_result(self._shape[0], x)
-            y = (self.sparse @ x.reshape(len(x), -1).T).T
-            return (y if b is None else y + b).reshape((len(x), *self.out_shape))
+            # order="F" on (batch, *shape) keeps the batch index and flattens each
+            # sample column-major.
+            y = _as_result((self.sparse @ x.reshape(len(x), -1, order=order).T).T,
+                           self._weight.dtype, x)
+            return (y if b is None else y + b).reshape((len(x), *self.out_shape), order=order)
         raise ValueError(f"x must have shape {self.in_shape} (or a batch of them), got {x.shape}")
 
     def as_operator(self) -> LinearOperator:
@@ -513,7 +544,7 @@ class TiedMatrix:
                 tap_weight, tap_entry = self._tap_weight[order], new_entry[order]
             t = TiedMatrix((n, m), indptr, indices, tap_weight, self._weight,
                            tap_entry=tap_entry, in_shape=self.out_shape, out_shape=self.in_shape,
-                           conjugate=self._conjugate,
+                           conjugate=self._conjugate, order=self.order,
                            info={**self.info, "transposed": not self.info.get("transposed", False)})
             t._transpose = self
             self._transpose = t
@@ -536,15 +567,16 @@ class TiedMatrix:
         t = TiedMatrix(self._shape, self._indptr, self._indices, self._tap_weight, w,
                        tap_entry=self._tap_entry, in_shape=self.in_shape,
                        out_shape=self.out_shape, conjugate=self._conjugate, info=self.info,
-                       fill=self._fill, constant=self._constant)
+                       fill=self._fill, constant=self._constant, order=self.order)
         return t
 
     def _as_flat(self, v: Any, shape: tuple[int, ...], n: int, name: str) -> np.ndarray:
         v = _numeric(v, name)
+        order = "F" if self.order == "F" else "C"
         if v.shape == shape or v.shape == (n,):
-            return v.reshape(1, n)
+            return v.reshape(1, n, order=order)
         if v.ndim >= 1 and (v.shape[1:] == shape or v.shape[1:] == (n,)):
-            return v.reshape(len(v), n)
+            return v.reshape(len(v), n, order=order)
         raise ValueError(f"{name} must have shape {shape} or ({n},) (optionally with a leading "
                          f"batch axis), got {v.shape}")
 

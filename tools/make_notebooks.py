@@ -28,7 +28,7 @@ def notebook(cells):
 NB01 = [
     """md:# 1-D convolution as a matrix
 
-A question from the seeds: *"Convolutional networks are simply neural networks that use
+A question from the Q&A: *"Convolutional networks are simply neural networks that use
 convolution in place of general matrix multiplication"* — so **which** matrix?
 
 The asker's example: $x = [1, 2, 3, 4]$ and weights $w = [5, 6, 7]$, with
@@ -42,7 +42,7 @@ import numpy as np
 import scipy.signal
 import toeplitz_conv as tc
 from toeplitz_conv import figures""",
-    """md:## The matrix of the seed example
+    """md:## The matrix of the worked example
 
 `conv_matrix(kernel, input_shape, mode)` returns a `TiedMatrix`: a sparse matrix that also
 knows which kernel weight each stored entry comes from.""",
@@ -60,7 +60,7 @@ The figure colours every cell by the weight it holds: $w_0 = 5$ is blue everywhe
     """figures.matrix_equation(w, 4, "full")""",
     """md:## Tied and zero weights
 
-The answer in the seed puts it exactly: the layer is a matrix multiplication where *some weights
+The answer in the Q&A puts it exactly: the layer is a matrix multiplication where *some weights
 are tied* and *some weights are zero*. `A.taps` lists the tying: `(row, column, weight index)`
 for every stored entry.""",
     """rows, cols, widx = A.taps
@@ -102,7 +102,7 @@ assert (C @ x)[0] == 1 * 5 + 2 * 6 + 3 * 7 == 38""",
     """figures.conv_vs_corr(w, 6, "valid")""",
     """md:## One output, one row
 
-The slides' illustration: input $u = [a, b, c, d, e, f]$, kernel $w = [z, y, x]$. The second
+The lecture's illustration: input $u = [a, b, c, d, e, f]$, kernel $w = [z, y, x]$. The second
 output of the valid convolution is $xb + yc + zd$ — the second row of the matrix.""",
     """figures.sliding_window([1, 2, 3], 6, "valid", row=1, labels=["z", "y", "x"])""",
     """md:## Boundaries

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.signal import convolve, correlate
 
 from toeplitz_conv.check import check_layer, identify
+from toeplitz_conv.figures import conv_vs_corr
 
 rng = np.random.default_rng(0)
 weight = rng.standard_normal((2, 1, 3, 3))  # (C_out, C_in, kh, kw)
@@ -38,3 +39,9 @@ print(report)
 # matrix and names the convention it implements:
 
 print(identify(lambda x: convolve(x, [1.0, 2.0, 3.0], mode="same"), (8,)))
+
+# %%
+# The bug the diagnosis names, drawn from the two matrices: convolution flips the kernel,
+# cross-correlation (a deep learning layer) does not.
+
+fig = conv_vs_corr()

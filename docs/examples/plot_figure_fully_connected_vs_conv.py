@@ -1,6 +1,6 @@
 """
-A dense ``W`` (every entry its own parameter) beside the banded convolution matrix
-==================================================================================
+A dense W (every entry its own parameter) beside the banded convolution matrix
+==============================================================================
 
 Both map the same ``n`` inputs to the same ``m`` outputs ('valid'
 correlation, as a CNN layer computes): the slide's "h = σ(Wᵀx + b) for a

@@ -1,6 +1,6 @@
 """
-The slides' Illustration 2: kernel, input and feature map, one output highlighted
-=================================================================================
+The lecture's second illustration: kernel, input and feature map, one output highlighted
+========================================================================================
 
 'valid' cross-correlation (as a CNN layer computes) of the input ``a .. l``
 with ``[[w, x], [y, z]]``: the first output is ``wa + xb + ye + zf``.

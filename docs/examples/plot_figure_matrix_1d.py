@@ -1,6 +1,6 @@
 """
-The seed example as y = A x
-===========================
+The worked example as y = A x
+=============================
 
 ``x = [1, 2, 3, 4]`` convolved with ``w = [5, 6, 7]`` (``mode="full"``), drawn as the
 matrix product ``y = A x``; each tied weight keeps its colour.

@@ -1,6 +1,6 @@
 """
-The seed matrix in symbols
-==========================
+The worked example's matrix in symbols
+======================================
 
 The same matrix with the weights written as symbols: each diagonal holds one weight.
 

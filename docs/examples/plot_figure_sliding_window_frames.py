@@ -1,6 +1,6 @@
 """
-The slides' Illustration 1: the window at several outputs, next to the 'same' matrix
-====================================================================================
+The lecture's first illustration: the window at several outputs, next to the 'same' matrix
+==========================================================================================
 
 With ``w = [z, y, x]`` and input ``a .. f`` the frames are the 'same'
 outputs ``s_2 = xb + yc + zd``, ``s_3 = xc + yd + ze``, ``s_4 = xd + ye +

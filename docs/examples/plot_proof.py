@@ -7,6 +7,7 @@ identity behind it. Here: for *every* input length ``n`` (a sympy symbol, not sa
 matrix product ``(A x)_i`` equals the convolution sum ``sum_m w_m x_{i-m}``.
 """
 
+from toeplitz_conv.figures import FIGURES
 from toeplitz_conv.symbolic import prove_equivalence_general, symbolic_matrix
 
 print(symbolic_matrix(3, 4))
@@ -23,3 +24,8 @@ print("holds:", proof.holds)
 
 wrong = prove_equivalence_general(3, claim="unflipped")
 print("wrong claim holds:", wrong.holds)
+
+# %%
+# The matrix the proof is about, with its symbols: each tied weight keeps its colour.
+
+fig = FIGURES["matrix_1d_symbols"]()

@@ -21,9 +21,18 @@ from typing import Any
 import numpy as np
 
 from ._errors import CLIError
-from ._parse import add_input_shape, int64, parse_ints, parse_padding, parse_shape
+from ._parse import (
+    add_input_shape,
+    parse_float,
+    parse_int,
+    parse_ints,
+    parse_padding,
+    parse_shape,
+)
 
 __all__ = ["HELP", "cmd_check", "setup_check"]
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 HELP = "check a conv layer in PATH.py:FUNCTION against its exact matrix"
 
@@ -48,15 +57,26 @@ def setup_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", default="1", help="int or ints, e.g. 2 or 2,1")
     p.add_argument("--padding", default="0", help="int, ints, 'same' or 'valid'")
     p.add_argument("--dilation", default="1", help="int or ints")
-    p.add_argument("--groups", type=int64, default=1)
+    p.add_argument("--groups", default="1", help="channel groups")
     p.add_argument("--padding-mode", default="zeros",
                    help="zeros | reflect | replicate | circular")
-    p.add_argument("--rtol", type=float, default=None,
+    p.add_argument("--rtol", default=None,
                    help="relative tolerance (default: from the dtype of the layer's outputs)")
-    p.add_argument("--atol", type=float, default=None,
+    p.add_argument("--atol", default=None,
                    help="absolute tolerance (default: from the dtype and the fan-in)")
-    p.add_argument("--seed", type=int64, default=0, help="seed of the trial inputs (and of a "
-                                                         "random weight)")
+    p.add_argument("--seed", default="0", help="seed of the random trial inputs (and of a "
+                                               "random weight): an int >= 0")
+    p.add_argument("--api", default="auto",
+                   help="auto | cache: 'cache' for forward(x, w, b, conv_param) -> (out, cache) "
+                        "and backward(dout, cache) -> (dx, dw, db) (batched)")
+    p.add_argument("--batch", help="images per call: forward and backward take (N, C, ...) "
+                                   "(default: no batch axis; 2 with --api cache)")
+    p.add_argument("--reduction", default="sum",
+                   help="sum | mean: how the layer's weight gradient combines the batch")
+    p.add_argument("--data-format", help="the layer's input layout, e.g. NCHW, NHWC (NCW, NWC, "
+                                         "...; without N when there is no batch axis)")
+    p.add_argument("--weight-format", help="the weight's layout, e.g. OIHW (default), HWIO, "
+                                           "OHWI, IOHW")
     p.add_argument("--quiet-user-output", action="store_true",
                    help="do not show what the user's file printed")
 
@@ -84,14 +104,15 @@ def _load(path: str) -> ModuleType:
     return module
 
 
-def _attr(module: ModuleType, name: str, path: str, what: str) -> Any:
+def _attr(module: ModuleType, name: str, path: str, what: str, flag: str = "") -> Any:
     if not hasattr(module, name):
-        raise CLIError(f"{path} has no {what} named {name!r}")
+        raise CLIError(f"{flag + ': ' if flag else ''}{path} has no {what} named {name!r}")
     return getattr(module, name)
 
 
-def _array(module: ModuleType, name: str, path: str, what: str) -> np.ndarray:
-    value = _attr(module, name, path, what)
+def _array(module: ModuleType, name: str, path: str, what: str,
+           flag: str = "") -> np.ndarray:
+    value = _attr(module, name, path, what, flag)
     if callable(value):
         try:
             value = value()
@@ -119,6 +140,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     path, sep, func = args.target.rpartition(":")
     if not sep or not path or not func:
         raise CLIError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
+    # Every flag is read before the user's file is imported (and runs).
+    args.seed = parse_int(args.seed, "--seed", minimum=0)
+    args.groups = parse_int(args.groups, "--groups", minimum=1)
+    args.rtol = None if args.rtol is None else parse_float(args.rtol, "--rtol", minimum=0)
+    args.atol = None if args.atol is None else parse_float(args.atol, "--atol", minimum=0)
+    args.input_shape = parse_shape(args.input_shape, "--input-shape/--n")
+    args.stride = parse_ints(args.stride, "--stride")
+    args.padding = parse_padding(args.padding)
+    args.dilation = parse_ints(args.dilation, "--dilation")
+    for flag, value, allowed in (("--api", args.api, ("auto", "cache")),
+                                 ("--reduction", args.reduction, ("sum", "mean"))):
+        if value not in allowed:
+            raise CLIError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
+    args.batch = None if args.batch is None else parse_int(args.batch, "--batch", minimum=1)
+    for flag, value in (("--data-format", args.data_format),
+                        ("--weight-format", args.weight_format)):
+        if value is not None and not (value.isalpha() and value.isupper()):
+            raise CLIError(f"{flag} must be a layout of capital letters such as "
+                           f"{'NHWC' if flag == '--data-format' else 'HWIO'}, got {value!r}")
+    if args.padding_mode not in PADDING_MODES:
+        raise CLIError(f"--padding-mode must be one of {', '.join(PADDING_MODES)}, "
+                       f"got {args.padding_mode!r}")
+    if args.weight_shape is not None:
+        args.weight_shape = ",".join(map(str, parse_shape(args.weight_shape, "--weight-shape")))
     # What the user's code prints (on import, in forward, ...) is collected
     # and shown apart from the report, so the two cannot interleave.
     printed = io.StringIO()
@@ -143,12 +188,12 @@ def _run_check(args: argparse.Namespace, path: str, func: str) -> Any:
         raise CLIError(f"{func} in {path} is not callable")
     backward = None
     if args.backward:
-        backward = _attr(module, args.backward, path, "function")
+        backward = _attr(module, args.backward, path, "function", "--backward")
         if not callable(backward):
             raise CLIError(f"{args.backward} in {path} is not callable")
     weight: np.ndarray | None = None
     if args.weight:
-        weight = _array(module, args.weight, path, "weight")
+        weight = _array(module, args.weight, path, "weight", "--weight")
     elif hasattr(module, "WEIGHT"):
         weight = _array(module, "WEIGHT", path, "weight")
     if weight is None:
@@ -168,12 +213,13 @@ def _run_check(args: argparse.Namespace, path: str, func: str) -> Any:
                            f"drop --weight-shape or fix the file")
     bias = None
     if args.bias:
-        bias = _array(module, args.bias, path, "bias")
+        bias = _array(module, args.bias, path, "bias", "--bias")
     elif hasattr(module, "BIAS"):
         bias = _array(module, "BIAS", path, "bias")
     return check_layer(
-        forward, weight, parse_shape(args.input_shape, "--input-shape/--n"), backward=backward,
-        bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
-        stride=parse_ints(args.stride, "--stride"), padding=parse_padding(args.padding),
-        dilation=parse_ints(args.dilation, "--dilation"), groups=args.groups,
+        forward, weight, args.input_shape, backward=backward,
+        bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed, api=args.api,
+        batch=args.batch, reduction=args.reduction, data_format=args.data_format,
+        weight_format=args.weight_format,
+        stride=args.stride, padding=args.padding, dilation=args.dilation, groups=args.groups,
         padding_mode=args.padding_mode)

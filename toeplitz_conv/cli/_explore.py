@@ -8,7 +8,14 @@ from typing import Any
 
 from .. import explore
 from ._errors import CLIError
-from ._parse import add_signal_args, parse_ints, parse_numbers, parse_padding, parse_shape
+from ._parse import (
+    add_signal_args,
+    output_path,
+    parse_ints,
+    parse_numbers,
+    parse_padding,
+    parse_shape,
+)
 
 __all__ = ["HELP", "cmd_explore", "setup_explore"]
 
@@ -44,6 +51,8 @@ def setup_explore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--play", action="store_true",
                    help="the page starts playing: the window walks over the outputs")
     p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --out if it exists (a symbolic link is replaced, not followed)")
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
@@ -79,13 +88,14 @@ def cmd_explore(args: argparse.Namespace) -> int:
     grad_out = None
     if getattr(args, "grad_out", None) is not None:
         grad_out = parse_numbers(args.grad_out, "--grad-out").ravel()
+    out = output_path(args.out, force=args.force, suffixes=(".html", ".htm"))
     try:
         page = _explore(args, kernel, shape, x, grad_out)
     except ValueError as exc:
         if grad_out is not None and "grad_out" in str(exc):
             raise CLIError(str(exc).replace("grad_out", "--grad-out")) from None
         raise
-    path = page.save(args.out)
+    path = page.save(out)
     print(f"wrote {path} ({len(page.variants)} variants)")
     return 0
 

@@ -21,7 +21,15 @@ from typing import Any, NoReturn
 from numpy.typing import ArrayLike
 
 from ._errors import CLIError
-from ._parse import parse_int, parse_numbers, parse_shape
+from ._parse import (
+    Parser,
+    did_you_mean,
+    output_path,
+    parse_float,
+    parse_int,
+    parse_numbers,
+    parse_shape,
+)
 
 __all__ = ["FIGURE_ALIASES", "FIGURE_FUNCTION_NAMES", "FIGURE_NAMES", "HELP_FIGURE",
            "HELP_FIGURES", "cmd_figure", "cmd_figures", "setup_figure", "setup_figures"]
@@ -47,6 +55,8 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
                    help="keep the text of an .svg editable (<text> elements) instead of "
                         "paths; the default is byte-for-byte reproducible")
     p.add_argument("--fps", help="frames per second of a .gif or .mp4 (default about 1)")
+    p.add_argument("--force", action="store_true", default=None,
+                   help="overwrite --out if it exists (a symbolic link is replaced, not followed)")
 
 #: The names of ``toeplitz_conv.figures.FIGURES``, in its order, and of its
 #: figure functions, written out here so that ``figure list`` answers without
@@ -102,6 +112,8 @@ def setup_figures(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--format", default="svg", help="svg | pdf | png")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the figures already in --out")
     p.add_argument("--slide", help="4:3 | 16:9: draw each figure as a Beamer frame's text area "
                                    "(text at least 11 pt); a figure that does not fit is "
                                    "skipped and named")
@@ -144,7 +156,7 @@ def _check_dir(directory: Path, create: bool) -> None:
         raise CLIError(f"--out: directory {str(directory)!r} is not writable")
 
 
-class _OptionParser(argparse.ArgumentParser):
+class _OptionParser(Parser):
     """Parses a figure's options; a usage error is a CLIError (one line), not an exit."""
 
     def error(self, message: str) -> NoReturn:
@@ -196,9 +208,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
     if args.name != "list" and not wants_help:
         if not args.out:
             raise CLIError("--out FILE is required (e.g. --out matrix_1d.svg)")
-        out = Path(args.out)
-        ext = _check_ext(out, _FIGURE_EXTS + _ANIMATION_EXTS)
-        _check_dir(out.parent, create=False)
+        ext = _check_ext(Path(args.out), _FIGURE_EXTS + _ANIMATION_EXTS)
+        _check_dir(Path(args.out).parent, create=False)
+        out = output_path(args.out, force=bool(args.force))
     fps = _parse_fps(args.fps)
     dpi = _parse_dpi(args.dpi, 200.0)
     if args.name == "list":
@@ -225,6 +237,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
             if not animation.writers.is_available("ffmpeg"):     # before drawing the frames
                 raise CLIError("--out .mp4 needs ffmpeg on the PATH; write a .gif instead")
+            if not _ffmpeg_runs():
+                raise CLIError("--out .mp4 needs a working ffmpeg: 'ffmpeg -version' failed "
+                               "on this PATH; write a .gif instead")
         save_animation(animate(func, dpi=dpi, **kwargs), out, fps=fps)
     elif ext == "tex":
         to_tikz(func(**kwargs), out)
@@ -232,6 +247,20 @@ def cmd_figure(args: argparse.Namespace) -> int:
         save_figure(func(**kwargs), out, dpi=dpi, svg_text=bool(args.svg_text))
     print(out)
     return 0
+
+
+def _ffmpeg_runs() -> bool:
+    # ffmpeg can be on the PATH and still not start (a missing shared library):
+    # asked first, so that the error is one line and not a failed pipe later.
+    import shutil
+    import subprocess
+
+    path = shutil.which("ffmpeg")
+    try:
+        return path is not None and subprocess.run(
+            [path, "-hide_banner", "-version"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
@@ -250,12 +279,23 @@ def cmd_figures(args: argparse.Namespace) -> int:
     fmt = str(args.format).lower().lstrip(".")
     if fmt not in _EXTS:
         raise CLIError(f"--format must be one of svg, pdf, png, got {args.format!r}")
+    if not args.out:
+        raise CLIError("--out needs a directory name, got ''")
     slide = getattr(args, "slide", None)
     if slide is not None:
         _choose(slide, ("4:3", "16:9"), "--slide")
     directory = Path(args.out)
     _check_dir(directory, create=True)
+    existing = sorted(n for n in FIGURE_NAMES if (directory / f"{n}.{fmt}").exists()
+                      or (directory / f"{n}.{fmt}").is_symlink())
+    if existing and not args.force:
+        raise CLIError(f"--out: {str(directory)!r} already holds {len(existing)} of the figures "
+                       f"({existing[0]}.{fmt}, ...); pass --force to overwrite them")
     from ..figures import FIGURES, save_figure
+
+    for name in existing:  # a link is replaced, never written through
+        if (directory / f"{name}.{fmt}").is_symlink():
+            (directory / f"{name}.{fmt}").unlink()
 
     options: dict[str, Any] = {}
     if slide is not None or not getattr(args, "title", True):
@@ -383,12 +423,7 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
     if hint is int:
         return (lambda t: parse_int(t, flag)), "INT"
     if hint is float:
-        def real(t: str) -> float:
-            try:
-                return float(t)
-            except ValueError:
-                raise CLIError(f"{flag} must be a number, got {t!r}") from None
-        return real, "X"
+        return (lambda t: parse_float(t, flag)), "X"
     if members == {int, tuple[int, ...]}:
         # A padding may be 0; sizes, strides and dilations are at least 1.
         low = 0 if param.endswith("padding") else 1
@@ -397,6 +432,9 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
         choices = [str(c) for c in typing.get_args(hint)]
         return (lambda t: _choose(t, choices, flag)), "|".join(choices)
     seqs = [m for m in members if typing.get_origin(m) in (Sequence, list, tuple)]
+    ints = _int_sequence(seqs[0], flag) if seqs else None
+    if ints is not None:
+        return ints
     if seqs:
         item = (typing.get_args(seqs[0]) or (str,))[0]
         words = [str(m) for m in typing.get_args(item)] if typing.get_origin(
@@ -415,6 +453,23 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
     if hint is str:
         return (lambda t: t), "TEXT"
     return None
+
+
+def _int_sequence(hint: Any, flag: str) -> tuple[Callable[[str], Any], str] | None:
+    """Sequence[int], tuple[int, ...] or a fixed tuple[int, int]: ints, counted (else None)."""
+    from ._parse import parse_int
+
+    items = typing.get_args(hint)
+    if not items or not all(i is int for i in items if i is not Ellipsis):
+        return None
+    count = None if Ellipsis in items or len(items) == 1 else len(items)
+
+    def ints(t: str) -> tuple[int, ...]:
+        values = tuple(parse_int(v, flag) for v in t.split(","))
+        if count is not None and len(values) != count:
+            raise CLIError(f"{flag} takes {count} ints separated by ',', got {t!r}")
+        return values
+    return ints, ",".join(["INT"] * (count or 2)) + ("" if count else ",...")
 
 
 def _one_or_tuple(shape: tuple[int, ...]) -> int | tuple[int, ...]:
@@ -462,8 +517,10 @@ def _parse_options(name: str, func: Callable[..., Any], base: dict[str, Any],
     ns, rest = p.parse_known_args(list(options))
     if rest:
         unknown = next((r for r in rest if r.startswith("-")), rest[0])
-        raise CLIError(f"figure {name!r} takes no {unknown}; its options: "
-                       f"{', '.join(flags) or 'none'}")
+        flag = unknown.partition("=")[0]
+        raise CLIError(f"figure {name!r} takes no {flag}{did_you_mean(flag, flags)} (its "
+                       f"options: {', '.join(flags) or 'none'}; see toeplitz-conv figure "
+                       f"{name} --help)")
     kwargs = dict(base)
     # A kernel given as numbers is drawn with its numbers (--kernel 5,6,7
     # shows 5, 6, 7, not the example's z, y, x) unless --labels names them.

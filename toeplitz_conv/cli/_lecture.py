@@ -32,11 +32,14 @@ def setup_lecture(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aspect", default="4:3", help="Beamer aspect ratio: 4:3 | 16:9")
     p.add_argument("--kernel", default="5,6,7",
                    help="the running example's kernel (default the worked example's 5,6,7)")
+    # The shared parser makes this --input-shape/--n, as in every command.
     p.add_argument("--n", default="4", help="the running example's input size: x = 1..n "
                                             "(default 4)")
     p.add_argument("--format", default="pdf", help="figure format: pdf | png")
     p.add_argument("--no-compile", action="store_true",
                    help="write the .tex and figures only, without running pdflatex")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite a deck already in --out (its lecture.tex and figures)")
 
 
 def cmd_lecture(args: argparse.Namespace) -> int:
@@ -61,9 +64,17 @@ def cmd_lecture(args: argparse.Namespace) -> int:
     if kernel.ndim != 1:
         raise CLIError(f"--kernel must be one row of numbers (the lecture is 1-D), "
                        f"got {args.kernel!r}")
-    n = parse_int(args.n, "--n", minimum=1)
+    n = parse_int(args.input_shape, "--input-shape/--n", minimum=1)
+    if not args.out:
+        raise CLIError("--out needs a directory name, got ''")
     directory = Path(args.out)
     _check_dir(directory, create=True)
+    deck = directory / "lecture.tex"
+    if (deck.exists() or deck.is_symlink()) and not args.force:
+        raise CLIError(f"--out: {str(directory)!r} already holds a deck (lecture.tex); "
+                       f"pass --force to overwrite it")
+    if deck.is_symlink():     # replaced, never written through
+        deck.unlink()
     from ..figures import lecture_deck
 
     try:
@@ -71,7 +82,7 @@ def cmd_lecture(args: argparse.Namespace) -> int:
                              compile=not args.no_compile)
     except ValueError as exc:       # the running example's limits: name the flags
         raise CLIError(str(exc).replace("kernel must", "--kernel must")
-                       .replace("n must", "--n must")
+                       .replace("n must", "--input-shape/--n must")
                        .replace("aspect='16:9'", "--aspect 16:9")) from None
     except RuntimeError as exc:     # pdflatex failed or timed out: its first error, one line
         raise CLIError(str(exc)) from None

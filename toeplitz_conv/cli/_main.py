@@ -12,12 +12,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from .. import __version__
 from . import _check, _explore, _figures, _lecture, _prove, _show
 from ._errors import CLIError
-from ._parse import HelpFormatter, flag_names
+from ._parse import HelpFormatter, Parser, did_you_mean, flag_names
 
 __all__ = ["COMMANDS", "EXAMPLES", "PROG", "build_parser", "main"]
 
@@ -42,18 +42,23 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "show": ("toeplitz-conv show --kernel 5,6,7 --n 4 --mode full --x 1,2,3,4",
              "toeplitz-conv show --kernel '1,2;3,4' --input-shape 3,3 --mode valid --correlate",
+             "toeplitz-conv show --kernel 1,2,3 --n 8 --mode same --stride 2",
+             "toeplitz-conv show --kernel 1,2,3 --n 5 --padding 1 --stride 2",
              "toeplitz-conv show --kernel 1,2,3 --n 2000 --zero ."),
     "figure": ("toeplitz-conv figure list",
                "toeplitz-conv figure sliding_window --out sliding_window.pdf"),
-    "figures": ("toeplitz-conv figures --out figures/ --format svg",),
+    "figures": ("toeplitz-conv figures --out figures/ --format svg --force",),
     "lecture": ("toeplitz-conv lecture --out lecture/ --aspect 4:3",
                 "toeplitz-conv lecture --out lecture169/ --aspect 16:9 --kernel 1,2,1 --n 6"),
     "explore": ("toeplitz-conv explore --kernel 1,2,3 --n 8 --out explorer.html",
                 "toeplitz-conv explore --kernel '1,2;3,4' --input-shape 5,5 --padding 1 "
                 "--padding-mode reflect --out explorer.html"),
-    "check": ("toeplitz-conv check my_layer.py:forward --input-shape 3,32,32 --padding 1",
+    "check": ("toeplitz-conv check examples/conv_buggy.py:forward --input-shape 2,9 --padding 1 "
+              "--backward backward",
+              "toeplitz-conv check examples/conv_loops.py:forward --input-shape 3,7,7 "
+              "--padding 1 --stride 2 --api cache --backward backward",
               "toeplitz-conv check my_layer.py:forward --input-shape 1,8,8 "
-              "--weight-shape 4,1,3,3 --backward backward"),
+              "--weight-shape 4,1,3,3"),
     "prove": ("toeplitz-conv prove general --kernel-size 3",
               "toeplitz-conv prove equivalence --kernel-size 2,2 --input-shape 3,3 --mode same",
               "toeplitz-conv prove layer --weight-shape 2,1,3 --input-shape 1,5 --stride 2",
@@ -66,11 +71,40 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 _USER_ERRORS = (CLIError, ValueError, TypeError, MemoryError, OSError)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, with its usage errors on one line like every other error."""
+class _Parser(Parser):
+    """The shared parser (:class:`~toeplitz_conv.cli._parse.Parser`), with "did you mean"
+    for a mistyped subcommand."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        if message.startswith("argument COMMAND: invalid choice:"):
+            word = message.split("'")[1] if "'" in message else ""
+            message = (f"unknown command {word!r}{did_you_mean(word, COMMANDS)} "
+                       f"(commands: {', '.join(COMMANDS)})")
+        super().error(message)
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> Parser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return cast(Parser, action.choices[name])
+    raise KeyError(name)
+
+
+def _check_flags(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Report a mistyped flag of the subcommand before argparse parses (and exits 2)."""
+    command = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if command is None or argv[command] not in COMMANDS:
+        return  # no subcommand, or a mistyped one: argparse's error says which
+    sub = _subparser(parser, argv[command])
+    rest = list(argv[command + 1:])
+    if argv[command] == "figure":
+        # After NAME come the figure's own options, which its function's signature
+        # defines: that command checks them itself.
+        first = next((i for i, a in enumerate(rest) if not a.startswith("-")), len(rest))
+        rest = rest[:first]
+    problem = sub.unknown_flag(rest)
+    if problem is not None:
+        sub.error(problem)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,8 +146,12 @@ def _stdout_to_devnull() -> None:
 
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        _check_flags(parser, argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # the subcommand's parser says it, pointing at its own --help
+            _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version or a usage error, already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
@@ -131,8 +169,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except _USER_ERRORS as exc:
         # The library's messages name its parameters (input_shape=...); the
         # user typed flags (--input-shape/--n). CLIError messages already do.
-        text = flag_names(str(exc)) if isinstance(exc, (ValueError, TypeError, MemoryError)) \
-            else str(exc)
+        text = flag_names(str(exc), command=args.command) \
+            if isinstance(exc, (ValueError, TypeError, MemoryError)) else str(exc)
         print(f"{PROG} {args.command}: error: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

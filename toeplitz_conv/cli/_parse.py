@@ -9,8 +9,13 @@ deep inside numpy instead of a message about the flag.
 from __future__ import annotations
 
 import argparse
+import difflib
+import math
+import os
 import re
-from typing import cast
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
@@ -18,14 +23,20 @@ from .._typing import LayerPadding
 from ._errors import CLIError
 
 __all__ = [
+    "COMMAND_FLAGS",
     "FLAGS",
+    "INPUT_SHAPE_FLAGS",
     "INT64_MAX",
     "INT64_MIN",
     "HelpFormatter",
+    "Parser",
     "add_input_shape",
     "add_signal_args",
+    "did_you_mean",
     "flag_names",
     "int64",
+    "output_path",
+    "parse_float",
     "parse_int",
     "parse_ints",
     "parse_numbers",
@@ -37,7 +48,7 @@ INT64_MIN = int(np.iinfo(np.int64).min)
 INT64_MAX = int(np.iinfo(np.int64).max)
 
 #: Padding words accepted by ``layer_matrix`` in place of numbers.
-PADDING_WORDS = ("same", "valid")
+PADDING_WORDS = ("same", "valid", "SAME", "VALID")
 
 
 def parse_numbers(text: str, name: str = "--kernel") -> np.ndarray:
@@ -80,6 +91,10 @@ def parse_numbers(text: str, name: str = "--kernel") -> np.ndarray:
                        f"got {text!r}") from None
     if len({len(r) for r in rows}) != 1:
         raise CLIError(f"{name} rows must all have the same length, got {text!r}")
+    # "inf", "nan" and "1e400" (float() gives inf) are no kernel or input a
+    # command line means; refused here, where the flag's name is known.
+    if not all(math.isfinite(v) for r in rows for v in r):
+        raise CLIError(f"{name} must be finite numbers, got {text!r}")
     arr = np.array(rows if len(rows) > 1 else rows[0])
     # Beyond 2**53 float64 no longer holds every integer, so the cast would lie.
     if np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**53):
@@ -127,6 +142,57 @@ def parse_int(text: str, name: str, *, minimum: int | None = None) -> int:
         raise CLIError(f"{name} must fit in int64 (at most {INT64_MAX}), got {text!r}")
     if minimum is not None and value < minimum:
         raise CLIError(f"{name} must be {what}, got {value}")
+    return value
+
+
+def parse_float(text: str, name: str, *, minimum: float | None = None,
+                maximum: float | None = None, positive: bool = False) -> float:
+    """Parse one finite number (within ``[minimum, maximum]``; above 0 if ``positive``).
+
+    Parameters
+    ----------
+    text : str
+        The flag's value.
+    name : str
+        The flag, for the error message.
+    minimum, maximum : float, optional
+        The allowed range, both ends included.
+    positive : bool
+        Refuse 0 (and anything below).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    CLIError
+        If ``text`` is not a number, is NaN or infinite (``1e400`` is), or out of range.
+
+    Examples
+    --------
+    >>> parse_float("1e-6", "--rtol", minimum=0)
+    1e-06
+    >>> parse_float("inf", "--rtol", minimum=0)
+    Traceback (most recent call last):
+    ...
+    toeplitz_conv.cli._errors.CLIError: --rtol must be a finite number >= 0, got 'inf'
+    """
+    what = "a finite number"
+    if positive:
+        what += " > 0"
+    elif minimum is not None:
+        what += f" >= {minimum:g}"
+    if maximum is not None:
+        what += f" and <= {maximum:g}"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if (not math.isfinite(value) or (positive and value <= 0)
+            or (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)):
+        raise CLIError(f"{name} must be {what}, got {text!r}")
     return value
 
 
@@ -183,7 +249,7 @@ def parse_ints(text: str, name: str, *, minimum: int | None = 1) -> int | tuple[
 
 
 def parse_padding(text: str, name: str = "--padding") -> LayerPadding:
-    """Parse a padding: ``same``, ``valid``, an int or ints (non-negative).
+    """Parse a padding: ``same``, ``valid``, TensorFlow's ``SAME``/``VALID``, or int(s) >= 0.
 
     Examples
     --------
@@ -198,7 +264,7 @@ def parse_padding(text: str, name: str = "--padding") -> LayerPadding:
         return parse_ints(text, name, minimum=0)
     except CLIError:
         raise CLIError(f"{name} must be a non-negative int, such ints separated by ',', "
-                       f"'same' or 'valid', got {text!r}") from None
+                       f"'same', 'valid', 'SAME' or 'VALID', got {text!r}") from None
 
 
 def int64(text: str) -> int:
@@ -253,13 +319,20 @@ _NAMES = "|".join(FLAGS)
 _PARAM = re.compile(rf"(?<![\w\-'\"])({_NAMES})(?=\s+must\b|\s+is\b|=|:|\s+needs\b)")
 _SNAKE_NAMES = "|".join(k for k in FLAGS if "_" in k)
 _SNAKE = re.compile(rf"(?<![\w\-])({_SNAKE_NAMES})(?![\w])")
+_FIGURE_PARAM = re.compile(r"(?<![\w\-'\"/])([a-z][a-z0-9]*_[a-z0-9_]+)(?=\s+must\b|=)")
 
 
-def flag_names(message: str) -> str:
+#: Per subcommand, parameters its flags call otherwise: a figure's kernel is
+#: ``--kernel`` even where the layer builder it calls names it ``weight``.
+COMMAND_FLAGS: dict[str, dict[str, str]] = {"figure": {"weight": "--kernel"}}
+
+
+def flag_names(message: str, command: str | None = None) -> str:
     """Rewrite a library error message so that it names flags, not parameters.
 
     Names with an underscore (``input_shape``) are always parameters; plain
-    words (``mode``) only where the message uses them as one.
+    words (``mode``) only where the message uses them as one. ``command``
+    selects that subcommand's own names (:data:`COMMAND_FLAGS`).
 
     Examples
     --------
@@ -270,11 +343,16 @@ def flag_names(message: str) -> str:
     >>> flag_names("mode='valid' needs the kernel to fit (use mode='full')")
     "--mode 'valid' needs the kernel to fit (use --mode 'full')"
     """
+    flags = {**FLAGS, **COMMAND_FLAGS.get(command or "", {})}
+
     def repl(m: re.Match[str]) -> str:
-        return FLAGS[m.group(1)]
+        return flags[m.group(1)]
 
     message = _SNAKE.sub(repl, message)
     message = _PARAM.sub(repl, message)
+    if command == "figure":
+        # A figure's parameters are its flags, one for one (kernel_size -> --kernel-size).
+        message = _FIGURE_PARAM.sub(lambda m: "--" + m.group(1).replace("_", "-"), message)
     # "--mode='valid'" is no shell syntax the user would type; "--mode 'valid'" is.
     return re.sub(r"(--[\w-]+(?:/--[\w-]+)?)=", r"\1 ", message)
 
@@ -296,7 +374,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def add_input_shape(p: argparse.ArgumentParser, *, required: bool = True,
                     default: str | None = None, what: str = "input shape, e.g. 4 or 3,3") -> None:
-    """Add ``--input-shape`` with its 1-D alias ``--n`` (every subcommand has the same flag).
+    """Add ``--input-shape`` with its alias ``--n`` (every subcommand has the same flag).
 
     Parameters
     ----------
@@ -330,3 +408,142 @@ def add_signal_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", help="full | valid | same (default: full)")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary", help="fill | wrap | symm (default: fill)")
+
+
+# ------------------------------------------------ the one argparse parser every command uses
+
+#: ``--input-shape`` and its 1-D alias ``--n``: any option declared with one of
+#: them gets the other too (:class:`Parser`), so no subcommand can miss one.
+INPUT_SHAPE_FLAGS = ("--input-shape", "--n")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean --kernel?"`` for the closest of ``choices``, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("--kernal", ["--kernel", "--n", "--mode"])
+    '; did you mean --kernel?'
+    >>> did_you_mean("--zzz", ["--kernel"])
+    ''
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with the command line's rules, for every subcommand and option set.
+
+    * A value is always taken as given: ``--kernel=--`` passes ``"--"`` to the
+      flag's parser (argparse would drop the ``--`` and hand over an empty
+      list, which then crashed the subcommand), and an empty value
+      (``--mode=``) is refused instead of silently meaning the default.
+    * ``--input-shape`` and ``--n`` always come together.
+    * A usage error is one line that points at this parser's ``--help``.
+    """
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """As argparse's, with ``--input-shape``/``--n`` completed to the pair."""
+        if any(a in INPUT_SHAPE_FLAGS for a in args):
+            args = (*INPUT_SHAPE_FLAGS, *(a for a in args if a not in INPUT_SHAPE_FLAGS))
+        return super().add_argument(*args, **kwargs)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        if action.option_strings and action.nargs is None and len(arg_strings) == 1:
+            text = arg_strings[0]
+            if text == "":
+                self.error(f"{'/'.join(action.option_strings)} needs a value, got ''")
+            value = self._get_value(action, text)
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` on one line; exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def unknown_flag(self, args: Sequence[str]) -> str | None:
+        """The first long flag in ``args`` that this parser does not know, with a suggestion.
+
+        Checked before parsing, so that ``--kernal 1,2,3`` is reported as the
+        typo it is, not as a missing ``--kernel``.
+
+        Examples
+        --------
+        >>> p = Parser(prog="demo")
+        >>> _ = p.add_argument("--kernel")
+        >>> p.unknown_flag(["--kernal", "1,2"])
+        'unrecognized flag --kernal; did you mean --kernel?'
+        >>> p.unknown_flag(["--kernel", "--kernal"]) is None
+        True
+        """
+        takes_value = {s: a.nargs != 0 for a in self._actions for s in a.option_strings}
+        skip = False
+        for token in args:
+            if skip:
+                skip = False
+                continue
+            if not token.startswith("--") or token == "--":
+                continue
+            name, eq, _ = token.partition("=")
+            known = [s for s in takes_value if s == name] or \
+                [s for s in takes_value if s.startswith(name) and s.startswith("--")]
+            if not known:
+                return f"unrecognized flag {name}{did_you_mean(name, takes_value)}"
+            skip = not eq and len(known) == 1 and takes_value[known[0]]
+        return None
+
+
+def output_path(text: str, *, force: bool, flag: str = "--out",
+                suffixes: Sequence[str] = ()) -> Path:
+    """The file a subcommand is about to write, refused if that would replace something.
+
+    An existing file is kept unless ``force`` (``--force``); a symbolic link is
+    never followed: with ``force`` the link itself is removed, so the new file
+    takes its place instead of overwriting the file it points to.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value.
+    force : bool
+        Whether ``--force`` was given.
+    flag : str
+        The flag, for the error message.
+    suffixes : sequence of str
+        The allowed file name endings (``".html"``, ...); any if empty.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    CLIError
+        If ``text`` is empty, has another ending than ``suffixes``, names a directory,
+        or a file or link exists there and ``force`` is False.
+
+    Examples
+    --------
+    >>> output_path("page.html", force=False, suffixes=(".html",))
+    PosixPath('page.html')
+    >>> output_path("page.txt", force=False, suffixes=(".html",))
+    Traceback (most recent call last):
+    ...
+    toeplitz_conv.cli._errors.CLIError: --out must end in .html, got 'page.txt'
+    """
+    if not text:
+        raise CLIError(f"{flag} needs a file name, got ''")
+    path = Path(text)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise CLIError(f"{flag} must end in {' or '.join(suffixes)}, got {text!r}")
+    if path.is_dir() and not path.is_symlink():
+        raise CLIError(f"{flag}: {text!r} is a directory; give a file name")
+    if path.is_symlink():
+        if not force:
+            raise CLIError(f"{flag}: {text!r} is a symbolic link; pass --force to replace "
+                           f"the link (the file it points to is left alone)")
+        os.unlink(path)
+    elif path.exists() and not force:
+        raise CLIError(f"{flag}: {text!r} exists; pass --force to overwrite it")
+    return path

@@ -27,7 +27,8 @@ This module is the package's face; the formulas live by concern in
   :func:`tile_map`);
 * ``_pooling``: PyTorch's pooling windows (:func:`pool_axis`, :func:`pool_counts`);
 * ``_conventions``: each convention's axes (:func:`signal_axis`,
-  :func:`signal_geometry`, :func:`ndimage_axis`, :func:`circular_axis`,
+  :func:`signal_geometry`, :func:`signal_window`, :func:`signal_swaps`,
+  :func:`ndimage_axis`, :func:`circular_axis`,
   :func:`layer_geometry`).
 
 Examples
@@ -49,11 +50,14 @@ from ._conventions import (
     NDIMAGE_BOUNDARY,
     PADDING_MODES,
     SIGNAL_BOUNDARY,
+    SIGNAL_CONVENTIONS,
     circular_axis,
     layer_geometry,
     ndimage_axis,
     signal_axis,
     signal_geometry,
+    signal_swaps,
+    signal_window,
 )
 from ._layouts import axes_first_map, channel_map, tile_map
 from ._maps import BOUNDARIES, AxisGeometry, Geometry, PaddedMap, map_boundary
@@ -87,6 +91,7 @@ __all__ = [
     "NDIMAGE_BOUNDARY",
     "PADDING_MODES",
     "SIGNAL_BOUNDARY",
+    "SIGNAL_CONVENTIONS",
     "AxisGeometry",
     "Geometry",
     "PaddedMap",
@@ -115,6 +120,8 @@ __all__ = [
     "signal_geometry",
     "signal_kernel_size",
     "signal_padding",
+    "signal_swaps",
+    "signal_window",
     "split_padding",
     "strided_count",
     "tf_same_padding",
