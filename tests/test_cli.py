@@ -351,6 +351,7 @@ BASE = {
     "check": ["{tmp}/layer.py:forward", "--n", "1,4"],
     "figure": ["matrix_equation", "--out", "{tmp}/f{i}.svg"],
     "figures": ["--out", "{tmp}/d"],
+    "lecture": ["--out", "{tmp}/l{i}", "--no-compile"],
 }
 
 #: (command, flag, value) that are valid, so not errors: drawing zeros as
@@ -361,6 +362,8 @@ LEGIT = {
     ("show", "--kernel", "-1"), ("show", "--fillvalue", "-1"), ("show", "--axes", "-1"),
     ("explore", "--kernel", "-1"), ("prove", "--kernel", "-1"), ("prove", "--shift", "-1"),
     *(("figures", "--out", v) for v in ("=--", "inf", "-1", "1e400")),
+    *(("lecture", "--out", v) for v in ("=--", "inf", "-1", "1e400")),
+    ("lecture", "--kernel", "-1"),
     ("figure", "--kernel", "-1"), ("figure", "--shift", "-1"), ("figure", "--fill", "-1"),
     *(("figure", "--input-names", v) for v in ("=--", "inf", "-1", "1e400")),
 }

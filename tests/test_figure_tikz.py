@@ -50,6 +50,10 @@ DPI = 144
 
 def norm(s):
     """A text as pdftotext reads it back: no markup, no spaces, TeX's quotes and dots."""
+    # TeX's Greek letters (the channel figures' kernels α, β, ...) read back as the letters.
+    s = re.sub(r"\\(alpha|beta|gamma|delta|epsilon|zeta|eta|theta|kappa|lambda|mu|nu|xi|pi|"
+               r"rho|sigma|tau|phi|chi|psi|omega)(?![a-z])",
+               lambda m: unicodedata.lookup(f"GREEK SMALL LETTER {m[1].upper()}"), s)
     s = unicodedata.normalize("NFKC", s)
     for a, b in (("⋅", "·"), ("’", "'"), ("‘", "'"), ("−", "-"), ("ᵀ", "T")):
         s = s.replace(a, b)
@@ -113,8 +117,13 @@ def locate(png, page):
         return min((np.abs(b[j:j + h, i:i + w] - a).mean(), i, j) for i in xs for j in ys
                    if b[j:j + h, i:i + w].shape == a.shape)[1:]
 
+    def shrink(im, q):
+        # Block means, not every q-th pixel: a one-pixel rule must not vanish in one image only.
+        h, w = im.shape[0] // q * q, im.shape[1] // q * q
+        return im[:h, :w].reshape(h // q, q, w // q, q).mean(axis=(1, 3))
+
     q = 4
-    i, j = search(a[::q, ::q], b[::q, ::q], range(b.shape[1] // q), range(b.shape[0] // q))
+    i, j = search(shrink(a, q), shrink(b, q), range(b.shape[1] // q), range(b.shape[0] // q))
     return search(a, b, range(max(q * i - q, 0), q * i + q + 1),
                   range(max(q * j - q, 0), q * j + q + 1))
 

@@ -86,6 +86,8 @@ def reference_tie(A):
         return expected_tie(ref_signal(A.weight.shape, A.in_shape, info["mode"],
                                        info["correlate"], info["boundary"]))
     kshape = A.weight.shape[2:]
+    if A.weight.shape[:2] != (1, 1):
+        return None     # the reference layers here have one channel (a dense W has many)
     if conv == "layer":
         return expected_tie(ref_layer(kshape, A.in_shape[1:], info["stride"], info["padding"],
                                       info["padding_mode"]))
@@ -114,6 +116,10 @@ def check_panel(panel):
     assert np.array_equal(tie == -1, n_taps == 0)
     assert np.all((n_taps > 0) | ~stored)
     palette = weight_colors(A.weight.size, panel.get("block"))
+    if panel.get("palette") is not None and panel["palette"] != palette:
+        # pooling windows are drawn in their own fills, never a weight's
+        assert not set(panel["palette"]) & set(weight_colors(12))
+        palette = panel["palette"]
     for r in range(A.shape[0]):
         for c in range(A.shape[1]):
             t = tie[r, c]
@@ -166,6 +172,8 @@ CASES = {
 LECTURE = {"fully_connected_vs_conv", "locally_connected_vs_tiled", "channels",
            "pooling_stride", "pooling_invariance", "valid_vs_same_depth",
            "sliding_window_frames", "kernel_feature_map"}
+# Tested against torch, autograd and scipy in test_figures_{spatial,gradient,network}.py.
+LECTURE |= {"spatial", "weight_gradient", "network"}
 
 
 def test_every_figure_function_has_cases():

@@ -21,19 +21,22 @@ import math
 
 from ._validation import as_int
 
-__all__ = ["FAMILY_HUES", "PAD_COLOR", "QUALITATIVE", "ZERO_COLOR", "contrast_ratio",
-           "family_color", "relative_luminance", "text_color", "weight_color",
-           "weight_colors"]
+__all__ = ["FAMILY_HUES", "PAD_COLOR", "POOL_COLORS", "QUALITATIVE", "ZERO_COLOR",
+           "contrast_ratio", "family_color", "pool_colors", "relative_luminance", "text_color",
+           "weight_color", "weight_colors"]
 
-#: The Okabe–Ito colours (black last: it reads worst as a cell fill) and four
-#: extras, chosen by a search that maximised the smallest CIEDE2000 difference
-#: of any pair under normal vision, simulated deuteranopia and protanopia, and
-#: against the zero, padding and sum fills; kept at lightness L* 25–88 so no
-#: extra is a second black or white.  The smallest difference of any pair (or
-#: prefix) is 11.6, under deuteranopia, between two Okabe–Ito colours.
+#: The Okabe–Ito colours without their black (a black fill hides its cell's
+#: grid and reads as a hole on a projector), a muted brown in its place, and
+#: four extras, chosen by a search that maximised the smallest CIEDE2000
+#: difference of any pair under normal vision, simulated deuteranopia and
+#: protanopia, and against the zero, padding and sum fills; kept at lightness
+#: L* 25–88 so no extra is a second black or white.  The brown (L* 46, chroma
+#: 26) was the most distinct non-dark colour left: 11.7 from every other
+#: colour and fill.  The smallest difference of any pair (or prefix) is 11.6,
+#: under deuteranopia, between two Okabe–Ito colours.
 QUALITATIVE = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
-    "#F0E442", "#000000", "#1801C9", "#26D994", "#5C4913", "#493559",
+    "#F0E442", "#886644", "#1801C9", "#26D994", "#5C4913", "#493559",
 )
 #: CIE LCh hue angles of the families used above 12 weights, one per channel
 #: block: blue, orange, purple, green, cyan, red.  Ordered so that
@@ -44,6 +47,9 @@ FAMILY_HUES = (255.0, 70.0, 310.0, 150.0, 205.0, 20.0)
 ZERO_COLOR = "#FFFFFF"
 #: Fill of a zero-padding cell.
 PAD_COLOR = "#E8E8E8"
+#: Fills of pooling windows, taking turns: two muted tans, none of them a
+#: weight colour (a pooling window is not a learned weight).
+POOL_COLORS = ("#E4D5B7", "#C7B79A")
 
 # Lightness range of a family (CIE L*) and the chroma it aims for.
 _FAMILY_L = (36.0, 80.0)
@@ -173,6 +179,18 @@ def weight_colors(n_weights: int, block: int | None = None) -> list[str]:
     steps = min(block, n_weights)
     family = [[family_color(hue, j, steps) for j in range(steps)] for hue in FAMILY_HUES]
     return [family[(i // block) % len(FAMILY_HUES)][i % block] for i in range(n_weights)]
+
+
+def pool_colors(n_windows: int) -> list[str]:
+    """Fills for ``n_windows`` pooling windows: :data:`POOL_COLORS` taking turns.
+
+    Neighbouring windows differ; no fill is a weight colour.
+
+    >>> pool_colors(3)
+    ['#E4D5B7', '#C7B79A', '#E4D5B7']
+    """
+    n_windows = as_int(n_windows, "n_windows", minimum=0)
+    return [POOL_COLORS[i % len(POOL_COLORS)] for i in range(n_windows)]
 
 
 def weight_color(index: int, n_weights: int, block: int | None = None) -> str:

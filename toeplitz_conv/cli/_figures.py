@@ -49,8 +49,8 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="output file; the format follows the extension: .svg, .pdf, "
                                  ".png, .tex (a TikZ picture), .gif or .mp4 (an animation of "
                                  "the sliding window)")
-    p.add_argument("--dpi", help="resolution of a .png (default 200) or of the frames of an "
-                                 "animation (default 100)")
+    p.add_argument("--dpi", help="resolution of a .png or of the frames of an animation "
+                                 "(default 200)")
     p.add_argument("--svg-text", action="store_true", default=None,
                    help="keep the text of an .svg editable (<text> elements) instead of "
                         "paths; the default is byte-for-byte reproducible")
@@ -67,14 +67,15 @@ FIGURE_NAMES = ("matrix_1d", "matrix_1d_symbols", "matrix_2d", "sliding_window",
                 "parameter_sharing", "stride", "transposed", "padding_modes", "conv_vs_corr",
                 "output_modes", "equivariance", "fully_connected_vs_conv",
                 "locally_connected_vs_tiled", "channels", "valid_vs_same_depth",
-                "sliding_window_frames", "kernel_feature_map", "pooling", "pooling_stride",
-                "pooling_invariance")
+                "sliding_window_frames", "kernel_feature_map", "spatial", "weight_gradient",
+                "network", "pooling", "pooling_stride", "pooling_invariance")
 FIGURE_FUNCTION_NAMES = (
     "matrix_equation", "sliding_window", "doubly_block", "connectivity", "receptive_field",
     "parameter_sharing", "stride_subsampling", "transposed", "padding_modes", "conv_vs_corr",
     "output_modes", "equivariance", "fully_connected_vs_conv", "locally_connected_vs_tiled",
     "channels", "valid_vs_same_depth", "sliding_window_frames", "kernel_feature_map",
-    "pooling", "pooling_stride", "pooling_invariance")
+    "spatial", "weight_gradient", "network", "pooling", "pooling_stride",
+    "pooling_invariance")
 #: Lecture example name -> its function's name, where the two differ.
 FIGURE_ALIASES = {"matrix_1d": "matrix_equation", "matrix_1d_symbols": "matrix_equation",
                   "matrix_2d": "matrix_equation", "sliding_window_2d": "sliding_window",
@@ -211,7 +212,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         _check_dir(Path(args.out).parent, create=False)
         out = output_path(args.out, force=bool(args.force))
     fps = _parse_fps(args.fps)
-    dpi = _parse_dpi(args.dpi, 100.0 if ext in _ANIMATION_EXTS else 200.0)
+    dpi = _parse_dpi(args.dpi, 200.0)
     if args.name == "list":
         if args.options:
             raise CLIError(f"figure list takes no options, got {' '.join(args.options)}")
@@ -424,7 +425,9 @@ def _converter(param: str, hint: Any) -> tuple[Callable[[str], Any], str] | None
     if hint is float:
         return (lambda t: parse_float(t, flag)), "X"
     if members == {int, tuple[int, ...]}:
-        return (lambda t: _one_or_tuple(parse_shape(t, flag))), "N|NxM"
+        # A padding may be 0; sizes, strides and dilations are at least 1.
+        low = 0 if param.endswith("padding") else 1
+        return (lambda t: _one_or_tuple(parse_shape(t, flag, minimum=low))), "N|NxM"
     if typing.get_origin(hint) is typing.Literal:
         choices = [str(c) for c in typing.get_args(hint)]
         return (lambda t: _choose(t, choices, flag)), "|".join(choices)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, cast
 
 from .. import __version__
-from . import _check, _explore, _figures, _prove, _show
+from . import _check, _explore, _figures, _lecture, _prove, _show
 from ._errors import CLIError
 from ._parse import HelpFormatter, Parser, did_you_mean, flag_names
 
@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "show": (_show.HELP, _show.setup_show, _show.cmd_show),
     "figure": (_figures.HELP_FIGURE, _figures.setup_figure, _figures.cmd_figure),
     "figures": (_figures.HELP_FIGURES, _figures.setup_figures, _figures.cmd_figures),
+    "lecture": (_lecture.HELP, _lecture.setup_lecture, _lecture.cmd_lecture),
     "explore": (_explore.HELP, _explore.setup_explore, _explore.cmd_explore),
     "check": (_check.HELP, _check.setup_check, _check.cmd_check),
     "prove": (_prove.HELP, _prove.setup_prove, _prove.cmd_prove),
@@ -47,6 +48,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "figure": ("toeplitz-conv figure list",
                "toeplitz-conv figure sliding_window --out sliding_window.pdf"),
     "figures": ("toeplitz-conv figures --out figures/ --format svg --force",),
+    "lecture": ("toeplitz-conv lecture --out lecture/ --aspect 4:3",
+                "toeplitz-conv lecture --out lecture169/ --aspect 16:9 --kernel 1,2,1 --n 6"),
     "explore": ("toeplitz-conv explore --kernel 1,2,3 --n 8 --out explorer.html",
                 "toeplitz-conv explore --kernel '1,2;3,4' --input-shape 5,5 --padding 1 "
                 "--padding-mode reflect --out explorer.html"),

@@ -305,6 +305,12 @@ FLAGS: dict[str, str] = {
     "rtol": "--rtol",
     "atol": "--atol",
     "seed": "--seed",
+    # the figure options of issue 25 (spatial, weight_gradient, network)
+    "kernel_size": "--kernel-size",
+    "grad_out": "--grad-out",
+    "input_names": "--input-names",
+    "highlight": "--highlight",
+    "slide": "--slide",
 }
 
 # A plain word such as "mode" or "padding" is a parameter name only where a

@@ -53,6 +53,7 @@ array([[ 0, -1, -1, -1],
 from __future__ import annotations
 
 from ._animate import (
+    ANIMATION_DPI,
     ANIMATION_FORMATS,
     FigureAnimation,
     animate,
@@ -64,6 +65,9 @@ from ._canvas import STYLE as STYLE
 from ._data import MAX_CELLS as MAX_CELLS
 from ._data import MIXED, figure_data, tie_grid, tie_parts, weight_labels
 from ._data import MIXED_COLOR as MIXED_COLOR
+from ._deck import DECK_FORMATS, lecture_deck
+from ._gradient import weight_gradient
+from ._graph import network
 from ._layers import padding_modes, stride_subsampling, transposed
 from ._lecture import (
     channels,
@@ -87,12 +91,15 @@ from ._network import connectivity, parameter_sharing, receptive_field
 from ._pooling import pooling
 from ._registry import FIGURE_FUNCTIONS, FIGURES
 from ._save import FORMATS, PNG_DPI, save_figure, write_all
+from ._spatial import spatial, spatial_layout
 from ._tikz import TIKZ_FIGURES, to_tikz
 
 # STYLE, MAX_CELLS and MIXED_COLOR stay importable from here (redundant
 # aliases above) without joining __all__, which is kept as it was.
 __all__ = [
+    "ANIMATION_DPI",
     "ANIMATION_FORMATS",
+    "DECK_FORMATS",
     "FIGURES",
     "FIGURE_FUNCTIONS",
     "FORMATS",
@@ -113,8 +120,10 @@ __all__ = [
     "figure_style",
     "fully_connected_vs_conv",
     "kernel_feature_map",
+    "lecture_deck",
     "locally_connected_vs_tiled",
     "matrix_equation",
+    "network",
     "output_modes",
     "padding_modes",
     "parameter_sharing",
@@ -127,12 +136,15 @@ __all__ = [
     "slide_of",
     "sliding_window",
     "sliding_window_frames",
+    "spatial",
+    "spatial_layout",
     "stride_subsampling",
     "tie_grid",
     "tie_parts",
     "to_tikz",
     "transposed",
     "valid_vs_same_depth",
+    "weight_gradient",
     "weight_labels",
     "write_all",
 ]

@@ -9,6 +9,7 @@ record (:func:`~._data.figure_data`) stays readable frame by frame.
 from __future__ import annotations
 
 import inspect
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,19 @@ from matplotlib import animation
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from .._validation import as_finite_real
 from ._canvas import figure_style
 from ._data import _RECORD, figure_data
 
-__all__ = ["ANIMATION_FORMATS", "FigureAnimation", "animate", "animated_figures",
+__all__ = ["ANIMATION_DPI", "ANIMATION_FORMATS", "FigureAnimation", "animate", "animated_figures",
            "save_animation"]
 
 #: Animation formats by file extension (``mp4`` needs ffmpeg on the PATH).
 ANIMATION_FORMATS = ("gif", "mp4")
+#: Default resolution of the frames: sharp when projected, like :data:`~._save.PNG_DPI`.
+ANIMATION_DPI = 200.0
 
 
 class FigureAnimation(animation.FuncAnimation):
@@ -98,21 +102,43 @@ def _takes_row(draw: Callable[..., Figure]) -> bool:
         return False
 
 
-def _render(fig: Figure, dpi: float) -> np.ndarray:
-    canvas = FigureCanvasAgg(fig)
-    fig.set_dpi(dpi)
+def _union_box(figs: list[Figure], pad: float = 0.1) -> Bbox:
+    """The union of the frames' tight boxes (inches), padded: every frame shows all of it.
+
+    A frame drawn on its own figure box clips a title wider than the figure;
+    frames cut to their own tight boxes would jump in size.
+    """
+    boxes = []
     with figure_style():
-        canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        for fig in figs:
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            boxes.append(fig.get_tightbbox(renderer))
+    return Bbox.union(boxes).padded(pad)
 
 
-def animate(figure: str | Callable[..., Figure] = "sliding_window", *, dpi: float = 100,
+def _render(fig: Figure, dpi: float, box: Bbox) -> np.ndarray:
+    buf = io.BytesIO()
+    with figure_style():
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box, facecolor="white")
+    buf.seek(0)
+    from PIL import Image
+
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("RGB")).copy()
+
+
+def animate(figure: str | Callable[..., Figure] = "sliding_window", *, dpi: float = ANIMATION_DPI,
             interval: float = 900, **kwargs: Any) -> FigureAnimation:
     """Animate a figure over its outputs: frame ``i`` is the figure drawn with ``row=i``.
 
     For :func:`sliding_window` (and ``"sliding_window_2d"``): the window moves
     over the input while the matching matrix row and output light up, one
-    frame per output.
+    frame per output.  For :func:`spatial` (conv_arithmetic's pictures):
+    ``animate("spatial", kernel_size=3, input_shape=(5, 5), padding=1,
+    stride=2, dilation=1, transposed=False)`` moves the window over the
+    padded input while the output fills.  Every frame is cut to the union
+    of the frames' bounding boxes, so nothing is clipped and the frames
+    keep one size.
 
     Parameters
     ----------
@@ -120,7 +146,7 @@ def animate(figure: str | Callable[..., Figure] = "sliding_window", *, dpi: floa
         A name of :data:`FIGURES` or of a figure function, or a function
         returning a figure; it must take ``row=``.
     dpi : float
-        Resolution of the frames.
+        Resolution of the frames (default :data:`ANIMATION_DPI`, 200).
     interval : float
         Milliseconds between frames.
     **kwargs
@@ -149,10 +175,16 @@ def animate(figure: str | Callable[..., Figure] = "sliding_window", *, dpi: floa
     dpi = as_finite_real(dpi, "dpi", positive=True)
     interval = as_finite_real(interval, "interval", positive=True)
     first = draw(row=0, **kwargs)
-    outputs = int(figure_data(first)["A"]["matrix"].shape[0])
+    record = figure_data(first)
+    outputs = int(record.get("A", record)["matrix"].shape[0])
     figs = [first] + [draw(row=i, **kwargs) for i in range(1, outputs)]
     records = [figure_data(f) for f in figs]
-    images = [_render(f, dpi) for f in figs]
+    box = _union_box(figs)
+    images = [_render(f, dpi, box) for f in figs]
+    if len({im.shape for im in images}) != 1:       # rounding of the box at this dpi
+        h = min(im.shape[0] for im in images)
+        w = min(im.shape[1] for im in images)
+        images = [im[:h, :w] for im in images]
     return FigureAnimation(images, records, dpi=dpi, interval=interval)
 
 

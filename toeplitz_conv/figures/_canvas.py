@@ -378,7 +378,8 @@ class _Canvas:
                n_weights: int, *, dim_rows: Sequence[int] = (), only_weight: int | None = None,
                mark: np.ndarray | None = None, blocks: tuple[int, int] | None = None,
                show_labels: bool = True, parts: dict[tuple[int, int], list[int]] | None = None,
-               block: int | None = None) -> dict[str, Any]:
+               block: int | None = None, palette: Sequence[str] | None = None
+               ) -> dict[str, Any]:
         """Draw a tie grid; return its record (see :func:`._data.matrix_record`).
 
         ``parts`` (from :func:`._data.tie_parts`) lists the weights summed in
@@ -386,7 +387,7 @@ class _Canvas:
         ``block`` is the channel block of :func:`~toeplitz_conv.palette.weight_colors`.
         """
         rec = matrix_record(tie, labels, n_weights, dim_rows=dim_rows, only_weight=only_weight,
-                            parts=parts, block=block)
+                            parts=parts, block=block, palette=palette)
         m, n = tie.shape
         drawn = rec["drawn_colors"]
         split = rec["split_colors"]

@@ -300,7 +300,8 @@ def _dim(color: str, amount: float = _DIM) -> str:
 def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
                   dim_rows: Sequence[int] = (), only_weight: int | None = None,
                   parts: dict[tuple[int, int], list[int]] | None = None,
-                  block: int | None = None) -> dict[str, Any]:
+                  block: int | None = None,
+                  palette: Sequence[str] | None = None) -> dict[str, Any]:
     """The record of one drawn tie grid: tie, labels and the colour of every cell.
 
     ``"colors"`` is each cell's weight colour (:data:`MIXED_COLOR` for a sum,
@@ -309,14 +310,16 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     weight), ``"drawn_colors"`` is what is actually painted.  With ``parts``
     (see :func:`tie_parts`) each sum cell is drawn split into the colours of
     its weights: ``"split_colors"`` maps ``(row, col)`` to those colours
-    (dimmed like the cell), in the order of ``parts``.
+    (dimmed like the cell), in the order of ``parts``.  ``palette`` replaces
+    the weight colours (pooling windows are not weights: see
+    :func:`~toeplitz_conv.palette.pool_colors`); it is recorded as ``"palette"``.
 
     >>> rec = matrix_record(np.array([[0, -1], [MIXED, 1]]), np.array([["a", ""], ["a+b", "b"]]),
     ...                     2, dim_rows=[1])
     >>> rec["colors"][1, 0] == MIXED_COLOR, rec["dimmed"].tolist()
     (True, [[False, False], [True, True]])
     """
-    colors = weight_colors(n_weights, block)
+    colors = weight_colors(n_weights, block) if palette is None else list(palette)
     face = np.full(tie.shape, ZERO_COLOR, dtype=object)
     shown = np.where(tie >= 0, tie, 0)
     face[tie >= 0] = np.array(colors, dtype=object)[shown[tie >= 0]]
@@ -335,7 +338,7 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
         if tie[r, c] == MIXED:
             split[r, c] = [_dim(colors[w]) if dim[r, c] else colors[w] for w in ws]
     return {"tie": tie, "labels": labels, "colors": face, "drawn_colors": drawn,
-            "dimmed": dim, "split_colors": split, "block": block}
+            "dimmed": dim, "split_colors": split, "block": block, "palette": colors}
 
 
 def tie_parts(A: TiedMatrix) -> dict[tuple[int, int], list[int]]:

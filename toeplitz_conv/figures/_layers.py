@@ -29,6 +29,7 @@ from ._data import (
     tie_parts,
     weight_labels,
 )
+from ._notes import operation_note
 
 __all__ = ["padding_modes", "stride_subsampling", "transposed"]
 
@@ -71,7 +72,11 @@ def stride_subsampling(kernel: ArrayLike = (1, 1, 1),
     top = 2.6
     left2 = n + 4
     width = left2 + n + 1
-    cv = _Canvas(width, top + max(m1, ms) + 1, slide=slide, title=title)
+    # The operation note costs a slide its 11 pt cells: only a free-size figure has it.
+    note = slide is None
+    cv = _Canvas(width, top + max(m1, ms) + (1.9 if note else 1), slide=slide, title=title)
+    if note:
+        cv.subtitle(width / 2, top + max(m1, ms) + 1.0, operation_note(As, names))
     cv.title(width / 2, 0.9,
              f"Stride {stride} keeps every {_ordinal(stride)} row of the stride-1 matrix")
     cv.text(1 + n / 2, top - 0.6, f"stride 1 ({m1} × {n})", size=_TITLE)
@@ -128,8 +133,12 @@ def transposed(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 7, *,
     top = 3.4
     left2 = n + 4
     width = left2 + m + 1
-    cv = _Canvas(width, top + max(m, n) + 1, slide=slide, title=title)
+    # As in stride_subsampling, the note is left out on a slide (it would shrink the cells).
+    note = slide is None
+    cv = _Canvas(width, top + max(m, n) + (1.9 if note else 1), slide=slide, title=title)
     cv.title(width / 2, 0.9, f"Transposed convolution = Aᵀ  (stride {stride})")
+    if note:
+        cv.subtitle(width / 2, top + max(m, n) + 1.0, "A: " + operation_note(A, names))
     cv.text(1 + n / 2, top - 0.9, f"A = conv\n({m} × {n})", size=_TITLE)
     data = cv.data
     data["A"] = cv.matrix(1, top, ta, la, k.size, blocks=_blocks(A))

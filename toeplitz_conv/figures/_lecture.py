@@ -8,7 +8,6 @@ this package, which weight sits where is read from the builders' taps.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,7 +18,7 @@ from .._typing import IntOrTuple
 from .._validation import as_positive_int, as_shape, to_numpy
 from ..layers import layer_matrix
 from ..local import locally_connected_matrix, tiled_conv_matrix
-from ..palette import ZERO_COLOR, weight_colors
+from ..palette import ZERO_COLOR, pool_colors, weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled, _text_scale
@@ -37,20 +36,30 @@ from ._data import (
     weight_labels,
 )
 from ._network import _full_taps_matrix, _network
+from ._notes import diagonal_note
 
 __all__ = ["channels", "fully_connected_vs_conv", "kernel_feature_map",
            "locally_connected_vs_tiled", "pooling_invariance", "pooling_stride",
            "sliding_window_frames", "valid_vs_same_depth"]
 
 _HIGHLIGHT = "#D00000"
+# Kernels are named by Greek letters: Latin ones would read as the inputs a, b, c, ...
+_KERNEL_LETTERS = (r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\zeta",
+                   r"\eta", r"\theta", r"\kappa", r"\lambda", r"\mu", r"\nu", r"\xi",
+                   r"\pi", r"\rho", r"\sigma", r"\tau", r"\phi", r"\chi", r"\psi",
+                   r"\omega")
+
+
+def _kernel_name(kernel: int, tap: int) -> str:
+    """``α_0``, ``β_1``, ...: kernel ``kernel``'s tap ``tap``; past ω, ``w^(21)_0``."""
+    if kernel < len(_KERNEL_LETTERS):
+        return f"${_KERNEL_LETTERS[kernel]}_{{{tap}}}$"
+    return f"$w^{{({kernel})}}_{{{tap}}}$"
 
 
 def _kernel_names(kernels: int, size: int) -> list[str]:
-    """Names of ``kernels`` kernels' taps: ``a_0, a_1, ..., b_0, ...``; past z, ``k^(i)_j``."""
-    if kernels <= 26:
-        return [f"${string.ascii_lowercase[j // size]}_{{{j % size}}}$"
-                for j in range(kernels * size)]
-    return [f"$k^{{({j // size})}}_{{{j % size}}}$" for j in range(kernels * size)]
+    """Names of ``kernels`` kernels' taps: ``α_0, α_1, ..., β_0, ...`` (:func:`_kernel_name`)."""
+    return [_kernel_name(j // size, j % size) for j in range(kernels * size)]
 
 
 def _row_terms(A: TiedMatrix, row: int, names: Sequence[str], inputs: Sequence[str]
@@ -93,8 +102,9 @@ def fully_connected_vs_conv(kernel: ArrayLike = (1, 2, 3), input_shape: int = 5,
     ta, la = tie_grid(A, names)
     top = 3.0
     width = 2 * n + 4
-    cv = _Canvas(width, top + m + 2.0, slide=slide, title=title)
+    cv = _Canvas(width, top + m + 2.8, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Fully connected vs convolution")
+    cv.subtitle(width / 2, top + m + 1.8, diagonal_note(A, names))
     cv.subtitle(width / 2, 1.55, "h = σ(Wᵀx + b) for a specific kind of W")
     data = cv.data
     data["W"] = cv.matrix(1, top, tw, lw, m * n, block=n)
@@ -150,7 +160,7 @@ def locally_connected_vs_tiled(kernel_size: int = 3, input_shape: int = 5, *,
     cv.subtitle(width / 2, 1.55, f"same connections, different tying (t = {t})")
     data = cv.data
     for i, (what, (A, kernels)) in enumerate(mats.items()):
-        # One letter per kernel, subscript = tap: a_0 a_1 a_2, b_0 ...
+        # One Greek letter per kernel, subscript = tap: α_0 α_1 α_2, β_0 ...
         names = _kernel_names(kernels, k)
         tie, labels = tie_grid(A, names)
         row, col = divmod(i, ncols)
@@ -172,7 +182,8 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
     Left: ``layer_matrix`` with weight ``(C_out, C_in, k)``; every block is the
     Toeplitz matrix of one (output, input) channel pair.  Right: the depthwise
     layer (``groups = C_in``), block diagonal.  Weight ``w[o, i, j]`` is drawn
-    as letter ``o * C_in + i`` with subscript ``j``.
+    as Greek letter ``o * C_in + i`` (α, β, ...: not the inputs' a, b, ...)
+    with subscript ``j``.
 
     Examples
     --------
@@ -269,7 +280,8 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
                 size=_FONT + 1)
         for c in range(n):
             cv.text(x0 + c + 0.5, y0 - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
-        data[what] = cv.matrix(x0, y0, tie, labels, A.weight.size)
+        data[what] = cv.matrix(x0, y0, tie, labels, A.weight.size,
+                               palette=pool_colors(A.weight.size))
         data[what]["matrix"] = A
         out = _pool_values(xv, A)
         cv.text(x0 + n + 1.1, y0 - 0.45, "s", size=_FONT, color="#444444")

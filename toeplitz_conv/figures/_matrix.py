@@ -32,6 +32,7 @@ from ._data import (
     tie_parts,
     weight_labels,
 )
+from ._notes import diagonal_note
 
 __all__ = ["conv_vs_corr", "doubly_block", "equivariance", "matrix_equation", "output_modes",
            "sliding_window"]
@@ -90,8 +91,12 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
         y_labels = [f"$y_{{{i}}}$" for i in range(m)]
     top = 2.2
     width = 1 + 1.5 + 1 + 1.5 + n + 1 + 1 + 1
-    cv = _Canvas(width, top + max(m, n) + 1, slide=slide, title=title)
+    # The note goes under the matrix, in the room the taller x leaves if it does.
+    room = n >= m + 1.5
+    cv = _Canvas(width, top + max(m, n) + (1 if room else 1.9), slide=slide, title=title)
     cv.title(width / 2, 0.9, f"y = A x   ({_mode_text(mode, correlate)})")
+    cv.subtitle(width / 2, top + (m + 0.8 if room else max(m, n) + 1.0),
+                diagonal_note(A, names))
     cv.text(1.5, top - 0.5, "y", size=_TITLE)
     data = cv.data
     data["y"] = cv.vector(1, top, y_labels)
@@ -305,9 +310,10 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     top = 2.4
     left = 1
     width = left + n + 3 * 2.2 + 1
-    cv = _Canvas(width, top + m + 1, slide=slide, title=title)
+    cv = _Canvas(width, top + m + 1.9, slide=slide, title=title)
     cv.title(width / 2, 0.9, f"full / same / valid = rows of one matrix "
                              f"({'correlation' if correlate else 'convolution'})")
+    cv.subtitle(width / 2, top + m + 1.0, diagonal_note(full, names))
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(full))
     data["A"]["matrix"] = full
@@ -381,7 +387,13 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     strip(top + 2 * step, xs, f"shift(x) by {shift}")
     strip(top + 3 * step, ys, "A shift(x) = shift(A x)")
     cv.grid(left, top, k.shape, names, weight_colors(k.size))
-    cv.text(left + kw + 0.3, top + kh / 2, "kernel w", size=_FONT + 1, ha="left")
+    # The kernel's values: the matrix names its weights, the numbers are these.
+    values = np.array2string(k, separator=", ") if k.ndim > 1 else (
+        "[" + ", ".join(_fmt(v) for v in k) + "]")
+    # On a slide the values go on a second line: one long line would shrink every cell.
+    sep = "\n" if slide is not None else " "
+    cv.text(left + kw + 0.3, top + kh / 2, f"kernel w ={sep}{' '.join(values.split())}",
+            size=_FONT + 1, ha="left")
     what = "circulant" if len(shape) == 1 else "doubly block circulant"
     ya = top + kh + 1.3
     cv.text(left + n / 2, ya - 0.45, f"A ({what})", size=_FONT + 1)

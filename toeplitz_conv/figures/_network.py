@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode
 from .._validation import as_positive_int
+from ..layers import layer_matrix
 from ..palette import weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
@@ -28,6 +29,7 @@ from ._data import (
     tie_grid,
     weight_labels,
 )
+from ._notes import operation_note
 
 __all__ = ["MAX_LAYERS", "connectivity", "parameter_sharing", "receptive_field"]
 
@@ -69,9 +71,12 @@ def _network(cv: _Canvas, x0: float, width: float, ys: Sequence[float],
 
 
 def _full_taps_matrix(m: int, n: int) -> TiedMatrix:
-    """A dense layer as a TiedMatrix: every (output, input) pair its own weight."""
-    r, c = np.divmod(np.arange(m * n), n)
-    return TiedMatrix.from_taps((m, n), r, c, np.arange(m * n), np.ones(m * n))
+    """A dense layer as a TiedMatrix: every (output, input) pair its own weight.
+
+    Built by the builder, as a 1 x 1 convolution from ``n`` input channels to
+    ``m`` output channels on one sample: weight ``(o, i)`` is entry ``(o, i)``.
+    """
+    return layer_matrix(np.ones((m, n, 1)), (n, 1))
 
 
 @_styled
@@ -242,15 +247,16 @@ def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6
     left = span + 3
     top = 2.4
     width = left + n + 1
-    height = max(top + m + 1.5, 10)
+    height = max(top + m + 1.5, 10) + 1.0
     cv = _Canvas(width, height, slide=slide, title=title)
+    cv.subtitle(width / 2, height - 0.5, operation_note(A, names))
     cv.title(width / 2, 0.9, f"Parameter sharing: {names[weight]} is one parameter, "
                              f"used {int((tie == weight).sum())} times")
-    _network(cv, 1, span, [height - 1.5, top + 1], [A],
+    _network(cv, 1, span, [height - 2.5, top + 1], [A],
              edge_color=lambda li, r, c, w: colors[w] if w == weight else "#D0D0D0",
              edge_width=lambda li, r, c, w: 4.0 if w == weight else 1.2,
              node_face=lambda level, i: "#FFFFFF")
-    cv.text(1 + span / 2, height - 0.6, "input", size=_FONT, color="#444444")
+    cv.text(1 + span / 2, height - 1.6, "input", size=_FONT, color="#444444")
     cv.text(1 + span / 2, top, "output", size=_FONT, color="#444444")
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, only_weight=weight,

@@ -8,6 +8,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple
 from .._validation import as_shape, to_numpy
+from ..palette import pool_colors
 from ..pooling import avg_pool_matrix, max_pool_matrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _styled
 from ._data import (
@@ -28,7 +29,8 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
     """Pooling as a matrix: average pooling, and max pooling as a selection matrix.
 
     The matrices are :mod:`toeplitz_conv.pooling`'s.  Average pooling ties each window's
-    entries to its factor ``1 / size`` (one colour per window); max pooling at
+    entries to its factor ``1 / size`` (one fill per window, never a weight
+    colour); max pooling at
     the input ``x`` (default a fixed pattern) is the 0/1 matrix picking each
     window's maximum, which is why it is only *piecewise* linear.
 
@@ -62,7 +64,8 @@ def pooling(kernel_size: int = 2, input_shape: IntOrTuple = 6, *,
         for c in range(n):
             cv.text(x0 + c + 0.5, top - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
         key = "average" if i == 0 else "max"
-        data[key] = cv.matrix(x0, top, tie, cell_labels, A.weight.size, blocks=_blocks(A))
+        data[key] = cv.matrix(x0, top, tie, cell_labels, A.weight.size, blocks=_blocks(A),
+                              palette=pool_colors(A.weight.size))
         data[key]["matrix"] = A
     data["x"] = xv
     return cv.fig

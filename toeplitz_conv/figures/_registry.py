@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
+from ._gradient import weight_gradient
+from ._graph import network
 from ._layers import padding_modes, stride_subsampling, transposed
 from ._lecture import (
     channels,
@@ -28,6 +30,7 @@ from ._matrix import (
 )
 from ._network import connectivity, parameter_sharing, receptive_field
 from ._pooling import pooling
+from ._spatial import spatial
 
 __all__ = ["FIGURES", "FIGURE_FUNCTIONS"]
 
@@ -37,7 +40,8 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     matrix_equation, sliding_window, doubly_block, connectivity, receptive_field,
     parameter_sharing, stride_subsampling, transposed, padding_modes, conv_vs_corr,
     output_modes, equivariance, fully_connected_vs_conv, locally_connected_vs_tiled, channels,
-    valid_vs_same_depth, sliding_window_frames, kernel_feature_map,
+    valid_vs_same_depth, sliding_window_frames, kernel_feature_map, spatial,
+    weight_gradient, network,
     pooling, pooling_stride, pooling_invariance,
 )
 
@@ -71,6 +75,13 @@ FIGURES.update({
     "valid_vs_same_depth": functools.partial(valid_vs_same_depth),
     "sliding_window_frames": functools.partial(sliding_window_frames),
     "kernel_feature_map": functools.partial(kernel_feature_map),
+})
+# The figures of issue 25: conv_arithmetic's spatial view, sized for a 4:3 slide.
+FIGURES.update({
+    "spatial": functools.partial(spatial, kernel_size=3, input_shape=(5, 5), padding=1, row=7,
+                                 slide="4:3"),
+    "weight_gradient": functools.partial(weight_gradient, slide="4:3"),
+    "network": functools.partial(network, slide="4:3"),
 })
 # The pooling figures.
 FIGURES["pooling"] = functools.partial(pooling)

@@ -72,7 +72,9 @@ def _escape(text: str) -> str:
 
 
 def _tex_lines(text: str) -> str:
-    return r"\\".join(_escape(line) for line in text.split("\n"))
+    # A line starting with [ or * after \\ would be read as \\'s optional argument.
+    lines = [_escape(line) for line in text.split("\n")]
+    return r"\\".join("{}" + t if i and t[:1] in ("[", "*") else t for i, t in enumerate(lines))
 
 
 class _Colors:

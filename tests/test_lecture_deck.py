@@ -1,0 +1,118 @@
+"""The lecture deck: compiled once with pdflatex, read back with pdftotext.
+
+The slide texts and the worked example's numbers are checked in the PDF; the
+figures are measured on the Figure (size within the Beamer text area, no
+text below 11 pt) and the TeX log must report no overfull or underfull box.
+"""
+
+import re
+import shutil
+import subprocess
+
+import matplotlib
+import numpy as np
+import pytest
+import scipy.signal
+
+from toeplitz_conv import figures as F
+from toeplitz_conv.cli import main
+from toeplitz_conv.figures._points import MIN_PT, SLIDE_AREAS, text_sizes
+
+matplotlib.use("Agg")
+
+TEX = shutil.which("pdflatex") and shutil.which("pdftotext")
+# The lecture, in its order (the seed slides' topics).
+TOPICS = ["Convolution: discrete version", "Illustration 1", "Illustration 1: boundary case",
+          "Illustration 1 as matrix multiplication", "Illustration 2: two-dimensional case",
+          "The worked example as a matrix product", "Sparse interaction",
+          "Multiple layers: a larger receptive", "Parameter sharing",
+          "the gradient of a tied weight", "Equivariance", "Pooling and invariance",
+          "Padding: valid", "Padding: same", "Stride 2", "Dilation 2",
+          "Transposed convolution", "Tiled and locally connected", "Channels"]
+
+
+@pytest.mark.skipif(not TEX, reason="pdflatex and pdftotext are needed to compile the deck")
+def test_the_deck_compiles_walks_the_lecture_and_is_readable(tmp_path):
+    measured = []
+    paths = F.lecture_deck(tmp_path, aspect="4:3",
+                           _inspect=lambda title, fig: measured.append((title, fig)))
+    pdf = paths[-1]
+    assert pdf.name == "lecture.pdf" and all(p.exists() for p in paths)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = re.sub(r"\s+", " ", text)
+    at = [flat.find(t) for t in TOPICS]
+    assert -1 not in at, [t for t, i in zip(TOPICS, at) if i < 0]
+    assert at == sorted(at), "the slides are not in the lecture's order"
+    # The worked example, as numbers the matrix computed (scipy's full convolution).
+    y = scipy.signal.convolve([1, 2, 3, 4], [5, 6, 7])
+    assert y.tolist() == [5, 16, 34, 52, 45, 28]
+    assert "x ∗ w = [5, 16, 34, 52, 45, 28]" in flat
+    # On the matrix-product slide each line of y = A x starts with y_t, then A's row.
+    page = next(p for p in text.split("\f") if "The worked example as a matrix product" in p)
+    rows = [re.findall(r"-?\d+", ln) for ln in page.splitlines()]
+    assert [int(r[0]) for r in rows if len(r) >= 5] == y.tolist()
+    assert "s3 = 7·2 + 6·3 + 5·4 = 52" in flat
+    assert "xb + yc + zd" in flat and "xe + yf" in flat and "wa + xb + ye + zf" in flat
+    # Receptive fields of 3, 5 and 7 inputs after 1, 2 and 3 layers of a 3-tap kernel.
+    assert re.search(r"1\s+3\s+x4.*2\s+5\s+x3.*3\s+7\s+x2", flat)
+    log = tmp_path.joinpath("lecture.log").read_text(errors="replace")
+    assert not re.search(r"(Overfull|Underfull) \\[hv]box", log)
+    # Every figure is the text area at most, with every text at 11 pt or more.
+    assert len(measured) >= 12
+    for title, fig in measured:
+        assert readable(fig, "4:3") == [], title
+    assert SLIDE_AREAS["4:3"][0] * 1.00375 <= 307.29 + 1e-6   # bp in TeX pt: fits \textwidth
+
+
+def readable(fig, aspect):
+    """What keeps ``fig`` from being projected unscaled on an ``aspect`` slide ([] if nothing)."""
+    width, height = SLIDE_AREAS[aspect]
+    w, h = fig.get_size_inches() * 72
+    problems = [("size", (w, h))] if w > width + 1e-6 or h > height + 1e-6 else []
+    return problems + [(s, pt) for s, pt in text_sizes(fig) if pt < MIN_PT]
+
+
+def test_the_readability_measure_can_fail():
+    # The library's own cell figures, at natural size, are larger than a slide ...
+    assert readable(F.matrix_equation(), "4:3")[0][0] == "size"
+    # ... and a slide figure with a 9 pt word is flagged.
+    fig = F.spatial(3, 5, padding=1, slide="4:3")
+    fig.axes[0].text(0.5, 0.5, "tiny", fontsize=9)
+    assert readable(fig, "4:3") == [("tiny", 9.0)]
+
+
+def test_lecture_command_refuses_bad_flags(tmp_path, capsys):
+    assert main(["lecture", "--out", str(tmp_path), "--aspect", "5:4"]) == 2
+    assert "--aspect must be 4:3 or 16:9" in capsys.readouterr().err
+    assert main(["lecture", "--out", str(tmp_path), "--n", "40", "--no-compile"]) == 2
+    assert "--input-shape/--n must be at most 7" in capsys.readouterr().err
+    assert main(["lecture", "--out", str(tmp_path), "--kernel", "1,2;3,4"]) == 2
+    assert "--kernel must be one row" in capsys.readouterr().err
+
+
+def test_lecture_command_overwrites_a_deck_only_with_force(tmp_path, capsys):
+    assert main(["lecture", "--out", str(tmp_path), "--no-compile"]) == 0
+    tex = tmp_path / "lecture.tex"
+    tex.write_text("mine")
+    capsys.readouterr()
+    assert main(["lecture", "--out", str(tmp_path), "--no-compile"]) == 2
+    assert "pass --force" in capsys.readouterr().err and tex.read_text() == "mine"
+    # A link is replaced, never written through.
+    target = tmp_path / "elsewhere.tex"
+    target.write_text("theirs")
+    tex.unlink()
+    tex.symlink_to(target)
+    assert main(["lecture", "--out", str(tmp_path), "--no-compile", "--force"]) == 0
+    assert target.read_text() == "theirs" and not tex.is_symlink()
+    assert "\\begin{document}" in tex.read_text()
+
+
+def test_the_running_example_changes_with_kernel_and_n(tmp_path):
+    from toeplitz_conv.figures import _deck
+
+    slides = _deck._slides(np.array([1, 2, 1]), 5, "16:9")
+    body = "\n".join(s.body for s in slides)
+    y = scipy.signal.convolve(np.arange(1, 6), [1, 2, 1]).astype(int)
+    assert f"x * w = [{', '.join(map(str, y))}]" in body
+    assert "x = [1, 2, 3, 4, 5]" in body and "w = [1, 2, 1]" in body
