@@ -204,7 +204,8 @@ LAYER_NAMES = ("core", "builders", "upper", "top")
 #: listed ahead of its arrival (reading PyTorch models: builders and core).
 LAYERS: dict[str, int] = {
     **{f"{PACKAGE}.{m}": CORE for m in (
-        "geometry", "_assemble", "tied", "_limits", "_validation", "_typing", "palette", "_tied_checks")},
+        "geometry", "_assemble", "tied", "_tied_checks", "_limits", "_validation", "_typing",
+        "palette")},
     **{f"{PACKAGE}.{m}": BUILDERS for m in (
         "signal", "layers", "pooling", "ndimage", "local", "data", "spectrum", "interop")},
     **{f"{PACKAGE}.{m}": UPPER for m in (
