@@ -33,6 +33,7 @@ from ._hypotheses import (
     _scaled,
     _wrong_shape_diagnosis,
 )
+from ._isolate import ProcessLayer
 from ._layout import Layout, as_bias
 from ._operator import Reference, reference
 from ._report import Entry, Report
@@ -337,6 +338,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                 data_format: str | None = None, weight_format: str | None = None,
                 api: Literal["auto", "cache"] = "auto", grads: Callable[[], Any] | None = None,
                 timeout: float | None = 60.0,
+                isolation: Literal["none", "process"] = "none",
                 reference: Literal["auto", "matrix", "matrix-free"] = "auto",
                 **layer_kwargs: Any) -> Report:
     """Check a hand-written conv layer against the exact matrix of the layer.
@@ -403,7 +405,18 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         (keys such as ``"weight"``/``"dw"``/``"W"`` and ``"bias"``/``"db"``).
     timeout : float or None
         Seconds allowed per call of the user's code (default 60); a call that
-        does not return is a failed entry.  User code runs in a worker thread.
+        does not return is a failed entry.  In-process, the call is stopped
+        by a ``SIGALRM`` timer when the check runs in the main thread (see
+        :func:`~toeplitz_conv.check._user.run_user` for the limits); with
+        ``isolation="process"`` the worker process is killed.
+    isolation : {'none', 'process'}
+        ``'none'`` (default): the user's code runs in this process (fast).
+        ``'process'`` (the CLI's default): it runs in a child process, so that
+        ``os._exit``, a signal, a segmentation fault, an allocation beyond
+        the address-space cap, a process it starts or an endless loop becomes
+        a failed entry saying what happened, and nothing of it is left
+        running.  The child is forked on Linux; elsewhere it is spawned, which
+        needs a picklable layer (a TypeError says so otherwise).
     reference : {'auto', 'matrix', 'matrix-free'}
         The explicit matrix (small layers) or an im2col computation from the
         same geometry (large layers; ``'auto'`` chooses by size).
@@ -452,6 +465,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     if n_random is not None and n_random > _MAX_RANDOM:
         raise ValueError(f"n_random must be <= {_MAX_RANDOM}, got {n_random}")
     timeout_v = _validate_timeout(timeout)
+    choose(isolation, "isolation", ("none", "process"))
     if api == "cache" and batch is None:
         batch = 2                      # the protocol is batched
     if weight is None:
@@ -479,6 +493,14 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                      conv_param=conv_param, timeout=timeout_v)
     ctx = _Ctx(A, w, b, tuple(A.in_shape), layer_kwargs, rtol_v, atol_v, layout,
                method=reference, reduction=reduction)
+    if isolation == "process":
+        with ProcessLayer(user, timeout_v) as isolated:
+            return _run_checks(ctx, isolated, user.kind, n_random, seed, batch, layout)
+    return _run_checks(ctx, user, user.kind, n_random, seed, batch, layout)
+
+
+def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: int,
+                batch: int | None, layout: Layout) -> Report:
     if n_random is None:
         n_random = 3 if ctx.explicit else 1
     rng = np.random.default_rng(seed)
@@ -492,7 +514,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     else:
         entries += _check_finite_differences(ctx, user, pairs, rng)
     kind = {"module": "torch module", "function": "torch autograd Function",
-            "numpy": "layer", "cache": "layer (cache API)"}[user.kind]
+            "numpy": "layer", "cache": "layer (cache API)"}[user_kind]
     extra = []
     if batch is not None:
         extra.append(f"batch {batch}")

@@ -2,9 +2,11 @@
 
 Whatever the user's code does (raise, return the wrong thing, write into its
 arguments, call ``sys.exit``, never return), the checker receives a
-:class:`Outcome` instead of an exception or a hang: each call runs in a
-worker thread with a time limit, and the caller's arrays are never handed to
-it: every call gets copies, in the user's own layout.
+:class:`Outcome` instead of an exception or a hang: each call runs with a
+time limit (see :func:`run_user`), and the caller's arrays are never handed
+to it: every call gets copies, in the user's own layout.  What Python cannot
+catch (``os._exit``, signals, crashes, forks) is caught by running the layer
+in a child process (:mod:`._isolate`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -43,10 +46,55 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
-    """Call ``fn()`` in a daemon worker thread; an exception, ``sys.exit`` or a hang is an Outcome.
+class _TimedOut(BaseException):
+    """Raised in the user's code by the in-process timer (a BaseException: rarely caught)."""
 
-    A ``KeyboardInterrupt`` raised by the user's code still stops the check.
+
+def _can_alarm(timeout: float | None) -> bool:
+    """Whether a SIGALRM timer can stop the call: main thread, POSIX, no timer already set."""
+    if timeout is None or not hasattr(signal, "setitimer"):
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def _call_alarmed(fn: Callable[[], Any], timeout: float, box: dict[str, Any]) -> None:
+    fired = []
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        fired.append(True)
+        raise _TimedOut
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            box["value"] = fn()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0.0)
+    except _TimedOut:
+        box["timed_out"] = True
+    except BaseException as exc:
+        box["exc"] = exc
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    if fired:                       # the user's code caught the alarm and went on
+        box["timed_out"] = True
+
+
+def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
+    """Call ``fn()``; an exception, ``sys.exit`` or a hang becomes an Outcome.
+
+    In the main thread (on POSIX) the call runs right there, stopped at
+    ``timeout`` by a ``SIGALRM`` timer, so a hung call leaves nothing
+    running.  The timer interrupts Python code and sleeps, not a single long
+    C call (it stops when that returns), and it is not used when the caller
+    has a timer of its own; then, and off the main thread, the call runs in a
+    daemon thread that is abandoned at the timeout (it may keep running:
+    ``isolation="process"`` is the way to stop anything).  ``timeout=None``
+    calls ``fn`` directly, without a limit.  A ``KeyboardInterrupt`` raised
+    by the user's code still stops the check.
 
     >>> run_user(lambda: 1 + 1, 5.0, "forward").value
     2
@@ -61,12 +109,19 @@ def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
         except BaseException as exc:
             box["exc"] = exc
 
-    t = threading.Thread(target=target, name=f"toeplitz_conv user {who}", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
+    if timeout is None:
+        target()
+    elif _can_alarm(timeout):
+        _call_alarmed(fn, timeout, box)
+    else:
+        t = threading.Thread(target=target, name=f"toeplitz_conv user {who}", daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            box["timed_out"] = True
+    if box.get("timed_out"):
         return Outcome(error=f"{who} did not return within timeout={timeout:g} s "
-                             "(stopped waiting; pass a larger timeout= if it is just slow)")
+                             "(stopped it; pass a larger timeout= if it is just slow)")
     exc = box.get("exc")
     if exc is None:
         return Outcome(value=box.get("value"))

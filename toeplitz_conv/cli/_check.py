@@ -57,6 +57,11 @@ def setup_check(p: argparse.ArgumentParser) -> None:
                    help="absolute tolerance (default: from the dtype and the fan-in)")
     p.add_argument("--seed", type=int64, default=0, help="seed of the trial inputs (and of a "
                                                          "random weight)")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds allowed per call of the layer (default 60)")
+    p.add_argument("--isolation", choices=("process", "none"), default="process",
+                   help="run the layer in a child process (default: a crash, exit or hang "
+                        "of the layer is a failed check) or in this one (none)")
     p.add_argument("--quiet-user-output", action="store_true",
                    help="do not show what the user's file printed")
 
@@ -176,4 +181,4 @@ def _run_check(args: argparse.Namespace, path: str, func: str) -> Any:
         bias=bias, rtol=args.rtol, atol=args.atol, seed=args.seed,
         stride=parse_ints(args.stride, "--stride"), padding=parse_padding(args.padding),
         dilation=parse_ints(args.dilation, "--dilation"), groups=args.groups,
-        padding_mode=args.padding_mode)
+        padding_mode=args.padding_mode, timeout=args.timeout, isolation=args.isolation)
