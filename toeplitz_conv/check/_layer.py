@@ -178,8 +178,29 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
     what = "forward against A @ x" + (" + bias" if ctx.b is not None else "")
     entry = _measure("forward", trials, ctx, failure, what)
     if not entry.ok and failure is None:
-        entry.diagnosis = _diagnose(ctx, trials, _forward_hypotheses(ctx, [x for _, x in xs]))
+        entry.diagnosis = (_nondeterminism(ctx, user, xs, trials)
+                           or _diagnose(ctx, trials, _forward_hypotheses(ctx, [x for _, x in xs])))
     return entry
+
+
+def _nondeterminism(ctx: _Ctx, user: Any, xs: list[tuple[str, np.ndarray]],
+                    trials: list[_Trial]) -> str | None:
+    """A second call on the same input: a layer whose output changes is not a wrong matrix."""
+    for (name, x), t in list(zip(xs, trials))[:2]:
+        again = user.forward(x)
+        if again.error:
+            return None
+        arr, msg = _canon(ctx, again.value, "forward")
+        if msg or arr is None:
+            return None
+        rtol, atol = ctx.tol("forward")
+        diff = float(np.max(np.abs(arr - t.got), initial=0.0))
+        scale = float(np.max(np.abs(t.got), initial=0.0))
+        if diff > atol + rtol * scale:
+            return (f"non-deterministic: two calls on the same input '{name}' gave outputs "
+                    f"differing by up to {diff:.3g} (random state, dropout, or state kept "
+                    f"between calls), so no fixed matrix can describe it")
+    return None
 
 
 def _check_grads(ctx: _Ctx, user: UserLayer,
@@ -535,15 +556,21 @@ def _reference_for(w: np.ndarray, input_shape: Any, method: str,
 
 
 def _conv_param(layer_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The CS231n ``conv_param``: one int stride and pad (the protocol has no others)."""
-    stride = layer_kwargs.get("stride", 1)
-    pad = layer_kwargs.get("padding", 0)
-    for name, v in (("stride", stride), ("padding", pad)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-            vals = set(v) if isinstance(v, (tuple, list)) else {None}
-            if len(vals) != 1 or not isinstance(next(iter(vals)), (int, np.integer)):
-                raise ValueError(f"api='cache' passes conv_param={{'stride', 'pad'}} as single "
-                                 f"ints; {name}={v!r} cannot be written that way")
-    s = stride if isinstance(stride, (int, np.integer)) else stride[0]
-    p = pad if isinstance(pad, (int, np.integer)) else pad[0]
-    return {"stride": int(s), "pad": int(p)}
+    """The CS231n ``conv_param``: ``stride`` and ``pad`` as ints, or tuples when they differ.
+
+    >>> _conv_param({"stride": (2, 2), "padding": (1, 0)})
+    {'stride': 2, 'pad': (1, 0)}
+    """
+    out: dict[str, Any] = {}
+    for key, name, default in (("stride", "stride", 1), ("pad", "padding", 0)):
+        v = layer_kwargs.get(name, default)
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            out[key] = int(v)
+            continue
+        vals = list(v) if isinstance(v, (tuple, list)) else None
+        if not vals or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                               for i in vals):
+            raise ValueError(f"api='cache' passes conv_param={{'stride', 'pad'}} as ints or "
+                             f"tuples of ints; {name}={v!r} cannot be written that way")
+        out[key] = int(vals[0]) if len(set(vals)) == 1 else tuple(int(i) for i in vals)
+    return out

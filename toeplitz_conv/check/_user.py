@@ -257,21 +257,41 @@ _GRAD_KEYS = {"weight": ("weight", "w", "W", "dw", "dW", "kernel", "grad_weight"
               "bias": ("bias", "b", "db", "grad_bias", "bias_grad")}
 
 
-def _takes(fn: Any) -> tuple[bool, bool]:
+_WEIGHT_NAMES_ANY_CASE = {n.lower() for n in _WEIGHT_NAMES} | {"weights", "filters", "filter",
+                                                                 "kernels", "theta"}
+
+
+def _takes(fn: Any) -> tuple[bool, bool, str]:
     """Whether ``fn``'s second and third positional parameters are a weight and a bias.
 
-    Decided by name (``weight``/``w``/``kernel``, ``bias``/``b``), so that
-    options such as ``forward(x, stride=2)`` are left alone.
+    By position: a second *required* positional parameter receives the
+    weight whatever its name (``forward(X, K)``), a third the bias.  A
+    parameter with a default receives them only when named so
+    (``weight``/``w``/``kernel``/``K``, ``bias``/``b``), so that options such
+    as ``forward(x, stride=2)`` are left alone.  The third item is a note
+    for signatures that had to be guessed (empty otherwise).
+
+    >>> _takes(lambda X, K: X)[:2], _takes(lambda x, stride=2: x)[:2]
+    ((True, False), (False, False))
     """
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return False, False
-    names = [p.name for p in sig.parameters.values()
-             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    weight = len(names) >= 2 and names[1] in _WEIGHT_NAMES
-    bias = weight and len(names) >= 3 and names[2] in _BIAS_NAMES
-    return weight, bias
+        return False, False, ""
+    params = [p for p in sig.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in params]
+    required = sum(p.default is p.empty for p in params)
+    weight = len(names) >= 2 and (required >= 2 or names[1].lower() in _WEIGHT_NAMES_ANY_CASE)
+    bias = weight and len(names) >= 3 and (required >= 3 or names[2].lower() in _BIAS_NAMES)
+    note = ""
+    if required > 3 or (required == 3 and names[2].lower() not in _BIAS_NAMES):
+        shown = ", ".join(names[:required])
+        note = (f"forward({shown}) has {required} required parameters: it was called by "
+                f"position as forward(x, weight{', bias' if bias else ''}); to choose, pass "
+                f"a wrapper such as forward=lambda x, w: {getattr(fn, '__name__', 'f')}"
+                f"(x, w, ...)")
+    return weight, bias, note
 
 
 def _from_grads(value: Any) -> tuple[Any, Any]:
@@ -341,7 +361,9 @@ class UserLayer:
         if self.kind == "module":
             self._setup_module(forward)
         elif self.kind == "numpy":
-            self.takes_weight, self.takes_bias = _takes(forward)
+            self.takes_weight, self.takes_bias, note = _takes(forward)
+            if note:
+                self.notes.append(note)
 
     # ------------------------------------------------------------ plumbing
     def _run(self, fn: Callable[[], Any], who: str) -> Outcome:
