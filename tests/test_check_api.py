@@ -28,7 +28,7 @@ def corr2d_multi_in_out(X, K):
 
 
 def _forward(x, w=W, b=B):
-    n, (co, ci, kh, kw) = len(x), w.shape
+    n, (co, _ci, kh, kw) = len(x), w.shape
     out = np.zeros((n, co, x.shape[2] - kh + 1, x.shape[3] - kw + 1))
     for m in range(n):
         out[m] = corr2d_multi_in_out(x[m], w) + b[:, None, None]
@@ -116,3 +116,20 @@ def test_cache_api_takes_tuple_stride_and_pad():
                     stride=(1, 1), padding=(0, 0))
     assert seen == {"stride": 1, "pad": 0}
     assert r["forward"].ok
+
+
+def test_sizes_are_refused_before_anything_is_built():
+    from toeplitz_conv import DenseTooLargeError
+    from toeplitz_conv.check import extract_matrix, identify
+    w = np.ones((1, 1, 3, 3))
+    with pytest.raises(DenseTooLargeError, match="max_build_bytes"):
+        check_layer(lambda x: x, w, (1, 4, 4), padding=10**9)
+    with pytest.raises(DenseTooLargeError, match="input_shape"):
+        extract_matrix(lambda x: x, 10**12)
+
+    def conv(x):
+        return np.convolve(x, [1.0, 2.0, 3.0])
+    for opts in ({"max_kernel": 10**9}, {"max_stride": 2**31, "max_dilation": 2**31}):
+        found = identify(conv, (6,), **opts)
+        assert found.fits and found.best.params["mode"] == "full", found.message
+        assert np.allclose(found.best.kernel, [1.0, 2.0, 3.0])

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._limits import check_build
+from .._limits import check_build, check_dense
 from .._validation import as_groups, choose
 from ..geometry import Geometry, layer_geometry
 from ..layers import _channels, layer_matrix
@@ -202,4 +202,10 @@ def reference(weight: np.ndarray, input_shape: tuple[int, ...], *,
     taps = c_out * math.prod(geom.out_shape) * c_ig * math.prod(geom.kernel_shape)
     if method == "auto" and taps <= EXPLICIT_MAX_TAPS:
         return layer_matrix(weight, input_shape, **layer_kwargs)
+    # Before anything is built: the index table (one entry per output
+    # position and kernel tap) and the trial outputs must fit the limits.
+    n_out = c_out * math.prod(geom.out_shape)
+    check_build(math.prod(geom.out_shape) * math.prod(geom.kernel_shape),
+                "matrix-free reference", n_rows=n_out)
+    check_dense((n_out,), 8)
     return ImColReference(weight, geom, shape[0], groups)
