@@ -133,3 +133,25 @@ def test_sizes_are_refused_before_anything_is_built():
         found = identify(conv, (6,), **opts)
         assert found.fits and found.best.params["mode"] == "full", found.message
         assert np.allclose(found.best.kernel, [1.0, 2.0, 3.0])
+
+
+def _nhwc_factory(weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    def forward(x):                       # x: (N, H, W, C_in), valid correlation, stride 1
+        y = np.stack([_forward(im.transpose(2, 0, 1)[None], weight, np.zeros(len(weight)))[0]
+                      for im in x])
+        return y.transpose(0, 2, 3, 1)
+    return forward
+
+
+def test_input_shape_is_in_the_data_format():
+    f = _nhwc_factory(W)
+    r = check_layer(f, W, (4, 5, 2), batch=2, data_format="NHWC")
+    assert r["forward"].ok, str(r)
+    with pytest.raises(ValueError, match=r"order \(H, W, C\).*\(4, 5, 2\)"):
+        check_layer(f, W, (2, 4, 5), batch=2, data_format="NHWC")
+    from toeplitz_conv.check import SweepConfig, sweep_layer
+    grid = [SweepConfig("small", (4, 5), (2, 2), batch=2),
+            SweepConfig("odd", (5, 3), (2, 2), batch=2)]
+    rep = sweep_layer(_nhwc_factory, weight_shape=(2, 2, 2, 2), grid=grid, batch=[2],
+                      data_format="NHWC")
+    assert [row.status for row in rep.rows] == ["ok", "ok"], str(rep)

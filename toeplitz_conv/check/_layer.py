@@ -23,7 +23,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._validation import as_finite_real, as_int, as_kernel, as_positive_int, choose
+from .._validation import (
+    as_finite_real,
+    as_int,
+    as_kernel,
+    as_positive_int,
+    as_shape,
+    choose,
+)
 from ._context import _Ctx, _Trial
 from ._hypotheses import (
     _diagnose,
@@ -381,8 +388,10 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         ``(C_out, C_in // groups, *kernel)``).  ``None`` for a torch module:
         its own ``weight`` (and ``bias``, unless ``bias=`` is given) are used.
     input_shape : tuple of int
-        ``(C_in, *spatial)`` (without the batch axis, in canonical order
-        whatever the ``data_format``).
+        One sample's shape, without the batch axis: ``(C_in, *spatial)``,
+        or in ``data_format``'s order when it is given (``(H, W, C_in)`` for
+        ``"NHWC"``), like the arrays the layer receives; a shape that fits
+        only the other order is refused with the order expected.
     backward : callable, optional
         ``backward(x, grad_out) -> (grad_x, grad_weight[, grad_bias])`` for a
         numpy layer (batched like ``forward``; weight and bias gradients
@@ -474,7 +483,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     >>> def nhwc(x):                     # x: (N, H, W, C_in) float32
     ...     out = np.stack([correlate(im[..., 0], w[0, 0], mode="valid") for im in x])
     ...     return out[..., None].astype(np.float32)
-    >>> check_layer(nhwc, w, (1, 6, 6), batch=2, data_format="NHWC").ok
+    >>> check_layer(nhwc, w, (6, 6, 1), batch=2, data_format="NHWC").ok
     True
     """
     choose(api, "api", ("auto", "cache"))
@@ -505,6 +514,9 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     nd = w_user.ndim - 2
     layout = Layout(nd, data_format=data_format, weight_format=weight_format, batch=batch)
     w = np.ascontiguousarray(layout.weight_from_user(w_user.astype(np.float64)))
+    if data_format is not None:
+        input_shape = layout.sample_from_user(
+            as_shape(input_shape), w.shape[1] * _int_or_one(layer_kwargs.get("groups", 1)))
     A = _reference_for(w, input_shape, reference, layer_kwargs)
     b = None
     if bias is not None:
@@ -543,6 +555,11 @@ def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed
         extra.append(f"{layout.data_format}/{layout.weight_format}")
     title = f"{kind} check" + (f" ({', '.join(extra)})" if extra else "")
     return Report(entries, title=title)
+
+
+def _int_or_one(v: Any) -> int:
+    """``groups`` when it is an int (validated later with the layer), else 1."""
+    return int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else 1
 
 
 def _reference_for(w: np.ndarray, input_shape: Any, method: str,
