@@ -44,6 +44,7 @@ from ._isolate import ProcessLayer
 from ._layout import Layout, as_bias
 from ._operator import Reference, reference
 from ._report import Entry, Report
+from ._signal_kind import as_signal_layer, signal_report
 from ._user import (
     UserLayer,
     as_result,
@@ -367,6 +368,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                 api: Literal["auto", "cache"] = "auto", grads: Callable[[], Any] | None = None,
                 timeout: float | None = 60.0,
                 isolation: Literal["none", "process"] = "none",
+                kind: Literal["conv", "signal"] = "conv",
                 reference: Literal["auto", "matrix", "matrix-free"] = "auto",
                 **layer_kwargs: Any) -> Report:
     """Check a hand-written conv layer against the exact matrix of the layer.
@@ -447,6 +449,15 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         a failed entry saying what happened, and nothing of it is left
         running.  The child is forked on Linux; elsewhere it is spawned, which
         needs a picklable layer (a TypeError says so otherwise).
+    kind : {'conv', 'signal'}
+        ``'conv'`` (default): a conv layer as above.  ``'signal'``: a
+        ``scipy.signal`` convolution, ``forward(x, w)`` or ``forward(x)`` on
+        one N-D signal ``x`` of ``input_shape`` with the kernel ``weight``,
+        against ``scipy.signal.convolve(x, w, mode)`` (``correlate=True``:
+        ``correlate``) with ``boundary`` ``'fill'`` or ``'wrap'``, given as
+        keywords ``mode=``, ``correlate=``, ``boundary=``; an optional
+        ``backward(x, grad_out) -> (grad_x, grad_w)``.  No batch, bias or
+        layouts.
     reference : {'auto', 'matrix', 'matrix-free'}
         The explicit matrix (small layers) or an im2col computation from the
         same geometry (large layers; ``'auto'`` chooses by size).
@@ -486,6 +497,13 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     >>> check_layer(nhwc, w, (6, 6, 1), batch=2, data_format="NHWC").ok
     True
     """
+    choose(kind, "kind", ("conv", "signal"))
+    if kind == "signal":
+        return _check_signal(forward, weight, input_shape, backward, dict(
+            rtol=rtol, atol=atol, seed=seed, n_random=n_random, timeout=timeout,
+            isolation=isolation, reference=reference), dict(
+            batch=batch, bias=bias, data_format=data_format, weight_format=weight_format,
+            grads=grads), api, layer_kwargs)
     choose(api, "api", ("auto", "cache"))
     choose(reduction, "reduction", ("sum", "mean"))
     rtol_v = None if rtol is None else as_tolerance(rtol, "rtol")
@@ -555,6 +573,22 @@ def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed
         extra.append(f"{layout.data_format}/{layout.weight_format}")
     title = f"{kind} check" + (f" ({', '.join(extra)})" if extra else "")
     return Report(entries, title=title)
+
+
+def _check_signal(forward: Any, weight: Any, input_shape: Any, backward: Any,
+                  common: dict[str, Any], unsupported: dict[str, Any], api: str,
+                  options: dict[str, Any]) -> Report:
+    """``kind="signal"``: the signal convolution as a one-channel layer (:mod:`._signal_kind`)."""
+    given = [k for k, v in unsupported.items() if v is not None]
+    if given or api != "auto":
+        raise ValueError(f"kind='signal' checks one signal without batch, bias, layouts or "
+                         f"api='cache'; got {given or ['api']}")
+    shown: dict[str, Any] = {k: options[k] for k in ("mode", "correlate", "boundary")
+                             if k in options}
+    fwd, w, shape, bwd, layer_kwargs, flipped = as_signal_layer(
+        forward, weight, input_shape, backward, dict(options))
+    report = check_layer(fwd, w, shape, backward=bwd, **common, **layer_kwargs)
+    return signal_report(report, w.ndim - 2, w.shape[2:], flipped, shown)
 
 
 def _int_or_one(v: Any) -> int:
