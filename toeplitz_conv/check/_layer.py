@@ -43,6 +43,7 @@ from ._hypotheses import (
 from ._isolate import ProcessLayer
 from ._layout import Layout, as_bias
 from ._operator import Reference, reference
+from ._pool_kind import check_pool
 from ._report import Entry, Report
 from ._signal_kind import as_signal_layer, signal_report
 from ._user import (
@@ -368,7 +369,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                 api: Literal["auto", "cache"] = "auto", grads: Callable[[], Any] | None = None,
                 timeout: float | None = 60.0,
                 isolation: Literal["none", "process"] = "none",
-                kind: Literal["conv", "signal"] = "conv",
+                kind: Literal["conv", "signal", "avg_pool", "max_pool"] = "conv",
                 reference: Literal["auto", "matrix", "matrix-free"] = "auto",
                 **layer_kwargs: Any) -> Report:
     """Check a hand-written conv layer against the exact matrix of the layer.
@@ -449,8 +450,12 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         a failed entry saying what happened, and nothing of it is left
         running.  The child is forked on Linux; elsewhere it is spawned, which
         needs a picklable layer (a TypeError says so otherwise).
-    kind : {'conv', 'signal'}
-        ``'conv'`` (default): a conv layer as above.  ``'signal'``: a
+    kind : {'conv', 'signal', 'avg_pool', 'max_pool'}
+        ``'conv'`` (default): a conv layer as above.  ``'avg_pool'``,
+        ``'max_pool'``: a pooling layer (``weight=None``; keywords
+        ``kernel_size``, ``stride``, ``padding``, ``ceil_mode``, and
+        ``count_include_pad`` or ``dilation``; ``backward(x, grad_out) ->
+        grad_x``) against the pooling builders' matrices.  ``'signal'``: a
         ``scipy.signal`` convolution, ``forward(x, w)`` or ``forward(x)`` on
         one N-D signal ``x`` of ``input_shape`` with the kernel ``weight``,
         against ``scipy.signal.convolve(x, w, mode)`` (``correlate=True``:
@@ -497,7 +502,22 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     >>> check_layer(nhwc, w, (6, 6, 1), batch=2, data_format="NHWC").ok
     True
     """
-    choose(kind, "kind", ("conv", "signal"))
+    choose(kind, "kind", ("conv", "signal", "avg_pool", "max_pool"))
+    if kind in ("avg_pool", "max_pool"):
+        if weight is not None or bias is not None:
+            raise TypeError(f"kind={kind!r} has no weight or bias: pass weight=None")
+        if data_format is not None or weight_format is not None or api != "auto":
+            raise ValueError(f"kind={kind!r} checks the (N, C, *spatial) layout with "
+                             f"api='auto'")
+        choose(isolation, "isolation", ("none", "process"))
+        return check_pool(
+            forward, input_shape, kind, backward=backward, batch=batch,
+            rtol=None if rtol is None else as_tolerance(rtol, "rtol"),
+            atol=None if atol is None else as_tolerance(atol, "atol"),
+            seed=as_int(seed, "seed", minimum=0),
+            n_random=3 if n_random is None else min(as_positive_int(n_random, "n_random"),
+                                                    _MAX_RANDOM),
+            timeout=_validate_timeout(timeout), isolation=isolation, options=layer_kwargs)
     if kind == "signal":
         return _check_signal(forward, weight, input_shape, backward, dict(
             rtol=rtol, atol=atol, seed=seed, n_random=n_random, timeout=timeout,
