@@ -32,7 +32,7 @@ def avg_forward(x, k=2, s=2, p=0, *, divide="window", kw=None):
 
 
 def avg_backward(x, g, k=2, s=2, p=0, *, divide="window"):
-    n, c, h, w = x.shape
+    _n, _c, h, w = x.shape
     wins, _ = _windows(h, w, k, s, p)
     dx = np.zeros_like(x)
     for r, col, i0, j0 in wins:
