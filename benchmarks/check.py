@@ -99,9 +99,13 @@ def _pool_case(torch: Any, c: int, n: int, settings: Settings) -> list[Result]:
 
     pool = torch.nn.MaxPool2d(3, stride=2, padding=1)
     case = f"max-pool {c} ch {n}x{n} 3x3 stride 2 pad 1"
-    row = {m: Result(WORKLOAD, case, m, extra={"c": c, "n": n, "layer": "max_pool"})
-           for m in METHODS}
     x = torch.randn(1, c, n, n, requires_grad=True)
+    from toeplitz_conv.pooling import max_pool_matrix
+
+    # The selection matrix's entries: one per output value.
+    nnz = max_pool_matrix(x[0].detach().numpy(), 3, stride=2, padding=1).nnz
+    row = {m: Result(WORKLOAD, case, m, nnz=nnz, extra={"c": c, "n": n, "layer": "max_pool"})
+           for m in METHODS}
 
     def baseline() -> Any:
         y = pool(x)
