@@ -22,6 +22,7 @@ RNG = np.random.default_rng(11)
 W = RNG.standard_normal((3, 2, 3, 3))
 B = RNG.standard_normal(3)
 SHAPE = (2, 6, 8)                   # non-square on purpose
+NHWC_SHAPE = (6, 8, 2)              # the same, in the NHWC layout's order
 
 
 def nchw(stride=1, pad=1, fwd=None, bwd=None):
@@ -123,7 +124,7 @@ def test_nchw_gallery_bug_is_caught_with_the_right_diagnosis(name):
 def test_nhwc_gallery_bug_is_caught_with_the_right_diagnosis(name):
     fwd, bwd, stride, pad, failing, words = GALLERY[name]
     f, b = G.nhwc(fwd, bwd, w=W, b=B, stride=stride, pad=pad)
-    r = check_layer(f, W.transpose(2, 3, 1, 0), SHAPE, backward=b, bias=B.reshape(1, 1, 1, 3),
+    r = check_layer(f, W.transpose(2, 3, 1, 0), NHWC_SHAPE, backward=b, bias=B.reshape(1, 1, 1, 3),
                     batch=2, data_format="NHWC", weight_format="HWIO", stride=stride,
                     padding=pad)
     _check_caught(r, failing, words)
@@ -133,7 +134,7 @@ def test_nhwc_correct_layer_passes_and_indices_are_in_the_users_layout():
     f, b = G.nhwc(w=W, b=B, stride=2, pad=1)
     kw = {"batch": 2, "data_format": "NHWC", "weight_format": "HWIO", "stride": 2,
           "padding": 1}
-    r = check_layer(f, W.transpose(2, 3, 1, 0), SHAPE, backward=b, bias=B.reshape(1, 1, 1, 3),
+    r = check_layer(f, W.transpose(2, 3, 1, 0), NHWC_SHAPE, backward=b, bias=B.reshape(1, 1, 1, 3),
                     **kw)
     assert r.ok, str(r)
 
@@ -147,7 +148,7 @@ def test_nhwc_correct_layer_passes_and_indices_are_in_the_users_layout():
         dw = dw.copy()
         dw[2, 0, 1, 2] += 100.0                # (kh, kw, c_in, c_out)
         return dx, dw, db
-    r = check_layer(one_wrong, W.transpose(2, 3, 1, 0), SHAPE, backward=dw_wrong,
+    r = check_layer(one_wrong, W.transpose(2, 3, 1, 0), NHWC_SHAPE, backward=dw_wrong,
                     bias=B.reshape(1, 1, 1, 3), **kw)
     assert r["forward"].worst_index == (1, 2, 3, 0)
     assert r["weight_grad"].worst_index == (2, 0, 1, 2)
@@ -327,15 +328,15 @@ def test_jax_nhwc_hwio_same_stride_2():
 
     kw = {"bias": bias, "batch": 2, "data_format": "NHWC", "weight_format": "HWIO",
           "stride": 2, "n_random": 1}           # each new JAX call traces: keep trials few
-    for shape in [(2, 7, 8), (2, 6, 5)]:                   # 'SAME' pads differently per size
+    for shape in [(7, 8, 2), (6, 5, 2)]:                   # 'SAME' pads differently per size
         r = check_layer(make("SAME"), w, shape, backward=backward, padding="SAME", **kw)
         assert r.ok, str(r)
         assert r.checked == ["forward", "input_grad", "weight_grad", "bias_grad"]
     # JAX's 'SAME' is not torch's symmetric padding 1 (the extra pad goes after)
-    r = check_layer(make("SAME"), w, (2, 8, 8), padding=1, **kw)
+    r = check_layer(make("SAME"), w, (8, 8, 2), padding=1, **kw)
     assert not r["forward"].ok
     # per-side padding, as JAX writes it
-    r = check_layer(make(((0, 1), (2, 0))), w, (2, 7, 8), padding=((0, 1), (2, 0)), **kw)
+    r = check_layer(make(((0, 1), (2, 0))), w, (7, 8, 2), padding=((0, 1), (2, 0)), **kw)
     assert r["forward"].ok, str(r)
 
 

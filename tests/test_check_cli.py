@@ -91,3 +91,33 @@ def test_import_error_in_the_file_is_a_usage_error(run, tmp_path):
     p.write_text("raise RuntimeError('cannot load')\n")
     r = run(f"{p}:f", "--input-shape", "1,4")
     assert r.returncode == 2 and "cannot load" in r.stderr and "Traceback" not in r.stderr
+
+
+HOSTILE = textwrap.dedent('''
+    import os
+    import numpy as np
+
+    WEIGHT = np.ones((1, 1, 2, 2))
+
+    def exits(x):
+        print("about to exit")
+        os._exit(3)
+
+    def loops(x):
+        while True:
+            pass
+''')
+
+
+def test_layer_that_exits_or_hangs_is_a_failed_check_in_a_worker_process(run, tmp_path):
+    p = tmp_path / "hostile.py"
+    p.write_text(HOSTILE)
+    r = run(f"{p}:exits", "--input-shape", "1,4,4")
+    assert r.returncode == 1
+    assert "exit status 3" in r.stdout and "about to exit" in r.stdout
+    r = run(f"{p}:loops", "--input-shape", "1,4,4", "--timeout", "0.3")
+    assert r.returncode == 1 and "did not return within timeout=0.3" in r.stdout
+    r = run(f"{p}:loops", "--input-shape", "1,4,4", "--timeout", "0.2", "--isolation", "none")
+    assert r.returncode == 1 and "did not return within timeout=0.2" in r.stdout
+    r = run(f"{p}:loops", "--input-shape", "1,4,4", "--timeout", "0")
+    assert r.returncode == 2 and "timeout" in r.stderr

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._limits import DenseTooLargeError
+from .._limits import DenseTooLargeError, check_dense
 from .._validation import as_positive_int, as_shape
 from ..layers import layer_matrix
 from ..signal import conv_matrix
@@ -455,6 +455,13 @@ def _validated(input_shape: Any, verify: Any, rtol: Any, atol: Any, max_calls: A
                discover: Any) -> tuple[tuple[int, ...], int, float | None, float, int | None]:
     """:func:`extract_matrix`'s options, checked: ``(in_shape, verify, rtol, atol, max_calls)``."""
     in_shape = as_shape(input_shape)
+    # Every probe is one input: refuse before making one that cannot fit.
+    try:
+        check_dense(in_shape, 8)
+    except DenseTooLargeError as exc:
+        raise DenseTooLargeError(f"extract_matrix: each probe is an input of shape {in_shape}; "
+                                 f"{exc}".replace("; use .sparse, or", "; use a smaller "
+                                                  "input_shape, or")) from None
     verify = as_positive_int(verify, "verify")
     rtol_v = None if rtol is None else as_tolerance(rtol, "rtol")
     atol_v = 0.0 if atol is None else as_tolerance(atol, "atol")

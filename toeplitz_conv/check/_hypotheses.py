@@ -368,19 +368,30 @@ def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
 
 # ---------------------------------------------------------------- gradients
 def _position_grads(ctx: _Ctx, x: np.ndarray, g: np.ndarray) -> np.ndarray | None:
-    """Each output position's contribution to the weight gradient, ``(n_pos, *w.shape)``.
+    """Each output position's contribution to the weight gradient.
 
-    The taps of ``A`` say which weight multiplies which input for each output;
-    the correct gradient is the sum of these rows (summed over the batch).
+    ``(n_pos * (N + 1), *w.shape)``: first each position summed over the
+    batch, then (for ``N > 1``) each position of each image alone (an
+    overwrite inside the batch loop leaves one of those).  The taps of ``A``
+    say which weight multiplies which input for each output; the correct
+    gradient is the sum of all these rows.
     """
-    if not isinstance(ctx.A, TiedMatrix) or ctx.n_pos * ctx.w.size > 20_000_000:
+    n = len(x)
+    n_img = n if n > 1 else 0
+    if not isinstance(ctx.A, TiedMatrix) or ctx.n_pos * (n_img + 1) * ctx.w.size > 20_000_000:
         return None
     rows, cols, widx = ctx.A.taps
     pos = rows % ctx.n_pos
-    vals = (g.reshape(len(g), -1)[:, rows] * x.reshape(len(x), -1)[:, cols]).sum(axis=0)
+    each = g.reshape(n, -1)[:, rows] * x.reshape(n, -1)[:, cols]       # (N, taps)
     size = ctx.w.size
-    per = np.bincount(pos * size + widx, vals, minlength=ctx.n_pos * size)
-    return per.reshape((ctx.n_pos,) + ctx.w.shape)
+    per = np.bincount(pos * size + widx, each.sum(axis=0), minlength=ctx.n_pos * size)
+    parts = [per.reshape((ctx.n_pos,) + ctx.w.shape)]
+    if n_img:
+        img = np.repeat(np.arange(n), len(rows))
+        key = (img * ctx.n_pos + np.tile(pos, n)) * size + np.tile(widx, n)
+        one = np.bincount(key, each.ravel(), minlength=n * ctx.n_pos * size)
+        parts.append(one.reshape((n * ctx.n_pos,) + ctx.w.shape))
+    return np.concatenate(parts)
 
 
 def _one_position(ctx: _Ctx, pairs: list[tuple[str, np.ndarray, np.ndarray]]) -> Hypothesis:
@@ -391,7 +402,7 @@ def _one_position(ctx: _Ctx, pairs: list[tuple[str, np.ndarray, np.ndarray]]) ->
             per_full = _position_grads(ctx, x, g)
             if per_full is None:
                 return None
-            per = per_full.reshape(ctx.n_pos, -1) * ctx.grad_scale()
+            per = per_full.reshape(len(per_full), -1) * ctx.grad_scale()
             got = t.got.ravel()
             scale = max(float(np.max(np.abs(per), initial=0.0)), 1e-300)
             err = np.max(np.abs(per - got[None, :]), axis=1)
@@ -406,8 +417,12 @@ def _one_position(ctx: _Ctx, pairs: list[tuple[str, np.ndarray, np.ndarray]]) ->
         where = ""
         if common:
             p = min(common)
+            image = ""
+            if p >= ctx.n_pos:
+                image = f" of image {(p - ctx.n_pos) // ctx.n_pos}"
+                p = (p - ctx.n_pos) % ctx.n_pos
             idx = tuple(int(i) for i in np.unravel_index(p, ctx.A.out_shape[1:]))
-            where = f" (output position {idx})"
+            where = f" (output position {idx}{image})"
         return (f"weight gradient equals one tied position{where} instead of the sum over "
                 f"all {ctx.n_pos} positions (overwritten instead of accumulated?)")
     return test
@@ -522,14 +537,18 @@ def _grad_hypotheses(ctx: _Ctx, name: str, pairs: list[tuple[str, np.ndarray, np
             return g.sum(axis=(0, *ctx.spatial_axes))
         hyps.append(_one_image(ctx, name, pairs, bias_sum))
         hyps.append(_scaled(ctx, "bias gradient"))
+        images: list[int | None] = [None] + ([0, ctx.n - 1] if ctx.n > 1 else [])
         for pick in (-1, 0):
-            def at(i: int, pick: int = pick) -> np.ndarray:
-                g = gs[i]
-                return scale * g.reshape(g.shape[0], g.shape[1], -1)[:, :, pick].sum(axis=0)
-            hyps.append(_predicted(
-                ctx, at,
-                "bias gradient is grad_out at one position instead of the sum over all "
-                "positions"))
+            for k in images:
+                def at(i: int, pick: int = pick, k: int | None = k) -> np.ndarray:
+                    g = gs[i].reshape(gs[i].shape[0], gs[i].shape[1], -1)[:, :, pick]
+                    return scale * (g.sum(axis=0) if k is None else g[k])
+                hyps.append(_predicted(
+                    ctx, at,
+                    "bias gradient is grad_out at one position"
+                    + ("" if k is None else f" of image {k}")
+                    + " instead of the sum over all positions (overwritten instead of "
+                      "accumulated?)"))
     return hyps
 
 

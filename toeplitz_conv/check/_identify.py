@@ -249,8 +249,11 @@ def _layer_axes(n: int, out: int, m: np.ndarray, ks: list[int], pmode: str, max_
     res = []
     for k in ks:
         # Dilation is meaningless for a one-tap kernel: try only d = 1 there.
-        for d in range(1, max_dilation + 1 if k > 1 else 2):
-            for s in range(1, max_stride + 1):
+        # A dilation or stride beyond the axis's length reads the same taps as
+        # the axis's length does: the search stops there (max_stride=2**31 is
+        # no hang).
+        for d in range(1, min(max_dilation, max(n, 1)) + 1 if k > 1 else 2):
+            for s in range(1, min(max_stride, max(n, 1)) + 1):
                 for p in _layer_paddings(n, out, k, s, d):
                     try:
                         g = layer_geometry((k,), (n,), stride=s, padding=(p,), dilation=d,
@@ -286,7 +289,8 @@ def _signal_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tu
                 elif k0 is not None:
                     ks = [k0]
                 else:
-                    ks = list(range(1, max_kernel + 1))
+                    # Taps beyond the input and output lengths are never seen.
+                    ks = list(range(1, min(max_kernel, in_shape[a] + out_shape[a]) + 1))
                 opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
                                     [k for k in ks if k >= 1], boundary, mode, not kshape)
                 opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]

@@ -23,7 +23,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._validation import as_finite_real, as_int, as_kernel, as_positive_int, choose
+from .._validation import (
+    as_finite_real,
+    as_int,
+    as_kernel,
+    as_positive_int,
+    as_shape,
+    choose,
+)
 from ._context import _Ctx, _Trial
 from ._hypotheses import (
     _diagnose,
@@ -33,9 +40,12 @@ from ._hypotheses import (
     _scaled,
     _wrong_shape_diagnosis,
 )
+from ._isolate import ProcessLayer
 from ._layout import Layout, as_bias
 from ._operator import Reference, reference
+from ._pool_kind import check_pool
 from ._report import Entry, Report
+from ._signal_kind import as_signal_layer, signal_report
 from ._user import (
     UserLayer,
     as_result,
@@ -177,8 +187,29 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
     what = "forward against A @ x" + (" + bias" if ctx.b is not None else "")
     entry = _measure("forward", trials, ctx, failure, what)
     if not entry.ok and failure is None:
-        entry.diagnosis = _diagnose(ctx, trials, _forward_hypotheses(ctx, [x for _, x in xs]))
+        entry.diagnosis = (_nondeterminism(ctx, user, xs, trials)
+                           or _diagnose(ctx, trials, _forward_hypotheses(ctx, [x for _, x in xs])))
     return entry
+
+
+def _nondeterminism(ctx: _Ctx, user: Any, xs: list[tuple[str, np.ndarray]],
+                    trials: list[_Trial]) -> str | None:
+    """A second call on the same input: a layer whose output changes is not a wrong matrix."""
+    for (name, x), t in list(zip(xs, trials))[:2]:
+        again = user.forward(x)
+        if again.error:
+            return None
+        arr, msg = _canon(ctx, again.value, "forward")
+        if msg or arr is None:
+            return None
+        rtol, atol = ctx.tol("forward")
+        diff = float(np.max(np.abs(arr - t.got), initial=0.0))
+        scale = float(np.max(np.abs(t.got), initial=0.0))
+        if diff > atol + rtol * scale:
+            return (f"non-deterministic: two calls on the same input '{name}' gave outputs "
+                    f"differing by up to {diff:.3g} (random state, dropout, or state kept "
+                    f"between calls), so no fixed matrix can describe it")
+    return None
 
 
 def _check_grads(ctx: _Ctx, user: UserLayer,
@@ -337,6 +368,8 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                 data_format: str | None = None, weight_format: str | None = None,
                 api: Literal["auto", "cache"] = "auto", grads: Callable[[], Any] | None = None,
                 timeout: float | None = 60.0,
+                isolation: Literal["none", "process"] = "none",
+                kind: Literal["conv", "signal", "avg_pool", "max_pool"] = "conv",
                 reference: Literal["auto", "matrix", "matrix-free"] = "auto",
                 **layer_kwargs: Any) -> Report:
     """Check a hand-written conv layer against the exact matrix of the layer.
@@ -358,8 +391,10 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         ``(C_out, C_in // groups, *kernel)``).  ``None`` for a torch module:
         its own ``weight`` (and ``bias``, unless ``bias=`` is given) are used.
     input_shape : tuple of int
-        ``(C_in, *spatial)`` (without the batch axis, in canonical order
-        whatever the ``data_format``).
+        One sample's shape, without the batch axis: ``(C_in, *spatial)``,
+        or in ``data_format``'s order when it is given (``(H, W, C_in)`` for
+        ``"NHWC"``), like the arrays the layer receives; a shape that fits
+        only the other order is refused with the order expected.
     backward : callable, optional
         ``backward(x, grad_out) -> (grad_x, grad_weight[, grad_bias])`` for a
         numpy layer (batched like ``forward``; weight and bias gradients
@@ -403,7 +438,31 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         (keys such as ``"weight"``/``"dw"``/``"W"`` and ``"bias"``/``"db"``).
     timeout : float or None
         Seconds allowed per call of the user's code (default 60); a call that
-        does not return is a failed entry.  User code runs in a worker thread.
+        does not return is a failed entry.  In-process, the call is stopped
+        by a ``SIGALRM`` timer when the check runs in the main thread (see
+        :func:`~toeplitz_conv.check._user.run_user` for the limits); with
+        ``isolation="process"`` the worker process is killed.
+    isolation : {'none', 'process'}
+        ``'none'`` (default): the user's code runs in this process (fast).
+        ``'process'`` (the CLI's default): it runs in a child process, so that
+        ``os._exit``, a signal, a segmentation fault, an allocation beyond
+        the address-space cap, a process it starts or an endless loop becomes
+        a failed entry saying what happened, and nothing of it is left
+        running.  The child is forked on Linux; elsewhere it is spawned, which
+        needs a picklable layer (a TypeError says so otherwise).
+    kind : {'conv', 'signal', 'avg_pool', 'max_pool'}
+        ``'conv'`` (default): a conv layer as above.  ``'avg_pool'``,
+        ``'max_pool'``: a pooling layer (``weight=None``; keywords
+        ``kernel_size``, ``stride``, ``padding``, ``ceil_mode``, and
+        ``count_include_pad`` or ``dilation``; ``backward(x, grad_out) ->
+        grad_x``) against the pooling builders' matrices.  ``'signal'``: a
+        ``scipy.signal`` convolution, ``forward(x, w)`` or ``forward(x)`` on
+        one N-D signal ``x`` of ``input_shape`` with the kernel ``weight``,
+        against ``scipy.signal.convolve(x, w, mode)`` (``correlate=True``:
+        ``correlate``) with ``boundary`` ``'fill'`` or ``'wrap'``, given as
+        keywords ``mode=``, ``correlate=``, ``boundary=``; an optional
+        ``backward(x, grad_out) -> (grad_x, grad_w)``.  No batch, bias or
+        layouts.
     reference : {'auto', 'matrix', 'matrix-free'}
         The explicit matrix (small layers) or an im2col computation from the
         same geometry (large layers; ``'auto'`` chooses by size).
@@ -440,9 +499,31 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     >>> def nhwc(x):                     # x: (N, H, W, C_in) float32
     ...     out = np.stack([correlate(im[..., 0], w[0, 0], mode="valid") for im in x])
     ...     return out[..., None].astype(np.float32)
-    >>> check_layer(nhwc, w, (1, 6, 6), batch=2, data_format="NHWC").ok
+    >>> check_layer(nhwc, w, (6, 6, 1), batch=2, data_format="NHWC").ok
     True
     """
+    choose(kind, "kind", ("conv", "signal", "avg_pool", "max_pool"))
+    if kind in ("avg_pool", "max_pool"):
+        if weight is not None or bias is not None:
+            raise TypeError(f"kind={kind!r} has no weight or bias: pass weight=None")
+        if data_format is not None or weight_format is not None or api != "auto":
+            raise ValueError(f"kind={kind!r} checks the (N, C, *spatial) layout with "
+                             f"api='auto'")
+        choose(isolation, "isolation", ("none", "process"))
+        return check_pool(
+            forward, input_shape, kind, backward=backward, batch=batch,
+            rtol=None if rtol is None else as_tolerance(rtol, "rtol"),
+            atol=None if atol is None else as_tolerance(atol, "atol"),
+            seed=as_int(seed, "seed", minimum=0),
+            n_random=3 if n_random is None else min(as_positive_int(n_random, "n_random"),
+                                                    _MAX_RANDOM),
+            timeout=_validate_timeout(timeout), isolation=isolation, options=layer_kwargs)
+    if kind == "signal":
+        return _check_signal(forward, weight, input_shape, backward, dict(
+            rtol=rtol, atol=atol, seed=seed, n_random=n_random, timeout=timeout,
+            isolation=isolation, reference=reference), dict(
+            batch=batch, bias=bias, data_format=data_format, weight_format=weight_format,
+            grads=grads), api, layer_kwargs)
     choose(api, "api", ("auto", "cache"))
     choose(reduction, "reduction", ("sum", "mean"))
     rtol_v = None if rtol is None else as_tolerance(rtol, "rtol")
@@ -452,6 +533,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     if n_random is not None and n_random > _MAX_RANDOM:
         raise ValueError(f"n_random must be <= {_MAX_RANDOM}, got {n_random}")
     timeout_v = _validate_timeout(timeout)
+    choose(isolation, "isolation", ("none", "process"))
     if api == "cache" and batch is None:
         batch = 2                      # the protocol is batched
     if weight is None:
@@ -470,6 +552,9 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     nd = w_user.ndim - 2
     layout = Layout(nd, data_format=data_format, weight_format=weight_format, batch=batch)
     w = np.ascontiguousarray(layout.weight_from_user(w_user.astype(np.float64)))
+    if data_format is not None:
+        input_shape = layout.sample_from_user(
+            as_shape(input_shape), w.shape[1] * _int_or_one(layer_kwargs.get("groups", 1)))
     A = _reference_for(w, input_shape, reference, layer_kwargs)
     b = None
     if bias is not None:
@@ -479,6 +564,14 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                      conv_param=conv_param, timeout=timeout_v)
     ctx = _Ctx(A, w, b, tuple(A.in_shape), layer_kwargs, rtol_v, atol_v, layout,
                method=reference, reduction=reduction)
+    if isolation == "process":
+        with ProcessLayer(user, timeout_v) as isolated:
+            return _run_checks(ctx, isolated, user.kind, n_random, seed, batch, layout)
+    return _run_checks(ctx, user, user.kind, n_random, seed, batch, layout)
+
+
+def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: int,
+                batch: int | None, layout: Layout) -> Report:
     if n_random is None:
         n_random = 3 if ctx.explicit else 1
     rng = np.random.default_rng(seed)
@@ -492,7 +585,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     else:
         entries += _check_finite_differences(ctx, user, pairs, rng)
     kind = {"module": "torch module", "function": "torch autograd Function",
-            "numpy": "layer", "cache": "layer (cache API)"}[user.kind]
+            "numpy": "layer", "cache": "layer (cache API)"}[user_kind]
     extra = []
     if batch is not None:
         extra.append(f"batch {batch}")
@@ -500,6 +593,27 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         extra.append(f"{layout.data_format}/{layout.weight_format}")
     title = f"{kind} check" + (f" ({', '.join(extra)})" if extra else "")
     return Report(entries, title=title)
+
+
+def _check_signal(forward: Any, weight: Any, input_shape: Any, backward: Any,
+                  common: dict[str, Any], unsupported: dict[str, Any], api: str,
+                  options: dict[str, Any]) -> Report:
+    """``kind="signal"``: the signal convolution as a one-channel layer (:mod:`._signal_kind`)."""
+    given = [k for k, v in unsupported.items() if v is not None]
+    if given or api != "auto":
+        raise ValueError(f"kind='signal' checks one signal without batch, bias, layouts or "
+                         f"api='cache'; got {given or ['api']}")
+    shown: dict[str, Any] = {k: options[k] for k in ("mode", "correlate", "boundary")
+                             if k in options}
+    fwd, w, shape, bwd, layer_kwargs, flipped = as_signal_layer(
+        forward, weight, input_shape, backward, dict(options))
+    report = check_layer(fwd, w, shape, backward=bwd, **common, **layer_kwargs)
+    return signal_report(report, w.ndim - 2, w.shape[2:], flipped, shown)
+
+
+def _int_or_one(v: Any) -> int:
+    """``groups`` when it is an int (validated later with the layer), else 1."""
+    return int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else 1
 
 
 def _reference_for(w: np.ndarray, input_shape: Any, method: str,
@@ -513,15 +627,21 @@ def _reference_for(w: np.ndarray, input_shape: Any, method: str,
 
 
 def _conv_param(layer_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The CS231n ``conv_param``: one int stride and pad (the protocol has no others)."""
-    stride = layer_kwargs.get("stride", 1)
-    pad = layer_kwargs.get("padding", 0)
-    for name, v in (("stride", stride), ("padding", pad)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-            vals = set(v) if isinstance(v, (tuple, list)) else {None}
-            if len(vals) != 1 or not isinstance(next(iter(vals)), (int, np.integer)):
-                raise ValueError(f"api='cache' passes conv_param={{'stride', 'pad'}} as single "
-                                 f"ints; {name}={v!r} cannot be written that way")
-    s = stride if isinstance(stride, (int, np.integer)) else stride[0]
-    p = pad if isinstance(pad, (int, np.integer)) else pad[0]
-    return {"stride": int(s), "pad": int(p)}
+    """The CS231n ``conv_param``: ``stride`` and ``pad`` as ints, or tuples when they differ.
+
+    >>> _conv_param({"stride": (2, 2), "padding": (1, 0)})
+    {'stride': 2, 'pad': (1, 0)}
+    """
+    out: dict[str, Any] = {}
+    for key, name, default in (("stride", "stride", 1), ("pad", "padding", 0)):
+        v = layer_kwargs.get(name, default)
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            out[key] = int(v)
+            continue
+        vals = list(v) if isinstance(v, (tuple, list)) else None
+        if not vals or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                               for i in vals):
+            raise ValueError(f"api='cache' passes conv_param={{'stride', 'pad'}} as ints or "
+                             f"tuples of ints; {name}={v!r} cannot be written that way")
+        out[key] = int(vals[0]) if len(set(vals)) == 1 else tuple(int(i) for i in vals)
+    return out

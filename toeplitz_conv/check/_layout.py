@@ -95,6 +95,43 @@ class Layout:
                 and self.wperm == tuple(range(self.nd + 2)))
 
     # ------------------------------------------------------------ data
+    def sample_shape(self, canon: tuple[int, ...]) -> tuple[int, ...]:
+        """One sample's canonical shape ``(C, *spatial)`` in the user's order (no batch axis).
+
+        >>> Layout(2, data_format="NHWC", batch=2).sample_shape((3, 5, 7))
+        (5, 7, 3)
+        """
+        full = (1, *canon)
+        return tuple(full[p] for p in self.dperm)[1:]
+
+    def sample_from_user(self, shape: tuple[int, ...], c_in: int) -> tuple[int, ...]:
+        """The canonical ``(C, *spatial)`` of an ``input_shape`` given in the user's order.
+
+        A shape whose channel count sits only where the canonical order has
+        it is refused with the order expected.
+
+        >>> Layout(2, data_format="NHWC", batch=2).sample_from_user((5, 7, 3), 3)
+        (3, 5, 7)
+        """
+        full = (1, *shape)
+        canon = [0] * len(full)
+        if len(full) == len(self.dperm):
+            for i, p in enumerate(self.dperm):
+                canon[p] = full[i]
+        else:
+            return tuple(shape)
+        out = tuple(canon[1:])
+        user_order = self.data_format.replace("N", "", 1)
+        if out[0] != c_in and shape[0] == c_in and user_order[0] != "C":
+            names = ", ".join(user_order)
+            raise ValueError(
+                f"input_shape is in data_format={self.data_format!r} order ({names}), "
+                f"without the batch axis, like the arrays the layer receives; "
+                f"{tuple(shape)} fits the ({', '.join('C' + user_order.replace('C', ''))}) "
+                f"order instead (the weight has {c_in} input channels): pass "
+                f"{self.sample_shape(tuple(shape))}")
+        return out
+
     def data_shape(self, canon: tuple[int, ...]) -> tuple[int, ...]:
         shape = tuple(canon[p] for p in self.dperm)
         return shape if self.batch is not None else shape[1:]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Entry", "Report"]
 
@@ -110,6 +112,36 @@ class Report:
             if e.name == name:
                 return e
         raise KeyError(f"no check named {name!r}; checks: {[e.name for e in self.entries]}")
+
+    def __contains__(self, name: object) -> bool:
+        """Whether there is an entry called ``name`` (``"weight_grad" in report``)."""
+        return any(e.name == name for e in self.entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        """The entries, in order."""
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (JSON-serialisable): title, ok and one dict per entry.
+
+        >>> r = Report([Entry("forward", False, 1.5, 0.5, (0, 1), "kernel is flipped", "")])
+        >>> d = r.to_dict()
+        >>> d["ok"], d["entries"][0]["worst_index"], "forward" in r, [e.name for e in r]
+        (False, [0, 1], True, ['forward'])
+        """
+        def num(v: float) -> float | None:
+            return None if v != v else float(v)
+        return {"title": self.title, "ok": self.ok, "summary": self.summary(),
+                "entries": [{"name": e.name, "ok": bool(e.ok), "checked": bool(e.checked),
+                             "max_abs_error": num(e.max_abs_error),
+                             "max_rel_error": num(e.max_rel_error),
+                             "worst_index": None if e.worst_index is None
+                             else [int(i) for i in e.worst_index],
+                             "diagnosis": e.diagnosis, "message": e.message,
+                             "trial": e.trial} for e in self.entries]}
 
     @property
     def names(self) -> list[str]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._validation import as_bool, as_int_tuple
 from ._layer import check_layer
+from ._layout import Layout
 from ._report import Report
 
 __all__ = ["SweepConfig", "SweepReport", "SweepRow", "default_grid", "sweep_layer"]
@@ -332,7 +333,14 @@ def _run(factory: Callable[..., Any], cfg: SweepConfig, w: np.ndarray, b: np.nda
     kwargs = dict(check_kwargs)
     if cfg.batch is not None and has_batch:
         kwargs["batch"] = cfg.batch
-    in_shape = (int(w.shape[1]) * cfg.groups, *cfg.spatial)
+    in_shape: tuple[int, ...] = (int(w.shape[1]) * cfg.groups, *cfg.spatial)
+    if kwargs.get("data_format") is not None:
+        # check_layer reads input_shape in the user's layout, as the layer sees it.
+        try:
+            in_shape = Layout(len(cfg.spatial), data_format=kwargs["data_format"],
+                              batch=kwargs.get("batch")).sample_shape(in_shape)
+        except (ValueError, TypeError) as exc:
+            return row("FAIL", f"check raised {_short(exc)}")
     try:
         report = check_layer(forward, w, in_shape, backward=backward, bias=b,
                              **cfg.options(), **kwargs)

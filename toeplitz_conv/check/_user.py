@@ -2,9 +2,11 @@
 
 Whatever the user's code does (raise, return the wrong thing, write into its
 arguments, call ``sys.exit``, never return), the checker receives a
-:class:`Outcome` instead of an exception or a hang: each call runs in a
-worker thread with a time limit, and the caller's arrays are never handed to
-it: every call gets copies, in the user's own layout.
+:class:`Outcome` instead of an exception or a hang: each call runs with a
+time limit (see :func:`run_user`), and the caller's arrays are never handed
+to it: every call gets copies, in the user's own layout.  What Python cannot
+catch (``os._exit``, signals, crashes, forks) is caught by running the layer
+in a child process (:mod:`._isolate`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -43,10 +46,55 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
-    """Call ``fn()`` in a daemon worker thread; an exception, ``sys.exit`` or a hang is an Outcome.
+class _TimedOut(BaseException):
+    """Raised in the user's code by the in-process timer (a BaseException: rarely caught)."""
 
-    A ``KeyboardInterrupt`` raised by the user's code still stops the check.
+
+def _can_alarm(timeout: float | None) -> bool:
+    """Whether a SIGALRM timer can stop the call: main thread, POSIX, no timer already set."""
+    if timeout is None or not hasattr(signal, "setitimer"):
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def _call_alarmed(fn: Callable[[], Any], timeout: float, box: dict[str, Any]) -> None:
+    fired = []
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        fired.append(True)
+        raise _TimedOut
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            box["value"] = fn()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0.0)
+    except _TimedOut:
+        box["timed_out"] = True
+    except BaseException as exc:
+        box["exc"] = exc
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    if fired:                       # the user's code caught the alarm and went on
+        box["timed_out"] = True
+
+
+def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
+    """Call ``fn()``; an exception, ``sys.exit`` or a hang becomes an Outcome.
+
+    In the main thread (on POSIX) the call runs right there, stopped at
+    ``timeout`` by a ``SIGALRM`` timer, so a hung call leaves nothing
+    running.  The timer interrupts Python code and sleeps, not a single long
+    C call (it stops when that returns), and it is not used when the caller
+    has a timer of its own; then, and off the main thread, the call runs in a
+    daemon thread that is abandoned at the timeout (it may keep running:
+    ``isolation="process"`` is the way to stop anything).  ``timeout=None``
+    calls ``fn`` directly, without a limit.  A ``KeyboardInterrupt`` raised
+    by the user's code still stops the check.
 
     >>> run_user(lambda: 1 + 1, 5.0, "forward").value
     2
@@ -61,12 +109,19 @@ def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
         except BaseException as exc:
             box["exc"] = exc
 
-    t = threading.Thread(target=target, name=f"toeplitz_conv user {who}", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
+    if timeout is None:
+        target()
+    elif _can_alarm(timeout):
+        _call_alarmed(fn, timeout, box)
+    else:
+        t = threading.Thread(target=target, name=f"toeplitz_conv user {who}", daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            box["timed_out"] = True
+    if box.get("timed_out"):
         return Outcome(error=f"{who} did not return within timeout={timeout:g} s "
-                             "(stopped waiting; pass a larger timeout= if it is just slow)")
+                             "(stopped it; pass a larger timeout= if it is just slow)")
     exc = box.get("exc")
     if exc is None:
         return Outcome(value=box.get("value"))
@@ -198,21 +253,41 @@ _GRAD_KEYS = {"weight": ("weight", "w", "W", "dw", "dW", "kernel", "grad_weight"
               "bias": ("bias", "b", "db", "grad_bias", "bias_grad")}
 
 
-def _takes(fn: Any) -> tuple[bool, bool]:
+_WEIGHT_NAMES_ANY_CASE = {n.lower() for n in _WEIGHT_NAMES} | {"weights", "filters", "filter",
+                                                                 "kernels", "theta"}
+
+
+def _takes(fn: Any) -> tuple[bool, bool, str]:
     """Whether ``fn``'s second and third positional parameters are a weight and a bias.
 
-    Decided by name (``weight``/``w``/``kernel``, ``bias``/``b``), so that
-    options such as ``forward(x, stride=2)`` are left alone.
+    By position: a second *required* positional parameter receives the
+    weight whatever its name (``forward(X, K)``), a third the bias.  A
+    parameter with a default receives them only when named so
+    (``weight``/``w``/``kernel``/``K``, ``bias``/``b``), so that options such
+    as ``forward(x, stride=2)`` are left alone.  The third item is a note
+    for signatures that had to be guessed (empty otherwise).
+
+    >>> _takes(lambda X, K: X)[:2], _takes(lambda x, stride=2: x)[:2]
+    ((True, False), (False, False))
     """
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return False, False
-    names = [p.name for p in sig.parameters.values()
-             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    weight = len(names) >= 2 and names[1] in _WEIGHT_NAMES
-    bias = weight and len(names) >= 3 and names[2] in _BIAS_NAMES
-    return weight, bias
+        return False, False, ""
+    params = [p for p in sig.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in params]
+    required = sum(p.default is p.empty for p in params)
+    weight = len(names) >= 2 and (required >= 2 or names[1].lower() in _WEIGHT_NAMES_ANY_CASE)
+    bias = weight and len(names) >= 3 and (required >= 3 or names[2].lower() in _BIAS_NAMES)
+    note = ""
+    if required > 3 or (required == 3 and names[2].lower() not in _BIAS_NAMES):
+        shown = ", ".join(names[:required])
+        note = (f"forward({shown}) has {required} required parameters: it was called by "
+                f"position as forward(x, weight{', bias' if bias else ''}); to choose, pass "
+                f"a wrapper such as forward=lambda x, w: {getattr(fn, '__name__', 'f')}"
+                f"(x, w, ...)")
+    return weight, bias, note
 
 
 def _from_grads(value: Any) -> tuple[Any, Any]:
@@ -282,7 +357,9 @@ class UserLayer:
         if self.kind == "module":
             self._setup_module(forward)
         elif self.kind == "numpy":
-            self.takes_weight, self.takes_bias = _takes(forward)
+            self.takes_weight, self.takes_bias, note = _takes(forward)
+            if note:
+                self.notes.append(note)
 
     # ------------------------------------------------------------ plumbing
     def _run(self, fn: Callable[[], Any], who: str) -> Outcome:
@@ -346,26 +423,37 @@ class UserLayer:
             y = self._fn.apply(*args)
         return y if batched else y[0]
 
-    def _torch_forward(self, x: np.ndarray) -> Any:
-        torch = _torch()
-        with torch.no_grad():
-            xt = self._as_tensor(x)
-            wt = torch.from_numpy(self._user_w())
-            b = self._user_b()
-            bt = None if b is None else torch.from_numpy(b)
-            return self._torch_call(xt, wt, bt)
-
-    def _torch_grads(self, x: np.ndarray, g: np.ndarray) -> tuple[Any, Any, Any]:
+    def _torch_graph(self, x: np.ndarray) -> tuple[Any, Any, Any, Any]:
+        """``(x, weight, bias, y)`` tensors of one call, with its autograd graph."""
         torch = _torch()
         xt = self._as_tensor(x).requires_grad_(True)
         if self.kind == "module":
-            self._fn.zero_grad(set_to_none=True)
             wt, bt = self._wp, self._bp
         else:
             wt = torch.from_numpy(self._user_w()).requires_grad_(True)
             b = self._user_b()
             bt = None if b is None else torch.from_numpy(b).requires_grad_(True)
-        y = self._torch_call(xt, wt, bt)
+        return xt, wt, bt, self._torch_call(xt, wt, bt)
+
+    def _torch_forward(self, x: np.ndarray, key: np.ndarray) -> Any:
+        # The graph is kept for the gradient check of the same input (the
+        # checker's gradient trials reuse the forward's inputs): its backward
+        # then needs no second forward pass.
+        graph = self._torch_graph(x)
+        self._graphs = [*getattr(self, "_graphs", [])[-3:], (key, graph)]
+        return graph[3].detach()
+
+    def _torch_grads(self, x: np.ndarray, g: np.ndarray,
+                     key: np.ndarray | None = None) -> tuple[Any, Any, Any]:
+        torch = _torch()
+        graphs = getattr(self, "_graphs", [])
+        hit = next((i for i, (k, _) in enumerate(graphs) if k is key), None)
+        if hit is not None:
+            xt, wt, bt, y = graphs.pop(hit)[1]
+        else:
+            xt, wt, bt, y = self._torch_graph(x)
+        if self.kind == "module":
+            self._fn.zero_grad(set_to_none=True)
         gt = torch.from_numpy(g).to(y.dtype) if hasattr(y, "dtype") else torch.from_numpy(g)
         y.backward(gt)
         gw = None if wt is None else wt.grad
@@ -407,7 +495,7 @@ class UserLayer:
                     raise TypeError(f"api='cache': forward must return (out, cache), got "
                                     f"{type(out).__name__}")
                 return out[0]
-            return self._torch_forward(xc)
+            return self._torch_forward(xc, x)
         out = self._run(call, "forward")
         if out.error:
             return out
@@ -431,7 +519,7 @@ class UserLayer:
                                     f"{type(fwd).__name__}")
                 res = self.backward(gc, fwd[1])
             else:
-                res = self._torch_grads(xc, gc)
+                res = self._torch_grads(xc, gc, x)
             if self.grads_fn is not None:
                 gx = res[0] if isinstance(res, (tuple, list)) else res
                 gw, gb = _from_grads(self.grads_fn())

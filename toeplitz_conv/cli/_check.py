@@ -77,6 +77,11 @@ def setup_check(p: argparse.ArgumentParser) -> None:
                                          "...; without N when there is no batch axis)")
     p.add_argument("--weight-format", help="the weight's layout, e.g. OIHW (default), HWIO, "
                                            "OHWI, IOHW")
+    p.add_argument("--timeout", default="60",
+                   help="seconds allowed per call of the layer (default 60)")
+    p.add_argument("--isolation", choices=("process", "none"), default="process",
+                   help="run the layer in a child process (default: a crash, exit or hang "
+                        "of the layer is a failed check) or in this one (none)")
     p.add_argument("--quiet-user-output", action="store_true",
                    help="do not show what the user's file printed")
 
@@ -142,6 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise CLIError(f"target must be PATH.py:FUNCTION, got {args.target!r}")
     # Every flag is read before the user's file is imported (and runs).
     args.seed = parse_int(args.seed, "--seed", minimum=0)
+    args.timeout = parse_float(args.timeout, "--timeout", positive=True)
     args.groups = parse_int(args.groups, "--groups", minimum=1)
     args.rtol = None if args.rtol is None else parse_float(args.rtol, "--rtol", minimum=0)
     args.atol = None if args.atol is None else parse_float(args.atol, "--atol", minimum=0)
@@ -222,4 +228,4 @@ def _run_check(args: argparse.Namespace, path: str, func: str) -> Any:
         batch=args.batch, reduction=args.reduction, data_format=args.data_format,
         weight_format=args.weight_format,
         stride=args.stride, padding=args.padding, dilation=args.dilation, groups=args.groups,
-        padding_mode=args.padding_mode)
+        padding_mode=args.padding_mode, timeout=args.timeout, isolation=args.isolation)

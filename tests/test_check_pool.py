@@ -1,0 +1,142 @@
+"""``check_layer(..., kind="avg_pool" | "max_pool")``: hand-written pooling layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toeplitz_conv.check import check_layer
+
+SHAPE = (2, 6, 7)
+
+
+def _windows(h, w, k, s, p):
+    """Window origins of a k x k pool with stride s and padding p (written for these tests)."""
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    return [(r, c, r * s - p, c * s - p) for r in range(oh) for c in range(ow)], (oh, ow)
+
+
+def avg_forward(x, k=2, s=2, p=0, *, divide="window", kw=None):
+    """Average pool of (N, C, H, W) by loops; divide='window' | 'real' | 'none'."""
+    kw = k if kw is None else kw
+    n, c, h, w = x.shape
+    wins, (oh, ow) = _windows(h, w, k, s, p)
+    out = np.zeros((n, c, oh, ow))
+    for r, col, i0, j0 in wins:
+        ii = [i for i in range(i0, i0 + k) if 0 <= i < h]
+        jj = [j for j in range(j0, j0 + kw) if 0 <= j < w]
+        total = x[:, :, ii][:, :, :, jj].sum(axis=(2, 3))
+        count = {"window": k * kw, "real": len(ii) * len(jj), "none": 1}[divide]
+        out[:, :, r, col] = total / count
+    return out
+
+
+def avg_backward(x, g, k=2, s=2, p=0, *, divide="window"):
+    _n, _c, h, w = x.shape
+    wins, _ = _windows(h, w, k, s, p)
+    dx = np.zeros_like(x)
+    for r, col, i0, j0 in wins:
+        ii = [i for i in range(i0, i0 + k) if 0 <= i < h]
+        jj = [j for j in range(j0, j0 + k) if 0 <= j < w]
+        count = {"window": k * k, "real": len(ii) * len(jj)}[divide]
+        for i in ii:
+            for j in jj:
+                dx[:, :, i, j] += g[:, :, r, col] / count
+    return dx
+
+
+def max_forward(x, k=2, s=2):
+    n, c, h, w = x.shape
+    wins, (oh, ow) = _windows(h, w, k, s, 0)
+    out = np.zeros((n, c, oh, ow))
+    for r, col, i0, j0 in wins:
+        out[:, :, r, col] = x[:, :, i0:i0 + k, j0:j0 + k].max(axis=(2, 3))
+    return out
+
+
+def max_backward(x, g, k=2, s=2, *, route="max"):
+    n, c, h, w = x.shape
+    wins, _ = _windows(h, w, k, s, 0)
+    dx = np.zeros_like(x)
+    for r, col, i0, j0 in wins:
+        for m in range(n):
+            for ch in range(c):
+                win = x[m, ch, i0:i0 + k, j0:j0 + k]
+                a = {"max": np.argmax(win), "first": 0}[route]
+                i, j = divmod(int(a), k)
+                dx[m, ch, i0 + i, j0 + j] += g[m, ch, r, col]
+    return dx
+
+
+def _unbatched(f):
+    return lambda *a: f(*(v[None] for v in a))[0]
+
+
+@pytest.mark.parametrize("batch", [None, 2])
+def test_average_pool_gallery(batch):
+    def run(fwd, bwd=None, **opts):
+        f, b = fwd, bwd
+        if batch is None:
+            f = _unbatched(fwd)
+            b = None if bwd is None else _unbatched(bwd)
+        return check_layer(f, None, SHAPE, kind="avg_pool", backward=b, batch=batch, **opts)
+
+    r = run(avg_forward, avg_backward, kernel_size=2)
+    assert r.ok and r.checked == ["forward", "input_grad"], str(r)
+    r = run(lambda x: avg_forward(x, p=1), lambda x, g: avg_backward(x, g, p=1),
+            kernel_size=2, padding=1)
+    assert r.ok, str(r)
+    r = run(lambda x: avg_forward(x, k=3, s=2), kernel_size=2)
+    assert "window one larger" in (r["forward"].diagnosis or ""), str(r)
+    r = run(lambda x: avg_forward(x, s=1), kernel_size=2)
+    assert "stride ignored" in (r["forward"].diagnosis or ""), str(r)
+    r = run(lambda x: avg_forward(x, divide="none"), kernel_size=2)
+    assert "not divided" in (r["forward"].diagnosis or ""), str(r)
+    r = run(lambda x: avg_forward(x, p=1, divide="real"),
+            lambda x, g: avg_backward(x, g, p=1, divide="real"), kernel_size=2, padding=1)
+    assert "real samples only" in (r["forward"].diagnosis or ""), str(r)
+    assert "real samples only" in (r["input_grad"].diagnosis or ""), str(r)
+
+
+@pytest.mark.parametrize("batch", [None, 2])
+def test_max_pool_gallery(batch):
+    def run(fwd, bwd=None, **opts):
+        f, b = fwd, bwd
+        if batch is None:
+            f = _unbatched(fwd)
+            b = None if bwd is None else _unbatched(bwd)
+        return check_layer(f, None, SHAPE, kind="max_pool", backward=b, batch=batch,
+                           kernel_size=2, **opts)
+
+    r = run(max_forward, max_backward)
+    assert r.ok, str(r)
+    assert "no tie decides" in r["input_grad"].message
+    r = run(max_forward, lambda x, g: max_backward(x, g, route="first"))
+    assert r["forward"].ok and not r["input_grad"].ok
+    assert "first element" in (r["input_grad"].diagnosis or ""), str(r)
+    r = run(lambda x: max_forward(x, s=1))
+    assert "stride ignored" in (r["forward"].diagnosis or ""), str(r)
+
+
+def test_torch_pooling_modules_pass():
+    torch = pytest.importorskip("torch")
+    r = check_layer(torch.nn.MaxPool2d(3, stride=2, padding=1), None, SHAPE, kind="max_pool",
+                    kernel_size=3, stride=2, padding=1)
+    assert r.ok, str(r)
+    r = check_layer(torch.nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False), None,
+                    SHAPE, kind="avg_pool", kernel_size=2, ceil_mode=True,
+                    count_include_pad=False, batch=2)
+    assert r.ok, str(r)
+    r = check_layer(torch.nn.AvgPool2d(2, stride=1), None, SHAPE, kind="avg_pool",
+                    kernel_size=2)
+    assert "stride ignored" in (r["forward"].diagnosis or ""), str(r)
+
+
+def test_pool_kind_refuses_a_weight_and_unknown_options():
+    with pytest.raises(TypeError, match="weight=None"):
+        check_layer(max_forward, np.ones(2), SHAPE, kind="max_pool", kernel_size=2)
+    with pytest.raises(TypeError, match="count_include_pad"):
+        check_layer(max_forward, None, SHAPE, kind="max_pool", kernel_size=2,
+                    count_include_pad=True)
+    with pytest.raises(TypeError, match="kernel_size"):
+        check_layer(max_forward, None, SHAPE, kind="max_pool")

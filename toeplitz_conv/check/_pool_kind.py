@@ -1,0 +1,275 @@
+"""``check_layer(..., kind="avg_pool" | "max_pool")``: a pooling layer against its matrix.
+
+The reference is the pooling builders' matrix: ``avg_pool_matrix`` (fixed)
+or, for max pooling, the selection matrix ``max_pool_matrix(x)`` at each
+trial input (max pooling is linear near any input without ties).  The
+forward must be ``A @ x`` and the backward ``backward(x, grad_out) ->
+grad_x`` must be ``A.T @ grad_out``.  Max pooling's trial inputs have
+distinct values, so that no tie decides the gradient; the report says so.
+
+Diagnoses come from alternative pooling layers built by the same builders
+(a window one larger or smaller, the stride ignored, the average not
+divided or divided by the padded count) and, for max pooling, gradients
+routed to another element of each window (its first, its last, its minimum).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_int_tuple, as_shape, choose
+from ..pooling import avg_pool_matrix, max_pool_matrix
+from ._context import dtype_tolerance
+from ._isolate import ProcessLayer
+from ._layout import Layout
+from ._report import Entry, Report
+from ._user import UserLayer, as_result, result_eps
+
+__all__ = ["check_pool"]
+
+_AVG_KEYS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+_MAX_KEYS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+
+
+class _Pool:
+    """The pooling layer under test and its alternatives, one image at a time."""
+
+    def __init__(self, kind: str, in_shape: tuple[int, ...], opts: dict[str, Any]) -> None:
+        self.kind, self.in_shape, self.opts = kind, in_shape, opts
+        self._avg: dict[Any, Any] = {}
+        self._max: list[tuple[np.ndarray, Any, Any]] = []
+
+    def matrix(self, x: np.ndarray, **changes: Any) -> Any:
+        opts = {**self.opts, **changes}
+        if self.kind == "avg_pool":
+            key = tuple(sorted((k, repr(v)) for k, v in opts.items()))
+            if key not in self._avg:
+                k = opts.pop("kernel_size")
+                self._avg[key] = avg_pool_matrix(k, self.in_shape, **opts)
+            return self._avg[key]
+        # The forward and the gradient check select at the same inputs: each
+        # selection is built once.
+        key = tuple(sorted((k, repr(v)) for k, v in changes.items()))
+        # A held view keeps its memory alive, so an array at the same address
+        # with the same shape and strides is a view of the same values.
+        where = (x.__array_interface__["data"][0], x.shape, x.strides)
+        for held, hkey, m in self._max:
+            if hkey == key and (held.__array_interface__["data"][0], held.shape,
+                                held.strides) == where:
+                return m
+        k = opts.pop("kernel_size")
+        m = max_pool_matrix(x, k, **opts)
+        self._max = [*self._max[-15:], (x, key, m)]
+        return m
+
+    def out(self, x: np.ndarray, **changes: Any) -> np.ndarray:
+        return np.stack([self.matrix(x[i], **changes).apply(x[i]) for i in range(len(x))])
+
+    def back(self, x: np.ndarray, g: np.ndarray, **changes: Any) -> np.ndarray:
+        return np.stack([self.matrix(x[i], **changes).T.apply(g[i]) for i in range(len(x))])
+
+
+def _alternatives(pool: _Pool) -> list[tuple[str, dict[str, Any]]]:
+    k = as_int_tuple(pool.opts["kernel_size"], len(pool.in_shape) - 1, "kernel_size", minimum=1)
+    s = pool.opts.get("stride")
+    out: list[tuple[str, dict[str, Any]]] = []
+    for d in (1, -1):
+        kk = tuple(v + d for v in k)
+        if min(kk) >= 1:
+            what = "larger" if d > 0 else "smaller"
+            out.append((f"window one {what} than kernel_size={k} (off by one)",
+                        {"kernel_size": kk, "stride": s if s is not None else k}))
+    if s is None or as_int_tuple(s, len(k), "stride", minimum=1) != (1,) * len(k):
+        out.append(("stride ignored (windows at every position, stride 1)", {"stride": 1}))
+    if pool.kind == "avg_pool":
+        out.append(("average not divided: the sum of each window",
+                    {"divisor_override": 1}))
+        cip = bool(pool.opts.get("count_include_pad", True))
+        text = ("divided by the count of real samples only (count_include_pad=False)" if cip
+                else "divided by the padded count (count_include_pad=True)")
+        out.append((f"average {text}", {"count_include_pad": not cip}))
+    return out
+
+
+def _fits(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
+    for a, b in zip(got, want):
+        if a.shape != b.shape:
+            return False
+        scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
+        if np.max(np.abs(a - b), initial=0.0) > 1e-5 * scale:
+            return False
+    return True
+
+
+def _diagnose(pool: _Pool, xs: list[np.ndarray], got: list[np.ndarray],
+              value: Callable[..., np.ndarray]) -> str | None:
+    for text, changes in _alternatives(pool):
+        try:
+            want = [value(x, **changes) for x in xs]
+        except (ValueError, TypeError):
+            continue
+        if _fits(got, want):
+            return text
+    return None
+
+
+def _routed(pool: _Pool, xs: list[np.ndarray], gs: list[np.ndarray],
+            got: list[np.ndarray]) -> str | None:
+    """Max pooling's gradient sent to another element of each window."""
+    for text, probe in (("the window's first element", lambda x: -_ramp(x)),
+                        ("the window's last element", _ramp),
+                        ("the window's minimum", lambda x: -x)):
+        want = [np.stack([pool.matrix(p, ).T.apply(gi) for p, gi in zip(probe(x), g)])
+                for x, g in zip(xs, gs)]
+        if _fits(got, want):
+            return f"gradient routed to {text} instead of its maximum"
+    return None
+
+
+def _ramp(x: np.ndarray) -> np.ndarray:
+    return np.arange(x.size, dtype=np.float64).reshape(x.shape)
+
+
+def _measure(name: str, got: list[np.ndarray], want: list[np.ndarray], names: list[str],
+             tol: tuple[float, float], what: str) -> Entry:
+    rtol, atol = tol
+    e = Entry(name, True, 0.0, 0.0, None, None, "")
+    for a, b, tname in zip(got, want, names):
+        d = np.abs(a - b)
+        scale = float(np.max(np.abs(b), initial=0.0))
+        dmax = float(np.max(d, initial=0.0))
+        if dmax > atol + rtol * scale:
+            e.ok = False
+        e.max_rel_error = max(e.max_rel_error, dmax / scale if scale else float(dmax > 0))
+        if dmax > e.max_abs_error or e.worst_index is None:
+            e.max_abs_error = dmax
+            e.worst_index = tuple(int(i) for i in np.unravel_index(int(np.argmax(d)), d.shape))
+            e.trial = tname
+    e.message = (f"{what} on {len(got)} inputs (rtol={rtol:.2g}, atol={atol:.2g})"
+                 + ("" if e.ok else f": largest error {e.max_abs_error:.3g} at "
+                    f"{e.worst_index} for input '{e.trial}'"))
+    return e
+
+
+def _options(kind: str, options: dict[str, Any], nd: int) -> dict[str, Any]:
+    keys = _AVG_KEYS if kind == "avg_pool" else _MAX_KEYS
+    unknown = set(options) - set(keys)
+    if unknown:
+        raise TypeError(f"kind={kind!r} takes {', '.join(keys)}; got {sorted(unknown)}")
+    if "kernel_size" not in options:
+        raise TypeError(f"kind={kind!r} needs kernel_size=")
+    return dict(options)
+
+
+def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = None,
+               batch: int | None = None, rtol: float | None = None, atol: float | None = None,
+               seed: int = 0, n_random: int = 3, timeout: float | None = 60.0,
+               isolation: str = "none", options: dict[str, Any]) -> Report:
+    """Check a pooling layer (see the module docstring); ``check_layer`` validates the rest."""
+    choose(kind, "kind", ("avg_pool", "max_pool"))
+    shape = as_shape(input_shape)
+    nd = len(shape) - 1
+    if not 1 <= nd <= 3:
+        raise ValueError(f"input_shape must be (C, *spatial) with 1 to 3 spatial axes, got "
+                         f"{shape}")
+    pool = _Pool(kind, shape, _options(kind, options, nd))
+    layout = Layout(nd, batch=batch)
+    n = layout.n
+    dummy = np.zeros((shape[0], 1) + (1,) * nd)
+    user = UserLayer(forward, dummy, None, backward, layout=layout,
+                     grads=(lambda: (None,)) if backward is not None else None,
+                     timeout=timeout)
+    user.takes_weight = user.takes_bias = False     # a pooling layer has none to take
+    user.notes.clear()
+    rng = np.random.default_rng(seed)
+    xs = [rng.standard_normal((n, *shape)) for _ in range(n_random)]
+    names = [f"random x #{i}" for i in range(n_random)]
+    if kind == "avg_pool":
+        one = np.zeros((n, *shape))
+        one[(0,) * (nd + 2)] = 1.0
+        xs.append(one)
+        names.append(f"one-hot x at {(0,) * (nd + 2)}")
+    want = [pool.out(x) for x in xs]
+    if isolation == "process":
+        with ProcessLayer(user, timeout) as iso:
+            return _run(pool, iso, xs, names, want, rng, rtol, atol, kind, batch)
+    return _run(pool, user, xs, names, want, rng, rtol, atol, kind, batch)
+
+
+def _call(user: Any, method: str, args: tuple[Any, ...], ushape: tuple[int, ...],
+          layout: Layout, what: str, tname: str) -> tuple[np.ndarray | None, str, float]:
+    out = getattr(user, method)(*args)
+    if out.error:
+        return None, f"{out.error} (input '{tname}')", 0.0
+    value = out.value[0] if method == "grads" else out.value
+    eps = result_eps(value)
+    arr, msg = as_result(value, ushape, what)
+    if arr is None or arr.ndim != len(ushape):
+        return None, f"{msg} (input '{tname}')", eps
+    # A result of the wrong shape comes back too (with its message): an
+    # alternative pooling layer may explain it.
+    return layout.data_from_user(arr), f"{msg} (input '{tname}')" if msg else "", eps
+
+
+def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
+         want: list[np.ndarray], rng: np.random.Generator, rtol: float | None,
+         atol: float | None, kind: str, batch: int | None) -> Report:
+    layout = Layout(len(pool.in_shape) - 1, batch=batch)
+    window = int(np.prod(as_int_tuple(pool.opts["kernel_size"], len(pool.in_shape) - 1,
+                                      "kernel_size", minimum=1)))
+
+    def tol(eps: float) -> tuple[float, float]:
+        r, a = dtype_tolerance(eps, window)
+        return (r if rtol is None else rtol, a if atol is None else atol)
+
+    got, failure, eps = [], "", 0.0
+    for x, tname in zip(xs, names):
+        arr, msg, eps = _call(user, "forward", (x,), layout.data_shape(want[0].shape),
+                              layout, "forward", tname)
+        failure = failure or msg
+        if arr is None:
+            break
+        got.append(arr)
+    what = "forward against " + ("avg_pool_matrix @ x" if kind == "avg_pool"
+                                 else "max_pool_matrix(x) @ x (the selection at x)")
+    if failure:
+        fwd = Entry("forward", False, message=failure)
+        if len(got) == len(xs):
+            fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
+    else:
+        fwd = _measure("forward", got, want, names, tol(eps), what)
+        if not fwd.ok:
+            fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
+    entries = [fwd]
+    if not user.has_grads:
+        entries.append(Entry("input_grad", True, checked=False,
+                             message="not checked: pass backward(x, grad_out) -> grad_x, or a "
+                                     "torch module"))
+    else:
+        gs = [rng.standard_normal(w.shape) for w in want]
+        gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
+        ggot, failure = [], ""
+        for x, g, tname in zip(xs, gs, names):
+            arr, failure, eps = _call(user, "grads", (x, g), layout.data_shape(x.shape),
+                                      layout, "backward", tname)
+            if failure or arr is None:
+                break
+            ggot.append(arr)
+        what = "input gradient against A.T @ grad_out"
+        if kind == "max_pool":
+            what += " (trial inputs have distinct values: no tie decides the gradient)"
+        if failure:
+            entries.append(Entry("input_grad", False, message=failure))
+        else:
+            e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
+            if not e.ok:
+                e.diagnosis = _diagnose(pool, xs, ggot, lambda x, **c: pool.back(
+                    x, gs[next(i for i, xx in enumerate(xs) if xx is x)], **c))
+                if e.diagnosis is None and kind == "max_pool":
+                    e.diagnosis = _routed(pool, xs, gs, ggot)
+            entries.append(e)
+    title = {"avg_pool": "average-pool check", "max_pool": "max-pool check"}[kind]
+    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"))
