@@ -5,7 +5,7 @@
 weight and bias gradients summed over the batch. One product per kernel offset (no loop over
 positions). Zero padding of ``PAD`` on every side, stride 1. Check it with::
 
-    toeplitz-conv check examples/conv_nhwc.py:forward --input-shape 3,6,5 --padding 1 \\
+    toeplitz-conv check examples/conv_nhwc.py:forward --input-shape 6,5,3 --padding 1 \\
         --batch 2 --data-format NHWC --weight-format HWIO --backward backward
 """
 
