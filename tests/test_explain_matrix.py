@@ -153,3 +153,11 @@ def test_refusals():
         explain_matrix(np.eye(3), 4)
     with pytest.raises(ValueError, match="max_kernel"):
         explain_matrix(np.eye(3), 3, max_kernel=0)
+
+
+def test_a_list_of_numbers_takes_the_numeric_path():
+    M = scipy.linalg.convolution_matrix([1.5, -2.0], 80).tolist()    # 6,480 entries
+    r = explain_matrix(M, 80)
+    assert r.fits[0].call == 'conv_matrix([1.5, -2], 80, "full")'
+    with pytest.raises(ValueError, match="rectangular"):
+        explain_matrix([[1, 2], [3]], 2)

@@ -134,6 +134,15 @@ def _as_matrix(M: Any) -> tuple[np.ndarray, bool]:
         M = M.sparse
     if hasattr(M, "toarray") and not isinstance(M, sympy.MatrixBase):
         M = M.toarray()
+    if isinstance(M, (list, tuple)):
+        # Plain numbers take the numeric path; anything else goes through as_sympy,
+        # which refuses strings.
+        try:
+            plain = np.asarray(M)
+        except ValueError:
+            raise ValueError("M must be a rectangular matrix (rows of equal length)") from None
+        if plain.dtype.kind in "biufc":
+            M = plain
     shape = (M.rows, M.cols) if isinstance(M, sympy.MatrixBase) else np.shape(M)
     if len(shape) != 2:
         raise ValueError(f"M must be 2-D (rows x columns), got shape {tuple(shape)}")
