@@ -46,6 +46,7 @@ from ._adjoint import (
 )
 from ._backward import BackwardConvolution, BackwardConvolutions, backward_convolutions
 from ._derivation import Derivation, derive_weight_gradient
+from ._explain import Explanation, explain_matrix
 from ._fixed_size import (
     prove_associativity,
     prove_commutativity,
@@ -68,10 +69,12 @@ __all__ = [
     "BackwardConvolution",
     "BackwardConvolutions",
     "Derivation",
+    "Explanation",
     "Proof",
     "backward_convolutions",
     "derive_weight_gradient",
     "difference_is_zero",
+    "explain_matrix",
     "latex",
     "prove_associativity",
     "prove_chain_rule",
