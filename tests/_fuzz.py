@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -176,3 +176,24 @@ def sizes(ndim: int) -> st.SearchStrategy[Any]:
     """Shapes of ``ndim`` entries mixing small, huge and bad sizes."""
     entry = st.one_of(st.integers(-2, 8), st.sampled_from(HUGE + [10**5, 10**6, 10**7]))
     return st.one_of(st.tuples(*[entry] * ndim), st.lists(entry, min_size=1, max_size=4))
+
+
+#: The hypothesis settings every fuzz test of the package shares.
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def draw_call(data: Any, base: dict[str, Any], params: dict[str, Any],
+              pure: tuple[str, ...] = ()) -> tuple[list[str], dict[str, Any]]:
+    """One or two of ``params`` replaced in the valid call ``base``: ``(chosen, kwargs)``.
+
+    A replaced parameter draws from :data:`junk` or its own near-valid values,
+    or only from the latter when it is ``pure``.
+    """
+    chosen = data.draw(st.lists(st.sampled_from(sorted(params)), min_size=1, max_size=2,
+                                unique=True), label="parameters")
+    kwargs = dict(base)
+    for p in chosen:
+        kwargs[p] = data.draw(params[p] if p in pure else st.one_of(junk, params[p]), label=p)
+    return chosen, kwargs

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from . import _fuzz
-from ._fuzz import HUGE, junk, sizes
+from ._fuzz import HUGE, sizes
 from .conftest import HAS_TORCH
 
 # The worker caps its address space with setrlimit and reads /proc/self/status.
@@ -199,19 +199,12 @@ def worker():
 
 
 @pytest.mark.parametrize("call", list(SPECS))
-@settings(max_examples=_fuzz.EXAMPLES, deadline=None, derandomize=False,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@_fuzz.SETTINGS
 @given(data=st.data())
 def test_bad_input_is_refused_cleanly(worker, call, data):
     spec = SPECS[call]
     params = spec["params"]
-    chosen = data.draw(st.lists(st.sampled_from(sorted(params)), min_size=1, max_size=2,
-                                unique=True), label="parameters")
-    kwargs = dict(spec["base"])
-    for p in chosen:
-        pure = p in spec.get("pure", ())
-        kwargs[p] = data.draw(params[p] if pure else st.one_of(junk, params[p]), label=p)
+    chosen, kwargs = _fuzz.draw_call(data, spec["base"], params, spec.get("pure", ()))
     names = tuple(n for p in chosen
                   for n in (p, *spec.get("names", {}).get(p, ()), *ALIASES.get(p, ())))
     # A relational error (a kernel that does not fit the input) may name the

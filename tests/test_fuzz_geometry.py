@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toeplitz_conv.geometry import AxisGeometry
@@ -143,26 +143,18 @@ def worker():
 
 
 @pytest.mark.parametrize("call", list(SPECS))
-@settings(max_examples=_fuzz.EXAMPLES, deadline=None, derandomize=False,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@_fuzz.SETTINGS
 @given(data=st.data())
 def test_bad_input_to_the_geometry_core_is_refused_cleanly(worker, call, data):
     spec = SPECS[call]
     params = spec["params"]
-    chosen = data.draw(st.lists(st.sampled_from(sorted(params)), min_size=1, max_size=2,
-                                unique=True), label="parameters")
-    kwargs = dict(spec["base"])
-    for p in chosen:
-        kwargs[p] = data.draw(st.one_of(junk, params[p]), label=p)
+    chosen, kwargs = _fuzz.draw_call(data, spec["base"], params)
     related = tuple(p for p in [*spec["base"], *params] if p not in chosen)
     _fuzz.judge(worker.call(f"geometry.{call}", **kwargs), (*chosen, *related),
                 f"geometry.{call}")
 
 
-@settings(max_examples=4 * _fuzz.EXAMPLES, deadline=None, derandomize=False,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(_fuzz.SETTINGS, max_examples=4 * _fuzz.EXAMPLES)
 @given(data=st.data())
 def test_the_raw_tied_matrix_constructor_refuses_non_canonical_arrays(worker, data):
     params = {"shape": st.one_of(sizes(2), _also((4, 2), (3, 3), (4,))), "indptr": _index,
@@ -170,11 +162,7 @@ def test_the_raw_tied_matrix_constructor_refuses_non_canonical_arrays(worker, da
               "weight": st.one_of(junk, _also(np.ones(1), np.array([np.nan, 1.0]))),
               "tap_entry": _index, "in_shape": sizes(1), "out_shape": sizes(2),
               "data": _index, "constant": _index}
-    chosen = data.draw(st.lists(st.sampled_from(sorted(params)), min_size=1, max_size=2,
-                                unique=True), label="parameters")
-    kwargs = dict(TIED)
-    for p in chosen:
-        kwargs[p] = data.draw(params[p], label=p)
+    chosen, kwargs = _fuzz.draw_call(data, TIED, params, pure=tuple(params))
     related = tuple(p for p in params if p not in chosen)
     _fuzz.judge(worker.call("TiedMatrix", **kwargs), (*chosen, *related), "TiedMatrix")
 

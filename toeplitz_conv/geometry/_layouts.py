@@ -68,6 +68,8 @@ def tile_map(out_shape: tuple[int, ...], tiles: tuple[int, ...],
     >>> tile_map((2, 3), (3,), axes=(1,))          # one tile per column
     array([0, 1, 2, 0, 1, 2])
     """
+    if not out_shape:
+        raise ValueError("out_shape must have at least one axis, got ()")
     axes = tuple(range(len(tiles))) if axes is None else tuple(axes)
     if len(axes) != len(tiles) or len(set(axes)) != len(axes) \
             or any(a >= len(out_shape) for a in axes):

@@ -59,6 +59,12 @@ def map_boundary(p: np.ndarray, n: int, boundary: Boundary | str) -> np.ndarray:
     array([0, 0, 0, 0, 1, 2, 2, 2, 2])
     """
     p = np.asarray(p)
+    if isinstance(n, (int, np.integer)) and boundary != "zeros":
+        # The mirrors' period is 2n, computed in p's int64; a periodic map of
+        # an empty axis has nothing to map to.
+        if n < 1 or n > np.iinfo(np.int64).max // 2:
+            raise ValueError(f"n must be between 1 and 2**62 for boundary={boundary!r}, "
+                             f"got {n}")
     if boundary == "zeros":
         q = p.copy()
         q[(p < 0) | (p >= n)] = -1

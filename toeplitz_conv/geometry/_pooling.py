@@ -67,7 +67,7 @@ def pool_axis(size: int, kernel: int, *, stride: int, padding: int | tuple[int, 
     array([[0, 1],
            [3, 4]])
     """
-    before, after = (padding, padding) if isinstance(padding, int) else padding
+    before, after = (padding, padding) if not isinstance(padding, (tuple, list)) else padding
     extra = stride - 1 if ceil_mode else 0
     ax = AxisGeometry(size, kernel, stride, dilation, before, after + extra, "zeros")
     out = ax.out_size
