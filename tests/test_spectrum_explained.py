@@ -129,3 +129,29 @@ def test_padding_gap_holds_fails_on_a_wrong_bound():
     assert g.holds and g.nonzeros == 2
     assert not replace(g, bound=g.difference_norm / 2).holds
     assert not replace(g, difference_norm=g.gap / 2).holds
+
+
+def test_block_diagonalisation_holds_and_its_numbers_match_frequency_matrices():
+    from toeplitz_conv.symbolic import circular_block_diagonalisation
+    rng = np.random.default_rng(11)
+    for shape, n, padding, dil in [((2, 2, 3), 5, 1, 1), ((1, 2, 2), 4, ((1, 0),), 1),
+                                   ((2, 1, 3), 6, ((0, 4),), 2)]:
+        p = circular_block_diagonalisation(shape, n, padding=padding, dilation=dil)
+        assert p.holds, p.text()
+        w = rng.integers(-3, 4, shape)
+        pn = circular_block_diagonalisation(w.tolist(), n, padding=padding, dilation=dil)
+        assert pn.holds
+        got = np.array([np.array(b.evalf(), dtype=complex) for b in pn.details["blocks"]])
+        np.testing.assert_allclose(got, frequency_matrices(w, (shape[1], n), padding=padding,
+                                                           dilation=dil), atol=1e-12)
+
+
+def test_block_diagonalisation_refutes_a_wrong_alignment():
+    from toeplitz_conv.symbolic import circular_block_diagonalisation
+    for claim in ("unshifted", "inverse-dft"):
+        p = circular_block_diagonalisation((2, 2, 3), 5, padding=1, claim=claim)
+        assert not p.holds and p.failures
+    with pytest.raises(ValueError, match="padding must keep"):
+        circular_block_diagonalisation((1, 1, 3), 5, padding=0)
+    with pytest.raises(ValueError, match="n must be at most"):
+        circular_block_diagonalisation((1, 1, 3), 10**6)
