@@ -18,21 +18,30 @@ multiplies ``M(f)`` by a phase, but it is kept so that
 
 For other layers (zero padding, strides, ...) :func:`spectral_norm` uses
 ``scipy.sparse.linalg.svds`` on the sparse matrix.
+
+The same block-diagonalisation gives the *eigenvalues* of a square circular
+layer (:func:`eigenvalues`: those of the ``M(f)`` together; unlike the
+singular values they depend on the padding's shift), and
+:func:`padding_gap` bounds how far the circular layer's norm is from the
+zero-padded one's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._limits import DenseTooLargeError, limits
+from ._typing import LayerPadding
 from ._validation import as_finite_real, as_groups, as_int_tuple, as_kernel, as_shape, choose
 from .geometry import channel_map, circular_same_fits, layer_geometry
 from .layers import layer_matrix
 
-__all__ = ["clip_singular_values", "frequency_matrices", "singular_values", "spectral_norm"]
+__all__ = ["PaddingGap", "clip_singular_values", "eigenvalues", "frequency_matrices",
+           "padding_gap", "singular_values", "spectral_norm"]
 
 
 def _dense_channels(w: np.ndarray, c_in: int, groups: Any) -> np.ndarray:
@@ -50,13 +59,22 @@ def _dense_channels(w: np.ndarray, c_in: int, groups: Any) -> np.ndarray:
 
 
 def frequency_matrices(weight: ArrayLike, input_shape: tuple[int, ...], *,
-                       dilation: Any = 1, groups: int = 1) -> np.ndarray:
+                       dilation: Any = 1, groups: int = 1,
+                       padding: LayerPadding = "same") -> np.ndarray:
     """The ``C_out x C_in`` matrix ``M(f)`` of the circular "same" layer at each frequency.
 
     With ``X = fftn(x)`` and ``Y = fftn(y)`` over the spatial axes,
     ``Y[:, f] = M[f] @ X[:, f]`` for ``y`` the output of
-    ``layer_matrix(weight, input_shape, padding="same", padding_mode="circular",
-    dilation=dilation, groups=groups)``.
+    ``layer_matrix(weight, input_shape, padding=padding, padding_mode="circular",
+    dilation=dilation, groups=groups)``.  In 1-D, with ``omega = exp(-2 pi i / n)``
+    and ``p`` the padding before, ``M(f) = sum_t w[:, :, t] omega^(f (p - d t))``:
+    another ``padding`` of the same size multiplies ``M(f)`` by a phase.
+
+    Parameters
+    ----------
+    padding : int, tuple or pairs, or 'same'
+        Any padding of :func:`~toeplitz_conv.layer_matrix` for which the
+        output has the input's spatial size (else a ValueError naming it).
 
     Returns
     -------
@@ -74,13 +92,14 @@ def frequency_matrices(weight: ArrayLike, input_shape: tuple[int, ...], *,
     >>> np.round(M[:, 0, 0].real, 12)          # 1 + 2 cos(2 pi f / 4), f = 0..3
     array([ 3.,  1., -1.,  1.])
     """
-    h = _wrapped_kernel(weight, input_shape, dilation, groups)
+    h = _wrapped_kernel(weight, input_shape, dilation, groups, padding)
     spatial_axes = tuple(range(h.ndim - 2))
     # sum_j h[j] x[o + j]  has DFT  (sum_j h[j] e^{+2 pi i f j / n}) X[f] = N ifft(h)[f] X[f]
     return np.fft.ifftn(h, axes=spatial_axes) * int(np.prod(h.shape[:-2]))
 
 
-def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -> np.ndarray:
+def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any,
+                    padding: Any = "same") -> np.ndarray:
     """``h`` of shape ``(*spatial, C_out, C_in)``: the layer is ``y[o] = sum_j h[j] x[o + j]``.
 
     Channels last, so that the per-frequency matrices come out contiguous.
@@ -91,14 +110,21 @@ def _wrapped_kernel(weight: Any, input_shape: Any, dilation: Any, groups: Any) -
     w = _dense_channels(w, shape[0], groups)
     spatial = shape[1:]
     dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    for k, d, n in zip(w.shape[2:], dil, spatial):
-        if not circular_same_fits(n, k, d):
-            raise ValueError(f"dilation {dilation!r} makes a kernel of size {k} span "
-                             f"{d * (k - 1) + 1} samples, too wide for the circular 'same' "
-                             f"layer on an input of size {n} (input_shape {shape})")
-    _check_spectrum_memory(spatial, w.shape[0], w.shape[1])
-    geom = layer_geometry(w.shape[2:], spatial, padding="same", dilation=dil,
+    if isinstance(padding, str) and padding == "same":
+        for k, d, n in zip(w.shape[2:], dil, spatial):
+            if not circular_same_fits(n, k, d):
+                raise ValueError(f"dilation {dilation!r} makes a kernel of size {k} span "
+                                 f"{d * (k - 1) + 1} samples, too wide for the circular "
+                                 f"'same' layer on an input of size {n} (input_shape {shape})")
+    geom = layer_geometry(w.shape[2:], spatial, padding=padding, dilation=dil,
                           padding_mode="circular")
+    out = tuple(ax.out_size for ax in geom.axes)
+    if out != spatial:
+        raise ValueError(f"padding must keep the spatial size (a circular layer is "
+                         f"block-diagonalised by the DFT only then): padding {padding!r} "
+                         f"gives outputs {out} for inputs {spatial}; use 'same' or a "
+                         f"padding adding up to dilation * (kernel - 1) per axis")
+    _check_spectrum_memory(spatial, w.shape[0], w.shape[1])
     # Output 0 reads input index[t] with tap t; by shift invariance output o
     # reads o + index[t] (mod n): a circular correlation with h.
     idx = [ax.input_index(np.array([0]))[0] for ax in geom.axes]
@@ -332,3 +358,183 @@ def clip_singular_values(weight: ArrayLike, input_shape: tuple[int, ...], bound:
     at = (slice(None), slice(None), *np.meshgrid(*idx, indexing="ij"))
     out = h[at]
     return out if np.iscomplexobj(w) else out.real
+
+
+def eigenvalues(weight: ArrayLike, input_shape: tuple[int, ...],
+                padding: LayerPadding = "same", *, dilation: Any = 1,
+                groups: int = 1) -> np.ndarray:
+    """The (complex) eigenvalues of a square circular conv layer, by the DFT.
+
+    The eigenvalues of ``layer_matrix(weight, input_shape, padding=padding,
+    padding_mode="circular", dilation=dilation, groups=groups)``, a
+    ``C N x C N`` matrix (``N = prod(spatial)``): the DFT block-diagonalises
+    it, so they are the eigenvalues of the ``C x C`` matrices
+    :func:`frequency_matrices` gives, all together.
+
+    Unlike the singular values, they depend on the layer's *alignment*: the
+    padding before the input shifts the circulant (output ``o`` reads input
+    ``o + d t - p``), which multiplies ``M(f)`` by the phase
+    ``omega^(f p)``, ``omega = exp(-2 pi i / n)`` in 1-D.  ``padding=1`` and
+    ``padding=((2, 0),)`` are layers of the same size and singular values
+    but different eigenvalues.
+
+    Parameters
+    ----------
+    weight : array_like
+        ``(C, C // groups, *kernel)``, 1 to 3 spatial dims: the layer must be
+        square (as many output channels as input channels).
+    input_shape : tuple of int
+        ``(C, *spatial)``.
+    padding : int, tuple of int, (before, after) pairs or 'same'
+        As :func:`~toeplitz_conv.layer_matrix`; the output must have the
+        input's spatial size.  The default ``'same'`` is ``k // 2`` on each
+        side for an odd kernel (dilation 1), PyTorch's split otherwise.
+
+    Returns
+    -------
+    ndarray, complex, shape ``(prod(spatial) * C,)``
+        Frequency by frequency (C order over the spatial frequencies), the
+        ``C`` eigenvalues of each ``M(f)`` (in ``numpy.linalg.eigvals``'
+        order); ``.reshape(*spatial, C)`` groups them by frequency.
+
+    Raises
+    ------
+    ValueError
+        For a non-square layer (naming ``weight``) or a padding that changes
+        the spatial size (naming ``padding``).
+    DenseTooLargeError
+        Before any FFT, beyond ``toeplitz_conv.limits.max_dense_bytes``.
+
+    See Also
+    --------
+    frequency_matrices : the per-frequency blocks.
+    singular_values : their singular values (independent of the alignment).
+    toeplitz_conv.symbolic.circular_block_diagonalisation : the blocks, written out and proved.
+
+    Examples
+    --------
+    The symmetric kernel ``[1, 2, 1]``, centred: real eigenvalues
+    ``2 + 2 cos(2 pi f / 4)``; shifted by one sample, they turn complex:
+
+    >>> import numpy as np
+    >>> w = np.array([[[1.0, 2.0, 1.0]]])
+    >>> np.round(eigenvalues(w, (1, 4), padding=1), 12)
+    array([4.+0.j, 2.+0.j, 0.+0.j, 2.+0.j])
+    >>> np.round(eigenvalues(w, (1, 4), padding=((2, 0),)), 12)
+    array([4.+0.j, 0.-2.j, 0.+0.j, 0.+2.j])
+    """
+    w = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
+    shape = as_shape(input_shape, "input_shape", ndim=w.ndim - 1)
+    if w.shape[0] != shape[0]:
+        raise ValueError(f"weight must describe a square layer (as many output channels as "
+                         f"input channels) to have eigenvalues: weight.shape[0] = {w.shape[0]}"
+                         f" != input_shape[0] = {shape[0]}; use singular_values otherwise")
+    m = frequency_matrices(w, shape, dilation=dilation, groups=groups, padding=padding)
+    return np.linalg.eigvals(m).reshape(-1)
+
+
+@dataclass(frozen=True)
+class PaddingGap:
+    """The spectral norms of a layer with circular and with zero padding, and their gap.
+
+    Attributes
+    ----------
+    circular : float
+        ``sigma_max`` of the circular layer (exact, by the FFT).
+    zero : float
+        ``sigma_max`` of the zero-padded layer (``scipy.sparse.linalg.svds``).
+    difference_norm : float
+        ``||D||_2`` for ``D = A_circular - A_zero`` (the wrapped taps only).
+    bound : float
+        ``sqrt(||D||_1 ||D||_inf)``, from the absolute column and row sums of
+        ``D``: ``|circular - zero| <= difference_norm <= bound`` (Weyl's
+        inequality for singular values, then Hölder's).
+    nonzeros : int
+        Stored entries of ``D``.
+    """
+
+    circular: float
+    zero: float
+    difference_norm: float
+    bound: float
+    nonzeros: int
+
+    @property
+    def gap(self) -> float:
+        """``|circular - zero|``."""
+        return abs(self.circular - self.zero)
+
+    @property
+    def holds(self) -> bool:
+        """Whether ``gap <= difference_norm <= bound`` (up to rounding, 1e-12 relative)."""
+        slack = 1e-12 * max(self.circular, self.zero, 1e-300)
+        return self.gap <= self.difference_norm + slack and \
+            self.difference_norm <= self.bound + slack
+
+
+def _matrix_norm(a: Any) -> float:
+    """``||a||_2`` of a sparse matrix: dense for small ones, ARPACK otherwise."""
+    from scipy.sparse.linalg import svds
+
+    if a.nnz == 0:
+        return 0.0
+    scale = float(np.max(np.abs(a.data)))
+    a = a / scale
+    if min(a.shape) <= 64:
+        return float(np.linalg.norm(a.toarray(), 2)) * scale
+    v0 = np.ones(min(a.shape), dtype=a.dtype)
+    return float(svds(a, k=1, return_singular_vectors=False, v0=v0)[0]) * scale
+
+
+def padding_gap(weight: ArrayLike, input_shape: tuple[int, ...],
+                padding: LayerPadding = "same", *, dilation: Any = 1,
+                groups: int = 1) -> PaddingGap:
+    """How far the spectral norm of a zero-padded layer is from the circular one's.
+
+    Compares ``layer_matrix(weight, input_shape, padding=padding,
+    padding_mode=m, dilation=dilation, groups=groups)`` for ``m = 'circular'``
+    (its ``sigma_max`` exactly by the FFT, :func:`singular_values`) and
+    ``m = 'zeros'`` (by ``svds``, :func:`spectral_norm`).  The two matrices
+    differ only in the taps that wrap around, ``D = A_circ - A_zero``;
+    ``|sigma_circ - sigma_zero| <= ||D||_2 <= sqrt(||D||_1 ||D||_inf)``, the
+    last computed exactly from ``D``'s absolute row and column sums.
+
+    Parameters
+    ----------
+    weight, input_shape, padding, dilation, groups
+        As :func:`eigenvalues`, but the layer need not be square; the
+        padding must keep the spatial size.
+
+    Returns
+    -------
+    PaddingGap
+
+    See Also
+    --------
+    spectral_norm, singular_values
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = padding_gap(np.array([[[1.0, 2.0, 1.0]]]), (1, 8), padding=1)
+    >>> round(g.circular, 12), round(g.zero, 6)          # 4, and 2 + 2 cos(pi / 9)
+    (4.0, 3.879385)
+    >>> g.holds, round(g.bound, 12)                     # D: two corner entries of 1
+    (True, 1.0)
+    """
+    sigma_circ = float(singular_values(weight, input_shape, dilation=dilation, groups=groups)
+                       [0]) if padding == "same" else float(np.max(np.linalg.svd(
+                           frequency_matrices(weight, input_shape, dilation=dilation,
+                                              groups=groups, padding=padding),
+                           compute_uv=False), initial=0.0))
+    kw: dict[str, Any] = {"padding": padding, "dilation": dilation, "groups": groups}
+    a_circ = layer_matrix(weight, input_shape, padding_mode="circular", **kw).sparse
+    a_zero = layer_matrix(weight, input_shape, padding_mode="zeros", **kw).sparse
+    d = (a_circ.astype(np.result_type(a_circ.dtype, np.float64)) - a_zero).tocsr()
+    d.eliminate_zeros()
+    sigma_zero = spectral_norm(weight, input_shape, **kw)
+    absd = abs(d)
+    norm1 = float(absd.sum(axis=0).max(initial=0.0)) if d.nnz else 0.0
+    norm_inf = float(absd.sum(axis=1).max(initial=0.0)) if d.nnz else 0.0
+    return PaddingGap(circular=sigma_circ, zero=sigma_zero, difference_norm=_matrix_norm(d),
+                      bound=float(np.sqrt(norm1 * norm_inf)), nonzeros=int(d.nnz))

@@ -61,6 +61,7 @@ from ._general_layer import prove_layer_equivalence_general
 from ._general_signal import prove_equivalence_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof_result import MAX_EXPRESSION_NODES, Proof, difference_is_zero
+from ._spectral import circular_block_diagonalisation
 from ._symbols import symbol_array
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Explanation",
     "Proof",
     "backward_convolutions",
+    "circular_block_diagonalisation",
     "derive_weight_gradient",
     "difference_is_zero",
     "explain_matrix",
