@@ -69,6 +69,9 @@ def pool_axis(size: int, kernel: int, *, stride: int, padding: int | tuple[int, 
     """
     before, after = (padding, padding) if not isinstance(padding, (tuple, list)) else padding
     extra = stride - 1 if ceil_mode else 0
+    if size + before + after + extra > np.iinfo(np.int64).max:
+        raise ValueError(f"padding {padding} with an input of size {size} (and stride "
+                         f"{stride}) passes 2**63 - 1 samples")
     ax = AxisGeometry(size, kernel, stride, dilation, before, after + extra, "zeros")
     out = ax.out_size
     if out < 1:
