@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._validation import INT64_MAX
+from .._validation import INT64_MAX, as_int
 
 __all__: list[str] = []
 
@@ -35,19 +35,14 @@ def _symbolic(value: Any) -> bool:
 
 
 def integer(minimum: int | None = 0) -> Rule:
-    """A rule: an int (Python or numpy, not bool) in ``[minimum, 2**63)``, or symbolic."""
+    """A rule: an int (Python or numpy, not bool) ``>= minimum`` within int64, or symbolic."""
     def rule(value: Any, name: str) -> None:
         if type(value) is int and (minimum is None or value >= minimum) \
                 and -INT64_MAX <= value <= INT64_MAX:
             return
-        if _symbolic(value):
-            return
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-        low = -INT64_MAX if minimum is None else minimum
-        if not low <= int(value) <= INT64_MAX:
-            raise ValueError(f"{name} must be an int between {low} and {INT64_MAX}, "
-                             f"got {value!r}")
+        if not _symbolic(value):
+            # The builders' own check, with their messages, off the fast path.
+            as_int(value, name, minimum=minimum)
     return rule
 
 
