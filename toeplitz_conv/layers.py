@@ -345,42 +345,15 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     lay = _user_layout(w, input_shape, data_format, weight_format)
     if lay is not None:
         w, input_shape = lay.w, lay.shape
-    nd = w.ndim - 2
     with _explained(lay):
         shape, groups = _channels(w, input_shape, groups)
         if w.shape[0] != shape[0]:
             raise ValueError(f"weight.shape[0] ({w.shape[0]}) must equal the input channels "
                              f"input_shape[0] = {shape[0]} for a transposed convolution")
-    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
-    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
-    op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
-    k = w.shape[2:]
-    if isinstance(padding, str):
-        pads, op_t = _framework_padding(padding, output_size, op_t, shape[1:], k, stride_t,
-                                        dil_t)
-    else:
-        pads = resolve_padding(padding, w.shape[2:], allow_strings=False)
-        if output_size is not None:
-            op_t = _output_padding_for(output_size, op_t, shape[1:], k, stride_t, pads, dil_t)
-    for op, s, d in zip(op_t, stride_t, dil_t):
-        if op >= s and op >= d:
-            raise ValueError(f"output_padding {op_t} must be smaller than either stride "
-                             f"{stride_t} or dilation {dil_t} (PyTorch's rule)")
-    out_spatial = tuple(transposed_out_size(n, kk, stride=s, padding=p, output_padding=op,
-                                            dilation=d)
-                        for n, kk, s, p, op, d in zip(shape[1:], k, stride_t, pads, op_t, dil_t))
-    if any(o <= 0 for o in out_spatial):
-        raise ValueError(f"padding {padding!r} is too large: the transposed convolution's "
-                         f"output size would be {out_spatial}")
     c_out = w.shape[1] * groups
-    if c_out * math.prod(out_spatial) > INT64_MAX:
-        raise ValueError(f"stride {stride!r}, dilation {dilation!r} and output_padding "
-                         f"{output_padding!r} give an output of shape {(c_out, *out_spatial)}, "
-                         f"more elements than int64 can index")
-    geom = layer_geometry(k, out_spatial, stride=stride_t, padding=pads, dilation=dil_t)
-    # With output_padding >= stride the forward correlation has extra outputs
-    # that the transposed convolution never reads: crop them.
-    geom = Geometry(tuple(replace(ax, out_limit=n) for ax, n in zip(geom.axes, shape[1:])))
+    geom = _transposed_geometry(w.shape[2:], shape[1:], c_out, stride=stride,
+                                padding=padding, output_padding=output_padding,
+                                dilation=dilation, output_size=output_size)
     info = {"convention": "transposed_layer", "stride": stride, "padding": padding,
             "output_padding": output_padding, "dilation": dilation, "groups": groups}
     fwd = assemble(geom, w, channels=Channels(c_out, groups), info=info)
@@ -391,6 +364,49 @@ def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,
     t = fwd.T
     t.info = info
     return t
+
+
+def _transposed_geometry(kernel: tuple[int, ...], spatial: tuple[int, ...], c_out: int, *,
+                         stride: Any, padding: Any, output_padding: Any, dilation: Any,
+                         output_size: Any) -> Geometry:
+    """The geometry of the forward correlation a transposed convolution is the adjoint of.
+
+    Its input is the transposed layer's output (``spatial`` samples per axis
+    become the output size of :func:`~toeplitz_conv.geometry.transposed_out_size`),
+    its outputs cropped to ``spatial`` (the layer's input).  Shared by
+    :func:`transposed_layer_matrix` and the checker's matrix-free reference.
+    """
+    nd = len(spatial)
+    stride_t = as_int_tuple(stride, nd, "stride", minimum=1)
+    dil_t = as_int_tuple(dilation, nd, "dilation", minimum=1)
+    op_t = as_int_tuple(output_padding, nd, "output_padding", minimum=0)
+    k = tuple(kernel)
+    if isinstance(padding, str):
+        pads, op_t = _framework_padding(padding, output_size, op_t, spatial, k, stride_t,
+                                        dil_t)
+    else:
+        pads = resolve_padding(padding, k, allow_strings=False)
+        if output_size is not None:
+            op_t = _output_padding_for(output_size, op_t, spatial, k, stride_t, pads, dil_t)
+    for op, s, d in zip(op_t, stride_t, dil_t):
+        if op >= s and op >= d:
+            raise ValueError(f"output_padding {op_t} must be smaller than either stride "
+                             f"{stride_t} or dilation {dil_t} (PyTorch's rule)")
+    out_spatial = tuple(transposed_out_size(n, kk, stride=s, padding=p, output_padding=op,
+                                            dilation=d)
+                        for n, kk, s, p, op, d in zip(spatial, k, stride_t, pads, op_t, dil_t))
+    if any(o <= 0 for o in out_spatial):
+        raise ValueError(f"padding {padding!r} is too large: the transposed convolution's "
+                         f"output size would be {out_spatial}")
+    if c_out * math.prod(out_spatial) > INT64_MAX:
+        raise ValueError(f"stride {stride!r}, dilation {dilation!r} and output_padding "
+                         f"{output_padding!r} give an output of shape {(c_out, *out_spatial)}, "
+                         f"more elements than int64 can index")
+    geom = layer_geometry(k, out_spatial, stride=stride_t, padding=pads, dilation=dil_t)
+    # With output_padding >= stride the forward correlation has extra outputs
+    # that the transposed convolution never reads: crop them.
+    geom = Geometry(tuple(replace(ax, out_limit=n) for ax, n in zip(geom.axes, spatial)))
+    return geom
 
 
 def _trailing_sizes(output_size: Any, nd: int) -> tuple[int, ...]:

@@ -46,6 +46,7 @@ from ._operator import Reference, reference
 from ._pool_kind import check_pool
 from ._report import Entry, Report
 from ._signal_kind import as_signal_layer, signal_report
+from ._transposed_kind import transposed_context
 from ._user import (
     UserLayer,
     as_result,
@@ -58,6 +59,23 @@ from ._user import (
 __all__ = ["check_layer"]
 
 _MAX_RANDOM = 64
+
+
+class _ConvCatalogue:
+    """The conv layer's bug catalogue (:mod:`._hypotheses`).
+
+    Kinds with their own (transposed, local, tiled) carry one with the same
+    four methods on their context, as ``ctx.catalogue``.
+    """
+
+    forward = staticmethod(_forward_hypotheses)
+    wrong_shape = staticmethod(_wrong_shape_diagnosis)
+    grads = staticmethod(_grad_hypotheses)
+    grad_shape = staticmethod(_grad_shape_diagnosis)
+
+
+def _catalogue(ctx: _Ctx) -> Any:
+    return getattr(ctx, "catalogue", _ConvCatalogue)
 
 
 # ---------------------------------------------------------------- trials
@@ -155,7 +173,7 @@ def _canon(ctx: _Ctx, value: Any, name: str) -> tuple[np.ndarray | None, str]:
         if arr is not None and arr.ndim == len(ushape):
             arr = ctx.layout.weight_from_user(arr)
         return arr, msg
-    c = ctx.w.shape[0]
+    c = ctx.A.out_shape[0]                       # the output channels, whatever the kind
     arr, msg = as_result(value, (c,), name)
     if arr is not None and arr.size == c:        # any shape with C entries
         return arr.reshape(c), ""
@@ -182,13 +200,14 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
         trials.append(_Trial(name, arr, ctx.forward_ref(x)))
     if wrong_shape and len(wrong_shape) == len(xs):
         entry = Entry("forward", False, message=failure or "")
-        entry.diagnosis = _wrong_shape_diagnosis(ctx, [x for _, x in xs], wrong_shape)
+        entry.diagnosis = _catalogue(ctx).wrong_shape(ctx, [x for _, x in xs], wrong_shape)
         return entry
     what = "forward against A @ x" + (" + bias" if ctx.b is not None else "")
     entry = _measure("forward", trials, ctx, failure, what)
     if not entry.ok and failure is None:
         entry.diagnosis = (_nondeterminism(ctx, user, xs, trials)
-                           or _diagnose(ctx, trials, _forward_hypotheses(ctx, [x for _, x in xs])))
+                           or _diagnose(ctx, trials,
+                                        _catalogue(ctx).forward(ctx, [x for _, x in xs])))
     return entry
 
 
@@ -264,9 +283,9 @@ def _check_grads(ctx: _Ctx, user: UserLayer,
             continue
         e = _measure(n, trials[n], ctx, failures[n], what[n])
         if not e.ok and failures[n] is None:
-            e.diagnosis = _diagnose(ctx, trials[n], _grad_hypotheses(ctx, n, pairs))
+            e.diagnosis = _diagnose(ctx, trials[n], _catalogue(ctx).grads(ctx, n, pairs))
         elif not e.ok:
-            e.diagnosis = _grad_shape_diagnosis(ctx, n, wrong[n])
+            e.diagnosis = _catalogue(ctx).grad_shape(ctx, n, wrong[n])
         entries.append(e)
     return entries
 
@@ -369,7 +388,8 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                 api: Literal["auto", "cache"] = "auto", grads: Callable[[], Any] | None = None,
                 timeout: float | None = 60.0,
                 isolation: Literal["none", "process"] = "none",
-                kind: Literal["conv", "signal", "avg_pool", "max_pool"] = "conv",
+                kind: Literal["conv", "signal", "avg_pool", "max_pool", "lp_pool", "transposed",
+                              "local", "tiled", "data_matrix"] = "conv",
                 reference: Literal["auto", "matrix", "matrix-free"] = "auto",
                 **layer_kwargs: Any) -> Report:
     """Check a hand-written conv layer against the exact matrix of the layer.
@@ -502,22 +522,13 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     >>> check_layer(nhwc, w, (6, 6, 1), batch=2, data_format="NHWC").ok
     True
     """
-    choose(kind, "kind", ("conv", "signal", "avg_pool", "max_pool"))
-    if kind in ("avg_pool", "max_pool"):
-        if weight is not None or bias is not None:
-            raise TypeError(f"kind={kind!r} has no weight or bias: pass weight=None")
-        if data_format is not None or weight_format is not None or api != "auto":
-            raise ValueError(f"kind={kind!r} checks the (N, C, *spatial) layout with "
-                             f"api='auto'")
-        choose(isolation, "isolation", ("none", "process"))
-        return check_pool(
-            forward, input_shape, kind, backward=backward, batch=batch,
-            rtol=None if rtol is None else as_tolerance(rtol, "rtol"),
-            atol=None if atol is None else as_tolerance(atol, "atol"),
-            seed=as_int(seed, "seed", minimum=0),
-            n_random=3 if n_random is None else min(as_positive_int(n_random, "n_random"),
-                                                    _MAX_RANDOM),
-            timeout=_validate_timeout(timeout), isolation=isolation, options=layer_kwargs)
+    choose(kind, "kind", ("conv", "signal", "avg_pool", "max_pool", "lp_pool", "transposed",
+                          "local", "tiled", "data_matrix"))
+    if kind in ("avg_pool", "max_pool", "lp_pool"):
+        return _check_pool_kind(kind, forward, weight, bias, input_shape, dict(
+            backward=backward, batch=batch, rtol=rtol, atol=atol, seed=seed, n_random=n_random,
+            timeout=timeout, isolation=isolation), data_format, weight_format, api,
+            layer_kwargs)
     if kind == "signal":
         return _check_signal(forward, weight, input_shape, backward, dict(
             rtol=rtol, atol=atol, seed=seed, n_random=n_random, timeout=timeout,
@@ -546,6 +557,13 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                              "weight= explicitly")
         if bias is None and own_bias is not None:
             bias = own_bias
+    if kind in _CONTEXTS:
+        ctx = _CONTEXTS[kind](weight, input_shape, bias, dict(
+            data_format=data_format, weight_format=weight_format, batch=batch), reference,
+            layer_kwargs, rtol_v, atol_v, reduction)
+        return _run_kind(kind, ctx, forward, dict(backward=backward, api=api, grads=grads,
+                                                  timeout=timeout_v), isolation,
+                         n_random, seed, batch, layer_kwargs)
     w_user = as_kernel(weight, "weight", min_ndim=3, max_ndim=5)
     if w_user.dtype.kind == "c":
         raise TypeError("weight must be real (a conv layer's weight), got a complex array")
@@ -593,6 +611,49 @@ def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed
         extra.append(f"{layout.data_format}/{layout.weight_format}")
     title = f"{kind} check" + (f" ({', '.join(extra)})" if extra else "")
     return Report(entries, title=title)
+
+
+def _check_pool_kind(kind: str, forward: Any, weight: Any, bias: Any, input_shape: Any,
+                     common: dict[str, Any], data_format: Any, weight_format: Any, api: str,
+                     layer_kwargs: dict[str, Any]) -> Report:
+    """``kind="avg_pool" | "max_pool" | "lp_pool"``: a weightless layer (:mod:`._pool_kind`)."""
+    if weight is not None or bias is not None:
+        raise TypeError(f"kind={kind!r} has no weight or bias: pass weight=None")
+    if data_format is not None or weight_format is not None or api != "auto":
+        raise ValueError(f"kind={kind!r} checks the (N, C, *spatial) layout with "
+                         f"api='auto'")
+    choose(common["isolation"], "isolation", ("none", "process"))
+    rtol, atol, n_random = common["rtol"], common["atol"], common["n_random"]
+    return check_pool(
+        forward, input_shape, kind, backward=common["backward"], batch=common["batch"],
+        rtol=None if rtol is None else as_tolerance(rtol, "rtol"),
+        atol=None if atol is None else as_tolerance(atol, "atol"),
+        seed=as_int(common["seed"], "seed", minimum=0),
+        n_random=3 if n_random is None else min(as_positive_int(n_random, "n_random"),
+                                                _MAX_RANDOM),
+        timeout=_validate_timeout(common["timeout"]), isolation=common["isolation"],
+        options=layer_kwargs)
+
+
+_CONTEXTS: dict[str, Callable[..., _Ctx]] = {"transposed": transposed_context}
+_TITLES = {"transposed": "transposed conv", "local": "locally connected", "tiled": "tiled conv"}
+
+
+def _run_kind(kind: str, ctx: _Ctx, forward: Any, call: dict[str, Any], isolation: str,
+              n_random: int | None, seed: int, batch: int | None,
+              layer_kwargs: dict[str, Any]) -> Report:
+    """A kind whose context comes from its own module, through the conv engine."""
+    conv_param = _conv_param(layer_kwargs) if call["api"] == "cache" else None
+    user = UserLayer(forward, ctx.w, ctx.b, call["backward"], layout=ctx.layout,
+                     api=call["api"], grads=call["grads"], conv_param=conv_param,
+                     timeout=call["timeout"], n_out=ctx.A.out_shape[0])
+    if isolation == "process":
+        with ProcessLayer(user, call["timeout"]) as isolated:
+            report = _run_checks(ctx, isolated, user.kind, n_random, seed, batch, ctx.layout)
+    else:
+        report = _run_checks(ctx, user, user.kind, n_random, seed, batch, ctx.layout)
+    report.title = f"{_TITLES[kind]}: {report.title}"
+    return report
 
 
 def _check_signal(forward: Any, weight: Any, input_shape: Any, backward: Any,

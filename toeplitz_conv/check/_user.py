@@ -329,7 +329,7 @@ class UserLayer:
     def __init__(self, forward: Any, weight: np.ndarray, bias: np.ndarray | None,
                  backward: Any = None, *, layout: Layout | None = None, api: str = "auto",
                  grads: Any = None, conv_param: dict[str, Any] | None = None,
-                 timeout: float | None = 60.0) -> None:
+                 timeout: float | None = 60.0, n_out: int | None = None) -> None:
         if not callable(forward):
             raise TypeError(f"forward must be callable (a function, torch.nn.Module or "
                             f"torch.autograd.Function), got {type(forward).__name__}")
@@ -345,6 +345,10 @@ class UserLayer:
         self.layout = layout if layout is not None else Layout(weight.ndim - 2)
         self.weight = weight
         self.bias = bias
+        # The bias has one entry per output channel: weight.shape[0] for a conv
+        # layer, given by the caller for the other kinds (a transposed layer's
+        # weight starts with its input channels).
+        self.n_out = weight.shape[0] if n_out is None else n_out
         self.backward = backward
         self.grads_fn = grads
         self.conv_param = conv_param or {}
@@ -394,7 +398,7 @@ class UserLayer:
             wp = next((p for p in params.values() if tuple(p.shape) == wshape), None)
         self._wp = wp
         bp = params.get("bias")
-        self._bp = bp if bp is not None and bp.numel() == self.weight.shape[0] else None
+        self._bp = bp if bp is not None and bp.numel() == self.n_out else None
         if wp is not None:
             theirs = self.layout.weight_from_user(_to_numpy(wp).astype(np.float64))
             if not np.allclose(theirs, self.weight, rtol=1e-6, atol=1e-12):
@@ -468,7 +472,7 @@ class UserLayer:
     def _cache_forward(self, xc: np.ndarray, w: np.ndarray) -> Any:
         b = self._user_b()
         if b is None:
-            b = np.zeros(self.weight.shape[0])
+            b = np.zeros(self.n_out)
         return self._fn(xc, w, b, dict(self.conv_param))
 
     def forward(self, x: np.ndarray, weight: np.ndarray | None = None,
