@@ -1,4 +1,4 @@
-"""``check_layer(..., kind="avg_pool" | "max_pool")``: a pooling layer against its matrix.
+"""``check_layer(..., kind="avg_pool" | "max_pool" | "lp_pool")``: pooling against its matrix.
 
 The reference is the pooling builders' matrix: ``avg_pool_matrix`` (fixed)
 or, for max pooling, the selection matrix ``max_pool_matrix(x)`` at each
@@ -11,6 +11,8 @@ Diagnoses come from alternative pooling layers built by the same builders
 (a window one larger or smaller, the stride ignored, the average not
 divided or divided by the padded count) and, for max pooling, gradients
 routed to another element of each window (its first, its last, its minimum).
+Lp pooling (:mod:`._lp_pool`) is checked the same way against its formula
+through ``avg_pool_matrix``, on positive trial inputs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..pooling import avg_pool_matrix, max_pool_matrix
 from ._context import dtype_tolerance
 from ._isolate import ProcessLayer
 from ._layout import Layout
+from ._lp_pool import LpPool, lp_alternatives
 from ._report import Entry, Report
 from ._user import UserLayer, as_result, result_eps
 
@@ -32,6 +35,7 @@ __all__ = ["check_pool"]
 
 _AVG_KEYS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
 _MAX_KEYS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+_LP_KEYS = ("norm_type", "kernel_size", "stride", "ceil_mode")
 
 
 class _Pool:
@@ -72,7 +76,7 @@ class _Pool:
         return np.stack([self.matrix(x[i], **changes).T.apply(g[i]) for i in range(len(x))])
 
 
-def _alternatives(pool: _Pool) -> list[tuple[str, dict[str, Any]]]:
+def _alternatives(pool: Any) -> list[tuple[str, dict[str, Any]]]:
     k = as_int_tuple(pool.opts["kernel_size"], len(pool.in_shape) - 1, "kernel_size", minimum=1)
     s = pool.opts.get("stride")
     out: list[tuple[str, dict[str, Any]]] = []
@@ -91,6 +95,8 @@ def _alternatives(pool: _Pool) -> list[tuple[str, dict[str, Any]]]:
         text = ("divided by the count of real samples only (count_include_pad=False)" if cip
                 else "divided by the padded count (count_include_pad=True)")
         out.append((f"average {text}", {"count_include_pad": not cip}))
+    if pool.kind == "lp_pool":
+        out += lp_alternatives(pool)
     return out
 
 
@@ -104,7 +110,7 @@ def _fits(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
     return True
 
 
-def _diagnose(pool: _Pool, xs: list[np.ndarray], got: list[np.ndarray],
+def _diagnose(pool: Any, xs: list[np.ndarray], got: list[np.ndarray],
               value: Callable[..., np.ndarray]) -> str | None:
     for text, changes in _alternatives(pool):
         try:
@@ -155,12 +161,13 @@ def _measure(name: str, got: list[np.ndarray], want: list[np.ndarray], names: li
 
 
 def _options(kind: str, options: dict[str, Any], nd: int) -> dict[str, Any]:
-    keys = _AVG_KEYS if kind == "avg_pool" else _MAX_KEYS
+    keys = {"avg_pool": _AVG_KEYS, "max_pool": _MAX_KEYS, "lp_pool": _LP_KEYS}[kind]
     unknown = set(options) - set(keys)
     if unknown:
         raise TypeError(f"kind={kind!r} takes {', '.join(keys)}; got {sorted(unknown)}")
-    if "kernel_size" not in options:
-        raise TypeError(f"kind={kind!r} needs kernel_size=")
+    for needed in ("kernel_size", "norm_type") if kind == "lp_pool" else ("kernel_size",):
+        if needed not in options:
+            raise TypeError(f"kind={kind!r} needs {needed}=")
     return dict(options)
 
 
@@ -169,13 +176,14 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
                seed: int = 0, n_random: int = 3, timeout: float | None = 60.0,
                isolation: str = "none", options: dict[str, Any]) -> Report:
     """Check a pooling layer (see the module docstring); ``check_layer`` validates the rest."""
-    choose(kind, "kind", ("avg_pool", "max_pool"))
+    choose(kind, "kind", ("avg_pool", "max_pool", "lp_pool"))
     shape = as_shape(input_shape)
     nd = len(shape) - 1
     if not 1 <= nd <= 3:
         raise ValueError(f"input_shape must be (C, *spatial) with 1 to 3 spatial axes, got "
                          f"{shape}")
-    pool = _Pool(kind, shape, _options(kind, options, nd))
+    opts = _options(kind, options, nd)
+    pool = LpPool(shape, opts) if kind == "lp_pool" else _Pool(kind, shape, opts)
     layout = Layout(nd, batch=batch)
     n = layout.n
     dummy = np.zeros((shape[0], 1) + (1,) * nd)
@@ -185,7 +193,9 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
     user.takes_weight = user.takes_bias = False     # a pooling layer has none to take
     user.notes.clear()
     rng = np.random.default_rng(seed)
-    xs = [rng.standard_normal((n, *shape)) for _ in range(n_random)]
+    # Lp pooling: positive inputs, where x**p is defined and smooth for every p.
+    xs = [rng.uniform(0.5, 2.0, (n, *shape)) if kind == "lp_pool"
+          else rng.standard_normal((n, *shape)) for _ in range(n_random)]
     names = [f"random x #{i}" for i in range(n_random)]
     if kind == "avg_pool":
         one = np.zeros((n, *shape))
@@ -214,7 +224,7 @@ def _call(user: Any, method: str, args: tuple[Any, ...], ushape: tuple[int, ...]
     return layout.data_from_user(arr), f"{msg} (input '{tname}')" if msg else "", eps
 
 
-def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
+def _run(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
          want: list[np.ndarray], rng: np.random.Generator, rtol: float | None,
          atol: float | None, kind: str, batch: int | None) -> Report:
     layout = Layout(len(pool.in_shape) - 1, batch=batch)
@@ -233,8 +243,10 @@ def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
         if arr is None:
             break
         got.append(arr)
-    what = "forward against " + ("avg_pool_matrix @ x" if kind == "avg_pool"
-                                 else "max_pool_matrix(x) @ x (the selection at x)")
+    what = "forward against " + {"avg_pool": "avg_pool_matrix @ x",
+                                 "max_pool": "max_pool_matrix(x) @ x (the selection at x)",
+                                 "lp_pool": "lp_pool(x) = (K * avg_pool_matrix @ x**p)**(1/p)"
+                                 }[kind]
     if failure:
         fwd = Entry("forward", False, message=failure)
         if len(got) == len(xs):
@@ -258,7 +270,8 @@ def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
             if failure or arr is None:
                 break
             ggot.append(arr)
-        what = "input gradient against A.T @ grad_out"
+        what = ("input gradient against A.T @ grad_out" if kind != "lp_pool" else
+                "input gradient against x**(p-1) * (K * A.T @ (grad_out * y**(1-p)))")
         if kind == "max_pool":
             what += " (trial inputs have distinct values: no tie decides the gradient)"
         if failure:
@@ -271,5 +284,6 @@ def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
                 if e.diagnosis is None and kind == "max_pool":
                     e.diagnosis = _routed(pool, xs, gs, ggot)
             entries.append(e)
-    title = {"avg_pool": "average-pool check", "max_pool": "max-pool check"}[kind]
+    title = {"avg_pool": "average-pool check", "max_pool": "max-pool check",
+             "lp_pool": "Lp-pool check"}[kind]
     return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"))
