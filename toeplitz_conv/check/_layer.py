@@ -42,6 +42,7 @@ from ._hypotheses import (
 )
 from ._isolate import ProcessLayer
 from ._layout import Layout, as_bias
+from ._local_kind import local_context, tiled_context
 from ._operator import Reference, reference
 from ._pool_kind import check_pool
 from ._report import Entry, Report
@@ -635,7 +636,8 @@ def _check_pool_kind(kind: str, forward: Any, weight: Any, bias: Any, input_shap
         options=layer_kwargs)
 
 
-_CONTEXTS: dict[str, Callable[..., _Ctx]] = {"transposed": transposed_context}
+_CONTEXTS: dict[str, Callable[..., _Ctx]] = {"transposed": transposed_context,
+                                             "local": local_context, "tiled": tiled_context}
 _TITLES = {"transposed": "transposed conv", "local": "locally connected", "tiled": "tiled conv"}
 
 
