@@ -32,6 +32,7 @@ from .._validation import (
     choose,
 )
 from ._context import _Ctx, _Trial
+from ._data_matrix_kind import check_data_matrix
 from ._hypotheses import (
     _diagnose,
     _forward_hypotheses,
@@ -525,8 +526,8 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     """
     choose(kind, "kind", ("conv", "signal", "avg_pool", "max_pool", "lp_pool", "transposed",
                           "local", "tiled", "data_matrix"))
-    if kind in ("avg_pool", "max_pool", "lp_pool"):
-        return _check_pool_kind(kind, forward, weight, bias, input_shape, dict(
+    if kind in ("avg_pool", "max_pool", "lp_pool", "data_matrix"):
+        return _check_weightless(kind, forward, weight, bias, input_shape, dict(
             backward=backward, batch=batch, rtol=rtol, atol=atol, seed=seed, n_random=n_random,
             timeout=timeout, isolation=isolation), data_format, weight_format, api,
             layer_kwargs)
@@ -614,10 +615,10 @@ def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed
     return Report(entries, title=title)
 
 
-def _check_pool_kind(kind: str, forward: Any, weight: Any, bias: Any, input_shape: Any,
+def _check_weightless(kind: str, forward: Any, weight: Any, bias: Any, input_shape: Any,
                      common: dict[str, Any], data_format: Any, weight_format: Any, api: str,
                      layer_kwargs: dict[str, Any]) -> Report:
-    """``kind="avg_pool" | "max_pool" | "lp_pool"``: a weightless layer (:mod:`._pool_kind`)."""
+    """A weightless kind: pooling (:mod:`._pool_kind`) or im2col (:mod:`._data_matrix_kind`)."""
     if weight is not None or bias is not None:
         raise TypeError(f"kind={kind!r} has no weight or bias: pass weight=None")
     if data_format is not None or weight_format is not None or api != "auto":
@@ -625,8 +626,10 @@ def _check_pool_kind(kind: str, forward: Any, weight: Any, bias: Any, input_shap
                          f"api='auto'")
     choose(common["isolation"], "isolation", ("none", "process"))
     rtol, atol, n_random = common["rtol"], common["atol"], common["n_random"]
-    return check_pool(
-        forward, input_shape, kind, backward=common["backward"], batch=common["batch"],
+    run = (check_data_matrix if kind == "data_matrix"
+           else lambda *a, **k: check_pool(a[0], a[1], kind, **k))
+    return run(
+        forward, input_shape, backward=common["backward"], batch=common["batch"],
         rtol=None if rtol is None else as_tolerance(rtol, "rtol"),
         atol=None if atol is None else as_tolerance(atol, "atol"),
         seed=as_int(common["seed"], "seed", minimum=0),
