@@ -472,19 +472,42 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         a failed entry saying what happened, and nothing of it is left
         running.  The child is forked on Linux; elsewhere it is spawned, which
         needs a picklable layer (a TypeError says so otherwise).
-    kind : {'conv', 'signal', 'avg_pool', 'max_pool'}
-        ``'conv'`` (default): a conv layer as above.  ``'avg_pool'``,
-        ``'max_pool'``: a pooling layer (``weight=None``; keywords
-        ``kernel_size``, ``stride``, ``padding``, ``ceil_mode``, and
-        ``count_include_pad`` or ``dilation``; ``backward(x, grad_out) ->
-        grad_x``) against the pooling builders' matrices.  ``'signal'``: a
+    kind : {'conv', 'transposed', 'local', 'tiled', 'signal', 'avg_pool', 'max_pool', \
+'lp_pool', 'data_matrix'}
+        ``'conv'`` (default): a conv layer as above.  ``'transposed'``: a
+        transposed convolution against
+        :func:`~toeplitz_conv.transposed_layer_matrix` (weight ``(C_in,
+        C_out // groups, *kernel)``, PyTorch's layout, ``"OIHW"``; keywords
+        ``stride``, ``padding`` (also ``'SAME'``/``'VALID'``/``'SAME_LOWER'``),
+        ``output_padding``, ``output_size``, ``dilation``, ``groups``); batch,
+        layouts, bias, the cache API and finite differences as for a conv.
+        ``'local'``, ``'tiled'``: a locally connected layer (weight
+        ``(*out_spatial, C_out, C_in, *kernel)``) or a tiled convolution
+        (weight ``(*tiles, C_out, C_in, *kernel)``) against
+        :func:`~toeplitz_conv.locally_connected_matrix` /
+        :func:`~toeplitz_conv.tiled_conv_matrix` (keywords ``stride``,
+        ``padding``, ``dilation``, ``padding_mode``; ``data_format`` but no
+        ``weight_format``).  ``'avg_pool'``, ``'max_pool'``, ``'lp_pool'``: a
+        pooling layer (``weight=None``; keywords ``kernel_size``, ``stride``,
+        ``padding``, ``ceil_mode``, and ``count_include_pad`` or
+        ``dilation``, or ``norm_type`` for Lp pooling, which has no padding;
+        ``backward(x, grad_out) -> grad_x``) against the pooling builders'
+        matrices (Lp pooling: torch's formula through ``avg_pool_matrix``, on
+        positive inputs).  ``'data_matrix'``: an im2col function
+        ``unfold(x) -> X`` (``weight=None``; keywords ``kernel_size``,
+        ``stride``, ``padding``, ``dilation``, ``padding_mode``) against
+        :func:`~toeplitz_conv.data_matrix` of one output channel, ``X`` as
+        ``(C*k, L)`` like ``torch.nn.functional.unfold`` or ``(L, C*k)``
+        (batched: ``(N, C*k, L)``, ``(N, L, C*k)`` or a 2-D stack such as
+        CS231n's ``(C*k, L*N)``), with an optional col2im ``backward(x, dX)
+        -> dx``.  ``'signal'``: a
         ``scipy.signal`` convolution, ``forward(x, w)`` or ``forward(x)`` on
         one N-D signal ``x`` of ``input_shape`` with the kernel ``weight``,
         against ``scipy.signal.convolve(x, w, mode)`` (``correlate=True``:
         ``correlate``) with ``boundary`` ``'fill'`` or ``'wrap'``, given as
         keywords ``mode=``, ``correlate=``, ``boundary=``; an optional
         ``backward(x, grad_out) -> (grad_x, grad_w)``.  No batch, bias or
-        layouts.
+        layouts.  Each kind has its own diagnoses.
     reference : {'auto', 'matrix', 'matrix-free'}
         The explicit matrix (small layers) or an im2col computation from the
         same geometry (large layers; ``'auto'`` chooses by size).
@@ -523,6 +546,23 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     ...     return out[..., None].astype(np.float32)
     >>> check_layer(nhwc, w, (6, 6, 1), batch=2, data_format="NHWC").ok
     True
+
+    A transposed convolution written as a scatter of each input times the
+    kernel (stride 2, weight ``(C_in, C_out, k)``), and the same with the
+    kernel reversed:
+
+    >>> wt = np.array([[[1.0, 2.0, 3.0]]])
+    >>> def scatter(x, weight):              # x: (1, n)
+    ...     y = np.zeros((1, 2 * (x.shape[1] - 1) + 3))
+    ...     for i, v in enumerate(x[0]):
+    ...         y[0, 2 * i:2 * i + 3] += v * weight[0, 0]
+    ...     return y
+    >>> check_layer(scatter, wt, (1, 4), kind="transposed", stride=2).ok
+    True
+    >>> r = check_layer(lambda x, weight: scatter(x, weight[..., ::-1]), wt, (1, 4),
+    ...                 kind="transposed", stride=2)
+    >>> r["forward"].diagnosis.split(":")[0]
+    'kernel flipped'
     """
     choose(kind, "kind", ("conv", "signal", "avg_pool", "max_pool", "lp_pool", "transposed",
                           "local", "tiled", "data_matrix"))
