@@ -370,7 +370,8 @@ def _forward(unf: _Unfold, user: Any, xs: list[np.ndarray], names: list[str],
             return Entry("forward", False, message=f"{msg} (input '{tname}')"), None
         us.append(arr)
     fitting = [rd for rd in readings if all(u.shape == rd.shape(n, ell, k) for u in us)]
-    what = "im2col against data_matrix(x, (1, C_in, *kernel_size))"
+    what = ("im2col against data_matrix(x, (1, C_in, *kernel_size)), indices as (image, "
+            "patch, column)")
     best: tuple[Entry, _Reading] | None = None
     for rd in fitting:
         e = _measure("forward", [rd.to_canon(u, n, ell, k) for u in us], wants, names,
