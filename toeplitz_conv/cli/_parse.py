@@ -305,6 +305,8 @@ FLAGS: dict[str, str] = {
     "rtol": "--rtol",
     "atol": "--atol",
     "seed": "--seed",
+    "convention": "--convention",
+    "order": "--order",
     # the figure options of issue 25 (spatial, weight_gradient, network)
     "kernel_size": "--kernel-size",
     "grad_out": "--grad-out",
