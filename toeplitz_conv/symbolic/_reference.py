@@ -109,6 +109,10 @@ def _source_sample(axes_q: list[list[int]], o: tuple[int, ...], j: tuple[int, ..
     """The input sample output ``o`` multiplies by tap ``j`` (per axis, extended per
     ``boundary``), or None where it reads a zero."""
     src = []
+    if mode == "circular":
+        # y[q] = sum_j w[j] x[(q - j) mod n]; the correlation reads x[(q + j) mod n].
+        return tuple((axes_q[d][o[d]] + (-j[d] if flip else j[d])) % x_shape[d]
+                     for d in range(len(w_shape)))
     for d in range(len(w_shape)):
         p = source_position(axes_q[d][o[d]], j[d], w_shape[d], flip)
         i = extend(p, x_shape[d], valid_boundary(mode, boundary))
@@ -128,6 +132,9 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     Convolution: ``y[q] = sum_j w[j] x[q - j]``; correlation (scipy's):
     ``y[q] = sum_j conj(w[j]) x[q - (k - 1) + j]``, per axis, ``q`` running
     over the mode's window of the full result, every ``stride``-th kept.
+    ``mode="circular"``: ``y[q] = sum_j w[j] x[(q - j) mod n]`` and the
+    correlation ``sum_j conj(w[j]) x[(q + j) mod n]``, ``q = 0 .. n - 1``
+    (the DFT's circular convolution and correlation).
     ``flip`` overrides which of the two sums is written (to pose a wrong claim);
     ``conjugate`` as in :func:`~toeplitz_conv.symbolic.symbolic_matrix`;
     ``times(a, b)`` multiplies and ``plus(terms)`` adds (caches shared with the other
@@ -142,7 +149,8 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     flip = (not correlate) if flip is None else flip
     axes_q = []
     for n, k, s in zip(x.shape, w.shape, stride):
-        start, count = mode_window(n, k, mode)
+        # The circular convolution has one output per input sample.
+        start, count = (0, n) if mode == "circular" else mode_window(n, k, mode)
         axes_q.append(list(range(start, start + count, s)))
     # scipy conjugates a correlation's weights; a symbol sympy does not know to
     # be complex stands for a real weight (``conjugate=True`` conjugates all).
