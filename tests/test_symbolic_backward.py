@@ -68,14 +68,17 @@ def test_described_torch_call_is_right():
     np.testing.assert_allclose(got, b.input_grad.apply(g, weight=w))
 
 
-def test_the_proofs_hold_and_can_fail(monkeypatch):
+def test_the_proofs_for_these_sizes_hold_and_can_fail():
+    from dataclasses import replace
     b = backward_convolutions((2, 2, 3), (2, 6), stride=2, padding="SAME", dilation=1)
-    assert b.input_grad.proof.holds and b.weight_grad.proof.holds
+    assert b.input_grad.proof_at_size.holds and b.weight_grad.proof_at_size.holds
     bad = backward_convolutions((1, 1, 3), (1, 6), stride=2, padding=1)
-    bad.input_grad.params["output_padding"] = (0,)   # the size ambiguity resolved wrongly
-    assert not bad.input_grad.proof.holds
-    bad.weight_grad.params["stride"], bad.weight_grad.params["dilation"] = (1,), (2,)
-    assert not bad.weight_grad.proof.holds          # stride and dilation not swapped
+    # the size ambiguity resolved wrongly: output_padding 0 (no sample after the last step)
+    pl, = bad.input_grad.plans
+    bad.input_grad.plans = (replace(pl, output_padding=0, ig_pad=(pl.ig_pad[0], pl.ig_pad[1] - 1)),)
+    assert not bad.input_grad.proof_at_size.holds
+    bad.weight_grad.plans = (replace(pl, wg_kernel_dilation=1, wg_step=2),)
+    assert not bad.weight_grad.proof_at_size.holds  # stride and dilation not swapped
 
 
 def test_bad_input_is_refused():
@@ -89,4 +92,4 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="weight_shape"):
         backward_convolutions((10**6, 10**6, 3), (10**6, 5))
     with pytest.raises(ValueError, match="symbolic limit"):
-        _ = backward_convolutions((8, 8, 3), (8, 400)).input_grad.proof
+        _ = backward_convolutions((8, 8, 3), (8, 400)).input_grad.proof_at_size
