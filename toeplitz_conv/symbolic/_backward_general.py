@@ -248,29 +248,32 @@ def _large_sizes(w_shape: tuple[int, ...], c_in: int, s: tuple[int, ...], d: tup
                  groups: int, padding: Any, first: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     """A pure function of the definition and the exported thresholds, so kept."""
     kshape = w_shape[2:]
+    nd = len(kshape)
     others = tuple(v + dd * (k - 1) + 1 for v, k, dd in zip(first[:-1], kshape, d))
-    last_pad = _last_axis_padding(padding, len(kshape))
 
-    def axis_taps(n: int) -> Any:
-        return layer_reference_taps((1, 1, kshape[-1]), (1, n), stride=s[-1:],
-                                    padding=last_pad, dilation=d[-1:], groups=1,
-                                    padding_mode="zeros")[1:]
+    def axis_taps(a: int, n: int) -> Any:
+        return layer_reference_taps((1, 1, kshape[a]), (1, n), stride=s[a:a + 1],
+                                    padding=_axis_padding(padding, a), dilation=d[a:a + 1],
+                                    groups=1, padding_mode="zeros")[1:]
+
+    # The definition's taps are a product over the axes (and the channel pairs).
+    rest = w_shape[0] * w_shape[1] * math.prod(len(axis_taps(a, n)[0])
+                                               for a, n in enumerate(others))
 
     def total(n: int) -> int:
-        return len(layer_reference_taps(w_shape, (c_in, *others, n), stride=s,
-                                        padding=padding, dilation=d, groups=groups,
-                                        padding_mode="zeros")[1])
+        return rest * len(axis_taps(nd - 1, n)[0])
 
-    large = _threshold_samples(axis_taps, total, first[-1], kshape[-1],
-                               w_shape[1] * math.prod(kshape), s[-1], True, len(kshape) > 1)
+    large = _threshold_samples(lambda n: axis_taps(nd - 1, n), total, first[-1], kshape[-1],
+                               w_shape[1] * math.prod(kshape), s[-1], True, nd > 1)
     return tuple((*others, n) for n in large)
 
 
-def _last_axis_padding(padding: Any, nd: int) -> Any:
+def _axis_padding(padding: Any, a: int) -> Any:
+    """The padding of spatial axis ``a`` alone, as a one-axis ``padding`` argument."""
     if isinstance(padding, (str, int, np.integer)):
         return padding
-    last = padding[nd - 1]
-    return (tuple(last),) if isinstance(last, (tuple, list)) else last
+    p = padding[a]
+    return (tuple(p),) if isinstance(p, (tuple, list)) else p
 
 
 def _tie(conv: Any, sizes: tuple[int, ...], paths: tuple[str | None, ...]) -> list[str]:
