@@ -9,6 +9,8 @@ is live against an independent result, then that the proof for every size fails.
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -147,3 +149,20 @@ def test_beyond_the_bounds_of_every_size_it_is_the_proof_for_these_sizes():
     p = b.input_grad.proof
     assert p.holds and p.details.get("scope") != "every size"
     assert "not proved for every size: stride must be at most 16" in p.notes[-1]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_the_proofs_latex_compiles(tmp_path, monkeypatch):
+    from toeplitz_conv.symbolic import circular_block_diagonalisation
+    b = backward_convolutions((2, 1, 3), (1, 7), stride=2, padding="SAME")
+    proofs = [b.input_grad.proof, b.weight_grad.proof,
+              circular_block_diagonalisation((1, 1, 2, 2), (2, 3), padding=((1, 0), (1, 0)))]
+    _plant(monkeypatch, lambda p: dataclasses.replace(p, g_dilation=1))
+    proofs.append(backward_convolutions((1, 1, 3), (1, 7), stride=2).input_grad.proof)
+    assert [p.holds for p in proofs] == [True, True, True, False]
+    body = "\n\n".join(r"\[" + p.to_latex() + r"\]" for p in proofs)
+    (tmp_path / "p.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath}\n"
+                                    "\\begin{document}\n" + body + "\n\\end{document}\n")
+    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "p.tex"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, [ln for ln in r.stdout.splitlines() if ln.startswith("!")]

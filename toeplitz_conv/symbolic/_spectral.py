@@ -188,7 +188,8 @@ def _proof(blocks: list[Any], sizes: tuple[int, ...], c_out: int, c_in: int, pbs
     notes = [f"exact arithmetic in Q(omega): omega^{big} = 1 and reduction modulo the "
              f"{big}-th cyclotomic polynomial"
              + ("" if nd == 1 else f"; omega_a = omega^({big} / n_a) on axis a"),
-             "block-diagonal after ordering rows and columns frequency-major",
+             "Q_o = I ⊗ F on the C_out output channels, Q_i = I ⊗ F on the C_in input "
+             "channels; block-diagonal after ordering rows and columns frequency-major",
              f"padding before p = {tuple(pbs) if nd > 1 else pbs[0]}, dilation d = "
              f"{dil if nd > 1 else dil[0]}"]
     if nd > 1:
@@ -204,7 +205,9 @@ def _proof(blocks: list[Any], sizes: tuple[int, ...], c_out: int, c_in: int, pbs
     return Proof(
         title=f"the DFT block-diagonalises the circular {c_out} x {c_in} channel layer on "
               f"{where} samples",
-        statement=sympy.Eq(sympy.Symbol("(I⊗F) A (I⊗F^-1)"),
+        statement=sympy.Eq(sympy.MatMul(
+            sympy.MatrixSymbol("Q_o", c_out * points, c_out * points), a_sym,
+            sympy.MatrixSymbol("Q_i", c_in * points, c_in * points).inv(), evaluate=False),
                            sympy.diag(*blocks) if points * max(c_out, c_in) <= 12
                            else sympy.Symbol("diag(M(f))"), evaluate=False),
         steps=[("A from the builder's taps (circular padding)", a_sym)]
