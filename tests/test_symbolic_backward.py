@@ -32,11 +32,31 @@ def _config(rng):
     d = tuple(int(v) for v in rng.integers(1, 3, nd))
     n = tuple(int(dd * (kk - 1) + 1 + rng.integers(0, 6)) for kk, dd in zip(k, d))
     padding = [int(rng.integers(0, 3)), "SAME", "valid",
-               tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in k)][
-        int(rng.integers(0, 4))]
+               tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in k),
+               "SAME_LOWER"][int(rng.integers(0, 5))]
     if all(v == 1 for v in s) and rng.random() < 0.3:
         padding = "same"
     return (c_out, c_ig, *k), (c_ig * groups, *n), s, d, padding, groups
+
+
+def _pads(padding, k, s, d, n):
+    """(before, after) per axis, from the frameworks' documentation (not from our geometry)."""
+    out = []
+    for a, (kk, ss, dd, nn) in enumerate(zip(k, s, d, n)):
+        span = dd * (kk - 1)
+        if padding == "valid":
+            out.append((0, 0))
+        elif padding == "same":                       # torch: the odd extra after
+            out.append((span // 2, span - span // 2))
+        elif padding in ("SAME", "SAME_LOWER"):       # TF / JAX: ceil(n / s) outputs
+            total = max((-(-nn // ss) - 1) * ss + span + 1 - nn, 0)
+            lo, hi = total // 2, total - total // 2
+            out.append((lo, hi) if padding == "SAME" else (hi, lo))
+        elif isinstance(padding, int):
+            out.append((padding, padding))
+        else:
+            out.append(tuple(padding[a]))
+    return tuple(out)
 
 
 def test_against_torch_autograd_over_random_configs():
@@ -46,7 +66,8 @@ def test_against_torch_autograd_over_random_configs():
         w_shape, x_shape, s, d, padding, groups = _config(rng)
         b = backward_convolutions(w_shape, x_shape, stride=s, padding=padding, dilation=d,
                                   groups=groups)
-        pads = b.input_grad.params["padding"]
+        pads = _pads(padding, w_shape[2:], s, d, x_shape[1:])
+        assert b.input_grad.params["padding"] == pads
         w, x = rng.standard_normal(w_shape), rng.standard_normal(x_shape)
         g = rng.standard_normal(b.input_grad.out_shape)
         dx, dw = _torch_grads(w, x, g, s, pads, d, groups)

@@ -319,7 +319,7 @@ def _min_sizes(conv: Any) -> list[int]:
     """The smallest size per axis with an output (TF's 'SAME': 1)."""
     w_shape, p, padding = conv.weight_shape, conv.params, conv._build["padding"]
     kshape, d = w_shape[2:], p["dilation"]
-    if isinstance(padding, str) and padding == "SAME":
+    if isinstance(padding, str) and padding in ("SAME", "SAME_LOWER"):
         return [1] * len(kshape)
     pads = torch_pads(padding, kshape, d)
     return [layer_min_size(k, pp, dilation=dd) for k, pp, dd in zip(kshape, pads, d)]

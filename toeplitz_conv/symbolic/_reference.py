@@ -262,19 +262,22 @@ def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
     ``torch.nn.functional.pad`` followed by an unpadded conv does);
     ``'valid'`` (``'VALID'``) is none; ``'same'`` pads ``dilation * (kernel - 1)`` in
     all, the odd extra after (PyTorch's ``_conv_forward``); TensorFlow's ``'SAME'``
-    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1.
+    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1, as
+    does JAX's ``'SAME_LOWER'`` (the same total, the odd extra pad before).
     The arguments are assumed already validated by the builder under test.
     """
     nd = len(kernel)
-    if padding == "SAME":
+    if padding in ("SAME", "SAME_LOWER"):
         # TensorFlow's rule depends on the input size when the stride is above 1.
         st = stride or (1,) * nd
         if sizes is None:
             if any(s != 1 for s in st):
                 raise ValueError("padding='SAME' with a stride above 1 needs the input sizes")
             sizes = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        return tuple(tf_same_pads(n, k, s, d)
-                     for n, k, s, d in zip(sizes, kernel, st, dilation))
+        pairs = tuple(tf_same_pads(n, k, s, d)
+                      for n, k, s, d in zip(sizes, kernel, st, dilation))
+        # JAX's 'SAME_LOWER': the same total, the odd extra pad before.
+        return pairs if padding == "SAME" else tuple((b, a) for a, b in pairs)
     if isinstance(padding, str):
         if padding.lower() == "valid":
             return ((0, 0),) * nd
