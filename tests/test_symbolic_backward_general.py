@@ -166,3 +166,16 @@ def test_the_proofs_latex_compiles(tmp_path, monkeypatch):
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "p.tex"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, [ln for ln in r.stdout.splitlines() if ln.startswith("!")]
+
+
+def test_a_crop_missing_in_the_array_operation_is_refuted(monkeypatch):
+    # The plan is right, but the pad/crop step ignores negative pads: only the ties see it.
+    real = _backward._pad_or_crop
+    monkeypatch.setattr(_backward, "_pad_or_crop", lambda a, pads: real(
+        a, [(max(b, 0), max(e, 0)) for b, e in pads]))
+    kw = {"stride": 2, "padding": ((0, 4),)}        # pad after > d (k - 1): a crop
+    b = backward_convolutions((1, 1, 2), (1, 4), **kw)
+    w, _, g = _numbers((1, 1, 2), (1, 4), b)
+    assert b.input_grad.apply(g, weight=w).shape != (1, 4)
+    p = b.input_grad.proof
+    assert not p.holds and all("apply differs" in f or "tying stopped" in f for f in p.failures)

@@ -56,6 +56,9 @@ ASSUMPTIONS = (
     "of the definition and of the operations are products of the per-axis ones)",
     "the channel and group sums do not depend on the spatial size (checked at every "
     "sampled size, not proved for every n)",
+    "apply's array operations (_dilate, _pad_or_crop, _correlate_valid: numpy slicing, the "
+    "same at every size) implement the definitions of dilate, pad and correlate_valid "
+    "(checked through the ties at the sampled sizes)",
     "between the sampled sizes the assembler writes what the core's geometry says (its "
     "regions repeat one pattern at constant steps, so a bug shows at a threshold or in a "
     "residue class)",
