@@ -159,6 +159,22 @@ def axis_plans(kshape: tuple[int, ...], spatial: tuple[Any, ...], stride: tuple[
     ``spatial`` may hold sympy sizes: the proof for every size calls this very
     function at a symbolic size in each residue class of the stride.
 
+    Parameters
+    ----------
+    kshape : tuple of int
+        The kernel's spatial shape.
+    spatial : tuple of int or sympy expressions
+        The input's spatial sizes.
+    stride, dilation : tuple of int
+        Per spatial axis.
+    padding
+        As :func:`~toeplitz_conv.layer_matrix` (also ``'same'``, ``'SAME'``, pairs).
+
+    Returns
+    -------
+    tuple of AxisPlan
+        One per spatial axis.
+
     Examples
     --------
     >>> p, = axis_plans((3,), (8,), (2,), (1,), 1)
