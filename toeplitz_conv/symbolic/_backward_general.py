@@ -402,6 +402,10 @@ def _assemble_proof(conv: Any, mins: list[int], us: list[sympy.Symbol],
              f"and by size at {n_large} sizes on both sides of the assembler's write-path "
              f"thresholds (write_path_thresholds()): "
              + ("agree" if not any("sizes" in f for f in failures) else "DIFFER")]
+    padding = conv._build["padding"]
+    if isinstance(padding, str) and padding in ("SAME", "SAME_LOWER"):
+        notes.append("TF's 'SAME' pads depend on n mod s only ((ceil(n / s) - 1) s - n does), "
+                     "so the definition's pads at one size of a class hold in all of it")
     notes += ["assumed, not proved: " + a for a in ASSUMPTIONS]
     if conv.kind == "input_grad":
         title = "the input gradient's transposed convolution equals A^T g"

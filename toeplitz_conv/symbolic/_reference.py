@@ -267,7 +267,7 @@ def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
     The arguments are assumed already validated by the builder under test.
     """
     nd = len(kernel)
-    if padding in ("SAME", "SAME_LOWER"):
+    if isinstance(padding, str) and padding in ("SAME", "SAME_LOWER"):
         # TensorFlow's rule depends on the input size when the stride is above 1.
         st = stride or (1,) * nd
         if sizes is None:
