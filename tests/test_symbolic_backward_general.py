@@ -149,6 +149,7 @@ def test_beyond_the_bounds_of_every_size_it_is_the_proof_for_these_sizes():
     p = b.input_grad.proof
     assert p.holds and p.details.get("scope") != "every size"
     assert "not proved for every size: stride must be at most 16" in p.notes[-1]
+    assert not any("not proved for every size" in n for n in b.input_grad.proof_at_size.notes)
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -347,8 +347,9 @@ class BackwardConvolution:
             if why is None:
                 self._proof = prove_for_every_size(self)
             else:
-                self._proof = self.proof_at_size
-                self._proof.notes.append(f"not proved for every size: {why}")
+                sized = self.proof_at_size
+                self._proof = replace(sized, notes=[*sized.notes,
+                                                    f"not proved for every size: {why}"])
         return self._proof
 
     @property
