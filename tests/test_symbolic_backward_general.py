@@ -15,9 +15,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.test_symbolic_soundness import _drop_capped_tails, _first_capped_size
 from toeplitz_conv import layer_matrix
 from toeplitz_conv.symbolic import _backward, backward_convolutions
+
+from .test_symbolic_soundness import _drop_capped_tails, _first_capped_size
 
 # (weight_shape, input_shape, layer options): a stride with TF's 'SAME' and dilation, a
 # pad larger than the kernel's span (the transposed convolution crops), groups with
