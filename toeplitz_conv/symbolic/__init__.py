@@ -44,7 +44,13 @@ from ._adjoint import (
     prove_input_gradient,
     prove_transposed_adjoint,
 )
-from ._backward import BackwardConvolution, BackwardConvolutions, backward_convolutions
+from ._backward import (
+    AxisPlan,
+    BackwardConvolution,
+    BackwardConvolutions,
+    axis_plans,
+    backward_convolutions,
+)
 from ._derivation import Derivation, derive_weight_gradient
 from ._explain import Explanation, explain_matrix
 from ._fixed_size import (
@@ -67,11 +73,13 @@ from ._symbols import symbol_array
 __all__ = [
     "MAX_DENSE_ENTRIES",
     "MAX_EXPRESSION_NODES",
+    "AxisPlan",
     "BackwardConvolution",
     "BackwardConvolutions",
     "Derivation",
     "Explanation",
     "Proof",
+    "axis_plans",
     "backward_convolutions",
     "circular_block_diagonalisation",
     "derive_weight_gradient",

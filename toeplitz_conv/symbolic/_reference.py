@@ -30,6 +30,7 @@ __all__ = [
     "direct_outputs",
     "extend",
     "gradient_definition",
+    "input_grad_definition_row",
     "input_gradient_definition",
     "layer_definition_count",
     "layer_definition_row",
@@ -49,6 +50,7 @@ __all__ = [
     "torch_pads",
     "transposed_layer_outputs",
     "valid_boundary",
+    "weight_grad_definition_entry",
 ]
 
 
@@ -268,19 +270,22 @@ def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
     ``torch.nn.functional.pad`` followed by an unpadded conv does);
     ``'valid'`` (``'VALID'``) is none; ``'same'`` pads ``dilation * (kernel - 1)`` in
     all, the odd extra after (PyTorch's ``_conv_forward``); TensorFlow's ``'SAME'``
-    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1.
+    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1, as
+    does JAX's ``'SAME_LOWER'`` (the same total, the odd extra pad before).
     The arguments are assumed already validated by the builder under test.
     """
     nd = len(kernel)
-    if padding == "SAME":
+    if isinstance(padding, str) and padding in ("SAME", "SAME_LOWER"):
         # TensorFlow's rule depends on the input size when the stride is above 1.
         st = stride or (1,) * nd
         if sizes is None:
             if any(s != 1 for s in st):
                 raise ValueError("padding='SAME' with a stride above 1 needs the input sizes")
             sizes = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        return tuple(tf_same_pads(n, k, s, d)
-                     for n, k, s, d in zip(sizes, kernel, st, dilation))
+        pairs = tuple(tf_same_pads(n, k, s, d)
+                      for n, k, s, d in zip(sizes, kernel, st, dilation))
+        # JAX's 'SAME_LOWER': the same total, the odd extra pad before.
+        return pairs if padding == "SAME" else tuple((b, a) for a, b in pairs)
     if isinstance(padding, str):
         if padding.lower() == "valid":
             return ((0, 0),) * nd
@@ -653,3 +658,35 @@ def layer_reference_taps(w_shape: tuple[int, ...], in_shape: tuple[int, ...], *,
     empty = np.zeros(0, dtype=np.int64)
     return ((c_out, *out_sp), np.concatenate(rows) if rows else empty,
             np.concatenate(cols) if cols else empty, np.concatenate(widx) if widx else empty)
+
+
+# ------------------------------------------- the gradients of a layer, for a symbolic size
+def input_grad_definition_row(w: Any, g: Any, j: Any, n: Any, k: int, stride: int,
+                              pads: tuple[int, int], dilation: int) -> Any:
+    """``(A^T g)[j]`` along one axis of a zero-padded PyTorch layer, for symbolic ``j``, ``n``.
+
+    PyTorch's definition puts ``w[t]`` at ``A[i, j]`` exactly where
+    ``j = s i + d t - p_l`` (:func:`layer_definition_row`), for the outputs
+    ``0 <= i < m`` (:func:`layer_definition_count`).  So column ``j`` of ``A``
+    holds tap ``t`` where ``s`` divides ``j + p_l - d t`` and the quotient is
+    an output: ``(A^T g)[j] = sum_t w[t] g[(j + p_l - d t) / s]`` over those taps.
+    ``w`` and ``g`` are sympy ``IndexedBase`` (one axis, one channel pair).
+    """
+    m = layer_definition_count(n, k, stride, pads, dilation)
+    terms = []
+    for t in range(k):
+        num = j + pads[0] - dilation * t
+        inside = sympy.And(sympy.Eq(sympy.Mod(num, stride), 0), num >= 0,
+                           num <= stride * (m - 1))
+        terms.append(w[t] * sympy.Piecewise((g[num / stride], inside), (0, True)))
+    return sympy.Add(*terms)
+
+
+def weight_grad_definition_entry(g: Any, x: Any, t: int, n: Any, k: int, stride: int,
+                                 pads: tuple[int, int], dilation: int) -> Any:
+    """``dL/dw[t] = sum_i g[i] xpad[s i + d t - p_l]`` along one axis (the chain rule on
+    PyTorch's definition), as a sympy ``Sum`` over the ``m`` outputs for a symbolic ``n``."""
+    m = layer_definition_count(n, k, stride, pads, dilation)
+    i = sympy.Symbol("i", integer=True, nonnegative=True)
+    read = read_extended(x, (stride * i + dilation * t - pads[0],), (n,), "zeros")
+    return sympy.Sum(g[i] * read, (i, 0, m - 1))
