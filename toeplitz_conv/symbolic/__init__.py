@@ -59,6 +59,7 @@ from ._fixed_size import (
 )
 from ._general_layer import prove_layer_equivalence_general
 from ._general_signal import prove_equivalence_general
+from ._general_transposed import prove_transposed_layer_general
 from ._matrix import MAX_DENSE_ENTRIES, latex, symbolic_layer_matrix, symbolic_matrix
 from ._proof_result import MAX_EXPRESSION_NODES, Proof, difference_is_zero
 from ._spectral import circular_block_diagonalisation
@@ -91,6 +92,7 @@ __all__ = [
     "prove_layer_weight_gradient",
     "prove_shift_equivariance",
     "prove_transposed_adjoint",
+    "prove_transposed_layer_general",
     "prove_weight_gradient",
     "symbol_array",
     "symbolic_layer_matrix",
