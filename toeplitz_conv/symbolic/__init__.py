@@ -57,6 +57,7 @@ from ._fixed_size import (
     prove_shift_equivariance,
     prove_weight_gradient,
 )
+from ._general_data import prove_data_matrix_general
 from ._general_layer import prove_layer_equivalence_general
 from ._general_signal import prove_equivalence_general
 from ._general_transposed import prove_transposed_layer_general
@@ -84,6 +85,7 @@ __all__ = [
     "prove_commutativity",
     "prove_convolution_theorem",
     "prove_data_matrix",
+    "prove_data_matrix_general",
     "prove_equivalence",
     "prove_equivalence_general",
     "prove_input_gradient",

@@ -763,14 +763,15 @@ def transposed_reference_taps(w_shape: tuple[int, ...], in_shape: tuple[int, ...
 def data_definition_row(x: Any, wv: Any, o: int, i: tuple[Any, ...], n: tuple[Any, ...],
                         w_shape: tuple[int, ...], stride: tuple[int, ...],
                         pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
-                        groups: int, padding_mode: str) -> Any:
+                        groups: int, padding_mode: str, flip: bool = False) -> Any:
     """Row ``(o, i)`` of the im2col (data) matrix times the flattened weight ``wv``.
 
     im2col: ``X[(o, i), (o, c, t)] = xpad[c', s i + d t - p]`` -- the window of output
     ``i`` laid out in the columns of output channel ``o``'s weights, C order over
     ``(C_out, C_in // groups, *kernel)``, so column ``(o C_in/groups + c) K + t``
     (``K`` taps, ``t`` in C order) -- and zero in the other output channels' columns.
-    Returns ``sum_{c, t} wv[column] xpad[c', s i + d t - p]`` (symbolic ``i``, ``n``).
+    Returns ``sum_{c, t} wv[column] xpad[c', s i + d t - p]`` (symbolic ``i``, ``n``);
+    ``flip`` puts each window's taps in the reversed columns (a wrong claim).
     """
     c_out, c_ig = w_shape[:2]
     kshape = w_shape[2:]
@@ -781,7 +782,8 @@ def data_definition_row(x: Any, wv: Any, o: int, i: tuple[Any, ...], n: tuple[An
         for t_flat, t in enumerate(itertools.product(*(range(k) for k in kshape))):
             p = tuple(ii * s + v * d - pb
                       for ii, s, v, d, (pb, _) in zip(i, stride, t, dilation, pads))
-            terms.append(wv[(o * c_ig + c) * n_k + t_flat]
+            col = n_k - 1 - t_flat if flip else t_flat
+            terms.append(wv[(o * c_ig + c) * n_k + col]
                          * read_extended(x, p, n, padding_mode, prefix=(first_c + c,)))
     return sympy.Add(*terms)
 
