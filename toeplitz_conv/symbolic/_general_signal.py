@@ -115,8 +115,6 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
     False
     >>> prove_equivalence_general(3, "same", stride=2, boundary="symm").holds
     True
-    >>> prove_equivalence_general((2, 3), "same", boundary="symm").holds
-    True
     """
     choose(mode, "mode", MODES)
     choose(claim, "claim", ("definition", "unflipped"))

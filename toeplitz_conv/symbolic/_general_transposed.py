@@ -109,7 +109,7 @@ def prove_transposed_layer_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     >>> prove_transposed_layer_general((1, 1, 3), stride=2, padding=1,
     ...                                output_padding=1).holds
     True
-    >>> prove_transposed_layer_general((2, 1, 2, 2), stride=2, padding="SAME", groups=2).holds
+    >>> prove_transposed_layer_general((1, 1, 4), stride=2, padding="SAME_LOWER").holds
     True
     >>> prove_transposed_layer_general((1, 1, 3), stride=2, claim="flipped").holds
     False
