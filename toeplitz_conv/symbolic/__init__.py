@@ -6,13 +6,25 @@ maps as :func:`~toeplitz_conv.conv_matrix` and
 textbook definition and lets sympy decide ``left - right == 0``.
 
 What a proof *for every size* (``prove_equivalence_general``,
-``prove_layer_equivalence_general``) establishes, and what it assumes:
+``prove_layer_equivalence_general``, ``prove_transposed_layer_general``,
+``prove_data_matrix_general``) establishes, and what it assumes:
 
 * proved by sympy for every input size: the geometry core, evaluated at
   symbolic sizes (its output length, index formula and boundary map), gives
   row ``i`` of the definition's output, written independently in
   ``_reference.py`` (scipy's and PyTorch's documented formulas, TF's
-  ``'SAME'`` per residue class of the stride);
+  ``'SAME'`` per residue class of the stride); for the transposed layer,
+  column ``(ci, i)`` of the matrix (the builder's own padding resolution,
+  output size and cropped forward geometry) is PyTorch's ``ConvTranspose``
+  scatter (TF's / JAX's for ``'SAME'``, ``'VALID'``, ``'SAME_LOWER'``); for
+  the data matrix, row ``(o, i)`` of ``X(x)`` times the weight is the
+  im2col definition (columns in C order of the weight);
+* mirrored and replicated boundaries (``'symm'``, ``'reflect'``,
+  ``'replicate'``): the rows are split into edge rows and a middle block,
+  proved for every size from a bound on (the smaller sizes one by one); in
+  N-D each axis is proved so, and the N-D claim rests on the product
+  structure the proof's notes state (the core reads axis by axis, the
+  definition's extension is per axis as ``numpy.pad``'s);
 * checked at sample sizes against the same independent definition, never the
   core: the builder's rows, taps and stored values (``toarray`` at a random
   integer weight, complex for a correlation, so the conjugation is the
