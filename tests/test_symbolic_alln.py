@@ -291,3 +291,11 @@ def test_refusals_name_the_parameter():
         prove_data_matrix_general((1, 1, 3), padding_mode="symm")
     with pytest.raises(ValueError, match="stride"):
         prove_transposed_layer_general((1, 1, 3), stride=99)
+
+
+def test_a_one_tap_reflect_axis_is_decided():
+    # The middle block of a one-tap axis reaches n = 1, where reflect's period 2 n - 2 is 0:
+    # sympy cannot decide the map there until the sizes are split into cases.
+    assert prove_layer_equivalence_general((1, 1, 1), stride=2, padding_mode="reflect").holds
+    assert prove_layer_equivalence_general((2, 1, 3, 1), stride=(2, 3), padding=(1, 0),
+                                           groups=2, padding_mode="reflect").holds

@@ -65,8 +65,9 @@ __all__: list[str] = []
 #: What an N-D mirrored proof assumes, stated in its notes.
 PRODUCT_NOTE = ("product structure in N-D (the step from the per-axis proofs to the N-D "
                 "claim): the core's N-D geometry is one AxisGeometry per axis, each built "
-                "from its own axis's size, kernel, stride, dilation and pads (shown here "
-                "with the other axes at a fixed size), and its N-D row reads "
+                "from its own axis's size, kernel, stride, dilation and pads (the axis is "
+                "evaluated with the other axes at a fixed size, and checked unchanged when "
+                "they grow by one, at the sampled sizes), and its N-D row reads "
                 "x[read_0(i_0, t_0), .., read_D(i_D, t_D)] with weight w[widx_0(t_0), .., "
                 "widx_D(t_D)]; the definition's N-D extension is per axis (numpy.pad's "
                 "symmetric / reflect / edge modes pad each axis in turn) and its sum runs "
@@ -79,8 +80,9 @@ PRODUCT_NOTE = ("product structure in N-D (the step from the per-axis proofs to 
 class AxisClaim:
     """The 1-D statement of one axis: the core's axis, the definition's reads, the taps.
 
-    ``make_axis(size)`` is the core's geometry of this axis at ``size`` (the
-    other axes fixed); ``widx(t)`` the weight index the core puts at tap ``t``;
+    ``make_axis(size, shift=0)`` is the core's geometry of this axis at ``size``
+    (the other axes at a fixed size, plus ``shift``); ``widx(t)`` the weight
+    index the core puts at tap ``t``;
     ``position(i, j, size)`` the definition's coordinate for weight ``j``;
     ``count(size)`` its number of outputs; ``taps(n)`` its numeric
     ``(out_shape, rows, input index, weight index)`` at a given size; ``extension(p, n)``
@@ -126,6 +128,13 @@ def _axis_proof(claim: AxisClaim, k: int, shown: sympy.Symbol, tag: str
         holds = False
         failures.append(f"{tag}: map_boundary differs from the definition's extension at "
                         f"{shown} = {bad_map}")
+    # The product structure's premise, sampled: this axis ignores the others' sizes.
+    moved = [nv for nv in range(claim.base, n0 + k + 2)
+             if claim.make_axis(nv) != claim.make_axis(nv, 1)]
+    if moved:
+        holds = False
+        failures.append(f"{tag}: the core's axis changes with the other axes' sizes at "
+                        f"{shown} = {moved}")
     return holds, steps, failures, residual, n0, small
 
 
@@ -195,8 +204,8 @@ def _general_split_signal_nd(kshape: tuple[int, ...], mode: str, correlate: bool
     def claim_of(d: int) -> AxisClaim:
         k, s = kshape[d], strides[d]
 
-        def make_axis(size: Any) -> AxisGeometry:
-            sizes = tuple(size if e == d else v for e, v in enumerate(fixed))
+        def make_axis(size: Any, shift: int = 0) -> AxisGeometry:
+            sizes = tuple(size if e == d else v + shift for e, v in enumerate(fixed))
             return signal_geometry(kshape, sizes, mode, boundary, strides).axes[d]
 
         def position(i: Any, j: int, size: Any) -> Any:
@@ -242,8 +251,8 @@ def layer_axis_claims(w_shape: tuple[int, ...], strides: tuple[int, ...], paddin
     def claim_of(d: int) -> AxisClaim:
         k, s, dd, (pl, pr) = kshape[d], strides[d], dil[d], pads[d]
 
-        def make_axis(size: Any) -> AxisGeometry:
-            sizes = tuple(size if e == d else v for e, v in enumerate(fixed))
+        def make_axis(size: Any, shift: int = 0) -> AxisGeometry:
+            sizes = tuple(size if e == d else v + shift for e, v in enumerate(fixed))
             return layer_geometry(kshape, sizes, stride=strides, padding=padding,
                                   dilation=dil,
                                   padding_mode=cast(PaddingMode, padding_mode)).axes[d]
