@@ -299,3 +299,24 @@ def test_a_one_tap_reflect_axis_is_decided():
     assert prove_layer_equivalence_general((1, 1, 1), stride=2, padding_mode="reflect").holds
     assert prove_layer_equivalence_general((2, 1, 3, 1), stride=(2, 3), padding=(1, 0),
                                            groups=2, padding_mode="reflect").holds
+
+
+def test_mirrored_nd_reversed_stored_values_are_refuted(monkeypatch):
+    # Mirrored boundaries are written from one table: its values gathered from the
+    # kernel reversed while the taps (weight indices) are right.
+    real = TiedMatrix.from_taps.__func__
+
+    def reversed_weight(cls, shape, rows, cols, weight_index, weight, **kw):
+        w = np.asarray(weight)
+        return real(cls, shape, rows, cols, weight_index, w.ravel()[::-1].reshape(w.shape), **kw)
+    monkeypatch.setattr(TiedMatrix, "from_taps", classmethod(reversed_weight))
+    from toeplitz_conv import layer_matrix
+    w = np.arange(1.0, 7.0).reshape(1, 1, 2, 3)
+    a = layer_matrix(w, (1, 4, 5), padding=1, padding_mode="reflect")
+    ref = layer_reference_taps((1, 1, 2, 3), (1, 4, 5), stride=(1, 1), padding=1,
+                               dilation=(1, 1), groups=1, padding_mode="reflect")
+    assert not np.allclose(a.toarray(), _dense(ref, w, 20))              # live
+    p = prove_layer_equivalence_general((1, 1, 2, 3), padding=1, padding_mode="reflect")
+    assert not p.holds and any("stored values" in f for f in p.failures)
+    p = prove_equivalence_general((2, 2), "same", boundary="symm")
+    assert not p.holds and any("stored values" in f for f in p.failures)

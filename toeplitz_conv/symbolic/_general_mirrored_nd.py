@@ -189,7 +189,9 @@ def _notes(shown: list[sympy.Symbol], bases: list[int], bounds: list[int], what:
             "per axis the weights are symbols (w_0 .. w_{k-1}): the statement is about where "
             "each weight sits, for any values",
             _TIE_NOTE.format(paths=", ".join(_WRITE_PATHS), small=samples, n=n_sizes,
-                             definition=definition) + ("agree" if not bad else "DIFFER")]
+                             definition=definition) + ("agree" if not bad else "DIFFER")
+            + " (a mirrored boundary is always written from one table, "
+              "TiedMatrix.from_taps: it has no size thresholds)"]
 
 
 def _general_split_signal_nd(kshape: tuple[int, ...], mode: str, correlate: bool,
