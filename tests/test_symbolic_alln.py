@@ -40,6 +40,7 @@ from toeplitz_conv.symbolic._reference import (
     transposed_reference_taps,
 )
 
+from ._cli import run_cli
 from .conftest import requires_torch
 from .test_symbolic_soundness import _drop_capped_tails
 
@@ -154,7 +155,7 @@ def test_mirrored_nd_holds_and_says_what_it_assumes():
     assert p.holds, p.failures
     assert any(note.startswith("product structure in N-D") for note in p.notes)
     assert any(c.startswith("axis 1: middle block") for c, _ in p.steps)
-    assert not prove_equivalence_general((2, 3), "same", stride=(1, 2), boundary="symm",
+    assert not prove_equivalence_general((2, 2), "valid", boundary="symm",
                                          claim="unflipped").holds
     for mode, kw in (("reflect", {"padding": 1, "groups": 2}),
                      ("replicate", {"padding": ((2, 0), (1, 1)), "stride": (2, 1)})):
@@ -162,8 +163,8 @@ def test_mirrored_nd_holds_and_says_what_it_assumes():
         assert p.holds, p.failures
     assert not prove_layer_equivalence_general((1, 1, 3, 2), padding=1, padding_mode="reflect",
                                                claim="flipped").holds
-    assert prove_layer_equivalence_general((1, 1, 2, 2, 2), padding=1,
-                                           padding_mode="replicate").holds
+    assert prove_layer_equivalence_general((1, 1, 1, 2, 2), padding=(0, 1, 0),
+                                           padding_mode="replicate").holds     # 3-D
 
 
 # ------------------------------------------------------------------- planted bugs
@@ -320,3 +321,14 @@ def test_mirrored_nd_reversed_stored_values_are_refuted(monkeypatch):
     assert not p.holds and any("stored values" in f for f in p.failures)
     p = prove_equivalence_general((2, 2), "same", boundary="symm")
     assert not p.holds and any("stored values" in f for f in p.failures)
+
+
+def test_cli_proves_the_transposed_layer_and_the_data_matrix_for_every_size():
+    r = run_cli("prove", "transposed-general", "--stride", "2", "--padding", "1",
+                "--output-padding", "1")
+    assert r.returncode == 0 and "holds = True" in r.stdout, r.stderr
+    r = run_cli("prove", "data-general", "--weight-shape", "1,1,2,2", "--padding", "1",
+                "--padding-mode", "reflect", "--claim", "flipped")
+    assert r.returncode == 1 and "holds = False" in r.stdout, r.stderr
+    r = run_cli("prove", "data-general", "--output-padding", "1")
+    assert r.returncode == 2 and "--output-padding" in r.stderr
