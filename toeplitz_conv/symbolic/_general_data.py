@@ -84,6 +84,9 @@ def prove_data_matrix_general(weight_shape: Any = (1, 1, 3), *, stride: IntOrTup
     Returns
     -------
     Proof
+        ``holds``, the steps (counts, the core's rows, the definition's, the
+        zero rule; or the per-axis split) and the notes saying what is
+        proved, checked and assumed.
 
     Examples
     --------
