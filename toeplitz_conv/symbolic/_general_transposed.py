@@ -98,17 +98,17 @@ def prove_transposed_layer_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
         ``'flipped'`` claims the transposed layer flips the kernel; it must
         not hold.
 
-    Notes
-    -----
-    The builder's ``output_size=`` only picks ``output_padding`` (prove with
-    that ``output_padding``); its ``data_format``/``weight_format`` only
-    permute rows, columns and weights and are not part of this proof.
-
     Returns
     -------
     Proof
         ``holds``, the steps (counts, the core's column, PyTorch's, the zero
         rule) and the notes saying what is proved, checked and assumed.
+
+    Notes
+    -----
+    The builder's ``output_size=`` only picks ``output_padding`` (prove with
+    that ``output_padding``); its ``data_format``/``weight_format`` only
+    permute rows, columns and weights and are not part of this proof.
 
     Examples
     --------
