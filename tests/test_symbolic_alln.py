@@ -101,6 +101,32 @@ def test_transposed_and_im2col_references_are_torchs():
         checked += 1
 
 
+@requires_torch
+@pytest.mark.parametrize("padding", ["SAME", "VALID", "SAME_LOWER"])
+def test_transposed_string_padding_reference_is_the_gradient_of_tfs_conv(padding):
+    # tf.nn.conv2d_transpose is the gradient of tf.nn.conv2d on the output size (TF's
+    # documentation); here torch's autograd of the forward conv with TF's pads.
+    import torch
+    F = torch.nn.functional
+    rng = np.random.default_rng(5)
+    for k, s, d, n in ((3, 2, 1, 4), (4, 3, 1, 3), (2, 2, 2, 5), (1, 3, 1, 2)):
+        w = rng.standard_normal((1, 1, k))
+        g = rng.standard_normal((1, n))
+        ref = transposed_reference_taps(w.shape, g.shape, stride=(s,), padding=padding,
+                                        output_padding=(0,), dilation=(d,), groups=1)
+        m = ref[0][-1]
+        extent = d * (k - 1) + 1
+        total = 0 if padding == "VALID" else max((n - 1) * s + extent - m, 0)
+        before, after = total // 2, total - total // 2
+        if padding == "SAME_LOWER":
+            before, after = after, before
+        x = torch.zeros((1, 1, m), dtype=torch.float64, requires_grad=True)
+        y = F.conv1d(F.pad(x, (before, after)), torch.tensor(w), stride=s, dilation=d)
+        assert y.shape[-1] == n
+        (y * torch.tensor(g)[None]).sum().backward()
+        np.testing.assert_allclose(_dense(ref, w, n) @ g.ravel(), x.grad.numpy().ravel())
+
+
 def test_nd_mirrored_references_are_scipys_and_numpys():
     rng = np.random.default_rng(4)
     w = rng.integers(-4, 5, size=(2, 3)).astype(float)

@@ -677,9 +677,8 @@ def transposed_framework_size(n: Any, k: int, stride: int, dilation: int,
     if padding not in ("SAME", "SAME_LOWER"):
         raise ValueError(f"padding must be 'SAME', 'SAME_LOWER' or 'VALID', got {padding!r}")
     out = n * stride
-    # TF's total pad on out = n s inputs: max((n - 1) s + extent - n s, 0), free of n.
-    total = max(extent - stride, 0)
-    before, after = total // 2, total - total // 2
+    # TF's 'SAME' on n s inputs (n may be symbolic: the pads come out free of n).
+    before, after = (int(v) for v in tf_same_pads(out, k, stride, dilation))
     return out, ((after, before) if padding == "SAME_LOWER" else (before, after))
 
 
