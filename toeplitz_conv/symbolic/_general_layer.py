@@ -37,6 +37,7 @@ from ._general_decide import (
     _zero_rule,
 )
 from ._general_mirrored import _SPLIT_BOUNDARIES, _general_split_layer
+from ._general_mirrored_nd import _general_split_layer_nd
 from ._proof_result import Proof
 from ._reference import (
     layer_definition_count,
@@ -73,10 +74,13 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     stride, padding, dilation, groups
         As :func:`~toeplitz_conv.layer_matrix`.
     padding_mode : {'zeros', 'circular', 'reflect', 'replicate'}
-        ``'reflect'`` and ``'replicate'`` (one spatial dim): the rows are split
-        into the leading and trailing edge rows, which read the padding, and
-        a middle block, each proved by sympy for every ``n`` at least a bound
-        the proof states; the finitely many smaller sizes are proved one by one.
+        ``'reflect'`` and ``'replicate'``: the rows are split into the
+        leading and trailing edge rows, which read the padding, and a middle
+        block, each proved by sympy for every ``n`` at least a bound the proof
+        states; the finitely many smaller sizes are proved one by one.  With
+        2 or 3 spatial dims each axis is proved so (its reads and weight
+        indices), the channel map entry by entry, and the N-D claim follows
+        by the product structure the proof's notes state.
     claim : {'definition', 'flipped'}
         ``'flipped'`` claims the layer flips the kernel; it must not hold.
 
@@ -85,6 +89,8 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     >>> prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1, dilation=2).holds
     True
     >>> prove_layer_equivalence_general((1, 1, 2, 2), padding=1).holds
+    True
+    >>> prove_layer_equivalence_general((1, 1, 3, 3), padding=1, padding_mode="reflect").holds
     True
     >>> prove_layer_equivalence_general((1, 1, 3), claim="flipped").holds
     False
@@ -119,8 +125,8 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
     if padding_mode in _SPLIT_BOUNDARIES:
         if nd != 1:
-            raise ValueError(f"padding_mode={padding_mode!r} is proved for every size with one "
-                             f"spatial dim; use prove_layer_equivalence for a given shape")
+            return _general_split_layer_nd(w_shape, strides, padding, dil, groups,
+                                           padding_mode, claim)
         return _general_split_layer(w_arr, w_shape, strides[0], padding, dil[0], groups,
                                     padding_mode, claim)
     if isinstance(padding, str) and padding == "SAME" and any(v != 1 for v in strides):
