@@ -175,10 +175,12 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
         return fig
     colors = weight_colors(k.size)
     span = max(L.shape[1] for L in mats) * 0.9 + 1
-    height = 3 + 2.6 * layers + 1.2
+    # On a slide the layers sit closer: a frame is wider than it is tall.
+    gap = 2.6 if slide is None else 2.1
+    height = 3 + gap * layers + 1.2
     cv = _Canvas(span + 6, height, cell_in=0.6, slide=slide, title=title)
     cv.title((span + 6) / 2, 0.8, f"Receptive field over {layers} stacked layers")
-    ys = [height - 1.2 - 2.6 * i for i in range(layers + 1)]
+    ys = [height - 1.2 - gap * i for i in range(layers + 1)]
 
     def in_field(li: int, r: int, c: int) -> bool:
         return r in fields[li + 1] and c in fields[li]
