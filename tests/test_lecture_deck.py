@@ -166,8 +166,10 @@ def test_the_running_example_changes_with_kernel_and_n():
     y = scipy.signal.convolve(np.arange(1, 6), [1, 2, 1]).astype(int)
     assert f"x * w = [{', '.join(map(str, y))}]" in body
     assert "x = [1, 2, 3, 4, 5]" in body and "w = [1, 2, 1]" in body
+    # Not the Q&A's numbers: not called its worked example.
+    assert "The running example: $x" in body and "worked" not in body
     # The matrix-product slide is the library's figure of the running example.
-    product = next(s for s in slides if s.title == "The worked example as a matrix product")
+    product = next(s for s in slides if s.title == "The running example as a matrix product")
     fig = product.figure(slide="16:9", title=False)
     texts = [t.get_text() for t in fig.findobj(Text)]
     assert all(str(v) in texts for v in y) and "A  (7 × 5)" in texts

@@ -93,21 +93,25 @@ def _running(kernel: np.ndarray, n: int) -> list[_Slide]:
     x = np.arange(1, n + 1)
     y = A @ x.astype(float)
     xs, ws, ys = (", ".join(_num(v) for v in a) for a in (x, kernel, y))
+    # Only the Q&A's own numbers are "the worked example".
+    worked = n == 4 and kernel.tolist() == [5, 6, 7]
+    name = "The worked example" if worked else "The running example"
+    source = " (the Q\\&A)" if worked else ""
     definition = _Slide("Convolution: discrete version", rf"""
 Given arrays $u_t$ and $w_t$, their convolution is the array
 \[ s_t = \sum_{{a=-\infty}}^{{+\infty}} u_a\, w_{{t-a}}, \qquad s = u * w. \]
 When $u_t$ or $w_t$ is not defined, it is taken as $0$.
 
 \medskip
-The worked example (the Q\&A): $x = [{xs}]$, $w = [{ws}]$:
+{name}{source}: $x = [{xs}]$, $w = [{ws}]$:
 \[ x * w = [{ys}]. \]
 """)
     product = _fig(matrix_equation, kernel, n, "full", x=x,
-                   title="The worked example as a matrix product")
+                   title=f"{name} as a matrix product")
     row = min(3, A.shape[0] - 1)
     frame = _fig(spatial, kernel.size, n, padding=full_padding(kernel.size),
                  kernel=kernel[::-1].copy(), x=x, row=row,
-                 title=f"The worked example, output {row}")
+                 title=f"{name}, output {row}")
     j = kernel.size // 2
 
     def shared(fig: Figure) -> str:
