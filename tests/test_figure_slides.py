@@ -23,7 +23,7 @@ MIN_PT = 11.0
 # frames of test_figure_tikz.py are measured there with slide_problems.
 TOO_BIG_4_3 = {"sliding_window_2d", "doubly_block_2d"}
 TIKZ_4_3 = {"matrix_1d", "sliding_window", "connectivity", "locally_connected_vs_tiled",
-            "equivariance", "sliding_window_frames", "parameter_sharing"}
+            "equivariance", "sliding_window_frames"}
 
 
 def slide_problems(fig, slide):

@@ -173,3 +173,18 @@ def test_the_running_example_changes_with_kernel_and_n():
     fig = product.figure(slide="16:9", title=False)
     texts = [t.get_text() for t in fig.findobj(Text)]
     assert all(str(v) in texts for v in y) and "A  (7 × 5)" in texts
+
+
+def test_the_largest_running_example_fits_and_one_more_input_is_refused(tmp_path):
+    from toeplitz_conv.figures import _deck
+
+    aspect, kernel, n = "4:3", [1, -2, 1], 5       # the narrow frame, the longest kernel
+    # The slides that draw the running example (the others have fixed examples).
+    running = [s for s in _deck._slides(np.array(kernel), n) if s.figure is not None
+               and s.title.startswith(("The running example", "Parameter sharing",
+                                       "Equivariance"))]
+    assert len(running) == 6
+    for slide in running:
+        assert readable(_deck._draw(slide, aspect), aspect) == [], slide.title
+    with pytest.raises(ValueError, match=f"n must be at most {n} with a {len(kernel)}-tap"):
+        F.lecture_deck(tmp_path, aspect=aspect, kernel=kernel, n=n + 1, compile=False)
