@@ -13,7 +13,8 @@ drawn with ``slide=aspect, title=False``: the Beamer text area at natural
 size, no text below 11 pt, the frame's title in place of the figure's.  It
 is included at the scale that turns matplotlib's points (1/72 in) into TeX's
 (1/72.27 in), so 11 pt in the figure is 11 pt in the frame.  The only
-typeset slides are the definition's, whose numbers come from ``A @ x``.
+typeset slides are text: the title, the motivation and the definition with
+the running example, whose numbers come from ``A @ x``.
 """
 
 from __future__ import annotations
