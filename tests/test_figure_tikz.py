@@ -35,7 +35,7 @@ needs_tex = pytest.mark.skipif(
 # Matrices, networks, arrows, hatching, wrapped panels, split cells, 1-D and 2-D.
 FRAMES = {
     "4:3": ["matrix_1d", "sliding_window", "connectivity", "locally_connected_vs_tiled",
-            "equivariance"],
+            "equivariance", "sliding_window_frames"],
     "16:9": ["matrix_1d_symbols", "stride", "sliding_window_2d", "channels",
              "pooling_stride"],
 }

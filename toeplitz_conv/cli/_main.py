@@ -49,7 +49,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                "toeplitz-conv figure sliding_window --out sliding_window.pdf"),
     "figures": ("toeplitz-conv figures --out figures/ --format svg --force",),
     "lecture": ("toeplitz-conv lecture --out lecture/ --aspect 4:3",
-                "toeplitz-conv lecture --out lecture169/ --aspect 16:9 --kernel 1,2,1 --n 6"),
+                "toeplitz-conv lecture --out lecture169/ --aspect 16:9 --kernel 1,2,1 --n 5"),
     "explore": ("toeplitz-conv explore --kernel 1,2,3 --n 8 --out explorer.html",
                 "toeplitz-conv explore --kernel '1,2;3,4' --input-shape 5,5 --padding 1 "
                 "--padding-mode reflect --out explorer.html"),

@@ -185,7 +185,8 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     one_d = len(spatial) == 1
     # A 1-D panel is wide enough for the padded input strip drawn above it.
     strip = layer_geometry(k.shape, spatial, padding=padding).axes[-1].padded_size
-    panel_w = (max(n, strip) if one_d else n) + 1.2
+    gap = 1.2 if slide is None else 0.8         # on a slide every cell counts
+    panel_w = (max(n, strip) if one_d else n) + gap
     panel_h = 0.9 + (1.3 if one_d else 0.0) + m + 0.45
     top = 1.4
     kw, kh = _grid_extent(k.shape)
@@ -208,7 +209,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
                 extra[r, c] = True
         row, col = divmod(i, ncols)
         px, py = 0.6 + col * panel_w, top + row * panel_h
-        x0 = px + (panel_w - 1.2 - n) / 2
+        x0 = px + (panel_w - gap - n) / 2
         cv.text(x0 + n / 2, py + 0.4, mode, size=_TITLE, fontweight="bold")
         y_matrix = py + 0.9
         if one_d:

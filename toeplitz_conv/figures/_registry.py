@@ -62,7 +62,8 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "parameter_sharing": functools.partial(parameter_sharing),
     "stride": functools.partial(stride_subsampling),
     "transposed": functools.partial(transposed),
-    "padding_modes": functools.partial(padding_modes, input_shape=4),
+    # Three samples: four panels of five-cell strips fit a 16:9 and a 4:3 frame.
+    "padding_modes": functools.partial(padding_modes, input_shape=3),
     "conv_vs_corr": functools.partial(conv_vs_corr),
     "output_modes": functools.partial(output_modes),
     "equivariance": functools.partial(equivariance, input_shape=6),
