@@ -443,10 +443,10 @@ def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int] | No
     rule = rule_for(kind, ws is not None)
     if rule.weighted and ws is None and not all(c.weight_shape for c in configs):
         raise TypeError(f"kind={kind!r} has a weight: pass weight_shape=")
+    if bias is not None and bias is not False and not rule.bias:
+        raise ValueError(f"kind={kind!r} has no bias: use bias=False")
     bias_shape = _bias_shape(bias, None if ws is None else int(ws[1] if rule.weight ==
                                                                "transposed" else ws[0]))
-    if bias_shape is not None and not rule.bias:
-        raise ValueError(f"kind={kind!r} has no bias: use bias=False")
     shared = {} if options is None else dict(options)
     channels = in_channels(rule, ws, None if input_shape is None else tuple(input_shape))
     rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
