@@ -278,8 +278,12 @@ def _accept_ties(pool: _Pool, xs: list[np.ndarray], gs: list[np.ndarray],
 
 def _grad_entry(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
                 want: list[np.ndarray], rng: np.random.Generator,
-                tol: Callable[[float], tuple[float, float]], layout: Layout) -> Entry:
-    """The input gradient against ``A.T @ grad_out`` (max pooling: any valid split at a tie)."""
+                tol: Callable[[float], tuple[float, float]], layout: Layout
+                ) -> tuple[Entry, list[str]]:
+    """The input gradient against ``A.T @ grad_out`` (max pooling: any valid split at a tie).
+
+    Returns the entry and the ties found in the trial inputs (one text per input).
+    """
     kind = pool.kind
     gs = [rng.standard_normal(w.shape) for w in want]
     gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
@@ -291,7 +295,7 @@ def _grad_entry(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
             break
         ggot.append(arr)
     if failure:
-        return Entry("input_grad", False, message=failure)
+        return Entry("input_grad", False, message=failure), []
     what = "input gradient against A.T @ grad_out"
     ties: list[str] = []
     every = False
@@ -303,17 +307,17 @@ def _grad_entry(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
                       "torch sends it to the first); " + "; ".join(ties))
     e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
     if e.ok:
-        return e
+        return e, ties
     if every:
         e.diagnosis = ("at tied maxima the full grad_out went to every tied element (mask = "
                        "window == max); it must be split among them (torch sends it all to "
                        "the first)")
-        return e
+        return e, ties
     e.diagnosis = _diagnose(pool, xs, ggot, lambda x, **c: pool.back(
         x, gs[next(i for i, xx in enumerate(xs) if xx is x)], **c))
     if e.diagnosis is None and kind == "max_pool":
         e.diagnosis = _routed(pool, xs, gs, ggot)
-    return e
+    return e, ties
 
 
 def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
@@ -346,11 +350,21 @@ def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
         if not fwd.ok:
             fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
     entries = [fwd]
+    notes: list[str] = []
     if not user.has_grads:
         entries.append(Entry("input_grad", True, checked=False,
                              message="not checked: pass backward(x, grad_out) -> grad_x, or a "
                                      "torch module"))
     else:
-        entries.append(_grad_entry(pool, user, xs, names, want, rng, tol, layout))
+        entry, ties = _grad_entry(pool, user, xs, names, want, rng, tol, layout)
+        entries.append(entry)
+        # A tie is no failure, but the reader must see it (a passing entry's
+        # message is not shown): the report carries it as a note.
+        if ties:
+            notes.append(f"{'; '.join(ties)}. At a tie any split of grad_out over the tied "
+                         f"maxima is a valid gradient (torch sends it to the first); the "
+                         f"layer's choice was accepted"
+                         + ("" if entry.ok else " where it was such a split"))
     title = {"avg_pool": "average-pool check", "max_pool": "max-pool check"}[kind]
-    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"))
+    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"),
+                  notes=notes)
