@@ -231,3 +231,55 @@ def test_sweep_kind_arguments_are_checked():
     r = sweep_layer(pool_factory("avg_pool"), kind="avg_pool", input_shape=(1, 4, 4),
                     grid=[SweepConfig("mine", (5, 4), (2, 2), stride=None)])
     assert r.ok and r.rows[0].config.kind == "avg_pool", str(r)
+
+
+# ------------------------------------------------------------ every grid builds
+def test_every_default_grid_configuration_is_a_layer_the_builders_make():
+    # Each configuration's weight, input shape and options, as sweep_layer derives them,
+    # build with the package's builder for that kind: no row fails for the grid's sake.
+    from toeplitz_conv import (
+        avg_pool_matrix,
+        conv_matrix,
+        layer_matrix,
+        locally_connected_matrix,
+        max_pool_matrix,
+        tiled_conv_matrix,
+        transposed_layer_matrix,
+    )
+    from toeplitz_conv.check._sweep_kinds import rule_for, weight_and_input
+
+    def build(kind, cfg, wshape, in_shape):
+        opts = cfg.options()
+        if kind == "signal":
+            return conv_matrix(np.ones(wshape), in_shape, opts.pop("mode"),
+                               correlate=opts.pop("correlate"),
+                               boundary=opts.pop("boundary", "fill"))
+        if kind in ("avg_pool", "max_pool"):
+            k = opts.pop("kernel_size")
+            if kind == "avg_pool":
+                return avg_pool_matrix(k, in_shape, **opts)
+            return max_pool_matrix(RNG.standard_normal(in_shape), k, **opts)
+        fn = {"conv": layer_matrix, "transposed": transposed_layer_matrix,
+              "local": locally_connected_matrix, "tiled": tiled_conv_matrix}[kind]
+        return fn(np.ones(wshape), in_shape, **opts)
+
+    cases = [("conv", (4, 2, 3, 3), None), ("conv", (2, 2, 3), None),
+             ("transposed", (2, 4, 3, 3), None), ("transposed", (2, 2, 2), None),
+             ("signal", (3, 2), None), ("signal", (4,), None),
+             ("avg_pool", None, (2, 8, 8)), ("max_pool", None, (1, 9)),
+             ("local", (2, 3, 3, 3), None), ("tiled", (2, 3, 3, 3), None)]
+    for kind, ws, shape in cases:
+        grid = default_grid(ws, kind=kind, input_shape=shape)
+        assert len({c.name for c in grid}) == len(grid) >= 7, (kind, len(grid))
+        rule = rule_for(kind, ws is not None)
+        channels = shape[0] if shape else (ws[0] if kind == "transposed" else
+                                           ws[1] if ws and len(ws) > 2 else 1)
+        for cfg in grid:
+            wshape, in_shape = weight_and_input(rule, ws, channels, cfg)
+            try:
+                build(kind, cfg, wshape, in_shape)
+            except (ValueError, TypeError) as exc:
+                raise AssertionError(f"{kind} {cfg.describe()}: {exc}") from exc
+
+
+RNG = np.random.default_rng(0)
