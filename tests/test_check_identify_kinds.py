@@ -119,3 +119,43 @@ def test_identify_refuses_bad_conventions_and_limits_before_probing():
     f = pool_factory("avg_pool")(kernel_size=2)
     r = identify(f, (1, 4, 4), max_kernel=10**9, max_stride=2**31, max_dilation=2**31)
     assert r.convention == "avg_pool" and r.params["kernel_size"] == (2, 2), str(r)
+
+
+def _matlab_same(x, k):
+    """MATLAB's conv(x, k, 'same') from its documentation: the central part of the full
+    convolution, starting at floor(length(k) / 2) (0-based)."""
+    full = np.convolve(x, k)
+    start = len(k) // 2
+    return full[start:start + len(x)]
+
+
+@pytest.mark.parametrize("case", ["numpy long kernel", "numpy correlate long kernel",
+                                  "matlab even kernel", "correlate2d even kernel",
+                                  "circular by fft"])
+def test_identify_knows_the_peers_placements_and_the_circular_mode(case):
+    k = np.array([1.0, 2.0, 4.0, 3.0])
+    k2 = np.array([[1.0, 2.0], [4.0, 3.0]])
+    f, shape, kernel, peer, word = {
+        "numpy long kernel": (lambda x: np.convolve(x, k, "same"), (3,), k, "numpy",
+                              "numpy.convolve"),
+        "numpy correlate long kernel": (lambda x: np.correlate(x, k, "same"), (3,), k,
+                                        "numpy", "numpy.correlate"),
+        "matlab even kernel": (lambda x: _matlab_same(x, k), (7,), k, "matlab", "MATLAB"),
+        "correlate2d even kernel": (lambda x: signal.correlate2d(x, k2, "same"), (4, 5), k2,
+                                    "convolve2d", "scipy.signal.correlate2d"),
+        "circular by fft": (lambda x: np.real(np.fft.ifft(np.fft.fft(x)
+                                                          * np.fft.fft(k, 8))), (8,), k,
+                            "scipy", "circular convolution"),
+    }[case]
+    r = identify(f, shape, kernel=kernel)
+    assert r.fits and np.allclose(r.kernel, kernel, rtol=1e-12), str(r)
+    assert r.params["signal_convention"] == peer and word in str(r), str(r)
+    if case == "circular by fft":
+        assert r.params["mode"] == "circular" and not r.params["correlate"]
+    # Each case is one where scipy's own placement differs (so naming the peer matters).
+    x = RNG.standard_normal(shape)
+    scipy_same = {"circular by fft": None}.get(case, "same")
+    if scipy_same:
+        fn = signal.correlate if "correlate" in case else signal.convolve
+        theirs = fn(x, kernel, "same")
+        assert theirs.shape != f(x).shape or not np.allclose(theirs, f(x))

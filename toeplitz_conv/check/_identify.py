@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +35,7 @@ from ..geometry import (
     tf_same_padding,
 )
 from ..layers import layer_matrix
-from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix
+from ..signal import SIGNAL_BOUNDARIES, SIGNAL_MODES, conv_matrix
 from ..tied import TiedMatrix
 from ._extract import DEFAULT_MAX_CALLS, NotLinearError, extract_matrix, recover_weight
 from ._identify_kinds import avg_pool_candidates, max_pool_candidates, transposed_candidates
@@ -64,11 +64,21 @@ class Candidate:
         if self.convention == "signal":
             fn = "correlate" if p["correlate"] else "convolve"
             kind = "cross-correlation" if p["correlate"] else "convolution"
-            if p["boundary"] == "fill":
-                call = f"scipy.signal.{fn}(x, kernel, mode={p['mode']!r})"
+            peer = p.get("signal_convention", "scipy")
+            if p["mode"] == "circular":
+                call = (f"the circular {kind} (indices modulo the input's length), "
+                        f"conv_matrix(kernel, n, mode='circular'"
+                        + (", correlate=True)" if p["correlate"] else ")"))
+            elif peer == "numpy":
+                call = f"numpy.{fn}(x, kernel, mode={p['mode']!r})"
+            elif peer == "matlab":
+                fn = "filter2(kernel, x" if p["correlate"] else "conv2(x, kernel"
+                call = f"MATLAB {fn}, '{p['mode']}')"
+            elif peer == "convolve2d" or p["boundary"] != "fill":
+                call = (f"scipy.signal.{fn}2d(x, kernel, mode={p['mode']!r}, "
+                        f"boundary={p['boundary']!r})")
             else:
-                call = (f"scipy.signal.{fn}2d-style boundary={p['boundary']!r}, "
-                        f"mode={p['mode']!r}")
+                call = f"scipy.signal.{fn}(x, kernel, mode={p['mode']!r})"
             return (f"{kind} (signal convention), mode={p['mode']!r}, "
                     f"boundary={p['boundary']!r}, kernel shape {self.kernel.shape}: {call}")
         if self.convention in ("avg_pool", "max_pool"):
@@ -203,12 +213,15 @@ def _axis_fit(geom: Geometry, m: np.ndarray, tight: bool) -> tuple[bool, int]:
 
 
 def _signal_axes(n: int, out: int, m: np.ndarray, ks: list[int], boundary: str,
-                 mode: str, tight: bool) -> list[tuple[int, int]]:
+                 mode: str, tight: bool, placement: tuple[str, bool | None] = ("scipy", None)
+                 ) -> list[tuple[int, int]]:
     res = []
+    sconv, corr = placement
     for k in ks:
         if mode == "valid" and k > n:
             continue
-        g = signal_geometry((k,), (n,), mode, boundary)
+        g = signal_geometry((k,), (n,), mode, boundary, convention=sconv,
+                            correlate=bool(corr))
         if g.out_shape != (out,):
             continue
         ok, miss = _axis_fit(g, m, tight)
@@ -294,33 +307,75 @@ def _divisors(a: int, b: int) -> list[int]:
     return [g for g in range(max(a, b), 0, -1) if a % g == 0 and b % g == 0]
 
 
+def _placements(nd: int) -> list[tuple[str, bool | None]]:
+    """The peers' placements of ``"same"``/``"valid"``: ``(convention, correlate)``.
+
+    ``None``: the placement is the same for convolution and correlation.
+    scipy's ``correlate2d`` differs from ``convolve2d`` (and numpy's
+    correlation from its convolution), MATLAB's ``conv`` from both; numpy is 1-D.
+    """
+    # In order of preference: an equal placement is named by the first (scipy's
+    # correlate2d is MATLAB's filter2 in 'same').
+    out: list[tuple[str, bool | None]] = [("scipy", None), ("convolve2d", True)]
+    out += [("numpy", False), ("numpy", True)] if nd == 1 else []
+    return out + [("matlab", None)]
+
+
 def _signal_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
                        kshape: tuple[int, ...] | None, max_kernel: int, exact: bool
                        ) -> list[tuple[tuple[Any, ...], int]]:
     nd = len(in_shape)
     margs = _marginals(s, in_shape, out_shape, range(nd))
     combos = []
-    for mode in MODES:
-        for boundary in SIGNAL_BOUNDARIES:
-            per_axis = []
-            for a in range(nd):
-                # "full" and "valid" fix the kernel length; "same" does not.
-                k0 = signal_kernel_size(in_shape[a], out_shape[a], mode)
-                if kshape:
-                    ks = [kshape[a]]
-                elif k0 is not None:
-                    ks = [k0]
-                else:
-                    # Taps beyond the input and output lengths are never seen.
-                    ks = list(range(1, min(max_kernel, in_shape[a] + out_shape[a]) + 1))
-                opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
-                                    [k for k in ks if k >= 1], boundary, mode, not kshape)
-                opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]
-                per_axis.append(opts)
-            for choice in itertools.product(*per_axis):
-                miss = sum(c[0] for c in choice)
-                combos.append(((mode, boundary, tuple(c[1] for c in choice)), miss))
+    for mode in SIGNAL_MODES:
+        # "circular" reads the input modulo its size (no boundary), convolution and
+        # correlation placed differently; "full" places its outputs alike everywhere.
+        places: list[tuple[str, bool | None]] = (
+            [("scipy", False), ("scipy", True)] if mode == "circular"
+            else [("scipy", None)] if mode == "full" else _placements(nd))
+        for boundary in SIGNAL_BOUNDARIES if mode != "circular" else ("fill",):
+            for placement in places:
+                per_axis = []
+                for a in range(nd):
+                    # "full" and "valid" fix the kernel length; "same" does not.
+                    k0 = signal_kernel_size(in_shape[a], out_shape[a], mode)
+                    if kshape:
+                        ks = [kshape[a]]
+                    elif k0 is not None:
+                        ks = [k0]
+                    else:
+                        # Taps beyond the input and output lengths are never seen.
+                        ks = list(range(1, min(max_kernel, in_shape[a] + out_shape[a]) + 1))
+                    opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
+                                        [k for k in ks if k >= 1], boundary, mode, not kshape,
+                                        placement)
+                    opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]
+                    per_axis.append(opts)
+                for choice in itertools.product(*per_axis):
+                    miss = sum(c[0] for c in choice)
+                    combos.append(((mode, boundary, tuple(c[1] for c in choice), placement),
+                                   miss))
     return combos
+
+
+def _signal_builds(combos: list[tuple[tuple[Any, ...], int]], in_shape: tuple[int, ...]
+                   ) -> list[tuple[str, str, tuple[int, ...], str, bool]]:
+    """The distinct matrices among the best combinations: a peer whose placement is
+    scipy's (an odd kernel's 'same', say) is the same matrix, built once, as scipy's."""
+    seen = set()
+    out = []
+    for (mode, boundary, k, (sconv, corr)), _ in sorted(combos, key=lambda c: c[1])[:40]:
+        for c in (False, True) if corr is None else (corr,):
+            try:
+                g = signal_geometry(k, in_shape, mode, boundary, convention=sconv, correlate=c)
+            except ValueError:
+                continue
+            key = (mode, boundary, k, c, tuple((ax.pad_before, ax.pad_after, ax.out_size)
+                                               for ax in g.axes))
+            if key not in seen:
+                seen.add(key)
+                out.append((mode, boundary, k, sconv, c))
+    return out
 
 
 def _layer_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
@@ -369,18 +424,18 @@ def _build_all(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int,
             if kshape is not None and ks is None:
                 continue
             combos = _signal_candidates(s, in_shape, out_shape, ks, limits["max_kernel"], exact)
-            for (mode, boundary, k), _ in sorted(combos, key=lambda c: c[1])[:40]:
-                for corr in (False, True):
-                    try:
-                        st = conv_matrix(np.ones(k), in_shape, mode, correlate=corr,
-                                         boundary=boundary)
-                    except ValueError:
-                        continue
-                    c = _fit(st, s, Candidate("signal", {"mode": mode, "boundary": boundary,
-                                                         "correlate": corr}, np.ones(k)),
-                             not exact, rtol)
-                    if c is not None:
-                        found.append(c)
+            for mode, boundary, k, sconv, corr in _signal_builds(combos, in_shape):
+                try:
+                    st = conv_matrix(np.ones(k), in_shape, cast(Any, mode), correlate=corr,
+                                     boundary=cast(Any, boundary), convention=cast(Any, sconv))
+                except ValueError:
+                    continue
+                c = _fit(st, s, Candidate("signal", {"mode": mode, "boundary": boundary,
+                                                     "correlate": corr,
+                                                     "signal_convention": sconv}, np.ones(k)),
+                         not exact, rtol)
+                if c is not None:
+                    found.append(c)
         else:
             if len(in_shape) < 2 or len(out_shape) != len(in_shape):
                 continue
@@ -425,7 +480,9 @@ def _rank(c: Candidate, kernel: np.ndarray | None) -> tuple[Any, ...]:
             sum(p.get("stride", (1,))), sum(p.get("dilation", (1,))),
             sum(not isinstance(v, int) for v in p.get("padding_per_axis", ())),
             0 if not isinstance(p.get("padding"), str) else 1,
-            0 if not p.get("correlate") else 1)
+            0 if not p.get("correlate") else 1,
+            ("scipy", "convolve2d", "numpy", "matlab").index(p.get("signal_convention",
+                                                                  "scipy")))
 
 
 CONVENTIONS = ("signal", "layer", "transposed", "avg_pool", "max_pool")
@@ -475,7 +532,8 @@ def _more_kinds(found: list[Candidate], s: sp.csr_array,
         found[:0] = avg_pool_candidates(s, in_shape, out_shape, limits, _tools(), rtol)
     if blind and len(in_shape) == 2:
         sig = [c for c in found if c.convention == "signal"]
-        if not sig or any(c.kernel.shape[0] == in_shape[0] for c in sig):
+        # The smallest 2-D kernel (not one padded with zeros) decides.
+        if not sig or min(sig, key=lambda c: c.kernel.size).kernel.shape[0] == in_shape[0]:
             layer = _build_all(s, in_shape, out_shape, ["layer"], None, limits, exact=True,
                                rtol=rtol)
             found += layer
