@@ -94,3 +94,21 @@ def test_batched_tied_inputs_and_bad_inputs():
         _check("first", inputs=[np.zeros((4, 6))])
     with pytest.raises(ValueError, match="finite"):
         _check("first", inputs=[np.full(SHAPE, np.nan)])
+
+
+def test_a_float16_layer_choosing_among_values_it_cannot_tell_apart_is_a_tie():
+    # 1.0 and 1.0001 are one float16 value: the layer's first maximum (in float16) is the
+    # window's first element, float64's is its second. That is a tie at the layer's precision.
+    x = np.zeros(SHAPE)
+    x[0, 0, :2] = [1.0, 1.0001]
+
+    def fwd(v):
+        return pool_forward(v.astype(np.float16))
+
+    def bwd(v, g):
+        return pool_backward(v.astype(np.float16), g.astype(np.float16), "first")
+    r = check_layer(fwd, None, SHAPE, kind="max_pool", kernel_size=2, backward=bwd,
+                    inputs=[x])
+    assert r.ok, str(r)
+    assert any("output (0, 0, 0) has equal maxima at window positions (0, 0), (0, 1)" in n
+               for n in r.notes), r.notes
