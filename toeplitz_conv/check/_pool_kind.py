@@ -4,8 +4,13 @@ The reference is the pooling builders' matrix: ``avg_pool_matrix`` (fixed)
 or, for max pooling, the selection matrix ``max_pool_matrix(x)`` at each
 trial input (max pooling is linear near any input without ties).  The
 forward must be ``A @ x`` and the backward ``backward(x, grad_out) ->
-grad_x`` must be ``A.T @ grad_out``.  Max pooling's trial inputs have
+grad_x`` must be ``A.T @ grad_out``.  Max pooling's own trial inputs have
 distinct values, so that no tie decides the gradient; the report says so.
+``inputs=[x, ...]`` adds the user's own trial inputs (in the layer's shape,
+batched with ``batch``).  Where a window's maximum is shared (or two values
+are equal at the layer's precision) the report names the tied windows in
+``Report.notes`` and accepts any split of the gradient over the tied maxima
+(:mod:`._pool_ties`), torch's choice (the first) being one of them.
 
 Diagnoses come from alternative pooling layers built by the same builders
 (a window one larger or smaller, the stride ignored, the average not
