@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import nnls
+from scipy.sparse.csgraph import connected_components
 
 from ..pooling import _pool_args
 
 __all__ = ["Tie", "find_ties", "tie_routing_fits", "tie_text"]
 
-# Beyond this many (window, tied tap) unknowns the split is not solved for.
-_MAX_UNKNOWNS = 4000
+# Beyond this many (window, tied tap) unknowns in one group of windows sharing tied
+# inputs the split is not solved for (nnls on a dense system).
+_MAX_UNKNOWNS = 1500
 
 
 @dataclass(frozen=True)
@@ -120,15 +123,34 @@ def tie_routing_fits(ties: list[Tie], gx_user: np.ndarray, gx_first: np.ndarray,
     for t in ties:                       # take the tied windows' share back out
         base[first[t.row]] -= g[t.row]
     residual = gx_user.ravel() - base
-    system = _split_system(ties, g, residual)
-    if system is None:
-        return None
-    m, rhs, positions = system
-    outside = np.delete(residual, positions)
+    tied_at = sorted({p for t in ties for p in t.inputs})
+    outside = np.delete(residual, tied_at)
     if outside.size and np.max(np.abs(outside)) > tol:
         return False
-    _, norm = nnls(m, rhs)
-    return bool(norm <= tol * max(1.0, np.sqrt(len(rhs))))
+    # Windows that share no tied input are independent: solve each group alone.
+    for group in _groups(ties):
+        system = _split_system([ties[k] for k in group], g, residual)
+        if system is None:
+            return None
+        m, rhs, _ = system
+        _, norm = nnls(m, rhs)
+        if norm > tol * max(1.0, np.sqrt(len(rhs))):
+            return False
+    return True
+
+
+def _groups(ties: list[Tie]) -> list[list[int]]:
+    """The tied windows in groups connected through shared tied inputs."""
+    positions = {p: j for j, p in enumerate(sorted({p for t in ties for p in t.inputs}))}
+    rows = [k for k, t in enumerate(ties) for _ in t.inputs]
+    cols = [len(ties) + positions[p] for t in ties for p in t.inputs]
+    n = len(ties) + len(positions)
+    graph = sp.coo_array((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    out: dict[int, list[int]] = {}
+    for k in range(len(ties)):
+        out.setdefault(int(labels[k]), []).append(k)
+    return list(out.values())
 
 
 def to_every_tied(ties: list[Tie], gx_first: np.ndarray, g: np.ndarray,
