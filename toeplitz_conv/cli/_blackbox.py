@@ -103,7 +103,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Import the factory, sweep it and print the table; 0 when every configuration passes."""
     path, name = split_target(args.target)
     known = kinds()
-    if args.kind not in known:
+    if known and args.kind not in known:
         raise CLIError(f"--kind must be one of {', '.join(known)}, got {args.kind!r}")
     weight_shape = None if args.weight_shape is None else parse_shape(args.weight_shape,
                                                                       "--weight-shape")

@@ -129,18 +129,20 @@ WEIGHTLESS = ("avg_pool", "max_pool", "lp_pool")
 
 
 def kinds() -> tuple[str, ...]:
-    """The kinds :func:`~toeplitz_conv.check.check_layer` accepts (read from its signature)."""
+    """The kinds :func:`~toeplitz_conv.check.check_layer` accepts (read from its signature;
+    empty when it is no ``Literal``, and check_layer refuses an unknown kind itself)."""
     import typing
 
     from ..check import check_layer
 
-    return tuple(typing.get_args(typing.get_type_hints(check_layer).get("kind"))) or ("conv",)
+    hint = typing.get_type_hints(check_layer).get("kind")
+    return tuple(a for a in typing.get_args(hint) if isinstance(a, str))
 
 
 def parse_kind(args: argparse.Namespace) -> dict[str, Any]:
     """Validate ``--kind`` and its flags; the layer options given, as check_layer keywords."""
     known = kinds()
-    if args.kind not in known:
+    if known and args.kind not in known:
         raise CLIError(f"--kind must be one of {', '.join(known)}, got {args.kind!r}")
     parsers: dict[str, Any] = {
         "stride": lambda t: parse_ints(t, "--stride"),
