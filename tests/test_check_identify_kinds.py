@@ -114,6 +114,9 @@ def test_identify_refuses_bad_conventions_and_limits_before_probing():
         identify(f, (2, 4), convention="pooling")
     with pytest.raises(ValueError, match="max_stride"):
         identify(f, (2, 4), max_stride=0)
+    from toeplitz_conv import DenseTooLargeError
+    with pytest.raises(DenseTooLargeError):
+        identify(f, (2, 10**6, 10**6), convention="max_pool")
     assert not calls
     # Huge limits are cut at the axis lengths: no hang, same answer.
     f = pool_factory("avg_pool")(kernel_size=2)

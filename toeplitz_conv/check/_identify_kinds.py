@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._limits import check_dense
 from ..geometry import Geometry, layer_geometry, pool_axis, pool_padding_limit
 from ..layers import transposed_layer_matrix
 from ..pooling import avg_pool_matrix, max_pool_matrix
@@ -190,6 +191,8 @@ def max_pool_candidates(forward: Callable[[np.ndarray], Any], in_shape: tuple[in
     nd = len(in_shape) - 1
     if nd < 1:
         return []
+    # Every probe is one input: refuse before making one that cannot fit.
+    check_dense(in_shape, 8)
     rng = np.random.default_rng(seed)
     xs = [_distinct(rng, in_shape) for _ in range(2)]
     ys = []
