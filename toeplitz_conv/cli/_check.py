@@ -34,7 +34,7 @@ __all__ = ["HELP", "cmd_check", "setup_check"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
-HELP = "check a conv layer in PATH.py:FUNCTION against its exact matrix"
+HELP = "check a layer (conv, or any --kind) in PATH.py:FUNCTION against its exact matrix"
 
 
 def setup_check(p: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def setup_check(p: argparse.ArgumentParser) -> None:
                                           "the file defines no weight; else it must match")
     p.add_argument("--bias", help="name of a module-level bias array; default: BIAS if defined")
     p.add_argument("--backward", help="name of backward(x, grad_out) -> (grad_x, grad_w[, "
-                                      "grad_b]) in the same file")
+                                      "grad_b]) in the same file (pooling: grad_x)")
     p.add_argument("--kind", default="conv",
                    help="conv | transposed | signal | avg_pool | max_pool | ...: any kind "
                         "check_layer accepts (pooling takes no weight)")
