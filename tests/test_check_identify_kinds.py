@@ -50,6 +50,9 @@ def test_identify_names_a_hand_written_transposed_convolution(size, stride, padd
     assert {k: r.params[k] for k in expect} == expect, str(r)
     assert r.params["groups"] == 1 and np.allclose(r.kernel, w, rtol=1e-12)
     assert f"{nd}-D transposed convolution with 2 input channels" in str(r)
+    if nd == 1:                      # the expected weight's shape (or values) as a hint
+        hinted = identify(f, (2, *size), kernel=w)
+        assert hinted.convention == "transposed" and np.allclose(hinted.kernel, w), str(r)
     assert f"conv_transpose{nd}d" in str(r)
     x = RNG.standard_normal((2, *size))
     again = transposed_layer_matrix(r.kernel, (2, *size), **{k: r.params[k] for k in

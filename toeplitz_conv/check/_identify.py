@@ -517,16 +517,20 @@ def _max_pool(forward: Any, in_shape: tuple[int, ...], limits: dict[str, int],
 
 def _more_kinds(found: list[Candidate], s: sp.csr_array,
                 shapes: tuple[tuple[int, ...], tuple[int, ...]], conventions: list[str],
-                blind: bool, limits: dict[str, int], rtol: float) -> list[str]:
+                hints: tuple[bool, tuple[int, ...] | None], limits: dict[str, int],
+                rtol: float) -> list[str]:
     """Add pooling, 1-D multi-channel and transposed candidates to ``found``; their order.
 
     A ``(C, W)`` input read as a 2-D signal may be a 1-D convolution over C
     channels: when no 2-D signal kernel fits, or the one that does spans all
     ``C`` rows, the layer reading is tried and preferred at equal weight count.
     A transposed layer is tried when nothing else fits (at stride 1 it is an
-    ordinary convolution, which is the simpler name).
+    ordinary convolution, which is the simpler name), also with a weight-shaped
+    ``kernel=`` (then of that shape).  ``hints``: (no ``convention=`` given, ``kernel``'s shape).
     """
     in_shape, out_shape = shapes
+    auto, kshape = hints
+    blind = auto and kshape is None
     order = list(conventions)
     if len(in_shape) >= 2 and (blind or conventions == ["avg_pool"]):
         found[:0] = avg_pool_candidates(s, in_shape, out_shape, limits, _tools(), rtol)
@@ -542,8 +546,11 @@ def _more_kinds(found: list[Candidate], s: sp.csr_array,
                 order = ["layer", "signal"]
             else:
                 order = ["signal", "layer"]
-    if conventions == ["transposed"] or (blind and not found):
-        found += transposed_candidates(s, in_shape, out_shape, limits, _tools(), True, rtol)
+    weight_like = auto and kshape is not None and len(kshape) == len(in_shape) + 1
+    if conventions == ["transposed"] or ((blind or weight_like) and not found):
+        found += [c for c in transposed_candidates(s, in_shape, out_shape, limits, _tools(),
+                                                   True, rtol)
+                  if not weight_like or c.kernel.shape == tuple(kshape or ())]
     return ["avg_pool", *order, "transposed"]
 
 
@@ -672,7 +679,7 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
     found = _build_all(s, in_shape, out_shape, main, kshape, limits, exact=True,
                        rtol=fit_rtol)
     order = _more_kinds(found, s, (in_shape, out_shape), conventions,
-                        convention is None and kshape is None, limits, fit_rtol)
+                        (convention is None, kshape), limits, fit_rtol)
     for c in found:
         if kvals is not None and c.convention == "layer":
             flipped = np.flip(c.kernel, axis=tuple(range(2, c.kernel.ndim)))
