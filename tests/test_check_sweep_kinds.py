@@ -283,3 +283,33 @@ def test_every_default_grid_configuration_is_a_layer_the_builders_make():
 
 
 RNG = np.random.default_rng(0)
+
+
+# ------------------------------------------------------------ transposed (with chk-kinds)
+def test_transposed_sweep_finds_an_ignored_output_padding():
+    import typing
+
+    from toeplitz_conv.check import check_layer
+
+    from .test_check_identify_kinds import conv_transpose
+
+    if "transposed" not in typing.get_args(typing.get_type_hints(check_layer)["kind"]):
+        pytest.skip("check_layer has no kind='transposed' yet (issue 30 item 1)")
+
+    def factory(weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                output_padding=0, *, bug=False):
+        if groups != 1 or isinstance(padding, str):
+            raise NotImplementedError
+        op = 0 if bug else output_padding
+
+        def forward(x):
+            y = conv_transpose(x, weight, stride, padding, op, dilation)
+            return y if bias is None else y + bias.reshape(-1, *(1,) * (y.ndim - 1))
+        return forward
+
+    good = sweep_layer(factory, kind="transposed", weight_shape=(2, 3, 3, 3), bias=True)
+    assert good.ok and sum(r.status == "ok" for r in good.rows) >= 8, str(good)
+    bad = sweep_layer(lambda *a, **k: factory(*a, **k, bug=True), kind="transposed",
+                      weight_shape=(2, 3, 3, 3))
+    assert _names(bad) == {r.config.name for r in bad.rows
+                           if dict(r.config.extra).get("output_padding")}, str(bad)
