@@ -240,6 +240,7 @@ def test_every_default_grid_configuration_is_a_layer_the_builders_make():
     from toeplitz_conv import (
         avg_pool_matrix,
         conv_matrix,
+        data_matrix,
         layer_matrix,
         locally_connected_matrix,
         max_pool_matrix,
@@ -254,6 +255,10 @@ def test_every_default_grid_configuration_is_a_layer_the_builders_make():
             return conv_matrix(np.ones(wshape), in_shape, opts.pop("mode"),
                                correlate=opts.pop("correlate"),
                                boundary=opts.pop("boundary", "fill"))
+        if kind == "data_matrix":
+            k = opts.pop("kernel_size")
+            k = (k,) * (len(in_shape) - 1) if isinstance(k, int) else tuple(k)
+            return data_matrix(RNG.standard_normal(in_shape), (1, in_shape[0], *k), **opts)
         if kind in ("avg_pool", "max_pool"):
             k = opts.pop("kernel_size")
             if kind == "avg_pool":
@@ -267,7 +272,8 @@ def test_every_default_grid_configuration_is_a_layer_the_builders_make():
              ("transposed", (2, 4, 3, 3), None), ("transposed", (2, 2, 2), None),
              ("signal", (3, 2), None), ("signal", (4,), None),
              ("avg_pool", None, (2, 8, 8)), ("max_pool", None, (1, 9)),
-             ("local", (2, 3, 3, 3), None), ("tiled", (2, 3, 3, 3), None)]
+             ("local", (2, 3, 3, 3), None), ("tiled", (2, 3, 3, 3), None),
+             ("data_matrix", None, (2, 7, 8))]
     for kind, ws, shape in cases:
         grid = default_grid(ws, kind=kind, input_shape=shape)
         assert len({c.name for c in grid}) == len(grid) >= 7, (kind, len(grid))

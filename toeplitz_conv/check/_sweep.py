@@ -81,12 +81,14 @@ class SweepConfig:
                          if k != "kernel_size" and (k not in defaults or v != defaults[k]))
         size = "x".join(map(str, self.spatial))
         ker = "x".join(map(str, self.kernel))
-        what = "window" if self.kind in _POOLS else "kernel"
+        what = "window" if self.kind in _WINDOWED else "kernel"
         text = f"input {size}, {what} {ker}" + (f", {opts}" if opts else "")
         return text + ("" if self.batch is None else f", batch {self.batch}")
 
 
 _POOLS = ("avg_pool", "max_pool", "lp_pool")
+# Kinds whose configurations have a window (kernel_size) and no weight.
+_WINDOWED = (*_POOLS, "data_matrix")
 
 
 @dataclass
@@ -229,6 +231,13 @@ def default_grid(weight_shape: Sequence[int] | None = None, *,
     elif kind == "transposed":
         shape = _shape_arg(weight_shape, "weight_shape", "(C_in, C_out, *kernel)", (3, 5))
         cfg = transposed_grid(partial(SweepConfig, kind=kind), shape)
+    elif kind == "data_matrix":
+        if input_shape is None:
+            raise TypeError("kind='data_matrix' sweeps an im2col function: pass "
+                            "input_shape=(C, *spatial) (its channels and spatial dims)")
+        shape = _shape_arg(input_shape, "input_shape", "(C, *spatial)", (2, 4))
+        # The conv grid's geometry (3-tap base kernel), without groups.
+        cfg = _conv_grid((1, shape[0], *(3,) * (len(shape) - 1)), kind)
     elif weight_shape is None:
         raise ValueError(f"kind={kind!r} without weight_shape has no default grid: pass "
                          f"grid=, a list of SweepConfig")

@@ -204,6 +204,8 @@ RULES: dict[str, KindRule] = {
     "avg_pool": KindRule("none", _POOL_FIELDS, False),
     "max_pool": KindRule("none", _POOL_FIELDS, False),
     "lp_pool": KindRule("none", ("kernel_size", "stride"), False),
+    # An im2col function: the conv layer's geometry without its weight.
+    "data_matrix": KindRule("none", ("kernel_size", "stride", "padding", "dilation"), False),
 }
 
 # Options of the tiled rule that shape the weight and are not the layer's.

@@ -49,6 +49,7 @@ def setup_sweep(p: argparse.ArgumentParser) -> None:
     add_input_shape(p, required=False, what="pooling: C,H,W... (the channels and number of "
                                             "spatial axes; the grid picks the sizes)")
     p.add_argument("--bias", action="store_true", help="give each configuration a random bias")
+    p.add_argument("--norm-type", help="lp_pool: the power p of the norm (every configuration)")
     p.add_argument("--batch", help="batch sizes, e.g. 1,2 (default: no batch axis)")
     p.add_argument("--rtol", help="relative tolerance (default: from the dtype)")
     p.add_argument("--atol", help="absolute tolerance (default: from the dtype)")
@@ -109,11 +110,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                                                                       "--weight-shape")
     input_shape = None if args.input_shape is None else parse_shape(args.input_shape)
     if args.kind in WEIGHTLESS and input_shape is None:
-        raise CLIError(f"--kind {args.kind} needs --input-shape C,H,W... (a pooling layer "
-                       f"has no weight to take the channels from)")
+        raise CLIError(f"--kind {args.kind} needs --input-shape C,H,W... (it has no weight "
+                       f"to take the channels from)")
     if args.kind not in WEIGHTLESS and weight_shape is None:
         raise CLIError(f"--kind {args.kind} needs --weight-shape")
     batch = None if args.batch is None else parse_shape(args.batch, "--batch")
+    options = None if args.norm_type is None else {
+        "norm_type": parse_float(args.norm_type, "--norm-type", positive=True)}
     rtol, atol = _tolerances(args)
     seed = parse_int(args.seed, "--seed", minimum=0)
     timeout = parse_float(args.timeout, "--timeout", positive=True)
@@ -125,6 +128,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         factory = _function(_load(path), name, path)
         return sweep_layer(factory, weight_shape=weight_shape, input_shape=input_shape,
                            kind=args.kind, bias=args.bias, batch=batch, seed=seed,
+                           options=options,
                            rtol=rtol, atol=atol, data_format=args.data_format,
                            weight_format=args.weight_format, timeout=timeout,
                            isolation=args.isolation)

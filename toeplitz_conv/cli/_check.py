@@ -107,6 +107,7 @@ def add_kind_flags(p: argparse.ArgumentParser) -> None:
                                                             "windows up")
     p.add_argument("--count-include-pad", help="avg_pool: true | false, whether the padding "
                                                "counts in the average (default true)")
+    p.add_argument("--norm-type", help="lp_pool: the power p of the norm, a number > 0")
     p.add_argument("--mode", help="signal: full | valid | same (default full)")
     p.add_argument("--correlate", action="store_true", help="signal: cross-correlation")
     p.add_argument("--boundary", help="signal: fill | wrap (default fill)")
@@ -121,11 +122,12 @@ KIND_FLAGS: dict[str, tuple[str, ...]] = {
     "signal": ("mode", "correlate", "boundary"),
     "avg_pool": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
     "max_pool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
-    "lp_pool": ("kernel_size", "stride", "ceil_mode"),
+    "lp_pool": ("norm_type", "kernel_size", "stride", "ceil_mode"),
+    "data_matrix": ("kernel_size", "stride", "padding", "dilation", "padding_mode"),
 }
 
 #: Kinds without a weight or a bias.
-WEIGHTLESS = ("avg_pool", "max_pool", "lp_pool")
+WEIGHTLESS = ("avg_pool", "max_pool", "lp_pool", "data_matrix")
 
 
 def kinds() -> tuple[str, ...]:
@@ -154,6 +156,7 @@ def parse_kind(args: argparse.Namespace) -> dict[str, Any]:
         "kernel_size": lambda t: parse_ints(t, "--kernel-size"),
         "count_include_pad": lambda t: _word(t, "--count-include-pad", ("true", "false"))
         == "true",
+        "norm_type": lambda t: parse_float(t, "--norm-type", positive=True),
         "mode": lambda t: _word(t, "--mode", ("full", "valid", "same")),
         "boundary": lambda t: _word(t, "--boundary", ("fill", "wrap")),
     }
@@ -262,8 +265,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for flag, value in (("--weight", args.weight), ("--weight-shape", args.weight_shape),
                             ("--bias", args.bias)):
             if value is not None:
-                raise CLIError(f"{flag} does not apply to --kind {args.kind} (a pooling "
-                               f"layer has no weight)")
+                raise CLIError(f"{flag} does not apply to --kind {args.kind} (it has no "
+                               f"weight)")
     elif args.inputs is not None:
         raise CLIError(f"--inputs applies to --kind avg_pool and max_pool, not {args.kind}")
     if args.weight_shape is not None:
