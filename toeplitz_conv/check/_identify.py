@@ -121,8 +121,12 @@ class Identification:
         Whether some candidate reproduces the black box's matrix exactly.
     best : Candidate or None
         The simplest fitting candidate: ``.convention``, ``.params``
-        (``mode``/``boundary``/``correlate`` or ``stride``/``padding``/
-        ``dilation``/``groups``/``padding_mode``/``correlate``), ``.kernel``.
+        (``mode``/``boundary``/``correlate``/``signal_convention`` (scipy,
+        numpy, matlab, convolve2d) or ``stride``/``padding``/``dilation``/
+        ``groups``/``padding_mode``/``correlate``, plus ``output_padding`` for
+        a transposed layer; ``kernel_size``/``stride``/``padding``/
+        ``ceil_mode`` and ``count_include_pad`` or ``dilation`` for pooling),
+        ``.kernel``.
     alternatives : list of Candidate
         Other fitting candidates (equivalent descriptions of the same matrix).
     nearest : Candidate or None
