@@ -279,6 +279,9 @@ print("loading my layer")
 def forward(x):
     print("forward called")
     return np.stack([correlate(x[0], k[0], mode="same") for k in WEIGHT])
+
+def factory(weight, bias=None, **options):
+    return forward
 """
 
 
@@ -349,6 +352,8 @@ BASE = {
     "show": ["--kernel", "1,2", "--n", "3"],
     "explore": ["--kernel", "1,2", "--n", "3", "--out", "{tmp}/e{i}.html"],
     "check": ["{tmp}/layer.py:forward", "--n", "1,4"],
+    "sweep": ["{tmp}/layer.py:factory", "--weight-shape", "1,1,3"],
+    "identify": ["{tmp}/layer.py:forward", "--n", "1,4"],
     "figure": ["matrix_equation", "--out", "{tmp}/f{i}.svg"],
     "figures": ["--out", "{tmp}/d"],
     "lecture": ["--out", "{tmp}/l{i}", "--no-compile"],

@@ -4,8 +4,13 @@ The reference is the pooling builders' matrix: ``avg_pool_matrix`` (fixed)
 or, for max pooling, the selection matrix ``max_pool_matrix(x)`` at each
 trial input (max pooling is linear near any input without ties).  The
 forward must be ``A @ x`` and the backward ``backward(x, grad_out) ->
-grad_x`` must be ``A.T @ grad_out``.  Max pooling's trial inputs have
+grad_x`` must be ``A.T @ grad_out``.  Max pooling's own trial inputs have
 distinct values, so that no tie decides the gradient; the report says so.
+``inputs=[x, ...]`` adds the user's own trial inputs (in the layer's shape,
+batched with ``batch``).  Where a window's maximum is shared (or two values
+are equal at the layer's precision) the report names the tied windows in
+``Report.notes`` and accepts any split of the gradient over the tied maxima
+(:mod:`._pool_ties`), torch's choice (the first) being one of them.
 
 Diagnoses come from alternative pooling layers built by the same builders
 (a window one larger or smaller, the stride ignored, the average not
@@ -20,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_int_tuple, as_shape, choose
+from .._validation import as_int_tuple, as_kernel, as_shape, choose
 from ..pooling import avg_pool_matrix, max_pool_matrix
 from ._context import dtype_tolerance
 from ._isolate import ProcessLayer
 from ._layout import Layout
+from ._pool_ties import find_ties, tie_routing_fits, tie_text, to_every_tied
 from ._report import Entry, Report
 from ._user import UserLayer, as_result, result_eps
 
@@ -155,13 +161,33 @@ def _measure(name: str, got: list[np.ndarray], want: list[np.ndarray], names: li
 
 
 def _options(kind: str, options: dict[str, Any], nd: int) -> dict[str, Any]:
-    keys = _AVG_KEYS if kind == "avg_pool" else _MAX_KEYS
+    keys = (_AVG_KEYS if kind == "avg_pool" else _MAX_KEYS) + ("inputs",)
     unknown = set(options) - set(keys)
     if unknown:
         raise TypeError(f"kind={kind!r} takes {', '.join(keys)}; got {sorted(unknown)}")
     if "kernel_size" not in options:
         raise TypeError(f"kind={kind!r} needs kernel_size=")
     return dict(options)
+
+
+def _user_inputs(inputs: Any, shape: tuple[int, ...], n: int,
+                 batch: int | None) -> list[np.ndarray]:
+    """``inputs=``: the user's own trial inputs, in the layer's shape (batched with ``batch``)."""
+    if inputs is None:
+        return []
+    if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
+        inputs = [inputs]
+    want = shape if batch is None else (n, *shape)
+    out = []
+    for i, x in enumerate(inputs):
+        arr = as_kernel(x, f"inputs[{i}]").astype(np.float64)
+        if arr.shape != want:
+            raise ValueError(f"inputs[{i}] must have the layer's input shape {want}, got "
+                             f"{arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"inputs[{i}] must be finite")
+        out.append(arr[None] if batch is None else arr)
+    return out
 
 
 def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = None,
@@ -175,9 +201,11 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
     if not 1 <= nd <= 3:
         raise ValueError(f"input_shape must be (C, *spatial) with 1 to 3 spatial axes, got "
                          f"{shape}")
-    pool = _Pool(kind, shape, _options(kind, options, nd))
+    opts = _options(kind, options, nd)
     layout = Layout(nd, batch=batch)
     n = layout.n
+    given = _user_inputs(opts.pop("inputs", None), shape, n, batch)
+    pool = _Pool(kind, shape, opts)
     dummy = np.zeros((shape[0], 1) + (1,) * nd)
     user = UserLayer(forward, dummy, None, backward, layout=layout,
                      grads=(lambda: (None,)) if backward is not None else None,
@@ -192,6 +220,8 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
         one[(0,) * (nd + 2)] = 1.0
         xs.append(one)
         names.append(f"one-hot x at {(0,) * (nd + 2)}")
+    xs += given
+    names += [f"your input #{i}" for i in range(len(given))]
     want = [pool.out(x) for x in xs]
     if isolation == "process":
         with ProcessLayer(user, timeout) as iso:
@@ -212,6 +242,91 @@ def _call(user: Any, method: str, args: tuple[Any, ...], ushape: tuple[int, ...]
     # A result of the wrong shape comes back too (with its message): an
     # alternative pooling layer may explain it.
     return layout.data_from_user(arr), f"{msg} (input '{tname}')" if msg else "", eps
+
+
+def _accept_ties(pool: _Pool, xs: list[np.ndarray], gs: list[np.ndarray],
+                 ggot: list[np.ndarray], gwant: list[np.ndarray], names: list[str],
+                 tol: tuple[float, float], eps: float, batched: bool
+                 ) -> tuple[list[str], list[np.ndarray], bool]:
+    """Name the ties of each trial input; where the user split a tie validly, accept it.
+
+    Returns the notes, the references (the user's own gradient where it is a
+    valid split at the ties, else torch's), and whether the user's gradient
+    sent the full grad_out to every tied maximum on some trial.
+    """
+    notes: list[str] = []
+    out = list(gwant)
+    every = False
+    for k, (x, g, got, want) in enumerate(zip(xs, gs, ggot, gwant)):
+        found = find_ties(x, pool.in_shape, pool.opts, eps)
+        if not found:
+            continue
+        notes.append(tie_text(found, pool.in_shape, names[k], batched))
+        if got.shape != want.shape:
+            continue
+        fixed = want.copy()
+        for i in range(len(x)):
+            mine = [t for t in found if t.image == i]
+            limit = tol[1] + tol[0] * float(np.max(np.abs(want[i]), initial=0.0))
+            if not mine or np.max(np.abs(got[i] - want[i]), initial=0.0) <= limit:
+                continue
+            first = np.asarray(pool.matrix(x[i]).info["argmax"]).ravel()
+            gi = g[i].ravel()
+            fits = tie_routing_fits(mine, got[i], want[i], gi, first, limit)
+            if fits is None:              # too many ties to solve for: not judged
+                fixed[i] = got[i]
+                notes[-1] += f" (too many to verify the split of image {i}: not checked there)"
+            elif fits:
+                fixed[i] = got[i]
+            elif np.max(np.abs(to_every_tied(mine, want[i], gi, first) - got[i]),
+                        initial=0.0) <= limit:
+                every = True
+        out[k] = fixed
+    return notes, out, every
+
+
+def _grad_entry(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
+                want: list[np.ndarray], rng: np.random.Generator,
+                tol: Callable[[float], tuple[float, float]], layout: Layout
+                ) -> tuple[Entry, list[str]]:
+    """The input gradient against ``A.T @ grad_out`` (max pooling: any valid split at a tie).
+
+    Returns the entry and the ties found in the trial inputs (one text per input).
+    """
+    kind = pool.kind
+    gs = [rng.standard_normal(w.shape) for w in want]
+    gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
+    ggot, failure, eps = [], "", 0.0
+    for x, g, tname in zip(xs, gs, names):
+        arr, failure, eps = _call(user, "grads", (x, g), layout.data_shape(x.shape),
+                                  layout, "backward", tname)
+        if failure or arr is None:
+            break
+        ggot.append(arr)
+    if failure:
+        return Entry("input_grad", False, message=failure), []
+    what = "input gradient against A.T @ grad_out"
+    ties: list[str] = []
+    every = False
+    if kind == "max_pool":
+        ties, gwant, every = _accept_ties(pool, xs, gs, ggot, gwant, names, tol(eps), eps,
+                                          layout.batch is not None)
+        what += (" (trial inputs have distinct values: no tie decides the gradient)" if not ties
+                 else " (at a tie any split of grad_out over the tied maxima is accepted; "
+                      "torch sends it to the first); " + "; ".join(ties))
+    e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
+    if e.ok:
+        return e, ties
+    if every:
+        e.diagnosis = ("at tied maxima the full grad_out went to every tied element (mask = "
+                       "window == max); it must be split among them (torch sends it all to "
+                       "the first)")
+        return e, ties
+    e.diagnosis = _diagnose(pool, xs, ggot, lambda x, **c: pool.back(
+        x, gs[next(i for i, xx in enumerate(xs) if xx is x)], **c))
+    if e.diagnosis is None and kind == "max_pool":
+        e.diagnosis = _routed(pool, xs, gs, ggot)
+    return e, ties
 
 
 def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
@@ -244,32 +359,21 @@ def _run(pool: _Pool, user: Any, xs: list[np.ndarray], names: list[str],
         if not fwd.ok:
             fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
     entries = [fwd]
+    notes: list[str] = []
     if not user.has_grads:
         entries.append(Entry("input_grad", True, checked=False,
                              message="not checked: pass backward(x, grad_out) -> grad_x, or a "
                                      "torch module"))
     else:
-        gs = [rng.standard_normal(w.shape) for w in want]
-        gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
-        ggot, failure = [], ""
-        for x, g, tname in zip(xs, gs, names):
-            arr, failure, eps = _call(user, "grads", (x, g), layout.data_shape(x.shape),
-                                      layout, "backward", tname)
-            if failure or arr is None:
-                break
-            ggot.append(arr)
-        what = "input gradient against A.T @ grad_out"
-        if kind == "max_pool":
-            what += " (trial inputs have distinct values: no tie decides the gradient)"
-        if failure:
-            entries.append(Entry("input_grad", False, message=failure))
-        else:
-            e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
-            if not e.ok:
-                e.diagnosis = _diagnose(pool, xs, ggot, lambda x, **c: pool.back(
-                    x, gs[next(i for i, xx in enumerate(xs) if xx is x)], **c))
-                if e.diagnosis is None and kind == "max_pool":
-                    e.diagnosis = _routed(pool, xs, gs, ggot)
-            entries.append(e)
+        entry, ties = _grad_entry(pool, user, xs, names, want, rng, tol, layout)
+        entries.append(entry)
+        # A tie is no failure, but the reader must see it (a passing entry's
+        # message is not shown): the report carries it as a note.
+        if ties:
+            notes.append(f"{'; '.join(ties)}. At a tie any split of grad_out over the tied "
+                         f"maxima is a valid gradient (torch sends it to the first); the "
+                         f"layer's choice was accepted"
+                         + ("" if entry.ok else " where it was such a split"))
     title = {"avg_pool": "average-pool check", "max_pool": "max-pool check"}[kind]
-    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"))
+    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"),
+                  notes=notes)
