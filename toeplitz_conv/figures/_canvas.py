@@ -340,10 +340,11 @@ class _Canvas:
 
     def cell(self, x: float, y: float, face: str, label: str = "", *, edge: str = "#BBBBBB",
              lw: float = 0.8, w: float = 1.0, h: float = 1.0, hatch: str | None = None,
-             split: Sequence[str] = ()) -> Text | None:
+             split: Sequence[str] = (), text: str | None = None) -> Text | None:
         """One cell; ``split`` colours (a sum of weights) fill it in diagonal slices.
 
-        Returns the label's text artist (None without a label).
+        ``text`` is the label's colour (default: black or white, whichever
+        reads on ``face``).  Returns the label's text artist (None without a label).
         """
         self.ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge,
                                     linewidth=lw * self.scale, hatch=hatch))
@@ -365,8 +366,8 @@ class _Canvas:
                 return None     # too long to read in a cell: the split colours say it
             box = {"bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white",
                             "edgecolor": "none"}} if split else {}
-            return self.text(x + w / 2, y + h / 2, label, size=size, color=_text_color(face),
-                             **box)
+            return self.text(x + w / 2, y + h / 2, label, size=size,
+                             color=text or _text_color(face), **box)
         return None
 
     def frame(self, x: float, y: float, w: float, h: float, color: str = "black",
