@@ -27,7 +27,7 @@ from matplotlib.transforms import Bbox
 from matplotlib.typing import RcKeyType
 
 from .._validation import as_bool
-from ..palette import text_color
+from ..palette import INK, text_color
 from ._data import _new_record, matrix_record
 
 __all__ = ["MIN_SLIDE_PT", "SLIDES", "STYLE", "Slide", "figure_style"]
@@ -65,6 +65,8 @@ STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "mathtext.fontset": "dejavusans",
     "font.size": _FONT,
+    # Near-black text (pure black glares on a projector), as on every cell.
+    "text.color": INK,
     "axes.unicode_minus": False,
     "path.simplify": False,
     "savefig.dpi": 100,
@@ -370,7 +372,7 @@ class _Canvas:
                              color=text or _text_color(face), **box)
         return None
 
-    def frame(self, x: float, y: float, w: float, h: float, color: str = "black",
+    def frame(self, x: float, y: float, w: float, h: float, color: str = INK,
               lw: float = 2.0, **kw: Any) -> None:
         self.ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=color,
                                     linewidth=lw * self.scale, **kw))

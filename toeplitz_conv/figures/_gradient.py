@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode
 from .._validation import as_bool
-from ..palette import weight_colors
+from ..palette import weight_fills
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _styled
@@ -32,7 +32,6 @@ from ._points import (
     fit_lines,
     slide_area,
     text_width,
-    tint,
 )
 
 __all__ = ["weight_gradient"]
@@ -181,7 +180,7 @@ def _draw(A: TiedMatrix, k: np.ndarray, xv: np.ndarray, gv: np.ndarray,
           sums: list[tuple[int, list[str], float]], area: tuple[float, float] | None,
           title: str | None) -> Figure:
     m, n = A.shape
-    colors = weight_colors(k.size)
+    colors = weight_fills(k.size)
     head = 1.9 * TITLE_PT if title else 0.0
     label_w = 1.2 * BODY_PT                   # the "g" column's name
     rows_h = m + 1.4                          # matrix rows and the x row above them
@@ -213,7 +212,7 @@ def _draw(A: TiedMatrix, k: np.ndarray, xv: np.ndarray, gv: np.ndarray,
         for c in range(n):
             cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, "#FFFFFF", edge="#BBBBBB", lw=0.5)
     for r, c, j in zip(rows.tolist(), cols.tolist(), widx.tolist()):
-        cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, tint(colors[j], 0.45),
+        cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, colors[j],
                 _fmt(gv[r] * xv[c]).replace("-", "−"), size=size)
     cv.frame(x0, y0, n * cell, m * cell, color="#333333", lw=1.6)
     if beside:
@@ -223,7 +222,7 @@ def _draw(A: TiedMatrix, k: np.ndarray, xv: np.ndarray, gv: np.ndarray,
     for i, (j, text) in enumerate(lines):
         yy = ly + i * step
         if i == 0 or lines[i - 1][0] != j:      # one swatch per weight, on its first line
-            cv.cell(lx, yy - 6, 12, 12, tint(colors[j], 0.45))
+            cv.cell(lx, yy - 6, 12, 12, colors[j])
         cv.text(lx + 16, yy, text, size=BODY_PT, ha="left")
     note = "g = ∂L/∂y; each coloured cell adds g_r·x_c to its weight's gradient"
     y_note = y0 + m * cell + 0.9 * BODY_PT

@@ -18,14 +18,13 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import as_int, to_numpy
-from ..palette import PAD_COLOR, ZERO_COLOR, weight_colors
+from ..palette import INK, PAD_COLOR, ZERO_COLOR, weight_colors, weight_fills
 from ..signal import conv_matrix, signal_geometry
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled
 from ._data import (
     _blocks,
     _check_signal,
-    _dim,
     _fmt,
     _kernel,
     _matching_rows,
@@ -290,7 +289,7 @@ def _draw_padded(cv: _Canvas, view: dict[str, Any], window: dict[int, int], inpu
         labels.append(label)
         kinds.append("input" if inside else "pad")
         if inside:
-            face = _dim(colors[window[i]], 0.5) if i in window else "#FFFFFF"
+            face = colors[window[i]] if i in window else "#FFFFFF"
             cv.cell(x0 + c, y0 + r, face, label, edge="#444444", lw=1.0)
         else:
             cv.cell(x0 + c, y0 + r, PAD_COLOR, label, edge="#888888", lw=1.0, text=PAD_TEXT)
@@ -328,7 +327,7 @@ def _draw_sliding(A: TiedMatrix, k: np.ndarray, view: dict[str, Any], row: int,
     ow, oh = _grid_extent(A.out_shape)
     kw, kh = _grid_extent(k.shape)
     window = dict(view["windows"][row])
-    colors = weight_colors(k.size)
+    colors = weight_fills(k.size)
     out = _output_name(row, A.out_shape)
     top = 2.75
     x0 = 2.0 if one_d else 1.0            # room for the row names x, w, s in 1-D
@@ -409,7 +408,7 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
     what = "doubly block Toeplitz" if len(k.shape) == 2 else "Toeplitz"
     cv.title(width / 2, 0.9, f"{what} matrix of a {k.ndim}-D {_mode_text(mode, correlate)}")
     cv.text(1 + kw / 2, top - 0.5, "kernel", size=_TITLE)
-    cv.grid(1, top, k.shape, names, weight_colors(k.size))
+    cv.grid(1, top, k.shape, names, weight_fills(k.size))
     y1 = top + kh + 1.8
     cv.text(1 + iw / 2, y1 - 0.5, "input", size=_TITLE)
     cv.grid(1, y1, A.in_shape, inputs)
@@ -501,7 +500,7 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(full))
     data["A"]["matrix"] = full
-    bracket_colors = {"full": "#000000", "same": "#0072B2", "valid": "#D55E00"}
+    bracket_colors = {"full": INK, "same": "#0072B2", "valid": "#D55E00"}
     for j, (mode, r) in enumerate(rows.items()):
         xb = left + n + 0.6 + 2.2 * j
         # Non-contiguous selections (2-D) get one bracket per run of rows.
@@ -570,7 +569,7 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     strip(top + step, y, "A x")
     strip(top + 2 * step, xs, f"shift(x) by {shift}")
     strip(top + 3 * step, ys, "A shift(x) = shift(A x)")
-    cv.grid(left, top, k.shape, names, weight_colors(k.size))
+    cv.grid(left, top, k.shape, names, weight_fills(k.size))
     # The kernel's values: the matrix names its weights, the numbers are these.
     values = np.array2string(k, separator=", ") if k.ndim > 1 else (
         "[" + ", ".join(_fmt(v) for v in k) + "]")
