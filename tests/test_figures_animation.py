@@ -160,7 +160,7 @@ def test_2d_frames_fill_the_output_grid_with_a_at_x():
     x = np.arange(9) - 3
     kern = np.array([[1, 2], [3, -1]])
     ref = scipy.signal.convolve2d(x.reshape(3, 3), kern, "full").ravel()
-    for row in (7, 15):
+    for row in (7,):
         fig = F.sliding_window(kern, (3, 3), "full", row=row, x=x, labels="values")
         d = F.figure_data(fig)
         shown = [text_at(fig, cx + w / 2, cy + h / 2) for cx, cy, w, h in d["output"]["cells"]]

@@ -330,15 +330,18 @@ def _draw_sliding(A: TiedMatrix, k: np.ndarray, view: dict[str, Any], row: int,
     colors = weight_fills(k.size)
     out = _output_name(row, A.out_shape)
     top = 2.75
-    x0 = 2.0 if one_d else 1.0            # room for the row names x, w, s in 1-D
+    x0 = 1.7 if one_d else 1.0            # room for the row names x, w, s in 1-D
     gap = 1.3                             # a caption between two rows of cells
     if one_d:
         block_w, block_h = float(gw), 3 + 2 * gap
     else:   # the kernel and the output side by side under the input
         block_w, block_h = max(gw, kw + 0.8 + ow), gh + gap + max(kh, oh)
-    left = x0 + block_w + 1.2
+    left = x0 + block_w + 0.8
     width = left + n + 1
-    height = max(top + block_h + 0.8, top + m + 2.2)
+    # The expression goes under everything, centred: under a narrow matrix it
+    # would stick out past the figure's right edge.
+    bottom = top + max(block_h, m)
+    height = bottom + 1.8
     cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.65, "One output = kernel · window = one row of A")
     cv.subtitle(width / 2, 1.45, note)
@@ -351,8 +354,8 @@ def _draw_sliding(A: TiedMatrix, k: np.ndarray, view: dict[str, Any], row: int,
     if one_d:
         y3 = y2 + 1 + gap
         for name, yy in (("x", top), ("w", y2), ("s", y3)):
-            cv.text(x0 - 0.6, yy + 0.5, name, size=_TITLE)
-        cv.text(gx + gw / 2, y2 - 0.45, f"kernel at the window of {out}", size=_TITLE)
+            cv.text(x0 - 0.5, yy + 0.5, name, size=_TITLE)
+        cv.text(gx + gw / 2, y2 - 0.45, f"window of {out}", size=_TITLE)
         for i, w in sorted(window.items()):
             cv.cell(gx + i, y2, colors[w], names[w], edge="#444444", lw=1.0)
         cv.text(gx + gw / 2, y3 - 0.45, "output", size=_TITLE)
@@ -364,7 +367,7 @@ def _draw_sliding(A: TiedMatrix, k: np.ndarray, view: dict[str, Any], row: int,
         ox = kx + kw + 0.8
         cv.text(ox + ow / 2, y2 - 0.45, "output", size=_TITLE)
         data["output"] = _draw_outputs(cv, A.out_shape, row, outputs, ox, y2)
-    cv.text(left + n / 2, top + m + 1.0, f"{out} = {shown}", size=_TITLE)
+    cv.text(width / 2, bottom + 1.0, f"{out} = {shown}", size=_TITLE)
     for c in range(n):
         cv.text(left + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
     tie, cell_labels = tie_grid(A, names)
