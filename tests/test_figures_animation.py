@@ -106,7 +106,7 @@ def test_every_frame_shows_the_padding_the_window_and_the_outputs_so_far(tmp_pat
     assert sizes == {(w, h)} and all(a.shape == anim.images[0].shape for a in anim.images)
 
 
-@pytest.mark.parametrize("k,x,mode,rows", [([2, -1, 3, 1], [4, 0, -2, 5, 1], "same", (0, 2, 4)),
+@pytest.mark.parametrize("k,x,mode,rows", [([2, -1, 3, 1], [4, 0, -2, 5, 1], "same", (0, 4)),
                                            ([1, 2], [3, 1, 4, 1, 5], "valid", (0, 3))])
 def test_frames_of_other_modes(k, x, mode, rows):
     for row in rows:
@@ -173,3 +173,15 @@ def test_bad_x_is_refused():
         F.sliding_window([1, 2], 4, x=[1, 2])
     with pytest.raises(ValueError, match="finite"):
         F.sliding_window([1, 2], 2, x=[1, np.nan], row=0)
+
+
+def test_the_worked_example_and_the_gradient_fit_a_4_3_frame():
+    from .test_figure_slides import slide_problems
+
+    # Illustration 1 with its padding and filling output, at Beamer's 4:3 text size.
+    fig = F.sliding_window([5, 6, 7], 4, "full", row=3, x=[1, 2, 3, 4], labels="values",
+                           slide="4:3", title=False)
+    assert slide_problems(fig, "4:3") == []
+    assert F.figure_data(fig)["output"]["labels"] == ["5", "16", "34", "52", "45", "28"]
+    # A title wider than the frame goes on two lines instead of running off it.
+    assert slide_problems(F.FIGURES["weight_gradient"](slide="4:3"), "4:3") == []
