@@ -123,6 +123,11 @@ def test_a_wrapped_boundary_pads_with_the_samples_it_repeats():
     assert d["padded"]["labels"] == ["4", "1", "2", "3", "4", "1"]
     assert d["value"] == reference(np.array(x, float), np.array([5., 6., 7.]), "same",
                                    "wrap")[0]
+    # Mirrored (scipy's 'symm': the edge sample repeated), an even kernel, the last output.
+    fig = F.sliding_window([1, 2], 3, "same", boundary="symm", x=[3, 1, 4], labels="values",
+                           row=2)
+    assert frame_problems(fig, 2, [3, 1, 4], [1, 2], "same", "symm") == []
+    assert F.figure_data(fig)["padded"]["labels"] == ["3", "3", "1", "4"]
 
 
 def test_the_check_catches_a_window_off_by_one_and_outputs_filled_too_far(monkeypatch):

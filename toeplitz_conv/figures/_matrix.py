@@ -21,7 +21,7 @@ from .._validation import as_int, to_numpy
 from ..palette import INK, PAD_COLOR, ZERO_COLOR, weight_colors, weight_fills
 from ..signal import conv_matrix, signal_geometry
 from ..tied import TiedMatrix
-from ._canvas import _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled
+from ._canvas import _CELL_IN, _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled, _text_scale
 from ._data import (
     _blocks,
     _check_signal,
@@ -36,6 +36,7 @@ from ._data import (
     weight_labels,
 )
 from ._notes import diagonal_note
+from ._points import text_width
 
 __all__ = ["conv_vs_corr", "doubly_block", "equivariance", "matrix_equation", "output_modes",
            "sliding_window"]
@@ -183,8 +184,8 @@ def _input_values(x: ArrayLike | None, n: int) -> np.ndarray | None:
 def _pad_caption(view: dict[str, Any], boundary: str) -> str:
     if view["inside"].all():
         return "input"
-    return {"fill": "input, padded with 0", "wrap": "input, padded by wrapping",
-            "symm": "input, padded by reflection"}[boundary]
+    return {"fill": "input, zero-padded", "wrap": "input, wrapped",
+            "symm": "input, mirrored"}[boundary]
 
 
 @_styled
@@ -336,6 +337,10 @@ def _draw_sliding(A: TiedMatrix, k: np.ndarray, view: dict[str, Any], row: int,
         block_w, block_h = float(gw), 3 + 2 * gap
     else:   # the kernel and the output side by side under the input
         block_w, block_h = max(gw, kw + 0.8 + ow), gh + gap + max(kh, oh)
+    # A caption wider than its row of cells widens the column (in cells, as drawn).
+    widest = f"window of {_output_name(m - 1, A.out_shape)}" if one_d else "kernel"
+    words = max(text_width(t, _TITLE * _text_scale(slide)) for t in (caption, widest))
+    block_w = max(block_w, words / (72 * _CELL_IN) + 0.3)
     left = x0 + block_w + 0.8
     width = left + n + 1
     # The expression goes under everything, centred: under a narrow matrix it
