@@ -190,3 +190,14 @@ def test_the_worked_example_and_the_gradient_fit_a_4_3_frame():
     assert F.figure_data(fig)["output"]["labels"] == ["5", "16", "34", "52", "45", "28"]
     # A title wider than the frame goes on two lines instead of running off it.
     assert slide_problems(F.FIGURES["weight_gradient"](slide="4:3"), "4:3") == []
+
+
+def test_the_cli_takes_x_and_boundary():
+    from toeplitz_conv.cli._figures import _parse_options, _resolve
+
+    func, base = _resolve("sliding_window")
+    kw = _parse_options("sliding_window", func, base,
+                        ["--kernel", "5,6,7", "--n", "4", "--mode", "full", "--x", "1,2,3,4",
+                         "--boundary", "wrap"])
+    assert kw["boundary"] == "wrap" and np.array_equal(np.ravel(kw["x"]), [1, 2, 3, 4])
+    assert kw["labels"] == "values"         # a numeric kernel shows its numbers
