@@ -254,7 +254,7 @@ def _frame(fig: Figure, box: Bbox, slide: str | None = None) -> None:
 
 
 def _text_color(face: str) -> str:
-    """Black or white, whichever reads at >= 4.5:1 on ``face`` (see :func:`text_color`)."""
+    """Dark grey (INK) or white, whichever reads at >= 4.5:1 on ``face`` (see :func:`text_color`)."""
     return text_color(mpl.colors.to_hex(face))
 
 
@@ -345,7 +345,7 @@ class _Canvas:
              split: Sequence[str] = (), text: str | None = None) -> Text | None:
         """One cell; ``split`` colours (a sum of weights) fill it in diagonal slices.
 
-        ``text`` is the label's colour (default: black or white, whichever
+        ``text`` is the label's colour (default: dark grey or white, whichever
         reads on ``face``).  Returns the label's text artist (None without a label).
         """
         self.ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge,
