@@ -254,7 +254,7 @@ def _frame(fig: Figure, box: Bbox, slide: str | None = None) -> None:
 
 
 def _text_color(face: str) -> str:
-    """Dark grey (INK) or white, whichever reads at >= 4.5:1 on ``face`` (see :func:`text_color`)."""
+    """Dark grey (INK) or white: whichever reads at >= 4.5:1 on ``face`` (:func:`text_color`)."""
     return text_color(mpl.colors.to_hex(face))
 
 
