@@ -181,6 +181,7 @@ def test_weight_fills_are_light_and_still_told_apart(n, block):
     # (families past the sixth block repeat, as the full colours do)
     assert len(set(fills)) == len(set(weight_colors(n, block))) and fill_problems(fills) == []
     assert text_color(fills[0]) == INK
+    assert min(luminance(f) for f in fills) >= 0.25      # as palette's docstring says
     if n == 12:
         # Lighter colours sit closer: the first 3 stay far apart (a 3-tap kernel), all 12
         # keep a difference a viewer sees side by side, under each vision.

@@ -11,14 +11,14 @@ Fernandes 2009, severity 1), so a colour-blind student can still tell the
 weights apart.  More weights cannot all be told apart by colour alone: they
 are drawn as hue families, one hue per channel block (see
 :func:`weight_colors`), and the figures and the explorer label every weight
-cell with its index.  Text on a cell is dark grey (:data:`INK`, never pure
-black) or white, whichever reads (:func:`text_color`): at least 4.5:1 (WCAG 2)
-on every fill.
+cell with its index.  Text on a cell is dark grey (:data:`INK`; black only on
+the few mid-dark full colours where INK falls short) or white, whichever reads
+(:func:`text_color`): at least 4.5:1 (WCAG 2) on every fill.
 
 A figure fills a weight's cells with its *tint* (:func:`fill_color`,
 :func:`weight_fills`): the colour mixed halfway to white, so that no fill
 is saturated or dark (HSV saturation at most 0.5, relative luminance at
-least 0.25) and dark text reads on every one; the full colours are for
+least 0.25) and INK reads on every one; the full colours are for
 lines (a network's edges) and the explorer's cells.
 """
 
