@@ -17,7 +17,7 @@ from .._typing import IntOrTuple, PaddingMode
 from .._validation import as_shape
 from ..geometry import transposed_output_padding
 from ..layers import layer_geometry, layer_matrix, transposed_layer_matrix
-from ..palette import PAD_COLOR, weight_colors
+from ..palette import PAD_COLOR, weight_fills
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled
 from ._data import (
     _blocks,
@@ -166,7 +166,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     >>> fig = padding_modes()
     >>> fig._toeplitz_data["circular"]["labels"][0].tolist()
     ['$w_{1}$', '$w_{2}$', '', '', '$w_{0}$']
-    >>> fig._toeplitz_data["replicate"]["split_colors"][0, 0] == weight_colors(3)[:2]
+    >>> fig._toeplitz_data["replicate"]["split_colors"][0, 0] == weight_fills(3)[:2]
     True
     """
     k = _kernel(kernel)
@@ -225,7 +225,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
         data[mode]["extra"] = extra
         data[mode]["matrix"] = A
     yk = top + nrows * panel_h + 0.25
-    cv.grid(0.6, yk, k.shape, names, weight_colors(k.size))
+    cv.grid(0.6, yk, k.shape, names, weight_fills(k.size))
     cv.text(0.6 + kw + 0.4, yk + kh / 2 - 0.05, "kernel; hatched: reads padding;\n"
             "split cell: sum of its colours", size=_FONT, ha="left", color="#444444")
     return cv.fig

@@ -18,7 +18,7 @@ from .._typing import IntOrTuple
 from .._validation import as_positive_int, as_shape, to_numpy
 from ..layers import layer_matrix
 from ..local import locally_connected_matrix, tiled_conv_matrix
-from ..palette import ZERO_COLOR, pool_colors, weight_colors
+from ..palette import ZERO_COLOR, pool_colors, weight_colors, weight_fills
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled, _text_scale
@@ -450,7 +450,7 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
     names = weight_labels(k, labels)
     inputs = _symbol_names(None, n, "letters")
     tie, cell_labels = tie_grid(A, names)
-    colors = weight_colors(k.size)
+    colors = weight_fills(k.size)
     taps_r, taps_c, taps_w = A.taps
     top = 2.9
     # On a narrow (4:3) slide the windows are the matrix's framed rows, each
@@ -527,7 +527,7 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     n = A.shape[1]
     # Past z the samples are x_26, ... (a bare number would read as the sample's value).
     inputs = _symbol_names(None, n, "letters")
-    colors = weight_colors(k.size)
+    colors = weight_fills(k.size)
     rows, cols, widx = A.taps
     sel = rows == row
     faces = [ZERO_COLOR] * n
