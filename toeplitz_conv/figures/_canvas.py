@@ -35,7 +35,9 @@ __all__ = ["MIN_SLIDE_PT", "SLIDES", "STYLE", "Slide", "figure_style"]
 #: A Beamer slide: ``"4:3"`` (the default ``beamer`` class) or ``"16:9"`` (``aspectratio=169``).
 Slide = Literal["4:3", "16:9"]
 #: Width and height in points of the text area of a Beamer frame with a frame title,
-#: which a figure drawn with ``slide=`` fills at natural size (no scaling in LaTeX).
+#: which a figure drawn with ``slide=`` fills.  The numbers are TeX points and the
+#: figure's are matplotlib's (1/72 in, not 1/72.27): ``\includegraphics[width=\linewidth]``
+#: scales by exactly the ratio, so the width and every text size come out as stated.
 SLIDES: dict[str, tuple[float, float]] = {"4:3": (307.0, 223.0), "16:9": (398.0, 209.0)}
 #: Smallest text of a slide figure, in points: Beamer's body text (11 pt) is read
 #: from the back of a lecture room.

@@ -1,6 +1,6 @@
 """The lecture as a Beamer deck, in one call: :func:`lecture_deck`.
 
-The deck walks the lecture the figures serve (the seed slides): the discrete
+The deck walks the lecture the figures serve (the lecture's slides): the discrete
 definition and the worked example, Illustration 1 frame by frame with its
 boundary case, Illustration 1 as a matrix product, Illustration 2 in 2-D,
 sparse interaction, parameter sharing and its gradient, equivariance,

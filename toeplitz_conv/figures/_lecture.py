@@ -1,4 +1,4 @@
-"""The remaining lecture illustrations (Goodfellow et al. chapter 9 and the seed slides).
+"""The remaining lecture illustrations (Goodfellow et al. chapter 9 and the lecture's slides).
 
 Dense against convolutional weights, tiled and locally connected layers,
 channels, pooling with a stride and its invariance, depth under 'valid' and

@@ -68,7 +68,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
                     slide: Slide | None = None, title: bool = True) -> Figure:
     """The matrix with its kernel numbers (or symbols) in the cells, as ``y = A x``.
 
-    With numbers, ``x`` defaults to ``1, 2, ..., n`` (the seed's ``[1, 2, 3, 4]``)
+    With numbers, ``x`` defaults to ``1, 2, ..., n`` (the worked example's ``[1, 2, 3, 4]``)
     and ``y`` is ``A @ x``; with symbols both are ``x_i`` / ``y_i``.  A 2-D
     matrix has its blocks outlined.
 

@@ -1,4 +1,4 @@
-"""The lecture figures by name, each drawn with the seeds' numbers."""
+"""The lecture figures by name, each drawn with the lecture's numbers."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     pooling, pooling_stride, pooling_invariance,
 )
 
-#: name -> function drawing the lecture figure with the seeds' examples.
+#: name -> function drawing the lecture figure with the lecture's examples.
 FIGURES: dict[str, Callable[[], Figure]] = {
     "matrix_1d": functools.partial(matrix_equation, (5, 6, 7), 4, "full"),
     "matrix_1d_symbols": functools.partial(matrix_equation, (5, 6, 7), 4, "full",
