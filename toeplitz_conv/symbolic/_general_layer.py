@@ -313,8 +313,8 @@ def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, 
             core, core_ok = (), False
         ref = tuple(ref_pads(r, k, v, d) for r, k, v, d in zip(rs, kshape, strides, dil))
         if not core_ok or tuple(tuple(int(v) for v in pair) for pair in core) != ref:
-            failures.append(f"[{label}] the core's {name!r} pads {core} differ from the "
-                            f"definition's {ref}")
+            failures.append(f"[{label}] the core's {name!r} pads {core} differ from "
+                            f"{'JAX' if lower else 'TF'}'s {ref}")
         sub = prove_layer_equivalence_general(weight, stride=strides, padding=ref,
                                               dilation=dil, groups=groups,
                                               padding_mode=cast(PaddingMode, padding_mode),
