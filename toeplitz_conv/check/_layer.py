@@ -42,7 +42,7 @@ from ._hypotheses import (
 )
 from ._isolate import ProcessLayer
 from ._layout import Layout, as_bias
-from ._operator import Reference, reference
+from ._operator import Reference, reference, single_threaded_blas
 from ._pool_kind import check_pool
 from ._report import Entry, Report
 from ._signal_kind import as_signal_layer, signal_report
@@ -418,7 +418,9 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         (one-hots at the first, centre and last position, and a ramp).
         ``None``: 3, or 1 for a large layer checked matrix-free (whose
         structured inputs are then a single one-hot, to keep the check at
-        tens of forward passes).
+        tens of forward passes) and for a pooling layer whose input holds
+        more than 2**16 values (one input already puts every window, border
+        ones included, thousands of times over).
     batch : int or None
         Images per call; ``None`` for a layer without a batch axis.
     reduction : {'sum', 'mean'}
@@ -515,7 +517,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
             rtol=None if rtol is None else as_tolerance(rtol, "rtol"),
             atol=None if atol is None else as_tolerance(atol, "atol"),
             seed=as_int(seed, "seed", minimum=0),
-            n_random=3 if n_random is None else min(as_positive_int(n_random, "n_random"),
+            n_random=None if n_random is None else min(as_positive_int(n_random, "n_random"),
                                                     _MAX_RANDOM),
             timeout=_validate_timeout(timeout), isolation=isolation, options=layer_kwargs)
     if kind == "signal":
@@ -572,6 +574,16 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
 
 def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: int,
                 batch: int | None, layout: Layout) -> Report:
+    if user_kind in ("module", "function"):
+        # torch's threads and OpenBLAS's would take turns spinning on the
+        # same cores (see single_threaded_blas).
+        with single_threaded_blas():
+            return _checks(ctx, user, user_kind, n_random, seed, batch, layout)
+    return _checks(ctx, user, user_kind, n_random, seed, batch, layout)
+
+
+def _checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: int,
+            batch: int | None, layout: Layout) -> Report:
     if n_random is None:
         n_random = 3 if ctx.explicit else 1
     rng = np.random.default_rng(seed)

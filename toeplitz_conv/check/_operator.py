@@ -16,7 +16,10 @@ for small layers and the matrix-free path for large ones.
 
 from __future__ import annotations
 
+import ctypes
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -27,7 +30,7 @@ from ..geometry import Geometry, layer_geometry
 from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
 
-__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "reference"]
+__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "reference", "single_threaded_blas"]
 
 #: Up to this many stored taps the checker builds the explicit matrix.
 EXPLICIT_MAX_TAPS = 2_000_000
@@ -35,6 +38,63 @@ EXPLICIT_MAX_TAPS = 2_000_000
 _SPARSE_MAX = 8      # inputs with this few non-zeros (one-hots) skip the im2col product
 
 _GEOM_KEYS = ("stride", "padding", "dilation", "padding_mode")
+
+
+# OpenBLAS's thread-count controls, under the names its builds export
+# (numpy's and scipy's wheels prefix and suffix them).
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+            "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+def _openblas_controls() -> list[tuple[Any, Any]]:
+    """``(get, set)`` of every OpenBLAS this process has loaded (Linux; else none)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()
+                     and ".so" in line}
+    except OSError:
+        return []
+    out = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)           # already loaded: the same handle, no new copy
+        except OSError:
+            continue
+        get = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
+        put = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
+        if get is not None and put is not None:
+            get.restype, put.restype, put.argtypes = ctypes.c_int, None, [ctypes.c_int]
+            out.append((get, put))
+    return out
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block, its own count restored after.
+
+    Checking a torch layer alternates torch's calls with the reference's
+    matrix products.  After each product OpenBLAS's worker threads keep
+    spinning for a while, and torch's threads, which wait for each other
+    by spinning too, then share the cores with them: on two cores a torch
+    forward and backward was measured 10 to 20 times slower right after a
+    product than alone.  On one thread OpenBLAS has no workers to spin.
+    Where its controls cannot be found (another BLAS, another platform)
+    nothing changes.
+
+    >>> with single_threaded_blas():
+    ...     pass
+    """
+    controls = _openblas_controls()
+    before = [get() for get, _ in controls]
+    for _, put in controls:
+        put(1)
+    try:
+        yield
+    finally:
+        for (_, put), n in zip(controls, before):
+            put(max(int(n), 1))
 
 
 class _Transposed:
