@@ -399,6 +399,35 @@ def test_matrix_free_reference_on_every_path_equals_the_explicit_matrix(kernel, 
     assert not np.allclose(other.T.apply(g[0]), A.T.apply(g[0]))
 
 
+def test_matrix_free_float32_products_and_a_float32_layer():
+    # Single-precision products (what a float32 layer's check uses) agree with
+    # the explicit matrix to float32 rounding; a float32 layer passes, and an
+    # error of 1e-4 of the largest output at one position is still caught.
+    from toeplitz_conv import layer_matrix
+    from toeplitz_conv.check._operator import products_in, reference
+
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((4, 4, 3, 3))
+    shape = (4, 10, 9)
+    ref, A = reference(w, shape, method="matrix-free", padding=1), layer_matrix(w, shape, padding=1)
+    x, g = rng.standard_normal(shape), rng.standard_normal(A.out_shape)
+    with products_in(np.float32):
+        got = (ref.apply(x), ref.T.apply(g), ref.weight_grad(x, g))
+    for a, b in zip(got, (A.apply(x), A.T.apply(g), A.weight_grad(x, g))):
+        assert a.dtype == np.float64
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.max(np.abs(b)))
+        assert not np.array_equal(a, b)              # they were float32 products
+
+    def forward(x, bump=0.0):
+        y = A.apply(x.astype(np.float32).astype(np.float64)).astype(np.float32)
+        y[2, 3, 4] += bump * np.max(np.abs(y))
+        return y
+
+    assert check_layer(forward, w, shape, padding=1, reference="matrix-free").ok
+    r = check_layer(lambda x: forward(x, 1e-4), w, shape, padding=1, reference="matrix-free")
+    assert not r["forward"].ok and r["forward"].worst_index == (2, 3, 4)
+
+
 def test_check_with_matrix_free_reference_catches_the_gallery():
     f, b = nchw(2, 1)
     assert run(f, b, 2, 1, reference="matrix-free").ok

@@ -179,7 +179,8 @@ def _check_forward(ctx: _Ctx, user: UserLayer,
                 wrong_shape.append(arr)
                 continue
             break
-        trials.append(_Trial(name, arr, ctx.forward_ref(x)))
+        with ctx.products("forward"):
+            trials.append(_Trial(name, arr, ctx.forward_ref(x)))
     if wrong_shape and len(wrong_shape) == len(xs):
         entry = Entry("forward", False, message=failure or "")
         entry.diagnosis = _wrong_shape_diagnosis(ctx, [x for _, x in xs], wrong_shape)
@@ -247,7 +248,8 @@ def _check_grads(ctx: _Ctx, user: UserLayer,
                 failures[n] = f"{msg} (input '{pname}')"
                 wrong[n] = arr
                 continue
-            trials[n].append(_Trial(pname, arr, refs[n]()))
+            with ctx.products(n):
+                trials[n].append(_Trial(pname, arr, refs[n]()))
     entries = []
     red = f", reduction='{ctx.reduction}' over the batch of {ctx.n}" if ctx.n > 1 else ""
     what = {"input_grad": "input gradient against A.T @ grad_out",

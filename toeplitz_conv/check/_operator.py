@@ -20,6 +20,7 @@ import ctypes
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import numpy as np
@@ -30,7 +31,8 @@ from ..geometry import Geometry, layer_geometry
 from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
 
-__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "reference", "single_threaded_blas"]
+__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "products_in", "reference",
+           "single_threaded_blas"]
 
 #: Up to this many stored taps the checker builds the explicit matrix.
 EXPLICIT_MAX_TAPS = 2_000_000
@@ -97,6 +99,31 @@ def single_threaded_blas() -> Iterator[None]:
             put(max(int(n), 1))
 
 
+# The dtype of the matrix-free reference's products (results are float64 always).
+_PRODUCTS: ContextVar[Any] = ContextVar("toeplitz_conv_check_products", default=np.float64)
+
+
+@contextmanager
+def products_in(dtype: Any) -> Iterator[None]:
+    """Compute :class:`ImColReference` products in ``dtype`` inside the block.
+
+    The checker asks for float32 only where a check's tolerance is at least
+    the one a float32 result gets (:func:`~toeplitz_conv.check._context.dtype_tolerance`):
+    the products' own rounding, about ``sqrt(fan_in) * eps`` of the largest
+    value, is then an eighth of it or less, and every result is float64.
+
+    >>> import numpy as np
+    >>> with products_in(np.float32):
+    ...     _PRODUCTS.get().__name__
+    'float32'
+    """
+    token = _PRODUCTS.set(dtype)
+    try:
+        yield
+    finally:
+        _PRODUCTS.reset(token)
+
+
 class _Transposed:
     def __init__(self, parent: ImColReference) -> None:
         self._p = parent
@@ -147,8 +174,12 @@ class ImColReference:
         # Shared with the copies of with_weight: [] until computed, then [layers].
         self._inverse = [] if _inverse is None else _inverse
         self._cache: list[tuple[np.ndarray, np.ndarray]] = []
-        self._rcache: tuple[Any, np.ndarray] | None = None
+        self._rcache: tuple[Any, Any, np.ndarray] | None = None
         self.T = _Transposed(self)
+
+    def _w(self) -> np.ndarray:
+        """The weight in the products' dtype (float64 unless :func:`products_in` says)."""
+        return self.weight.astype(_PRODUCTS.get(), copy=False)
 
     def with_weight(self, weight: np.ndarray) -> ImColReference:
         return ImColReference(weight, self.geometry, self.c_in, self.groups, self._table,
@@ -174,7 +205,7 @@ class ImColReference:
         whole rows of channels, the fastest gather numpy has.
         """
         n, c = len(v), v.shape[1]
-        out = np.zeros((self.groups, n, size + 1, c // self.groups))
+        out = np.zeros((self.groups, n, size + 1, c // self.groups), dtype=_PRODUCTS.get())
         out[:, :, :size] = v.reshape(n, self.groups, c // self.groups, size).transpose(
             1, 0, 3, 2)
         return out
@@ -191,8 +222,9 @@ class ImColReference:
         The columns of the last two inputs are kept: a check computes the
         forward and the weight gradient of the same inputs.
         """
+        dtype = _PRODUCTS.get()
         for held, cols in self._cache:
-            if held is x:
+            if held is x and cols.dtype == dtype:
                 return cols
         xb, _ = self._batch(x, self.in_shape)
         n, (_, cig) = len(xb), self._split()
@@ -247,10 +279,10 @@ class ImColReference:
         cols = self._cols(x if isinstance(x, np.ndarray) else xb)
         cog, cig = self._split()
         # (G, taps * C/G, C_out/G) with row (tap, channel): the columns' order.
-        wm = self.weight.reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2)
+        wm = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2)
         y = np.matmul(wm.reshape(self.groups, cog, self.n_k * cig), cols.transpose(0, 2, 1))
         y = y.reshape(self.weight.shape[0], n, self.n_out).transpose(1, 0, 2)
-        y = np.ascontiguousarray(y).reshape((n, *self.out_shape))
+        y = np.ascontiguousarray(y, dtype=np.float64).reshape((n, *self.out_shape))
         return y if batched else y[0]
 
     def _inverse_layers(self) -> list[np.ndarray]:
@@ -282,8 +314,9 @@ class ImColReference:
 
     def rmatvec(self, g: Any) -> np.ndarray:
         """``A.T @ g``: for each input, the taps that read it, gathered (or scattered)."""
-        if self._rcache is not None and self._rcache[0] is g:
-            return self._rcache[1].copy()      # the gradient trials reuse one grad_out
+        dtype = _PRODUCTS.get()
+        if self._rcache is not None and self._rcache[0] is g and self._rcache[1] == dtype:
+            return self._rcache[2].copy()      # the gradient trials reuse one grad_out
         gb, batched = self._batch(g, self.out_shape)
         n = len(gb)
         check_build(n * self.n_in * self.n_k * self.weight.shape[0] // 4, "col2im buffer")
@@ -294,9 +327,9 @@ class ImColReference:
             dx = self._gathered_rmatvec(gb, layers)
         else:
             dx = self._scattered_rmatvec(gb)
-        dx = np.ascontiguousarray(dx).reshape((n, *self.in_shape))
+        dx = np.ascontiguousarray(dx, dtype=np.float64).reshape((n, *self.in_shape))
         out = dx if batched else dx[0]
-        self._rcache = (g, out.copy())
+        self._rcache = (g, dtype, out.copy())
         return out
 
     def _gathered_rmatvec(self, gb: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
@@ -307,14 +340,14 @@ class ImColReference:
             gcols += rows[:, :, inv]
         gcols = gcols.reshape(self.groups, n * self.n_in, self.n_k * cog)
         # (G, C_in/G, taps * C_out/G) with column (tap, out channel): the gather's order.
-        wt = self.weight.reshape(self.groups, cog, cig, self.n_k).transpose(0, 2, 3, 1)
+        wt = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 2, 3, 1)
         dx = np.matmul(wt.reshape(self.groups, cig, self.n_k * cog), gcols.transpose(0, 2, 1))
         return dx.reshape(self.c_in, n, self.n_in).transpose(1, 0, 2)
 
     def _scattered_rmatvec(self, gb: np.ndarray) -> np.ndarray:
         n, (cog, cig) = len(gb), self._split()
-        wm = self.weight.reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2)
-        dcols = np.matmul(self._lanes(gb).transpose(0, 2, 1),
+        wm = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2)
+        dcols = np.matmul(self._lanes(gb).astype(wm.dtype).transpose(0, 2, 1),
                           wm.reshape(self.groups, cog, self.n_k * cig))
         dcols = dcols.reshape(self.groups, n, self.n_out * self.n_k * cig)
         # dcols[g, m, (p, t, c)] goes to input table[p, t], channel c of group g.
@@ -334,9 +367,9 @@ class ImColReference:
             return self._sparse_weight_grad(nz, gb)
         cols = self._cols(x if isinstance(x, np.ndarray) else xb)
         cog, cig = self._split()
-        out = np.matmul(self._lanes(gb), cols)          # (G, C_out/G, taps * C/G)
+        out = np.matmul(self._lanes(gb).astype(cols.dtype, copy=False), cols)
         out = out.reshape(self.groups, cog, self.n_k, cig).transpose(0, 1, 3, 2)
-        return np.ascontiguousarray(out).reshape(self.weight.shape)
+        return np.ascontiguousarray(out, dtype=np.float64).reshape(self.weight.shape)
 
 
 Reference = TiedMatrix | ImColReference
