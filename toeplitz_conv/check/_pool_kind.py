@@ -79,9 +79,15 @@ class _Pool:
             self._windows = np.where(t < 0, n_sp, t)
             self._out_spatial = tuple(geom.out_shape[1:])
         win = self._windows
-        padded = self._padded(x)
-        arg = np.argmax(padded[:, win], axis=2)              # (C, windows)
-        sel = win[np.arange(len(win)), arg]
+        # Channels last, so that each window tap gathers whole rows; the first
+        # tap (in window order) equal to the window's maximum is the one
+        # selected, as np.argmax picks (which is slow along a short axis).
+        vals = np.ascontiguousarray(self._padded(x).T)[win]      # (windows, taps, C)
+        top = vals.max(axis=1)
+        sel = np.broadcast_to(win[:, -1:], top.shape)
+        for t in range(win.shape[1] - 2, -1, -1):
+            sel = np.where(vals[:, t] == top, win[:, t:t + 1], sel)
+        sel = np.ascontiguousarray(sel.T)                         # (C, windows)
         self._picked = [*self._picked[-15:], (x, sel)]
         return sel
 
