@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -92,11 +94,56 @@ def single_threaded_blas() -> Iterator[None]:
     before = [get() for get, _ in controls]
     for _, put in controls:
         put(1)
+    # The reference's large products then run as two halves in two threads
+    # (which wait by blocking, not spinning): see _product.
+    token = _TWO_WAY.set(bool(controls) and min(before, default=1) >= 2
+                         and (os.cpu_count() or 1) >= 2)
     try:
         yield
     finally:
+        _TWO_WAY.reset(token)
         for (_, put), n in zip(controls, before):
             put(max(int(n), 1))
+
+
+_TWO_WAY: ContextVar[bool] = ContextVar("toeplitz_conv_check_two_way", default=False)
+_SPLIT_MIN = 2**24       # multiply-adds below which one thread does the whole product
+
+
+def _product(a: np.ndarray, b: np.ndarray, *, inner: bool = False) -> np.ndarray:
+    """``a @ b`` (2-D), in two halves on two threads inside :func:`single_threaded_blas`.
+
+    The halves split the rows of ``a`` (each writes its rows of the result),
+    or with ``inner`` the summed axis (the two partial products are added).
+    """
+    if not _TWO_WAY.get() or a.shape[0] * a.shape[1] * b.shape[1] < _SPLIT_MIN:
+        return a @ b
+    box: dict[str, Any] = {}
+    if inner:
+        h = a.shape[1] // 2
+        first, second = (a[:, :h], b[:h]), (a[:, h:], b[h:])
+    else:
+        h = a.shape[0] // 2
+        first, second = (a[:h], b), (a[h:], b)
+
+    def run() -> None:
+        try:
+            box["value"] = second[0] @ second[1]
+        except BaseException as exc:     # re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="toeplitz_conv reference product", daemon=True)
+    t.start()
+    try:
+        part = first[0] @ first[1]
+    finally:
+        t.join()
+    if "error" in box:
+        raise box["error"]
+    if inner:
+        part += box["value"]
+        return part
+    return np.concatenate([part, box["value"]])
 
 
 # The dtype of the matrix-free reference's products (results are float64 always).
@@ -278,10 +325,11 @@ class ImColReference:
             return ys if batched else ys[0]
         cols = self._cols(x if isinstance(x, np.ndarray) else xb)
         cog, cig = self._split()
-        # (G, taps * C/G, C_out/G) with row (tap, channel): the columns' order.
-        wm = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2)
-        y = np.matmul(wm.reshape(self.groups, cog, self.n_k * cig), cols.transpose(0, 2, 1))
-        y = y.reshape(self.weight.shape[0], n, self.n_out).transpose(1, 0, 2)
+        # (G, C_out/G, taps * C/G) with column (tap, channel): the columns' order.
+        wm = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2).reshape(
+            self.groups, cog, self.n_k * cig)
+        y = np.stack([_product(cols[k], wm[k].T) for k in range(self.groups)])
+        y = y.reshape(self.groups, n, self.n_out, cog).transpose(1, 0, 3, 2)
         y = np.ascontiguousarray(y, dtype=np.float64).reshape((n, *self.out_shape))
         return y if batched else y[0]
 
@@ -295,6 +343,11 @@ class ImColReference:
         if not self._inverse:
             p, t = np.nonzero(self._table != self.n_in)
             key = self._table[p, t] * self.n_k + t
+            if np.bincount(key, minlength=1).max(initial=0) <= 1:      # one reading each
+                inv = np.full((self.n_in, self.n_k), self.n_out, dtype=np.intp)
+                inv[key // self.n_k, t] = p
+                self._inverse.append([inv])
+                return self._inverse[0]
             order = np.argsort(key, kind="stable")
             key, p, t = key[order], p[order], t[order]
             rank = np.arange(len(key)) - np.searchsorted(key, key)
@@ -340,9 +393,11 @@ class ImColReference:
             gcols += rows[:, :, inv]
         gcols = gcols.reshape(self.groups, n * self.n_in, self.n_k * cog)
         # (G, C_in/G, taps * C_out/G) with column (tap, out channel): the gather's order.
-        wt = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 2, 3, 1)
-        dx = np.matmul(wt.reshape(self.groups, cig, self.n_k * cog), gcols.transpose(0, 2, 1))
-        return dx.reshape(self.c_in, n, self.n_in).transpose(1, 0, 2)
+        wt = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 2, 3, 1).reshape(
+            self.groups, cig, self.n_k * cog)
+        dx = np.stack([_product(gcols[k], wt[k].T) for k in range(self.groups)])
+        return dx.reshape(self.groups, n, self.n_in, cig).transpose(1, 0, 3, 2).reshape(
+            n, self.c_in, self.n_in)
 
     def _scattered_rmatvec(self, gb: np.ndarray) -> np.ndarray:
         n, (cog, cig) = len(gb), self._split()
@@ -367,7 +422,8 @@ class ImColReference:
             return self._sparse_weight_grad(nz, gb)
         cols = self._cols(x if isinstance(x, np.ndarray) else xb)
         cog, cig = self._split()
-        out = np.matmul(self._lanes(gb).astype(cols.dtype, copy=False), cols)
+        lanes = self._lanes(gb).astype(cols.dtype, copy=False)
+        out = np.stack([_product(lanes[k], cols[k], inner=True) for k in range(self.groups)])
         out = out.reshape(self.groups, cog, self.n_k, cig).transpose(0, 1, 3, 2)
         return np.ascontiguousarray(out, dtype=np.float64).reshape(self.weight.shape)
 

@@ -85,8 +85,8 @@ class _Pool:
         vals = np.ascontiguousarray(self._padded(x).T)[win]      # (windows, taps, C)
         top = vals.max(axis=1)
         sel = np.broadcast_to(win[:, -1:], top.shape)
-        for t in range(win.shape[1] - 2, -1, -1):
-            sel = np.where(vals[:, t] == top, win[:, t:t + 1], sel)
+        for tap in range(win.shape[1] - 2, -1, -1):
+            sel = np.where(vals[:, tap] == top, win[:, tap:tap + 1], sel)
         sel = np.ascontiguousarray(sel.T)                         # (C, windows)
         self._picked = [*self._picked[-15:], (x, sel)]
         return sel
