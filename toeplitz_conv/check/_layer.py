@@ -598,10 +598,12 @@ def _checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: in
         n_random = 3 if ctx.explicit else 1
     rng = np.random.default_rng(seed)
     xs = _structured(ctx.in_shape, rng, n_random, "x", light=not ctx.explicit)
+    pairs = _grad_pairs(ctx, rng, n_random, xs)      # the forward check draws nothing
+    if user_kind in ("module", "function"):
+        user = _Prefetched(user, xs, pairs)
     entries = [_check_forward(ctx, user, xs)]
     if user.notes:
         entries[0].message += "; note: " + "; ".join(user.notes)
-    pairs = _grad_pairs(ctx, rng, n_random, xs)
     if user.has_grads:
         entries += _check_grads(ctx, user, pairs)
     else:
@@ -615,6 +617,51 @@ def _checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: in
         extra.append(f"{layout.data_format}/{layout.weight_format}")
     title = f"{kind} check" + (f" ({', '.join(extra)})" if extra else "")
     return Report(entries, title=title)
+
+
+class _Prefetched:
+    """A torch layer whose trial calls were all made first, back to back, in the same order.
+
+    torch's threads stay busy through its calls instead of waking up after
+    each reference product (on a loaded machine every wake-up waits for a
+    core).  Each prefetched result is handed out once, to the call with the
+    same arrays; any other call (a second one on the same input, another
+    weight) goes to the layer.  Prefetching stops at the first failed call,
+    as the checks themselves do.
+    """
+
+    def __init__(self, user: Any, xs: list[tuple[str, np.ndarray]],
+                 pairs: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        self._user = user
+        self._forward: dict[int, tuple[np.ndarray, Any]] = {}
+        self._grads: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, Any]] = {}
+        for _, x in xs:
+            out = user.forward(x)
+            self._forward[id(x)] = (x, out)
+            if out.error:
+                break
+        for _, x, g in pairs:
+            out = user.grads(x, g)
+            self._grads[(id(x), id(g))] = (x, g, out)
+            if out.error:
+                break
+
+    def forward(self, x: np.ndarray, weight: np.ndarray | None = None,
+                bias: np.ndarray | None = None) -> Any:
+        if weight is None and bias is None:
+            held = self._forward.pop(id(x), None)
+            if held is not None and held[0] is x:
+                return held[1]
+        return self._user.forward(x, weight, bias)
+
+    def grads(self, x: np.ndarray, g: np.ndarray) -> Any:
+        held = self._grads.pop((id(x), id(g)), None)
+        if held is not None and held[0] is x and held[1] is g:
+            return held[2]
+        return self._user.grads(x, g)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._user, name)
 
 
 def _check_signal(forward: Any, weight: Any, input_shape: Any, backward: Any,

@@ -52,8 +52,21 @@ _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads
             "openblas_get_num_threads64_", "openblas_get_num_threads")
 
 
+_CONTROLS: list[list[tuple[Any, Any]]] = []
+
+
 def _openblas_controls() -> list[tuple[Any, Any]]:
-    """``(get, set)`` of every OpenBLAS this process has loaded (Linux; else none)."""
+    """``(get, set)`` of every OpenBLAS this process has loaded (Linux; else none).
+
+    Found once: numpy's own OpenBLAS, the one its products use, is loaded
+    with numpy.
+    """
+    if not _CONTROLS:
+        _CONTROLS.append(_find_openblas())
+    return _CONTROLS[0]
+
+
+def _find_openblas() -> list[tuple[Any, Any]]:
     try:
         with open("/proc/self/maps") as f:
             paths = {line.split()[-1] for line in f if "openblas" in line.lower()
