@@ -235,6 +235,7 @@ class ImColReference:
         self._inverse = [] if _inverse is None else _inverse
         self._cache: list[tuple[np.ndarray, np.ndarray]] = []
         self._rcache: tuple[Any, Any, np.ndarray] | None = None
+        self._nz: list[tuple[np.ndarray, list[tuple[int, int, int, float]] | None]] = []
         self.T = _Transposed(self)
 
     def _w(self) -> np.ndarray:
@@ -297,11 +298,19 @@ class ImColReference:
     # ------------------------------------------------------------ one-hot inputs
     def _nonzeros(self, xb: np.ndarray) -> list[tuple[int, int, int, float]] | None:
         """``(image, channel, input index, value)`` of a sparse input (a one-hot), else None."""
+        for held, found in self._nz:
+            if held is xb:
+                return found            # the forward and the weight gradient of one input
         flat = xb.reshape(len(xb), self.c_in, self.n_in)
-        if np.count_nonzero(flat) > _SPARSE_MAX:
-            return None
-        return [(int(m), int(c), int(j), float(flat[m, c, j]))
-                for m, c, j in zip(*np.nonzero(flat))]
+        # A dense input shows it in its first values (the whole count costs
+        # more than a product's gather).
+        found = None
+        if (np.count_nonzero(flat.reshape(-1)[:8 * _SPARSE_MAX]) <= _SPARSE_MAX
+                and np.count_nonzero(flat) <= _SPARSE_MAX):
+            found = [(int(m), int(c), int(j), float(flat[m, c, j]))
+                     for m, c, j in zip(*np.nonzero(flat))]
+        self._nz = [*self._nz[-1:], (xb, found)]
+        return found
 
     def _sparse_apply(self, nz: list[tuple[int, int, int, float]], n: int) -> np.ndarray:
         # A one-hot input reads one column of A: the taps that read its index.
