@@ -20,13 +20,14 @@ routed to another element of each window (its first, its last, its minimum).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._validation import as_int_tuple, as_kernel, as_shape, choose
-from ..pooling import avg_pool_matrix, max_pool_matrix
+from ..pooling import _pool_args, avg_pool_matrix, max_pool_matrix
 from ._context import dtype_tolerance
 from ._isolate import ProcessLayer
 from ._layout import Layout
@@ -37,7 +38,15 @@ from ._user import UserLayer, as_result, result_eps
 __all__ = ["check_pool"]
 
 _AVG_KEYS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+_LARGE = 2**16     # input values beyond which one random trial is the default
+
 _MAX_KEYS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+
+
+def _address(x: np.ndarray) -> tuple[Any, ...]:
+    # A held view keeps its memory alive, so an array at the same address
+    # with the same shape and strides is a view of the same values.
+    return (x.__array_interface__["data"][0], x.shape, x.strides)
 
 
 class _Pool:
@@ -47,6 +56,54 @@ class _Pool:
         self.kind, self.in_shape, self.opts = kind, in_shape, opts
         self._avg: dict[Any, Any] = {}
         self._max: list[tuple[np.ndarray, Any, Any]] = []
+        self._windows: np.ndarray | None = None
+        self._out_spatial: tuple[int, ...] = ()
+        self._picked: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _selected(self, x: np.ndarray) -> np.ndarray:
+        """``(C, windows)``: the input each window of this layer selects at ``x`` (one image).
+
+        ``max_pool_matrix(x)``'s selection without assembling the matrix (the
+        checked layer's own reference, at every trial input; a large one's
+        assembly took most of the check): the windows of one channel from
+        the same geometry, each channel's inputs with a ``-inf`` after them
+        that padded reads (never a maximum) point to, and the first maximum
+        in window order.  A window that reads only padding selects that
+        ``-inf`` (the matrix's empty row and ``-inf`` offset).
+        """
+        where = _address(x)
+        for held, sel in self._picked:
+            if _address(held) == where:
+                return sel
+        n_sp = int(np.prod(x.shape[1:]))
+        if self._windows is None:
+            o = self.opts
+            _, geom = _pool_args(o["kernel_size"], (1, *self.in_shape[1:]), o.get("stride"),
+                                 o.get("padding", 0), o.get("dilation", 1),
+                                 o.get("ceil_mode", False))
+            t = geom.table
+            self._windows = np.where(t < 0, n_sp, t)
+            self._out_spatial = tuple(geom.out_shape[1:])
+        win = self._windows
+        # Channels last, so that each window tap gathers whole rows; the first
+        # tap (in window order) equal to the window's maximum is the one
+        # selected, as np.argmax picks (which is slow along a short axis).
+        vals = np.ascontiguousarray(self._padded(x).T)[win]      # (windows, taps, C)
+        top = vals.max(axis=1)
+        sel = np.broadcast_to(win[:, -1:], top.shape)
+        for tap in range(win.shape[1] - 2, -1, -1):
+            sel = np.where(vals[:, tap] == top, win[:, tap:tap + 1], sel)
+        sel = np.ascontiguousarray(sel.T)                         # (C, windows)
+        self._picked = [*self._picked[-15:], (x, sel)]
+        return sel
+
+    @staticmethod
+    def _padded(x: np.ndarray) -> np.ndarray:
+        flat = x.reshape(x.shape[0], -1)
+        return np.concatenate([flat, np.full((len(flat), 1), -np.inf)], axis=1)
+
+    def _fast(self, changes: dict[str, Any]) -> bool:
+        return self.kind == "max_pool" and not changes
 
     def matrix(self, x: np.ndarray, **changes: Any) -> Any:
         opts = {**self.opts, **changes}
@@ -59,12 +116,9 @@ class _Pool:
         # The forward and the gradient check select at the same inputs: each
         # selection is built once.
         key = tuple(sorted((k, repr(v)) for k, v in changes.items()))
-        # A held view keeps its memory alive, so an array at the same address
-        # with the same shape and strides is a view of the same values.
-        where = (x.__array_interface__["data"][0], x.shape, x.strides)
+        where = _address(x)
         for held, hkey, m in self._max:
-            if hkey == key and (held.__array_interface__["data"][0], held.shape,
-                                held.strides) == where:
+            if hkey == key and _address(held) == where:
                 return m
         k = opts.pop("kernel_size")
         m = max_pool_matrix(x, k, **opts)
@@ -72,10 +126,30 @@ class _Pool:
         return m
 
     def out(self, x: np.ndarray, **changes: Any) -> np.ndarray:
+        if self._fast(changes):
+            return np.stack([self._pick(x[i]) for i in range(len(x))])
         return np.stack([self.matrix(x[i], **changes).apply(x[i]) for i in range(len(x))])
 
     def back(self, x: np.ndarray, g: np.ndarray, **changes: Any) -> np.ndarray:
+        if self._fast(changes):
+            return np.stack([self._scatter(x[i], g[i]) for i in range(len(x))])
         return np.stack([self.matrix(x[i], **changes).T.apply(g[i]) for i in range(len(x))])
+
+    def _pick(self, x: np.ndarray) -> np.ndarray:
+        # S @ x: each window's selected input (-inf for a window of padding only).
+        sel = self._selected(x)
+        return np.take_along_axis(self._padded(x), sel, axis=1).reshape(
+            (x.shape[0], *self._out_spatial))
+
+    def _scatter(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        # S.T @ g: each window's grad_out to the input it selected (summed
+        # where windows overlap); a padded selection goes to the dropped column.
+        sel = self._selected(x)
+        c, n_sp = x.shape[0], int(np.prod(x.shape[1:]))
+        idx = sel + (n_sp + 1) * np.arange(c)[:, None]
+        dx = np.bincount(idx.ravel(), np.asarray(g, dtype=np.float64).ravel(),
+                         minlength=c * (n_sp + 1))
+        return dx.reshape(c, n_sp + 1)[:, :n_sp].reshape(x.shape)
 
 
 def _alternatives(pool: _Pool) -> list[tuple[str, dict[str, Any]]]:
@@ -192,7 +266,7 @@ def _user_inputs(inputs: Any, shape: tuple[int, ...], n: int,
 
 def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = None,
                batch: int | None = None, rtol: float | None = None, atol: float | None = None,
-               seed: int = 0, n_random: int = 3, timeout: float | None = 60.0,
+               seed: int = 0, n_random: int | None = 3, timeout: float | None = 60.0,
                isolation: str = "none", options: dict[str, Any]) -> Report:
     """Check a pooling layer (see the module docstring); ``check_layer`` validates the rest."""
     choose(kind, "kind", ("avg_pool", "max_pool"))
@@ -213,6 +287,9 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
     user.takes_weight = user.takes_bias = False     # a pooling layer has none to take
     user.notes.clear()
     rng = np.random.default_rng(seed)
+    if n_random is None:
+        # A large input exercises every window many times over in one trial.
+        n_random = 1 if n * math.prod(shape) > _LARGE else 3
     xs = [rng.standard_normal((n, *shape)) for _ in range(n_random)]
     names = [f"random x #{i}" for i in range(n_random)]
     if kind == "avg_pool":
