@@ -11,12 +11,17 @@ row's peak memory is compared with the size of the explicit matrix (which
 the check must stay below).  The same ratio is measured for a
 ``torch.nn.MaxPool2d(3, stride=2, padding=1)`` on the same input, checked
 with ``kind="max_pool"`` (forward and input gradient against the selection
-matrix at each trial input).
+matrix at each trial input), and for a ``torch.nn.ConvTranspose2d(64, 64, 3,
+padding=1)`` with bias checked with ``kind="transposed"`` (its row says "not
+available" in a build without that kind).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from .measure import Result, Settings, gib, measure_inline
 
@@ -35,6 +40,7 @@ def run(settings: Settings) -> list[Result]:
     results = []
     for c, n in (QUICK_CASES if settings.quick else CASES):
         results += _case(torch, c, n, settings)
+        results += _transposed_case(torch, c, n, settings)
         results += _pool_case(torch, c, n, settings)
     return results
 
@@ -99,22 +105,50 @@ def _pool_case(torch: Any, c: int, n: int, settings: Settings) -> list[Result]:
 
     pool = torch.nn.MaxPool2d(3, stride=2, padding=1)
     case = f"max-pool {c} ch {n}x{n} 3x3 stride 2 pad 1"
-    x = torch.randn(1, c, n, n, requires_grad=True)
     from toeplitz_conv.pooling import max_pool_matrix
 
     # The selection matrix's entries: one per output value.
-    nnz = max_pool_matrix(x[0].detach().numpy(), 3, stride=2, padding=1).nnz
-    row = {m: Result(WORKLOAD, case, m, nnz=nnz, extra={"c": c, "n": n, "layer": "max_pool"})
-           for m in METHODS}
-
-    def baseline() -> Any:
-        y = pool(x)
-        y.backward(torch.ones_like(y))
-        return y
+    nnz = max_pool_matrix(np.zeros((c, n, n)), 3, stride=2, padding=1).nnz
 
     def ours() -> Any:
         return check_layer(pool, None, (c, n, n), kind="max_pool", kernel_size=3, stride=2,
                            padding=1)
+
+    return _versus_torch(torch, pool, ours, case, nnz, {"c": c, "n": n, "layer": "max_pool"},
+                         settings)
+
+
+def _transposed_case(torch: Any, c: int, n: int, settings: Settings) -> list[Result]:
+    """``kind="transposed"``: a ``ConvTranspose2d(64, 64, 3, padding=1)`` with bias."""
+    from toeplitz_conv.check import check_layer
+
+    torch.manual_seed(0)
+    layer = torch.nn.ConvTranspose2d(c, c, 3, padding=1, bias=True)
+    case = f"transposed {c}->{c} {n}x{n} 3x3 pad 1, bias"
+    extra = {"c": c, "n": n, "layer": "transposed"}
+    try:
+        check_layer(layer, None, (c, 4, 4), kind="transposed", padding=1)
+    except (TypeError, ValueError) as exc:       # a build without kind="transposed"
+        return [Result(WORKLOAD, case, m, status=f"not available ({exc})", extra=dict(extra))
+                for m in METHODS]
+
+    def ours() -> Any:
+        return check_layer(layer, None, (c, n, n), kind="transposed", padding=1)
+
+    return _versus_torch(torch, layer, ours, case, _explicit_taps(c, n), extra, settings)
+
+
+def _versus_torch(torch: Any, layer: Any, ours: Callable[[], Any], case: str, nnz: int,
+                  extra: dict[str, Any], settings: Settings) -> list[Result]:
+    """Rows for ``ours`` (a check of ``layer``) and one torch forward+backward of it."""
+    row = {m: Result(WORKLOAD, case, m, nnz=nnz, extra=dict(extra)) for m in METHODS}
+    x = torch.randn(1, extra["c"], extra["n"], extra["n"], requires_grad=True)
+
+    def baseline() -> Any:
+        layer.zero_grad(set_to_none=True)
+        y = layer(x)
+        y.backward(torch.ones_like(y))
+        return y
 
     def report_ok(out: Any) -> tuple[bool, str]:
         return bool(out.ok), f"checks {', '.join(out.checked)}: {'pass' if out.ok else 'FAIL'}"

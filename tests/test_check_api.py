@@ -9,6 +9,8 @@ import pytest
 
 from toeplitz_conv.check import check_layer
 
+from .conftest import requires_torch
+
 RNG = np.random.default_rng(5)
 W = RNG.standard_normal((2, 2, 2, 2))
 B = RNG.standard_normal(2)
@@ -155,3 +157,43 @@ def test_input_shape_is_in_the_data_format():
     rep = sweep_layer(_nhwc_factory, weight_shape=(2, 2, 2, 2), grid=grid, batch=[2],
                       data_format="NHWC")
     assert [row.status for row in rep.rows] == ["ok", "ok"], str(rep)
+
+
+@requires_torch
+def test_torch_layers_calls_made_up_front_still_judged_one_by_one():
+    # A torch layer's trial calls are made first (back to back): a dropout
+    # layer is still caught as non-deterministic by a second, real call, a
+    # layer that fails only on the one-hot input still fails there, and a
+    # layer whose forward raises is still called no further.
+    import torch
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(2, 3, 3, padding=1)
+    noisy = torch.nn.Sequential(conv, torch.nn.Dropout(0.5)).train()
+    r = check_layer(noisy, conv.weight.detach().numpy(), (2, 6, 6), padding=1,
+                    bias=conv.bias.detach().numpy())
+    assert not r.ok and "non-deterministic" in (r["forward"].diagnosis or ""), str(r)
+
+    seen = []
+
+    class CornerBug(torch.nn.Conv2d):
+        def forward(self, x):
+            seen.append(x.shape)
+            y = super().forward(x)
+            if float(x.detach().abs().sum()) == 1.0:          # the one-hot trials only
+                y = y * 1.5
+            return y
+
+    r = check_layer(CornerBug(2, 3, 3, padding=1), None, (2, 6, 6), padding=1,
+                    reference="matrix-free")
+    assert not r["forward"].ok and "one-hot" in r["forward"].trial, str(r)
+    assert not r["input_grad"].ok and "one-hot" in r["input_grad"].trial
+
+    class Raises(torch.nn.Conv2d):
+        def forward(self, x):
+            seen.append(x.shape)
+            raise RuntimeError("boom")
+
+    seen.clear()
+    r = check_layer(Raises(2, 3, 3, padding=1), None, (2, 6, 6), padding=1)
+    assert "boom" in r["forward"].message and len(seen) == 2     # one forward, one backward

@@ -365,6 +365,69 @@ def test_matrix_free_reference_equals_the_explicit_matrix(kw):
     assert wrong.out_shape != A.out_shape or not np.allclose(wrong.apply(x), A.apply(x))
 
 
+@pytest.mark.parametrize("kernel,shape,kw", [
+    ((3,), (4, 11), {"stride": 2, "dilation": 2, "padding": 2}),          # scattered A.T
+    ((3,), (2, 9), {"padding": 1, "padding_mode": "reflect"}),            # two inverse layers
+    ((2, 3, 2), (4, 5, 6, 4), {"padding": 1, "groups": 2}),               # 3-D, gathered A.T
+    ((3, 3), (3, 6, 6), {"padding": 1, "groups": 3, "padding_mode": "replicate"}),
+])
+def test_matrix_free_reference_on_every_path_equals_the_explicit_matrix(kernel, shape, kw):
+    # The matrix-free products (gathered or scattered A.T, one or several
+    # readings per tap, dense or one-hot inputs, with and without a batch
+    # axis) against the explicit matrix of the same layer.
+    from toeplitz_conv import layer_matrix
+    from toeplitz_conv.check._operator import reference
+
+    rng = np.random.default_rng(7)
+    groups = kw.get("groups", 1)
+    w = rng.standard_normal((2 * groups, shape[0] // groups, *kernel))
+    ref = reference(w, shape, method="matrix-free", **kw)
+    A = layer_matrix(w, shape, **kw)
+    one_hot = np.zeros((2, *shape))
+    one_hot[1, -1, (0,) * (len(shape) - 2)] = 2.5
+    for x in (rng.standard_normal(shape), rng.standard_normal((2, *shape)), one_hot):
+        g = rng.standard_normal((*x.shape[:-len(shape)], *A.out_shape))
+        for got, want in ((ref.apply(x), A.apply(x)), (ref.T.apply(g), A.T.apply(g)),
+                          (ref.weight_grad(x, g), A.weight_grad(x, g)),
+                          (ref.with_weight(2 * w).apply(x), 2 * A.apply(x))):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # A reference of another layer (the kernel flipped) is told apart.
+    other = reference(np.flip(w, axis=tuple(range(2, w.ndim))), shape, method="matrix-free",
+                      **kw)
+    x = rng.standard_normal(shape)
+    assert not np.allclose(other.apply(x), A.apply(x))
+    assert not np.allclose(other.T.apply(g[0]), A.T.apply(g[0]))
+
+
+def test_matrix_free_float32_products_and_a_float32_layer():
+    # Single-precision products (what a float32 layer's check uses) agree with
+    # the explicit matrix to float32 rounding; a float32 layer passes, and an
+    # error of 1e-4 of the largest output at one position is still caught.
+    from toeplitz_conv import layer_matrix
+    from toeplitz_conv.check._operator import products_in, reference
+
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((4, 4, 3, 3))
+    shape = (4, 10, 9)
+    ref, A = reference(w, shape, method="matrix-free", padding=1), layer_matrix(w, shape, padding=1)
+    x, g = rng.standard_normal(shape), rng.standard_normal(A.out_shape)
+    with products_in(np.float32):
+        got = (ref.apply(x), ref.T.apply(g), ref.weight_grad(x, g))
+    for a, b in zip(got, (A.apply(x), A.T.apply(g), A.weight_grad(x, g))):
+        assert a.dtype == np.float64
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.max(np.abs(b)))
+        assert not np.array_equal(a, b)              # they were float32 products
+
+    def forward(x, bump=0.0):
+        y = A.apply(x.astype(np.float32).astype(np.float64)).astype(np.float32)
+        y[2, 3, 4] += bump * np.max(np.abs(y))
+        return y
+
+    assert check_layer(forward, w, shape, padding=1, reference="matrix-free").ok
+    r = check_layer(lambda x: forward(x, 1e-4), w, shape, padding=1, reference="matrix-free")
+    assert not r["forward"].ok and r["forward"].worst_index == (2, 3, 4)
+
+
 def test_check_with_matrix_free_reference_catches_the_gallery():
     f, b = nchw(2, 1)
     assert run(f, b, 2, 1, reference="matrix-free").ok

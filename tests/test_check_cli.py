@@ -121,3 +121,114 @@ def test_layer_that_exits_or_hangs_is_a_failed_check_in_a_worker_process(run, tm
     assert r.returncode == 1 and "did not return within timeout=0.2" in r.stdout
     r = run(f"{p}:loops", "--input-shape", "1,4,4", "--timeout", "0")
     assert r.returncode == 2 and "timeout" in r.stderr
+
+
+POOL = textwrap.dedent('''
+    import numpy as np
+
+    def forward(x):                         # 2 x 2 max pool, stride 2, (C, H, W)
+        c, h, w = x.shape
+        return x[:, :h // 2 * 2, :w // 2 * 2].reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+
+    def forward_even_only(x):               # bug: assumes sizes the stride divides
+        c, h, w = x.shape
+        return x.reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+
+    def backward(x, g, last=False):
+        dx = np.zeros_like(x)
+        c, h, w = x.shape
+        for ch in range(c):
+            for i in range(h // 2):
+                for j in range(w // 2):
+                    win = x[ch, 2 * i:2 * i + 2, 2 * j:2 * j + 2].ravel()
+                    top = np.flatnonzero(win == win.max())
+                    p = top[-1] if last else top[0]
+                    dx[ch, 2 * i + p // 2, 2 * j + p % 2] += g[ch, i, j]
+        return dx
+
+    def backward_last(x, g):
+        return backward(x, g, last=True)
+
+    def backward_wrong(x, g):
+        return np.roll(backward(x, g), 1, axis=2)
+
+    TIED = [np.ones((1, 4, 4))]
+
+    def factory(kernel_size, stride=None, padding=0, ceil_mode=False, dilation=1):
+        if (kernel_size, stride, padding, ceil_mode, dilation) not in (
+                (2, None, 0, False, 1), (2, 2, 0, False, 1)):
+            raise NotImplementedError
+        return forward, backward
+
+    def factory_even_only(**options):
+        forward, backward = factory(**options)
+        return forward_even_only, backward
+
+    def signal(x, w):
+        return np.convolve(x, w)
+
+    KERNEL = np.array([5.0, 6.0, 7.0])
+
+    def square(x):
+        return x ** 2
+''')
+
+
+@pytest.fixture
+def pool_file(tmp_path):
+    p = tmp_path / "my_pool.py"
+    p.write_text(POOL)
+    return str(p)
+
+
+def test_check_kind_max_pool_signal_and_ties(run, pool_file):
+    base = ("--input-shape", "1,4,4", "--kind", "max_pool", "--kernel-size", "2",
+            "--isolation", "none")
+    r = run(f"{pool_file}:forward", *base, "--backward", "backward")
+    assert r.returncode == 0 and "max-pool check" in r.stdout, r.stdout + r.stderr
+    r = run(f"{pool_file}:forward", *base, "--backward", "backward_wrong")
+    assert r.returncode == 1 and "FAIL" in r.stdout
+    # All-equal inputs of the user's: every window tied, the last maximum is a valid choice.
+    r = run(f"{pool_file}:forward", *base, "--backward", "backward_last", "--inputs", "TIED")
+    assert r.returncode == 0 and "ties in 4 windows of input 'your input #0'" in r.stdout
+    r = run(f"{pool_file}:signal", "--input-shape", "4", "--kind", "signal", "--weight",
+            "KERNEL", "--isolation", "none")
+    assert r.returncode == 0 and "signal convolution check" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("extra,word", [
+    (("--kind", "maxpool"), "--kind must be one of"),
+    (("--kind", "max_pool", "--kernel-size", "2", "--groups", "2"),
+     "--groups does not apply to --kind max_pool"),
+    (("--kind", "max_pool", "--kernel-size", "2", "--weight-shape", "1,1,2,2"),
+     "--weight-shape does not apply"),
+    (("--inputs", "TIED"), "--inputs applies to --kind avg_pool and max_pool"),
+    (("--kind", "avg_pool", "--kernel-size", "2", "--count-include-pad", "maybe"),
+     "--count-include-pad must be one of true, false"),
+])
+def test_kind_usage_errors_name_the_flag(run, pool_file, extra, word):
+    r = run(f"{pool_file}:forward", "--input-shape", "1,4,4", *extra)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert word in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sweep_and_identify_subcommands(pool_file, capsys):
+    def cli(*args):
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    code, out, err = cli("sweep", f"{pool_file}:factory", "--kind", "max_pool",
+                         "--input-shape", "1,8,8", "--isolation", "none")
+    assert code == 0 and "layer sweep: 10 configurations, all pass" in out, out + err
+    code, out, err = cli("sweep", f"{pool_file}:factory_even_only", "--kind", "max_pool",
+                         "--input-shape", "1,8,8", "--isolation", "none")
+    assert code == 1 and "2 FAIL" in out and "cannot reshape" in out, out + err
+    code, out, err = cli("sweep", f"{pool_file}:factory", "--kind", "max_pool")
+    assert code == 2 and "--input-shape" in err
+    code, out, err = cli("identify", f"{pool_file}:forward", "--input-shape", "2,6,8")
+    assert code == 0 and "2-D max pooling" in out and "kernel_size=(2, 2)" in out, out + err
+    code, out, err = cli("identify", f"{pool_file}:square", "--input-shape", "2,4,4")
+    assert code == 1 and "not identified: forward is not linear" in out, out + err
+    code, out, err = cli("identify", f"{pool_file}:forward", "--input-shape", "2,6,8",
+                         "--convention", "pool")
+    assert code == 2 and "--convention must be one of" in err

@@ -476,3 +476,34 @@ def test_weightless_kinds_refuse_a_weight():
                     kernel_size=3)
     with pytest.raises(TypeError, match="norm_type"):
         check_layer(lambda x: x, None, (1, 5), kind="lp_pool", kernel_size=3)
+
+
+def test_transposed_matrix_free_reference_against_torch_autograd():
+    """The large-layer reference (the adjoint of the forward correlation) is torch's layer."""
+    from toeplitz_conv.check._transposed_kind import transposed_reference
+    rng = np.random.default_rng(5)
+    checked = 0
+    while checked < 12:
+        nd, g = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        cin, cout = int(rng.integers(1, 3)) * g, int(rng.integers(1, 3))
+        k, s, d = (tuple(int(v) for v in rng.integers(lo, hi, nd))
+                   for lo, hi in ((1, 4), (1, 4), (1, 3)))
+        p = tuple(int(v) for v in rng.integers(0, 2, nd))
+        op = tuple(int(rng.integers(0, max(si, di))) for si, di in zip(s, d))
+        sp = tuple(int(v) for v in rng.integers(2, 6, nd))
+        w = rng.standard_normal((cin, cout, *k))
+        kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g)
+        fn = getattr(F, f"conv_transpose{nd}d")
+        x = rng.standard_normal((2, cin, *sp))
+        xt, wt = _t(x).requires_grad_(True), _t(w).requires_grad_(True)
+        try:
+            y = fn(xt, wt, **kw)
+        except RuntimeError:                      # a configuration torch refuses
+            continue
+        gg = rng.standard_normal(tuple(y.shape))
+        y.backward(_t(gg))
+        ref = transposed_reference(w, (cin, *sp), "matrix-free", kw)
+        np.testing.assert_allclose(ref.apply(x), y.detach().numpy(), atol=1e-10)
+        np.testing.assert_allclose(ref.T.apply(gg), xt.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(ref.weight_grad(x, gg), wt.grad.numpy(), atol=1e-10)
+        checked += 1

@@ -140,3 +140,32 @@ def test_pool_kind_refuses_a_weight_and_unknown_options():
                     count_include_pad=True)
     with pytest.raises(TypeError, match="kernel_size"):
         check_layer(max_forward, None, SHAPE, kind="max_pool")
+
+
+@pytest.mark.parametrize("shape,opts", [
+    ((3, 11), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ((2, 7, 6), {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 1), "ceil_mode": True}),
+    ((2, 5, 4, 6), {"kernel_size": 2, "stride": 1, "dilation": (2, 1, 3), "padding": 1}),
+    ((1, 2), {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}),   # padding only
+])
+def test_max_pool_reference_equals_the_selection_matrix(shape, opts):
+    # The check's own selection (no matrix assembled) against max_pool_matrix
+    # at random inputs and at inputs with ties (the first maximum wins).
+    from toeplitz_conv.check._pool_kind import _Pool
+    from toeplitz_conv.pooling import max_pool_matrix
+
+    rng = np.random.default_rng(3)
+    pool = _Pool("max_pool", shape, dict(opts))
+    k = opts["kernel_size"]
+    rest = {n: v for n, v in opts.items() if n != "kernel_size"}
+    for x in (rng.standard_normal((2, *shape)), rng.integers(0, 3, (2, *shape)) * 1.0):
+        out, g = pool.out(x), rng.standard_normal((2, *pool.out(x).shape[1:]))
+        back = pool.back(x, g)
+        for i in range(2):
+            S = max_pool_matrix(x[i], k, **rest)
+            np.testing.assert_array_equal(out[i], S.apply(x[i]))
+            np.testing.assert_allclose(back[i], S.T.apply(g[i]), rtol=1e-15, atol=0)
+    # Another layer's selection (stride 1 instead of the layer's) is told apart.
+    if opts.get("stride") != 1:
+        other = max_pool_matrix(x[0], k, **{**rest, "stride": 1})
+        assert other.out_shape != out[0].shape or not np.array_equal(other.apply(x[0]), out[0])

@@ -279,6 +279,9 @@ print("loading my layer")
 def forward(x):
     print("forward called")
     return np.stack([correlate(x[0], k[0], mode="same") for k in WEIGHT])
+
+def factory(weight, bias=None, **options):
+    return forward
 """
 
 
@@ -349,6 +352,8 @@ BASE = {
     "show": ["--kernel", "1,2", "--n", "3"],
     "explore": ["--kernel", "1,2", "--n", "3", "--out", "{tmp}/e{i}.html"],
     "check": ["{tmp}/layer.py:forward", "--n", "1,4"],
+    "sweep": ["{tmp}/layer.py:factory", "--weight-shape", "1,1,3"],
+    "identify": ["{tmp}/layer.py:forward", "--n", "1,4"],
     "figure": ["matrix_equation", "--out", "{tmp}/f{i}.svg"],
     "figures": ["--out", "{tmp}/d"],
     "lecture": ["--out", "{tmp}/l{i}", "--no-compile"],
@@ -589,3 +594,32 @@ def test_examples_are_right_by_an_independent_reference():
     want = np.stack([sum(correlate(np.pad(x1[c], 1), wb[o, c], "valid") for c in range(2))
                      for o in range(3)])
     np.testing.assert_allclose(conv_buggy.forward(x1), want, atol=1e-12)
+
+
+def test_show_takes_the_signal_conventions_and_order():
+    import numpy as np
+    from scipy import signal
+
+    # A kernel longer than the input: numpy.convolve's 'same' keeps max(M, N) samples, scipy's
+    # the first input's N.
+    x, w = np.array([1, 2]), np.array([5, 6, 7, 8])
+    for convention, y in (("numpy", np.convolve(x, w, "same")),
+                          ("scipy", signal.convolve(x, w, "same"))):
+        r = run("show", "--kernel", "5,6,7,8", "--n", "2", "--mode", "same", "--convention",
+                convention, "--x", "1,2")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines()[-1].split("=")[-1].split() == [str(v) for v in y]
+    assert len(np.convolve(x, w, "same")) != len(signal.convolve(x, w, "same"))
+    # order F: column j is the full convolution of the j-th unit input in column-major order.
+    k = np.array([[1, 2], [3, 4]])
+    r = run("show", "--kernel", "1,2;3,4", "--input-shape", "2,3", "--order", "F", "--full")
+    assert r.returncode == 0, r.stderr
+    rows = [list(map(int, line.split())) for line in r.stdout.splitlines()[1:]]
+    for j in range(6):
+        e = np.zeros(6)
+        e[j] = 1
+        col = signal.convolve2d(e.reshape((2, 3), order="F"), k).ravel(order="F")
+        assert [row[j] for row in rows] == col.astype(int).tolist()
+    for flag in ("--convention", "--order"):
+        r = run("show", "--kernel", "5,6,7", "--n", "4", flag, "bogus")
+        assert r.returncode == 2 and flag in r.stderr and "must be one of" in r.stderr

@@ -14,6 +14,7 @@ import scipy.signal as ss
 
 from toeplitz_conv import conv_matrix, explore, layer_matrix
 
+from ._circular import circular_reference
 from ._cli import run_cli
 from .conftest import requires_torch
 
@@ -29,9 +30,11 @@ def dense(variant, weight):
 
 
 def signal_reference(x, k, params):
-    """scipy's result for a signal variant, subsampled by the stride."""
+    """scipy's result for a signal variant (the DFT's if circular), subsampled by the stride."""
     kk = k if not params["correlate"] else np.flip(k)
-    if params["boundary"] == "fill":
+    if params["mode"] == "circular":
+        y = circular_reference(x, k, params["correlate"])
+    elif params["boundary"] == "fill":
         y = ss.convolve(x, kk, params["mode"])
     else:
         x2, k2 = (x[None, :], kk[None, :]) if x.ndim == 1 else (x, kk)
@@ -80,7 +83,8 @@ def test_signal_variants_match_scipy(kernel, shape, boundary, rng):
         x = rng.standard_normal(shape)
         ref = signal_reference(x, k, p)
         assert dense(v, k) @ x.ravel() == pytest.approx(ref.ravel()), key
-        assert window_outputs(v, x, k, p["boundary"]) == pytest.approx(ref.ravel()), key
+        pad = "wrap" if p["mode"] == "circular" else p["boundary"]
+        assert window_outputs(v, x, k, pad) == pytest.approx(ref.ravel()), key
         windows_match_taps(v)
         rows, cols, w = conv_matrix(k, shape, p["mode"], correlate=p["correlate"],
                                     boundary=p["boundary"], stride=p["stride"]).taps
@@ -90,10 +94,13 @@ def test_signal_variants_match_scipy(kernel, shape, boundary, rng):
 def test_every_switch_is_offered(rng):
     page = explore([1, 2, 3], 6)
     keys = set(page.variants)
-    for mode in ("full", "valid", "same"):
+    for mode in ("full", "valid", "same", "circular"):
         for op in ("conv", "corr"):
             for stride in ("1", "2"):
                 assert f"{mode}|{op}|{stride}|fill" in keys
+    # the circular mode takes no boundary, and the page says why
+    page = explore([1, 2, 3], 6, boundary="wrap")
+    assert "mode='circular'" in page.data["unavailable"]["circular|conv|1|wrap"]
     # 'valid' with a kernel longer than the input swaps the operands, as scipy
     page = explore([1, 2, 3, 4], 3)
     taps = np.array(page.variants["valid|conv|1|fill"]["taps"]).T
@@ -406,7 +413,7 @@ def test_numbers_match_numpy_in_every_variant(kernel, n, boundary, rng):
     for key, v in page.variants.items():
         p = v["params"]
         got = np.array([float(t) for t in v["numbers"]["y"]])
-        if p["boundary"] == "fill" and p["stride"] == [1]:
+        if p["boundary"] == "fill" and p["stride"] == [1] and p["mode"] != "circular":
             kk = np.flip(k) if p["correlate"] else k
             ref = np.convolve(x, kk, "full")
             if p["mode"] != "full":

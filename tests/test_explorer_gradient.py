@@ -16,6 +16,7 @@ import scipy.signal as ss
 from toeplitz_conv import explore
 from toeplitz_conv.explorer import Explorer, _variants
 
+from ._circular import circular_reference
 from ._cli import run_cli
 from .conftest import requires_torch
 
@@ -29,9 +30,11 @@ def _sum_value(text):
 
 
 def _signal_out(x, k, p):
-    """scipy's output of a signal variant (flat), subsampled by its stride."""
+    """scipy's output of a signal variant (the DFT's if circular), flat, strided."""
     kk = np.flip(k) if p["correlate"] else k
-    if p["boundary"] == "fill":
+    if p["mode"] == "circular":
+        y = circular_reference(x, k, p["correlate"])
+    elif p["boundary"] == "fill":
         y = ss.convolve(x, kk, p["mode"])
     else:
         x2, k2 = (x[None], kk[None]) if x.ndim == 1 else (x, kk)

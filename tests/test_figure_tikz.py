@@ -35,7 +35,7 @@ needs_tex = pytest.mark.skipif(
 # Matrices, networks, arrows, hatching, wrapped panels, split cells, 1-D and 2-D.
 FRAMES = {
     "4:3": ["matrix_1d", "sliding_window", "connectivity", "locally_connected_vs_tiled",
-            "equivariance"],
+            "equivariance", "sliding_window_frames"],
     "16:9": ["matrix_1d_symbols", "stride", "sliding_window_2d", "channels",
              "pooling_stride"],
 }
@@ -128,6 +128,24 @@ def locate(png, page):
                   range(max(q * j - q, 0), q * j + q + 1))
 
 
+def reading_order(words, chosen):
+    """``chosen`` word indices line by line, top down, each line left to right.
+
+    A word joins the line whose vertical extent it overlaps, so a subscript
+    (set lower) stays on its line wherever the line falls on the page.
+    """
+    lines = []
+    for i in sorted(chosen, key=lambda i: (words[i][1] + words[i][3]) / 2):
+        y0, y1 = words[i][1], words[i][3]
+        line = next((ln for ln in lines if y0 < ln[1] and y1 > ln[0]), None)
+        if line is None:
+            lines.append([y0, y1, [i]])
+        else:
+            line[0], line[1] = min(line[0], y0), max(line[1], y1)
+            line[2].append(i)
+    return [i for ln in lines for i in sorted(ln[2], key=lambda i: words[i][0])]
+
+
 @needs_tex
 @pytest.mark.parametrize("aspect", list(FRAMES))
 def test_beamer_frames_show_every_text_and_cell_of_the_figure(tmp_path, aspect):
@@ -161,7 +179,7 @@ def test_beamer_frames_show_every_text_and_cell_of_the_figure(tmp_path, aspect):
             inside = [i for i, w in enumerate(words)
                       if x0 - 1 <= (w[0] + w[2]) / 2 - dx <= x1 + 1
                       and y0 - 1 <= (w[1] + w[3]) / 2 - dy <= y1 + 1]
-            inside.sort(key=lambda i: (round(words[i][3] / 4), words[i][0]))
+            inside = reading_order(words, inside)
             assert "".join(norm(words[i][4]) for i in inside) == s, (name, s)
             used.update(inside)
         # ... and no word that the figure does not have.

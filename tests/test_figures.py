@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from numpy.lib.stride_tricks import sliding_window_view
 
 from toeplitz_conv import figures as F
-from toeplitz_conv.palette import ZERO_COLOR, weight_colors
+from toeplitz_conv.palette import ZERO_COLOR, fill_color, weight_colors, weight_fills
 
 from ._cli import run_cli
 
@@ -116,16 +116,20 @@ def check_panel(panel):
     assert np.array_equal(tie == -1, n_taps == 0)
     assert np.all((n_taps > 0) | ~stored)
     palette = weight_colors(A.weight.size, panel.get("block"))
+    paint = fill_color          # a weight's cells are painted in its light fill
     if panel.get("palette") is not None and panel["palette"] != palette:
         # pooling windows are drawn in their own fills, never a weight's
-        assert not set(panel["palette"]) & set(weight_colors(12))
+        assert not set(panel["palette"]) & set(weight_colors(12) + weight_fills(12))
         palette = panel["palette"]
+        paint = str
     for r in range(A.shape[0]):
         for c in range(A.shape[1]):
             t = tie[r, c]
             if t >= 0:
                 assert colors[r, c] == palette[t]
                 assert labels[r, c]
+                if not panel["dimmed"][r, c]:
+                    assert panel["drawn_colors"][r, c] == paint(palette[t])
             elif t == -1:
                 assert colors[r, c] == ZERO_COLOR and labels[r, c] == ""
             else:
@@ -135,7 +139,7 @@ def check_panel(panel):
         summed = sorted(widx[(rows == r) & (cols == c)].tolist())
         assert len(summed) > 1 and tie[r, c] == F.MIXED
         if not panel["dimmed"][r, c]:
-            assert shown == [palette[w] for w in summed]
+            assert shown == [paint(palette[w]) for w in summed]
     ref = reference_tie(A)
     if ref is not None:
         assert np.array_equal(tie, ref)
@@ -262,8 +266,8 @@ def test_parameter_sharing_highlights_every_use():
     ref = ref_signal((3,), (6,), "same", False)[0] != 0
     assert np.array_equal(d["A"]["highlighted"], ref)
     drawn = d["A"]["drawn_colors"]
-    assert set(drawn[ref]) == {weight_colors(3)[0]}
-    assert weight_colors(3)[0] not in set(drawn[~ref])
+    assert set(drawn[ref]) == {weight_fills(3)[0]}
+    assert weight_fills(3)[0] not in set(drawn[~ref])
 
 
 def test_stride_keeps_every_stride_th_row():
@@ -307,7 +311,7 @@ def test_padding_modes_strip_and_extra_taps():
         assert set(split) == set(zip(*np.nonzero(this.sum(axis=0) > 1)))
         for (r, c), shown in split.items():
             counts = this[:, r, c].astype(int)
-            assert shown == [weight_colors(3)[w] for w in range(3) for _ in range(counts[w])]
+            assert shown == [weight_fills(3)[w] for w in range(3) for _ in range(counts[w])]
     assert d["padded_input"]["zeros"] == ["0", "0", *letters, "0", "0"]
     assert not d["zeros"]["extra"].any()
 

@@ -175,3 +175,11 @@ def test_the_raw_constructor_accepts_a_builders_arrays_and_gives_its_matrix():
     bad = dict(TIED, indices=np.array([0, 1, 0, 1, 2, 2], _I))     # row 1 unsorted
     with pytest.raises(ValueError, match="indices"):
         tc.TiedMatrix(**bad)
+
+
+def test_the_raw_constructor_names_weight_for_a_mix_of_str_and_bytes():
+    """Found by the fuzz run: numpy's own decode error escaped, naming no parameter."""
+    import toeplitz_conv as tc
+
+    with pytest.raises(ValueError, match="weight must be a finite numeric array"):
+        tc.TiedMatrix(**dict(TIED, weight=("", b"\x80")))

@@ -16,10 +16,12 @@ import pytest
 from toeplitz_conv.palette import (
     FAMILY_HUES,
     PAD_COLOR,
+    POOL_COLORS,
     QUALITATIVE,
     ZERO_COLOR,
     text_color,
     weight_colors,
+    weight_fills,
 )
 
 # Machado et al. 2009, table of simulation matrices, severity 1.0.
@@ -30,7 +32,8 @@ DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968],
                          [0.280085, 0.672501, 0.047413],
                          [-0.011820, 0.042940, 0.968881]])
 VISIONS = {"normal": np.eye(3), "deuteranopia": DEUTERANOPIA, "protanopia": PROTANOPIA}
-MIXED_COLOR = "#595959"         # the figures' fill for a sum of weights (figures/_data.py)
+MIXED_COLOR = "#A6A6A6"         # the figures' fill for a sum of weights (figures/_data.py)
+INK = "#222222"                 # dark text (palette.INK)
 
 
 def linear_rgb(hexes):
@@ -143,10 +146,58 @@ def test_up_to_12_weights_differ_for_colour_blind_viewers(n):
     assert colors == list(QUALITATIVE[:n]) and len(set(colors)) == n
     if n > 1:
         assert smallest_de(colors) >= 10
-    # and from the fills they sit beside: structural zero, padding, a sum
+    # and from the cells they sit beside in the explorer: structural zero, padding
     for vision in VISIONS:
-        d = pair_de(colors + [ZERO_COLOR, PAD_COLOR, MIXED_COLOR], vision)
+        d = pair_de(colors + [ZERO_COLOR, PAD_COLOR], vision)
         assert d[:n, n:].min() >= 10, vision
+
+
+def hsv_saturation(h):
+    r, g, b = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.0 if max(r, g, b) == 0 else (max(r, g, b) - min(r, g, b)) / max(r, g, b)
+
+
+def luminance(h):
+    r, g, b = linear_rgb([h])[0]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def fill_problems(fills):
+    """Why ``fills`` are no projector fills: saturated, dark, or dark text unreadable."""
+    out = []
+    for f in fills:
+        if hsv_saturation(f) > 0.5 + 1e-9:
+            out.append(f"{f} saturation {hsv_saturation(f):.2f}")
+        if luminance(f) < 0.2:
+            out.append(f"{f} luminance {luminance(f):.2f}")
+        if contrast(f, INK) < 4.5:
+            out.append(f"{f} dark text at {contrast(f, INK):.2f}:1")
+    return out
+
+
+@pytest.mark.parametrize("n, block", [(12, None), (40, 4), (60, 10)])
+def test_weight_fills_are_light_and_still_told_apart(n, block):
+    fills = weight_fills(n, block)
+    # (families past the sixth block repeat, as the full colours do)
+    assert len(set(fills)) == len(set(weight_colors(n, block))) and fill_problems(fills) == []
+    assert text_color(fills[0]) == INK
+    assert min(luminance(f) for f in fills) >= 0.25      # as palette's docstring says
+    if n == 12:
+        # Lighter colours sit closer: the first 3 stay far apart (a 3-tap kernel), all 12
+        # keep a difference a viewer sees side by side, under each vision.
+        assert smallest_de(fills[:3]) >= 15
+        assert smallest_de(fills) >= 5
+        for vision in VISIONS:
+            d = pair_de(fills + [ZERO_COLOR, PAD_COLOR, MIXED_COLOR], vision)
+            assert d[:7, n:].min() >= 5.5 and d[:n, n:].min() >= 3.5, vision
+        # pooling windows keep their own fills, none a weight's
+        assert not set(POOL_COLORS) & set(fills)
+
+
+def test_the_fill_check_rejects_saturated_and_dark_fills():
+    assert len(fill_problems(list(QUALITATIVE))) >= 12       # the full colours as fills
+    assert fill_problems(["#595959"]) != []                  # the old dark sum fill
+    assert fill_problems([PAD_COLOR, ZERO_COLOR, MIXED_COLOR, *POOL_COLORS]) == []
 
 
 def test_the_check_rejects_turbo_tab10_and_the_old_extras():
@@ -227,8 +278,10 @@ def test_text_on_every_fill_reaches_4_5():
     fills += ["#{:02X}{:02X}{:02X}".format(*rgb) for rgb in rng.integers(0, 256, (300, 3))]
     for fill in fills:
         ink = text_color(fill)
-        assert ink in ("#000000", "#FFFFFF")
+        assert ink in (INK, "#000000", "#FFFFFF")
         assert contrast(fill, ink) >= 4.5, (fill, ink)
+        # black only where the dark grey would not reach 4.5:1
+        assert ink != "#000000" or contrast(fill, INK) < 4.5, fill
     # the rule the figures used before (Rec. 601 luma > 0.55 -> black) fails it
     def luma_rule(h):
         r, g, b = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))

@@ -32,11 +32,31 @@ def _config(rng):
     d = tuple(int(v) for v in rng.integers(1, 3, nd))
     n = tuple(int(dd * (kk - 1) + 1 + rng.integers(0, 6)) for kk, dd in zip(k, d))
     padding = [int(rng.integers(0, 3)), "SAME", "valid",
-               tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in k)][
-        int(rng.integers(0, 4))]
+               tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in k),
+               "SAME_LOWER"][int(rng.integers(0, 5))]
     if all(v == 1 for v in s) and rng.random() < 0.3:
         padding = "same"
     return (c_out, c_ig, *k), (c_ig * groups, *n), s, d, padding, groups
+
+
+def _pads(padding, k, s, d, n):
+    """(before, after) per axis, from the frameworks' documentation (not from our geometry)."""
+    out = []
+    for a, (kk, ss, dd, nn) in enumerate(zip(k, s, d, n)):
+        span = dd * (kk - 1)
+        if padding == "valid":
+            out.append((0, 0))
+        elif padding == "same":                       # torch: the odd extra after
+            out.append((span // 2, span - span // 2))
+        elif padding in ("SAME", "SAME_LOWER"):       # TF / JAX: ceil(n / s) outputs
+            total = max((-(-nn // ss) - 1) * ss + span + 1 - nn, 0)
+            lo, hi = total // 2, total - total // 2
+            out.append((lo, hi) if padding == "SAME" else (hi, lo))
+        elif isinstance(padding, int):
+            out.append((padding, padding))
+        else:
+            out.append(tuple(padding[a]))
+    return tuple(out)
 
 
 def test_against_torch_autograd_over_random_configs():
@@ -46,7 +66,8 @@ def test_against_torch_autograd_over_random_configs():
         w_shape, x_shape, s, d, padding, groups = _config(rng)
         b = backward_convolutions(w_shape, x_shape, stride=s, padding=padding, dilation=d,
                                   groups=groups)
-        pads = b.input_grad.params["padding"]
+        pads = _pads(padding, w_shape[2:], s, d, x_shape[1:])
+        assert b.input_grad.params["padding"] == pads
         w, x = rng.standard_normal(w_shape), rng.standard_normal(x_shape)
         g = rng.standard_normal(b.input_grad.out_shape)
         dx, dw = _torch_grads(w, x, g, s, pads, d, groups)
@@ -68,14 +89,17 @@ def test_described_torch_call_is_right():
     np.testing.assert_allclose(got, b.input_grad.apply(g, weight=w))
 
 
-def test_the_proofs_hold_and_can_fail(monkeypatch):
+def test_the_proofs_for_these_sizes_hold_and_can_fail():
+    from dataclasses import replace
     b = backward_convolutions((2, 2, 3), (2, 6), stride=2, padding="SAME", dilation=1)
-    assert b.input_grad.proof.holds and b.weight_grad.proof.holds
+    assert b.input_grad.proof_at_size.holds and b.weight_grad.proof_at_size.holds
     bad = backward_convolutions((1, 1, 3), (1, 6), stride=2, padding=1)
-    bad.input_grad.params["output_padding"] = (0,)   # the size ambiguity resolved wrongly
-    assert not bad.input_grad.proof.holds
-    bad.weight_grad.params["stride"], bad.weight_grad.params["dilation"] = (1,), (2,)
-    assert not bad.weight_grad.proof.holds          # stride and dilation not swapped
+    # the size ambiguity resolved wrongly: output_padding 0 (no sample after the last step)
+    pl, = bad.input_grad.plans
+    bad.input_grad.plans = (replace(pl, output_padding=0, ig_pad=(pl.ig_pad[0], pl.ig_pad[1] - 1)),)
+    assert not bad.input_grad.proof_at_size.holds
+    bad.weight_grad.plans = (replace(pl, wg_kernel_dilation=1, wg_step=2),)
+    assert not bad.weight_grad.proof_at_size.holds  # stride and dilation not swapped
 
 
 def test_bad_input_is_refused():
@@ -89,4 +113,4 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="weight_shape"):
         backward_convolutions((10**6, 10**6, 3), (10**6, 5))
     with pytest.raises(ValueError, match="symbolic limit"):
-        _ = backward_convolutions((8, 8, 3), (8, 400)).input_grad.proof
+        _ = backward_convolutions((8, 8, 3), (8, 400)).input_grad.proof_at_size

@@ -120,12 +120,10 @@ def test_one_output_too_few_fails(monkeypatch):
 
 def test_refusals_name_the_parameter():
     with pytest.raises(ValueError, match="boundary"):
-        prove_equivalence_general((2, 2), "same", boundary="symm")
-    with pytest.raises(ValueError, match="boundary"):
         prove_equivalence_general(sympy.Symbol("k", integer=True, positive=True),
                                   boundary="symm")
-    with pytest.raises(ValueError, match="padding_mode"):
-        prove_layer_equivalence_general((1, 1, 2, 2), padding=1, padding_mode="reflect")
+    with pytest.raises(ValueError, match="n names"):
+        prove_equivalence_general((2, 2), "same", boundary="symm", n="m")
 
 
 def test_cli_proves_symm_and_reflect_for_all_n():

@@ -144,3 +144,42 @@ def test_tf_same_for_every_size_can_fail(monkeypatch):
                         lambda n, k, s=1, d=1: _padding.split_padding(d * (k - 1)))
     p = prove_layer_equivalence_general((1, 1, 3), stride=2, padding="SAME")
     assert not p.holds and any("differ from TF's" in f for f in p.failures)
+
+
+def test_circular_mode_is_proved_and_a_misaligned_correlation_refuted(monkeypatch):
+    """mode='circular' against y_i = sum_j w_j x_{(i -/+ j) mod n}; the bug aligns a circular
+    correlation as the convolution (a wrap-around window ending at i instead of starting)."""
+    for ks, n, kw in ((3, 5, {}), (3, 5, {"correlate": True}), (4, 3, {"correlate": True}),
+                      ((2, 3), (3, 4), {"stride": 2}), ((2, 2), (3, 3), {"correlate": True})):
+        assert prove_equivalence(ks, n, "circular", **kw).holds, (ks, n, kw)
+    assert not prove_equivalence(3, 5, "circular", claim="unflipped").holds
+    real = _conventions.circular_axis
+    monkeypatch.setattr(_conventions, "circular_axis",
+                        lambda size, kernel, correlate=False: real(size, kernel))
+    x, w = np.arange(1.0, 6.0), np.array([5.0, 6.0, 7.0])
+    dft = np.real(np.fft.ifft(np.fft.fft(x) * np.conj(np.fft.fft(w, 5))))
+    assert not np.allclose(conv_matrix(w, 5, "circular", correlate=True) @ x, dft)  # live
+    assert not prove_equivalence(3, 5, "circular", correlate=True).holds
+    assert prove_equivalence(3, 5, "circular").holds       # the convolution is untouched
+
+
+def test_same_lower_with_a_stride_is_proved_per_class_and_same_read_as_lower_refuted(
+        monkeypatch):
+    """JAX's 'SAME_LOWER' with stride > 1 (it raised a TypeError): one proof per residue
+    class; the bug pads as TF's 'SAME' (the odd pad after), live only where the total is odd."""
+    from toeplitz_conv import layer_matrix
+    from toeplitz_conv.geometry import _padding
+
+    for w_shape, stride in (((1, 1, 4), 2), ((1, 1, 3), 3)):
+        assert prove_layer_equivalence_general(w_shape, stride=stride,
+                                               padding="SAME_LOWER").holds, (w_shape, stride)
+    real = _padding.tf_same_padding
+    monkeypatch.setattr(_padding, "tf_same_padding",
+                        lambda n, k, s=1, d=1, *, lower=False: real(n, k, s, d))
+    # live: n = 5, k = 4, stride 2 pads 3 in total, JAX's odd one before: (2, 1)
+    x = np.arange(1.0, 6.0)
+    jax_lower = np.correlate(np.pad(x, (2, 1)), [1.0, 2.0, 3.0, 4.0], "valid")[::2]
+    assert not np.allclose(layer_matrix(np.array([[[1.0, 2, 3, 4]]]), (1, 5), stride=2,
+                                        padding="SAME_LOWER") @ x, jax_lower)
+    p = prove_layer_equivalence_general((1, 1, 4), stride=2, padding="SAME_LOWER")
+    assert not p.holds and any("SAME_LOWER" in f for f in p.failures)

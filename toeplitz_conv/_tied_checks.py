@@ -65,7 +65,11 @@ def check_parts(shape: Any, indptr: Any, indices: Any, tap_weight: Any, weight: 
     rising[starts] = True     # a new row may start lower
     if not rising.all():
         raise ValueError("indices must be sorted and unique within each row (canonical CSR)")
-    w = np.asarray(weight)
+    try:
+        w = np.asarray(weight)
+    except (ValueError, TypeError) as exc:     # ragged, or str and bytes mixed (a decode error)
+        raise ValueError(f"weight must be a finite numeric array, got {type(weight).__name__} "
+                         f"numpy cannot read as one") from exc
     if w.dtype.kind not in "iufcb" or (w.dtype.kind in "fc" and not np.isfinite(w).all()):
         raise ValueError(f"weight must be a finite numeric array, got dtype {w.dtype}")
     _in_range(tap_weight, "tap_weight", max(w.size, 1) if w.size else 0, "the weight's entries")

@@ -11,8 +11,15 @@ Fernandes 2009, severity 1), so a colour-blind student can still tell the
 weights apart.  More weights cannot all be told apart by colour alone: they
 are drawn as hue families, one hue per channel block (see
 :func:`weight_colors`), and the figures and the explorer label every weight
-cell with its index.  Text on a cell is black or white, whichever reads
-better (:func:`text_color`): at least 4.5:1 (WCAG 2) on every fill.
+cell with its index.  Text on a cell is dark grey (:data:`INK`; black only on
+the few mid-dark full colours where INK falls short) or white, whichever reads
+(:func:`text_color`): at least 4.5:1 (WCAG 2) on every fill.
+
+A figure fills a weight's cells with its *tint* (:func:`fill_color`,
+:func:`weight_fills`): the colour mixed halfway to white, so that no fill
+is saturated or dark (HSV saturation at most 0.5, relative luminance at
+least 0.25) and INK reads on every one; the full colours are for
+lines (a network's edges) and the explorer's cells.
 """
 
 from __future__ import annotations
@@ -21,9 +28,9 @@ import math
 
 from ._validation import as_int
 
-__all__ = ["FAMILY_HUES", "PAD_COLOR", "POOL_COLORS", "QUALITATIVE", "ZERO_COLOR",
-           "contrast_ratio", "family_color", "pool_colors", "relative_luminance", "text_color",
-           "weight_color", "weight_colors"]
+__all__ = ["FAMILY_HUES", "FILL_TINT", "INK", "PAD_COLOR", "POOL_COLORS", "QUALITATIVE",
+           "ZERO_COLOR", "contrast_ratio", "family_color", "fill_color", "pool_colors",
+           "relative_luminance", "text_color", "weight_color", "weight_colors", "weight_fills"]
 
 #: The Okabe–Ito colours without their black (a black fill hides its cell's
 #: grid and reads as a hole on a projector), a muted brown in its place, and
@@ -43,6 +50,10 @@ QUALITATIVE = (
 #: neighbouring blocks (and the sixth and the first) differ by CIEDE2000 >= 10
 #: under simulated deuteranopia and protanopia too, at any lightness step.
 FAMILY_HUES = (255.0, 70.0, 310.0, 150.0, 205.0, 20.0)
+#: The dark text colour: a near-black grey (pure black glares on a projector).
+INK = "#222222"
+#: How far a weight's fill is mixed from its colour towards white (:func:`fill_color`).
+FILL_TINT = 0.5
 #: Fill of a structurally zero cell.
 ZERO_COLOR = "#FFFFFF"
 #: Fill of a zero-padding cell.
@@ -86,18 +97,35 @@ def contrast_ratio(a: str, b: str) -> float:
 
 
 def text_color(fill: str) -> str:
-    """Black or white, whichever has the higher WCAG contrast on ``fill``.
+    """Dark or white text for ``fill``, whichever has the higher WCAG contrast on it.
 
-    The better of the two is always at least 4.58:1, so text on any cell fill
-    meets the 4.5:1 of WCAG 2 (a brightness threshold does not: it puts white
-    on ``#009E73`` at 3.3:1).
+    Dark text is :data:`INK` where it reads at 4.5:1 or more, else black
+    (only on the few mid-dark fills where INK does not reach 4.5:1).  The
+    better of black and white is always at least 4.58:1, so text on any
+    cell fill meets the 4.5:1 of WCAG 2 (a brightness threshold does not:
+    it puts white on ``#009E73`` at 3.3:1).
 
     >>> text_color("#009E73"), text_color("#0072B2"), text_color("#F0E442")
-    ('#000000', '#FFFFFF', '#000000')
+    ('#222222', '#FFFFFF', '#222222')
+    >>> text_color("#D55E00")       # INK would read at 4.1:1 on it
+    '#000000'
     """
     lum = relative_luminance(fill)
     on_black, on_white = (lum + 0.05) / 0.05, 1.05 / (lum + 0.05)
-    return "#000000" if on_black >= on_white else "#FFFFFF"
+    if on_black < on_white:
+        return "#FFFFFF"
+    return INK if contrast_ratio(fill, INK) >= 4.5 else "#000000"
+
+
+def fill_color(color: str) -> str:
+    """The fill of a weight's cell: ``color`` mixed :data:`FILL_TINT` of the way to white.
+
+    >>> fill_color("#0072B2"), fill_color("#000000")
+    ('#80B9D8', '#808080')
+    """
+    r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return "#{:02X}{:02X}{:02X}".format(*(round(255 * (v + (1 - v) * FILL_TINT))
+                                          for v in (r, g, b)))
 
 
 def _lch_to_linear(L: float, C: float, h: float) -> tuple[float, float, float]:
@@ -179,6 +207,15 @@ def weight_colors(n_weights: int, block: int | None = None) -> list[str]:
     steps = min(block, n_weights)
     family = [[family_color(hue, j, steps) for j in range(steps)] for hue in FAMILY_HUES]
     return [family[(i // block) % len(FAMILY_HUES)][i % block] for i in range(n_weights)]
+
+
+def weight_fills(n_weights: int, block: int | None = None) -> list[str]:
+    """The cell fills of :func:`weight_colors`: each colour's :func:`fill_color`.
+
+    >>> weight_fills(3)
+    ['#80B9D8', '#F2CF80', '#80CEB9']
+    """
+    return [fill_color(c) for c in weight_colors(n_weights, block)]
 
 
 def pool_colors(n_windows: int) -> list[str]:

@@ -8,7 +8,13 @@ matrix product ``(A x)_i`` equals the convolution sum ``sum_m w_m x_{i-m}``.
 """
 
 from toeplitz_conv.figures import FIGURES
-from toeplitz_conv.symbolic import prove_equivalence_general, symbolic_matrix
+from toeplitz_conv.symbolic import (
+    prove_data_matrix_general,
+    prove_equivalence_general,
+    prove_layer_equivalence_general,
+    prove_transposed_layer_general,
+    symbolic_matrix,
+)
 
 print(symbolic_matrix(3, 4))
 
@@ -35,6 +41,18 @@ for note in proof.notes:
 
 wrong = prove_equivalence_general(3, claim="unflipped")
 print("wrong claim holds:", wrong.holds)
+
+# %%
+# The same "for every size" claim for the other builders: the transposed layer (PyTorch's
+# ``ConvTranspose``: column ``(ci, i)`` of the matrix is torch's scatter, with stride,
+# crops and ``output_padding``), the data (im2col) matrix, and mirrored boundaries in 2-D,
+# proved axis by axis -- whose notes say what the step to N-D rests on.
+
+print(prove_transposed_layer_general((1, 1, 3), stride=2, padding=1, output_padding=1).holds)
+print(prove_data_matrix_general((2, 1, 3), stride=2, padding=1).holds)
+mirrored = prove_layer_equivalence_general((1, 1, 3, 3), padding=1, padding_mode="reflect")
+print(mirrored.holds)
+print(next(note for note in mirrored.notes if note.startswith("product structure")))
 
 # %%
 # The matrix the proof is about, with its symbols: each tied weight keeps its colour.

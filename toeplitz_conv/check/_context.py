@@ -9,6 +9,7 @@ alternative layers (another weight, other options) on demand, cached;
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..tied import TiedMatrix
 from ._layout import Layout
-from ._operator import Reference, reference
+from ._operator import Reference, products_in, reference
 
 __all__ = ["dtype_tolerance"]
 
@@ -82,6 +83,19 @@ class _Ctx:
         rd, ad = dtype_tolerance(e, self.fan_in.get(name, self.fan_in["forward"]))
         return (rd if self.user_rtol is None else self.user_rtol,
                 ad if self.user_atol is None else self.user_atol)
+
+    def products(self, name: str) -> AbstractContextManager[None]:
+        """The precision of check ``name``'s reference products (:func:`products_in`).
+
+        float32 when the results are single precision (or coarser) and the
+        check's tolerance is at least the default one of float32 results,
+        so that the products' own rounding stays far inside it; else float64.
+        """
+        eps32 = float(np.finfo(np.float32).eps)
+        rtol, _ = self.tol(name)
+        single = (self.eps.get(name, 0.0) >= eps32
+                  and rtol >= dtype_tolerance(eps32, self.fan_in.get(name, 1))[0])
+        return products_in(np.float32 if single else np.float64)
 
     def alt(self, weight: np.ndarray | None = None, key: Any = None,
             **changes: Any) -> Reference | None:

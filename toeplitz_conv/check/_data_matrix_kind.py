@@ -320,7 +320,7 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
 
 def check_data_matrix(forward: Any, input_shape: Any, *, backward: Any = None,
                       batch: int | None = None, rtol: float | None = None,
-                      atol: float | None = None, seed: int = 0, n_random: int = 3,
+                      atol: float | None = None, seed: int = 0, n_random: int | None = 3,
                       timeout: float | None = 60.0, isolation: str = "none",
                       options: dict[str, Any]) -> Report:
     """Check an im2col function (see the module docstring); ``check_layer`` validates the rest."""
@@ -338,6 +338,7 @@ def check_data_matrix(forward: Any, input_shape: Any, *, backward: Any = None,
     user.notes.clear()
     rng = np.random.default_rng(seed)
     n = layout.n
+    n_random = 3 if n_random is None else n_random
     xs = [rng.standard_normal((n, *shape)) for _ in range(n_random)]
     names = [f"random x #{i}" for i in range(n_random)]
     xs.append(_ramp((n, *shape)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,9 +35,10 @@ from ..geometry import (
     tf_same_padding,
 )
 from ..layers import layer_matrix
-from ..signal import MODES, SIGNAL_BOUNDARIES, conv_matrix
+from ..signal import SIGNAL_BOUNDARIES, SIGNAL_MODES, conv_matrix
 from ..tied import TiedMatrix
-from ._extract import DEFAULT_MAX_CALLS, extract_matrix, recover_weight
+from ._extract import DEFAULT_MAX_CALLS, NotLinearError, extract_matrix, recover_weight
+from ._identify_kinds import avg_pool_candidates, max_pool_candidates, transposed_candidates
 from ._user import as_tolerance
 
 __all__ = ["Candidate", "Identification", "identify"]
@@ -47,7 +48,7 @@ __all__ = ["Candidate", "Identification", "identify"]
 class Candidate:
     """One convention with its parameters and the kernel read off the matrix."""
 
-    convention: str                      # "signal" or "layer"
+    convention: str       # "signal", "layer", "transposed", "avg_pool" or "max_pool"
     params: dict[str, Any]
     kernel: np.ndarray
     matrix: TiedMatrix | None = None
@@ -63,20 +64,51 @@ class Candidate:
         if self.convention == "signal":
             fn = "correlate" if p["correlate"] else "convolve"
             kind = "cross-correlation" if p["correlate"] else "convolution"
-            if p["boundary"] == "fill":
-                call = f"scipy.signal.{fn}(x, kernel, mode={p['mode']!r})"
+            peer = p.get("signal_convention", "scipy")
+            if p["mode"] == "circular":
+                call = (f"the circular {kind} (indices modulo the input's length), "
+                        f"conv_matrix(kernel, n, mode='circular'"
+                        + (", correlate=True)" if p["correlate"] else ")"))
+            elif peer == "numpy":
+                call = f"numpy.{fn}(x, kernel, mode={p['mode']!r})"
+            elif peer == "matlab":
+                fn = "filter2(kernel, x" if p["correlate"] else "conv2(x, kernel"
+                call = f"MATLAB {fn}, '{p['mode']}')"
+            elif peer == "convolve2d" or p["boundary"] != "fill":
+                call = (f"scipy.signal.{fn}2d(x, kernel, mode={p['mode']!r}, "
+                        f"boundary={p['boundary']!r})")
             else:
-                call = (f"scipy.signal.{fn}2d-style boundary={p['boundary']!r}, "
-                        f"mode={p['mode']!r}")
+                call = f"scipy.signal.{fn}(x, kernel, mode={p['mode']!r})"
             return (f"{kind} (signal convention), mode={p['mode']!r}, "
                     f"boundary={p['boundary']!r}, kernel shape {self.kernel.shape}: {call}")
+        if self.convention in ("avg_pool", "max_pool"):
+            return self._describe_pool()
         nd = self.kernel.ndim - 2
         kind = "cross-correlation" if p["correlate"] else "true convolution (flipped kernel)"
+        if self.convention == "transposed":
+            c_in = self.kernel.shape[0]
+            opts = ", ".join(f"{k}={p[k]!r}" for k in ("stride", "padding", "output_padding",
+                                                       "dilation", "groups"))
+            return (f"{nd}-D transposed convolution with {c_in} input "
+                    f"channel{'s' * (c_in != 1)} (PyTorch layer), weight shape "
+                    f"{self.kernel.shape}, {opts}: torch.nn.functional.conv_transpose{nd}d")
+        c_in = self.kernel.shape[1] * int(p["groups"])
         opts = ", ".join(f"{k}={p[k]!r}" for k in ("stride", "padding", "dilation", "groups",
                                                    "padding_mode"))
-        return (f"{kind} (PyTorch layer), weight shape {self.kernel.shape}, {opts}: "
+        return (f"{nd}-D convolution with {c_in} channel{'s' * (c_in != 1)}: {kind} (PyTorch "
+                f"layer), weight shape {self.kernel.shape}, {opts}: "
                 f"torch.nn.functional.conv{nd}d" + ("" if p["padding_mode"] == "zeros" else
                                                     f" / nn.Conv{nd}d(padding_mode=...)"))
+
+    def _describe_pool(self) -> str:
+        p = self.params
+        nd = len(p["kernel_size"])
+        name = "average" if self.convention == "avg_pool" else "max"
+        keys = ["kernel_size", "stride", "padding", "ceil_mode"]
+        keys += ["count_include_pad"] if self.convention == "avg_pool" else ["dilation"]
+        opts = ", ".join(f"{k}={p[k]!r}" for k in keys)
+        return (f"{nd}-D {name} pooling (PyTorch), {opts}: "
+                f"torch.nn.functional.{self.convention}{nd}d")
 
 
 @dataclass
@@ -89,8 +121,12 @@ class Identification:
         Whether some candidate reproduces the black box's matrix exactly.
     best : Candidate or None
         The simplest fitting candidate: ``.convention``, ``.params``
-        (``mode``/``boundary``/``correlate`` or ``stride``/``padding``/
-        ``dilation``/``groups``/``padding_mode``/``correlate``), ``.kernel``.
+        (``mode``/``boundary``/``correlate``/``signal_convention`` (scipy,
+        numpy, matlab, convolve2d) or ``stride``/``padding``/``dilation``/
+        ``groups``/``padding_mode``/``correlate``, plus ``output_padding`` for
+        a transposed layer; ``kernel_size``/``stride``/``padding``/
+        ``ceil_mode`` and ``count_include_pad`` or ``dilation`` for pooling),
+        ``.kernel``.
     alternatives : list of Candidate
         Other fitting candidates (equivalent descriptions of the same matrix).
     nearest : Candidate or None
@@ -181,12 +217,15 @@ def _axis_fit(geom: Geometry, m: np.ndarray, tight: bool) -> tuple[bool, int]:
 
 
 def _signal_axes(n: int, out: int, m: np.ndarray, ks: list[int], boundary: str,
-                 mode: str, tight: bool) -> list[tuple[int, int]]:
+                 mode: str, tight: bool, placement: tuple[str, bool | None] = ("scipy", None)
+                 ) -> list[tuple[int, int]]:
     res = []
+    sconv, corr = placement
     for k in ks:
         if mode == "valid" and k > n:
             continue
-        g = signal_geometry((k,), (n,), mode, boundary)
+        g = signal_geometry((k,), (n,), mode, boundary, convention=sconv,
+                            correlate=bool(corr))
         if g.out_shape != (out,):
             continue
         ok, miss = _axis_fit(g, m, tight)
@@ -272,33 +311,75 @@ def _divisors(a: int, b: int) -> list[int]:
     return [g for g in range(max(a, b), 0, -1) if a % g == 0 and b % g == 0]
 
 
+def _placements(nd: int) -> list[tuple[str, bool | None]]:
+    """The peers' placements of ``"same"``/``"valid"``: ``(convention, correlate)``.
+
+    ``None``: the placement is the same for convolution and correlation.
+    scipy's ``correlate2d`` differs from ``convolve2d`` (and numpy's
+    correlation from its convolution), MATLAB's ``conv`` from both; numpy is 1-D.
+    """
+    # In order of preference: an equal placement is named by the first (scipy's
+    # correlate2d is MATLAB's filter2 in 'same').
+    out: list[tuple[str, bool | None]] = [("scipy", None), ("convolve2d", True)]
+    out += [("numpy", False), ("numpy", True)] if nd == 1 else []
+    return out + [("matlab", None)]
+
+
 def _signal_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
                        kshape: tuple[int, ...] | None, max_kernel: int, exact: bool
                        ) -> list[tuple[tuple[Any, ...], int]]:
     nd = len(in_shape)
     margs = _marginals(s, in_shape, out_shape, range(nd))
     combos = []
-    for mode in MODES:
-        for boundary in SIGNAL_BOUNDARIES:
-            per_axis = []
-            for a in range(nd):
-                # "full" and "valid" fix the kernel length; "same" does not.
-                k0 = signal_kernel_size(in_shape[a], out_shape[a], mode)
-                if kshape:
-                    ks = [kshape[a]]
-                elif k0 is not None:
-                    ks = [k0]
-                else:
-                    # Taps beyond the input and output lengths are never seen.
-                    ks = list(range(1, min(max_kernel, in_shape[a] + out_shape[a]) + 1))
-                opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
-                                    [k for k in ks if k >= 1], boundary, mode, not kshape)
-                opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]
-                per_axis.append(opts)
-            for choice in itertools.product(*per_axis):
-                miss = sum(c[0] for c in choice)
-                combos.append(((mode, boundary, tuple(c[1] for c in choice)), miss))
+    for mode in SIGNAL_MODES:
+        # "circular" reads the input modulo its size (no boundary), convolution and
+        # correlation placed differently; "full" places its outputs alike everywhere.
+        places: list[tuple[str, bool | None]] = (
+            [("scipy", False), ("scipy", True)] if mode == "circular"
+            else [("scipy", None)] if mode == "full" else _placements(nd))
+        for boundary in SIGNAL_BOUNDARIES if mode != "circular" else ("fill",):
+            for placement in places:
+                per_axis = []
+                for a in range(nd):
+                    # "full" and "valid" fix the kernel length; "same" does not.
+                    k0 = signal_kernel_size(in_shape[a], out_shape[a], mode)
+                    if kshape:
+                        ks = [kshape[a]]
+                    elif k0 is not None:
+                        ks = [k0]
+                    else:
+                        # Taps beyond the input and output lengths are never seen.
+                        ks = list(range(1, min(max_kernel, in_shape[a] + out_shape[a]) + 1))
+                    opts = _signal_axes(in_shape[a], out_shape[a], margs[a],
+                                        [k for k in ks if k >= 1], boundary, mode, not kshape,
+                                        placement)
+                    opts = sorted(o for o in opts if (o[0] == 0) == exact)[:3]
+                    per_axis.append(opts)
+                for choice in itertools.product(*per_axis):
+                    miss = sum(c[0] for c in choice)
+                    combos.append(((mode, boundary, tuple(c[1] for c in choice), placement),
+                                   miss))
     return combos
+
+
+def _signal_builds(combos: list[tuple[tuple[Any, ...], int]], in_shape: tuple[int, ...]
+                   ) -> list[tuple[str, str, tuple[int, ...], str, bool]]:
+    """The distinct matrices among the best combinations: a peer whose placement is
+    scipy's (an odd kernel's 'same', say) is the same matrix, built once, as scipy's."""
+    seen = set()
+    out = []
+    for (mode, boundary, k, (sconv, corr)), _ in sorted(combos, key=lambda c: c[1])[:40]:
+        for c in (False, True) if corr is None else (corr,):
+            try:
+                g = signal_geometry(k, in_shape, mode, boundary, convention=sconv, correlate=c)
+            except ValueError:
+                continue
+            key = (mode, boundary, k, c, tuple((ax.pad_before, ax.pad_after, ax.out_size)
+                                               for ax in g.axes))
+            if key not in seen:
+                seen.add(key)
+                out.append((mode, boundary, k, sconv, c))
+    return out
 
 
 def _layer_candidates(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
@@ -347,18 +428,18 @@ def _build_all(s: sp.csr_array, in_shape: tuple[int, ...], out_shape: tuple[int,
             if kshape is not None and ks is None:
                 continue
             combos = _signal_candidates(s, in_shape, out_shape, ks, limits["max_kernel"], exact)
-            for (mode, boundary, k), _ in sorted(combos, key=lambda c: c[1])[:40]:
-                for corr in (False, True):
-                    try:
-                        st = conv_matrix(np.ones(k), in_shape, mode, correlate=corr,
-                                         boundary=boundary)
-                    except ValueError:
-                        continue
-                    c = _fit(st, s, Candidate("signal", {"mode": mode, "boundary": boundary,
-                                                         "correlate": corr}, np.ones(k)),
-                             not exact, rtol)
-                    if c is not None:
-                        found.append(c)
+            for mode, boundary, k, sconv, corr in _signal_builds(combos, in_shape):
+                try:
+                    st = conv_matrix(np.ones(k), in_shape, cast(Any, mode), correlate=corr,
+                                     boundary=cast(Any, boundary), convention=cast(Any, sconv))
+                except ValueError:
+                    continue
+                c = _fit(st, s, Candidate("signal", {"mode": mode, "boundary": boundary,
+                                                     "correlate": corr,
+                                                     "signal_convention": sconv}, np.ones(k)),
+                         not exact, rtol)
+                if c is not None:
+                    found.append(c)
         else:
             if len(in_shape) < 2 or len(out_shape) != len(in_shape):
                 continue
@@ -403,7 +484,112 @@ def _rank(c: Candidate, kernel: np.ndarray | None) -> tuple[Any, ...]:
             sum(p.get("stride", (1,))), sum(p.get("dilation", (1,))),
             sum(not isinstance(v, int) for v in p.get("padding_per_axis", ())),
             0 if not isinstance(p.get("padding"), str) else 1,
-            0 if not p.get("correlate") else 1)
+            0 if not p.get("correlate") else 1,
+            ("scipy", "convolve2d", "numpy", "matlab").index(p.get("signal_convention",
+                                                                  "scipy")))
+
+
+CONVENTIONS = ("signal", "layer", "transposed", "avg_pool", "max_pool")
+
+# identify's helpers, handed to the transposed and pooling candidates (which
+# this module imports, so they cannot import it back).
+_TOOLS: dict[str, Any] = {}
+
+
+def _tools() -> dict[str, Any]:
+    if not _TOOLS:
+        _TOOLS.update(marginals=_marginals, axis_fit=_axis_fit, divisors=_divisors, fit=_fit,
+                      candidate=Candidate)
+    return _TOOLS
+
+
+def _max_pool(forward: Any, in_shape: tuple[int, ...], limits: dict[str, int],
+              seed: int) -> Identification:
+    calls = []
+
+    def counted(x: np.ndarray) -> Any:
+        calls.append(1)
+        return forward(x)
+    found = max_pool_candidates(counted, in_shape, limits, seed, _tools())
+    if not found:
+        return Identification(False, None, message="no max pooling layer reproduces the "
+                              "black box on inputs of distinct values", calls=len(calls))
+    return Identification(True, found[0], found[1:], None,
+                          f"identified: {found[0].describe()} (not linear: compared on "
+                          f"inputs of distinct values)", len(calls))
+
+
+def _more_kinds(found: list[Candidate], s: sp.csr_array,
+                shapes: tuple[tuple[int, ...], tuple[int, ...]], conventions: list[str],
+                hints: tuple[bool, tuple[int, ...] | None], limits: dict[str, int],
+                rtol: float) -> list[str]:
+    """Add pooling, 1-D multi-channel and transposed candidates to ``found``; their order.
+
+    A ``(C, W)`` input read as a 2-D signal may be a 1-D convolution over C
+    channels: when no 2-D signal kernel fits, or the one that does spans all
+    ``C`` rows, the layer reading is tried and preferred at equal weight count.
+    A transposed layer is tried when nothing else fits (at stride 1 it is an
+    ordinary convolution, which is the simpler name), also with a weight-shaped
+    ``kernel=`` (then of that shape).  ``hints``: (no ``convention=`` given, ``kernel``'s shape).
+    """
+    in_shape, out_shape = shapes
+    auto, kshape = hints
+    blind = auto and kshape is None
+    order = list(conventions)
+    if len(in_shape) >= 2 and (blind or conventions == ["avg_pool"]):
+        found[:0] = avg_pool_candidates(s, in_shape, out_shape, limits, _tools(), rtol)
+    if blind and len(in_shape) == 2:
+        sig = [c for c in found if c.convention == "signal"]
+        # The smallest 2-D kernel (not one padded with zeros) decides.
+        if not sig or min(sig, key=lambda c: c.kernel.size).kernel.shape[0] == in_shape[0]:
+            layer = _build_all(s, in_shape, out_shape, ["layer"], None, limits, exact=True,
+                               rtol=rtol)
+            found += layer
+            smallest = min((c.kernel.size for c in sig), default=None)
+            if layer and (smallest is None or min(c.kernel.size for c in layer) <= smallest):
+                order = ["layer", "signal"]
+            else:
+                order = ["signal", "layer"]
+    weight_like = auto and kshape is not None and len(kshape) == len(in_shape) + 1
+    if conventions == ["transposed"] or ((blind or weight_like) and not found):
+        found += [c for c in transposed_candidates(s, in_shape, out_shape, limits, _tools(),
+                                                   True, rtol)
+                  if not weight_like or c.kernel.shape == tuple(kshape or ())]
+    return ["avg_pool", *order, "transposed"]
+
+
+def _matrix_of(forward: Any, input_shape: Any, convention: str | None, kernel: Any,
+               limits: dict[str, int], opts: dict[str, Any]) -> Any:
+    """``(matrix, in_shape, out_shape, calls, bias, fit_rtol)``, or a max-pool Identification."""
+    if isinstance(forward, (TiedMatrix, np.ndarray)) or sp.issparse(forward):
+        if not (isinstance(input_shape, tuple) and len(input_shape) == 2
+                and isinstance(input_shape[0], tuple)):
+            raise TypeError("with a matrix instead of a function, pass input_shape as "
+                            "(input_shape, output_shape)")
+        in_shape = as_shape(input_shape[0])
+        out_shape = as_shape(input_shape[1], "output_shape")
+        s = sp.csr_array(forward.sparse if isinstance(forward, TiedMatrix) else forward,
+                         dtype=np.float64)
+        calls, bias = 0, None
+        rtol = opts["rtol"]
+        fit_rtol = 1e-10 if rtol is None else max(1e-10, as_tolerance(rtol, "rtol"))
+    else:
+        in_shape = as_shape(input_shape)
+        if convention == "max_pool":
+            return _max_pool(forward, in_shape, limits, opts["seed"])
+        try:
+            s, info = extract_matrix(forward, in_shape, **opts, return_info=True)
+        except NotLinearError:
+            # Max pooling is piecewise linear, not linear: it has no matrix to extract.
+            if convention is not None or kernel is not None or len(in_shape) < 2:
+                raise
+            pooled = _max_pool(forward, in_shape, limits, opts["seed"])
+            if not pooled.fits:
+                raise
+            return pooled
+        out_shape, calls, bias = info.out_shape, info.calls, info.bias
+        fit_rtol = max(1e-10, info.rtol)
+    return s, in_shape, out_shape, calls, bias, fit_rtol
 
 
 def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: str | None = None,
@@ -427,9 +613,13 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
         The kernel (or weight) you expect.  Its shape restricts the search;
         with values, it decides convolution versus correlation (which
         otherwise describe the same matrix with flipped kernels).
-    convention : {'signal', 'layer'}, optional
+    convention : {'signal', 'layer', 'transposed', 'avg_pool', 'max_pool'}, optional
         Default: the signal convention for 1-D and 2-D inputs, both for more
-        dimensions (a layer preferred).
+        dimensions (a layer preferred); for a ``(C, W)`` input also a 1-D
+        layer with ``C`` channels (preferred when it explains the matrix with
+        no more weights); average pooling for 2-D and larger inputs (preferred
+        when it fits: it has no free weight); a transposed layer when nothing
+        else fits; max pooling when the black box is not linear.
     max_kernel, max_stride, max_dilation : int
         Search limits per axis.
     seed : int
@@ -460,23 +650,16 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
     >>> r.fits, r.convention, r.params["mode"], r.params["correlate"], r.kernel
     (True, 'signal', 'same', False, array([1., 2., 4.]))
     """
-    if isinstance(forward, (TiedMatrix, np.ndarray)) or sp.issparse(forward):
-        if not (isinstance(input_shape, tuple) and len(input_shape) == 2
-                and isinstance(input_shape[0], tuple)):
-            raise TypeError("with a matrix instead of a function, pass input_shape as "
-                            "(input_shape, output_shape)")
-        in_shape = as_shape(input_shape[0])
-        out_shape = as_shape(input_shape[1], "output_shape")
-        s = sp.csr_array(forward.sparse if isinstance(forward, TiedMatrix) else forward,
-                         dtype=np.float64)
-        calls, bias = 0, None
-        fit_rtol = 1e-10 if rtol is None else max(1e-10, as_tolerance(rtol, "rtol"))
-    else:
-        in_shape = as_shape(input_shape)
-        s, info = extract_matrix(forward, in_shape, seed=seed, rtol=rtol, atol=atol,
-                                 max_calls=max_calls, return_info=True)
-        out_shape, calls, bias = info.out_shape, info.calls, info.bias
-        fit_rtol = max(1e-10, info.rtol)
+    if convention is not None:
+        choose(convention, "convention", CONVENTIONS)
+    limits = {name: as_positive_int(v, name) for name, v in
+              (("max_kernel", max_kernel), ("max_stride", max_stride),
+               ("max_dilation", max_dilation))}
+    got = _matrix_of(forward, input_shape, convention, kernel, limits,
+                     dict(seed=seed, rtol=rtol, atol=atol, max_calls=max_calls))
+    if isinstance(got, Identification):
+        return got
+    s, in_shape, out_shape, calls, bias, fit_rtol = got
     s.sum_duplicates()
     s.eliminate_zeros()
     kshape = None
@@ -492,15 +675,15 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
         if kshape is not None:
             conventions = ["layer"] if len(kshape) == len(in_shape) + 1 else ["signal"]
     else:
-        conventions = [choose(convention, "convention", ("signal", "layer"))]
-    limits = {name: as_positive_int(v, name) for name, v in
-              (("max_kernel", max_kernel), ("max_stride", max_stride),
-               ("max_dilation", max_dilation))}
+        conventions = [convention]
     if s.nnz == 0:
         return Identification(False, None, message="the black box's matrix is zero: no "
                               "convolution to identify", calls=calls, bias=bias)
-    found = _build_all(s, in_shape, out_shape, conventions, kshape, limits, exact=True,
+    main = [c for c in conventions if c in ("signal", "layer")]
+    found = _build_all(s, in_shape, out_shape, main, kshape, limits, exact=True,
                        rtol=fit_rtol)
+    order = _more_kinds(found, s, (in_shape, out_shape), conventions,
+                        (convention is None, kshape), limits, fit_rtol)
     for c in found:
         if kvals is not None and c.convention == "layer":
             flipped = np.flip(c.kernel, axis=tuple(range(2, c.kernel.ndim)))
@@ -509,14 +692,14 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
                 c.params["correlate"] = False
                 c.kernel = flipped
     if found:
-        found.sort(key=lambda c: (conventions.index(c.convention), *_rank(c, kvals)))
+        found.sort(key=lambda c: (order.index(c.convention), *_rank(c, kvals)))
         best = found[0]
         msg = f"identified: {best.describe()}"
         if kvals is not None and not (best.kernel.shape == kvals.shape
                                       and np.allclose(best.kernel, kvals)):
             msg += " (its kernel differs from kernel=)"
         return Identification(True, best, found[1:], None, msg, calls, bias)
-    near = _build_all(s, in_shape, out_shape, conventions, kshape, limits, exact=False)
+    near = _build_all(s, in_shape, out_shape, main, kshape, limits, exact=False)
     if not near:
         return Identification(False, None, message=(
             f"no candidate convention ({', '.join(conventions)}) maps input shape {in_shape} "

@@ -5,15 +5,24 @@ taps (115 million for a 64 -> 64 channel, 56 x 56, 3 x 3 layer): far more
 than the check needs.  :class:`ImColReference` computes the same three
 quantities, ``A @ x``, ``A.T @ g`` and the weight gradient, from
 :attr:`Geometry.table <toeplitz_conv.geometry.Geometry.table>` (which input
-each output reads with each tap, boundary modes included), as an
-im2col gather followed by one matrix product per channel group.
+each output reads with each tap, boundary modes included): an im2col gather
+of whole rows of channels followed by one matrix product per channel group,
+and for ``A.T @ g`` the same gather through the inverted table (which output
+reads each input with each tap), or a scatter of the taps when a stride
+leaves most of that table empty.
 :func:`reference` picks the explicit :class:`~toeplitz_conv.TiedMatrix`
 for small layers and the matrix-free path for large ones.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import numpy as np
@@ -24,7 +33,8 @@ from ..geometry import Geometry, layer_geometry
 from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
 
-__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "reference"]
+__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "products_in", "reference",
+           "single_threaded_blas"]
 
 #: Up to this many stored taps the checker builds the explicit matrix.
 EXPLICIT_MAX_TAPS = 2_000_000
@@ -32,6 +42,146 @@ EXPLICIT_MAX_TAPS = 2_000_000
 _SPARSE_MAX = 8      # inputs with this few non-zeros (one-hots) skip the im2col product
 
 _GEOM_KEYS = ("stride", "padding", "dilation", "padding_mode")
+
+
+# OpenBLAS's thread-count controls, under the names its builds export
+# (numpy's and scipy's wheels prefix and suffix them).
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+            "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+_CONTROLS: list[list[tuple[Any, Any]]] = []
+
+
+def _openblas_controls() -> list[tuple[Any, Any]]:
+    """``(get, set)`` of every OpenBLAS this process has loaded (Linux; else none).
+
+    Found once: numpy's own OpenBLAS, the one its products use, is loaded
+    with numpy.
+    """
+    if not _CONTROLS:
+        _CONTROLS.append(_find_openblas())
+    return _CONTROLS[0]
+
+
+def _find_openblas() -> list[tuple[Any, Any]]:
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()
+                     and ".so" in line}
+    except OSError:
+        return []
+    out = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)           # already loaded: the same handle, no new copy
+        except OSError:
+            continue
+        get = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
+        put = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
+        if get is not None and put is not None:
+            get.restype, put.restype, put.argtypes = ctypes.c_int, None, [ctypes.c_int]
+            out.append((get, put))
+    return out
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block, its own count restored after.
+
+    Checking a torch layer alternates torch's calls with the reference's
+    matrix products.  After each product OpenBLAS's worker threads keep
+    spinning for a while, and torch's threads, which wait for each other
+    by spinning too, then share the cores with them: on two cores a torch
+    forward and backward was measured 10 to 20 times slower right after a
+    product than alone.  On one thread OpenBLAS has no workers to spin.
+    Where its controls cannot be found (another BLAS, another platform)
+    nothing changes.
+
+    >>> with single_threaded_blas():
+    ...     pass
+    """
+    controls = _openblas_controls()
+    before = [get() for get, _ in controls]
+    for _, put in controls:
+        put(1)
+    # The reference's large products then run as two halves in two threads
+    # (which wait by blocking, not spinning): see _product.
+    token = _TWO_WAY.set(bool(controls) and min(before, default=1) >= 2
+                         and (os.cpu_count() or 1) >= 2)
+    try:
+        yield
+    finally:
+        _TWO_WAY.reset(token)
+        for (_, put), n in zip(controls, before):
+            put(max(int(n), 1))
+
+
+_TWO_WAY: ContextVar[bool] = ContextVar("toeplitz_conv_check_two_way", default=False)
+_SPLIT_MIN = 2**24       # multiply-adds below which one thread does the whole product
+
+
+def _product(a: np.ndarray, b: np.ndarray, *, inner: bool = False) -> np.ndarray:
+    """``a @ b`` (2-D), in two halves on two threads inside :func:`single_threaded_blas`.
+
+    The halves split the rows of ``a`` (each writes its rows of the result),
+    or with ``inner`` the summed axis (the two partial products are added).
+    """
+    if not _TWO_WAY.get() or a.shape[0] * a.shape[1] * b.shape[1] < _SPLIT_MIN:
+        return a @ b
+    box: dict[str, Any] = {}
+    if inner:
+        h = a.shape[1] // 2
+        first, second = (a[:, :h], b[:h]), (a[:, h:], b[h:])
+    else:
+        h = a.shape[0] // 2
+        first, second = (a[:h], b), (a[h:], b)
+
+    def run() -> None:
+        try:
+            box["value"] = second[0] @ second[1]
+        except BaseException as exc:     # re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="toeplitz_conv reference product", daemon=True)
+    t.start()
+    try:
+        part = first[0] @ first[1]
+    finally:
+        t.join()
+    if "error" in box:
+        raise box["error"]
+    if inner:
+        part += box["value"]
+        return part
+    return np.concatenate([part, box["value"]])
+
+
+# The dtype of the matrix-free reference's products (results are float64 always).
+_PRODUCTS: ContextVar[Any] = ContextVar("toeplitz_conv_check_products", default=np.float64)
+
+
+@contextmanager
+def products_in(dtype: Any) -> Iterator[None]:
+    """Compute :class:`ImColReference` products in ``dtype`` inside the block.
+
+    The checker asks for float32 only where a check's tolerance is at least
+    the one a float32 result gets (:func:`~toeplitz_conv.check._context.dtype_tolerance`):
+    the products' own rounding, about ``sqrt(fan_in) * eps`` of the largest
+    value, is then an eighth of it or less, and every result is float64.
+
+    >>> import numpy as np
+    >>> with products_in(np.float32):
+    ...     _PRODUCTS.get().__name__
+    'float32'
+    """
+    token = _PRODUCTS.set(dtype)
+    try:
+        yield
+    finally:
+        _PRODUCTS.reset(token)
 
 
 class _Transposed:
@@ -66,7 +216,8 @@ class ImColReference:
     """
 
     def __init__(self, weight: np.ndarray, geometry: Geometry, c_in: int, groups: int = 1,
-                 _table: np.ndarray | None = None) -> None:
+                 _table: np.ndarray | None = None,
+                 _inverse: list[list[np.ndarray]] | None = None) -> None:
         self.weight = np.asarray(weight, dtype=np.float64)
         self.geometry = geometry
         self.groups = groups
@@ -78,16 +229,24 @@ class ImColReference:
         self.n_k = math.prod(geometry.kernel_shape)
         if _table is None:
             t = geometry.table
-            _table = np.where(t < 0, self.n_in, t)     # -1 (zero padding) reads a zero column
+            _table = np.where(t < 0, self.n_in, t)     # -1 (zero padding) reads a zero row
         self._table = _table
+        # Shared with the copies of with_weight: [] until computed, then [layers].
+        self._inverse = [] if _inverse is None else _inverse
         self._cache: list[tuple[np.ndarray, np.ndarray]] = []
-        self._rcache: tuple[Any, np.ndarray] | None = None
-        self._injective: bool | None = None
+        self._rcache: tuple[Any, Any, np.ndarray] | None = None
+        self._nz: list[tuple[np.ndarray, list[tuple[int, int, int, float]] | None]] = []
         self.T = _Transposed(self)
 
-    def with_weight(self, weight: np.ndarray) -> ImColReference:
-        return ImColReference(weight, self.geometry, self.c_in, self.groups, self._table)
+    def _w(self) -> np.ndarray:
+        """The weight in the products' dtype (float64 unless :func:`products_in` says)."""
+        return self.weight.astype(_PRODUCTS.get(), copy=False)
 
+    def with_weight(self, weight: np.ndarray) -> ImColReference:
+        return ImColReference(weight, self.geometry, self.c_in, self.groups, self._table,
+                              self._inverse)
+
+    # ------------------------------------------------------------ layouts
     def _batch(self, v: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
         v = np.asarray(v, dtype=np.float64)
         if v.shape == shape:
@@ -96,42 +255,62 @@ class ImColReference:
             return v, True
         raise ValueError(f"expected shape {shape} or a batch of them, got {v.shape}")
 
-    def _cols(self, x: np.ndarray) -> np.ndarray:
-        """im2col, transposed: ``(C_in * taps, N * positions)``; padded reads are zeros.
-
-        This orientation keeps every product below a BLAS call with a short
-        output side and a long inner one, which OpenBLAS runs several times
-        faster than the other orientation.  The last two inputs' columns are kept:
-        a check computes the forward and the weight gradient of the same inputs.
-        """
-        for held, cols in self._cache:
-            if held is x:
-                return cols
-        n = len(x)
-        check_build(n * self.c_in * self.n_out * self.n_k // 4, "im2col buffer")
-        xf = np.concatenate([x.reshape(n, self.c_in, self.n_in),
-                             np.zeros((n, self.c_in, 1))], axis=2)
-        cols = xf[:, :, self._table.T]                        # (N, C_in, taps, positions)
-        cols = cols.transpose(1, 2, 0, 3).reshape(self.c_in * self.n_k, n * self.n_out)
-        self._cache = [*self._cache[-1:], (x, cols)]
-        return cols
-
     def _split(self) -> tuple[int, int]:
         return self.weight.shape[0] // self.groups, self.weight.shape[1]
 
-    def _rows(self, v: np.ndarray) -> np.ndarray:
-        """``(N, C_out, *out)`` as ``(C_out, N * positions)``."""
-        n = len(v)
-        return v.reshape(n, self.weight.shape[0], self.n_out).transpose(1, 0, 2).reshape(
-            self.weight.shape[0], n * self.n_out)
+    def _rows(self, v: np.ndarray, size: int) -> np.ndarray:
+        """``(N, C, *spatial)`` as ``(groups, N, size + 1, C // groups)``: channels last.
 
+        Row ``size`` is zero: the table's padded reads (and the inverse
+        table's empty slots) point there, so every gather is a plain take of
+        whole rows of channels, the fastest gather numpy has.
+        """
+        n, c = len(v), v.shape[1]
+        out = np.zeros((self.groups, n, size + 1, c // self.groups), dtype=_PRODUCTS.get())
+        out[:, :, :size] = v.reshape(n, self.groups, c // self.groups, size).transpose(
+            1, 0, 3, 2)
+        return out
+
+    def _lanes(self, v: np.ndarray) -> np.ndarray:
+        """``(N, C_out, *out)`` as ``(groups, C_out // groups, N * positions)``."""
+        n, (cog, _) = len(v), self._split()
+        return v.reshape(n, self.groups, cog, self.n_out).transpose(1, 2, 0, 3).reshape(
+            self.groups, cog, n * self.n_out)
+
+    def _cols(self, x: np.ndarray) -> np.ndarray:
+        """im2col: ``(groups, N * positions, taps * C_in // groups)``; padded reads are zeros.
+
+        The columns of the last two inputs are kept: a check computes the
+        forward and the weight gradient of the same inputs.
+        """
+        dtype = _PRODUCTS.get()
+        for held, cols in self._cache:
+            if held is x and cols.dtype == dtype:
+                return cols
+        xb, _ = self._batch(x, self.in_shape)
+        n, (_, cig) = len(xb), self._split()
+        check_build(n * self.c_in * self.n_out * self.n_k // 4, "im2col buffer")
+        cols = self._rows(xb, self.n_in)[:, :, self._table]   # (G, N, positions, taps, C/G)
+        cols = cols.reshape(self.groups, n * self.n_out, self.n_k * cig)
+        self._cache = [*self._cache[-1:], (x, cols)]
+        return cols
+
+    # ------------------------------------------------------------ one-hot inputs
     def _nonzeros(self, xb: np.ndarray) -> list[tuple[int, int, int, float]] | None:
         """``(image, channel, input index, value)`` of a sparse input (a one-hot), else None."""
+        for held, found in self._nz:
+            if held is xb:
+                return found            # the forward and the weight gradient of one input
         flat = xb.reshape(len(xb), self.c_in, self.n_in)
-        if np.count_nonzero(flat) > _SPARSE_MAX:
-            return None
-        return [(int(m), int(c), int(j), float(flat[m, c, j]))
-                for m, c, j in zip(*np.nonzero(flat))]
+        # A dense input shows it in its first values (the whole count costs
+        # more than a product's gather).
+        found = None
+        if (np.count_nonzero(flat.reshape(-1)[:8 * _SPARSE_MAX]) <= _SPARSE_MAX
+                and np.count_nonzero(flat) <= _SPARSE_MAX):
+            found = [(int(m), int(c), int(j), float(flat[m, c, j]))
+                     for m, c, j in zip(*np.nonzero(flat))]
+        self._nz = [*self._nz[-1:], (xb, found)]
+        return found
 
     def _sparse_apply(self, nz: list[tuple[int, int, int, float]], n: int) -> np.ndarray:
         # A one-hot input reads one column of A: the taps that read its index.
@@ -157,6 +336,7 @@ class ImColReference:
             np.add.at(out[cs, cl].T, t, v * gf[m, cs][:, o].T)
         return out.reshape(self.weight.shape)
 
+    # ------------------------------------------------------------ the three products
     def apply(self, x: Any) -> np.ndarray:
         """``A @ x`` for ``x`` of ``in_shape`` or ``(N, *in_shape)``."""
         xb, batched = self._batch(x, self.in_shape)
@@ -165,64 +345,95 @@ class ImColReference:
         if nz is not None:
             ys = self._sparse_apply(nz, n).reshape((n, *self.out_shape))
             return ys if batched else ys[0]
-        cols = self._cols(x if isinstance(x, np.ndarray) and x.ndim == xb.ndim else xb)
+        cols = self._cols(x if isinstance(x, np.ndarray) else xb)
         cog, cig = self._split()
-        kk = cig * self.n_k
-        w = self.weight.reshape(self.weight.shape[0], kk)
-        y = np.empty((self.weight.shape[0], n * self.n_out))
-        for g in range(self.groups):
-            y[g * cog:(g + 1) * cog] = (cols[g * kk:(g + 1) * kk].T
-                                        @ w[g * cog:(g + 1) * cog].T).T
-        y = y.reshape(self.weight.shape[0], n, self.n_out).transpose(1, 0, 2)
-        y = y.reshape((n, *self.out_shape))
+        # (G, C_out/G, taps * C/G) with column (tap, channel): the columns' order.
+        wm = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2).reshape(
+            self.groups, cog, self.n_k * cig)
+        y = np.stack([_product(cols[k], wm[k].T) for k in range(self.groups)])
+        y = y.reshape(self.groups, n, self.n_out, cog).transpose(1, 0, 3, 2)
+        y = np.ascontiguousarray(y, dtype=np.float64).reshape((n, *self.out_shape))
         return y if batched else y[0]
 
+    def _inverse_layers(self) -> list[np.ndarray]:
+        """For each input and tap, the output that reads it (``n_out``: none), in layers.
+
+        One layer when no tap reads an input from two positions; reflect
+        padding can, and each further reading goes into another layer, so that
+        ``A.T @ g`` is a sum of gathers.
+        """
+        if not self._inverse:
+            p, t = np.nonzero(self._table != self.n_in)
+            key = self._table[p, t] * self.n_k + t
+            if np.bincount(key, minlength=1).max(initial=0) <= 1:      # one reading each
+                inv = np.full((self.n_in, self.n_k), self.n_out, dtype=np.intp)
+                inv[key // self.n_k, t] = p
+                self._inverse.append([inv])
+                return self._inverse[0]
+            order = np.argsort(key, kind="stable")
+            key, p, t = key[order], p[order], t[order]
+            rank = np.arange(len(key)) - np.searchsorted(key, key)
+            layers = []
+            for r in range(int(rank.max(initial=-1)) + 1):
+                inv = np.full((self.n_in, self.n_k), self.n_out, dtype=np.intp)
+                sel = rank == r
+                inv[key[sel] // self.n_k, t[sel]] = p[sel]
+                layers.append(inv)
+            self._inverse.append(layers)
+        return self._inverse[0]
+
+    @property
+    def _tap_count(self) -> int:
+        """Stored taps per channel pair: the table's reads that are not padding."""
+        return int(np.count_nonzero(self._table != self.n_in))
+
     def rmatvec(self, g: Any) -> np.ndarray:
-        """``A.T @ g``: every tap's product scattered back to the input it read."""
-        if self._rcache is not None and self._rcache[0] is g:
-            return self._rcache[1].copy()      # the gradient trials reuse one grad_out
+        """``A.T @ g``: for each input, the taps that read it, gathered (or scattered)."""
+        dtype = _PRODUCTS.get()
+        if self._rcache is not None and self._rcache[0] is g and self._rcache[1] == dtype:
+            return self._rcache[2].copy()      # the gradient trials reuse one grad_out
         gb, batched = self._batch(g, self.out_shape)
         n = len(gb)
-        cog, cig = self._split()
-        kk = cig * self.n_k
-        w = self.weight.reshape(self.weight.shape[0], kk)
-        gr = self._rows(gb)
-        dcols = np.empty((self.c_in * self.n_k, n * self.n_out))
-        for k in range(self.groups):
-            dcols[k * kk:(k + 1) * kk] = w[k * cog:(k + 1) * cog].T @ gr[k * cog:(k + 1) * cog]
-        # dcols[(c, t), (m, p)] goes to input (m, c, table[p, t]).
-        if self._taps_injective():
-            # Each tap reads distinct inputs at distinct positions: a scatter per
-            # tap, several times faster than one bincount over all of them.
-            dxf = np.zeros((self.c_in, n, self.n_in + 1))
-            d4 = dcols.reshape(self.c_in, self.n_k, n, self.n_out)
-            for t in range(self.n_k):
-                dxf[:, :, self._table[:, t]] += d4[:, t]
-            dx = dxf[:, :, :self.n_in].transpose(1, 0, 2)
+        check_build(n * self.n_in * self.n_k * self.weight.shape[0] // 4, "col2im buffer")
+        layers = self._inverse_layers()
+        # Gathering reads every (input, tap) slot, empty ones too: a stride
+        # leaves most of them empty, and then scattering the taps is cheaper.
+        if self._tap_count * 2 >= self.n_in * self.n_k * len(layers):
+            dx = self._gathered_rmatvec(gb, layers)
         else:
-            c = np.arange(self.c_in)[:, None, None, None]
-            m = np.arange(n)[None, None, :, None]
-            idx = (m * self.c_in + c) * (self.n_in + 1) + self._table.T[None, :, None, :]
-            dx = np.bincount(idx.ravel(), dcols.ravel(),
-                             minlength=n * self.c_in * (self.n_in + 1))
-            dx = dx.reshape(n, self.c_in, self.n_in + 1)[:, :, :self.n_in]
-        dx = np.ascontiguousarray(dx).reshape((n, *self.in_shape))
+            dx = self._scattered_rmatvec(gb)
+        dx = np.ascontiguousarray(dx, dtype=np.float64).reshape((n, *self.in_shape))
         out = dx if batched else dx[0]
-        self._rcache = (g, out.copy())
+        self._rcache = (g, dtype, out.copy())
         return out
 
-    def _taps_injective(self) -> bool:
-        """Whether no tap reads one input from two positions (reflect padding can)."""
-        if self._injective is None:
-            ok = True
-            for t in range(self.n_k):
-                col = self._table[:, t]
-                col = col[col != self.n_in]
-                if len(np.unique(col)) != len(col):
-                    ok = False
-                    break
-            self._injective = ok
-        return self._injective
+    def _gathered_rmatvec(self, gb: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
+        n, (cog, cig) = len(gb), self._split()
+        rows = self._rows(gb, self.n_out)
+        gcols = rows[:, :, layers[0]]                 # (G, N, inputs, taps, C_out/G)
+        for inv in layers[1:]:
+            gcols += rows[:, :, inv]
+        gcols = gcols.reshape(self.groups, n * self.n_in, self.n_k * cog)
+        # (G, C_in/G, taps * C_out/G) with column (tap, out channel): the gather's order.
+        wt = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 2, 3, 1).reshape(
+            self.groups, cig, self.n_k * cog)
+        dx = np.stack([_product(gcols[k], wt[k].T) for k in range(self.groups)])
+        return dx.reshape(self.groups, n, self.n_in, cig).transpose(1, 0, 3, 2).reshape(
+            n, self.c_in, self.n_in)
+
+    def _scattered_rmatvec(self, gb: np.ndarray) -> np.ndarray:
+        n, (cog, cig) = len(gb), self._split()
+        wm = self._w().reshape(self.groups, cog, cig, self.n_k).transpose(0, 1, 3, 2)
+        dcols = np.matmul(self._lanes(gb).astype(wm.dtype).transpose(0, 2, 1),
+                          wm.reshape(self.groups, cog, self.n_k * cig))
+        dcols = dcols.reshape(self.groups, n, self.n_out * self.n_k * cig)
+        # dcols[g, m, (p, t, c)] goes to input table[p, t], channel c of group g.
+        idx = (self._table[:, :, None] * cig + np.arange(cig)).ravel()
+        size = (self.n_in + 1) * cig
+        dx = np.stack([np.stack([np.bincount(idx, dcols[k, m], minlength=size)
+                                 for k in range(self.groups)]) for m in range(n)])
+        dx = dx.reshape(n, self.groups, self.n_in + 1, cig)[:, :, :self.n_in]
+        return dx.transpose(0, 1, 3, 2).reshape(n, self.c_in, self.n_in)
 
     def weight_grad(self, x: Any, g: Any) -> np.ndarray:
         """The weight gradient, summed over positions and over a leading batch axis."""
@@ -231,15 +442,12 @@ class ImColReference:
         nz = self._nonzeros(xb)
         if nz is not None:
             return self._sparse_weight_grad(nz, gb)
-        cols = self._cols(x if isinstance(x, np.ndarray) and x.ndim == xb.ndim else xb)
+        cols = self._cols(x if isinstance(x, np.ndarray) else xb)
         cog, cig = self._split()
-        kk = cig * self.n_k
-        gr = self._rows(gb)
-        out = np.empty((self.weight.shape[0], kk))
-        for k in range(self.groups):
-            out[k * cog:(k + 1) * cog] = (cols[k * kk:(k + 1) * kk]
-                                          @ gr[k * cog:(k + 1) * cog].T).T
-        return out.reshape(self.weight.shape)
+        lanes = self._lanes(gb).astype(cols.dtype, copy=False)
+        out = np.stack([_product(lanes[k], cols[k], inner=True) for k in range(self.groups)])
+        out = out.reshape(self.groups, cog, self.n_k, cig).transpose(0, 1, 3, 2)
+        return np.ascontiguousarray(out, dtype=np.float64).reshape(self.weight.shape)
 
 
 Reference = TiedMatrix | ImColReference

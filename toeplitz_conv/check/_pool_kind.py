@@ -4,8 +4,13 @@ The reference is the pooling builders' matrix: ``avg_pool_matrix`` (fixed)
 or, for max pooling, the selection matrix ``max_pool_matrix(x)`` at each
 trial input (max pooling is linear near any input without ties).  The
 forward must be ``A @ x`` and the backward ``backward(x, grad_out) ->
-grad_x`` must be ``A.T @ grad_out``.  Max pooling's trial inputs have
+grad_x`` must be ``A.T @ grad_out``.  Max pooling's own trial inputs have
 distinct values, so that no tie decides the gradient; the report says so.
+``inputs=[x, ...]`` adds the user's own trial inputs (in the layer's shape,
+batched with ``batch``).  Where a window's maximum is shared (or two values
+are equal at the layer's precision) the report names the tied windows in
+``Report.notes`` and accepts any split of the gradient over the tied maxima
+(:mod:`._pool_ties`), torch's choice (the first) being one of them.
 
 Diagnoses come from alternative pooling layers built by the same builders
 (a window one larger or smaller, the stride ignored, the average not
@@ -17,25 +22,35 @@ through ``avg_pool_matrix``, on positive trial inputs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._validation import as_int_tuple, as_shape, choose
-from ..pooling import avg_pool_matrix, max_pool_matrix
+from .._validation import as_int_tuple, as_kernel, as_shape, choose
+from ..pooling import _pool_args, avg_pool_matrix, max_pool_matrix
 from ._context import dtype_tolerance
 from ._isolate import ProcessLayer
 from ._layout import Layout
 from ._lp_pool import LpPool, lp_alternatives
+from ._pool_ties import find_ties, tie_routing_fits, tie_text, to_every_tied
 from ._report import Entry, Report
 from ._user import UserLayer, as_result, result_eps
 
 __all__ = ["check_pool"]
 
 _AVG_KEYS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+_LARGE = 2**16     # input values beyond which one random trial is the default
+
 _MAX_KEYS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 _LP_KEYS = ("norm_type", "kernel_size", "stride", "ceil_mode")
+
+
+def _address(x: np.ndarray) -> tuple[Any, ...]:
+    # A held view keeps its memory alive, so an array at the same address
+    # with the same shape and strides is a view of the same values.
+    return (x.__array_interface__["data"][0], x.shape, x.strides)
 
 
 class _Pool:
@@ -45,6 +60,54 @@ class _Pool:
         self.kind, self.in_shape, self.opts = kind, in_shape, opts
         self._avg: dict[Any, Any] = {}
         self._max: list[tuple[np.ndarray, Any, Any]] = []
+        self._windows: np.ndarray | None = None
+        self._out_spatial: tuple[int, ...] = ()
+        self._picked: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _selected(self, x: np.ndarray) -> np.ndarray:
+        """``(C, windows)``: the input each window of this layer selects at ``x`` (one image).
+
+        ``max_pool_matrix(x)``'s selection without assembling the matrix (the
+        checked layer's own reference, at every trial input; a large one's
+        assembly took most of the check): the windows of one channel from
+        the same geometry, each channel's inputs with a ``-inf`` after them
+        that padded reads (never a maximum) point to, and the first maximum
+        in window order.  A window that reads only padding selects that
+        ``-inf`` (the matrix's empty row and ``-inf`` offset).
+        """
+        where = _address(x)
+        for held, sel in self._picked:
+            if _address(held) == where:
+                return sel
+        n_sp = int(np.prod(x.shape[1:]))
+        if self._windows is None:
+            o = self.opts
+            _, geom = _pool_args(o["kernel_size"], (1, *self.in_shape[1:]), o.get("stride"),
+                                 o.get("padding", 0), o.get("dilation", 1),
+                                 o.get("ceil_mode", False))
+            t = geom.table
+            self._windows = np.where(t < 0, n_sp, t)
+            self._out_spatial = tuple(geom.out_shape[1:])
+        win = self._windows
+        # Channels last, so that each window tap gathers whole rows; the first
+        # tap (in window order) equal to the window's maximum is the one
+        # selected, as np.argmax picks (which is slow along a short axis).
+        vals = np.ascontiguousarray(self._padded(x).T)[win]      # (windows, taps, C)
+        top = vals.max(axis=1)
+        sel = np.broadcast_to(win[:, -1:], top.shape)
+        for tap in range(win.shape[1] - 2, -1, -1):
+            sel = np.where(vals[:, tap] == top, win[:, tap:tap + 1], sel)
+        sel = np.ascontiguousarray(sel.T)                         # (C, windows)
+        self._picked = [*self._picked[-15:], (x, sel)]
+        return sel
+
+    @staticmethod
+    def _padded(x: np.ndarray) -> np.ndarray:
+        flat = x.reshape(x.shape[0], -1)
+        return np.concatenate([flat, np.full((len(flat), 1), -np.inf)], axis=1)
+
+    def _fast(self, changes: dict[str, Any]) -> bool:
+        return self.kind == "max_pool" and not changes
 
     def matrix(self, x: np.ndarray, **changes: Any) -> Any:
         opts = {**self.opts, **changes}
@@ -57,12 +120,9 @@ class _Pool:
         # The forward and the gradient check select at the same inputs: each
         # selection is built once.
         key = tuple(sorted((k, repr(v)) for k, v in changes.items()))
-        # A held view keeps its memory alive, so an array at the same address
-        # with the same shape and strides is a view of the same values.
-        where = (x.__array_interface__["data"][0], x.shape, x.strides)
+        where = _address(x)
         for held, hkey, m in self._max:
-            if hkey == key and (held.__array_interface__["data"][0], held.shape,
-                                held.strides) == where:
+            if hkey == key and _address(held) == where:
                 return m
         k = opts.pop("kernel_size")
         m = max_pool_matrix(x, k, **opts)
@@ -70,10 +130,30 @@ class _Pool:
         return m
 
     def out(self, x: np.ndarray, **changes: Any) -> np.ndarray:
+        if self._fast(changes):
+            return np.stack([self._pick(x[i]) for i in range(len(x))])
         return np.stack([self.matrix(x[i], **changes).apply(x[i]) for i in range(len(x))])
 
     def back(self, x: np.ndarray, g: np.ndarray, **changes: Any) -> np.ndarray:
+        if self._fast(changes):
+            return np.stack([self._scatter(x[i], g[i]) for i in range(len(x))])
         return np.stack([self.matrix(x[i], **changes).T.apply(g[i]) for i in range(len(x))])
+
+    def _pick(self, x: np.ndarray) -> np.ndarray:
+        # S @ x: each window's selected input (-inf for a window of padding only).
+        sel = self._selected(x)
+        return np.take_along_axis(self._padded(x), sel, axis=1).reshape(
+            (x.shape[0], *self._out_spatial))
+
+    def _scatter(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        # S.T @ g: each window's grad_out to the input it selected (summed
+        # where windows overlap); a padded selection goes to the dropped column.
+        sel = self._selected(x)
+        c, n_sp = x.shape[0], int(np.prod(x.shape[1:]))
+        idx = sel + (n_sp + 1) * np.arange(c)[:, None]
+        dx = np.bincount(idx.ravel(), np.asarray(g, dtype=np.float64).ravel(),
+                         minlength=c * (n_sp + 1))
+        return dx.reshape(c, n_sp + 1)[:, :n_sp].reshape(x.shape)
 
 
 def _alternatives(pool: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -161,7 +241,7 @@ def _measure(name: str, got: list[np.ndarray], want: list[np.ndarray], names: li
 
 
 def _options(kind: str, options: dict[str, Any], nd: int) -> dict[str, Any]:
-    keys = {"avg_pool": _AVG_KEYS, "max_pool": _MAX_KEYS, "lp_pool": _LP_KEYS}[kind]
+    keys = {"avg_pool": _AVG_KEYS, "max_pool": _MAX_KEYS, "lp_pool": _LP_KEYS}[kind] + ("inputs",)
     unknown = set(options) - set(keys)
     if unknown:
         raise TypeError(f"kind={kind!r} takes {', '.join(keys)}; got {sorted(unknown)}")
@@ -171,9 +251,29 @@ def _options(kind: str, options: dict[str, Any], nd: int) -> dict[str, Any]:
     return dict(options)
 
 
+def _user_inputs(inputs: Any, shape: tuple[int, ...], n: int,
+                 batch: int | None) -> list[np.ndarray]:
+    """``inputs=``: the user's own trial inputs, in the layer's shape (batched with ``batch``)."""
+    if inputs is None:
+        return []
+    if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
+        inputs = [inputs]
+    want = shape if batch is None else (n, *shape)
+    out = []
+    for i, x in enumerate(inputs):
+        arr = as_kernel(x, f"inputs[{i}]").astype(np.float64)
+        if arr.shape != want:
+            raise ValueError(f"inputs[{i}] must have the layer's input shape {want}, got "
+                             f"{arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"inputs[{i}] must be finite")
+        out.append(arr[None] if batch is None else arr)
+    return out
+
+
 def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = None,
                batch: int | None = None, rtol: float | None = None, atol: float | None = None,
-               seed: int = 0, n_random: int = 3, timeout: float | None = 60.0,
+               seed: int = 0, n_random: int | None = 3, timeout: float | None = 60.0,
                isolation: str = "none", options: dict[str, Any]) -> Report:
     """Check a pooling layer (see the module docstring); ``check_layer`` validates the rest."""
     choose(kind, "kind", ("avg_pool", "max_pool", "lp_pool"))
@@ -183,9 +283,10 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
         raise ValueError(f"input_shape must be (C, *spatial) with 1 to 3 spatial axes, got "
                          f"{shape}")
     opts = _options(kind, options, nd)
-    pool = LpPool(shape, opts) if kind == "lp_pool" else _Pool(kind, shape, opts)
     layout = Layout(nd, batch=batch)
     n = layout.n
+    given = _user_inputs(opts.pop("inputs", None), shape, n, batch)
+    pool = LpPool(shape, opts) if kind == "lp_pool" else _Pool(kind, shape, opts)
     dummy = np.zeros((shape[0], 1) + (1,) * nd)
     user = UserLayer(forward, dummy, None, backward, layout=layout,
                      grads=(lambda: (None,)) if backward is not None else None,
@@ -193,6 +294,9 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
     user.takes_weight = user.takes_bias = False     # a pooling layer has none to take
     user.notes.clear()
     rng = np.random.default_rng(seed)
+    if n_random is None:
+        # A large input exercises every window many times over in one trial.
+        n_random = 1 if n * math.prod(shape) > _LARGE else 3
     # Lp pooling: positive inputs, where x**p is defined and smooth for every p.
     xs = [rng.uniform(0.5, 2.0, (n, *shape)) if kind == "lp_pool"
           else rng.standard_normal((n, *shape)) for _ in range(n_random)]
@@ -202,6 +306,8 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
         one[(0,) * (nd + 2)] = 1.0
         xs.append(one)
         names.append(f"one-hot x at {(0,) * (nd + 2)}")
+    xs += given
+    names += [f"your input #{i}" for i in range(len(given))]
     want = [pool.out(x) for x in xs]
     if isolation == "process":
         with ProcessLayer(user, timeout) as iso:
@@ -222,6 +328,92 @@ def _call(user: Any, method: str, args: tuple[Any, ...], ushape: tuple[int, ...]
     # A result of the wrong shape comes back too (with its message): an
     # alternative pooling layer may explain it.
     return layout.data_from_user(arr), f"{msg} (input '{tname}')" if msg else "", eps
+
+
+def _accept_ties(pool: _Pool, xs: list[np.ndarray], gs: list[np.ndarray],
+                 ggot: list[np.ndarray], gwant: list[np.ndarray], names: list[str],
+                 tol: tuple[float, float], eps: float, batched: bool
+                 ) -> tuple[list[str], list[np.ndarray], bool]:
+    """Name the ties of each trial input; where the user split a tie validly, accept it.
+
+    Returns the notes, the references (the user's own gradient where it is a
+    valid split at the ties, else torch's), and whether the user's gradient
+    sent the full grad_out to every tied maximum on some trial.
+    """
+    notes: list[str] = []
+    out = list(gwant)
+    every = False
+    for k, (x, g, got, want) in enumerate(zip(xs, gs, ggot, gwant)):
+        found = find_ties(x, pool.in_shape, pool.opts, eps)
+        if not found:
+            continue
+        notes.append(tie_text(found, pool.in_shape, names[k], batched))
+        if got.shape != want.shape:
+            continue
+        fixed = want.copy()
+        for i in range(len(x)):
+            mine = [t for t in found if t.image == i]
+            limit = tol[1] + tol[0] * float(np.max(np.abs(want[i]), initial=0.0))
+            if not mine or np.max(np.abs(got[i] - want[i]), initial=0.0) <= limit:
+                continue
+            first = np.asarray(pool.matrix(x[i]).info["argmax"]).ravel()
+            gi = g[i].ravel()
+            fits = tie_routing_fits(mine, got[i], want[i], gi, first, limit)
+            if fits is None:              # too many ties to solve for: not judged
+                fixed[i] = got[i]
+                notes[-1] += f" (too many to verify the split of image {i}: not checked there)"
+            elif fits:
+                fixed[i] = got[i]
+            elif np.max(np.abs(to_every_tied(mine, want[i], gi, first) - got[i]),
+                        initial=0.0) <= limit:
+                every = True
+        out[k] = fixed
+    return notes, out, every
+
+
+def _grad_entry(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
+                want: list[np.ndarray], rng: np.random.Generator,
+                tol: Callable[[float], tuple[float, float]], layout: Layout
+                ) -> tuple[Entry, list[str]]:
+    """The input gradient against ``A.T @ grad_out`` (max pooling: any valid split at a tie).
+
+    Returns the entry and the ties found in the trial inputs (one text per input).
+    """
+    kind = pool.kind
+    gs = [rng.standard_normal(w.shape) for w in want]
+    gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
+    ggot, failure, eps = [], "", 0.0
+    for x, g, tname in zip(xs, gs, names):
+        arr, failure, eps = _call(user, "grads", (x, g), layout.data_shape(x.shape),
+                                  layout, "backward", tname)
+        if failure or arr is None:
+            break
+        ggot.append(arr)
+    if failure:
+        return Entry("input_grad", False, message=failure), []
+    what = ("input gradient against A.T @ grad_out" if kind != "lp_pool" else
+            "input gradient against x**(p-1) * (K * A.T @ (grad_out * y**(1-p)))")
+    ties: list[str] = []
+    every = False
+    if kind == "max_pool":
+        ties, gwant, every = _accept_ties(pool, xs, gs, ggot, gwant, names, tol(eps), eps,
+                                          layout.batch is not None)
+        what += (" (trial inputs have distinct values: no tie decides the gradient)" if not ties
+                 else " (at a tie any split of grad_out over the tied maxima is accepted; "
+                      "torch sends it to the first); " + "; ".join(ties))
+    e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
+    if e.ok:
+        return e, ties
+    if every:
+        e.diagnosis = ("at tied maxima the full grad_out went to every tied element (mask = "
+                       "window == max); it must be split among them (torch sends it all to "
+                       "the first)")
+        return e, ties
+    e.diagnosis = _diagnose(pool, xs, ggot, lambda x, **c: pool.back(
+        x, gs[next(i for i, xx in enumerate(xs) if xx is x)], **c))
+    if e.diagnosis is None and kind == "max_pool":
+        e.diagnosis = _routed(pool, xs, gs, ggot)
+    return e, ties
 
 
 def _run(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
@@ -256,34 +448,22 @@ def _run(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
         if not fwd.ok:
             fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
     entries = [fwd]
+    notes: list[str] = []
     if not user.has_grads:
         entries.append(Entry("input_grad", True, checked=False,
                              message="not checked: pass backward(x, grad_out) -> grad_x, or a "
                                      "torch module"))
     else:
-        gs = [rng.standard_normal(w.shape) for w in want]
-        gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
-        ggot, failure = [], ""
-        for x, g, tname in zip(xs, gs, names):
-            arr, failure, eps = _call(user, "grads", (x, g), layout.data_shape(x.shape),
-                                      layout, "backward", tname)
-            if failure or arr is None:
-                break
-            ggot.append(arr)
-        what = ("input gradient against A.T @ grad_out" if kind != "lp_pool" else
-                "input gradient against x**(p-1) * (K * A.T @ (grad_out * y**(1-p)))")
-        if kind == "max_pool":
-            what += " (trial inputs have distinct values: no tie decides the gradient)"
-        if failure:
-            entries.append(Entry("input_grad", False, message=failure))
-        else:
-            e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
-            if not e.ok:
-                e.diagnosis = _diagnose(pool, xs, ggot, lambda x, **c: pool.back(
-                    x, gs[next(i for i, xx in enumerate(xs) if xx is x)], **c))
-                if e.diagnosis is None and kind == "max_pool":
-                    e.diagnosis = _routed(pool, xs, gs, ggot)
-            entries.append(e)
+        entry, ties = _grad_entry(pool, user, xs, names, want, rng, tol, layout)
+        entries.append(entry)
+        # A tie is no failure, but the reader must see it (a passing entry's
+        # message is not shown): the report carries it as a note.
+        if ties:
+            notes.append(f"{'; '.join(ties)}. At a tie any split of grad_out over the tied "
+                         f"maxima is a valid gradient (torch sends it to the first); the "
+                         f"layer's choice was accepted"
+                         + ("" if entry.ok else " where it was such a split"))
     title = {"avg_pool": "average-pool check", "max_pool": "max-pool check",
              "lp_pool": "Lp-pool check"}[kind]
-    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"))
+    return Report(entries, title=title + ("" if batch is None else f" (batch {batch})"),
+                  notes=notes)

@@ -100,6 +100,8 @@ class Report:
 
     entries: list[Entry] = field(default_factory=list)
     title: str = "layer check"
+    #: Remarks that are no failure, shown after the table (e.g. ties in a max-pool window).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -135,6 +137,7 @@ class Report:
         def num(v: float) -> float | None:
             return None if v != v else float(v)
         return {"title": self.title, "ok": self.ok, "summary": self.summary(),
+                "notes": list(self.notes),
                 "entries": [{"name": e.name, "ok": bool(e.ok), "checked": bool(e.checked),
                              "max_abs_error": num(e.max_abs_error),
                              "max_rel_error": num(e.max_rel_error),
@@ -179,6 +182,7 @@ class Report:
             lines.append(f"{e.name}: {e.message}" if e.message else f"{e.name}:")
             if e.diagnosis:
                 lines.append(f"  likely cause: {e.diagnosis}")
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -191,6 +195,7 @@ class Report:
         for e in self.entries:
             note = e.diagnosis or ("" if e.ok and e.checked else e.message)
             lines.append("| " + " | ".join(_md(c) for c in e._cells() + [note]) + " |")
+        lines += ["", *(f"note: {_md(n)}" for n in self.notes)] if self.notes else []
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -210,5 +215,6 @@ class Report:
                 note += ("<br>" if note else "") + esc(e.message)
             cells_html.append(f"<td style='text-align:left'>{note}</td>")
             body.append("<tr>" + "".join(cells_html) + "</tr>")
+        notes = "".join(f"<p>note: {esc(n)}</p>" for n in self.notes)
         return (f"<div><p><b>{esc(self.summary())}</b></p><table><thead><tr>{head}</tr>"
-                f"</thead><tbody>{''.join(body)}</tbody></table></div>")
+                f"</thead><tbody>{''.join(body)}</tbody></table>{notes}</div>")

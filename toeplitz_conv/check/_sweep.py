@@ -14,23 +14,43 @@ from __future__ import annotations
 import html
 import inspect
 import time
+import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, cast
 
 import numpy as np
 
-from .._validation import as_bool, as_int_tuple
+from .._validation import as_bool, as_int, as_int_tuple
 from ._layer import check_layer
 from ._layout import Layout
 from ._report import Report
+from ._sweep_kinds import (
+    WEIGHT_ONLY,
+    in_channels,
+    pool_grid,
+    rule_for,
+    signal_grid,
+    transposed_grid,
+    weight_and_input,
+)
 
 __all__ = ["SweepConfig", "SweepReport", "SweepRow", "default_grid", "sweep_layer"]
 
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """One configuration: the layer options, the kernel and the input size."""
+    """One configuration: the layer options, the kernel and the input size.
+
+    ``kind`` is the ``check_layer`` kind (``None``: the sweep's); ``extra``
+    holds a kind's own options as ``(name, value)`` pairs (``ceil_mode``,
+    ``count_include_pad``, ``output_padding``, ``mode``, ``correlate``,
+    ``boundary``, ...); ``weight_shape`` overrides the weight's shape derived
+    from the sweep's ``weight_shape`` (for a kind the sweep does not know).
+    For pooling, ``kernel`` is ``kernel_size`` and ``stride=None`` is the
+    kernel size.
+    """
 
     name: str
     spatial: tuple[int, ...]
@@ -40,18 +60,35 @@ class SweepConfig:
     dilation: Any = 1
     groups: int = 1
     batch: int | None = None
+    kind: str | None = None
+    extra: tuple[tuple[str, Any], ...] = ()
+    weight_shape: tuple[int, ...] | None = None
 
     def options(self) -> dict[str, Any]:
-        return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
-                "groups": self.groups}
+        """The layer's options of this configuration, as the factory and check_layer take them."""
+        rule = rule_for(self.kind or "conv", self.weight_shape is not None or
+                        (self.kind or "conv") == "conv")
+        fields = {"kernel_size": _same(tuple(self.kernel)), "stride": self.stride,
+                  "padding": self.padding, "dilation": self.dilation, "groups": self.groups}
+        out = {f: fields[f] for f in rule.fields}
+        out.update((k, v) for k, v in self.extra if k not in WEIGHT_ONLY)
+        return out
 
     def describe(self) -> str:
+        defaults = {"stride": None if self.kind in _POOLS else 1, "padding": 0,
+                    "dilation": 1, "groups": 1}
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items()
-                         if v != {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}[k])
+                         if k != "kernel_size" and (k not in defaults or v != defaults[k]))
         size = "x".join(map(str, self.spatial))
         ker = "x".join(map(str, self.kernel))
-        text = f"input {size}, kernel {ker}" + (f", {opts}" if opts else "")
+        what = "window" if self.kind in _WINDOWED else "kernel"
+        text = f"input {size}, {what} {ker}" + (f", {opts}" if opts else "")
         return text + ("" if self.batch is None else f", batch {self.batch}")
+
+
+_POOLS = ("avg_pool", "max_pool", "lp_pool")
+# Kinds whose configurations have a window (kernel_size) and no weight.
+_WINDOWED = (*_POOLS, "data_matrix")
 
 
 @dataclass
@@ -141,16 +178,33 @@ def _same(v: tuple[int, ...]) -> Any:
     return v[0] if len(set(v)) == 1 else v
 
 
-def default_grid(weight_shape: Sequence[int], *, batch: Sequence[int] | None = None
-                 ) -> list[SweepConfig]:
+def _shape_arg(value: Any, name: str, what: str, ndims: tuple[int, int]) -> tuple[int, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple {what}, got {type(value).__name__} {value!r}")
+    shape = as_int_tuple(tuple(value), len(value), name, minimum=1)
+    if not ndims[0] <= len(shape) <= ndims[1]:
+        raise ValueError(f"{name} must be {what} with 1, 2 or 3 spatial dims, got {shape}")
+    return shape
+
+
+def default_grid(weight_shape: Sequence[int] | None = None, *,
+                 batch: Sequence[int] | None = None, kind: str = "conv",
+                 input_shape: Sequence[int] | None = None) -> list[SweepConfig]:
     """The configurations :func:`sweep_layer` checks by default.
 
-    Chosen to expose configuration-dependent bugs: padding 0 (an empty
-    ``x[p:-p]``) and above 0, ``'same'`` with odd and even kernels,
-    TensorFlow's ``'SAME'`` with a stride, even, one-tap and non-square
-    kernels, non-square inputs, strides that do not divide the input,
-    per-axis strides, dilation, channel groups (when the channels allow) and a
-    kernel as large as the input; with ``batch``, each at every batch size.
+    For a conv layer (``kind="conv"``), chosen to expose configuration-dependent
+    bugs: padding 0 (an empty ``x[p:-p]``) and above 0, ``'same'`` with odd
+    and even kernels, TensorFlow's ``'SAME'`` with a stride, even, one-tap and
+    non-square kernels, non-square inputs, strides that do not divide the
+    input, per-axis strides, dilation, channel groups (when the channels
+    allow) and a kernel as large as the input; with ``batch``, each at every
+    batch size.  Other kinds have their own grids (see
+    :mod:`toeplitz_conv.check._sweep_kinds`): pooling (``input_shape=(C,
+    *spatial)`` gives the channels and the number of spatial axes) sweeps the
+    window, stride, padding and ``ceil_mode``; ``"signal"`` (``weight_shape``
+    is the kernel's shape) every ``mode``, convolution and correlation, and
+    ``boundary``; ``"transposed"`` (``weight_shape=(C_in, C_out, *kernel)``)
+    stride, padding, ``output_padding``, dilation, ``'SAME'`` and groups.
 
     Examples
     --------
@@ -159,14 +213,43 @@ def default_grid(weight_shape: Sequence[int], *, batch: Sequence[int] | None = N
     (14, 'input 8x8, kernel 3x3')
     >>> [c.describe() for c in default_grid((4, 4, 3, 3)) if c.groups > 1]
     ['input 7x7, kernel 3x3, padding=1, groups=2']
+    >>> default_grid(kind="max_pool", input_shape=(2, 8, 8))[4].describe()
+    'input 9x11, window 2x2, ceil_mode=True'
+    >>> default_grid((3,), kind="signal")[0].describe()
+    "input 8, kernel 3, mode='full', correlate=False"
     """
-    if not isinstance(weight_shape, (tuple, list)):
-        raise TypeError(f"weight_shape must be a tuple (C_out, C_in, *kernel), got "
-                        f"{type(weight_shape).__name__} {weight_shape!r}")
-    shape = as_int_tuple(tuple(weight_shape), len(weight_shape), "weight_shape", minimum=1)
-    if not 3 <= len(shape) <= 5:
-        raise ValueError(f"weight_shape must be (C_out, C_in, *kernel) with 1, 2 or 3 kernel "
-                         f"dims, got {shape}")
+    cfg: list[SweepConfig]
+    if kind in _POOLS:
+        if input_shape is None:
+            raise TypeError(f"kind={kind!r} sweeps a weightless layer: pass "
+                            f"input_shape=(C, *spatial) (its channels and spatial dims)")
+        shape = _shape_arg(input_shape, "input_shape", "(C, *spatial)", (2, 4))
+        cfg = pool_grid(partial(SweepConfig, kind=kind), len(shape) - 1, kind)
+    elif kind == "signal":
+        kern = _shape_arg(weight_shape, "weight_shape", "(*kernel)", (1, 3))
+        cfg = signal_grid(partial(SweepConfig, kind=kind), kern)
+    elif kind == "transposed":
+        shape = _shape_arg(weight_shape, "weight_shape", "(C_in, C_out, *kernel)", (3, 5))
+        cfg = transposed_grid(partial(SweepConfig, kind=kind), shape)
+    elif kind == "data_matrix":
+        if input_shape is None:
+            raise TypeError("kind='data_matrix' sweeps an im2col function: pass "
+                            "input_shape=(C, *spatial) (its channels and spatial dims)")
+        shape = _shape_arg(input_shape, "input_shape", "(C, *spatial)", (2, 4))
+        # The conv grid's geometry (3-tap base kernel), without groups.
+        cfg = _conv_grid((1, shape[0], *(3,) * (len(shape) - 1)), kind)
+    elif weight_shape is None:
+        raise ValueError(f"kind={kind!r} without weight_shape has no default grid: pass "
+                         f"grid=, a list of SweepConfig")
+    else:
+        shape = _shape_arg(weight_shape, "weight_shape", "(C_out, C_in, *kernel)", (3, 5))
+        cfg = _conv_grid(shape, kind)
+    if batch is None:
+        return cfg
+    return [replace(c, batch=b) for c in cfg for b in batch]
+
+
+def _conv_grid(shape: tuple[int, ...], kind: str) -> list[SweepConfig]:
     c_out, c_in, *kern = shape
     nd = len(kern)
     k = tuple(kern)
@@ -207,10 +290,8 @@ def default_grid(weight_shape: Sequence[int], *, batch: Sequence[int] | None = N
                 SweepConfig("stride 3", fit(sz(13), k), k, stride=3, padding=1)]
     if c_in % 2 == 0 and c_out % 2 == 0:
         cfg.append(SweepConfig("groups 2", fit(sz(7), k), k, padding=1, groups=2))
-    if batch is None:
-        return cfg
-    return [SweepConfig(c.name, c.spatial, c.kernel, c.stride, c.padding, c.dilation,
-                        c.groups, b) for c in cfg for b in batch]
+    keep_groups = "groups" in rule_for(kind, True).fields
+    return [replace(c, kind=kind) for c in cfg if keep_groups or c.groups == 1]
 
 
 def _short(exc: BaseException) -> str:
@@ -226,9 +307,46 @@ def _failed(report: Report) -> str:
     return "; ".join(parts)
 
 
-def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int],
-                bias: bool = False, batch: Any = None, grid: Sequence[SweepConfig] | None = None,
-                seed: int = 0, **check_kwargs: Any) -> SweepReport:
+def _kinds() -> tuple[str, ...]:
+    """The kinds ``check_layer`` accepts, read from its signature (so new kinds come along).
+
+    Empty when its ``kind`` is no ``Literal``: then ``check_layer`` itself refuses
+    an unknown kind (in every row).
+    """
+    hint = typing.get_type_hints(check_layer).get("kind")
+    return tuple(a for a in typing.get_args(hint) if isinstance(a, str))
+
+
+def _batches(batch: Any) -> Sequence[int] | None:
+    if batch is None or batch is False:
+        return None
+    if batch is True:
+        return (1, 2)
+    if isinstance(batch, (list, tuple)) and batch:
+        return as_int_tuple(tuple(batch), len(batch), "batch", minimum=1)
+    return as_int_tuple(batch, 1, "batch", minimum=1)
+
+
+def _bias_shape(bias: Any, c_out: int | None) -> tuple[int, ...] | None:
+    """``bias=``: False/True, or the shape the layer keeps its bias in (``C_out`` entries)."""
+    if bias is None or bias is False:
+        return None
+    if bias is True:
+        return None if c_out is None else (c_out,)
+    if isinstance(bias, (tuple, list)) and c_out is not None:
+        shape = as_int_tuple(tuple(bias), len(bias), "bias", minimum=1) if bias else ()
+        if int(np.prod(shape)) == c_out:
+            return tuple(shape)
+        raise ValueError(f"bias must be True, False or a shape with {c_out} entries (one per "
+                         f"output channel, e.g. ({c_out},) or (1, {c_out}, 1, 1)), got {bias!r}")
+    as_bool(bias, "bias")                 # refuses anything but a bool, naming bias
+    return None
+
+
+def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int] | None = None,
+                bias: Any = False, batch: Any = None, grid: Sequence[SweepConfig] | None = None,
+                seed: int = 0, kind: str = "conv", input_shape: Sequence[int] | None = None,
+                options: dict[str, Any] | None = None, **check_kwargs: Any) -> SweepReport:
     """Build and check the user's layer in every configuration of a grid.
 
     Parameters
@@ -236,28 +354,49 @@ def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int],
     factory : callable
         ``factory(weight, bias=None, stride=1, padding=0, dilation=1,
         groups=1)`` builds the layer for one configuration and returns
-        ``forward`` or ``(forward, backward)``, as :func:`check_layer` takes
-        them (a ``torch.nn.Module`` is a forward).  ``stride``, ``padding``
-        and ``dilation`` are ints when every axis agrees, else tuples;
-        ``padding`` may be ``'same'`` or ``'SAME'`` (TensorFlow's).  A factory
+        ``forward``, ``(forward, backward)`` or ``(forward, backward,
+        grads)``, as :func:`check_layer` takes them (a ``torch.nn.Module`` is
+        a forward; ``grads`` is this configuration's ``grads=``), or a dict
+        with those keys.  ``stride``, ``padding`` and ``dilation`` are ints
+        when every axis agrees, else tuples; ``padding`` may be ``'same'`` or
+        ``'SAME'`` (TensorFlow's).  The weight comes in ``weight_format`` and
+        the bias in the shape ``bias=`` gives; a factory with an
+        ``input_shape`` parameter also receives the input shape (one sample,
+        in ``data_format``).  Other kinds take their own options: pooling
+        ``factory(kernel_size=..., stride=..., padding=..., [ceil_mode=...,
+        count_include_pad=..., dilation=...])`` (no weight), ``"signal"``
+        ``factory(kernel, mode=..., correlate=..., [boundary=...])``,
+        ``"transposed"`` as a conv layer plus ``output_padding=``.  A factory
         that raises ``NotImplementedError`` marks the configuration
         unsupported (not a failure); any other exception, from the factory or
         from the layer, is that configuration's failure.
     weight_shape : sequence of int
         ``(C_out, C_in, *kernel)``: the channels, the number of spatial dims
-        and the base kernel of the grid (see :func:`default_grid`).
-    bias : bool
-        Give every configuration a random bias (``(C_out,)``).
+        and the base kernel of the grid (see :func:`default_grid`);
+        ``(C_in, C_out, *kernel)`` for ``"transposed"``, the kernel's shape
+        for ``"signal"``; not for pooling.
+    bias : bool or tuple of int
+        Give every configuration a random bias: ``True`` as ``(C_out,)``, or
+        a shape with ``C_out`` entries (``(C_out, 1, 1)``, ...), the layer's own.
     batch : None, True or sequence of int
         ``None``: the layer has no batch axis.  ``True``: batch sizes 1 and
-        2; a sequence: those sizes.  Needs a :func:`check_layer` that takes
-        ``batch=``.
+        2; a sequence: those sizes.
     grid : sequence of SweepConfig, optional
         The configurations; default :func:`default_grid`.
     seed : int
         Seed of the random weights and biases (one per configuration).
+    kind : str
+        Any kind :func:`check_layer` accepts (``"conv"``, ``"signal"``,
+        ``"avg_pool"``, ``"max_pool"``, ...); passed on with the options.
+    input_shape : sequence of int, optional
+        ``(C, *spatial)`` of a pooling layer: its channels and spatial dims
+        (the grid chooses the sizes).
+    options : dict, optional
+        Options every configuration shares (``padding_mode``,
+        ``norm_type``, ...), given to the factory and to :func:`check_layer`.
     **check_kwargs
-        Passed to :func:`check_layer` (``rtol``, ``atol``, ...).
+        Passed to :func:`check_layer` (``rtol``, ``atol``, ``data_format``,
+        ``weight_format``, ``isolation``, ...).
 
     Returns
     -------
@@ -279,71 +418,145 @@ def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int],
     >>> r = sweep_layer(factory, weight_shape=(2, 1, 3, 3))
     >>> r.ok, len(r.failures), [row.config.name for row in r.rows if row.status == "ok"]
     (True, 0, ['padding 0', '1-tap kernel', 'kernel as large as the input'])
+
+    A pooling layer, without weights:
+
+    >>> def pool(kernel_size, stride=None, padding=0, ceil_mode=False, dilation=1):
+    ...     if (kernel_size, stride, padding, ceil_mode, dilation) not in (
+    ...             (2, None, 0, False, 1), (2, 2, 0, False, 1)):
+    ...         raise NotImplementedError
+    ...     def forward(x):                   # (C, H, W), 2 x 2 windows, stride 2
+    ...         c, h, w = x.shape
+    ...         return x[:, :h // 2 * 2, :w // 2 * 2].reshape(c, h // 2, 2, w // 2, 2).max(
+    ...             axis=(2, 4))
+    ...     return forward
+    >>> r = sweep_layer(pool, kind="max_pool", input_shape=(2, 8, 8))
+    >>> r.ok, [row.config.name for row in r.rows if row.status == "ok"]
+    (True, ['kernel 2, default stride', 'size the stride does not divide', 'non-square input'])
     """
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {type(factory).__name__}")
-    bias = as_bool(bias, "bias")
-    batches: Sequence[int] | None
-    if batch is None or batch is False:
-        batches = None
-    elif batch is True:
-        batches = (1, 2)
-    elif isinstance(batch, (list, tuple)) and batch:
-        batches = as_int_tuple(tuple(batch), len(batch), "batch", minimum=1)
+    kinds = _kinds()
+    if kinds and kind not in kinds:
+        raise ValueError(f"kind must be one of {kinds} (the kinds check_layer accepts), "
+                         f"got {kind!r}")
+    batches = _batches(batch)
+    ws = None if weight_shape is None else tuple(weight_shape)
+    if grid is None:
+        configs = default_grid(weight_shape, batch=batches, kind=kind, input_shape=input_shape)
     else:
-        batches = as_int_tuple(batch, 1, "batch", minimum=1)
-    has_batch = "batch" in inspect.signature(check_layer).parameters
-    if batches is not None and not has_batch:
-        raise ValueError("batch= needs a check_layer that takes batch= (this version checks "
-                         "layers without a batch axis); use batch=None")
-    base = default_grid(weight_shape, batch=batches)      # validates weight_shape
-    configs = list(base if grid is None else grid)
-    if not all(isinstance(c, SweepConfig) for c in configs):
-        raise TypeError("grid must be a sequence of SweepConfig")
-    c_out, c_in = int(weight_shape[0]), int(weight_shape[1])
-    rng = np.random.default_rng(seed)
+        configs = list(grid)
+        if not all(isinstance(c, SweepConfig) for c in configs):
+            raise TypeError("grid must be a sequence of SweepConfig")
+        configs = [replace(c, kind=kind) if c.kind is None else c for c in configs]
+        if any(c.kind != kind for c in configs):
+            raise ValueError(f"every SweepConfig of grid must have kind=None or {kind!r}")
+        if ws is not None:
+            default_grid(ws, kind=kind, input_shape=input_shape)   # validates weight_shape
+    rule = rule_for(kind, ws is not None)
+    if rule.weighted and ws is None and not all(c.weight_shape for c in configs):
+        raise TypeError(f"kind={kind!r} has a weight: pass weight_shape=")
+    if bias is not None and bias is not False and not rule.bias:
+        raise ValueError(f"kind={kind!r} has no bias: use bias=False")
+    bias_shape = _bias_shape(bias, None if ws is None else int(ws[1] if rule.weight ==
+                                                               "transposed" else ws[0]))
+    shared = {} if options is None else dict(options)
+    channels = in_channels(rule, ws, None if input_shape is None else tuple(input_shape))
+    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
     rows = []
     t_all = time.perf_counter()
     for cfg in configs:
-        w = rng.standard_normal((c_out, c_in // cfg.groups, *cfg.kernel))
-        b = rng.standard_normal(c_out) if bias else None
-        rows.append(_run(factory, cfg, w, b, has_batch, check_kwargs))
+        wshape, in_shape = weight_and_input(rule, ws, channels, cfg)
+        w = None if wshape is None else rng.standard_normal(wshape)
+        b = None if bias_shape is None else rng.standard_normal(bias_shape)
+        job = _Job(factory, cfg, w, b, in_shape, {**cfg.options(), **shared})
+        rows.append(_run(job, check_kwargs))
     return SweepReport(rows, time.perf_counter() - t_all)
 
 
-def _run(factory: Callable[..., Any], cfg: SweepConfig, w: np.ndarray, b: np.ndarray | None,
-         has_batch: bool, check_kwargs: dict[str, Any]) -> SweepRow:
+@dataclass
+class _Job:
+    """One configuration's layer: what the factory gets and what check_layer checks."""
+
+    factory: Callable[..., Any]
+    cfg: SweepConfig
+    weight: np.ndarray | None
+    bias: np.ndarray | None
+    in_shape: tuple[int, ...]
+    options: dict[str, Any]
+
+
+def _takes(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _built(built: Any) -> tuple[Any, Any, Any] | str:
+    """``forward``, ``(forward, backward[, grads])`` or a dict, as (forward, backward, grads)."""
+    if isinstance(built, dict):
+        unknown = set(built) - {"forward", "backward", "grads"}
+        if unknown or "forward" not in built:
+            return (f"factory returned a dict with keys {sorted(built)}; expected 'forward' "
+                    f"and optionally 'backward', 'grads'")
+        return built["forward"], built.get("backward"), built.get("grads")
+    if isinstance(built, tuple):
+        if not 2 <= len(built) <= 3:
+            return (f"factory returned a tuple of {len(built)}, expected forward, (forward, "
+                    f"backward) or (forward, backward, grads)")
+        return built[0], built[1], built[2] if len(built) == 3 else None
+    return built, None, None
+
+
+def _run(job: _Job, check_kwargs: dict[str, Any]) -> SweepRow:
     t = time.perf_counter()
+    cfg = job.cfg
 
     def row(status: str, message: str = "", report: Report | None = None) -> SweepRow:
         return SweepRow(cfg, status, message, report, time.perf_counter() - t)
 
+    kwargs = dict(check_kwargs)
+    if cfg.batch is not None:
+        kwargs["batch"] = cfg.batch
+    kind = cfg.kind or "conv"
+    rule = rule_for(kind, job.weight is not None)
     try:
-        built = factory(w.copy(), bias=None if b is None else b.copy(), **cfg.options())
+        # The layer's own conventions: its weight layout and its input's.
+        w_user = job.weight
+        in_shape = job.in_shape
+        if rule.weight != "signal":
+            lay = Layout(len(cfg.spatial), data_format=kwargs.get("data_format"),
+                         weight_format=kwargs.get("weight_format") if rule.weight in (
+                             "conv", "transposed") else None, batch=kwargs.get("batch"))
+            in_shape = lay.sample_shape(in_shape) if kwargs.get("data_format") else in_shape
+            if w_user is not None and rule.weight in ("conv", "transposed"):
+                w_user = lay.weight_to_user(w_user)
+    except (ValueError, TypeError) as exc:
+        return row("FAIL", f"check raised {_short(exc)}")
+    args = () if w_user is None else (w_user.copy(),)
+    fkw = dict(job.options)
+    if rule.bias:
+        fkw["bias"] = None if job.bias is None else job.bias.copy()
+    if _takes(job.factory, "input_shape"):
+        fkw["input_shape"] = in_shape
+    try:
+        built = job.factory(*args, **fkw)
     except NotImplementedError as exc:
         return row("unsupported", f"factory: {_short(exc)}")
     except (Exception, SystemExit) as exc:   # user code: one failing row, not a crash
         return row("FAIL", f"factory raised {_short(exc)}")
-    forward, backward = built, None
-    if isinstance(built, tuple):
-        if len(built) != 2:
-            return row("FAIL", f"factory returned a tuple of {len(built)}, expected forward "
-                               f"or (forward, backward)")
-        forward, backward = built
-    kwargs = dict(check_kwargs)
-    if cfg.batch is not None and has_batch:
-        kwargs["batch"] = cfg.batch
-    in_shape: tuple[int, ...] = (int(w.shape[1]) * cfg.groups, *cfg.spatial)
-    if kwargs.get("data_format") is not None:
-        # check_layer reads input_shape in the user's layout, as the layer sees it.
-        try:
-            in_shape = Layout(len(cfg.spatial), data_format=kwargs["data_format"],
-                              batch=kwargs.get("batch")).sample_shape(in_shape)
-        except (ValueError, TypeError) as exc:
-            return row("FAIL", f"check raised {_short(exc)}")
+    parts = _built(built)
+    if isinstance(parts, str):
+        return row("FAIL", parts)
+    forward, backward, grads = parts
+    if grads is not None:
+        kwargs["grads"] = grads
+    if rule.bias:
+        kwargs["bias"] = job.bias
     try:
-        report = check_layer(forward, w, in_shape, backward=backward, bias=b,
-                             **cfg.options(), **kwargs)
+        report = check_layer(forward, w_user, in_shape, backward=backward, kind=cast(Any, kind),
+                             **job.options, **kwargs)
     except (Exception, SystemExit) as exc:
         return row("FAIL", f"check raised {_short(exc)}")
     if report.ok:

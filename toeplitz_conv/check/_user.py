@@ -306,6 +306,19 @@ def _from_grads(value: Any) -> tuple[Any, Any]:
     return value, None
 
 
+def _unchanged(now: np.ndarray, before: np.ndarray) -> bool:
+    """Whether an argument handed to the user's code still holds its values (NaN as NaN).
+
+    The plain comparison first: ``equal_nan`` costs ten times more, and the
+    checker's inputs hold no NaN.
+
+    >>> a = np.array([1.0, np.nan]); b = a.copy()
+    >>> _unchanged(a, b), _unchanged(a, b + 1)
+    (True, False)
+    """
+    return bool(np.array_equal(now, before) or np.array_equal(now, before, equal_nan=True))
+
+
 class UserLayer:
     """The user's layer behind one interface: ``forward(x)`` and ``grads(x, g)``.
 
@@ -503,7 +516,7 @@ class UserLayer:
         out = self._run(call, "forward")
         if out.error:
             return out
-        if not np.array_equal(xc, x0, equal_nan=True):
+        if not _unchanged(xc, x0):
             return Outcome(value=out.value, error="forward modified its input array in place")
         return out
 
@@ -533,7 +546,7 @@ class UserLayer:
         if out.error:
             return out
         res = out.value
-        if not (np.array_equal(xc, x0) and np.array_equal(gc, g0)):
+        if not (_unchanged(xc, x0) and _unchanged(gc, g0)):
             return Outcome(error=f"{who} modified its input arrays in place")
         if not isinstance(res, (tuple, list)) or len(res) not in (2, 3):
             hint = ("" if self.grads_fn is not None else

@@ -31,10 +31,12 @@ def setup_lecture(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--aspect", default="4:3", help="Beamer aspect ratio: 4:3 | 16:9")
     p.add_argument("--kernel", default="5,6,7",
-                   help="the running example's kernel (default the worked example's 5,6,7)")
+                   help="the running example's kernel, 1 to 3 numbers (default the worked "
+                        "example's 5,6,7)")
     # The shared parser makes this --input-shape/--n, as in every command.
     p.add_argument("--n", default="4", help="the running example's input size: x = 1..n "
-                                            "(default 4)")
+                                            "(at most 5 with a 3-tap kernel: its figures "
+                                            "must fit a frame at 11 pt)")
     p.add_argument("--format", default="pdf", help="figure format: pdf | png")
     p.add_argument("--no-compile", action="store_true",
                    help="write the .tex and figures only, without running pdflatex")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, cast
 
 from .. import __version__
-from . import _check, _explore, _figures, _lecture, _prove, _show
+from . import _blackbox, _check, _explore, _figures, _lecture, _prove, _show
 from ._errors import CLIError
 from ._parse import HelpFormatter, Parser, did_you_mean, flag_names
 
@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, Setup, Run]] = {
     "lecture": (_lecture.HELP, _lecture.setup_lecture, _lecture.cmd_lecture),
     "explore": (_explore.HELP, _explore.setup_explore, _explore.cmd_explore),
     "check": (_check.HELP, _check.setup_check, _check.cmd_check),
+    "sweep": (_blackbox.HELP_SWEEP, _blackbox.setup_sweep, _blackbox.cmd_sweep),
+    "identify": (_blackbox.HELP_IDENTIFY, _blackbox.setup_identify, _blackbox.cmd_identify),
     "prove": (_prove.HELP, _prove.setup_prove, _prove.cmd_prove),
 }
 
@@ -49,7 +51,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                "toeplitz-conv figure sliding_window --out sliding_window.pdf"),
     "figures": ("toeplitz-conv figures --out figures/ --format svg --force",),
     "lecture": ("toeplitz-conv lecture --out lecture/ --aspect 4:3",
-                "toeplitz-conv lecture --out lecture169/ --aspect 16:9 --kernel 1,2,1 --n 6"),
+                "toeplitz-conv lecture --out lecture169/ --aspect 16:9 --kernel 1,2,1 --n 5"),
     "explore": ("toeplitz-conv explore --kernel 1,2,3 --n 8 --out explorer.html",
                 "toeplitz-conv explore --kernel '1,2;3,4' --input-shape 5,5 --padding 1 "
                 "--padding-mode reflect --out explorer.html"),
@@ -58,7 +60,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
               "toeplitz-conv check examples/conv_loops.py:forward --input-shape 3,7,7 "
               "--padding 1 --stride 2 --api cache --backward backward",
               "toeplitz-conv check my_layer.py:forward --input-shape 1,8,8 "
-              "--weight-shape 4,1,3,3"),
+              "--weight-shape 4,1,3,3",
+              "toeplitz-conv check my_pool.py:forward --input-shape 2,8,8 --kind max_pool "
+              "--kernel-size 2 --backward backward"),
+    "sweep": ("toeplitz-conv sweep my_layer.py:factory --weight-shape 4,2,3,3 --bias",
+              "toeplitz-conv sweep my_pool.py:factory --kind avg_pool --input-shape 2,8,8"),
+    "identify": ("toeplitz-conv identify my_layer.py:forward --input-shape 3,10",
+                 "toeplitz-conv identify my_pool.py:forward --input-shape 2,7,8"),
     "prove": ("toeplitz-conv prove general --kernel-size 3",
               "toeplitz-conv prove equivalence --kernel-size 2,2 --input-shape 3,3 --mode same",
               "toeplitz-conv prove layer --weight-shape 2,1,3 --input-shape 1,5 --stride 2",

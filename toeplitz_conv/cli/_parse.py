@@ -305,6 +305,18 @@ FLAGS: dict[str, str] = {
     "rtol": "--rtol",
     "atol": "--atol",
     "seed": "--seed",
+    "kind": "--kind",
+    "ceil_mode": "--ceil-mode",
+    "count_include_pad": "--count-include-pad",
+    "output_padding": "--output-padding",
+    "timeout": "--timeout",
+    "isolation": "--isolation",
+    "max_kernel": "--max-kernel",
+    "max_stride": "--max-stride",
+    "max_dilation": "--max-dilation",
+    "max_calls": "--max-calls",
+    "convention": "--convention",
+    "order": "--order",
     # the figure options of issue 25 (spatial, weight_gradient, network)
     "kernel_size": "--kernel-size",
     "grad_out": "--grad-out",
@@ -405,7 +417,7 @@ def add_signal_args(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("--kernel", required=True, help="e.g. 5,6,7, or '1,2;3,4' (quoted) for 2-D")
     add_input_shape(p)
-    p.add_argument("--mode", help="full | valid | same (default: full)")
+    p.add_argument("--mode", help="full | valid | same | circular (default: full)")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary", help="fill | wrap | symm (default: fill)")
 

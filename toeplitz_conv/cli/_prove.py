@@ -20,7 +20,8 @@ __all__ = ["HELP", "KINDS", "cmd_prove", "setup_prove"]
 HELP = "machine-check a symbolic proof (sympy): equivalence, general, gradient, ..."
 
 KINDS = ("equivalence", "general", "gradient", "input-gradient", "shift", "theorem",
-         "associativity", "commutativity", "layer", "layer-general", "layer-gradient", "adjoint")
+         "associativity", "commutativity", "layer", "layer-general", "layer-gradient", "adjoint",
+         "transposed-general", "data-general")
 
 
 #: The flags each kind reads; any other flag given is refused rather than ignored.
@@ -40,12 +41,16 @@ APPLIES: dict[str, tuple[str, ...]] = {
     "layer": _LAYER, "layer-gradient": _LAYER,
     "layer-general": tuple(f for f in _LAYER if f != "--input-shape"),
     "adjoint": tuple(f for f in _LAYER if f != "--padding-mode"),
+    "transposed-general": ("--weight-shape", "--stride", "--padding", "--output-padding",
+                           "--dilation", "--groups"),
+    "data-general": tuple(f for f in _LAYER if f != "--input-shape"),
 }
 #: Defaults of the flags (None: the kind's own); set after the check above, so
 #: that "given" and "left at its default" stay apart.
 DEFAULTS: dict[str, Any] = {
     "kernel_size": "3", "mode": "full", "stride": "1", "shift": "1", "weight_shape": "1,1,3",
     "padding": "0", "dilation": "1", "groups": "1", "padding_mode": "zeros",
+    "output_padding": "0",
 }
 
 
@@ -75,21 +80,24 @@ def setup_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", help="full | valid | same (default: full)")
     p.add_argument("--correlate", action="store_true", help="cross-correlation")
     p.add_argument("--boundary",
-                   help="fill | wrap | symm (default: fill; 'general': symm in 1-D; "
-                        "for 'shift' wrap | fill, default wrap)")
+                   help="fill | wrap | symm (default: fill; for 'shift' wrap | fill, "
+                        "default wrap)")
     p.add_argument("--stride", help="keep every stride-th output (default: 1)")
     p.add_argument("--shift", help="shift for 'shift' (default: 1)")
     p.add_argument("--symbolic-kernel", action="store_true",
                    help="'general': a symbolic kernel length k as well (1-D, stride 1)")
     p.add_argument("--weight-shape",
-                   help="layer kinds: C_out,C_in/groups,kernel... (default: 1,1,3)")
+                   help="layer kinds: C_out,C_in/groups,kernel...; 'transposed-general': "
+                        "C_in,C_out/groups,kernel... (default: 1,1,3)")
     p.add_argument("--padding", help="layer kinds: an int, ints, 'same' or 'valid' (default: 0)")
     p.add_argument("--dilation", help="layer kinds: dilation (default: 1)")
+    p.add_argument("--output-padding",
+                   help="'transposed-general': outputs added at the end, below the stride "
+                        "or the dilation (default: 0)")
     p.add_argument("--groups", help="layer kinds: channel groups (default: 1)")
     p.add_argument("--padding-mode",
-                   help="'layer', 'layer-gradient', 'layer-general': zeros | reflect | "
-                        "replicate | circular ('layer-general': reflect and replicate with one "
-                        "spatial dim) (default: zeros)")
+                   help="'layer', 'layer-gradient', 'layer-general', 'data-general': zeros | "
+                        "reflect | replicate | circular (default: zeros)")
     p.add_argument("--claim", default=None,
                    help="pose a named (wrong) claim instead, to see a proof fail")
     p.add_argument("--latex", action="store_true", help="print the proof as LaTeX")
@@ -160,6 +168,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_associativity,
         prove_commutativity,
         prove_convolution_theorem,
+        prove_data_matrix_general,
         prove_equivalence,
         prove_equivalence_general,
         prove_input_gradient,
@@ -168,6 +177,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         prove_layer_weight_gradient,
         prove_shift_equivariance,
         prove_transposed_adjoint,
+        prove_transposed_layer_general,
         prove_weight_gradient,
     )
 
@@ -215,6 +225,12 @@ def cmd_prove(args: argparse.Namespace) -> int:
             wshape(), **layer_args(), padding_mode=args.padding_mode, **extra),
         "adjoint": lambda: prove_transposed_adjoint(wshape(), layer_input(), **layer_args(),
                                                     **extra),
+        "transposed-general": lambda: prove_transposed_layer_general(
+            wshape(), **layer_args(),
+            output_padding=parse_ints(args.output_padding, "--output-padding", minimum=0),
+            **extra),
+        "data-general": lambda: prove_data_matrix_general(
+            wshape(), **layer_args(), padding_mode=args.padding_mode, **extra),
         "associativity": lambda: prove_associativity(kernel, 2, n(), **extra),
         "commutativity": lambda: prove_commutativity(kernel, n(), **extra),
     }

@@ -115,6 +115,11 @@ def setup_show(p: argparse.ArgumentParser) -> None:
     p.add_argument("--origin", help="signal convention: shift of 'same''s window, e.g. -1 or "
                                     "0,1 (default: 0)")
     p.add_argument("--axes", help="signal convention: the axes convolved, e.g. 1 (default: all)")
+    p.add_argument("--convention", help="signal convention: scipy | numpy | matlab | convolve2d "
+                                        "(whose 'same' and 'valid' the builder follows; "
+                                        "default: scipy)")
+    p.add_argument("--order", help="signal convention: C | F, how the input and output are "
+                                   "flattened (F: MATLAB's convmtx2; default: C)")
     # Any of these switches to the layer convention (torch.nn.functional.convNd:
     # cross-correlation with torch's padding); the signal convention's flags are
     # then refused, as in `explore`.
@@ -136,7 +141,8 @@ def setup_show(p: argparse.ArgumentParser) -> None:
 
 
 _SIGNAL_FLAGS = (("--mode", "mode"), ("--boundary", "boundary"), ("--correlate", "correlate"),
-                 ("--fillvalue", "fillvalue"), ("--origin", "origin"), ("--axes", "axes"))
+                 ("--fillvalue", "fillvalue"), ("--origin", "origin"), ("--axes", "axes"),
+                 ("--convention", "convention"), ("--order", "order"))
 _LAYER_FLAGS = (("--padding", "padding"), ("--dilation", "dilation"), ("--groups", "groups"),
                 ("--padding-mode", "padding_mode"), ("--weight-shape", "weight_shape"))
 
@@ -150,16 +156,20 @@ def _signal_matrix(args: argparse.Namespace, kernel: np.ndarray,
     # Any: argparse values; conv_matrix validates them (and the error names the flag).
     mode: Any = args.mode or "full"
     boundary: Any = args.boundary or "fill"
+    convention: Any = args.convention or "scipy"
+    order: Any = args.order or "C"
     a = conv_matrix(
         kernel, shape if len(shape) > 1 else shape[0], mode, correlate=args.correlate,
         boundary=boundary,
         stride=1 if args.stride is None else parse_ints(args.stride, "--stride"),
         fillvalue=0 if args.fillvalue is None else parse_float(args.fillvalue, "--fillvalue"),
         origin=0 if args.origin is None else parse_ints(args.origin, "--origin", minimum=None),
-        axes=None if args.axes is None else parse_ints(args.axes, "--axes", minimum=None))
+        axes=None if args.axes is None else parse_ints(args.axes, "--axes", minimum=None),
+        convention=convention, order=order)
     what = "cross-correlation" if args.correlate else "convolution"
     extra = "".join(f", {dest}={getattr(args, dest)}" for dest in ("stride", "fillvalue",
-                                                                   "origin", "axes")
+                                                                   "origin", "axes",
+                                                                   "convention", "order")
                     if getattr(args, dest) is not None)
     return a, f"{what}, mode={mode}, boundary={boundary}{extra}"
 

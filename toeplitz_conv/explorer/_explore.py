@@ -12,7 +12,7 @@ from .._typing import IntOrTuple, LayerPadding, Mode, PaddingMode, SignalBoundar
 from .._validation import as_bool, as_kernel, as_positive_int, choose
 from ..layers import PADDING_MODES
 from ..palette import PAD_COLOR, ZERO_COLOR
-from ..signal import MODES, SIGNAL_BOUNDARIES, validate_signal_args
+from ..signal import SIGNAL_BOUNDARIES, SIGNAL_MODES, validate_signal_args
 from ._page import LENS_SIZE, MIN_FONT, WIDE_FROM, Explorer, kernel_layout, page_height, with_layout
 from ._transposed import transposed_family
 from ._variants import Family, TooLarge, layer_family, signal_family, suggest, weight_data
@@ -61,7 +61,7 @@ def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
         Real 1-D or 2-D kernel, or a layer weight with 1 or 2 spatial dims.
     input_shape : int or tuple of int
         Input shape (``(C_in, *spatial)`` for a layer weight).
-    mode : {'full', 'valid', 'same'}
+    mode : {'full', 'valid', 'same', 'circular'}
     correlate : bool
         Signal convention only.
     boundary : {'fill', 'wrap', 'symm'}
@@ -177,7 +177,7 @@ def explore(kernel: ArrayLike, input_shape: IntOrTuple, mode: Mode = "full", *,
 
     if padding_mode is not None:
         choose(padding_mode, "padding_mode", PADDING_MODES)
-    choose(mode, "mode", MODES)
+    choose(mode, "mode", SIGNAL_MODES)
     shape_t = (input_shape,) if isinstance(input_shape, (int, np.integer)) else input_shape
     layer_weight = (k.ndim >= 3 and isinstance(shape_t, (tuple, list))
                     and len(shape_t) == k.ndim - 1)

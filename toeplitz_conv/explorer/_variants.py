@@ -28,7 +28,7 @@ from ..geometry import (
 )
 from ..layers import layer_matrix
 from ..palette import text_color, weight_colors
-from ..signal import MODES, conv_matrix, validate_signal_args
+from ..signal import SIGNAL_MODES, conv_matrix, validate_signal_args
 from ..tied import TiedMatrix
 from ._numbers import fmt_number, gradient, numbers, random_grad_out
 
@@ -139,7 +139,7 @@ def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: b
     nd = k.ndim
     s0 = as_int_tuple(stride, nd, "stride", minimum=1)
     switches = [
-        _Switch("mode", "mode", [(m, m, m) for m in MODES]),
+        _Switch("mode", "mode", [(m, m, m) for m in SIGNAL_MODES]),
         _Switch("op", "operation", [("conv", "convolution", False),
                                     ("corr", "cross-correlation", True)]),
         _Switch("stride", "stride", _int_choices(nd, s0)),
@@ -157,7 +157,8 @@ def signal_family(k: np.ndarray, shape: tuple[int, ...], mode: str, correlate: b
     def geometry(sel: Selection, in_shape: tuple[int, ...]) -> Geometry:
         a = args(sel)
         kk, sh = validate_signal_args(k, in_shape, a["mode"], a["correlate"], a["boundary"])
-        return signal_geometry(kk.shape, sh, a["mode"], a["boundary"], a["stride"])
+        return signal_geometry(kk.shape, sh, a["mode"], a["boundary"], a["stride"],
+                               correlate=a["correlate"])
 
     def sizes(sel: Selection, in_shape: tuple[int, ...]) -> tuple[int, int]:
         g = geometry(sel, in_shape)

@@ -1,4 +1,4 @@
-"""Lecture figures: the matrix of a convolution, drawn from its taps.
+r"""Lecture figures: the matrix of a convolution, drawn from its taps.
 
 Every figure is built from a :class:`~toeplitz_conv.tied.TiedMatrix` made by
 the builders (:func:`~toeplitz_conv.conv_matrix`,
@@ -14,7 +14,8 @@ pyplot, never shown) and records the data behind the drawing in
 the cell labels, so tests can check the picture against the taps.
 
 :data:`FIGURES` maps the name of each lecture figure to a function that draws
-it with the seeds' numbers; ``toeplitz-conv figures --out DIR`` writes them all
+it with the lecture's numbers (the worked example ``[1, 2, 3, 4] * [5, 6, 7]``
+where it fits); ``toeplitz-conv figures --out DIR`` writes them all
 with :func:`save_figure`, byte-for-byte reproducibly.
 
 On slides: every figure function takes ``slide="4:3"`` or ``slide="16:9"``
@@ -23,6 +24,12 @@ natural size, with no text below :data:`MIN_SLIDE_PT` (11 pt, Beamer's body
 text); a figure whose content cannot be that readable raises a ValueError
 saying so (draw a smaller example, or use 16:9).  ``title=False`` leaves out
 the figure's own title, which would repeat the frame's.
+
+The sizes are matplotlib's points (1/72 in) with the numbers of TeX's points
+(1/72.27 in): include a figure as ``\includegraphics[width=\linewidth]{...}``
+and LaTeX scales it by 72/72.27, which makes it exactly the text width and
+every 11 pt of the figure exactly 11 TeX points (the deck of
+:func:`lecture_deck` does this).  Unscaled it would be 0.3 % too wide.
 
 >>> fig = matrix_equation([5, 6, 7], 4, "full", slide="4:3", title=False)
 >>> w, h = fig.get_size_inches() * 72                  # points

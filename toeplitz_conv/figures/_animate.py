@@ -39,11 +39,12 @@ class FigureAnimation(animation.FuncAnimation):
 
     ``figure_data(anim.figure)`` is the record of the frame shown last;
     :meth:`show_frame` shows frame ``i`` and returns it, :attr:`records` holds
-    them all.
+    them all and :attr:`frame_figures` the figures the frames were drawn from (their
+    texts are what each frame shows).
     """
 
     def __init__(self, images: list[np.ndarray], records: list[dict[str, Any]], *,
-                 dpi: float, interval: float) -> None:
+                 dpi: float, interval: float, frames: list[Figure] | None = None) -> None:
         h, w = images[0].shape[:2]
         self.figure = Figure(figsize=(w / dpi, h / dpi), dpi=dpi)
         FigureCanvasAgg(self.figure)
@@ -51,6 +52,7 @@ class FigureAnimation(animation.FuncAnimation):
         ax.set_axis_off()
         self.images = images
         self.records = records
+        self.frame_figures = list(frames) if frames is not None else []
         self.dpi = dpi
         self._image = ax.imshow(images[0], interpolation="none")
         self.show_frame(0)
@@ -132,7 +134,8 @@ def animate(figure: str | Callable[..., Figure] = "sliding_window", *, dpi: floa
     """Animate a figure over its outputs: frame ``i`` is the figure drawn with ``row=i``.
 
     For :func:`sliding_window` (and ``"sliding_window_2d"``): the window moves
-    over the input while the matching matrix row and output light up, one
+    over the padded input (its padding drawn) while the matching matrix row
+    lights up and the output fills with the values ``A @ x`` gives, one
     frame per output.  For :func:`spatial` (conv_arithmetic's pictures):
     ``animate("spatial", kernel_size=3, input_shape=(5, 5), padding=1,
     stride=2, dilation=1, transposed=False)`` moves the window over the
@@ -185,7 +188,7 @@ def animate(figure: str | Callable[..., Figure] = "sliding_window", *, dpi: floa
         h = min(im.shape[0] for im in images)
         w = min(im.shape[1] for im in images)
         images = [im[:h, :w] for im in images]
-    return FigureAnimation(images, records, dpi=dpi, interval=interval)
+    return FigureAnimation(images, records, dpi=dpi, interval=interval, frames=figs)
 
 
 def save_animation(anim: FigureAnimation, path: str | Path, *, fps: float | None = None

@@ -27,7 +27,7 @@ from matplotlib.transforms import Bbox
 from matplotlib.typing import RcKeyType
 
 from .._validation import as_bool
-from ..palette import text_color
+from ..palette import INK, text_color
 from ._data import _new_record, matrix_record
 
 __all__ = ["MIN_SLIDE_PT", "SLIDES", "STYLE", "Slide", "figure_style"]
@@ -35,7 +35,9 @@ __all__ = ["MIN_SLIDE_PT", "SLIDES", "STYLE", "Slide", "figure_style"]
 #: A Beamer slide: ``"4:3"`` (the default ``beamer`` class) or ``"16:9"`` (``aspectratio=169``).
 Slide = Literal["4:3", "16:9"]
 #: Width and height in points of the text area of a Beamer frame with a frame title,
-#: which a figure drawn with ``slide=`` fills at natural size (no scaling in LaTeX).
+#: which a figure drawn with ``slide=`` fills.  The numbers are TeX points and the
+#: figure's are matplotlib's (1/72 in, not 1/72.27): ``\includegraphics[width=\linewidth]``
+#: scales by exactly the ratio, so the width and every text size come out as stated.
 SLIDES: dict[str, tuple[float, float]] = {"4:3": (307.0, 223.0), "16:9": (398.0, 209.0)}
 #: Smallest text of a slide figure, in points: Beamer's body text (11 pt) is read
 #: from the back of a lecture room.
@@ -65,6 +67,8 @@ STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "mathtext.fontset": "dejavusans",
     "font.size": _FONT,
+    # Near-black text (pure black glares on a projector), as on every cell.
+    "text.color": INK,
     "axes.unicode_minus": False,
     "path.simplify": False,
     "savefig.dpi": 100,
@@ -252,7 +256,7 @@ def _frame(fig: Figure, box: Bbox, slide: str | None = None) -> None:
 
 
 def _text_color(face: str) -> str:
-    """Black or white, whichever reads at >= 4.5:1 on ``face`` (see :func:`text_color`)."""
+    """Dark grey (INK) or white: whichever reads at >= 4.5:1 on ``face`` (:func:`text_color`)."""
     return text_color(mpl.colors.to_hex(face))
 
 
@@ -340,10 +344,11 @@ class _Canvas:
 
     def cell(self, x: float, y: float, face: str, label: str = "", *, edge: str = "#BBBBBB",
              lw: float = 0.8, w: float = 1.0, h: float = 1.0, hatch: str | None = None,
-             split: Sequence[str] = ()) -> Text | None:
+             split: Sequence[str] = (), text: str | None = None) -> Text | None:
         """One cell; ``split`` colours (a sum of weights) fill it in diagonal slices.
 
-        Returns the label's text artist (None without a label).
+        ``text`` is the label's colour (default: dark grey or white, whichever
+        reads on ``face``).  Returns the label's text artist (None without a label).
         """
         self.ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge,
                                     linewidth=lw * self.scale, hatch=hatch))
@@ -365,11 +370,11 @@ class _Canvas:
                 return None     # too long to read in a cell: the split colours say it
             box = {"bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white",
                             "edgecolor": "none"}} if split else {}
-            return self.text(x + w / 2, y + h / 2, label, size=size, color=_text_color(face),
-                             **box)
+            return self.text(x + w / 2, y + h / 2, label, size=size,
+                             color=text or _text_color(face), **box)
         return None
 
-    def frame(self, x: float, y: float, w: float, h: float, color: str = "black",
+    def frame(self, x: float, y: float, w: float, h: float, color: str = INK,
               lw: float = 2.0, **kw: Any) -> None:
         self.ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=color,
                                     linewidth=lw * self.scale, **kw))

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from .._limits import check_dense
 from .._validation import to_numpy
 from ..layers import layer_geometry
-from ..palette import ZERO_COLOR, weight_colors
+from ..palette import ZERO_COLOR, fill_color, weight_colors
 from ..signal import signal_geometry, validate_signal_args
 from ..tied import TiedMatrix
 
@@ -39,7 +39,7 @@ __all__ = [
 #: Tie index of a cell that holds the sum of several weights (padding modes).
 MIXED = -2
 #: Fill of a cell holding a sum of several weights.
-MIXED_COLOR = "#595959"
+MIXED_COLOR = "#A6A6A6"
 #: Largest matrix (cells) a figure draws; beyond it a cell grid is unreadable.
 MAX_CELLS = 4096
 
@@ -307,7 +307,8 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     ``"colors"`` is each cell's weight colour (:data:`MIXED_COLOR` for a sum,
     the zero colour for a structural zero), ``"dimmed"`` marks the cells
     drawn faded (rows in ``dim_rows``, and with ``only_weight`` every other
-    weight), ``"drawn_colors"`` is what is actually painted.  With ``parts``
+    weight), ``"drawn_colors"`` is what is actually painted: a weight's
+    :func:`~toeplitz_conv.palette.fill_color`, or its colour faded further.  With ``parts``
     (see :func:`tie_parts`) each sum cell is drawn split into the colours of
     its weights: ``"split_colors"`` maps ``(row, col)`` to those colours
     (dimmed like the cell), in the order of ``parts``.  ``palette`` replaces
@@ -328,7 +329,11 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     dim[list(dim_rows), :] = True
     if only_weight is not None:
         dim |= (tie != only_weight) & (tie != -1)
+    # Weights are painted in their light fills; a given palette (pooling) as it is.
+    fill = (lambda c: fill_color(c)) if palette is None else (lambda c: c)
     drawn = face.copy()
+    for r, c in zip(*np.nonzero(tie >= 0)):
+        drawn[r, c] = fill(face[r, c])
     # A structural zero stays the zero colour: fading it would read as a weight.
     fade = dim & (tie != -1)
     for r, c in zip(*np.nonzero(fade)):
@@ -336,7 +341,7 @@ def matrix_record(tie: np.ndarray, labels: np.ndarray, n_weights: int, *,
     split: dict[tuple[int, int], list[str]] = {}
     for (r, c), ws in (parts or {}).items():
         if tie[r, c] == MIXED:
-            split[r, c] = [_dim(colors[w]) if dim[r, c] else colors[w] for w in ws]
+            split[r, c] = [_dim(colors[w]) if dim[r, c] else fill(colors[w]) for w in ws]
     return {"tie": tie, "labels": labels, "colors": face, "drawn_colors": drawn,
             "dimmed": dim, "split_colors": split, "block": block, "palette": colors}
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode
 from .._validation import as_bool
-from ..palette import weight_colors
+from ..palette import weight_fills
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _styled
@@ -32,7 +32,6 @@ from ._points import (
     fit_lines,
     slide_area,
     text_width,
-    tint,
 )
 
 __all__ = ["weight_gradient"]
@@ -181,8 +180,12 @@ def _draw(A: TiedMatrix, k: np.ndarray, xv: np.ndarray, gv: np.ndarray,
           sums: list[tuple[int, list[str], float]], area: tuple[float, float] | None,
           title: str | None) -> Figure:
     m, n = A.shape
-    colors = weight_colors(k.size)
-    head = 1.9 * TITLE_PT if title else 0.0
+    colors = weight_fills(k.size)
+    # The title on one line, or after its colon on a second when the slide is narrower.
+    heads = [] if not title else (
+        [title] if area is None or text_width(title, TITLE_PT, bold=True) <= area[0] - 8
+        else [part.strip() for part in title.split(":", 1)])
+    head = (0.5 + 1.4 * len(heads)) * TITLE_PT if heads else 0.0
     label_w = 1.2 * BODY_PT                   # the "g" column's name
     rows_h = m + 1.4                          # matrix rows and the x row above them
     if area is None:
@@ -196,9 +199,13 @@ def _draw(A: TiedMatrix, k: np.ndarray, xv: np.ndarray, gv: np.ndarray,
     height = area[1] if area else head + rows_h * cell + 1.6 * BODY_PT
     cv = PtCanvas(width, height)
     size = BODY_PT if cell >= 24 else MIN_PT
-    if title:
-        cv.text(width / 2, TITLE_PT, title, size=TITLE_PT, fontweight="bold")
-    x0 = 4 + label_w + 1.3 * cell
+    for i, line in enumerate(heads):
+        cv.text(width / 2, (1 + 1.4 * i) * TITLE_PT, line, size=TITLE_PT, fontweight="bold")
+    # Sums under the matrix: the matrix and the sums, one block, centred.
+    block = max(line_w, grid_w)
+    off = 0.0 if beside else max(0.0, (width - 8 - block) / 2)
+    shift = off + (0.0 if beside else (block - grid_w) / 2)
+    x0 = 4 + shift + label_w + 1.3 * cell
     y0 = head + 1.4 * cell
     cv.text(x0 - 1.3 * cell + cell / 2, y0 - 0.7 * cell, "g", size=size + 1)
     cv.text(x0 + n * cell + 4, y0 - 0.7 * cell, "x", size=size + 1, ha="left")
@@ -213,17 +220,17 @@ def _draw(A: TiedMatrix, k: np.ndarray, xv: np.ndarray, gv: np.ndarray,
         for c in range(n):
             cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, "#FFFFFF", edge="#BBBBBB", lw=0.5)
     for r, c, j in zip(rows.tolist(), cols.tolist(), widx.tolist()):
-        cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, tint(colors[j], 0.45),
+        cv.cell(x0 + c * cell, y0 + r * cell, cell, cell, colors[j],
                 _fmt(gv[r] * xv[c]).replace("-", "−"), size=size)
     cv.frame(x0, y0, n * cell, m * cell, color="#333333", lw=1.6)
     if beside:
         lx, ly, step = x0 + n * cell + 14, y0 + 0.5 * cell, max(cell, 1.5 * BODY_PT)
     else:
-        lx, ly, step = 8.0, y0 + m * cell + 0.9 * BODY_PT, 1.3 * BODY_PT
+        lx, ly, step = 8 + off + (block - line_w) / 2, y0 + m * cell + 0.9 * BODY_PT, 1.3 * BODY_PT
     for i, (j, text) in enumerate(lines):
         yy = ly + i * step
         if i == 0 or lines[i - 1][0] != j:      # one swatch per weight, on its first line
-            cv.cell(lx, yy - 6, 12, 12, tint(colors[j], 0.45))
+            cv.cell(lx, yy - 6, 12, 12, colors[j])
         cv.text(lx + 16, yy, text, size=BODY_PT, ha="left")
     note = "g = ∂L/∂y; each coloured cell adds g_r·x_c to its weight's gradient"
     y_note = y0 + m * cell + 0.9 * BODY_PT

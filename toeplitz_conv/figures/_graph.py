@@ -27,13 +27,13 @@ from numpy.typing import ArrayLike
 from .._typing import Mode
 from .._validation import as_bool, as_int, choose
 from ..geometry import signal_axis
-from ..palette import PAD_COLOR, weight_colors
+from ..palette import PAD_COLOR, fill_color, weight_colors
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _styled
 from ._data import _check_input_size, _kernel
 from ._network import _full_taps_matrix
-from ._points import BODY_PT, MIN_PT, TITLE_PT, PtCanvas, Slide, slide_area, text_width, tint
+from ._points import BODY_PT, MIN_PT, TITLE_PT, PtCanvas, Slide, slide_area, text_width
 
 __all__ = ["network"]
 
@@ -198,13 +198,23 @@ def _draw(k: np.ndarray, n: int, m: int, mode: str, panels: Sequence[tuple[str, 
             face = REACH_COLOR if r in light["outputs"] else "#FFFFFF"
             _unit(cv, out_x[r], y_out, radius, face, _unit_label("s", r),
                   bold=highlight == "output" and r == unit)
-    items = [(tint(c, 0.0), f"$w_{{{j}}}$") for j, c in enumerate(colors)]
+    _legend(cv, height, colors, highlight, unit, bool(pads))
+    return cv.fig
+
+
+def _legend(cv: PtCanvas, height: float, colors: list[str], highlight: str, unit: int,
+            pads: bool) -> None:
+    items = [(fill_color(c), f"$w_{{{j}}}$") for j, c in enumerate(colors)]
     items.append((REACH_COLOR, "reach of " + _unit_label("x", unit) if highlight == "input"
                   else "receptive field of " + _unit_label("s", unit)))
     if pads:
         items.append((PAD_COLOR, "padding 0"))
+    before = len(cv.ax.patches)
     cv.legend(6, height - 0.8 * BODY_PT, items, size=MIN_PT, gap=8)
-    return cv.fig
+    # A weight's swatch: its edge colour as a thick border round the weight's light fill.
+    for patch, c in zip(cv.ax.patches[before:], colors):
+        patch.set_edgecolor(c)
+        patch.set_linewidth(2.4)
 
 
 def _unit(cv: PtCanvas, x: float, y: float, r: float, face: str, label: str, *,

@@ -17,7 +17,7 @@ from .._typing import IntOrTuple, PaddingMode
 from .._validation import as_shape
 from ..geometry import transposed_output_padding
 from ..layers import layer_geometry, layer_matrix, transposed_layer_matrix
-from ..palette import PAD_COLOR, weight_colors
+from ..palette import PAD_COLOR, weight_fills
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled
 from ._data import (
     _blocks,
@@ -166,7 +166,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     >>> fig = padding_modes()
     >>> fig._toeplitz_data["circular"]["labels"][0].tolist()
     ['$w_{1}$', '$w_{2}$', '', '', '$w_{0}$']
-    >>> fig._toeplitz_data["replicate"]["split_colors"][0, 0] == weight_colors(3)[:2]
+    >>> fig._toeplitz_data["replicate"]["split_colors"][0, 0] == weight_fills(3)[:2]
     True
     """
     k = _kernel(kernel)
@@ -185,7 +185,8 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
     one_d = len(spatial) == 1
     # A 1-D panel is wide enough for the padded input strip drawn above it.
     strip = layer_geometry(k.shape, spatial, padding=padding).axes[-1].padded_size
-    panel_w = (max(n, strip) if one_d else n) + 1.2
+    gap = 1.2 if slide is None else 0.8         # on a slide every cell counts
+    panel_w = (max(n, strip) if one_d else n) + gap
     panel_h = 0.9 + (1.3 if one_d else 0.0) + m + 0.45
     top = 1.4
     kw, kh = _grid_extent(k.shape)
@@ -208,7 +209,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
                 extra[r, c] = True
         row, col = divmod(i, ncols)
         px, py = 0.6 + col * panel_w, top + row * panel_h
-        x0 = px + (panel_w - 1.2 - n) / 2
+        x0 = px + (panel_w - gap - n) / 2
         cv.text(x0 + n / 2, py + 0.4, mode, size=_TITLE, fontweight="bold")
         y_matrix = py + 0.9
         if one_d:
@@ -224,7 +225,7 @@ def padding_modes(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 5, *,
         data[mode]["extra"] = extra
         data[mode]["matrix"] = A
     yk = top + nrows * panel_h + 0.25
-    cv.grid(0.6, yk, k.shape, names, weight_colors(k.size))
+    cv.grid(0.6, yk, k.shape, names, weight_fills(k.size))
     cv.text(0.6 + kw + 0.4, yk + kh / 2 - 0.05, "kernel; hatched: reads padding;\n"
             "split cell: sum of its colours", size=_FONT, ha="left", color="#444444")
     return cv.fig

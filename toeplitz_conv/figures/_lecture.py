@@ -1,4 +1,4 @@
-"""The remaining lecture illustrations (Goodfellow et al. chapter 9 and the seed slides).
+"""The remaining lecture illustrations (Goodfellow et al. chapter 9 and the lecture's slides).
 
 Dense against convolutional weights, tiled and locally connected layers,
 channels, pooling with a stride and its invariance, depth under 'valid' and
@@ -18,7 +18,7 @@ from .._typing import IntOrTuple
 from .._validation import as_positive_int, as_shape, to_numpy
 from ..layers import layer_matrix
 from ..local import locally_connected_matrix, tiled_conv_matrix
-from ..palette import ZERO_COLOR, pool_colors, weight_colors
+from ..palette import ZERO_COLOR, pool_colors, weight_colors, weight_fills
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._canvas import _FONT, _TITLE, Slide, _Canvas, _columns, _grid_extent, _styled, _text_scale
@@ -202,8 +202,10 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
     std = layer_matrix(np.ones((c_out, c_in, k)), (c_in, n))
     dw = layer_matrix(np.ones((c_in, 1, k)), (c_in, n), groups=c_in)
     out_n = std.out_shape[1]
-    top = 3.0
-    panel = c_in * n + 2.5
+    # On a narrow (4:3) slide the panels sit closer and a heading takes two lines.
+    narrow = slide == "4:3"
+    top = 3.6 if narrow else 3.0
+    panel = c_in * n + (1.6 if narrow else 2.5)
     step = max(std.shape[0], dw.shape[0]) + 2.2     # one row of panels
     ncols = _columns(2, panel, step, slide, 2, extra_w=0.5, extra_h=top - 0.6)
     width = ncols * panel + 0.5
@@ -219,8 +221,10 @@ def channels(kernel_size: int = 2, input_shape: IntOrTuple = (2, 3), *,
         tie, labels = tie_grid(A, names)
         row, col = divmod(i, ncols)
         x0, y0 = 1.5 + col * panel, top + row * step
-        heading = "conv" if what == "standard" else f"depthwise (groups = {c_in})"
-        cv.text(x0 + A.shape[1] / 2, y0 - 0.55, heading, size=_FONT + 1)
+        heading = ("conv" if what == "standard" else
+                   f"depthwise{chr(10) if narrow else ' '}(groups = {c_in})")
+        cv.text(x0 + A.shape[1] / 2, y0 - (0.85 if narrow else 0.55), heading,
+                size=_FONT + 1)
         # above 12 weights, one hue family per (output, input) channel pair
         data[what] = cv.matrix(x0, y0, tie, labels, n_w, blocks=(out_n, n), block=k)
         data[what]["matrix"] = A
@@ -261,11 +265,15 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
     avg = avg_pool_matrix(k, (1, n), stride=s)
     mx = max_pool_matrix(xv.reshape(1, n), k, stride=s)
     m = avg.shape[0]
-    top = 3.3
+    # On a narrow (4:3) slide the two matrices are stacked under one row of x,
+    # each named at its right: side by side their "1/k" cells would be too small.
+    stacked = slide == "4:3"
+    top = 2.4 if stacked else 3.3
     panel = n + 3.2
-    step = m + 2.6          # one row of panels, their titles included
-    ncols = _columns(2, panel, step, slide, 2, extra_w=0.5, extra_h=top - 2.0)
-    width = ncols * panel + 0.5
+    step = m + (0.7 if stacked else 2.6)    # one row of panels, their titles included
+    ncols = 1 if stacked else _columns(2, panel, step, slide, 2, extra_w=0.5,
+                                       extra_h=top - 2.0)
+    width = ncols * panel + 0.5 + (3.4 if stacked else 0.0)
     cv = _Canvas(width, top + m + 0.6 + (2 // ncols - 1) * step, font_scale=1.1, slide=slide,
                  title=title)
     cv.title(width / 2, 0.7, f"Pooling: window {k}, stride {s}")
@@ -276,15 +284,20 @@ def pooling_stride(kernel_size: int = 3, x: ArrayLike = (3, 9, 0, 6, 3, 1, 2), *
         tie, labels = tie_grid(A, names)
         row, col = divmod(i, ncols)
         x0, y0 = 1 + col * panel, top + row * step
-        cv.text(x0 + n / 2, y0 - 1.65, what if what == "average" else "max (selection at x)",
-                size=_FONT + 1)
-        for c in range(n):
+        if stacked:
+            cv.text(x0 + n + 1.8, y0 + m / 2, what if what == "average" else "max\n(at x)",
+                    size=_FONT + 1, ha="left")
+        else:
+            cv.text(x0 + n / 2, y0 - 1.65,
+                    what if what == "average" else "max (selection at x)", size=_FONT + 1)
+        for c in range(n if row == 0 else 0):
             cv.text(x0 + c + 0.5, y0 - 0.45, _fmt(xv[c]), size=_FONT, color="#444444")
         data[what] = cv.matrix(x0, y0, tie, labels, A.weight.size,
                                palette=pool_colors(A.weight.size))
         data[what]["matrix"] = A
         out = _pool_values(xv, A)
-        cv.text(x0 + n + 1.1, y0 - 0.45, "s", size=_FONT, color="#444444")
+        if row == 0:
+            cv.text(x0 + n + 1.1, y0 - 0.45, "s", size=_FONT, color="#444444")
         cv.vector(x0 + n + 0.6, y0, out)
         data[f"s_{what}"] = out
     data["x"] = xv
@@ -377,17 +390,20 @@ def valid_vs_same_depth(kernel: ArrayLike = (1, 1, 1), input_shape: int = 9, *,
             mats.append(L)
             shape = L.out_shape
         stacks[mode] = mats
-    span = max(stacks["same"][0].shape) * 0.85 + 0.5
+    # On a narrow (4:3) slide the units sit closer: the width sets the scale there.
+    narrow = slide == "4:3"
+    span = max(stacks["same"][0].shape) * (0.6 if narrow else 0.85) + 0.5
     gap = 1.9
     height = 3.0 + gap * n_layers + 0.8
-    width = 2 * span + 3.5
+    inner = 2.1 if narrow else 2.5
+    width = 2 * span + inner + 1.0
     cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.7, "Depth: 'valid' shrinks, 'same' keeps the width")
     colors = weight_colors(k.size)
     data = cv.data
     widths = {}
     for i, (mode, mats) in enumerate(stacks.items()):
-        x0 = 0.5 + i * (span + 2.5)
+        x0 = 0.5 + i * (span + inner)
         ys = [height - 0.8 - gap * j for j in range(n_layers + 1)]
         _network(cv, x0, span, ys, mats, edge_color=lambda li, r, c, w: colors[w],
                  edge_width=lambda *a: 2.0, node_face=lambda level, j: "#FFFFFF")
@@ -434,29 +450,40 @@ def sliding_window_frames(kernel: ArrayLike = (1, 2, 3), input_shape: int = 6, *
     names = weight_labels(k, labels)
     inputs = _symbol_names(None, n, "letters")
     tie, cell_labels = tie_grid(A, names)
-    colors = weight_colors(k.size)
+    colors = weight_fills(k.size)
     taps_r, taps_c, taps_w = A.taps
     top = 2.9
+    # On a narrow (4:3) slide the windows are the matrix's framed rows, each
+    # output's expression beside its row; elsewhere the windows are drawn
+    # under the input, the matrix beside them.
+    compact = slide == "4:3"
     # The expressions need more room where text is larger (on a slide).
-    left_w = n + 6.2 * _text_scale(slide)
-    width = left_w + n + 1.2
-    height = top + max(1.4 + 1.2 * len(frames), m + 0.2) + 0.3
+    left_w = 1.0 if compact else n + 6.2 * _text_scale(slide)
+    width = left_w + n + (6.2 * _text_scale(slide) if compact else 1.2)
+    height = top + (m if compact else max(1.4 + 1.2 * len(frames), m + 0.2)) + 0.3
     cv = _Canvas(width, height, slide=slide, title=title)
     cv.title(width / 2, 0.65, "Sliding window = rows of the 'same' matrix")
     cv.subtitle(width / 2, 1.45, f"w = [{', '.join(_plain_label(s) for s in names)}], "
                                  "flipped;  s = u ∗ w")
-    cv.grid(1, top, (n,), inputs)
-    cv.text(0.6, top + 0.5, "u", size=_FONT + 1, ha="right")
+    if compact:
+        cv.text(left_w - 0.3, top - 0.45, "u", size=_FONT + 1, ha="right")
+    else:
+        cv.grid(1, top, (n,), inputs)
+        cv.text(0.6, top + 0.5, "u", size=_FONT + 1, ha="right")
     data = cv.data
     out = []
     for i, r in enumerate(frames):
+        expr, drawn = _row_terms(A, r, names, inputs)
+        out.append((r, expr))
+        if compact:
+            cv.text(left_w + n + 0.35, top + r + 0.5, f"$s_{{{r}}}$ = {drawn}", size=_FONT,
+                    ha="left")
+            continue
         y0 = top + 1.4 + 1.2 * i
         sel = taps_r == r
         for c, w in zip(taps_c[sel].tolist(), taps_w[sel].tolist()):
             cv.cell(1 + c, y0, colors[w], names[w])
-        expr, drawn = _row_terms(A, r, names, inputs)
         cv.text(n + 1.3, y0 + 0.5, f"$s_{{{r}}}$ = {drawn}", size=_FONT, ha="left")
-        out.append((r, expr))
     x0 = left_w
     for c in range(n):
         cv.text(x0 + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
@@ -500,7 +527,7 @@ def kernel_feature_map(kernel: ArrayLike = ((1, 2), (3, 4)), input_shape: IntOrT
     n = A.shape[1]
     # Past z the samples are x_26, ... (a bare number would read as the sample's value).
     inputs = _symbol_names(None, n, "letters")
-    colors = weight_colors(k.size)
+    colors = weight_fills(k.size)
     rows, cols, widx = A.taps
     sel = rows == row
     faces = [ZERO_COLOR] * n

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,15 +18,17 @@ from numpy.typing import ArrayLike
 
 from .._typing import IntOrTuple, Mode, SignalBoundary
 from .._validation import as_int, to_numpy
-from ..palette import ZERO_COLOR, weight_colors
-from ..signal import conv_matrix
-from ._canvas import _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled
+from ..palette import INK, PAD_COLOR, ZERO_COLOR, weight_colors, weight_fills
+from ..signal import conv_matrix, signal_geometry
+from ..tied import TiedMatrix
+from ._canvas import _CELL_IN, _FONT, _TITLE, Slide, _Canvas, _grid_extent, _styled, _text_scale
 from ._data import (
     _blocks,
     _check_signal,
     _fmt,
     _kernel,
     _matching_rows,
+    _number,
     _symbol_names,
     row_expression,
     tie_grid,
@@ -33,6 +36,7 @@ from ._data import (
     weight_labels,
 )
 from ._notes import diagonal_note
+from ._points import text_width
 
 __all__ = ["conv_vs_corr", "doubly_block", "equivariance", "matrix_equation", "output_modes",
            "sliding_window"]
@@ -64,7 +68,7 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
                     slide: Slide | None = None, title: bool = True) -> Figure:
     """The matrix with its kernel numbers (or symbols) in the cells, as ``y = A x``.
 
-    With numbers, ``x`` defaults to ``1, 2, ..., n`` (the seed's ``[1, 2, 3, 4]``)
+    With numbers, ``x`` defaults to ``1, 2, ..., n`` (the worked example's ``[1, 2, 3, 4]``)
     and ``y`` is ``A @ x``; with symbols both are ``x_i`` / ``y_i``.  A 2-D
     matrix has its blocks outlined.
 
@@ -110,16 +114,97 @@ def matrix_equation(kernel: ArrayLike = (5, 6, 7), input_shape: IntOrTuple = 4,
     return cv.fig
 
 
+#: Fill of an output already computed (as in :func:`~._spatial.spatial`), and the
+#: colour of the current output's frame and of its matrix row.
+DONE_COLOR = "#D6EAF8"
+CURRENT_COLOR = "#D00000"
+#: Colour of the label of a padding cell (it is no input sample).
+PAD_TEXT = "#555555"
+
+
+def _padded_view(k: np.ndarray, A: TiedMatrix, mode: str, correlate: bool, boundary: str
+                 ) -> dict[str, Any]:
+    """The padded input of ``A`` and the window of every output over it.
+
+    The cells and what each reads come from the geometry core
+    (:meth:`~toeplitz_conv.geometry.Geometry.padded_map`); the windows are the
+    rows of the ``'valid'`` matrix of the same kernel over the padded grid
+    (its taps name their weights).  Refuses to draw when a window is not
+    exactly its row of ``A``.
+
+    >>> A = conv_matrix([5, 6, 7], 4, "full")
+    >>> v = _padded_view(np.array([5, 6, 7]), A, "full", False, "fill")
+    >>> v["grid_shape"], v["sources"].tolist()
+    ((8,), [-1, -1, 0, 1, 2, 3, -1, -1])
+    >>> v["windows"][0]
+    [(0, 2), (1, 1), (2, 0)]
+    """
+    geo = signal_geometry(k.shape, A.in_shape, mode, boundary, correlate=correlate)
+    pm = geo.padded_map()
+    grid = tuple(int(ax.padded_size) for ax in geo.axes)
+    W = conv_matrix(k, grid, "valid", correlate=correlate)
+    if tuple(W.out_shape) != tuple(A.out_shape):
+        raise RuntimeError("the window matrix and the figure's matrix disagree on the "
+                           "output shape")
+    w_rows, w_cols, w_idx = W.taps
+    windows: list[list[tuple[int, int]]] = [[] for _ in range(W.shape[0])]
+    for r, c, t in zip(w_rows.tolist(), w_cols.tolist(), w_idx.tolist()):
+        windows[r].append((c, t))
+    rows, cols, widx = A.taps
+    for r, win in enumerate(windows):
+        drawn = sorted((int(pm.flat[c]), t) for c, t in win if pm.flat[c] >= 0)
+        sel = rows == r
+        real = sorted(zip(cols[sel].tolist(), widx[sel].tolist()))
+        if drawn != real:
+            raise RuntimeError(f"output {r}: the window covers {drawn}, the matrix row "
+                               f"holds {real}")
+    return {"grid_shape": grid, "sources": pm.flat.copy(), "inside": pm.inside.copy(),
+            "windows": windows}
+
+
+def _numbers(inputs: list[str]) -> np.ndarray | None:
+    """The input names as numbers when every one is a number, else None."""
+    values = [_number(s) for s in inputs]
+    return None if any(v is None for v in values) else np.array(values, dtype=float)
+
+
+def _input_values(x: ArrayLike | None, n: int) -> np.ndarray | None:
+    """``x`` checked: ``n`` finite numbers (None stays None)."""
+    if x is None:
+        return None
+    xv = np.asarray(to_numpy(x)).ravel()
+    if xv.size != n or not np.issubdtype(xv.dtype, np.number):
+        raise ValueError(f"x must be {n} numbers (the input size), got {xv.size} "
+                         f"{'numbers' if np.issubdtype(xv.dtype, np.number) else 'values'}")
+    if not np.all(np.isfinite(xv)):
+        raise ValueError("x must be finite numbers; it contains NaN or inf")
+    return xv
+
+
+def _pad_caption(view: dict[str, Any], boundary: str) -> str:
+    if view["inside"].all():
+        return "input"
+    return {"fill": "input, zero-padded", "wrap": "input, wrapped",
+            "symm": "input, mirrored"}[boundary]
+
+
 @_styled
 def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
                    mode: Mode = "valid", *, row: int = 1, correlate: bool = False,
+                   boundary: SignalBoundary = "fill", x: ArrayLike | None = None,
                    labels: str | Sequence[str] = "symbols",
                    input_names: Sequence[str] | None = None,
                    slide: Slide | None = None, title: bool = True) -> Figure:
-    """The kernel over the input window of one output, next to that row of the matrix.
+    """The kernel over the padded input at one output, that row of the matrix, the output so far.
 
     The slides' illustration: ``u = [a, b, c, d, e, f]``, ``w = [z, y, x]``,
-    output 1 of the valid convolution is ``xb + yc + zd``.
+    output 1 of the valid convolution is ``xb + yc + zd``.  The input is
+    drawn padded as the mode pads it (grey cells: zeros, or with
+    ``boundary='wrap'`` / ``'symm'`` the samples they repeat), the kernel's
+    window framed over it (in 1-D the kernel drawn under its window), and
+    the output filled up to ``row``: with numbers (``x``, or numeric
+    ``input_names`` and ``labels='values'``) each output is ``(A @ x)[i]``,
+    else its name.  ``animate("sliding_window")`` steps ``row``.
 
     Examples
     --------
@@ -135,60 +220,166 @@ def sliding_window(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6,
     ...                    input_names=["1", "2", "3", "4"])._toeplitz_data
     >>> d["expression"], d["value"]
     ('7·2 + 6·3 + 5·4', 52.0)
+    >>> d["output"]["labels"][:4], d["padded"]["pad_cells"]
+    (['5', '16', '34', '52'], 4)
     """
     k = _kernel(kernel)
-    _check_signal(k, input_shape, mode, correlate=correlate)
-    A = conv_matrix(k, input_shape, mode, correlate=correlate)
+    _check_signal(k, input_shape, mode, correlate=correlate, boundary=boundary)
+    A = conv_matrix(k, input_shape, mode, correlate=correlate, boundary=boundary)
     m, n = A.shape
+    row = as_int(row, "row")
     if not 0 <= row < m:
         raise ValueError(f"row must be in 0..{m - 1} (the outputs), got {row}")
     names = weight_labels(k, labels)
-    tie, cell_labels = tie_grid(A, names)
+    xv = _input_values(x, n)
+    if xv is not None and input_names is None:
+        input_names = [_fmt(v) for v in xv]
     inputs = _symbol_names(input_names, n, "letters")
-    colors = weight_colors(k.size)
+    if xv is None:
+        xv = _numbers(inputs)
+    numeric = xv is not None and all(_number(s) is not None for s in names)
+    y = A @ xv if numeric and xv is not None else None
+    # Symbolic 2-D outputs are left unnamed: s_{i,j} does not fit a cell at 11 pt
+    # (the expression names the current one), as in spatial().
+    one_d = len(A.in_shape) == 1
+    outputs = ([_fmt(v) for v in y] if y is not None
+               else [_output_name(i, A.out_shape) if one_d else "" for i in range(m)])
+    view = _padded_view(k, A, mode, correlate, boundary)
+    shown, value = row_expression(A, row, names, inputs)
+    expression = _plain(shown)
+    if value is not None:       # numbers throughout: the sum, as A @ x gives it
+        shown += f" = {_fmt(value)}"
+    fig, data = _draw_sliding(A, k, view, row, names, inputs, outputs, shown,
+                              _window_note(mode, correlate, boundary, names), slide, title,
+                              _pad_caption(view, boundary))
+    data["A"]["matrix"] = A
     rows, cols, widx = A.taps
     sel = rows == row
-    # What the window shows is exactly the taps of this row.
+    colors = weight_colors(k.size)
     faces = [ZERO_COLOR] * n
     window = [""] * n
     for c, w in zip(cols[sel].tolist(), widx[sel].tolist()):
         faces[c] = colors[w]
         window[c] = names[w]
-    shown, value = row_expression(A, row, names, inputs)
-    expression = _plain(shown)
-    if value is not None:       # numbers throughout: the sum, as A @ x gives it
-        shown += f" = {_fmt(value)}"
-    gw, gh = _grid_extent(A.in_shape)
-    out = _output_name(row, A.out_shape)
-    left = gw + 2.2
-    width = left + n + 1
-    top = 2.75
-    height = max(top + 2 * gh + 2.3, top + m + 2.2)
-    cv = _Canvas(width, height, slide=slide, title=title)
-    cv.title(width / 2, 0.65, "One output = kernel · window = one row of A")
-    note = _mode_text(mode, correlate)
-    if not correlate:       # the window shows the kernel reversed
-        note += f";  w = [{', '.join(_plain(s) for s in names)}], flipped"
-    cv.subtitle(width / 2, 1.45, note)
-    cv.text(1 + gw / 2, top - 0.45, "input", size=_TITLE)
-    cv.grid(1, top, A.in_shape, inputs)
-    y1 = top + gh + 1.3
-    cv.text(1 + gw / 2, y1 - 0.45, f"window of {out}", size=_TITLE)
-    cv.grid(1, y1, A.in_shape, window, faces)
-    cv.text(left + n / 2, top + m + 1.0, f"{out} = {shown}", size=_TITLE)
-    for c in range(n):
-        cv.text(left + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
-    dim_rows = [r for r in range(m) if r != row]
-    data = cv.data
-    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, dim_rows=dim_rows,
-                          blocks=_blocks(A))
-    data["A"]["matrix"] = A
-    cv.frame(left - 0.08, top + row - 0.08, n + 0.16, 1.16, color="#D00000", lw=3.5)
     data["window"] = {"cols": cols[sel], "weight_index": widx[sel], "labels": window,
-                      "colors": faces}
+                      "colors": faces, "grid_cells": [c for c, _ in view["windows"][row]]}
     data["expression"] = expression
     data["value"] = value
-    return cv.fig
+    data["y"] = y
+    data["x"] = xv
+    return fig
+
+
+def _window_note(mode: str, correlate: bool, boundary: str, names: list[str]) -> str:
+    note = _mode_text(mode, correlate)
+    if boundary != "fill":
+        note += f", boundary '{boundary}'"
+    if not correlate:       # the window shows the kernel reversed
+        note += f";  w = [{', '.join(_plain(s) for s in names)}], flipped"
+    return note
+
+
+def _draw_padded(cv: _Canvas, view: dict[str, Any], window: dict[int, int], inputs: list[str],
+                 colors: list[str], x0: float, y0: float) -> dict[str, Any]:
+    """The padded input: samples (white, or tinted by the weight over them), padding grey."""
+    gw, gh = _grid_extent(view["grid_shape"])
+    labels, kinds = [], []
+    for i, (src, inside) in enumerate(zip(view["sources"].tolist(), view["inside"].tolist())):
+        r, c = divmod(i, gw)
+        label = inputs[src] if src >= 0 else "0"
+        labels.append(label)
+        kinds.append("input" if inside else "pad")
+        if inside:
+            face = colors[window[i]] if i in window else "#FFFFFF"
+            cv.cell(x0 + c, y0 + r, face, label, edge="#444444", lw=1.0)
+        else:
+            cv.cell(x0 + c, y0 + r, PAD_COLOR, label, edge="#888888", lw=1.0, text=PAD_TEXT)
+    cv.frame(x0, y0, gw, gh, lw=2.4)
+    for i in window:
+        r, c = divmod(i, gw)
+        cv.frame(x0 + c, y0 + r, 1, 1, color="#333333", lw=2.6)
+    return {"labels": labels, "kinds": kinds, "pad_cells": kinds.count("pad"),
+            "shape": view["grid_shape"]}
+
+
+def _draw_outputs(cv: _Canvas, out_shape: tuple[int, ...], row: int, outputs: list[str],
+                  x0: float, y0: float) -> dict[str, Any]:
+    """The output so far: outputs up to ``row`` filled in, the others empty, ``row`` framed."""
+    ow, _ = _grid_extent(out_shape)
+    cells = []
+    for i, label in enumerate(outputs):
+        r, c = divmod(i, ow)
+        done = i <= row
+        cv.cell(x0 + c, y0 + r, DONE_COLOR if done else "#FFFFFF", label if done else "",
+                edge="#444444", lw=1.0)
+        cells.append((x0 + c, y0 + r, 1.0, 1.0))
+    r, c = divmod(row, ow)
+    cv.frame(x0 + c, y0 + r, 1, 1, color=CURRENT_COLOR, lw=3.0)
+    return {"labels": list(outputs), "filled": list(range(row + 1)), "cells": cells}
+
+
+def _draw_sliding(A: TiedMatrix, k: np.ndarray, view: dict[str, Any], row: int,
+                  names: list[str], inputs: list[str], outputs: list[str], shown: str,
+                  note: str, slide: Slide | None, title: bool, caption: str
+                  ) -> tuple[Figure, dict[str, Any]]:
+    m, n = A.shape
+    one_d = len(A.in_shape) == 1
+    gw, gh = _grid_extent(view["grid_shape"])
+    ow, oh = _grid_extent(A.out_shape)
+    kw, kh = _grid_extent(k.shape)
+    window = dict(view["windows"][row])
+    colors = weight_fills(k.size)
+    out = _output_name(row, A.out_shape)
+    top = 2.75
+    x0 = 1.7 if one_d else 1.0            # room for the row names x, w, s in 1-D
+    gap = 1.3                             # a caption between two rows of cells
+    if one_d:
+        block_w, block_h = float(gw), 3 + 2 * gap
+    else:   # the kernel and the output side by side under the input
+        block_w, block_h = max(gw, kw + 0.8 + ow), gh + gap + max(kh, oh)
+    # A caption wider than its row of cells widens the column (in cells, as drawn).
+    widest = f"window of {_output_name(m - 1, A.out_shape)}" if one_d else "kernel"
+    words = max(text_width(t, _TITLE * _text_scale(slide)) for t in (caption, widest))
+    block_w = max(block_w, words / (72 * _CELL_IN) + 0.3)
+    left = x0 + block_w + 0.8
+    width = left + n + 1
+    # The expression goes under everything, centred: under a narrow matrix it
+    # would stick out past the figure's right edge.
+    bottom = top + max(block_h, m)
+    height = bottom + 1.8
+    cv = _Canvas(width, height, slide=slide, title=title)
+    cv.title(width / 2, 0.65, "One output = kernel · window = one row of A")
+    cv.subtitle(width / 2, 1.45, note)
+    gx = x0 + (block_w - gw) / 2
+    cv.text(gx + gw / 2, top - 0.45, caption, size=_TITLE)
+    data = cv.data
+    data["padded"] = _draw_padded(cv, view, window, inputs, colors, gx, top)
+    data["padded"]["origin"] = (gx, top)
+    y2 = top + gh + gap
+    if one_d:
+        y3 = y2 + 1 + gap
+        for name, yy in (("x", top), ("w", y2), ("s", y3)):
+            cv.text(x0 - 0.5, yy + 0.5, name, size=_TITLE)
+        cv.text(gx + gw / 2, y2 - 0.45, f"window of {out}", size=_TITLE)
+        for i, w in sorted(window.items()):
+            cv.cell(gx + i, y2, colors[w], names[w], edge="#444444", lw=1.0)
+        cv.text(gx + gw / 2, y3 - 0.45, "output", size=_TITLE)
+        data["output"] = _draw_outputs(cv, A.out_shape, row, outputs, gx + (gw - ow) / 2, y3)
+    else:
+        kx = x0 + (block_w - (kw + 0.8 + ow)) / 2
+        cv.text(kx + kw / 2, y2 - 0.45, "kernel", size=_TITLE)
+        cv.grid(kx, y2, k.shape, names, faces=colors)
+        ox = kx + kw + 0.8
+        cv.text(ox + ow / 2, y2 - 0.45, "output", size=_TITLE)
+        data["output"] = _draw_outputs(cv, A.out_shape, row, outputs, ox, y2)
+    cv.text(width / 2, bottom + 1.0, f"{out} = {shown}", size=_TITLE)
+    for c in range(n):
+        cv.text(left + c + 0.5, top - 0.45, inputs[c], size=_FONT, color="#444444")
+    tie, cell_labels = tie_grid(A, names)
+    data["A"] = cv.matrix(left, top, tie, cell_labels, k.size,
+                          dim_rows=[r for r in range(m) if r != row], blocks=_blocks(A))
+    cv.frame(left - 0.08, top + row - 0.08, n + 0.16, 1.16, color=CURRENT_COLOR, lw=3.5)
+    return cv.fig, data
 
 
 @_styled
@@ -225,7 +416,7 @@ def doubly_block(kernel: ArrayLike = ((1, 2), (3, 4)),
     what = "doubly block Toeplitz" if len(k.shape) == 2 else "Toeplitz"
     cv.title(width / 2, 0.9, f"{what} matrix of a {k.ndim}-D {_mode_text(mode, correlate)}")
     cv.text(1 + kw / 2, top - 0.5, "kernel", size=_TITLE)
-    cv.grid(1, top, k.shape, names, weight_colors(k.size))
+    cv.grid(1, top, k.shape, names, weight_fills(k.size))
     y1 = top + kh + 1.8
     cv.text(1 + iw / 2, y1 - 0.5, "input", size=_TITLE)
     cv.grid(1, y1, A.in_shape, inputs)
@@ -317,7 +508,7 @@ def output_modes(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 6, *,
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, blocks=_blocks(full))
     data["A"]["matrix"] = full
-    bracket_colors = {"full": "#000000", "same": "#0072B2", "valid": "#D55E00"}
+    bracket_colors = {"full": INK, "same": "#0072B2", "valid": "#D55E00"}
     for j, (mode, r) in enumerate(rows.items()):
         xb = left + n + 0.6 + 2.2 * j
         # Non-contiguous selections (2-D) get one bracket per run of rows.
@@ -386,7 +577,7 @@ def equivariance(kernel: ArrayLike = (1, 2, 3), input_shape: IntOrTuple = 8, *,
     strip(top + step, y, "A x")
     strip(top + 2 * step, xs, f"shift(x) by {shift}")
     strip(top + 3 * step, ys, "A shift(x) = shift(A x)")
-    cv.grid(left, top, k.shape, names, weight_colors(k.size))
+    cv.grid(left, top, k.shape, names, weight_fills(k.size))
     # The kernel's values: the matrix names its weights, the numbers are these.
     values = np.array2string(k, separator=", ") if k.ndim > 1 else (
         "[" + ", ".join(_fmt(v) for v in k) + "]")

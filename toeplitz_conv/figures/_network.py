@@ -175,10 +175,12 @@ def receptive_field(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 9,
         return fig
     colors = weight_colors(k.size)
     span = max(L.shape[1] for L in mats) * 0.9 + 1
-    height = 3 + 2.6 * layers + 1.2
+    # On a slide the layers sit closer: a frame is wider than it is tall.
+    gap = 2.6 if slide is None else 2.1
+    height = 3 + gap * layers + 1.2
     cv = _Canvas(span + 6, height, cell_in=0.6, slide=slide, title=title)
     cv.title((span + 6) / 2, 0.8, f"Receptive field over {layers} stacked layers")
-    ys = [height - 1.2 - 2.6 * i for i in range(layers + 1)]
+    ys = [height - 1.2 - gap * i for i in range(layers + 1)]
 
     def in_field(li: int, r: int, c: int) -> bool:
         return r in fields[li + 1] and c in fields[li]
@@ -245,18 +247,24 @@ def parameter_sharing(kernel: ArrayLike = (1, 1, 1), input_shape: IntOrTuple = 6
     colors = weight_colors(k.size)
     span = max(m, n) * 0.9 + 1
     left = span + 3
-    top = 2.4
+    # On a narrow (4:3) slide the title and the note take two lines each (one
+    # would be wider than the drawing and set its scale).
+    lines = 2 if slide == "4:3" else 1
+    top = 2.4 + (1.0 if lines == 2 and title is not False else 0.0)
     width = left + n + 1
-    height = max(top + m + 1.5, 10) + 1.0
+    height = max(top + m + 1.5, 10) + 1.0 + 0.8 * (lines - 1)
     cv = _Canvas(width, height, slide=slide, title=title)
-    cv.subtitle(width / 2, height - 0.5, operation_note(A, names))
-    cv.title(width / 2, 0.9, f"Parameter sharing: {names[weight]} is one parameter, "
-                             f"used {int((tie == weight).sum())} times")
-    _network(cv, 1, span, [height - 2.5, top + 1], [A],
+    cv.subtitle(width / 2, height - 0.5 - 0.4 * (lines - 1),
+                operation_note(A, names, sep="; " if lines == 1 else "\n"))
+    cv.title(width / 2, 0.9 + 0.5 * (lines - 1),
+             f"Parameter sharing:{' ' if lines == 1 else chr(10)}{names[weight]} is one "
+             f"parameter, used {int((tie == weight).sum())} times")
+    y_in = height - 2.5 - 0.8 * (lines - 1)
+    _network(cv, 1, span, [y_in, top + 1], [A],
              edge_color=lambda li, r, c, w: colors[w] if w == weight else "#D0D0D0",
              edge_width=lambda li, r, c, w: 4.0 if w == weight else 1.2,
              node_face=lambda level, i: "#FFFFFF")
-    cv.text(1 + span / 2, height - 1.6, "input", size=_FONT, color="#444444")
+    cv.text(1 + span / 2, y_in + 0.9, "input", size=_FONT, color="#444444")
     cv.text(1 + span / 2, top, "output", size=_FONT, color="#444444")
     data = cv.data
     data["A"] = cv.matrix(left, top, tie, cell_labels, k.size, only_weight=weight,

@@ -85,12 +85,17 @@ def diagonal_note(A: TiedMatrix, names: Sequence[str]) -> str:
     return f"{_plain_label(names[1])} {side} {_plain_label(names[0])}'s diagonal: {why}"
 
 
-def operation_note(A: TiedMatrix, names: Sequence[str]) -> str:
-    """The operation and mode, and where ``w_1`` sits, as one line.
+def operation_note(A: TiedMatrix, names: Sequence[str], sep: str = "; ") -> str:
+    """The operation and mode, and where ``w_1`` sits, as one line (or two: ``sep="\\n"``).
+
+    A slide figure takes two lines: one long line would set the scale of
+    the whole drawing on a narrow (4:3) frame.
 
     >>> from toeplitz_conv import conv_matrix
     >>> operation_note(conv_matrix([5, 6, 7], 4), ["5", "6", "7"])
     "convolution, 'full'; 6 below 5's diagonal: flipped"
+    >>> operation_note(conv_matrix([5, 6, 7], 4), ["5", "6", "7"], sep="\\n").splitlines()
+    ["convolution, 'full'", "6 below 5's diagonal: flipped"]
     """
     note = diagonal_note(A, names)
-    return operation_text(A) + (f"; {note}" if note else "")
+    return operation_text(A) + (f"{sep}{note}" if note else "")

@@ -1,17 +1,20 @@
-"""A canvas measured in points, for figures sized to a slide's text area.
+"""A canvas measured in points, for the figures drawn at a slide's size from the start.
 
-The cell canvas of :mod:`._canvas` scales its text with its cells, so a figure
-with many cells cannot keep 11 pt text on a slide.  Here the unit is the
-typographic point at natural size: a figure for ``slide="4:3"`` is exactly the
-Beamer text area below a frame title (:data:`SLIDE_AREAS`), and every font
-size given is the size projected, so "no text below :data:`MIN_PT`" is a
-property of the Figure itself (checked by :func:`text_sizes`).
+The cell canvas of :mod:`._canvas` draws in cells and scales the finished
+drawing to a slide's text area (``slide=``).  :func:`~._spatial.spatial`,
+:func:`~._graph.network` and :func:`~._gradient.weight_gradient` instead lay
+out their text first, so their unit is the typographic point at natural
+size: a figure for ``slide="4:3"`` is exactly the Beamer text area below a
+frame title (:data:`SLIDE_AREAS`, the same areas as :data:`._canvas.SLIDES`),
+and every font size given is the size projected, so "no text below
+:data:`MIN_PT`" is a property of the Figure itself (checked by
+:func:`text_sizes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
@@ -19,17 +22,16 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.text import Text
 
 from ..palette import text_color
-from ._canvas import LectureFigure
+from ._canvas import MIN_SLIDE_PT, SLIDES, LectureFigure, Slide
 from ._data import _new_record
 
 __all__ = ["MIN_PT", "SLIDE_AREAS", "Slide", "slide_area", "text_sizes", "tint"]
 
-Slide = Literal["4:3", "16:9"]
-
-#: Width and height (pt) of the Beamer text area under a frame title, by aspect.
-SLIDE_AREAS: dict[str, tuple[float, float]] = {"4:3": (306.0, 222.0), "16:9": (396.0, 208.0)}
+#: Width and height (pt) of the Beamer text area under a frame title, by aspect:
+#: the slide presets of every figure (:data:`._canvas.SLIDES`).
+SLIDE_AREAS: dict[str, tuple[float, float]] = SLIDES
 #: Smallest text (pt at natural size) a slide figure draws: Beamer's body text.
-MIN_PT = 11.0
+MIN_PT = MIN_SLIDE_PT
 #: The size of cell labels and captions on a slide figure.
 BODY_PT = 12.0
 #: The size of a figure's own title.
@@ -42,7 +44,7 @@ def slide_area(slide: str | None) -> tuple[float, float] | None:
     """The text area of ``slide`` (``None``: not for a slide), refusing other names.
 
     >>> slide_area("4:3")
-    (306.0, 222.0)
+    (307.0, 223.0)
     """
     if slide is None:
         return None

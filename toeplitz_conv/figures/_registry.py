@@ -1,4 +1,4 @@
-"""The lecture figures by name, each drawn with the seeds' numbers."""
+"""The lecture figures by name, each drawn with the lecture's numbers."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ FIGURE_FUNCTIONS: tuple[Callable[..., Figure], ...] = (
     pooling, pooling_stride, pooling_invariance,
 )
 
-#: name -> function drawing the lecture figure with the seeds' examples.
+#: name -> function drawing the lecture figure with the lecture's examples.
 FIGURES: dict[str, Callable[[], Figure]] = {
     "matrix_1d": functools.partial(matrix_equation, (5, 6, 7), 4, "full"),
     "matrix_1d_symbols": functools.partial(matrix_equation, (5, 6, 7), 4, "full",
@@ -62,7 +62,8 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "parameter_sharing": functools.partial(parameter_sharing),
     "stride": functools.partial(stride_subsampling),
     "transposed": functools.partial(transposed),
-    "padding_modes": functools.partial(padding_modes, input_shape=4),
+    # Three samples: four panels of five-cell strips fit a 16:9 and a 4:3 frame.
+    "padding_modes": functools.partial(padding_modes, input_shape=3),
     "conv_vs_corr": functools.partial(conv_vs_corr),
     "output_modes": functools.partial(output_modes),
     "equivariance": functools.partial(equivariance, input_shape=6),

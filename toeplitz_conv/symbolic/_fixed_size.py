@@ -148,7 +148,10 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     kernel_size_or_symbols : int, tuple of int, or sequence
         See :func:`symbolic_matrix`.  1-D or N-D.
     input_shape : int or tuple of int
-    mode : {'full', 'valid', 'same'}
+    mode : {'full', 'valid', 'same', 'circular'}
+        ``'circular'`` (with ``boundary='fill'``): the right-hand side is
+        ``y_i = sum_j w_j x_{(i - j) mod n}``, or ``x_{(i + j) mod n}`` for the
+        correlation.
     correlate : bool
     boundary : {'fill', 'wrap', 'symm'}
     stride : int or tuple of int
@@ -171,6 +174,8 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
     >>> prove_equivalence(3, 4, "full", claim="unflipped").holds
     False
     >>> prove_equivalence((2, 2), (3, 3), "same", correlate=True).holds
+    True
+    >>> prove_equivalence(3, 5, "circular").holds
     True
     """
     choose(claim, "claim", ("definition", "unflipped"))
@@ -214,7 +219,7 @@ def prove_equivalence(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode 
         steps.append((f"rows 0..2 of A x (of {m}), from the entries of A", _col(lhs[:3])))
         steps.append(("rows 0..2 of the direct sum", _col(rhs[:3])))
     start = "0"
-    if w.ndim == 1:
+    if w.ndim == 1 and mode != "circular":
         start = str(mode_window(taps.in_shape[0], w.shape[0], mode)[0])
     if len(lhs) != len(rhs):
         failing = [f"A has {len(lhs)} rows, the definition {len(rhs)} outputs"]

@@ -37,6 +37,7 @@ from ._general_decide import (
     _zero_rule,
 )
 from ._general_mirrored import _SPLIT_BOUNDARIES, _general_split_layer
+from ._general_mirrored_nd import _general_split_layer_nd
 from ._proof_result import Proof
 from ._reference import (
     layer_definition_count,
@@ -73,10 +74,13 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     stride, padding, dilation, groups
         As :func:`~toeplitz_conv.layer_matrix`.
     padding_mode : {'zeros', 'circular', 'reflect', 'replicate'}
-        ``'reflect'`` and ``'replicate'`` (one spatial dim): the rows are split
-        into the leading and trailing edge rows, which read the padding, and
-        a middle block, each proved by sympy for every ``n`` at least a bound
-        the proof states; the finitely many smaller sizes are proved one by one.
+        ``'reflect'`` and ``'replicate'``: the rows are split into the
+        leading and trailing edge rows, which read the padding, and a middle
+        block, each proved by sympy for every ``n`` at least a bound the proof
+        states; the finitely many smaller sizes are proved one by one.  With
+        2 or 3 spatial dims each axis is proved so (its reads and weight
+        indices), the channel map entry by entry, and the N-D claim follows
+        by the product structure the proof's notes state.
     claim : {'definition', 'flipped'}
         ``'flipped'`` claims the layer flips the kernel; it must not hold.
 
@@ -85,6 +89,8 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     >>> prove_layer_equivalence_general((2, 1, 3), stride=2, padding=1, dilation=2).holds
     True
     >>> prove_layer_equivalence_general((1, 1, 2, 2), padding=1).holds
+    True
+    >>> prove_layer_equivalence_general((1, 1, 3, 3), padding=1, padding_mode="reflect").holds
     True
     >>> prove_layer_equivalence_general((1, 1, 3), claim="flipped").holds
     False
@@ -119,13 +125,14 @@ def prove_layer_equivalence_general(weight_shape_or_symbols: Any = (1, 1, 3), *,
     dil = as_int_tuple(dilation, nd, "dilation", minimum=1)
     if padding_mode in _SPLIT_BOUNDARIES:
         if nd != 1:
-            raise ValueError(f"padding_mode={padding_mode!r} is proved for every size with one "
-                             f"spatial dim; use prove_layer_equivalence for a given shape")
+            return _general_split_layer_nd(w_shape, strides, padding, dil, groups,
+                                           padding_mode, claim)
         return _general_split_layer(w_arr, w_shape, strides[0], padding, dil[0], groups,
                                     padding_mode, claim)
-    if isinstance(padding, str) and padding == "SAME" and any(v != 1 for v in strides):
+    if isinstance(padding, str) and padding in ("SAME", "SAME_LOWER") \
+            and any(v != 1 for v in strides):
         return _general_tf_same(weight_shape_or_symbols, w_shape, strides, dil, groups,
-                                padding_mode, claim)
+                                padding_mode, claim, lower=padding == "SAME_LOWER")
     lay = _Layer(w_shape, strides, padding, dil, groups, padding_mode, c_in,
                  claim == "flipped")
     pads_def = torch_pads(padding, kshape, dil)
@@ -274,7 +281,8 @@ def _layer_rows(lay: _Layer, w_arr: np.ndarray, geom: Any, rows: tuple[sympy.Sym
 
 
 def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, ...],
-                     dil: tuple[int, ...], groups: int, padding_mode: str, claim: str) -> Proof:
+                     dil: tuple[int, ...], groups: int, padding_mode: str, claim: str, *,
+                     lower: bool = False) -> Proof:
     """TensorFlow's ``'SAME'`` with a stride: one proof per residue class of the sizes.
 
     TF's pads depend on ``n mod s`` only (``(ceil(n / s) - 1) s - n`` does), so for
@@ -282,7 +290,14 @@ def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, 
     the symbolic size and must be the definition's constant pads; the layer with
     those pads is then proved for every size, and the builder with ``'SAME'`` is
     tied to the definition at every size up to past the bound of each class.
+    ``lower``: JAX's ``'SAME_LOWER'``, the same total with the odd pad before.
     """
+    name = "SAME_LOWER" if lower else "SAME"
+
+    def ref_pads(r: int, k: int, v: int, d: int) -> tuple[int, int]:
+        before, after = tf_same_pads(r, k, v, d)
+        return (after, before) if lower else (before, after)
+
     kshape = w_shape[2:]
     u = _nonneg("u")
     steps: list[tuple[str, Any]] = []
@@ -292,19 +307,21 @@ def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, 
         sizes = tuple(v * u + r for v, r in zip(strides, rs))
         label = ", ".join(f"n_{d} = {v} u + {r}" for d, (v, r) in enumerate(zip(strides, rs)))
         try:
-            core = resolve_padding("SAME", kshape, stride=strides, dilation=dil, sizes=sizes)
+            core = resolve_padding(name, kshape, stride=strides, dilation=dil, sizes=sizes)
             core_ok = all(_is_int(v) for pair in core for v in pair)
         except TypeError:                       # sympy cannot decide: not shown for all n
             core, core_ok = (), False
-        ref = tuple(tf_same_pads(r, k, v, d) for r, k, v, d in zip(rs, kshape, strides, dil))
+        ref = tuple(ref_pads(r, k, v, d) for r, k, v, d in zip(rs, kshape, strides, dil))
         if not core_ok or tuple(tuple(int(v) for v in pair) for pair in core) != ref:
-            failures.append(f"[{label}] the core's 'SAME' pads {core} differ from TF's {ref}")
+            failures.append(f"[{label}] the core's {name!r} pads {core} differ from "
+                            f"{'JAX' if lower else 'TF'}'s {ref}")
         sub = prove_layer_equivalence_general(weight, stride=strides, padding=ref,
                                               dilation=dil, groups=groups,
                                               padding_mode=cast(PaddingMode, padding_mode),
                                               claim=claim)
-        steps.append((f"[{label}] the core's 'SAME' pads at the symbolic size = TF's "
-                      f"(constant on the class)", sympy.Matrix([list(p) for p in ref])))
+        steps.append((f"[{label}] the core's {name!r} pads at the symbolic size = the "
+                      f"definition's (constant on the class)",
+                      sympy.Matrix([list(p) for p in ref])))
         steps += [(f"[{label}] {cap}", e) for cap, e in sub.steps]
         failures += [f"[{label}] {f}" for f in sub.failures]
         if residual == 0 and not sub.holds:
@@ -312,21 +329,22 @@ def _general_tf_same(weight: Any, w_shape: tuple[int, ...], strides: tuple[int, 
     c_in = w_shape[1] * groups
     top = [2 * v + d * (k - 1) + 3 for v, k, d in zip(strides, kshape, dil)]
     samples = list(itertools.product(*(range(1, t) for t in top)))
-    bad, n_sizes = _tie_layer(w_shape, c_in, strides, "SAME", dil, groups, padding_mode,
+    bad, n_sizes = _tie_layer(w_shape, c_in, strides, name, dil, groups, padding_mode,
                               samples)
-    failures += ["builder differs from PyTorch's definition with TF's 'SAME' at " + b
+    failures += [f"builder differs from PyTorch's definition with {name!r} pads at " + b
                  for b in bad]
-    notes = ["TF's 'SAME' (tf.nn.convolution): ceil(n / s) outputs, total pad "
-             "max((ceil(n / s) - 1) s + d (k - 1) + 1 - n, 0), the odd one after; it depends "
-             "on n mod s only, so each residue class is one fixed padding",
+    notes = [f"{'JAX' if lower else 'TF'}'s {name!r} (tf.nn.convolution's 'SAME'): ceil(n / s) "
+             "outputs, total pad max((ceil(n / s) - 1) s + d (k - 1) + 1 - n, 0), the odd "
+             f"one {'before' if lower else 'after'}; it depends on n mod s only, so each "
+             "residue class is one fixed padding",
              "per class: the core's pads at the symbolic size equal TF's, and the layer with "
              "those pads is proved for every size (prove_layer_equivalence_general)",
              _TIE_NOTE.format(paths=", ".join(_WRITE_PATHS), small=len(samples), n=n_sizes,
-                              definition="PyTorch's definition with TF's 'SAME' pads")
+                              definition=f"PyTorch's definition with {name!r} pads")
              + ("agree" if not bad else "DIFFER")
              + " (every size below each class's bound included)", _ASSUMED]
     if claim != "definition":
         notes.append(f"deliberately wrong claim {claim!r}")
-    return _layer_general_proof(f"stride={strides}, padding='SAME', dilation={dil}, "
+    return _layer_general_proof(f"stride={strides}, padding={name!r}, dilation={dil}, "
                                 f"groups={groups}, padding_mode={padding_mode!r}",
                                 steps, not failures, residual, failures, notes)

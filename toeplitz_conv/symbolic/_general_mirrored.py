@@ -182,10 +182,11 @@ def _middle_block(make_axis: Any, core_rows: Any, def_rows: Any, s: int, n_lead:
     failures: list[str] = []
     cases: list[tuple[Any, Any]] = [(b, c)]
     try:
-        make_axis(s * b + beta + c)
+        core_rows(make_axis(s * b + beta + c), n_lead + b)
     except _Undecided:
-        # The core compares n with a constant (e.g. 'valid' with n = k): b and c
-        # are split into 0 and >= 1, which sympy decides.
+        # The core compares n with a constant (e.g. 'valid' with n = k, or a
+        # reflect period 2 n - 2 that is 0 at n = 1): b and c are split into 0
+        # and >= 1, which sympy decides.
         cases = [(bb, cc) for bb in (0, 1 + b) for cc in (0, 1 + c)]
     for bb, cc in cases:
         size_m = s * bb + beta + cc

@@ -44,6 +44,7 @@ from ._general_decide import (
     _zero_rule,
 )
 from ._general_mirrored import _general_split_signal
+from ._general_mirrored_nd import _general_split_signal_nd
 from ._proof_result import Proof, difference_is_zero
 from ._reference import (
     mode_window,
@@ -88,12 +89,15 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
     n : sympy Symbol or str, optional
         The (1-D) input size; default ``Symbol('n', integer=True, positive=True)``.
     boundary : {'fill', 'wrap', 'symm'}
-        Zero, circular or (1-D) symmetric extension.  ``'symm'`` splits the
+        Zero, circular or symmetric extension.  ``'symm'`` splits the
         rows into the leading and trailing edge rows, which read the mirrored
         samples, and a middle block, each proved by sympy for every ``n`` at
         least a bound the proof states (from the core's ``input_index``
         evaluated at symbolic sizes); the finitely many smaller sizes are
-        proved one by one.
+        proved one by one.  In N-D each axis is proved so (its reads and
+        weight indices, for every ``n_d``), and the N-D claim follows by the
+        product structure the proof's notes state (the extension is per
+        axis, as ``numpy.pad``'s ``symmetric``).
     claim : {'definition', 'unflipped'}
         ``'unflipped'`` states the wrong (correlation for convolution, and
         vice versa) definition; it must not hold.
@@ -135,8 +139,11 @@ def prove_equivalence_general(kernel_size_or_symbols: Any = 3, mode: Mode = "ful
     _check_general("stride", strides)
     if boundary == "symm":
         if nd != 1:
-            raise ValueError("boundary='symm' is proved for every n in 1-D; use "
-                             "prove_equivalence for an N-D input of a given shape")
+            if n is not None:
+                raise ValueError("n names the size of a 1-D input; an N-D input gets n_0, "
+                                 "n_1, ...")
+            return _general_split_signal_nd(kshape, mode, correlate, strides, flip_def, claim,
+                                            boundary)
         shown_1 = symbolic_size(n)
         if not _is_int(kernel_size_or_symbols) and shown_1 in _free_symbols(wv):
             raise ValueError("the kernel symbols must not use the name of n")

@@ -159,7 +159,7 @@ def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = 
         numeric kernel, a *tuple* of ints is a shape).
     input_shape : int or tuple of int
         Input shape, as many dimensions as the kernel.
-    mode : {'full', 'valid', 'same'}
+    mode : {'full', 'valid', 'same', 'circular'}
         As :func:`~toeplitz_conv.conv_matrix` (and ``scipy.signal.convolve``).
     correlate : bool
         Cross-correlation (kernel not flipped).  Like ``scipy.signal.correlate``
@@ -185,7 +185,7 @@ def symbolic_matrix(kernel_size_or_symbols: Any, input_shape: Any, mode: Mode = 
 
     Examples
     --------
-    The seed example, a 3-tap kernel on 4 samples, "full" mode:
+    The worked example's shape, a 3-tap kernel on 4 samples, "full" mode:
 
     >>> symbolic_matrix(3, 4)
     Matrix([

@@ -199,7 +199,7 @@ _TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "
 # Characters pdflatex cannot typeset in \text{} without extra packages, as maths.
 _UNICODE_MATH = {"≥": r"\geq", "≤": r"\leq", "·": r"\cdot", "−": "-", "×": r"\times",
                  "→": r"\to", "⋆": r"\star", "ᵀ": r"^{T}", "∑": r"\sum", "≠": r"\neq",
-                 "…": r"\dots"}
+                 "…": r"\dots", "⊗": r"\otimes"}
 _MATH_TOKEN = re.compile(r"^[A-Za-z/]{1,6}_(?:[A-Za-z0-9]|\{[A-Za-z0-9,+\- ]*\})$")
 
 

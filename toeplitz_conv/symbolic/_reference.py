@@ -27,9 +27,12 @@ __all__ = [
     "affected_rows",
     "band_taps",
     "circular_outputs",
+    "data_definition_row",
+    "data_reference_taps",
     "direct_outputs",
     "extend",
     "gradient_definition",
+    "input_grad_definition_row",
     "input_gradient_definition",
     "layer_definition_count",
     "layer_definition_row",
@@ -47,8 +50,13 @@ __all__ = [
     "tf_same_pads",
     "torch_pad_index",
     "torch_pads",
+    "transposed_definition_column",
+    "transposed_definition_count",
+    "transposed_framework_size",
     "transposed_layer_outputs",
+    "transposed_reference_taps",
     "valid_boundary",
+    "weight_grad_definition_entry",
 ]
 
 
@@ -109,6 +117,10 @@ def _source_sample(axes_q: list[list[int]], o: tuple[int, ...], j: tuple[int, ..
     """The input sample output ``o`` multiplies by tap ``j`` (per axis, extended per
     ``boundary``), or None where it reads a zero."""
     src = []
+    if mode == "circular":
+        # y[q] = sum_j w[j] x[(q - j) mod n]; the correlation reads x[(q + j) mod n].
+        return tuple((axes_q[d][o[d]] + (-j[d] if flip else j[d])) % x_shape[d]
+                     for d in range(len(w_shape)))
     for d in range(len(w_shape)):
         p = source_position(axes_q[d][o[d]], j[d], w_shape[d], flip)
         i = extend(p, x_shape[d], valid_boundary(mode, boundary))
@@ -128,6 +140,9 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     Convolution: ``y[q] = sum_j w[j] x[q - j]``; correlation (scipy's):
     ``y[q] = sum_j conj(w[j]) x[q - (k - 1) + j]``, per axis, ``q`` running
     over the mode's window of the full result, every ``stride``-th kept.
+    ``mode="circular"``: ``y[q] = sum_j w[j] x[(q - j) mod n]`` and the
+    correlation ``sum_j conj(w[j]) x[(q + j) mod n]``, ``q = 0 .. n - 1``
+    (the DFT's circular convolution and correlation).
     ``flip`` overrides which of the two sums is written (to pose a wrong claim);
     ``conjugate`` as in :func:`~toeplitz_conv.symbolic.symbolic_matrix`;
     ``times(a, b)`` multiplies and ``plus(terms)`` adds (caches shared with the other
@@ -142,7 +157,8 @@ def direct_outputs(w: np.ndarray, x: np.ndarray, mode: str = "full", *,
     flip = (not correlate) if flip is None else flip
     axes_q = []
     for n, k, s in zip(x.shape, w.shape, stride):
-        start, count = mode_window(n, k, mode)
+        # The circular convolution has one output per input sample.
+        start, count = (0, n) if mode == "circular" else mode_window(n, k, mode)
         axes_q.append(list(range(start, start + count, s)))
     # scipy conjugates a correlation's weights; a symbol sympy does not know to
     # be complex stands for a real weight (``conjugate=True`` conjugates all).
@@ -260,19 +276,22 @@ def torch_pads(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
     ``torch.nn.functional.pad`` followed by an unpadded conv does);
     ``'valid'`` (``'VALID'``) is none; ``'same'`` pads ``dilation * (kernel - 1)`` in
     all, the odd extra after (PyTorch's ``_conv_forward``); TensorFlow's ``'SAME'``
-    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1.
+    (:func:`tf_same_pads`) needs ``sizes`` and ``stride`` when a stride is above 1, as
+    does JAX's ``'SAME_LOWER'`` (the same total, the odd extra pad before).
     The arguments are assumed already validated by the builder under test.
     """
     nd = len(kernel)
-    if padding == "SAME":
+    if isinstance(padding, str) and padding in ("SAME", "SAME_LOWER"):
         # TensorFlow's rule depends on the input size when the stride is above 1.
         st = stride or (1,) * nd
         if sizes is None:
             if any(s != 1 for s in st):
                 raise ValueError("padding='SAME' with a stride above 1 needs the input sizes")
             sizes = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        return tuple(tf_same_pads(n, k, s, d)
-                     for n, k, s, d in zip(sizes, kernel, st, dilation))
+        pairs = tuple(tf_same_pads(n, k, s, d)
+                      for n, k, s, d in zip(sizes, kernel, st, dilation))
+        # JAX's 'SAME_LOWER': the same total, the odd extra pad before.
+        return pairs if padding == "SAME" else tuple((b, a) for a, b in pairs)
     if isinstance(padding, str):
         if padding.lower() == "valid":
             return ((0, 0),) * nd
@@ -645,3 +664,186 @@ def layer_reference_taps(w_shape: tuple[int, ...], in_shape: tuple[int, ...], *,
     empty = np.zeros(0, dtype=np.int64)
     return ((c_out, *out_sp), np.concatenate(rows) if rows else empty,
             np.concatenate(cols) if cols else empty, np.concatenate(widx) if widx else empty)
+
+
+# ------------------------------------------- the gradients of a layer, for a symbolic size
+def input_grad_definition_row(w: Any, g: Any, j: Any, n: Any, k: int, stride: int,
+                              pads: tuple[int, int], dilation: int) -> Any:
+    """``(A^T g)[j]`` along one axis of a zero-padded PyTorch layer, for symbolic ``j``, ``n``.
+
+    PyTorch's definition puts ``w[t]`` at ``A[i, j]`` exactly where
+    ``j = s i + d t - p_l`` (:func:`layer_definition_row`), for the outputs
+    ``0 <= i < m`` (:func:`layer_definition_count`).  So column ``j`` of ``A``
+    holds tap ``t`` where ``s`` divides ``j + p_l - d t`` and the quotient is
+    an output: ``(A^T g)[j] = sum_t w[t] g[(j + p_l - d t) / s]`` over those taps.
+    ``w`` and ``g`` are sympy ``IndexedBase`` (one axis, one channel pair).
+    """
+    m = layer_definition_count(n, k, stride, pads, dilation)
+    terms = []
+    for t in range(k):
+        num = j + pads[0] - dilation * t
+        inside = sympy.And(sympy.Eq(sympy.Mod(num, stride), 0), num >= 0,
+                           num <= stride * (m - 1))
+        terms.append(w[t] * sympy.Piecewise((g[num / stride], inside), (0, True)))
+    return sympy.Add(*terms)
+
+
+def weight_grad_definition_entry(g: Any, x: Any, t: int, n: Any, k: int, stride: int,
+                                 pads: tuple[int, int], dilation: int) -> Any:
+    """``dL/dw[t] = sum_i g[i] xpad[s i + d t - p_l]`` along one axis (the chain rule on
+    PyTorch's definition), as a sympy ``Sum`` over the ``m`` outputs for a symbolic ``n``."""
+    m = layer_definition_count(n, k, stride, pads, dilation)
+    i = sympy.Symbol("i", integer=True, nonnegative=True)
+    read = read_extended(x, (stride * i + dilation * t - pads[0],), (n,), "zeros")
+    return sympy.Sum(g[i] * read, (i, 0, m - 1))
+
+
+# ------------------------------------- transposed layers and the data (im2col) matrix
+def transposed_definition_count(n: Any, k: int, stride: int, pads: tuple[int, int],
+                                dilation: int, output_padding: int) -> Any:
+    """PyTorch's ``ConvTranspose`` output size, ``(n - 1) s - p_l - p_r + d (k - 1) + op + 1``
+    (its documentation writes ``- 2 padding``; a ``(before, after)`` crop splits it)."""
+    return (n - 1) * stride - pads[0] - pads[1] + dilation * (k - 1) + output_padding + 1
+
+
+def transposed_framework_size(n: Any, k: int, stride: int, dilation: int,
+                              padding: str) -> tuple[Any, tuple[int, int]]:
+    """TensorFlow's ``conv2d_transpose`` (Keras' default ``output_shape``) and JAX's
+    ``'SAME_LOWER'``: ``(output size, (before, after))``.
+
+    The layer is the gradient of ``tf.nn.conv2d`` with ``padding`` on an input of the
+    output size: Keras' ``deconv_output_length`` gives ``n s`` for ``'SAME'`` and
+    ``n s + max(d (k - 1) + 1 - s, 0)`` for ``'VALID'``; the forward pads on that size
+    are TF's (:func:`tf_same_pads`; JAX's ``'SAME_LOWER'`` puts the odd one before).
+    """
+    extent = dilation * (k - 1) + 1
+    if padding == "VALID":
+        return n * stride + max(extent - stride, 0), (0, 0)
+    if padding not in ("SAME", "SAME_LOWER"):
+        raise ValueError(f"padding must be 'SAME', 'SAME_LOWER' or 'VALID', got {padding!r}")
+    out = n * stride
+    # TF's 'SAME' on n s inputs (n may be symbolic: the pads come out free of n).
+    before, after = (int(v) for v in tf_same_pads(out, k, stride, dilation))
+    return out, ((after, before) if padding == "SAME_LOWER" else (before, after))
+
+
+def transposed_definition_column(w: Any, y: Any, ci: int, i: tuple[Any, ...],
+                                 m: tuple[Any, ...], w_shape: tuple[int, ...],
+                                 stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                                 dilation: tuple[int, ...], groups: int,
+                                 flip: bool = False) -> Any:
+    """Column ``(ci, i)`` of ``torch.nn.functional.conv_transposeNd``, paired with ``y``.
+
+    PyTorch's transposed convolution scatters input ``g[ci, i]`` to
+    ``out[co, s i + d t - p_l] += w[ci, co', t] g[ci, i]`` for the output channels
+    ``co = group(ci) * C_out/groups + co'`` of its group, outputs outside ``0 .. m - 1``
+    cropped: its response to the unit input at ``(ci, i)`` is
+    ``sum_{co', t} w[ci, co', t] e_{(co, s i + d t - p_l)}``, returned here as
+    ``sum w[ci, co', t] y~[co, s i + d t - p_l]`` (``y`` an ``IndexedBase`` standing for
+    the rows, zero outside; symbolic ``i`` and ``m`` allowed).  ``w`` maps a weight
+    multi-index to its value; ``flip`` reverses the taps (a wrong claim).
+    """
+    c_in, c_og = w_shape[:2]
+    kshape = w_shape[2:]
+    grp = ci // (c_in // groups)
+    terms = []
+    for co in range(c_og):
+        for t in itertools.product(*(range(k) for k in kshape)):
+            tt = tuple(k - 1 - v for k, v in zip(kshape, t)) if flip else t
+            p = tuple(ii * s + v * d - pb
+                      for ii, s, v, d, (pb, _) in zip(i, stride, tt, dilation, pads))
+            terms.append(w((ci, co, *t))
+                         * read_extended(y, p, m, "zeros", prefix=(grp * c_og + co,)))
+    return sympy.Add(*terms)
+
+
+def transposed_reference_taps(w_shape: tuple[int, ...], in_shape: tuple[int, ...], *,
+                              stride: tuple[int, ...], padding: Any,
+                              output_padding: tuple[int, ...], dilation: tuple[int, ...],
+                              groups: int
+                              ) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """``(out_shape, rows, cols, weight index)`` of PyTorch's ``ConvTranspose``, from its
+    documentation: input ``(ci, i)`` reaches output ``(co, s i + d t - p_l)`` through
+    ``w[ci, co', t]``, outputs outside ``0 .. m - 1`` cropped.
+
+    ``padding``: an int, a tuple, ``(before, after)`` pairs (crops per side), or
+    TensorFlow's ``'SAME'``/``'VALID'`` and JAX's ``'SAME_LOWER'``
+    (:func:`transposed_framework_size`, with ``output_padding`` 0).
+    """
+    c_in, c_og = w_shape[:2]
+    k_shape, spatial = tuple(w_shape[2:]), tuple(in_shape[1:])
+    if isinstance(padding, str):
+        sized = [transposed_framework_size(n, k, s, d, padding)
+                 for n, k, s, d in zip(spatial, k_shape, stride, dilation)]
+        out_sp = [int(m) for m, _ in sized]
+        pads = tuple(p for _, p in sized)
+    else:
+        pads = torch_pads(padding, k_shape, dilation)
+        out_sp = [int(transposed_definition_count(n, k, s, pp, d, op)) for n, k, s, pp, d, op
+                  in zip(spatial, k_shape, stride, pads, dilation, output_padding)]
+    per_axis = []
+    for n, m, k, s, d, (pb, _) in zip(spatial, out_sp, k_shape, stride, dilation, pads):
+        ii, t = np.meshgrid(np.arange(n), np.arange(k), indexing="ij")
+        j = ii * s + t * d - pb
+        inside = (j >= 0) & (j < m)
+        # _combine drops the entries whose middle index is -1: here the input, cropped.
+        per_axis.append((np.where(inside, j, 0).ravel(), np.where(inside, ii, -1).ravel(),
+                         t.ravel()))
+    r1, c1, t1 = _combine(per_axis, tuple(out_sp), spatial, k_shape)
+    n_out, n_in, n_k = int(np.prod(out_sp)), int(np.prod(spatial)), int(np.prod(k_shape))
+    rows, cols, widx = [], [], []
+    per_group = c_in // groups
+    for ci in range(c_in):
+        for c in range(c_og):
+            co = (ci // per_group) * c_og + c
+            rows.append(co * n_out + r1)
+            cols.append(ci * n_in + c1)
+            widx.append((ci * c_og + c) * n_k + t1)
+    empty = np.zeros(0, dtype=np.int64)
+    return ((c_og * groups, *out_sp), np.concatenate(rows) if rows else empty,
+            np.concatenate(cols) if cols else empty, np.concatenate(widx) if widx else empty)
+
+
+def data_definition_row(x: Any, wv: Any, o: int, i: tuple[Any, ...], n: tuple[Any, ...],
+                        w_shape: tuple[int, ...], stride: tuple[int, ...],
+                        pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
+                        groups: int, padding_mode: str, flip: bool = False) -> Any:
+    """Row ``(o, i)`` of the im2col (data) matrix times the flattened weight ``wv``.
+
+    im2col: ``X[(o, i), (o, c, t)] = xpad[c', s i + d t - p]`` -- the window of output
+    ``i`` laid out in the columns of output channel ``o``'s weights, C order over
+    ``(C_out, C_in // groups, *kernel)``, so column ``(o C_in/groups + c) K + t``
+    (``K`` taps, ``t`` in C order) -- and zero in the other output channels' columns.
+    Returns ``sum_{c, t} wv[column] xpad[c', s i + d t - p]`` (symbolic ``i``, ``n``);
+    ``flip`` puts each window's taps in the reversed columns (a wrong claim).
+    """
+    c_out, c_ig = w_shape[:2]
+    kshape = w_shape[2:]
+    n_k = int(np.prod(kshape))
+    first_c = (o // (c_out // groups)) * c_ig
+    terms = []
+    for c in range(c_ig):
+        for t_flat, t in enumerate(itertools.product(*(range(k) for k in kshape))):
+            p = tuple(ii * s + v * d - pb
+                      for ii, s, v, d, (pb, _) in zip(i, stride, t, dilation, pads))
+            col = n_k - 1 - t_flat if flip else t_flat
+            terms.append(wv[(o * c_ig + c) * n_k + col]
+                         * read_extended(x, p, n, padding_mode, prefix=(first_c + c,)))
+    return sympy.Add(*terms)
+
+
+def data_reference_taps(w_shape: tuple[int, ...], in_shape: tuple[int, ...], *,
+                        stride: tuple[int, ...], padding: Any, dilation: tuple[int, ...],
+                        groups: int, padding_mode: str
+                        ) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """``(out_shape, rows, weight columns, input index)`` of the im2col matrix.
+
+    ``X(x) w = A(w) x`` is what defines it: the entry of PyTorch's layer that
+    multiplies weight ``(o, c, t)`` by input sample ``(c', j)`` in row ``(o, i)``
+    (:func:`layer_reference_taps`) is, read the other way, ``x[c', j]`` in column
+    ``(o, c, t)`` (C order) of row ``(o, i)``.
+    """
+    out_shape, rows, cols, widx = layer_reference_taps(
+        w_shape, in_shape, stride=stride, padding=padding, dilation=dilation, groups=groups,
+        padding_mode=padding_mode)
+    return out_shape, rows, widx, cols

@@ -1,0 +1,114 @@
+"""Max pooling at ties: the check names the tied windows and accepts any valid split there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toeplitz_conv.check import check_layer
+
+SHAPE = (1, 4, 6)          # 2 x 2 windows, stride 2: 2 x 3 outputs, windows do not overlap
+
+
+def pool_forward(x):
+    c, h, w = x.shape
+    return x.reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+
+
+def pool_backward(x, g, route="first"):
+    """The CS231n naive backward: each window's gradient goes to one (or every) maximum."""
+    dx = np.zeros_like(x)
+    for c in range(x.shape[0]):
+        for i in range(x.shape[1] // 2):
+            for j in range(x.shape[2] // 2):
+                win = x[c, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
+                flat = win.ravel()
+                top = np.flatnonzero(flat == flat.max())
+                if route == "mask":               # dx += (win == max) * dout
+                    pick = top
+                else:
+                    pick = {"first": top[:1], "last": top[-1:], "min": [np.argmin(flat)],
+                            "half": top[:2]}[route]
+                for p in pick:
+                    share = 1.0 / len(pick) if route == "half" else 1.0
+                    dx[c, 2 * i + p // 2, 2 * j + p % 2] += share * g[c, i, j]
+    return dx
+
+
+TIED = np.array([[[1.0, 1.0, 0.0, 2.0, 5.0, 1.0],
+                  [0.0, -1.0, 2.0, 0.0, 3.0, 5.0],
+                  [4.0, 3.0, 7.0, 7.0, 0.0, 0.0],
+                  [4.0, 4.0, 7.0, 7.0, 0.0, 1.0]]])
+
+
+def _check(route, inputs=None):
+    return check_layer(pool_forward, None, SHAPE, kind="max_pool", kernel_size=2,
+                       backward=lambda x, g: pool_backward(x, g, route), inputs=inputs)
+
+
+def test_default_inputs_have_no_ties_and_the_first_maximum_passes():
+    r = _check("first")
+    assert r.ok and "no tie decides" in r["input_grad"].message, str(r)
+
+
+@pytest.mark.parametrize("route", ["first", "last", "half"])
+def test_a_correct_layer_on_a_tied_input_gets_a_tie_note_not_a_failure(route):
+    r = _check(route, inputs=[TIED])
+    assert r.ok, str(r)
+    msg = r["input_grad"].message
+    # Windows (0, 0): 1 at (0, 0), (0, 1); (0, 1): 2 at (0, 1), (1, 0); (0, 2): 5 at
+    # (0, 0), (1, 1); (1, 0): three 4s; (1, 1): four 7s; (1, 2) has one maximum.
+    assert "ties in 5 windows of input 'your input #0'" in msg, msg
+    assert "output (0, 0, 0) has equal maxima at window positions (0, 0), (0, 1)" in msg
+    assert "(inputs (0, 0, 0), (0, 0, 1))" in msg
+    assert "output (0, 0, 2) has equal maxima at window positions (0, 0), (1, 1)" in msg
+    assert "and 2 more" in msg
+
+
+def test_a_gradient_to_the_wrong_element_is_still_caught_with_ties_around():
+    r = _check("min")
+    assert not r["input_grad"].ok and "minimum" in (r["input_grad"].diagnosis or ""), str(r)
+    r = _check("min", inputs=[TIED])
+    assert not r["input_grad"].ok, str(r)
+
+
+def test_the_full_gradient_to_every_tied_element_is_not_a_split():
+    r = _check("mask", inputs=[TIED])
+    assert not r["input_grad"].ok, str(r)
+    assert "every tied element" in (r["input_grad"].diagnosis or ""), str(r)
+    assert "your input #0" in r["input_grad"].message
+    # On the default inputs (no ties) the same layer is right.
+    assert _check("mask").ok
+
+
+def test_batched_tied_inputs_and_bad_inputs():
+    batch = np.stack([TIED, -TIED])
+    r = check_layer(lambda x: np.stack([pool_forward(v) for v in x]), None, SHAPE,
+                    kind="max_pool", kernel_size=2, batch=2, inputs=[batch],
+                    backward=lambda x, g: np.stack([pool_backward(a, b, "last")
+                                                    for a, b in zip(x, g)]))
+    # -TIED has ties in 3 windows ((0, 1), (1, 1), (1, 2)): 5 + 3; indices carry the image.
+    msg = r["input_grad"].message
+    assert r.ok and "ties in 8 windows" in msg and "output (0, 0, 0, 0) has" in msg, str(r)
+    with pytest.raises(ValueError, match=r"inputs\[0\] must have the layer's input shape"):
+        _check("first", inputs=[np.zeros((4, 6))])
+    with pytest.raises(ValueError, match="finite"):
+        _check("first", inputs=[np.full(SHAPE, np.nan)])
+
+
+def test_a_float16_layer_choosing_among_values_it_cannot_tell_apart_is_a_tie():
+    # 1.0 and 1.0001 are one float16 value: the layer's first maximum (in float16) is the
+    # window's first element, float64's is its second. That is a tie at the layer's precision.
+    x = np.zeros(SHAPE)
+    x[0, 0, :2] = [1.0, 1.0001]
+
+    def fwd(v):
+        return pool_forward(v.astype(np.float16))
+
+    def bwd(v, g):
+        return pool_backward(v.astype(np.float16), g.astype(np.float16), "first")
+    r = check_layer(fwd, None, SHAPE, kind="max_pool", kernel_size=2, backward=bwd,
+                    inputs=[x])
+    assert r.ok, str(r)
+    assert any("output (0, 0, 0) has equal maxima at window positions (0, 0), (0, 1)" in n
+               for n in r.notes), r.notes

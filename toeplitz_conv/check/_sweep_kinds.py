@@ -1,0 +1,226 @@
+"""What :func:`~toeplitz_conv.check.sweep_layer` needs to know about each kind of layer.
+
+A kind (``check_layer(..., kind=...)``) is described by a :class:`KindRule`:
+which configuration fields are the layer's options, how the weight of one
+configuration is shaped (its channels and kernel; ``"none"`` for a
+weightless layer), whether it takes a bias, and its default grid.  A kind
+without a rule here (one that ``check_layer`` accepts and this table does not
+know yet) is swept like a conv layer when ``weight_shape`` is given, like a
+pooling layer otherwise, with the grid the user passes; its options go to the
+factory and to ``check_layer`` unchanged.
+
+The grids put each configuration-dependent bug in at least one row: for
+pooling, the default stride (the kernel size), overlapping windows, a size
+the stride does not divide (and ``ceil_mode``), padding, non-square windows;
+for a signal convolution, every ``mode`` with convolution and correlation,
+``boundary='wrap'``, an even kernel's ``'same'`` split and a kernel longer
+than the input; for a transposed layer, stride with and without
+``output_padding``, padding, dilation, ``'SAME'``, groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..geometry import layer_geometry
+
+__all__ = ["RULES", "KindRule", "rule_for"]
+
+_CONV_FIELDS = ("stride", "padding", "dilation", "groups")
+_POOL_FIELDS = ("kernel_size", "stride", "padding")
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """How one kind's configurations become a weight, an input shape and options.
+
+    ``weight`` names the weight's shape rule: ``"conv"`` (``(C_out, C_in //
+    groups, *kernel)`` from ``weight_shape = (C_out, C_in, *kernel)``),
+    ``"transposed"`` (``(C_in, C_out // groups, *kernel)`` from ``(C_in,
+    C_out, *kernel)``), ``"local"`` (one kernel per output position),
+    ``"tiled"`` (``(*tiles, C_out, C_in, *kernel)``), ``"signal"`` (the
+    kernel itself, the input without a channel axis) or ``"none"``.
+    """
+
+    weight: str
+    fields: tuple[str, ...]
+    bias: bool
+    grid: Callable[..., list[Any]] | None = None
+
+    @property
+    def weighted(self) -> bool:
+        return self.weight != "none"
+
+
+def _sz(nd: int, *v: int) -> tuple[int, ...]:
+    return tuple(v[i % len(v)] for i in range(nd))
+
+
+def _fit(size: tuple[int, ...], ker: tuple[int, ...], extra: int = 0) -> tuple[int, ...]:
+    return tuple(max(s, k + extra) for s, k in zip(size, ker))
+
+
+def pool_grid(cfg: Callable[..., Any], nd: int, kind: str) -> list[Any]:
+    """The pooling configurations (``cfg`` is :class:`SweepConfig` bound to ``kind``)."""
+    k2, k3 = _sz(nd, 2), _sz(nd, 3)
+    out = [
+        cfg("kernel 2, default stride", _sz(nd, 8), k2, stride=None),
+        cfg("kernel 3, stride 2, padding 1", _sz(nd, 9), k3, stride=2, padding=1),
+        cfg("stride 1 (overlapping windows)", _sz(nd, 7), k3, stride=1),
+        cfg("size the stride does not divide", _sz(nd, 9, 11), k2, stride=None),
+        cfg("ceil_mode", _sz(nd, 9, 11), k2, stride=None, extra=(("ceil_mode", True),)),
+        cfg("ceil_mode with padding", _sz(nd, 8), k3, stride=2, padding=1,
+            extra=(("ceil_mode", True),)),
+        cfg("window as large as the input", k3, k3, stride=None),
+    ]
+    if nd >= 2:
+        rect = tuple(2 + (i == nd - 1) for i in range(nd))
+        out += [cfg("non-square input", _sz(nd, 7, 10), k2, stride=None),
+                cfg("non-square window and stride", _sz(nd, 8, 9), rect, stride=rect)]
+    else:
+        out.append(cfg("longer input, stride 3", _sz(nd, 13), k3, stride=3, padding=1))
+    if kind == "avg_pool":
+        out.append(cfg("count_include_pad=False", _sz(nd, 7), k3, stride=2, padding=1,
+                       extra=(("count_include_pad", False),)))
+    if kind == "max_pool":
+        out.append(cfg("dilation 2", _sz(nd, 9), k2, stride=2,
+                       extra=(("dilation", 2),)))
+    if kind == "lp_pool":                 # torch's lp_pool has no padding
+        out = [c for c in out if c.padding == 0]
+    return out
+
+
+def signal_grid(cfg: Callable[..., Any], kernel: tuple[int, ...]) -> list[Any]:
+    """Every mode, convolution and correlation, both boundaries, even and long kernels."""
+    nd = len(kernel)
+    size = _fit(_sz(nd, 8, 9), kernel, 1)
+    even = tuple(v if v % 2 == 0 else v + 1 for v in kernel)
+    out = []
+    for mode in ("full", "same", "valid"):
+        for corr in (False, True):
+            what = "correlate" if corr else "convolve"
+            out.append(cfg(f"{what}, mode={mode!r}", size, kernel,
+                           extra=(("mode", mode), ("correlate", corr))))
+    out += [
+        cfg("convolve, mode='same', boundary='wrap'", size, kernel,
+            extra=(("mode", "same"), ("correlate", False), ("boundary", "wrap"))),
+        cfg("correlate, mode='full', boundary='wrap'", size, kernel,
+            extra=(("mode", "full"), ("correlate", True), ("boundary", "wrap"))),
+        cfg("convolve, 'same', even kernel", _fit(size, even, 1), even,
+            extra=(("mode", "same"), ("correlate", False))),
+        cfg("correlate, 'same', even kernel", _fit(size, even, 1), even,
+            extra=(("mode", "same"), ("correlate", True))),
+        cfg("kernel as large as the input, 'valid'", kernel, kernel,
+            extra=(("mode", "valid"), ("correlate", False))),
+        cfg("input shorter than the kernel, 'full'",
+            tuple(max(1, v - 1) for v in kernel), kernel,
+            extra=(("mode", "full"), ("correlate", False))),
+    ]
+    return out
+
+
+def transposed_grid(cfg: Callable[..., Any], shape: tuple[int, ...]) -> list[Any]:
+    """Stride with and without ``output_padding``, padding, dilation, 'SAME', groups."""
+    c_in, c_out, *kern = shape
+    nd, k = len(kern), tuple(kern)
+    even = tuple(v if v % 2 == 0 else v + 1 for v in k)
+    op1 = (("output_padding", 1),)
+    out = [
+        cfg("stride 1", _sz(nd, 5), k),
+        cfg("stride 2", _sz(nd, 5), k, stride=2),
+        cfg("padding 1", _sz(nd, 5), k, padding=1),
+        cfg("stride 2, padding 1, output_padding 1", _sz(nd, 5), k, stride=2, padding=1,
+            extra=op1),
+        cfg("stride 3, output_padding 2", _sz(nd, 4), k, stride=3, padding=1,
+            extra=(("output_padding", 2),)),
+        cfg("dilation 2, output_padding 1", _sz(nd, 5), k, stride=1, dilation=2, padding=1,
+            extra=op1),
+        cfg("'SAME', stride 2", _sz(nd, 5, 4), k, stride=2, padding="SAME"),
+        cfg("even kernel, stride 2", _sz(nd, 5), even, stride=2),
+        cfg("1-tap kernel, stride 2", _sz(nd, 4), _sz(nd, 1), stride=2),
+    ]
+    if nd >= 2:
+        out += [cfg("non-square input", _sz(nd, 4, 6), k, stride=2, padding=1),
+                cfg("per-axis stride", _sz(nd, 5, 4), k, stride=_sz(nd, 2, 1), padding=1)]
+    if c_in % 2 == 0 and c_out % 2 == 0:
+        out.append(cfg("groups 2", _sz(nd, 5), k, stride=2, groups=2))
+    return out
+
+
+def weight_and_input(rule: KindRule, weight_shape: tuple[int, ...] | None,
+                     channels: int, cfg: Any) -> tuple[tuple[int, ...] | None,
+                                                       tuple[int, ...]]:
+    """The canonical weight shape (None: weightless) and input shape of one configuration."""
+    if cfg.weight_shape is not None:
+        w: tuple[int, ...] | None = tuple(cfg.weight_shape)
+    else:
+        w = _weight_shape(rule, weight_shape, cfg)
+    if rule.weight == "signal":
+        return w, tuple(cfg.spatial)
+    if rule.weight == "transposed" and weight_shape is not None:
+        channels = int(weight_shape[0])
+    return w, (channels, *cfg.spatial)
+
+
+def _weight_shape(rule: KindRule, weight_shape: tuple[int, ...] | None,
+                  cfg: Any) -> tuple[int, ...] | None:
+    if not rule.weighted or weight_shape is None:
+        return None
+    if rule.weight == "signal":
+        return tuple(cfg.kernel)
+    a, b = int(weight_shape[0]), int(weight_shape[1])
+    g = int(cfg.groups)
+    if rule.weight in ("conv", "transposed"):
+        return (a, b // g, *cfg.kernel)
+    if rule.weight == "tiled":
+        tiles = dict(cfg.extra).get("tiles", (2,) * len(cfg.kernel))
+        return (*tiles, a, b, *cfg.kernel)
+    # "local": one kernel per output position, the output from the geometry core.
+    geom = layer_geometry(tuple(cfg.kernel), tuple(cfg.spatial), stride=cfg.stride,
+                          padding=cfg.padding, dilation=cfg.dilation)
+    return (*geom.out_shape, a, b, *cfg.kernel)
+
+
+def in_channels(rule: KindRule, weight_shape: tuple[int, ...] | None,
+                input_shape: tuple[int, ...] | None) -> int:
+    """The input's channel count: ``C_in`` of the weight, else ``input_shape[0]``."""
+    if input_shape is not None:
+        return int(input_shape[0])
+    if weight_shape is None:
+        return 1
+    if rule.weight == "transposed":
+        return int(weight_shape[0])
+    return int(weight_shape[1])
+
+
+RULES: dict[str, KindRule] = {
+    "conv": KindRule("conv", _CONV_FIELDS, True),
+    "transposed": KindRule("transposed", _CONV_FIELDS, True),
+    "local": KindRule("local", ("stride", "padding", "dilation"), True),
+    "tiled": KindRule("tiled", ("stride", "padding", "dilation"), True),
+    "signal": KindRule("signal", (), False),
+    "avg_pool": KindRule("none", _POOL_FIELDS, False),
+    "max_pool": KindRule("none", _POOL_FIELDS, False),
+    "lp_pool": KindRule("none", ("kernel_size", "stride"), False),
+    # An im2col function: the conv layer's geometry without its weight.
+    "data_matrix": KindRule("none", ("kernel_size", "stride", "padding", "dilation"), False),
+}
+
+# Options of the tiled rule that shape the weight and are not the layer's.
+WEIGHT_ONLY = ("tiles",)
+
+
+def rule_for(kind: str, weighted: bool) -> KindRule:
+    """The rule of ``kind``; an unknown kind is a conv-like or a pooling-like layer.
+
+    >>> rule_for("max_pool", False).fields
+    ('kernel_size', 'stride', 'padding')
+    >>> rule_for("some_new_kind", True).weight
+    'conv'
+    """
+    if kind in RULES:
+        return RULES[kind]
+    return KindRule("conv", _CONV_FIELDS, True) if weighted else KindRule("none", _POOL_FIELDS,
+                                                                            False)
