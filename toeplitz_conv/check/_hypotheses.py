@@ -261,17 +261,30 @@ def _cropped_diagnosis(ctx: _Ctx, xs: list[np.ndarray], gots: list[np.ndarray]) 
     return None
 
 
+def _reshape_hint(ctx: Any, xs: list[np.ndarray], gots: list[np.ndarray]) -> str | None:
+    """"right values in the wrong shape" when every output is the reference, reshaped."""
+    size = int(np.prod(ctx.out_shape))
+    if all(g.size == size and ctx.close(g.reshape(ctx.out_shape), ctx.forward_ref(x))
+           for g, x in zip(gots, xs)):
+        return (f"right values in the wrong shape: reshape the output to "
+                f"{ctx.layout.data_shape(ctx.out_shape)}")
+    return None
+
+
+def _bias_hypotheses(ctx: Any, xs: list[np.ndarray], bias: Any) -> list[Hypothesis]:
+    """The bias added twice, or not at all (none without a non-zero bias)."""
+    if ctx.b is None or not np.any(ctx.b != 0):
+        return []
+    return [_predicted(ctx, lambda i: ctx.A.apply(xs[i]) + 2 * bias, "bias added twice"),
+            _predicted(ctx, lambda i: ctx.A.apply(xs[i]), "bias is missing")]
+
+
 def _wrong_shape_diagnosis(ctx: _Ctx, xs: list[np.ndarray],
                            gots: list[np.ndarray]) -> str | None:
     """The user's output has another shape: flattened, cropped, or a neighbouring layer's?"""
-    if gots[0].size == int(np.prod(ctx.out_shape)):
-        if all(g.size == gots[0].size
-               and ctx.close(g.reshape(ctx.out_shape), ctx.forward_ref(x))
-               for g, x in zip(gots, xs)):
-            return (f"right values in the wrong shape: reshape the output to "
-                    f"{ctx.layout.data_shape(ctx.out_shape)}")
-    if any(g.ndim != len(ctx.out_shape) for g in gots):
-        return None
+    hint = _reshape_hint(ctx, xs, gots)
+    if hint is not None or any(g.ndim != len(ctx.out_shape) for g in gots):
+        return hint
     return _cropped_diagnosis(ctx, xs, gots) or _neighbour_diagnosis(ctx, xs, gots)
 
 
@@ -331,10 +344,8 @@ def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
         hyps.append(_predicted(
             ctx, lambda i: flipped.apply(xs[i]) + bias,
             "kernel is flipped (you computed convolution, the layer is cross-correlation)"))
+    hyps += _bias_hypotheses(ctx, xs, bias)
     if ctx.b is not None and np.any(ctx.b != 0):
-        hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]) + 2 * bias,
-                               "bias added twice"))
-        hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]), "bias is missing"))
         hyps.append(_bias_multiple(ctx, xs))
     hyps.append(_scaled(ctx, "output"))
     hyps.append(_permuted(ctx, 1, "output channel"))

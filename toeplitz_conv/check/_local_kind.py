@@ -30,12 +30,14 @@ from ..tied import TiedMatrix
 from ._context import _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
+    _bias_hypotheses,
     _cropped_diagnosis,
     _grad_hypotheses,
     _one_image,
     _permuted,
     _position_grads,
     _predicted,
+    _reshape_hint,
     _scaled,
     _shifted,
 )
@@ -255,10 +257,7 @@ class _LocalCatalogue:
             hyps.append(_predicted(ctx, lambda i: flipped.apply(xs[i]) + bias,
                                    "kernels flipped (you computed convolutions, the layer "
                                    "correlates each window with its kernel)"))
-        if ctx.b is not None and np.any(ctx.b != 0):
-            hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]) + 2 * bias,
-                                   "bias added twice"))
-            hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]), "bias is missing"))
+        hyps += _bias_hypotheses(ctx, xs, bias)
         hyps.append(_scaled(ctx, "output"))
         hyps.append(_permuted(ctx, 1, "output channel"))
         hyps.append(_shifted(ctx, ctx.spatial_axes, "output"))
@@ -266,13 +265,9 @@ class _LocalCatalogue:
 
     def wrong_shape(self, ctx: LocalCtx, xs: list[np.ndarray],
                     gots: list[np.ndarray]) -> str | None:
-        size = math.prod(ctx.out_shape)
-        if all(g.size == size and ctx.close(g.reshape(ctx.out_shape), ctx.forward_ref(x))
-               for g, x in zip(gots, xs)):
-            return (f"right values in the wrong shape: reshape the output to "
-                    f"{ctx.layout.data_shape(ctx.out_shape)}")
-        if any(g.ndim != len(ctx.out_shape) for g in gots):
-            return None
+        hint = _reshape_hint(ctx, xs, gots)
+        if hint is not None or any(g.ndim != len(ctx.out_shape) for g in gots):
+            return hint
         return _cropped_diagnosis(ctx, xs, gots)
 
     def grads(self, ctx: LocalCtx, name: str,

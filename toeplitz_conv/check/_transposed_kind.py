@@ -33,6 +33,7 @@ from ._context import _HYP_RTOL, _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
     _bias_for,
+    _bias_hypotheses,
     _bias_multiple,
     _cropped_diagnosis,
     _embed,
@@ -40,6 +41,7 @@ from ._hypotheses import (
     _one_image,
     _permuted,
     _predicted,
+    _reshape_hint,
     _scaled,
     _shifted,
 )
@@ -361,10 +363,8 @@ class _TransposedCatalogue:
         flipped = ctx.alt(ctx.flipped_w, key="flip")
         if flipped is not None and not np.array_equal(ctx.flipped_w, ctx.w):
             hyps.append(_predicted(ctx, lambda i: flipped.apply(xs[i]) + bias, _FLIP))
+        hyps += _bias_hypotheses(ctx, xs, bias)
         if ctx.b is not None and np.any(ctx.b != 0):
-            hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]) + 2 * bias,
-                                   "bias added twice"))
-            hyps.append(_predicted(ctx, lambda i: ctx.A.apply(xs[i]), "bias is missing"))
             hyps.append(_bias_multiple(ctx, xs))
         hyps.append(_scaled(ctx, "output"))
         hyps.append(_permuted(ctx, 1, "output channel"))
@@ -379,13 +379,9 @@ class _TransposedCatalogue:
 
     def wrong_shape(self, ctx: TransposedCtx, xs: list[np.ndarray],
                     gots: list[np.ndarray]) -> str | None:
-        size = math.prod(ctx.out_shape)
-        if all(g.size == size and ctx.close(g.reshape(ctx.out_shape), ctx.forward_ref(x))
-               for g, x in zip(gots, xs)):
-            return (f"right values in the wrong shape: reshape the output to "
-                    f"{ctx.layout.data_shape(ctx.out_shape)}")
-        if any(g.ndim != len(ctx.out_shape) for g in gots):
-            return None
+        hint = _reshape_hint(ctx, xs, gots)
+        if hint is not None or any(g.ndim != len(ctx.out_shape) for g in gots):
+            return hint
         return _neighbour_fit(ctx, xs, gots, False) or _cropped_diagnosis(ctx, xs, gots)
 
     def grads(self, ctx: TransposedCtx, name: str,
