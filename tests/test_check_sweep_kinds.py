@@ -293,14 +293,7 @@ RNG = np.random.default_rng(0)
 
 # ------------------------------------------------------------ transposed (with chk-kinds)
 def test_transposed_sweep_finds_an_ignored_output_padding():
-    import typing
-
-    from toeplitz_conv.check import check_layer
-
     from .test_check_identify_kinds import conv_transpose
-
-    if "transposed" not in typing.get_args(typing.get_type_hints(check_layer)["kind"]):
-        pytest.skip("check_layer has no kind='transposed' yet (issue 30 item 1)")
 
     def factory(weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                 output_padding=0, *, bug=False):
