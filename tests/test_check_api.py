@@ -184,8 +184,7 @@ def test_torch_layers_calls_made_up_front_still_judged_one_by_one():
                 y = y * 1.5
             return y
 
-    r = check_layer(CornerBug(2, 3, 3, padding=1), None, (2, 6, 6), padding=1,
-                    reference="matrix-free")
+    r = check_layer(CornerBug(2, 3, 3, padding=1), None, (2, 6, 6), padding=1)
     assert not r["forward"].ok and "one-hot" in r["forward"].trial, str(r)
     assert not r["input_grad"].ok and "one-hot" in r["input_grad"].trial
 
@@ -197,3 +196,37 @@ def test_torch_layers_calls_made_up_front_still_judged_one_by_one():
     seen.clear()
     r = check_layer(Raises(2, 3, 3, padding=1), None, (2, 6, 6), padding=1)
     assert "boom" in r["forward"].message and len(seen) == 2     # one forward, one backward
+
+
+def test_large_layer_decided_on_random_inputs_and_a_failure_widened_with_the_one_hot():
+    # Matrix-free (a large layer): the random trials decide; a failing check
+    # is run again with the one-hot at the corner added, for its diagnosis,
+    # and a layer that passes that second run keeps its first failure.
+    import torch
+
+    class CornerPadding(torch.nn.Conv2d):
+        def forward(self, x):
+            y = super().forward(x)
+            y = y.clone()
+            y[..., 0, 0] = y[..., 0, 0] + 0.5 * x[..., :1, 0, 0]    # reads the corner twice
+            return y
+
+    torch.manual_seed(0)
+    r = check_layer(CornerPadding(2, 3, 3, padding=1), None, (2, 6, 6), padding=1,
+                    reference="matrix-free")
+    assert not r["forward"].ok and "on 2 inputs" in r["forward"].message, str(r)
+    good = torch.nn.Conv2d(2, 3, 3, padding=1)
+    r = check_layer(good, None, (2, 6, 6), padding=1, reference="matrix-free")
+    assert r.ok and "on 1 inputs" in r["forward"].message, str(r)
+
+    calls = []
+
+    class FirstCallWrong(torch.nn.Conv2d):
+        def forward(self, x):
+            calls.append(1)
+            y = super().forward(x)
+            return y * 1.01 if len(calls) == 1 else y
+
+    r = check_layer(FirstCallWrong(2, 3, 3, padding=1), None, (2, 6, 6), padding=1,
+                    reference="matrix-free")
+    assert not r["forward"].ok and len(calls) >= 2, str(r)

@@ -512,3 +512,36 @@ def test_assert_layer_ok_for_test_suites():
     with pytest.raises(LayerCheckError, match="not checked"):
         assert_layer_ok(lambda x: f(x, W, B), W, SHAPE, bias=B, batch=2, stride=2, padding=1,
                         require_all=True)
+
+
+def test_matrix_free_references_alive_together_never_share_a_scratch_buffer():
+    # The im2col buffers are reused once nothing refers to them: two
+    # references used in turn (the checker's alternative layers are) keep
+    # their cached columns, and each result equals its explicit matrix.
+    from toeplitz_conv import layer_matrix
+    from toeplitz_conv.check._operator import reference
+    from toeplitz_conv.check._scratch import clear, scratch
+
+    rng = np.random.default_rng(11)
+    shape = (3, 8, 8)
+    w1, w2 = rng.standard_normal((2, 4, 3, 3, 3))
+    refs = [reference(w, shape, method="matrix-free", padding=1) for w in (w1, w2)]
+    mats = [layer_matrix(w, shape, padding=1) for w in (w1, w2)]
+    x1, x2 = rng.standard_normal((2, *shape))
+    g = rng.standard_normal((4, 8, 8))
+    y1 = refs[0].apply(x1)                 # columns of x1 cached in refs[0]
+    y2 = refs[1].apply(x2)                 # columns of x2 in another buffer
+    gx = refs[1].T.apply(g)
+    for got, want in ((y1, mats[0].apply(x1)), (y2, mats[1].apply(x2)),
+                      (refs[0].weight_grad(x1, g), mats[0].weight_grad(x1, g)),
+                      (refs[1].weight_grad(x2, g), mats[1].weight_grad(x2, g)),
+                      (gx, mats[1].T.apply(g))):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    clear()
+    a = scratch((5,), np.float64)
+    b = scratch((5,), np.float64)
+    assert not np.shares_memory(a, b)
+    where = a.__array_interface__["data"][0]
+    del a
+    c = scratch((4,), np.float64)                        # a is freed: its buffer again
+    assert c.__array_interface__["data"][0] == where and not np.shares_memory(c, b)

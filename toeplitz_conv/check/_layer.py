@@ -18,6 +18,7 @@ hypotheses (:mod:`._hypotheses`), each tested against the user's results.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -31,7 +32,7 @@ from .._validation import (
     as_shape,
     choose,
 )
-from ._context import _Ctx, _Trial
+from ._context import _Ctx, _Trial, random_trial
 from ._data_matrix_kind import check_data_matrix
 from ._hypotheses import (
     _diagnose,
@@ -98,9 +99,10 @@ def _structured(shape: tuple[int, ...], rng: np.random.Generator,
 
     ``light`` (large layers, where every trial costs several forward passes):
     the random arrays and one one-hot at the first position (a corner, where
-    padding mistakes show) only.
+    padding mistakes show) only; the checks add the one-hot to a failing
+    check alone (see :func:`_widened`).
     """
-    out = [(f"random {tag} #{i}", rng.standard_normal(shape)) for i in range(n_random)]
+    out = [(f"random {tag} #{i}", random_trial(rng, shape)) for i in range(n_random)]
     first = (0,) * len(shape)
     centre = tuple(s // 2 for s in shape)
     last = tuple(s - 1 for s in shape)
@@ -448,11 +450,14 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     n_random : int or None
         Random inputs per check (1 to 64), besides the structured ones
         (one-hots at the first, centre and last position, and a ramp).
-        ``None``: 3, or 1 for a large layer checked matrix-free (whose
-        structured inputs are then a single one-hot, to keep the check at
-        tens of forward passes) and for a pooling layer whose input holds
-        more than 2**16 values (one input already puts every window, border
-        ones included, thousands of times over).
+        ``None``: 3, or 1 for a large layer checked matrix-free and for a
+        pooling layer whose input holds more than 2**16 values (one input
+        already puts every window, border ones included, thousands of times
+        over).  A large layer is decided on its random inputs alone (a
+        linear map that differs from the layer's differs on almost every
+        input); its structured input, a single one-hot at the first
+        position, is added to a check that fails, to localise the mistake
+        for the diagnosis.
     batch : int or None
         Images per call; ``None`` for a layer without a batch axis.
     reduction : {'sum', 'mean'}
@@ -642,6 +647,19 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     return _run_checks(ctx, user, user.kind, n_random, seed, batch, layout)
 
 
+def _widened(entry: Entry, again: Callable[[], Entry | None], more: bool) -> Entry:
+    """A failed ``entry`` checked again on more inputs (``again``) when there are ``more``.
+
+    The wider entry replaces it only when it fails too: a layer that passes
+    the second time (one whose output changes between calls) keeps its
+    first, failed, entry.
+    """
+    if entry.ok or not more:
+        return entry
+    wider = again()
+    return entry if wider is None or wider.ok else wider
+
+
 def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: int,
                 batch: int | None, layout: Layout) -> Report:
     if user_kind in ("module", "function"):
@@ -659,13 +677,24 @@ def _checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: in
     rng = np.random.default_rng(seed)
     xs = _structured(ctx.in_shape, rng, n_random, "x", light=not ctx.explicit)
     pairs = _grad_pairs(ctx, rng, n_random, xs)      # the forward check draws nothing
+    # A large layer is checked on its random inputs first: a linear map that
+    # differs from A differs on almost every input, so they decide.  The
+    # structured ones (a one-hot at a corner) then only localise a failure,
+    # and are added to a failing check alone, for its diagnosis.
+    first_xs, first_pairs = (xs, pairs) if ctx.explicit else (xs[:n_random], pairs[:n_random])
     if user_kind in ("module", "function"):
-        user = _Prefetched(user, xs, pairs)
-    entries = [_check_forward(ctx, user, xs)]
+        user = _Prefetched(user, first_xs, first_pairs)
+    entries = [_widened(_check_forward(ctx, user, first_xs),
+                        lambda: _check_forward(ctx, user, xs), len(first_xs) < len(xs))]
     if user.notes:
         entries[0].message += "; note: " + "; ".join(user.notes)
     if user.has_grads:
-        entries += _check_grads(ctx, user, pairs)
+        grads = _check_grads(ctx, user, first_pairs)
+        if len(first_pairs) < len(pairs) and not all(e.ok for e in grads):
+            wider = {e.name: e for e in _check_grads(ctx, user, pairs)}
+            grads = [_widened(e, functools.partial(wider.get, e.name, e), True)
+                     for e in grads]
+        entries += grads
     else:
         entries += _check_finite_differences(ctx, user, pairs, rng)
     kind = {"module": "torch module", "function": "torch autograd Function",

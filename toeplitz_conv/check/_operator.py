@@ -17,6 +17,7 @@ for small layers and the matrix-free path for large ones.
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
 import threading
@@ -32,6 +33,7 @@ from .._validation import as_groups, choose
 from ..geometry import Geometry, layer_geometry
 from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
+from ._scratch import scratch
 
 __all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "products_in", "reference",
            "single_threaded_blas"]
@@ -184,6 +186,49 @@ def products_in(dtype: Any) -> Iterator[None]:
         _PRODUCTS.reset(token)
 
 
+# The index tables depend on the geometry alone: a few are kept, so that
+# checking the same layer again (a sweep, a benchmark) does not rebuild them.
+@functools.lru_cache(maxsize=8)
+def _padded_table(geometry: Geometry) -> np.ndarray:
+    """:attr:`Geometry.table` with zero padding (-1) read from row ``n_in``, a zero row."""
+    t = geometry.table
+    out = np.where(t < 0, math.prod(geometry.in_shape), t)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _inverse_of(geometry: Geometry) -> list[np.ndarray]:
+    """For each input and tap, the output that reads it (``n_out``: none), in layers.
+
+    One layer when no tap reads an input from two positions; reflect
+    padding can, and each further reading goes into another layer, so that
+    ``A.T @ g`` is a sum of gathers.
+    """
+    table = _padded_table(geometry)
+    n_in, n_out = math.prod(geometry.in_shape), math.prod(geometry.out_shape)
+    n_k = math.prod(geometry.kernel_shape)
+    p, t = np.nonzero(table != n_in)
+    key = table[p, t] * n_k + t
+    if np.bincount(key, minlength=1).max(initial=0) <= 1:      # one reading each
+        inv = np.full((n_in, n_k), n_out, dtype=np.intp)
+        inv[key // n_k, t] = p
+        layers = [inv]
+    else:
+        order = np.argsort(key, kind="stable")
+        key, p, t = key[order], p[order], t[order]
+        rank = np.arange(len(key)) - np.searchsorted(key, key)
+        layers = []
+        for r in range(int(rank.max(initial=-1)) + 1):
+            inv = np.full((n_in, n_k), n_out, dtype=np.intp)
+            sel = rank == r
+            inv[key[sel] // n_k, t[sel]] = p[sel]
+            layers.append(inv)
+    for inv in layers:
+        inv.flags.writeable = False
+    return layers
+
+
 class _Transposed:
     def __init__(self, parent: ImColReference) -> None:
         self._p = parent
@@ -227,16 +272,19 @@ class ImColReference:
         self.n_in = math.prod(geometry.in_shape)
         self.n_out = math.prod(geometry.out_shape)
         self.n_k = math.prod(geometry.kernel_shape)
-        if _table is None:
-            t = geometry.table
-            _table = np.where(t < 0, self.n_in, t)     # -1 (zero padding) reads a zero row
-        self._table = _table
+        self._table = _padded_table(geometry) if _table is None else _table
         # Shared with the copies of with_weight: [] until computed, then [layers].
         self._inverse = [] if _inverse is None else _inverse
         self._cache: list[tuple[np.ndarray, np.ndarray]] = []
         self._rcache: tuple[Any, Any, np.ndarray] | None = None
         self._nz: list[tuple[np.ndarray, list[tuple[int, int, int, float]] | None]] = []
-        self.T = _Transposed(self)
+
+    @property
+    def T(self) -> _Transposed:
+        # Made on demand: a child holding its parent would be a cycle, and
+        # the parent (with its scratch buffers) would then live until the
+        # garbage collector's next pass.
+        return _Transposed(self)
 
     def _w(self) -> np.ndarray:
         """The weight in the products' dtype (float64 unless :func:`products_in` says)."""
@@ -266,10 +314,16 @@ class ImColReference:
         whole rows of channels, the fastest gather numpy has.
         """
         n, c = len(v), v.shape[1]
-        out = np.zeros((self.groups, n, size + 1, c // self.groups), dtype=_PRODUCTS.get())
+        out = scratch((self.groups, n, size + 1, c // self.groups), _PRODUCTS.get())
         out[:, :, :size] = v.reshape(n, self.groups, c // self.groups, size).transpose(
             1, 0, 3, 2)
+        out[:, :, size] = 0.0
         return out
+
+    def _gather(self, rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """``rows[:, :, table]`` into a scratch buffer (every index is in range)."""
+        out = scratch((*rows.shape[:2], *table.shape, rows.shape[3]), rows.dtype)
+        return np.take(rows, table, axis=2, out=out, mode="clip")
 
     def _lanes(self, v: np.ndarray) -> np.ndarray:
         """``(N, C_out, *out)`` as ``(groups, C_out // groups, N * positions)``."""
@@ -290,7 +344,7 @@ class ImColReference:
         xb, _ = self._batch(x, self.in_shape)
         n, (_, cig) = len(xb), self._split()
         check_build(n * self.c_in * self.n_out * self.n_k // 4, "im2col buffer")
-        cols = self._rows(xb, self.n_in)[:, :, self._table]   # (G, N, positions, taps, C/G)
+        cols = self._gather(self._rows(xb, self.n_in), self._table)  # (G, N, pos, taps, C/G)
         cols = cols.reshape(self.groups, n * self.n_out, self.n_k * cig)
         self._cache = [*self._cache[-1:], (x, cols)]
         return cols
@@ -356,30 +410,9 @@ class ImColReference:
         return y if batched else y[0]
 
     def _inverse_layers(self) -> list[np.ndarray]:
-        """For each input and tap, the output that reads it (``n_out``: none), in layers.
-
-        One layer when no tap reads an input from two positions; reflect
-        padding can, and each further reading goes into another layer, so that
-        ``A.T @ g`` is a sum of gathers.
-        """
+        """For each input and tap, the output that reads it (``n_out``: none), in layers."""
         if not self._inverse:
-            p, t = np.nonzero(self._table != self.n_in)
-            key = self._table[p, t] * self.n_k + t
-            if np.bincount(key, minlength=1).max(initial=0) <= 1:      # one reading each
-                inv = np.full((self.n_in, self.n_k), self.n_out, dtype=np.intp)
-                inv[key // self.n_k, t] = p
-                self._inverse.append([inv])
-                return self._inverse[0]
-            order = np.argsort(key, kind="stable")
-            key, p, t = key[order], p[order], t[order]
-            rank = np.arange(len(key)) - np.searchsorted(key, key)
-            layers = []
-            for r in range(int(rank.max(initial=-1)) + 1):
-                inv = np.full((self.n_in, self.n_k), self.n_out, dtype=np.intp)
-                sel = rank == r
-                inv[key[sel] // self.n_k, t[sel]] = p[sel]
-                layers.append(inv)
-            self._inverse.append(layers)
+            self._inverse.append(_inverse_of(self.geometry))
         return self._inverse[0]
 
     @property
@@ -410,7 +443,7 @@ class ImColReference:
     def _gathered_rmatvec(self, gb: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
         n, (cog, cig) = len(gb), self._split()
         rows = self._rows(gb, self.n_out)
-        gcols = rows[:, :, layers[0]]                 # (G, N, inputs, taps, C_out/G)
+        gcols = self._gather(rows, layers[0])         # (G, N, inputs, taps, C_out/G)
         for inv in layers[1:]:
             gcols += rows[:, :, inv]
         gcols = gcols.reshape(self.groups, n * self.n_in, self.n_k * cog)

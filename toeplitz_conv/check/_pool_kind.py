@@ -30,7 +30,7 @@ import numpy as np
 
 from .._validation import as_int_tuple, as_kernel, as_shape, choose
 from ..pooling import _pool_args, avg_pool_matrix, max_pool_matrix
-from ._context import dtype_tolerance
+from ._context import dtype_tolerance, random_trial
 from ._isolate import ProcessLayer
 from ._layout import Layout
 from ._lp_pool import LpPool, lp_alternatives
@@ -299,7 +299,7 @@ def check_pool(forward: Any, input_shape: Any, kind: str, *, backward: Any = Non
         n_random = 1 if n * math.prod(shape) > _LARGE else 3
     # Lp pooling: positive inputs, where x**p is defined and smooth for every p.
     xs = [rng.uniform(0.5, 2.0, (n, *shape)) if kind == "lp_pool"
-          else rng.standard_normal((n, *shape)) for _ in range(n_random)]
+          else random_trial(rng, (n, *shape)) for _ in range(n_random)]
     names = [f"random x #{i}" for i in range(n_random)]
     if kind == "avg_pool":
         one = np.zeros((n, *shape))
@@ -380,7 +380,7 @@ def _grad_entry(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
     Returns the entry and the ties found in the trial inputs (one text per input).
     """
     kind = pool.kind
-    gs = [rng.standard_normal(w.shape) for w in want]
+    gs = [random_trial(rng, w.shape) for w in want]
     gwant = [pool.back(x, g) for x, g in zip(xs, gs)]
     ggot, failure, eps = [], "", 0.0
     for x, g, tname in zip(xs, gs, names):
