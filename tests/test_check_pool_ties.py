@@ -112,3 +112,45 @@ def test_a_float16_layer_choosing_among_values_it_cannot_tell_apart_is_a_tie():
     assert r.ok, str(r)
     assert any("output (0, 0, 0) has equal maxima at window positions (0, 0), (0, 1)" in n
                for n in r.notes), r.notes
+
+
+def _ties_by_definition(img, k, stride, pad, dil):
+    """Tied windows of a 2-D max pool from torch's window definition, loop by loop."""
+    c, h, w = img.shape
+    oh = (h + 2 * pad - dil * (k - 1) - 1) // stride + 1
+    ow = (w + 2 * pad - dil * (k - 1) - 1) // stride + 1
+    out = []
+    for ch in range(c):
+        for i in range(oh):
+            for j in range(ow):
+                taps, vals = [], []
+                for a in range(k):
+                    for b in range(k):
+                        r, s = i * stride - pad + a * dil, j * stride - pad + b * dil
+                        if 0 <= r < h and 0 <= s < w:
+                            taps.append(((a, b), ch * h * w + r * w + s))
+                            vals.append(img[ch, r, s])
+                if vals:
+                    top = max(vals)
+                    tied = [t for t, v in zip(taps, vals) if v == top]
+                    if len(tied) > 1:
+                        out.append(((ch, i, j), tuple(t for t, _ in tied),
+                                    tuple(p for _, p in tied)))
+    return out
+
+
+def test_find_ties_equals_the_window_definition_on_many_tied_inputs():
+    from toeplitz_conv.check._pool_ties import find_ties
+
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        k, stride, dil = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pad = int(rng.integers(0, k // 2 + 1))
+        shape = (int(rng.integers(1, 3)), int(rng.integers(dil * (k - 1) + 1, 8)),
+                 int(rng.integers(dil * (k - 1) + 1, 8)))
+        x = rng.integers(0, 3, (2, *shape)).astype(float)       # small integers: many ties
+        opts = {"kernel_size": k, "stride": stride, "padding": pad, "dilation": dil}
+        found = find_ties(x, shape, opts)
+        for i in range(2):
+            got = [(t.output, t.taps, t.inputs) for t in found if t.image == i]
+            assert got == _ties_by_definition(x[i], k, stride, pad, dil), opts

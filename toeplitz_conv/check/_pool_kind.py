@@ -29,12 +29,21 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_int_tuple, as_kernel, as_shape, choose
-from ..pooling import _pool_args, avg_pool_matrix, max_pool_matrix
+from ..pooling import avg_pool_matrix, max_pool_matrix
 from ._context import dtype_tolerance, random_trial
 from ._isolate import ProcessLayer
 from ._layout import Layout
 from ._lp_pool import LpPool, lp_alternatives
-from ._pool_ties import find_ties, tie_routing_fits, tie_text, to_every_tied
+from ._pool_ties import (
+    Tie,
+    kernel_shape,
+    tie_routing_fits,
+    tie_text,
+    ties_in,
+    to_every_tied,
+    window_table,
+    window_values,
+)
 from ._report import Entry, Report
 from ._user import UserLayer, as_result, result_eps
 
@@ -79,27 +88,33 @@ class _Pool:
         for held, sel in self._picked:
             if _address(held) == where:
                 return sel
-        n_sp = int(np.prod(x.shape[1:]))
         if self._windows is None:
-            o = self.opts
-            _, geom = _pool_args(o["kernel_size"], (1, *self.in_shape[1:]), o.get("stride"),
-                                 o.get("padding", 0), o.get("dilation", 1),
-                                 o.get("ceil_mode", False))
-            t = geom.table
-            self._windows = np.where(t < 0, n_sp, t)
-            self._out_spatial = tuple(geom.out_shape[1:])
+            self._windows, self._out_spatial = window_table(self.in_shape, self.opts)
         win = self._windows
-        # Channels last, so that each window tap gathers whole rows; the first
-        # tap (in window order) equal to the window's maximum is the one
-        # selected, as np.argmax picks (which is slow along a short axis).
-        vals = np.ascontiguousarray(self._padded(x).T)[win]      # (windows, taps, C)
-        top = vals.max(axis=1)
+        # The first tap (in window order) equal to the window's maximum is the
+        # one selected, as np.argmax picks (which is slow along a short axis).
+        vals, top = window_values(x, win)                       # (windows, taps, C)
+        self._values = (x, vals, top)            # the ties of x are found from them
         sel = np.broadcast_to(win[:, -1:], top.shape)
         for tap in range(win.shape[1] - 2, -1, -1):
             sel = np.where(vals[:, tap] == top, win[:, tap:tap + 1], sel)
         sel = np.ascontiguousarray(sel.T)                         # (C, windows)
         self._picked = [*self._picked[-15:], (x, sel)]
         return sel
+
+    def ties(self, x: np.ndarray, eps: float) -> list[Tie]:
+        """:func:`find_ties` of ``x`` (``(N, C, *spatial)``), from the selection's window values."""
+        win, self._out_spatial = window_table(self.in_shape, self.opts)
+        out: list[Tie] = []
+        for i, img in enumerate(x):
+            held = getattr(self, "_values", None)
+            if held is not None and _address(held[0]) == _address(img):
+                _, vals, top = held
+            else:
+                vals, top = window_values(img, win)
+            out += ties_in(i, vals, top, win, self.in_shape, self._out_spatial,
+                           kernel_shape(self.in_shape, self.opts), eps)
+        return out
 
     @staticmethod
     def _padded(x: np.ndarray) -> np.ndarray:
@@ -344,7 +359,7 @@ def _accept_ties(pool: _Pool, xs: list[np.ndarray], gs: list[np.ndarray],
     out = list(gwant)
     every = False
     for k, (x, g, got, want) in enumerate(zip(xs, gs, ggot, gwant)):
-        found = find_ties(x, pool.in_shape, pool.opts, eps)
+        found = pool.ties(x, eps)
         if not found:
             continue
         notes.append(tie_text(found, pool.in_shape, names[k], batched))

@@ -13,6 +13,8 @@ layer cannot tell them apart, so its choice between them is not a bug.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +23,20 @@ import scipy.sparse as sp
 from scipy.optimize import nnls
 from scipy.sparse.csgraph import connected_components
 
+from .._validation import as_int_tuple
 from ..pooling import _pool_args
+from ._scratch import scratch
 
-__all__ = ["Tie", "find_ties", "tie_routing_fits", "tie_text"]
+__all__ = [
+    "Tie",
+    "find_ties",
+    "kernel_shape",
+    "tie_routing_fits",
+    "tie_text",
+    "ties_in",
+    "window_table",
+    "window_values",
+]
 
 # Beyond this many (window, tied tap) unknowns in one group of windows sharing tied
 # inputs the split is not solved for (nnls on a dense system).
@@ -48,6 +61,76 @@ def _geometry(in_shape: tuple[int, ...], opts: dict[str, Any]) -> Any:
     return geom
 
 
+@functools.lru_cache(maxsize=8)
+def _padded_windows(geom: Any) -> np.ndarray:
+    """The window table of one channel, padded reads pointing one past the last input.
+
+    Kept per geometry: the forward, the gradient and the ties of one check
+    (and every check of the same layer) read the same windows.
+    """
+    t = geom.table
+    out = np.where(t < 0, math.prod(geom.in_shape), t)
+    out.flags.writeable = False
+    return out
+
+
+def window_table(in_shape: tuple[int, ...], opts: dict[str, Any]
+                 ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """``(windows, taps)`` input indices of one channel of ``(C, *spatial)``, and the output shape.
+
+    A read of padding points to index ``prod(spatial)``, one past the inputs.
+
+    >>> t, out = window_table((2, 5), {"kernel_size": 3, "stride": 2, "padding": 1})
+    >>> t.tolist(), out
+    ([[5, 0, 1], [1, 2, 3], [3, 4, 5]], (3,))
+    """
+    geom = _geometry((1, *in_shape[1:]), opts)
+    return _padded_windows(geom), tuple(geom.out_shape[1:])
+
+
+def window_values(img: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(vals, top)``: each window's values ``(windows, taps, C)`` and maxima ``(windows, C)``.
+
+    ``img`` is one ``(C, *spatial)`` image; a read of padding is ``-inf``.
+    Channels last, so that each window tap gathers whole rows of channels.
+
+    >>> vals, top = window_values(np.array([[1.0, 3.0, 2.0]]), np.array([[3, 0], [0, 1]]))
+    >>> vals[..., 0].tolist(), top[:, 0].tolist()
+    ([[-inf, 1.0], [1.0, 3.0]], [1.0, 3.0])
+    """
+    c = img.shape[0]
+    n_sp = img.size // max(c, 1)
+    padded = scratch((n_sp + 1, c), np.float64)
+    padded[:n_sp] = img.reshape(c, n_sp).T
+    padded[n_sp] = -np.inf
+    vals = np.take(padded, table, axis=0, out=scratch((*table.shape, c), np.float64),
+                   mode="clip")
+    return vals, vals.max(axis=1)
+
+
+def ties_in(image: int, vals: np.ndarray, top: np.ndarray, table: np.ndarray,
+            in_shape: tuple[int, ...], out_spatial: tuple[int, ...],
+            kshape: tuple[int, ...], eps: float) -> list[Tie]:
+    """The tied windows of one image from its :func:`window_values`."""
+    n_sp, n_win = math.prod(in_shape[1:]), len(table)
+    with np.errstate(invalid="ignore"):                    # -inf - inf: all padding
+        floor = top - 4.0 * eps * np.abs(top)
+    tied = vals >= floor[:, None, :]
+    count = tied.sum(axis=1)
+    count[~np.isfinite(top)] = 0
+    w_idx, c_idx = np.nonzero(count > 1)
+    out: list[Tie] = []
+    for r in np.sort(c_idx * n_win + w_idx):               # the outputs in C order
+        ch, w = divmod(int(r), n_win)
+        taps = np.flatnonzero(tied[w, :, ch])
+        out.append(Tie(image, int(r),
+                       (ch, *(int(v) for v in np.unravel_index(w, out_spatial))),
+                       tuple(tuple(int(v) for v in np.unravel_index(t, kshape))
+                             for t in taps),
+                       tuple(ch * n_sp + int(v) for v in table[w, taps])))
+    return out
+
+
 def find_ties(x: np.ndarray, in_shape: tuple[int, ...], opts: dict[str, Any],
               eps: float = 0.0) -> list[Tie]:
     """Every window of every image of ``x`` (``(N, C, *spatial)``) with a shared maximum.
@@ -58,24 +141,18 @@ def find_ties(x: np.ndarray, in_shape: tuple[int, ...], opts: dict[str, Any],
     >>> [(t.output, t.taps) for t in find_ties(x, (1, 6), {"kernel_size": 3})]
     [((0, 0), ((1,), (2,)))]
     """
-    geom = _geometry(in_shape, opts)
-    table = geom.table
-    valid = table >= 0
-    kshape = geom.kernel_shape[1:]
+    table, out_spatial = window_table(in_shape, opts)
+    kshape = kernel_shape(in_shape, opts)
     out: list[Tie] = []
     for i, img in enumerate(x):
-        vals = np.where(valid, img.ravel()[np.maximum(table, 0)], -np.inf)
-        top = vals.max(axis=1)
-        close = 4.0 * eps * np.abs(top)
-        tied = valid & (vals >= (top - close)[:, None]) & np.isfinite(top)[:, None]
-        for r in np.flatnonzero(tied.sum(axis=1) > 1):
-            taps = np.flatnonzero(tied[r])
-            out.append(Tie(i, int(r),
-                           tuple(int(v) for v in np.unravel_index(r, geom.out_shape)),
-                           tuple(tuple(int(v) for v in np.unravel_index(t, kshape))
-                                 for t in taps),
-                           tuple(int(v) for v in table[r, taps])))
+        vals, top = window_values(img, table)
+        out += ties_in(i, vals, top, table, in_shape, out_spatial, kshape, eps)
     return out
+
+
+def kernel_shape(in_shape: tuple[int, ...], opts: dict[str, Any]) -> tuple[int, ...]:
+    """The pooling window's shape (``kernel_size`` per spatial axis)."""
+    return as_int_tuple(opts["kernel_size"], len(in_shape) - 1, "kernel_size", minimum=1)
 
 
 def tie_text(ties: list[Tie], in_shape: tuple[int, ...], trial: str, batched: bool,
