@@ -232,3 +232,57 @@ def test_sweep_and_identify_subcommands(pool_file, capsys):
     code, out, err = cli("identify", f"{pool_file}:forward", "--input-shape", "2,6,8",
                          "--convention", "pool")
     assert code == 2 and "--convention must be one of" in err
+
+
+BLACK_BOXES = textwrap.dedent('''
+    import os
+    import time
+    from scipy.signal import convolve
+
+    def exits(x):
+        print("about to exit")
+        os._exit(3)
+
+    def sleeps(x):
+        time.sleep(60)
+
+    def good(x):
+        return convolve(x, [5.0, 6.0, 7.0])
+''')
+
+
+def _children():
+    import os
+    out = []
+    for t in os.listdir(f"/proc/{os.getpid()}/task"):
+        with open(f"/proc/{os.getpid()}/task/{t}/children") as fh:
+            out += [int(k) for k in fh.read().split()]
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children read from /proc")
+def test_identify_a_black_box_that_exits_or_hangs_is_a_one_line_error(tmp_path, capsys):
+    p = tmp_path / "boxes.py"
+    p.write_text(BLACK_BOXES)
+    before = set(_children())
+
+    def cli(*args):
+        code = main(["identify", *args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    code, out, err = cli(f"{p}:exits", "--n", "6")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "failed on call 1: forward ended its process with exit status 3" in err
+    assert "about to exit" in out                         # what it printed is still shown
+    code, out, err = cli(f"{p}:sleeps", "--n", "6", "--timeout", "0.3")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "did not return within --timeout 0.3 s" in err and "--timeout if" in err
+    code, out, err = cli(f"{p}:sleeps", "--n", "6", "--timeout", "0.2", "--isolation", "none")
+    assert code == 2 and "did not return within --timeout 0.2 s (stopped it" in err, err
+    code, out, err = cli(f"{p}:good", "--n", "6", "--timeout", "0")
+    assert code == 2 and "--timeout" in err
+    code, out, err = cli(f"{p}:good", "--n", "6", "--isolation", "thread")
+    assert code == 2 and "--isolation" in err
+    code, out, err = cli(f"{p}:good", "--n", "6")
+    assert code == 0 and "mode='full'" in out and "kernel = [5. 6. 7.]" in out, out + err
+    assert set(_children()) <= before

@@ -12,22 +12,24 @@ is verified on random inputs, with a fallback to one-hot probing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._limits import DenseTooLargeError, check_dense
-from .._validation import as_positive_int, as_shape
+from .._validation import as_positive_int, as_shape, choose
 from ..layers import layer_matrix
 from ..signal import conv_matrix
 from ..tied import TiedMatrix
 from ._footprint import discover_footprint
-from ._user import as_result, as_tolerance
+from ._isolate import black_box
+from ._user import ISOLATIONS, as_result, as_timeout, as_tolerance
 
 __all__ = ["DEFAULT_MAX_CALLS", "Extraction", "NotLinearError", "auto_tolerance",
-           "colour_columns", "extract_matrix", "recover_weight"]
+           "colour_columns", "extract_from", "extract_matrix", "recover_weight"]
 
 # One call per input element is O(n) calls of O(n) work each: past this many
 # calls extract_matrix refuses (max_calls=None lifts the budget).
@@ -38,6 +40,10 @@ _DISCOVER_ABOVE = 16
 # max(this, 2000 per input element) is nearly dense (n^2 pairs), or too big to
 # colour in reasonable time: one-hot probing (within max_calls) is the honest route.
 _MAX_CONFLICTS = 20_000_000
+# Probes sent to a worker process in one message: at most this many, and
+# about this many input values (16 MB) in all.
+_BATCH = 256
+_BATCH_VALUES = 2**21
 
 
 class NotLinearError(ValueError):
@@ -92,13 +98,17 @@ class Extraction:
 
 
 class _Counted:
-    """The black box, with a call counter, a call budget and result validation."""
+    """The black box, with a call counter, a call budget and result validation.
 
-    def __init__(self, forward: Any, in_shape: tuple[int, ...],
+    ``box`` is a :class:`~toeplitz_conv.check._user.BlackBox` or its worker
+    process (:class:`~toeplitz_conv.check._isolate.ProcessBlackBox`): a call
+    that fails (raises, hangs, ends its process) is one ValueError saying so
+    and on which call.
+    """
+
+    def __init__(self, box: Any, in_shape: tuple[int, ...],
                  max_calls: int | None = None) -> None:
-        if not callable(forward):
-            raise TypeError(f"forward must be callable, got {type(forward).__name__}")
-        self.f = forward
+        self.box = box
         self.in_shape = in_shape
         self.calls = 0
         self.max_calls = max_calls
@@ -113,13 +123,38 @@ class _Counted:
                              f"so far), over max_calls={self.max_calls}; give kernel= (with "
                              f"the layer options) or footprint=, or raise max_calls")
 
+    def _values(self, xs: list[np.ndarray]) -> list[Any]:
+        """What the black box returned for each input (of ``in_shape``); raise on a failure."""
+        outs = self.box.many(xs)
+        for out in outs:
+            self.calls += 1
+            if out.error:
+                raise ValueError(f"the black box failed on call {self.calls}: "
+                                 f"{out.error}") from out.cause
+        return [out.value for out in outs]
+
+    def raw(self, x: np.ndarray) -> Any:
+        """One call, its result as returned (not validated, not counted against the budget)."""
+        return self._values([x])[0]
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         self.afford(1, "extraction")
-        self.calls += 1
-        try:
-            y = self.f(x.reshape(self.in_shape).copy())
-        except Exception as exc:
-            raise ValueError(f"forward raised {type(exc).__name__}: {exc}") from exc
+        return self._result(self._values([x.reshape(self.in_shape)])[0])
+
+    def each(self, count: int, make: Callable[[int], np.ndarray]) -> Iterator[np.ndarray]:
+        """The responses to ``make(0), ..., make(count - 1)`` (flat inputs), in batches.
+
+        A batch is one message to a worker process (see :mod:`._isolate`);
+        at most about 16 MB of inputs are made at a time.
+        """
+        self.afford(count, "extraction")
+        step = max(1, min(_BATCH, _BATCH_VALUES // max(1, int(np.prod(self.in_shape)))))
+        for start in range(0, count, step):
+            xs = [make(i).reshape(self.in_shape) for i in range(start, min(count, start + step))]
+            for y in self._values(xs):
+                yield self._result(y)
+
+    def _result(self, y: Any) -> np.ndarray:
         if self.out_shape is None:
             y = self._first(y)
         if hasattr(y, "detach") and str(getattr(y, "dtype", "")) == "torch.bfloat16":
@@ -131,11 +166,13 @@ class _Counted:
 
     def _first(self, y: Any) -> np.ndarray:
         """The first output fixes the output shape and the dtype's precision."""
-        if hasattr(y, "detach"):
-            dtype = str(y.dtype)
-            if dtype == "torch.bfloat16":
-                self.dtype, self.eps = "bfloat16", 2.0 ** -7
+        # A tensor, or one sent back from a worker process (as float32 values
+        # with the name of its dtype).
+        if str(getattr(y, "dtype", "")) == "torch.bfloat16":
+            self.dtype, self.eps = "bfloat16", 2.0 ** -7
+            if hasattr(y, "detach"):
                 y = y.float()
+        if hasattr(y, "detach"):
             y = y.detach().cpu().numpy()
         y = np.asarray(y)
         if self.dtype is None:
@@ -247,11 +284,13 @@ def _footprint(footprint: Any, kernel: Any, in_shape: tuple[int, ...],
 def _one_hot_columns(f: _Counted, n: int, y0: np.ndarray,
                      zero: Any) -> sp.csr_array:
     rows, cols, vals = [], [], []
-    x = np.zeros(n)
-    for j in range(n):
+
+    def one_hot(j: int) -> np.ndarray:
+        x = np.zeros(n)
         x[j] = 1.0
-        y = f(x) - y0
-        x[j] = 0.0
+        return x
+    for j, response in enumerate(f.each(n, one_hot)):
+        y = response - y0
         nz = np.flatnonzero(np.abs(y) > zero(y))
         rows.append(nz)
         cols.append(np.full(len(nz), j))
@@ -339,6 +378,8 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
                    verify: int = 2, seed: int = 0, rtol: float | None = None,
                    atol: float | None = None, max_calls: int | None = DEFAULT_MAX_CALLS,
                    discover: bool | None = None, return_info: bool = False,
+                   timeout: float | None = 60.0,
+                   isolation: Literal["none", "process"] = "none",
                    **layer_kwargs: Any) -> Any:
     """The exact matrix of a black-box linear function ``forward(x) -> y``.
 
@@ -387,6 +428,21 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     return_info : bool
         Also return an :class:`Extraction` (calls, probes, method, bias,
         tolerances).
+    timeout : float or None
+        Seconds allowed per call of ``forward`` (default 60; ``None``: no
+        limit).  In-process the call is stopped by a ``SIGALRM`` timer when
+        this runs in the main thread (see
+        :func:`~toeplitz_conv.check._user.run_user` for the limits); with
+        ``isolation="process"`` the worker process is killed.
+    isolation : {'none', 'process'}
+        ``'none'`` (default): ``forward`` runs in this process (fast).
+        ``'process'`` (the CLI's default): it runs in a child process, so
+        that ``os._exit``, a signal, a segmentation fault, an allocation
+        beyond the address-space cap, a process it starts or an endless loop
+        is a ValueError saying what happened, and nothing of it is left
+        running.  The probes go to it in batches (no round trip per call).
+        The child is forked on Linux; elsewhere it is spawned, which needs a
+        picklable ``forward`` (a TypeError says so otherwise).
 
     Returns
     -------
@@ -399,7 +455,10 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     NotLinearError
         If ``forward(a + b) != forward(a) + forward(b) - forward(0)``.
     ValueError
-        If ``forward`` raises, returns NaN/inf or changes its output shape,
+        If ``forward`` fails (raises, calls ``sys.exit``, does not return
+        within ``timeout``, or, with ``isolation="process"``, ends or crashes
+        its process or starts one): the message says what happened and on
+        which call.  Also if it returns NaN/inf or changes its output shape,
         or the extraction would exceed ``max_calls``.
 
     Examples
@@ -420,11 +479,41 @@ def extract_matrix(forward: Any, input_shape: Any, *, footprint: Any = None, ker
     >>> A, info = extract_matrix(f, 100, return_info=True)     # footprint discovered
     >>> info.method, info.discovery_calls, info.probes, info.calls
     ('discovered', 2, 3, 8)
+
+    A black box that hangs is stopped, one that ends its process is reported:
+
+    >>> import os, time
+    >>> extract_matrix(lambda x: time.sleep(60), 6, timeout=0.1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the black box failed on call 1: forward did not return within timeout=0.1 s ...
+    >>> extract_matrix(lambda x: os._exit(3), 6, isolation="process")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the black box failed on call 1: forward ended its process with exit status 3 ...
+    """
+    timeout_v = as_timeout(timeout)
+    choose(isolation, "isolation", ISOLATIONS)
+    with black_box(forward, timeout_v, isolation, "extract_matrix") as box:
+        return extract_from(box, input_shape, footprint=footprint, kernel=kernel,
+                            verify=verify, seed=seed, rtol=rtol, atol=atol,
+                            max_calls=max_calls, discover=discover, return_info=return_info,
+                            **layer_kwargs)
+
+
+def extract_from(box: Any, input_shape: Any, *, footprint: Any = None, kernel: Any = None,
+                 verify: int = 2, seed: int = 0, rtol: float | None = None,
+                 atol: float | None = None, max_calls: int | None = DEFAULT_MAX_CALLS,
+                 discover: bool | None = None, return_info: bool = False,
+                 **layer_kwargs: Any) -> Any:
+    """:func:`extract_matrix` of a black box already open (``identify`` shares its worker).
+
+    ``box``: from :func:`~toeplitz_conv.check._isolate.black_box`.
     """
     in_shape, verify, rtol_v, atol_v, max_calls = _validated(
         input_shape, verify, rtol, atol, max_calls, discover)
     n = int(np.prod(in_shape))
-    f = _Counted(forward, in_shape, max_calls)
+    f = _Counted(box, in_shape, max_calls)
     pattern, structure = _footprint(footprint, kernel, in_shape, layer_kwargs)
     y0 = f(np.zeros(n))
     m = len(y0)
@@ -509,7 +598,8 @@ class _Run:
     def reproduces(self, a: sp.csr_array) -> bool:
         """Does ``a`` give ``forward``'s responses to the random inputs (called once)?"""
         if not self.responses:
-            self.responses = [self.f(x) - self.y0 for x in self.checks]
+            self.responses = [y - self.y0 for y in self.f.each(len(self.checks),
+                                                                self.checks.__getitem__)]
         self.used_tol = self.tol(a)
         return all(_mismatch(a @ x, y, self.used_tol, self.atol) == 0
                    for x, y in zip(self.checks, self.responses))
@@ -551,8 +641,8 @@ def _probe_colours(run: _Run, pat: sp.csr_array, colour: np.ndarray,
     """One call per colour; each response entry belongs to the one input of its colour."""
     run.f.afford(n_col + (0 if run.responses else run.verify), f"probing {n_col} colours")
     ys = np.empty((n_col, run.m))
-    for c in range(n_col):
-        ys[c] = run.f((colour == c).astype(np.float64)) - run.y0
+    for c, y in enumerate(run.f.each(n_col, lambda c: (colour == c).astype(np.float64))):
+        ys[c] = y - run.y0
         ys[c][np.abs(ys[c]) <= run.zero(ys[c])] = 0.0
     coo = sp.coo_array(pat)
     rows, cols = coo.row, coo.col

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,9 +37,10 @@ from ..geometry import (
 from ..layers import layer_matrix
 from ..signal import SIGNAL_BOUNDARIES, SIGNAL_MODES, conv_matrix
 from ..tied import TiedMatrix
-from ._extract import DEFAULT_MAX_CALLS, NotLinearError, extract_matrix, recover_weight
+from ._extract import DEFAULT_MAX_CALLS, NotLinearError, _Counted, extract_from, recover_weight
 from ._identify_kinds import avg_pool_candidates, max_pool_candidates, transposed_candidates
-from ._user import as_tolerance
+from ._isolate import black_box
+from ._user import ISOLATIONS, as_timeout, as_tolerance
 
 __all__ = ["Candidate", "Identification", "identify"]
 
@@ -503,20 +504,16 @@ def _tools() -> dict[str, Any]:
     return _TOOLS
 
 
-def _max_pool(forward: Any, in_shape: tuple[int, ...], limits: dict[str, int],
+def _max_pool(box: Any, in_shape: tuple[int, ...], limits: dict[str, int],
               seed: int) -> Identification:
-    calls = []
-
-    def counted(x: np.ndarray) -> Any:
-        calls.append(1)
-        return forward(x)
-    found = max_pool_candidates(counted, in_shape, limits, seed, _tools())
+    f = _Counted(box, in_shape)
+    found = max_pool_candidates(f.raw, in_shape, limits, seed, _tools())
     if not found:
         return Identification(False, None, message="no max pooling layer reproduces the "
-                              "black box on inputs of distinct values", calls=len(calls))
+                              "black box on inputs of distinct values", calls=f.calls)
     return Identification(True, found[0], found[1:], None,
                           f"identified: {found[0].describe()} (not linear: compared on "
-                          f"inputs of distinct values)", len(calls))
+                          f"inputs of distinct values)", f.calls)
 
 
 def _more_kinds(found: list[Candidate], s: sp.csr_array,
@@ -575,27 +572,38 @@ def _matrix_of(forward: Any, input_shape: Any, convention: str | None, kernel: A
         fit_rtol = 1e-10 if rtol is None else max(1e-10, as_tolerance(rtol, "rtol"))
     else:
         in_shape = as_shape(input_shape)
-        if convention == "max_pool":
-            return _max_pool(forward, in_shape, limits, opts["seed"])
-        try:
-            s, info = extract_matrix(forward, in_shape, **opts, return_info=True)
-        except NotLinearError:
-            # Max pooling is piecewise linear, not linear: it has no matrix to extract.
-            if convention is not None or kernel is not None or len(in_shape) < 2:
-                raise
-            pooled = _max_pool(forward, in_shape, limits, opts["seed"])
-            if not pooled.fits:
-                raise
-            return pooled
-        out_shape, calls, bias = info.out_shape, info.calls, info.bias
-        fit_rtol = max(1e-10, info.rtol)
+        run = dict(opts)
+        with black_box(forward, run.pop("timeout"), run.pop("isolation"), "identify") as box:
+            got = _extracted(box, in_shape, convention, kernel, limits, run)
+        if isinstance(got, Identification):
+            return got
+        s, out_shape, calls, bias, fit_rtol = got
     return s, in_shape, out_shape, calls, bias, fit_rtol
+
+
+def _extracted(box: Any, in_shape: tuple[int, ...], convention: str | None, kernel: Any,
+               limits: dict[str, int], opts: dict[str, Any]) -> Any:
+    """``(matrix, out_shape, calls, bias, fit_rtol)`` of the black box, or a max-pool result."""
+    if convention == "max_pool":
+        return _max_pool(box, in_shape, limits, opts["seed"])
+    try:
+        s, info = extract_from(box, in_shape, **opts, return_info=True)
+    except NotLinearError:
+        # Max pooling is piecewise linear, not linear: it has no matrix to extract.
+        if convention is not None or kernel is not None or len(in_shape) < 2:
+            raise
+        pooled = _max_pool(box, in_shape, limits, opts["seed"])
+        if not pooled.fits:
+            raise
+        return pooled
+    return s, info.out_shape, info.calls, info.bias, max(1e-10, info.rtol)
 
 
 def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: str | None = None,
              max_kernel: int = 7, max_stride: int = 3, max_dilation: int = 3,
              seed: int = 0, rtol: float | None = None, atol: float | None = None,
-             max_calls: int | None = DEFAULT_MAX_CALLS) -> Identification:
+             max_calls: int | None = DEFAULT_MAX_CALLS, timeout: float | None = 60.0,
+             isolation: Literal["none", "process"] = "none") -> Identification:
     """Name the convolution convention a black-box linear function implements.
 
     Parameters
@@ -630,6 +638,15 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
         output and the fan-in, so float32 black boxes are identified too).
     max_calls : int or None
         Budget of calls of the black box (see :func:`extract_matrix`).
+    timeout : float or None
+        Seconds allowed per call of the black box (default 60; ``None``: no
+        limit), as in :func:`extract_matrix`.
+    isolation : {'none', 'process'}
+        ``'process'`` (the CLI's default) runs the black box in a child
+        process, so that ``os._exit``, a signal, a crash, a process it starts
+        or an endless loop is a ValueError saying what happened and nothing
+        of it is left running; ``'none'`` (default) runs it in this process.
+        See :func:`extract_matrix`.
 
     Returns
     -------
@@ -641,6 +658,14 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
         other fitting descriptions, or the nearest candidate and where it
         differs.  ``str()`` reads as a sentence.
 
+    Raises
+    ------
+    NotLinearError
+        If the black box is not linear and no max pooling reproduces it.
+    ValueError
+        If the black box fails (raises, hangs past ``timeout``, ends its
+        process, ...): the message says what happened and on which call.
+
     Examples
     --------
     >>> import numpy as np
@@ -649,14 +674,25 @@ def identify(forward: Any, input_shape: Any, *, kernel: Any = None, convention: 
     ...              kernel=[1.0, 2.0, 4.0])
     >>> r.fits, r.convention, r.params["mode"], r.params["correlate"], r.kernel
     (True, 'signal', 'same', False, array([1., 2., 4.]))
+
+    In a worker process, a black box that ends its process is reported:
+
+    >>> import os
+    >>> identify(lambda x: os._exit(3), 8, isolation="process")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the black box failed on call 1: forward ended its process with exit status 3 ...
     """
     if convention is not None:
         choose(convention, "convention", CONVENTIONS)
+    timeout_v = as_timeout(timeout)
+    choose(isolation, "isolation", ISOLATIONS)
     limits = {name: as_positive_int(v, name) for name, v in
               (("max_kernel", max_kernel), ("max_stride", max_stride),
                ("max_dilation", max_dilation))}
     got = _matrix_of(forward, input_shape, convention, kernel, limits,
-                     dict(seed=seed, rtol=rtol, atol=atol, max_calls=max_calls))
+                     dict(seed=seed, rtol=rtol, atol=atol, max_calls=max_calls,
+                          timeout=timeout_v, isolation=isolation))
     if isinstance(got, Identification):
         return got
     s, in_shape, out_shape, calls, bias, fit_rtol = got

@@ -1,4 +1,9 @@
-"""Running the user's layer in a child process (``isolation="process"``).
+"""Running the user's code in a child process (``isolation="process"``).
+
+:class:`ProcessLayer` runs a layer for :func:`~toeplitz_conv.check.check_layer`
+and :func:`~toeplitz_conv.check.sweep_layer`, :class:`ProcessBlackBox` a black
+box for :func:`~toeplitz_conv.check.extract_matrix` and
+:func:`~toeplitz_conv.check.identify`; both are one :class:`_Worker`.
 
 Whatever the user's code does there (``os._exit``, a signal to itself, a
 segmentation fault, an allocation of 20 GB, a fork, an endless loop), the
@@ -10,9 +15,10 @@ saying what happened, and nothing of the child is left running afterwards:
   killed, and caps its address space (``RLIMIT_AS``) so that a huge
   allocation raises ``MemoryError`` in the child instead of exhausting the
   machine;
-* each call is a message on a pipe; the parent waits at most ``timeout``
-  seconds for the answer, then kills the child's process group (a hung call
-  leaves no thread behind);
+* each call is a message on a pipe (a batch of calls one message, answered
+  call by call: a black box's probes pay no round trip each); the parent
+  waits at most ``timeout`` seconds for each answer, then kills the child's
+  process group (a hung call leaves no thread behind);
 * a child that dies is reported by its exit status or signal; a process the
   user's code started is killed and reported.
 
@@ -34,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from ._user import Outcome, UserLayer
+from ._user import BlackBox, Outcome, UserLayer
 
-__all__ = ["ProcessLayer"]
+__all__ = ["ProcessBlackBox", "ProcessLayer", "black_box"]
 
 _HEADROOM = 4 * 2**30      # address space beyond the child's own at the start
 
@@ -124,8 +130,13 @@ class _PipeOut(io.TextIOBase):
         return len(text)
 
 
-def _serve(user: UserLayer, conn: Any) -> None:
-    """The child: answer ``(method, args)`` messages until the pipe closes."""
+def _serve(user: Any, conn: Any) -> None:
+    """The child: answer ``(method, args, many)`` messages until the pipe closes.
+
+    ``many``: ``args`` is a list of argument tuples, answered one Outcome at
+    a time as each call returns (the parent times each call), up to the
+    first that fails.
+    """
     me = os.getpid()
     try:
         os.setsid()                  # its own process group: killed as one
@@ -146,24 +157,38 @@ def _serve(user: UserLayer, conn: Any) -> None:
     user.timeout = None              # the parent keeps the time
     while True:
         try:
-            method, args = conn.recv()
+            method, args, many = conn.recv()
         except (EOFError, OSError):
             os._exit(0)
-        out = getattr(user, method)(*args)
-        if os.getpid() != me:        # a process the user's code forked returned here
-            os._exit(0)
-        kids = _children(me)
-        if kids:
-            for k in kids:
-                _kill(k)
-            out = Outcome(error=f"{_who(method)} started {len(kids)} child process(es) "
-                                f"(pid {', '.join(map(str, kids))}); killed them")
-        out.value = _portable(out.value)
-        try:
-            conn.send(out)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            conn.send(Outcome(error=f"{_who(method)} returned an object that cannot be sent "
-                                    f"back from the worker process ({type(exc).__name__})"))
+        for one in (args if many else [args]):
+            out = _answer(user, method, one, me)
+            _send(conn, out, method)
+            if out.error:
+                break
+
+
+def _answer(user: Any, method: str, args: Any, me: int) -> Outcome:
+    """One call in the child, with what the user's code started killed and reported."""
+    out = getattr(user, method)(*args)
+    if os.getpid() != me:            # a process the user's code forked returned here
+        os._exit(0)
+    kids = _children(me)
+    if kids:
+        for k in kids:
+            _kill(k)
+        out = Outcome(error=f"{_who(method)} started {len(kids)} child process(es) "
+                            f"(pid {', '.join(map(str, kids))}); killed them")
+    out.value = _portable(out.value)
+    out.cause = None                 # an exception may not unpickle in the parent
+    return out
+
+
+def _send(conn: Any, out: Outcome, method: str) -> None:
+    try:
+        conn.send(out)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        conn.send(Outcome(error=f"{_who(method)} returned an object that cannot be sent "
+                                f"back from the worker process ({type(exc).__name__})"))
 
 
 def _who(method: str) -> str:
@@ -177,7 +202,7 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _death(code: int | None, who: str) -> str:
+def _death(code: int | None, who: str, by: str) -> str:
     if code is None:
         return f"{who} ended the worker process (no exit status)"
     if code < 0:
@@ -190,9 +215,9 @@ def _death(code: int | None, who: str) -> str:
                 "SIGABRT": "aborted",
                 "SIGKILL": "was killed (perhaps out of memory)",
                 "SIGTERM": "was terminated"}.get(name, "was stopped by a signal")
-        return f"{who} {what} ({name}); the check ran it in a worker process and survived"
+        return f"{who} {what} ({name}); {by} ran it in a worker process and survived"
     return (f"{who} ended its process with exit status {code} (os._exit or a C-level exit); "
-            f"the check ran it in a worker process and survived")
+            f"{by} ran it in a worker process and survived")
 
 
 def _context() -> Any:
@@ -202,34 +227,35 @@ def _context() -> Any:
     return mp.get_context("spawn")
 
 
-class ProcessLayer:
-    """A :class:`UserLayer` whose calls run in a child process (see the module docstring).
+class _Worker:
+    """The child process running ``user``'s methods (the one place that forks and kills).
 
-    Use as a context manager, or call :meth:`close`: the child (and anything
-    it started) is killed on exit.
+    ``by`` names the caller in the messages ("the check ran it in a worker
+    process"), ``what`` the user's code ("layer").  Use as a context
+    manager, or call :meth:`close`: the child (and anything it started) is
+    killed on exit.
     """
 
-    def __init__(self, user: UserLayer, timeout: float | None) -> None:
+    def __init__(self, user: Any, timeout: float | None, by: str, what: str) -> None:
         self.user = user
         self.timeout = timeout
-        self.kind, self.notes = user.kind, user.notes
-        self.takes_weight, self.takes_bias = user.takes_weight, user.takes_bias
-        self.has_grads = user.has_grads
+        self._by = by
         self._ctx = _context()
         if self._ctx.get_start_method() != "fork":
             try:
                 pickle.dumps(user)
             except Exception as exc:
                 raise TypeError(
-                    f"isolation='process' needs a layer that can be sent to a worker process "
-                    f"on this platform (no fork): pickling it failed ({type(exc).__name__}: "
-                    f"{exc}); define the layer at module level, or pass isolation='none'"
+                    f"isolation='process' needs a {what} that can be sent to a worker "
+                    f"process on this platform (no fork): pickling it failed "
+                    f"({type(exc).__name__}: {exc}); define the {what} at module level, or "
+                    f"pass isolation='none'"
                 ) from None
         self._proc: Any = None
         self._conn: Any = None
         self._dead: str | None = None
 
-    def __enter__(self) -> ProcessLayer:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -238,7 +264,7 @@ class ProcessLayer:
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=_serve, args=(self.user, child), daemon=True,
-                                       name="toeplitz_conv user layer")
+                                       name="toeplitz_conv user code")
         self._proc.start()
         child.close()
         self._conn = parent
@@ -264,38 +290,72 @@ class ProcessLayer:
         proc.join(5.0)
 
     def _call(self, method: str, *args: Any) -> Outcome:
+        return self._calls(method, [args], many=False)[0]
+
+    def _calls(self, method: str, args: list[tuple[Any, ...]], many: bool = True
+               ) -> list[Outcome]:
+        """Outcomes of ``method(*a)`` for each ``a``, up to and including the first failure.
+
+        The arguments go to the child in one message and the answers come
+        back one by one: probing pays no round trip per call.  Each call has
+        its own ``timeout``.
+        """
         who = _who(method)
         if self._dead is not None:
-            return Outcome(error=f"{who} not called: {self._dead}")
+            return [Outcome(error=f"{who} not called: {self._dead}")]
+        if not args:
+            return []
         if self._proc is None:
             self._start()
+        outs: list[Outcome] = []
         try:
-            self._conn.send((method, args))
-            deadline = None if self.timeout is None else time.monotonic() + self.timeout
-            while True:
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                ready = self._conn.poll(left)
-                if not ready:
-                    break
-                out = self._conn.recv()
-                if isinstance(out, str):        # printed by the layer
-                    sys.stdout.write(out)
-                    continue
-                assert isinstance(out, Outcome)
-                return out
-        except (EOFError, OSError, BrokenPipeError):
-            ready = True
-        if not ready:
+            self._conn.send((method, args if many else args[0], many))
+            while len(outs) < len(args) and not (outs and outs[-1].error):
+                out = self._receive()
+                if out is None:
+                    return [*outs, self._failed(who, timed_out=True)]
+                outs.append(out)
+        except (EOFError, OSError):       # the child died (BrokenPipeError is an OSError)
+            return [*outs, self._failed(who, timed_out=False)]
+        return outs
+
+    def _receive(self) -> Outcome | None:
+        """The next answer (what the child prints is passed on); None at the timeout."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._conn.poll(left):
+                return None
+            out = self._conn.recv()
+            if isinstance(out, str):        # printed by the user's code
+                sys.stdout.write(out)
+                continue
+            assert isinstance(out, Outcome)
+            return out
+
+    def _failed(self, who: str, timed_out: bool) -> Outcome:
+        """Kill the child after a call that hung (``timed_out``) or ended it; say which."""
+        if timed_out:
             self.close()
             self._dead = "an earlier call did not return in time"
             return Outcome(error=f"{who} did not return within timeout={self.timeout:g} s "
                                  "(its worker process was killed; pass a larger timeout= "
                                  "if it is just slow)")
         self._proc.join(5.0)
-        msg = _death(self._proc.exitcode, who)
+        msg = _death(self._proc.exitcode, who, self._by)
         self.close()
         self._dead = "an earlier call ended the worker process"
         return Outcome(error=msg)
+
+
+class ProcessLayer(_Worker):
+    """A :class:`UserLayer` whose calls run in a child process (see the module docstring)."""
+
+    def __init__(self, user: UserLayer, timeout: float | None) -> None:
+        super().__init__(user, timeout, "the check", "layer")
+        self.kind, self.notes = user.kind, user.notes
+        self.takes_weight, self.takes_bias = user.takes_weight, user.takes_bias
+        self.has_grads = user.has_grads
 
     def forward(self, x: np.ndarray, weight: np.ndarray | None = None,
                 bias: np.ndarray | None = None) -> Outcome:
@@ -305,3 +365,29 @@ class ProcessLayer:
     def grads(self, x: np.ndarray, g: np.ndarray) -> Outcome:
         """:meth:`UserLayer.grads` in the worker."""
         return self._call("grads", x, g)
+
+
+class ProcessBlackBox(_Worker):
+    """A :class:`~toeplitz_conv.check._user.BlackBox` whose calls run in a child process."""
+
+    def __init__(self, box: BlackBox, timeout: float | None) -> None:
+        super().__init__(box, timeout, box.by, "black box")
+
+    def forward(self, x: np.ndarray) -> Outcome:
+        """:meth:`BlackBox.forward` in the worker."""
+        return self._call("forward", x)
+
+    def many(self, xs: list[np.ndarray]) -> list[Outcome]:
+        """:meth:`BlackBox.many` in the worker: one message out, the answers as they come."""
+        return self._calls("forward", [(x,) for x in xs])
+
+
+def black_box(forward: Any, timeout: float | None, isolation: str,
+              by: str) -> BlackBox | ProcessBlackBox:
+    """The black box ``forward`` called in this process or in a worker (a context manager).
+
+    ``timeout`` and ``isolation`` are validated already; ``by`` names the
+    caller in the messages (``"extract_matrix"``).
+    """
+    box = BlackBox(forward, timeout, by)
+    return ProcessBlackBox(box, timeout) if isolation == "process" else box

@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,16 +26,21 @@ import numpy as np
 from .._validation import as_finite_real, to_numpy
 from ._layout import Layout
 
-__all__ = ["Outcome", "UserLayer", "as_result", "as_tolerance", "describe_kind",
-           "result_eps", "run_user"]
+__all__ = ["ISOLATIONS", "BlackBox", "Outcome", "UserLayer", "as_result", "as_timeout",
+           "as_tolerance", "describe_kind", "result_eps", "run_user"]
 
 
 @dataclass
 class Outcome:
-    """What one call of user code produced: a value, or what went wrong."""
+    """What one call of user code produced: a value, or what went wrong.
+
+    ``cause``: the exception the user's code raised (in this process only: it
+    is not sent back from a worker process), for the caller's traceback.
+    """
 
     value: Any = None
     error: str | None = None
+    cause: BaseException | None = field(default=None, repr=False, compare=False)
 
 
 def _short(exc: BaseException) -> str:
@@ -130,8 +135,65 @@ def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
     if isinstance(exc, SystemExit):
         return Outcome(error=f"{who} called sys.exit({exc.code!r})")
     if isinstance(exc, MemoryError):
-        return Outcome(error=f"{who} ran out of memory (MemoryError)")
-    return Outcome(error=f"{who} raised {_short(exc)}")
+        return Outcome(error=f"{who} ran out of memory (MemoryError)", cause=exc)
+    return Outcome(error=f"{who} raised {_short(exc)}", cause=exc)
+
+
+ISOLATIONS = ("none", "process")
+
+
+def as_timeout(value: Any) -> float | None:
+    """A ``timeout=`` argument: ``None`` (no limit) or seconds, a finite real ``> 0``.
+
+    >>> as_timeout(None), as_timeout(2)
+    (None, 2.0)
+    >>> as_timeout(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: timeout must be > 0, got 0
+    """
+    return None if value is None else as_finite_real(value, "timeout", positive=True)
+
+
+class BlackBox:
+    """A black box ``forward(x) -> y`` behind :func:`run_user`: a copy of ``x``, a time limit.
+
+    ``by`` names the caller in the messages (``"extract_matrix"``); the
+    worker process's counterpart is
+    :class:`~toeplitz_conv.check._isolate.ProcessBlackBox`.  A context manager
+    (with nothing to close), like it.
+
+    >>> box = BlackBox(lambda x: 2 * x, 5.0, "extract_matrix")
+    >>> [o.value for o in box.many([np.ones(2), np.zeros(2)])]
+    [array([2., 2.]), array([0., 0.])]
+    >>> BlackBox(lambda x: 1 / 0, 5.0, "extract_matrix").forward(np.ones(2)).error
+    'forward raised ZeroDivisionError: division by zero'
+    """
+
+    def __init__(self, forward: Any, timeout: float | None, by: str) -> None:
+        if not callable(forward):
+            raise TypeError(f"forward must be callable, got {type(forward).__name__}")
+        self.fn, self.timeout, self.by = forward, timeout, by
+
+    def __enter__(self) -> BlackBox:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def forward(self, x: np.ndarray) -> Outcome:
+        """``forward(copy of x)``, or what went wrong (an exception, ``sys.exit``, a hang)."""
+        xc = x.copy()
+        return run_user(lambda: self.fn(xc), self.timeout, "forward")
+
+    def many(self, xs: list[np.ndarray]) -> list[Outcome]:
+        """:meth:`forward` of each input, up to and including the first that fails."""
+        outs: list[Outcome] = []
+        for x in xs:
+            outs.append(self.forward(x))
+            if outs[-1].error:
+                break
+        return outs
 
 
 def _to_numpy(value: Any) -> Any:

@@ -5,9 +5,12 @@ configurations, and the name of a black box's convention.
 :func:`~toeplitz_conv.check.default_grid` (for ``--kind``) and checks each;
 ``identify PATH.py:FUNCTION`` extracts the function's matrix and names the
 convolution, transposed convolution or pooling it is.  The file is imported
-with :mod:`importlib` (never ``eval``'d) after every flag is read.  Exit
-status: 0 when every configuration passes (sweep) or a convention fits
-(identify), 1 otherwise, 2 on a usage error.
+with :mod:`importlib` (never ``eval``'d) after every flag is read.  Both run
+the user's code in a child process by default (``--isolation process``), each
+call limited to ``--timeout`` seconds.  Exit status: 0 when every
+configuration passes (sweep) or a convention fits (identify), 1 otherwise, 2
+on a usage error; for identify also 2, with one line saying what happened,
+when the black box fails (raises, hangs, exits, crashes).
 """
 
 from __future__ import annotations
@@ -77,6 +80,11 @@ def setup_identify(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rtol", help="relative tolerance (default: from the dtype)")
     p.add_argument("--atol", help="absolute tolerance (default: from the dtype)")
     p.add_argument("--seed", default="0", help="seed of the random verification inputs")
+    p.add_argument("--timeout", default="60",
+                   help="seconds allowed per call of the black box (default 60)")
+    p.add_argument("--isolation", choices=("process", "none"), default="process",
+                   help="run the black box in a child process (default: an exit, crash or "
+                        "hang of it is a one-line error) or in this one (none)")
     add_quiet(p)
 
 
@@ -153,6 +161,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
                                                               minimum=1)
     rtol, atol = _tolerances(args)
     seed = parse_int(args.seed, "--seed", minimum=0)
+    timeout = parse_float(args.timeout, "--timeout", positive=True)
 
     def run() -> Any:
         from ..check import NotLinearError, identify
@@ -160,7 +169,10 @@ def cmd_identify(args: argparse.Namespace) -> int:
         forward = _function(_load(path), name, path)
         try:
             return identify(forward, shape, kernel=kernel, convention=args.convention,
-                            seed=seed, rtol=rtol, atol=atol, max_calls=max_calls, **limits)
+                            seed=seed, rtol=rtol, atol=atol, max_calls=max_calls,
+                            max_kernel=limits["max_kernel"], max_stride=limits["max_stride"],
+                            max_dilation=limits["max_dilation"], timeout=timeout,
+                            isolation=args.isolation)
         except NotLinearError as exc:
             return exc
     found = run_captured(args, path, run)

@@ -354,6 +354,8 @@ def flag_names(message: str, command: str | None = None) -> str:
     "--mode must be one of 'full', 'valid', 'same', got 'fll'"
     >>> flag_names("mode='valid' needs the kernel to fit (use mode='full')")
     "--mode 'valid' needs the kernel to fit (use --mode 'full')"
+    >>> flag_names("pass a larger timeout= if it is just slow")
+    'pass a larger --timeout if it is just slow'
     """
     flags = {**FLAGS, **COMMAND_FLAGS.get(command or "", {})}
 
@@ -366,7 +368,7 @@ def flag_names(message: str, command: str | None = None) -> str:
         # A figure's parameters are its flags, one for one (kernel_size -> --kernel-size).
         message = _FIGURE_PARAM.sub(lambda m: "--" + m.group(1).replace("_", "-"), message)
     # "--mode='valid'" is no shell syntax the user would type; "--mode 'valid'" is.
-    return re.sub(r"(--[\w-]+(?:/--[\w-]+)?)=", r"\1 ", message)
+    return re.sub(r"(--[\w-]+(?:/--[\w-]+)?)= ?", r"\1 ", message)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
