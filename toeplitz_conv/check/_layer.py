@@ -25,7 +25,6 @@ from typing import Any, Literal
 import numpy as np
 
 from .._validation import (
-    as_finite_real,
     as_int,
     as_kernel,
     as_positive_int,
@@ -53,6 +52,7 @@ from ._transposed_kind import transposed_context
 from ._user import (
     UserLayer,
     as_result,
+    as_timeout,
     as_tolerance,
     describe_kind,
     module_params,
@@ -386,12 +386,6 @@ def _check_finite_differences(ctx: _Ctx, user: UserLayer,
     return entries + not_checked
 
 
-def _validate_timeout(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    return as_finite_real(timeout, "timeout", positive=True)
-
-
 # ---------------------------------------------------------------- public
 def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
                 backward: Callable[..., Any] | None = None, bias: Any = None,
@@ -602,7 +596,7 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     n_random = None if n_random is None else as_positive_int(n_random, "n_random")
     if n_random is not None and n_random > _MAX_RANDOM:
         raise ValueError(f"n_random must be <= {_MAX_RANDOM}, got {n_random}")
-    timeout_v = _validate_timeout(timeout)
+    timeout_v = as_timeout(timeout)
     choose(isolation, "isolation", ("none", "process"))
     if api == "cache" and batch is None:
         batch = 2                      # the protocol is batched
@@ -728,7 +722,7 @@ def _check_weightless(kind: str, forward: Any, weight: Any, bias: Any, input_sha
         seed=as_int(common["seed"], "seed", minimum=0),
         n_random=None if n_random is None else min(as_positive_int(n_random, "n_random"),
                                                    _MAX_RANDOM),
-        timeout=_validate_timeout(common["timeout"]), isolation=common["isolation"],
+        timeout=as_timeout(common["timeout"]), isolation=common["isolation"],
         options=layer_kwargs)
 
 
