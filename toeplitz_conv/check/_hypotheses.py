@@ -28,15 +28,7 @@ Hypothesis = Callable[[list[_Trial]], "str | None"]
 
 
 def _scale_hint(s: float, ctx: _Ctx) -> str:
-    k = int(np.prod(ctx.w.shape[2:]))
-    names = {ctx.n_pos: "the number of output positions",
-             k: "the number of kernel taps",
-             ctx.A.out_shape[0]: "the number of output channels",
-             ctx.A.in_shape[0]: "the number of input channels",
-             ctx.w.shape[1] * k: "the fan-in: input channels x kernel taps"}
-    if ctx.n > 1:
-        names[ctx.n] = ("the batch size: a batch mean where the layer sums, or the reverse"
-                        + (" (reduction='mean' was given)" if ctx.reduction == "mean" else ""))
+    names = ctx.scale_labels()        # each kind knows its weight's taps and fan-in
     for value, label in ((s, "scaled by"), (1 / s if s else 0.0, "divided by")):
         n = round(value)
         if n >= 2 and abs(value - n) <= 1e-6 * n:

@@ -79,10 +79,18 @@ class LocalCtx(_Ctx):
         self.flipped_w = np.flip(w, axis=tuple(range(w.ndim - nd, w.ndim)))
         c_out, c_in = w.shape[nd], w.shape[nd + 1]
         k = math.prod(w.shape[nd + 2:])
+        self.kernel_taps = k
         self.fan_in = {"forward": c_in * k, "input_grad": c_out * k,
                        "weight_grad": self.n * self.n_pos, "bias_grad": self.n * self.n_pos}
         self.tile_of = tile_map(tuple(A.out_shape[1:]), self.tiles)
         self.catalogue = _LocalCatalogue()
+
+    def scale_labels(self) -> dict[int, str]:
+        """The conv labels, the kernel stack's: one kernel per tile (per position if local)."""
+        names = super().scale_labels()
+        if self.kind == "tiled" and math.prod(self.tiles) > 1:
+            names.setdefault(math.prod(self.tiles), "the number of tiles (kernels in the stack)")
+        return names
 
     def alt(self, weight: np.ndarray | None = None, key: Any = None,
             **changes: Any) -> TiedMatrix | None:
