@@ -66,3 +66,19 @@ def test_transposed_layer_scale_tells_its_fan_in_from_the_convolutions():
         r = check_layer(lambda x, f=factor: f * conv_transpose(x, w, 2, 1, 0), w, (3, 3, 4),
                         kind="transposed", stride=2, padding=1)
         assert r["forward"].diagnosis.startswith(f"output scaled by N = {factor} {text}"), r
+
+
+def test_a_bias_added_n_times_is_named_in_the_kinds_weight_layout():
+    # Transposed (C_in 3, C_out 4, 3 x 3): once per input channel is 3 times (a conv reading
+    # of the weight would say 4), once per tap and input channel 27 (it would say 36).
+    w, b = RNG.standard_normal((3, 4, 3, 3)), RNG.standard_normal(4)
+    for n, why in ((3, "once per input channel"), (27, "once per kernel tap and input channel")):
+        r = check_layer(lambda x, n=n: conv_transpose(x, w, 1, 0, 0) + n * b[:, None, None],
+                        w, (3, 3, 3), bias=b, kind="transposed")
+        assert r["forward"].diagnosis.startswith(f"bias added {n} times: {why}"), r
+    # Locally connected (3 x 3 positions, C_out 2, C_in 3, 2 x 2): once per tap is 4 times.
+    w, b = RNG.standard_normal((3, 3, 2, 3, 2, 2)), RNG.standard_normal(2)
+    fwd, _ = keras_local_factory()(w, b)
+    r = check_layer(lambda x: fwd(x) + 3 * b, w, (4, 4, 3), bias=b, kind="local",
+                    data_format="HWC")
+    assert r["forward"].diagnosis == "bias added 4 times: once per kernel tap", r

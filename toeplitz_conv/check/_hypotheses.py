@@ -307,15 +307,16 @@ def _bias_multiple(ctx: _Ctx, xs: list[np.ndarray]) -> Hypothesis:
         if not all(ctx.close(r, np.broadcast_to(m * bb, r.shape)) for r in rests):
             return None
         flat = m.ravel()
-        k = int(np.prod(ctx.w.shape[2:]))
+        # The kind's own taps and fan-in (its weight layout is not always the conv one).
+        k, fan_in = ctx.kernel_taps, ctx.fan_in["forward"]
         if np.all(flat == flat[0]):
             n = int(flat[0])
             if n in (0, 2):
                 return None              # named by "bias is missing" / "bias added twice"
             why = {k: "once per kernel tap",
-                   ctx.w.shape[1] * k: "once per kernel tap and input channel (inside the "
-                                       "sum over C_in x kernel)",
-                   ctx.w.shape[1]: "once per input channel",
+                   fan_in: "once per kernel tap and input channel (inside the "
+                           "sum over C_in x kernel)",
+                   fan_in // k: "once per input channel",
                    ctx.n_pos: "once per output position (to the whole output, inside the "
                               "loop over positions)"}
             return f"bias added {n} times" + (f": {why[n]}" if n in why else "")

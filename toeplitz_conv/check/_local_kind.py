@@ -31,6 +31,7 @@ from ._context import _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
     _bias_hypotheses,
+    _bias_multiple,
     _cropped_diagnosis,
     _grad_hypotheses,
     _one_image,
@@ -266,6 +267,8 @@ class _LocalCatalogue:
                                    "kernels flipped (you computed convolutions, the layer "
                                    "correlates each window with its kernel)"))
         hyps += _bias_hypotheses(ctx, xs, bias)
+        if ctx.b is not None and np.any(ctx.b != 0):
+            hyps.append(_bias_multiple(ctx, xs))
         hyps.append(_scaled(ctx, "output"))
         hyps.append(_permuted(ctx, 1, "output channel"))
         hyps.append(_shifted(ctx, ctx.spatial_axes, "output"))
