@@ -192,8 +192,9 @@ def _assignments(ctx: LocalCtx) -> list[tuple[np.ndarray, str]]:
                 short = tiles[:a] + (t - 1,) + tiles[a + 1:]
                 m = np.ravel_multi_index(np.unravel_index(tile_map(out_shape, short), short),
                                          tiles)
+                every = "output" if t == 2 else f"{t - 1} outputs"
                 found.append((m, f"tile period wrong along axis {a}: kernels repeat every "
-                                 f"{t - 1} outputs, the layer's period is {t}"))
+                                 f"{every}, the layer's period is {t}"))
     return [(m, text) for m, text in found if not np.array_equal(m, ctx.tile_of)]
 
 
