@@ -15,7 +15,9 @@ the stride does not divide (and ``ceil_mode``), padding, non-square windows;
 for a signal convolution, every ``mode`` with convolution and correlation,
 ``boundary='wrap'``, an even kernel's ``'same'`` split and a kernel longer
 than the input; for a transposed layer, stride with and without
-``output_padding``, padding, dilation, ``'SAME'``, groups.
+``output_padding``, padding, dilation, ``'SAME'``, groups; for a locally
+connected or tiled layer, the conv layer's geometry on small inputs, and the
+tiles (one, non-square, not dividing or larger than the output).
 """
 
 from __future__ import annotations
