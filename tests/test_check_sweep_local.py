@@ -11,6 +11,7 @@ share their kernel: output ``(i, j)`` uses kernel ``(i mod t0, j mod t1)``).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from toeplitz_conv.check import SweepConfig, default_grid, sweep_layer
 
@@ -192,3 +193,14 @@ def test_a_configuration_with_its_own_weight_takes_its_channels_from_it():
     grid = [SweepConfig("own weight", (5, 5), (3, 3), weight_shape=(2, 1, 2, 3, 3, 3))]
     r = sweep_layer(tiled_factory(), kind="tiled", grid=grid)
     assert r.ok and r.rows[0].report is not None, str(r)
+
+
+def test_a_users_tiled_configuration_gives_its_tiles_as_an_int_or_per_axis():
+    grid = [SweepConfig("int tiles", (5, 5), (3, 3), extra=(("tiles", 3),)),
+            SweepConfig("default tiles", (5, 5), (3, 3))]
+    r = sweep_layer(tiled_factory(), kind="tiled", weight_shape=(1, 1, 3, 3), grid=grid)
+    assert r.ok and r.rows[0].name.endswith("tiles 3)"), str(r)
+    assert r.rows[1].name.endswith("tiles 2)")          # the default, shown
+    bad = [SweepConfig("bad", (5, 5), (3, 3), extra=(("tiles", (0, 2)),))]
+    with pytest.raises(ValueError, match="tiles"):
+        sweep_layer(tiled_factory(), kind="tiled", weight_shape=(1, 1, 3, 3), grid=bad)

@@ -27,6 +27,7 @@ from ._layer import check_layer
 from ._layout import Layout
 from ._report import Report
 from ._sweep_kinds import (
+    DEFAULT_TILES,
     WEIGHT_ONLY,
     in_channels,
     local_grid,
@@ -47,7 +48,8 @@ class SweepConfig:
     ``kind`` is the ``check_layer`` kind (``None``: the sweep's); ``extra``
     holds a kind's own options as ``(name, value)`` pairs (``ceil_mode``,
     ``count_include_pad``, ``output_padding``, ``mode``, ``correlate``,
-    ``boundary``, ...); ``weight_shape`` overrides the weight's shape derived
+    ``boundary``, ...; a tiled layer's ``tiles``, an int or one per axis,
+    default 2, which shapes its weight); ``weight_shape`` overrides the weight's shape derived
     from the sweep's ``weight_shape`` (for a kind the sweep does not know).
     For pooling, ``kernel`` is ``kernel_size`` and ``stride=None`` is the
     kernel size.
@@ -84,8 +86,11 @@ class SweepConfig:
         ker = "x".join(map(str, self.kernel))
         what = "window" if self.kind in _WINDOWED else "kernel"
         # The weight's own options (a tiled layer's tiles): not the layer's, but its rows'.
-        shaped = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in self.extra
-                           if k in WEIGHT_ONLY)
+        weight_opts = dict(self.extra)
+        if self.kind == "tiled":
+            weight_opts.setdefault("tiles", DEFAULT_TILES)
+        shaped = ", ".join(f"{k} {'x'.join(map(str, v)) if isinstance(v, tuple) else v}"
+                           for k, v in weight_opts.items() if k in WEIGHT_ONLY)
         text = f"input {size}, {what} {ker}" + "".join(f", {t}" for t in (shaped, opts) if t)
         return text + ("" if self.batch is None else f", batch {self.batch}")
 

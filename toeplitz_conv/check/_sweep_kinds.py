@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._validation import as_int_tuple
 from ..geometry import layer_geometry
 
-__all__ = ["RULES", "KindRule", "local_grid", "rule_for", "weight_in_channels"]
+__all__ = ["DEFAULT_TILES", "RULES", "KindRule", "local_grid", "rule_for", "weight_in_channels"]
 
 _CONV_FIELDS = ("stride", "padding", "dilation", "groups")
 _POOL_FIELDS = ("kernel_size", "stride", "padding")
@@ -252,7 +253,8 @@ def _weight_shape(rule: KindRule, weight_shape: tuple[int, ...] | None,
     if rule.weight in ("conv", "transposed"):
         return (a, b // g, *cfg.kernel)
     if rule.weight == "tiled":
-        tiles = dict(cfg.extra).get("tiles", (2,) * len(cfg.kernel))
+        tiles = as_int_tuple(dict(cfg.extra).get("tiles", DEFAULT_TILES), len(cfg.kernel), "tiles",
+                             minimum=1)
         return (*tiles, a, b, *cfg.kernel)
     # "local": one kernel per output position, the output from the geometry core.
     geom = layer_geometry(tuple(cfg.kernel), tuple(cfg.spatial), stride=cfg.stride,
@@ -287,6 +289,8 @@ RULES: dict[str, KindRule] = {
 
 # Options of the tiled rule that shape the weight and are not the layer's.
 WEIGHT_ONLY = ("tiles",)
+# A tiled configuration without its own tiles: this many per axis.
+DEFAULT_TILES = 2
 
 
 def rule_for(kind: str, weighted: bool) -> KindRule:
