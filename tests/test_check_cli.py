@@ -286,3 +286,46 @@ def test_identify_a_black_box_that_exits_or_hangs_is_a_one_line_error(tmp_path, 
     code, out, err = cli(f"{p}:good", "--n", "6")
     assert code == 0 and "mode='full'" in out and "kernel = [5. 6. 7.]" in out, out + err
     assert set(_children()) <= before
+
+
+TILED = textwrap.dedent('''
+    import numpy as np
+
+    def factory(weight, bias=None, stride=1, padding=0, dilation=1, tiles=1, tied=False):
+        """A 1-D tiled convolution: output o uses kernel o mod tiles (Ngiam et al.)."""
+        if isinstance(padding, str):
+            raise NotImplementedError("string padding")
+        _, c_out, c_in, k = weight.shape
+
+        def forward(x):
+            xp = np.pad(x, ((0, 0), (padding, padding)))
+            n = (xp.shape[1] - dilation * (k - 1) - 1) // stride + 1
+            y = np.zeros((c_out, n))
+            for o in range(n):
+                taps = xp[:, o * stride + dilation * np.arange(k)]
+                y[:, o] = np.einsum("ck,ock->o", taps, weight[0 if tied else o % tiles])
+            return y
+        return forward
+
+    def tied(weight, **kw):
+        return factory(weight, **kw, tied=True)
+''')
+
+
+def test_sweep_kind_tiled_varies_the_tiles(tmp_path, capsys):
+    p = tmp_path / "my_tiled.py"
+    p.write_text(TILED)
+    code = main(["sweep", f"{p}:factory", "--kind", "tiled", "--weight-shape", "2,1,3",
+                 "--isolation", "none"])
+    out = capsys.readouterr().out
+    assert code == 0 and "layer sweep: 14 configurations, all pass (3 unsupported" in out, out
+    assert "tiles 3, stride=3, padding=1" in out and "tiles 1" in out
+    code = main(["sweep", f"{p}:tied", "--kind", "tiled", "--weight-shape", "2,1,3",
+                 "--isolation", "none"])
+    out = capsys.readouterr().out
+    assert code == 1 and "weights tied" in out, out
+    rows = {line.split(" (input")[0]: line.split()[-1] if line.rstrip().endswith(" ok") else "x"
+            for line in out.splitlines()[2:]}
+    # One tile, or one output: nothing to tie.
+    assert rows["kernel as large as the input"] == rows["one tile (a convolution)"] == "ok"
+    assert rows["padding 0"] == "x"

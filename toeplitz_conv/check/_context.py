@@ -21,6 +21,7 @@ from ._operator import Reference, products_in, reference
 
 __all__ = ["dtype_tolerance", "random_trial"]
 
+FAN_OUT = "the fan-out: output channels x kernel taps"
 _HYP_RTOL = 1e-5   # hypotheses also fit single-precision implementations
 
 
@@ -90,10 +91,33 @@ class _Ctx:
         self.explicit = isinstance(A, TiedMatrix)
         groups = int(kwargs.get("groups", 1))
         k = int(np.prod(w.shape[2:]))
+        # In the conv weight's layout (C_out, C_in // groups, *kernel); kinds whose weight
+        # has another layout set their own (fan_in["forward"] is the layer's fan-in).
+        self.kernel_taps = k
         self.fan_in = {"forward": w.shape[1] * k, "input_grad": w.shape[0] // groups * k,
                        "weight_grad": self.n * self.n_pos, "bias_grad": self.n * self.n_pos}
         self.eps: dict[str, float] = {}
         self._alts: dict[Any, Reference | None] = {}
+
+    def scale_labels(self) -> dict[int, str]:
+        """What a scale factor ``N`` of a result may be, by value (a later entry wins a tie).
+
+        The fan-out (output channels x taps), the output positions, the
+        kernel taps, the channels and the fan-in (input channels x taps, per
+        group), and with a batch, its size; kinds add their own quantities.
+        """
+        # The fan-out first: with one output channel it is the taps, named so.
+        names = {self.fan_in["input_grad"]: FAN_OUT,
+                 self.n_pos: "the number of output positions",
+                 self.kernel_taps: "the number of kernel taps",
+                 int(self.A.out_shape[0]): "the number of output channels",
+                 int(self.A.in_shape[0]): "the number of input channels",
+                 self.fan_in["forward"]: "the fan-in: input channels x kernel taps"}
+        if self.n > 1:
+            names[self.n] = ("the batch size: a batch mean where the layer sums, or the "
+                             "reverse" + (" (reduction='mean' was given)"
+                                          if self.reduction == "mean" else ""))
+        return names
 
     def tol(self, name: str, eps: float | None = None) -> tuple[float, float]:
         """``(rtol, atol)`` for a check: the user's, or from the dtype of the results."""

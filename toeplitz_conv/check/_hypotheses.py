@@ -28,15 +28,7 @@ Hypothesis = Callable[[list[_Trial]], "str | None"]
 
 
 def _scale_hint(s: float, ctx: _Ctx) -> str:
-    k = int(np.prod(ctx.w.shape[2:]))
-    names = {ctx.n_pos: "the number of output positions",
-             k: "the number of kernel taps",
-             ctx.A.out_shape[0]: "the number of output channels",
-             ctx.A.in_shape[0]: "the number of input channels",
-             ctx.w.shape[1] * k: "the fan-in: input channels x kernel taps"}
-    if ctx.n > 1:
-        names[ctx.n] = ("the batch size: a batch mean where the layer sums, or the reverse"
-                        + (" (reduction='mean' was given)" if ctx.reduction == "mean" else ""))
+    names = ctx.scale_labels()        # each kind knows its weight's taps and fan-in
     for value, label in ((s, "scaled by"), (1 / s if s else 0.0, "divided by")):
         n = round(value)
         if n >= 2 and abs(value - n) <= 1e-6 * n:
@@ -315,15 +307,16 @@ def _bias_multiple(ctx: _Ctx, xs: list[np.ndarray]) -> Hypothesis:
         if not all(ctx.close(r, np.broadcast_to(m * bb, r.shape)) for r in rests):
             return None
         flat = m.ravel()
-        k = int(np.prod(ctx.w.shape[2:]))
+        # The kind's own taps and fan-in (its weight layout is not always the conv one).
+        k, fan_in = ctx.kernel_taps, ctx.fan_in["forward"]
         if np.all(flat == flat[0]):
             n = int(flat[0])
             if n in (0, 2):
                 return None              # named by "bias is missing" / "bias added twice"
             why = {k: "once per kernel tap",
-                   ctx.w.shape[1] * k: "once per kernel tap and input channel (inside the "
-                                       "sum over C_in x kernel)",
-                   ctx.w.shape[1]: "once per input channel",
+                   fan_in: "once per kernel tap and input channel (inside the "
+                           "sum over C_in x kernel)",
+                   fan_in // k: "once per input channel",
                    ctx.n_pos: "once per output position (to the whole output, inside the "
                               "loop over positions)"}
             return f"bias added {n} times" + (f": {why[n]}" if n in why else "")

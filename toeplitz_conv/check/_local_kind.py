@@ -31,6 +31,7 @@ from ._context import _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
     _bias_hypotheses,
+    _bias_multiple,
     _cropped_diagnosis,
     _grad_hypotheses,
     _one_image,
@@ -79,10 +80,18 @@ class LocalCtx(_Ctx):
         self.flipped_w = np.flip(w, axis=tuple(range(w.ndim - nd, w.ndim)))
         c_out, c_in = w.shape[nd], w.shape[nd + 1]
         k = math.prod(w.shape[nd + 2:])
+        self.kernel_taps = k
         self.fan_in = {"forward": c_in * k, "input_grad": c_out * k,
                        "weight_grad": self.n * self.n_pos, "bias_grad": self.n * self.n_pos}
         self.tile_of = tile_map(tuple(A.out_shape[1:]), self.tiles)
         self.catalogue = _LocalCatalogue()
+
+    def scale_labels(self) -> dict[int, str]:
+        """The conv labels, the kernel stack's: one kernel per tile (per position if local)."""
+        names = super().scale_labels()
+        if self.kind == "tiled" and math.prod(self.tiles) > 1:
+            names.setdefault(math.prod(self.tiles), "the number of tiles (kernels in the stack)")
+        return names
 
     def alt(self, weight: np.ndarray | None = None, key: Any = None,
             **changes: Any) -> TiedMatrix | None:
@@ -183,8 +192,9 @@ def _assignments(ctx: LocalCtx) -> list[tuple[np.ndarray, str]]:
                 short = tiles[:a] + (t - 1,) + tiles[a + 1:]
                 m = np.ravel_multi_index(np.unravel_index(tile_map(out_shape, short), short),
                                          tiles)
+                every = "output" if t == 2 else f"{t - 1} outputs"
                 found.append((m, f"tile period wrong along axis {a}: kernels repeat every "
-                                 f"{t - 1} outputs, the layer's period is {t}"))
+                                 f"{every}, the layer's period is {t}"))
     return [(m, text) for m, text in found if not np.array_equal(m, ctx.tile_of)]
 
 
@@ -258,6 +268,8 @@ class _LocalCatalogue:
                                    "kernels flipped (you computed convolutions, the layer "
                                    "correlates each window with its kernel)"))
         hyps += _bias_hypotheses(ctx, xs, bias)
+        if ctx.b is not None and np.any(ctx.b != 0):
+            hyps.append(_bias_multiple(ctx, xs))
         hyps.append(_scaled(ctx, "output"))
         hyps.append(_permuted(ctx, 1, "output channel"))
         hyps.append(_shifted(ctx, ctx.spatial_axes, "output"))

@@ -27,8 +27,10 @@ from ._layer import check_layer
 from ._layout import Layout
 from ._report import Report
 from ._sweep_kinds import (
+    DEFAULT_TILES,
     WEIGHT_ONLY,
     in_channels,
+    local_grid,
     pool_grid,
     rule_for,
     signal_grid,
@@ -46,7 +48,8 @@ class SweepConfig:
     ``kind`` is the ``check_layer`` kind (``None``: the sweep's); ``extra``
     holds a kind's own options as ``(name, value)`` pairs (``ceil_mode``,
     ``count_include_pad``, ``output_padding``, ``mode``, ``correlate``,
-    ``boundary``, ...); ``weight_shape`` overrides the weight's shape derived
+    ``boundary``, ...; a tiled layer's ``tiles``, an int or one per axis,
+    default 2, which shapes its weight); ``weight_shape`` overrides the weight's shape derived
     from the sweep's ``weight_shape`` (for a kind the sweep does not know).
     For pooling, ``kernel`` is ``kernel_size`` and ``stride=None`` is the
     kernel size.
@@ -82,7 +85,13 @@ class SweepConfig:
         size = "x".join(map(str, self.spatial))
         ker = "x".join(map(str, self.kernel))
         what = "window" if self.kind in _WINDOWED else "kernel"
-        text = f"input {size}, {what} {ker}" + (f", {opts}" if opts else "")
+        # The weight's own options (a tiled layer's tiles): not the layer's, but its rows'.
+        weight_opts = dict(self.extra)
+        if self.kind == "tiled":
+            weight_opts.setdefault("tiles", DEFAULT_TILES)
+        shaped = ", ".join(f"{k} {'x'.join(map(str, v)) if isinstance(v, tuple) else v}"
+                           for k, v in weight_opts.items() if k in WEIGHT_ONLY)
+        text = f"input {size}, {what} {ker}" + "".join(f", {t}" for t in (shaped, opts) if t)
         return text + ("" if self.batch is None else f", batch {self.batch}")
 
 
@@ -204,7 +213,15 @@ def default_grid(weight_shape: Sequence[int] | None = None, *,
     window, stride, padding and ``ceil_mode``; ``"signal"`` (``weight_shape``
     is the kernel's shape) every ``mode``, convolution and correlation, and
     ``boundary``; ``"transposed"`` (``weight_shape=(C_in, C_out, *kernel)``)
-    stride, padding, ``output_padding``, dilation, ``'SAME'`` and groups.
+    stride, padding, ``output_padding``, dilation, ``'SAME'`` and groups;
+    ``"local"`` and ``"tiled"`` (``weight_shape=(C_out, C_in, *kernel)``, one
+    position's kernel: each row's weight adds the output positions or its
+    tiles in front) stride, padding, ``'same'``, ``'SAME'``, dilation, even,
+    one-tap and non-square kernels and inputs, per-axis strides, on inputs of
+    at most 7 per axis (the weight grows with the output), and for
+    ``"tiled"`` the tiles of each row (``extra=(("tiles", ...),)``): square and
+    non-square, one tile (a convolution), tiles not dividing and larger than
+    the output.
 
     Examples
     --------
@@ -217,6 +234,8 @@ def default_grid(weight_shape: Sequence[int] | None = None, *,
     'input 9x11, window 2x2, ceil_mode=True'
     >>> default_grid((3,), kind="signal")[0].describe()
     "input 8, kernel 3, mode='full', correlate=False"
+    >>> [c.describe() for c in default_grid((2, 1, 3, 3), kind="tiled")][-2:]
+    ['input 7x7, kernel 3x3, tiles 3x3, padding=1', 'input 4x4, kernel 3x3, tiles 3x3']
     """
     cfg: list[SweepConfig]
     if kind in _POOLS:
@@ -231,6 +250,10 @@ def default_grid(weight_shape: Sequence[int] | None = None, *,
     elif kind == "transposed":
         shape = _shape_arg(weight_shape, "weight_shape", "(C_in, C_out, *kernel)", (3, 5))
         cfg = transposed_grid(partial(SweepConfig, kind=kind), shape)
+    elif kind in ("local", "tiled"):
+        shape = _shape_arg(weight_shape, "weight_shape", "(C_out, C_in, *kernel) (one "
+                           "position's kernel; the grid adds the positions or tiles)", (3, 5))
+        cfg = local_grid(partial(SweepConfig, kind=kind), shape, kind)
     elif kind == "data_matrix":
         if input_shape is None:
             raise TypeError("kind='data_matrix' sweeps an im2col function: pass "
@@ -366,7 +389,12 @@ def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int] | No
         ``factory(kernel_size=..., stride=..., padding=..., [ceil_mode=...,
         count_include_pad=..., dilation=...])`` (no weight), ``"signal"``
         ``factory(kernel, mode=..., correlate=..., [boundary=...])``,
-        ``"transposed"`` as a conv layer plus ``output_padding=``.  A factory
+        ``"transposed"`` as a conv layer plus ``output_padding=``,
+        ``"local"`` and ``"tiled"`` ``factory(weight, bias=None, stride=...,
+        padding=..., dilation=...)`` with the weight ``(*out_spatial, C_out,
+        C_in, *kernel)`` / ``(*tiles, C_out, C_in, *kernel)`` (a tiled
+        factory with a ``tiles`` parameter also receives the tiles, an int
+        when every axis agrees).  A factory
         that raises ``NotImplementedError`` marks the configuration
         unsupported (not a failure); any other exception, from the factory or
         from the layer, is that configuration's failure.
@@ -374,7 +402,11 @@ def sweep_layer(factory: Callable[..., Any], *, weight_shape: Sequence[int] | No
         ``(C_out, C_in, *kernel)``: the channels, the number of spatial dims
         and the base kernel of the grid (see :func:`default_grid`);
         ``(C_in, C_out, *kernel)`` for ``"transposed"``, the kernel's shape
-        for ``"signal"``; not for pooling.
+        for ``"signal"``; not for pooling.  For ``"local"`` and ``"tiled"``
+        also ``(C_out, C_in, *kernel)``, the kernel of one output position
+        or tile: the grid gives each row its output positions or tiles.  A
+        configuration with its own ``weight_shape`` (in the kind's layout)
+        takes the input channels from it.
     bias : bool or tuple of int
         Give every configuration a random bias: ``True`` as ``(C_out,)``, or
         a shape with ``C_out`` entries (``(C_out, 1, 1)``, ...), the layer's own.
@@ -509,6 +541,19 @@ def _built(built: Any) -> tuple[Any, Any, Any] | str:
     return built, None, None
 
 
+def _factory_kwargs(job: _Job, bias: bool, w_user: np.ndarray | None,
+                    in_shape: tuple[int, ...]) -> dict[str, Any]:
+    """The factory's keywords: the options, the bias, and what it asks for by name."""
+    fkw = dict(job.options)
+    if bias:
+        fkw["bias"] = None if job.bias is None else job.bias.copy()
+    if _takes(job.factory, "input_shape"):
+        fkw["input_shape"] = in_shape
+    if job.cfg.kind == "tiled" and w_user is not None and _takes(job.factory, "tiles"):
+        fkw["tiles"] = _same(tuple(w_user.shape[:len(job.cfg.spatial)]))
+    return fkw
+
+
 def _run(job: _Job, check_kwargs: dict[str, Any]) -> SweepRow:
     t = time.perf_counter()
     cfg = job.cfg
@@ -535,13 +580,8 @@ def _run(job: _Job, check_kwargs: dict[str, Any]) -> SweepRow:
     except (ValueError, TypeError) as exc:
         return row("FAIL", f"check raised {_short(exc)}")
     args = () if w_user is None else (w_user.copy(),)
-    fkw = dict(job.options)
-    if rule.bias:
-        fkw["bias"] = None if job.bias is None else job.bias.copy()
-    if _takes(job.factory, "input_shape"):
-        fkw["input_shape"] = in_shape
     try:
-        built = job.factory(*args, **fkw)
+        built = job.factory(*args, **_factory_kwargs(job, rule.bias, w_user, in_shape))
     except NotImplementedError as exc:
         return row("unsupported", f"factory: {_short(exc)}")
     except (Exception, SystemExit) as exc:   # user code: one failing row, not a crash

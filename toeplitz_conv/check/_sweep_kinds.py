@@ -15,7 +15,9 @@ the stride does not divide (and ``ceil_mode``), padding, non-square windows;
 for a signal convolution, every ``mode`` with convolution and correlation,
 ``boundary='wrap'``, an even kernel's ``'same'`` split and a kernel longer
 than the input; for a transposed layer, stride with and without
-``output_padding``, padding, dilation, ``'SAME'``, groups.
+``output_padding``, padding, dilation, ``'SAME'``, groups; for a locally
+connected or tiled layer, the conv layer's geometry on small inputs, and the
+tiles (one, non-square, not dividing or larger than the output).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._validation import as_int_tuple
 from ..geometry import layer_geometry
 
-__all__ = ["RULES", "KindRule", "rule_for"]
+__all__ = ["DEFAULT_TILES", "RULES", "KindRule", "local_grid", "rule_for", "weight_in_channels"]
 
 _CONV_FIELDS = ("stride", "padding", "dilation", "groups")
 _POOL_FIELDS = ("kernel_size", "stride", "padding")
@@ -149,6 +152,62 @@ def transposed_grid(cfg: Callable[..., Any], shape: tuple[int, ...]) -> list[Any
     return out
 
 
+def local_grid(cfg: Callable[..., Any], shape: tuple[int, ...], kind: str) -> list[Any]:
+    """A locally connected or tiled layer's configurations (``shape = (C_out, C_in, *kernel)``).
+
+    Small inputs (each output position has its own kernel, so the weight grows
+    with the output): stride, padding, ``'same'`` and ``'SAME'``, dilation,
+    even, one-tap and non-square kernels, non-square inputs and per-axis
+    strides; for ``"tiled"`` each row also names its tiles: one tile (a
+    convolution), tiles that do not divide the output, tiles larger than the
+    output, non-square tiles, tiles with a stride.
+    """
+    nd, k = len(shape) - 2, tuple(shape[2:])
+    even = tuple(v if v % 2 == 0 else v + 1 for v in k)
+    odd = tuple(v if v % 2 else v + 1 for v in k)
+    rect = tuple(k[0] + (i == nd - 1) for i in range(nd))
+    tiled = kind == "tiled"
+
+    def row(name: str, size: tuple[int, ...], ker: tuple[int, ...], tiles: tuple[int, ...],
+            extra: int = 0, **opts: Any) -> Any:
+        span = tuple(int(opts.get("dilation", 1)) * (v - 1) + 1 for v in ker)
+        spatial = _fit(size, span, extra)
+        if not tiled:
+            return cfg(name, spatial, ker, **opts)
+        return cfg(name, spatial, ker, extra=(("tiles", tiles),), **opts)
+
+    t2, t3 = _sz(nd, 2), _sz(nd, 3)
+    out = [
+        row("padding 0", _sz(nd, 6), k, t2),
+        row("padding 1", _sz(nd, 5), k, t2, padding=1),
+        row("stride 2, padding 1", _sz(nd, 6), k, t2, stride=2, padding=1),
+        row("stride not dividing the input", _sz(nd, 6, 7), k, t2, extra=2, stride=2),
+        row("'same', odd kernel", _sz(nd, 5), odd, t3, padding="same"),
+        row("'same', even kernel", _sz(nd, 5), even, t2, padding="same"),
+        row("'SAME', stride 2", _sz(nd, 6, 5), k, t2, stride=2, padding="SAME"),
+        row("dilation 2", _sz(nd, 6), k, t2, dilation=2, padding=1),
+        row("1-tap kernel, stride 2", _sz(nd, 5), _sz(nd, 1), t3, stride=2),
+        row("kernel as large as the input", k, k, _sz(nd, 1)),
+    ]
+    if nd >= 2:
+        wide = tuple(3 if i == 0 else 2 for i in range(nd))
+        out += [
+            row("non-square input", _sz(nd, 4, 6), k, wide, padding=1),
+            row("non-square kernel", _sz(nd, 5), rect, t2,
+                padding=tuple(v // 2 for v in rect)),
+            row("per-axis stride", _sz(nd, 6, 5), k, wide, stride=_sz(nd, 2, 1), padding=1),
+        ]
+    else:
+        out.append(row("longer input, stride 3", _sz(nd, 11), k, t3, stride=3, padding=1))
+    if tiled:                     # the tiles themselves, at stride 1 and padding 0
+        out += [
+            row("one tile (a convolution)", _sz(nd, 5), k, _sz(nd, 1)),
+            row("tiles not dividing the output", _sz(nd, 7), k, t3, padding=1),
+            row("tiles larger than the output", k, k, t3, extra=1),
+        ]
+    return out
+
+
 def weight_and_input(rule: KindRule, weight_shape: tuple[int, ...] | None,
                      channels: int, cfg: Any) -> tuple[tuple[int, ...] | None,
                                                        tuple[int, ...]]:
@@ -159,9 +218,28 @@ def weight_and_input(rule: KindRule, weight_shape: tuple[int, ...] | None,
         w = _weight_shape(rule, weight_shape, cfg)
     if rule.weight == "signal":
         return w, tuple(cfg.spatial)
-    if rule.weight == "transposed" and weight_shape is not None:
+    if cfg.weight_shape is not None and rule.weighted:
+        # The configuration's own weight: its C_in is the input's channels.
+        channels = weight_in_channels(rule.weight, tuple(cfg.weight_shape), len(cfg.spatial),
+                                      int(cfg.groups))
+    elif rule.weight == "transposed" and weight_shape is not None:
         channels = int(weight_shape[0])
     return w, (channels, *cfg.spatial)
+
+
+def weight_in_channels(rule: str, shape: tuple[int, ...], nd: int, groups: int = 1) -> int:
+    """The input channels of a weight of shape rule ``rule`` (its canonical layout).
+
+    >>> weight_in_channels("conv", (4, 1, 3, 3), 2, groups=2)
+    2
+    >>> weight_in_channels("tiled", (2, 2, 4, 3, 3, 3), 2)
+    3
+    """
+    if rule == "transposed":
+        return int(shape[0])
+    if rule in ("local", "tiled"):           # (*positions or tiles, C_out, C_in, *kernel)
+        return int(shape[-nd - 1])
+    return int(shape[1]) * groups
 
 
 def _weight_shape(rule: KindRule, weight_shape: tuple[int, ...] | None,
@@ -175,7 +253,8 @@ def _weight_shape(rule: KindRule, weight_shape: tuple[int, ...] | None,
     if rule.weight in ("conv", "transposed"):
         return (a, b // g, *cfg.kernel)
     if rule.weight == "tiled":
-        tiles = dict(cfg.extra).get("tiles", (2,) * len(cfg.kernel))
+        tiles = as_int_tuple(dict(cfg.extra).get("tiles", DEFAULT_TILES), len(cfg.kernel), "tiles",
+                             minimum=1)
         return (*tiles, a, b, *cfg.kernel)
     # "local": one kernel per output position, the output from the geometry core.
     geom = layer_geometry(tuple(cfg.kernel), tuple(cfg.spatial), stride=cfg.stride,
@@ -210,6 +289,8 @@ RULES: dict[str, KindRule] = {
 
 # Options of the tiled rule that shape the weight and are not the layer's.
 WEIGHT_ONLY = ("tiles",)
+# A tiled configuration without its own tiles: this many per axis.
+DEFAULT_TILES = 2
 
 
 def rule_for(kind: str, weighted: bool) -> KindRule:

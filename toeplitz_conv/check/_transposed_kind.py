@@ -29,7 +29,7 @@ from .._validation import as_groups, as_int_tuple, as_kernel, as_shape, choose
 from ..geometry import full_padding
 from ..layers import _channels, _transposed_geometry, layer_matrix, transposed_layer_matrix
 from ..tied import TiedMatrix
-from ._context import _HYP_RTOL, _Ctx, _Trial
+from ._context import _HYP_RTOL, FAN_OUT, _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
     _bias_for,
@@ -150,6 +150,17 @@ class TransposedCtx(_Ctx):
                 ("stride", 1), ("padding", 0), ("output_padding", 0), ("dilation", 1),
                 ("output_size", None))})
         self.catalogue = _TransposedCatalogue()
+
+    def scale_labels(self) -> dict[int, str]:
+        """A transposed layer's: its weight ``(C_in, C_out // groups, *k)``, its input positions."""
+        names = super().scale_labels()
+        if names.get(self.fan_in["input_grad"]) == FAN_OUT:
+            names[self.fan_in["input_grad"]] = (
+                "output channels x kernel taps: the fan-in of the convolution this layer "
+                "transposes (what torch's fan_in reads from this weight)")
+        names.setdefault(self.n_in_pos, "the number of input positions (the weight gradient "
+                                        "sums over them)")
+        return names
 
     def alt(self, weight: np.ndarray | None = None, key: Any = None,
             **changes: Any) -> Any:

@@ -44,11 +44,14 @@ def setup_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", help="PATH.py:FACTORY, factory(weight, bias=None, stride=..., "
                                   "...) -> forward or (forward, backward)")
     p.add_argument("--kind", default="conv",
-                   help="conv | transposed | signal | avg_pool | max_pool | ...: any kind "
-                        "check_layer accepts")
+                   help="conv | transposed | local | tiled | signal | avg_pool | max_pool "
+                        "| ...: any kind check_layer accepts")
     p.add_argument("--weight-shape", help="C_out,C_in,k...: the channels and base kernel of "
                                           "the grid (C_in,C_out,k... for transposed, the "
-                                          "kernel for signal; not for pooling)")
+                                          "kernel for signal; not for pooling; for local and "
+                                          "tiled one position's kernel: each configuration "
+                                          "adds its output positions or tiles, and tiled "
+                                          "ones vary the tiles)")
     add_input_shape(p, required=False, what="pooling: C,H,W... (the channels and number of "
                                             "spatial axes; the grid picks the sizes)")
     p.add_argument("--bias", action="store_true", help="give each configuration a random bias")
