@@ -93,11 +93,11 @@ class _Pool:
         win = self._windows
         # The first tap (in window order) equal to the window's maximum is the
         # one selected, as np.argmax picks (which is slow along a short axis).
-        vals, top = window_values(x, win)                       # (windows, taps, C)
+        vals, top = window_values(x, win)                       # (taps, windows, C)
         self._values = (x, vals, top)            # the ties of x are found from them
-        sel = np.broadcast_to(win[:, -1:], top.shape)
+        sel = np.repeat(win[:, -1:], top.shape[1], axis=1)
         for tap in range(win.shape[1] - 2, -1, -1):
-            sel = np.where(vals[:, tap] == top, win[:, tap:tap + 1], sel)
+            np.copyto(sel, win[:, tap:tap + 1], where=vals[tap] == top)
         sel = np.ascontiguousarray(sel.T)                         # (C, windows)
         self._picked = [*self._picked[-15:], (x, sel)]
         return sel

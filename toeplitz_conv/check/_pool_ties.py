@@ -89,13 +89,15 @@ def window_table(in_shape: tuple[int, ...], opts: dict[str, Any]
 
 
 def window_values(img: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(vals, top)``: each window's values ``(windows, taps, C)`` and maxima ``(windows, C)``.
+    """``(vals, top)``: each window's values ``(taps, windows, C)`` and maxima ``(windows, C)``.
 
     ``img`` is one ``(C, *spatial)`` image; a read of padding is ``-inf``.
-    Channels last, so that each window tap gathers whole rows of channels.
+    Channels last, so that each window tap gathers whole rows of channels,
+    and taps first, so that the maximum over the taps (and each comparison
+    with it) runs over contiguous ``(windows, C)`` slabs.
 
     >>> vals, top = window_values(np.array([[1.0, 3.0, 2.0]]), np.array([[3, 0], [0, 1]]))
-    >>> vals[..., 0].tolist(), top[:, 0].tolist()
+    >>> vals[..., 0].T.tolist(), top[:, 0].tolist()
     ([[-inf, 1.0], [1.0, 3.0]], [1.0, 3.0])
     """
     c = img.shape[0]
@@ -103,9 +105,10 @@ def window_values(img: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.nd
     padded = scratch((n_sp + 1, c), np.float64)
     padded[:n_sp] = img.reshape(c, n_sp).T
     padded[n_sp] = -np.inf
-    vals = np.take(padded, table, axis=0, out=scratch((*table.shape, c), np.float64),
-                   mode="clip")
-    return vals, vals.max(axis=1)
+    taps_first = table.T
+    vals = np.take(padded, taps_first, axis=0,
+                   out=scratch((*taps_first.shape, c), np.float64), mode="clip")
+    return vals, np.maximum.reduce(vals, axis=0)
 
 
 def ties_in(image: int, vals: np.ndarray, top: np.ndarray, table: np.ndarray,
@@ -115,14 +118,14 @@ def ties_in(image: int, vals: np.ndarray, top: np.ndarray, table: np.ndarray,
     n_sp, n_win = math.prod(in_shape[1:]), len(table)
     with np.errstate(invalid="ignore"):                    # -inf - inf: all padding
         floor = top - 4.0 * eps * np.abs(top)
-    tied = vals >= floor[:, None, :]
-    count = tied.sum(axis=1)
+    tied = vals >= floor
+    count = tied.sum(axis=0)
     count[~np.isfinite(top)] = 0
     w_idx, c_idx = np.nonzero(count > 1)
     out: list[Tie] = []
     for r in np.sort(c_idx * n_win + w_idx):               # the outputs in C order
         ch, w = divmod(int(r), n_win)
-        taps = np.flatnonzero(tied[w, :, ch])
+        taps = np.flatnonzero(tied[:, w, ch])
         out.append(Tie(image, int(r),
                        (ch, *(int(v) for v in np.unravel_index(w, out_spatial))),
                        tuple(tuple(int(v) for v in np.unravel_index(t, kshape))
