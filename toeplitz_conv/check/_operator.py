@@ -21,7 +21,7 @@ import functools
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -125,6 +125,27 @@ _TWO_WAY: ContextVar[bool] = ContextVar("toeplitz_conv_check_two_way", default=F
 _SPLIT_MIN = 2**24       # multiply-adds below which one thread does the whole product
 
 
+def _in_two(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(first(), second())``, the second in another thread (numpy releases the GIL)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = second()
+        except BaseException as exc:     # re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="toeplitz_conv reference product", daemon=True)
+    t.start()
+    try:
+        part = first()
+    finally:
+        t.join()
+    if "error" in box:
+        raise box["error"]
+    return part, box["value"]
+
+
 def _product(a: np.ndarray, b: np.ndarray, *, inner: bool = False) -> np.ndarray:
     """``a @ b`` (2-D), in two halves on two threads inside :func:`single_threaded_blas`.
 
@@ -133,32 +154,26 @@ def _product(a: np.ndarray, b: np.ndarray, *, inner: bool = False) -> np.ndarray
     """
     if not _TWO_WAY.get() or a.shape[0] * a.shape[1] * b.shape[1] < _SPLIT_MIN:
         return a @ b
-    box: dict[str, Any] = {}
     if inner:
         h = a.shape[1] // 2
-        first, second = (a[:, :h], b[:h]), (a[:, h:], b[h:])
-    else:
-        h = a.shape[0] // 2
-        first, second = (a[:h], b), (a[h:], b)
-
-    def run() -> None:
-        try:
-            box["value"] = second[0] @ second[1]
-        except BaseException as exc:     # re-raised in the caller's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=run, name="toeplitz_conv reference product", daemon=True)
-    t.start()
-    try:
-        part = first[0] @ first[1]
-    finally:
-        t.join()
-    if "error" in box:
-        raise box["error"]
-    if inner:
-        part += box["value"]
+        part, rest = _in_two(lambda: a[:, :h] @ b[:h], lambda: a[:, h:] @ b[h:])
+        part += rest
         return part
-    return np.concatenate([part, box["value"]])
+    h = a.shape[0] // 2
+    return np.concatenate(_in_two(lambda: a[:h] @ b, lambda: a[h:] @ b))
+
+
+def _take_rows(rows: np.ndarray, table: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.take(rows, table, axis=0, out=out)``, in two halves of ``table`` when large.
+
+    Every index is in range (``mode="clip"`` only spares numpy a buffered copy).
+    """
+    if not _TWO_WAY.get() or out.size < _SPLIT_MIN // 8:
+        return np.take(rows, table, axis=0, out=out, mode="clip")
+    h = len(table) // 2
+    _in_two(lambda: np.take(rows, table[:h], axis=0, out=out[:h], mode="clip"),
+            lambda: np.take(rows, table[h:], axis=0, out=out[h:], mode="clip"))
+    return out
 
 
 # The dtype of the matrix-free reference's products (results are float64 always).
@@ -323,6 +338,9 @@ class ImColReference:
     def _gather(self, rows: np.ndarray, table: np.ndarray) -> np.ndarray:
         """``rows[:, :, table]`` into a scratch buffer (every index is in range)."""
         out = scratch((*rows.shape[:2], *table.shape, rows.shape[3]), rows.dtype)
+        if rows.shape[0] * rows.shape[1] == 1:       # one group, one image: split the table
+            _take_rows(rows[0, 0], table, out[0, 0])
+            return out
         return np.take(rows, table, axis=2, out=out, mode="clip")
 
     def _lanes(self, v: np.ndarray) -> np.ndarray:
