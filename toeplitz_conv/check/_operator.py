@@ -163,19 +163,6 @@ def _product(a: np.ndarray, b: np.ndarray, *, inner: bool = False) -> np.ndarray
     return np.concatenate(_in_two(lambda: a[:h] @ b, lambda: a[h:] @ b))
 
 
-def _take_rows(rows: np.ndarray, table: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``np.take(rows, table, axis=0, out=out)``, in two halves of ``table`` when large.
-
-    Every index is in range (``mode="clip"`` only spares numpy a buffered copy).
-    """
-    if not _TWO_WAY.get() or out.size < _SPLIT_MIN // 8:
-        return np.take(rows, table, axis=0, out=out, mode="clip")
-    h = len(table) // 2
-    _in_two(lambda: np.take(rows, table[:h], axis=0, out=out[:h], mode="clip"),
-            lambda: np.take(rows, table[h:], axis=0, out=out[h:], mode="clip"))
-    return out
-
-
 # The dtype of the matrix-free reference's products (results are float64 always).
 _PRODUCTS: ContextVar[Any] = ContextVar("toeplitz_conv_check_products", default=np.float64)
 
@@ -338,9 +325,6 @@ class ImColReference:
     def _gather(self, rows: np.ndarray, table: np.ndarray) -> np.ndarray:
         """``rows[:, :, table]`` into a scratch buffer (every index is in range)."""
         out = scratch((*rows.shape[:2], *table.shape, rows.shape[3]), rows.dtype)
-        if rows.shape[0] * rows.shape[1] == 1:       # one group, one image: split the table
-            _take_rows(rows[0, 0], table, out[0, 0])
-            return out
         return np.take(rows, table, axis=2, out=out, mode="clip")
 
     def _lanes(self, v: np.ndarray) -> np.ndarray:
