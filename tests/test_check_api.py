@@ -230,3 +230,21 @@ def test_large_layer_decided_on_random_inputs_and_a_failure_widened_with_the_one
     r = check_layer(FirstCallWrong(2, 3, 3, padding=1), None, (2, 6, 6), padding=1,
                     reference="matrix-free")
     assert not r["forward"].ok and len(calls) >= 2, str(r)
+
+
+def test_a_torch_layer_that_writes_into_our_float64_input_is_reported():
+    # A float64 module gets our arrays themselves (torch.from_numpy shares
+    # memory), so the copy kept to catch a write is needed there; a float32
+    # module gets converted copies, which it may change at will.
+    import torch
+
+    class Writes(torch.nn.Conv2d):
+        def forward(self, x):
+            x.data.add_(1.0)
+            return super().forward(x)
+
+    torch.manual_seed(0)
+    r = check_layer(Writes(2, 3, 3, padding=1).double(), None, (2, 5, 5), padding=1)
+    assert not r.ok and "modified its input" in r["forward"].message, str(r)
+    r = check_layer(Writes(2, 3, 3, padding=1), None, (2, 5, 5), padding=1)
+    assert "modified its input" not in r["forward"].message, str(r)

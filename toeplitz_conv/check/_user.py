@@ -533,13 +533,27 @@ class UserLayer:
             xt, wt, bt, y = self._torch_graph(x)
         if self.kind == "module":
             self._fn.zero_grad(set_to_none=True)
-        gt = torch.from_numpy(g).to(y.dtype) if hasattr(y, "dtype") else torch.from_numpy(g)
+        # Always a copy: the layer's backward never holds our grad_out (see _sees_copies).
+        gt = (torch.from_numpy(g).to(y.dtype, copy=True) if hasattr(y, "dtype")
+              else torch.from_numpy(g.copy()))
         y.backward(gt)
         gw = None if wt is None else wt.grad
         gb = None if bt is None else bt.grad
         return xt.grad, gw, gb
 
     # ------------------------------------------------------------ calls
+    def _sees_copies(self) -> bool:
+        """Whether the user's code only ever sees copies of the trial arrays.
+
+        A torch layer in another dtype than float64 gets each array converted
+        (``_as_tensor`` and the grad_out's ``.to``), so it cannot write into
+        ours, and the copy kept to catch that is not needed.
+        """
+        if self.kind not in ("module", "function"):
+            return False
+        dtype = getattr(self, "_dtype", None)
+        return dtype is not None and dtype != _torch().float64
+
     @property
     def has_grads(self) -> bool:
         return self.kind in ("module", "function", "cache") or self.backward is not None
@@ -557,7 +571,7 @@ class UserLayer:
         ``weight``/``bias`` replace the layer's own (finite differences along them).
         """
         xc = self.layout.data_to_user(x)
-        x0 = xc.copy()
+        x0 = None if self._sees_copies() else xc.copy()
 
         def call() -> Any:
             if self.kind == "numpy":
@@ -578,14 +592,15 @@ class UserLayer:
         out = self._run(call, "forward")
         if out.error:
             return out
-        if not _unchanged(xc, x0):
+        if x0 is not None and not _unchanged(xc, x0):
             return Outcome(value=out.value, error="forward modified its input array in place")
         return out
 
     def grads(self, x: np.ndarray, g: np.ndarray) -> Outcome:
         """``(grad_x, grad_w, grad_b or None)`` from the backward or autograd, user layout."""
         xc, gc = self.layout.data_to_user(x), self.layout.data_to_user(g)
-        x0, g0 = xc.copy(), gc.copy()
+        copies = self._sees_copies()
+        x0, g0 = (None, None) if copies else (xc.copy(), gc.copy())
         who = {"numpy": "backward", "cache": "backward"}.get(self.kind, "autograd backward")
 
         def call() -> Any:
@@ -608,7 +623,7 @@ class UserLayer:
         if out.error:
             return out
         res = out.value
-        if not (_unchanged(xc, x0) and _unchanged(gc, g0)):
+        if not (x0 is None or g0 is None or (_unchanged(xc, x0) and _unchanged(gc, g0))):
             return Outcome(error=f"{who} modified its input arrays in place")
         if not isinstance(res, (tuple, list)) or len(res) not in (2, 3):
             hint = ("" if self.grads_fn is not None else
