@@ -114,6 +114,21 @@ def test_a_float16_layer_choosing_among_values_it_cannot_tell_apart_is_a_tie():
                for n in r.notes), r.notes
 
 
+def _window(img, ch, o, k, stride, pad, dil):
+    """The (tap, flat input) pairs and values of output ``o`` of channel ``ch``, by definition."""
+    _, h, w = img.shape
+    ow = (w + 2 * pad - dil * (k - 1) - 1) // stride + 1
+    i, j = divmod(o, ow)
+    taps, vals = [], []
+    for a in range(k):
+        for b in range(k):
+            r, s = i * stride - pad + a * dil, j * stride - pad + b * dil
+            if 0 <= r < h and 0 <= s < w:
+                taps.append(((a, b), ch * h * w + r * w + s))
+                vals.append(img[ch, r, s])
+    return taps, vals
+
+
 def _ties_by_definition(img, k, stride, pad, dil):
     """Tied windows of a 2-D max pool from torch's window definition, loop by loop."""
     c, h, w = img.shape
@@ -140,6 +155,7 @@ def _ties_by_definition(img, k, stride, pad, dil):
 
 
 def test_find_ties_equals_the_window_definition_on_many_tied_inputs():
+    from toeplitz_conv.check._pool_kind import _Pool
     from toeplitz_conv.check._pool_ties import find_ties
 
     rng = np.random.default_rng(3)
@@ -150,7 +166,15 @@ def test_find_ties_equals_the_window_definition_on_many_tied_inputs():
                  int(rng.integers(dil * (k - 1) + 1, 8)))
         x = rng.integers(0, 3, (2, *shape)).astype(float)       # small integers: many ties
         opts = {"kernel_size": k, "stride": stride, "padding": pad, "dilation": dil}
-        found = find_ties(x, shape, opts)
-        for i in range(2):
-            got = [(t.output, t.taps, t.inputs) for t in found if t.image == i]
-            assert got == _ties_by_definition(x[i], k, stride, pad, dil), opts
+        pool = _Pool("max_pool", shape, opts)
+        pool.out(x)                        # the selection, whose window values ties reuse
+        for found in (find_ties(x, shape, opts), pool.ties(x, 0.0)):
+            for i in range(2):
+                got = [(t.output, t.taps, t.inputs) for t in found if t.image == i]
+                assert got == _ties_by_definition(x[i], k, stride, pad, dil), opts
+        # S @ x, the selected inputs, against the window maxima by definition
+        want = np.stack([[[max((v for (_, p), v in zip(*_window(x[i], ch, o, k, stride, pad,
+                                                                  dil))), default=-np.inf)
+                           for o in range(pool.out(x)[i, ch].size)]
+                          for ch in range(shape[0])] for i in range(2)])
+        np.testing.assert_array_equal(pool.out(x).reshape(want.shape), want)
