@@ -162,7 +162,14 @@ class _Ctx:
                                (1, *self.A.out_shape))
 
     def forward_ref(self, x: np.ndarray) -> np.ndarray:
-        return self.A.apply(x) + self.bias_field()
+        y = self.A.apply(x)
+        if y.ndim != len(self.A.out_shape) + 1:      # one image: the batch axis is added
+            return y + self.bias_field()
+        if self.b is not None:
+            if not y.flags.writeable:
+                y = y.copy()
+            y += self.bias_field()                    # in place: a large layer's output
+        return y
 
     def grad_scale(self) -> float:
         return 1.0 / self.n if self.reduction == "mean" else 1.0

@@ -426,7 +426,7 @@ class ImColReference:
         """``A.T @ g``: for each input, the taps that read it, gathered (or scattered)."""
         dtype = _PRODUCTS.get()
         if self._rcache is not None and self._rcache[0] is g and self._rcache[1] == dtype:
-            return self._rcache[2].copy()      # the gradient trials reuse one grad_out
+            return self._rcache[2]             # the gradient trials reuse one grad_out
         gb, batched = self._batch(g, self.out_shape)
         n = len(gb)
         check_build(n * self.n_in * self.n_k * self.weight.shape[0] // 4, "col2im buffer")
@@ -439,7 +439,9 @@ class ImColReference:
             dx = self._scattered_rmatvec(gb)
         dx = np.ascontiguousarray(dx, dtype=np.float64).reshape((n, *self.in_shape))
         out = dx if batched else dx[0]
-        self._rcache = (g, dtype, out.copy())
+        # Kept, and handed out again, read-only: no caller can change the cached copy.
+        out.flags.writeable = False
+        self._rcache = (g, dtype, out)
         return out
 
     def _gathered_rmatvec(self, gb: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
