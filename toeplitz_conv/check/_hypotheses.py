@@ -329,19 +329,31 @@ def _bias_multiple(ctx: _Ctx, xs: list[np.ndarray]) -> Hypothesis:
     return test
 
 
-def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
-    bias = ctx.bias_field()
+def _output_hypotheses(ctx: Any, xs: list[np.ndarray], bias: Any,
+                       flip_text: str) -> list[Hypothesis]:
+    """The forward hypotheses every kind shares, in this order.
+
+    The kernel flipped (``flip_text`` says what that means for the kind), the
+    bias missing, twice or added several times, the output scaled, and the
+    output channels permuted.
+    """
     hyps: list[Hypothesis] = []
     flipped = ctx.alt(ctx.flipped_w, key="flip")
     if flipped is not None and not np.array_equal(ctx.flipped_w, ctx.w):
-        hyps.append(_predicted(
-            ctx, lambda i: flipped.apply(xs[i]) + bias,
-            "kernel is flipped (you computed convolution, the layer is cross-correlation)"))
+        hyps.append(_predicted(ctx, lambda i: flipped.apply(xs[i]) + bias, flip_text))
     hyps += _bias_hypotheses(ctx, xs, bias)
     if ctx.b is not None and np.any(ctx.b != 0):
         hyps.append(_bias_multiple(ctx, xs))
     hyps.append(_scaled(ctx, "output"))
     hyps.append(_permuted(ctx, 1, "output channel"))
+    return hyps
+
+
+def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
+    bias = ctx.bias_field()
+    hyps = _output_hypotheses(
+        ctx, xs, bias,
+        "kernel is flipped (you computed convolution, the layer is cross-correlation)")
     for j, (wv, text) in enumerate(_weight_variants(ctx)):
         # Built only when an earlier hypothesis did not fit (cached per variant).
         def predict(i: int, wv: np.ndarray = wv, j: int = j) -> np.ndarray | None:
@@ -362,6 +374,7 @@ def _forward_hypotheses(ctx: _Ctx, xs: list[np.ndarray]) -> list[Hypothesis]:
                         f"'{other}', the layer uses '{mode}'"))
     hyps.append(_shifted(ctx, ctx.spatial_axes, "output"))
     hyps.append(lambda trials: _neighbour_diagnosis(ctx, xs, [t.got for t in trials]))
+    flipped = ctx.alt(ctx.flipped_w, key="flip")          # cached by _output_hypotheses
     if flipped is not None:
         refs = [flipped.apply(x) + bias for x in xs]
         hyps.append(_shifted(ctx, ctx.spatial_axes, "output",

@@ -30,11 +30,10 @@ from ..tied import TiedMatrix
 from ._context import _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
-    _bias_hypotheses,
-    _bias_multiple,
     _cropped_diagnosis,
     _grad_hypotheses,
     _one_image,
+    _output_hypotheses,
     _permuted,
     _position_grads,
     _predicted,
@@ -262,16 +261,9 @@ class _LocalCatalogue:
                 alt = ctx.assigned(m, j)
                 return None if alt is None else alt.apply(xs[i]) + bias
             hyps.append(_predicted(ctx, predict, text))
-        flipped = ctx.alt(ctx.flipped_w, key="flip")
-        if flipped is not None and not np.array_equal(ctx.flipped_w, ctx.w):
-            hyps.append(_predicted(ctx, lambda i: flipped.apply(xs[i]) + bias,
+        hyps += _output_hypotheses(ctx, xs, bias,
                                    "kernels flipped (you computed convolutions, the layer "
-                                   "correlates each window with its kernel)"))
-        hyps += _bias_hypotheses(ctx, xs, bias)
-        if ctx.b is not None and np.any(ctx.b != 0):
-            hyps.append(_bias_multiple(ctx, xs))
-        hyps.append(_scaled(ctx, "output"))
-        hyps.append(_permuted(ctx, 1, "output channel"))
+                                   "correlates each window with its kernel)")
         hyps.append(_shifted(ctx, ctx.spatial_axes, "output"))
         return hyps
 

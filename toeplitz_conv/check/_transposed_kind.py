@@ -33,12 +33,11 @@ from ._context import _HYP_RTOL, FAN_OUT, _Ctx, _Trial
 from ._hypotheses import (
     Hypothesis,
     _bias_for,
-    _bias_hypotheses,
-    _bias_multiple,
     _cropped_diagnosis,
     _embed,
     _grad_hypotheses,
     _one_image,
+    _output_hypotheses,
     _permuted,
     _predicted,
     _reshape_hint,
@@ -370,15 +369,7 @@ class _TransposedCatalogue:
 
     def forward(self, ctx: TransposedCtx, xs: list[np.ndarray]) -> list[Hypothesis]:
         bias = ctx.bias_field()
-        hyps: list[Hypothesis] = []
-        flipped = ctx.alt(ctx.flipped_w, key="flip")
-        if flipped is not None and not np.array_equal(ctx.flipped_w, ctx.w):
-            hyps.append(_predicted(ctx, lambda i: flipped.apply(xs[i]) + bias, _FLIP))
-        hyps += _bias_hypotheses(ctx, xs, bias)
-        if ctx.b is not None and np.any(ctx.b != 0):
-            hyps.append(_bias_multiple(ctx, xs))
-        hyps.append(_scaled(ctx, "output"))
-        hyps.append(_permuted(ctx, 1, "output channel"))
+        hyps = _output_hypotheses(ctx, xs, bias, _FLIP)
         for j, (wv, text) in enumerate(_weight_variants(ctx)):
             def predict(i: int, wv: np.ndarray = wv, j: int = j) -> np.ndarray | None:
                 m = ctx.alt(wv, key=("variant", j))
