@@ -35,7 +35,7 @@ from ..geometry import PADDING_MODES
 from ._context import dtype_tolerance
 from ._isolate import ProcessLayer
 from ._layout import Layout
-from ._report import Entry, Report
+from ._report import Entry, Report, measured
 from ._user import Outcome, UserLayer, as_result, result_eps
 
 __all__ = ["check_data_matrix"]
@@ -288,27 +288,6 @@ class _UnfoldLayer(UserLayer):
         return out
 
 
-def _measure(name: str, got: list[np.ndarray], want: list[np.ndarray], names: list[str],
-             tol: tuple[float, float], what: str) -> Entry:
-    rtol, atol = tol
-    e = Entry(name, True, 0.0, 0.0, None, None, "")
-    for a, b, tname in zip(got, want, names):
-        d = np.abs(a - b)
-        scale = float(np.max(np.abs(b), initial=0.0))
-        dmax = float(np.max(d, initial=0.0))
-        if dmax > atol + rtol * scale:
-            e.ok = False
-        e.max_rel_error = max(e.max_rel_error, dmax / scale if scale else float(dmax > 0))
-        if dmax > e.max_abs_error or e.worst_index is None:
-            e.max_abs_error = dmax
-            e.worst_index = tuple(int(i) for i in np.unravel_index(int(np.argmax(d)), d.shape))
-            e.trial = tname
-    e.message = (f"{what} on {len(got)} inputs (rtol={rtol:.2g}, atol={atol:.2g})"
-                 + ("" if e.ok else f": largest error {e.max_abs_error:.3g} at "
-                    f"{e.worst_index} for input '{e.trial}'"))
-    return e
-
-
 def _options(options: dict[str, Any]) -> dict[str, Any]:
     unknown = set(options) - set(_KEYS)
     if unknown:
@@ -375,7 +354,7 @@ def _forward(unf: _Unfold, user: Any, xs: list[np.ndarray], names: list[str],
             "patch, column)")
     best: tuple[Entry, _Reading] | None = None
     for rd in fitting:
-        e = _measure("forward", [rd.to_canon(u, n, ell, k) for u in us], wants, names,
+        e = measured("forward", [rd.to_canon(u, n, ell, k) for u in us], wants, names,
                      tol(eps), f"{what} read as {rd.label}")
         if e.ok:
             return e, rd
@@ -407,7 +386,7 @@ def _backward(unf: _Unfold, user: Any, xs: list[np.ndarray], names: list[str],
         if arr is None or msg:
             return Entry("input_grad", False, message=f"{msg} (input '{tname}')")
         got.append(layout.data_from_user(arr))
-    e = _measure("input_grad", got, wants, names, tol(eps),
+    e = measured("input_grad", got, wants, names, tol(eps),
                  f"col2im against the data matrix's adjoint (each entry of dX added to the "
                  f"input it reads), dX given as {reading.label}")
     if not e.ok:

@@ -44,7 +44,7 @@ from ._pool_ties import (
     window_table,
     window_values,
 )
-from ._report import Entry, Report
+from ._report import Entry, Report, measured
 from ._user import UserLayer, as_result, result_eps
 
 __all__ = ["check_pool"]
@@ -234,27 +234,6 @@ def _ramp(x: np.ndarray) -> np.ndarray:
     return np.arange(x.size, dtype=np.float64).reshape(x.shape)
 
 
-def _measure(name: str, got: list[np.ndarray], want: list[np.ndarray], names: list[str],
-             tol: tuple[float, float], what: str) -> Entry:
-    rtol, atol = tol
-    e = Entry(name, True, 0.0, 0.0, None, None, "")
-    for a, b, tname in zip(got, want, names):
-        d = np.abs(a - b)
-        scale = float(np.max(np.abs(b), initial=0.0))
-        dmax = float(np.max(d, initial=0.0))
-        if dmax > atol + rtol * scale:
-            e.ok = False
-        e.max_rel_error = max(e.max_rel_error, dmax / scale if scale else float(dmax > 0))
-        if dmax > e.max_abs_error or e.worst_index is None:
-            e.max_abs_error = dmax
-            e.worst_index = tuple(int(i) for i in np.unravel_index(int(np.argmax(d)), d.shape))
-            e.trial = tname
-    e.message = (f"{what} on {len(got)} inputs (rtol={rtol:.2g}, atol={atol:.2g})"
-                 + ("" if e.ok else f": largest error {e.max_abs_error:.3g} at "
-                    f"{e.worst_index} for input '{e.trial}'"))
-    return e
-
-
 def _options(kind: str, options: dict[str, Any], nd: int) -> dict[str, Any]:
     keys = {"avg_pool": _AVG_KEYS, "max_pool": _MAX_KEYS, "lp_pool": _LP_KEYS}[kind] + ("inputs",)
     unknown = set(options) - set(keys)
@@ -416,7 +395,7 @@ def _grad_entry(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
         what += (" (trial inputs have distinct values: no tie decides the gradient)" if not ties
                  else " (at a tie any split of grad_out over the tied maxima is accepted; "
                       "torch sends it to the first); " + "; ".join(ties))
-    e = _measure("input_grad", ggot, gwant, names, tol(eps), what)
+    e = measured("input_grad", ggot, gwant, names, tol(eps), what)
     if e.ok:
         return e, ties
     if every:
@@ -459,7 +438,7 @@ def _run(pool: Any, user: Any, xs: list[np.ndarray], names: list[str],
         if len(got) == len(xs):
             fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
     else:
-        fwd = _measure("forward", got, want, names, tol(eps), what)
+        fwd = measured("forward", got, want, names, tol(eps), what)
         if not fwd.ok:
             fwd.diagnosis = _diagnose(pool, xs, got, pool.out)
     entries = [fwd]

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Entry", "Report"]
+import numpy as np
+
+__all__ = ["Entry", "Report", "measured"]
 
 
 @dataclass
@@ -218,3 +220,29 @@ class Report:
         notes = "".join(f"<p>note: {esc(n)}</p>" for n in self.notes)
         return (f"<div><p><b>{esc(self.summary())}</b></p><table><thead><tr>{head}</tr>"
                 f"</thead><tbody>{''.join(body)}</tbody></table>{notes}</div>")
+
+
+def measured(name: str, got: list[np.ndarray], want: list[np.ndarray], names: list[str],
+             tol: tuple[float, float], what: str) -> Entry:
+    """One entry from ``got`` against ``want``, trial by trial (the weightless kinds' measure).
+
+    It passes when ``|got - want| <= atol + rtol * max|want|`` on every
+    trial, and names the worst element and its trial.
+    """
+    rtol, atol = tol
+    e = Entry(name, True, 0.0, 0.0, None, None, "")
+    for a, b, tname in zip(got, want, names):
+        d = np.abs(a - b)
+        scale = float(np.max(np.abs(b), initial=0.0))
+        dmax = float(np.max(d, initial=0.0))
+        if dmax > atol + rtol * scale:
+            e.ok = False
+        e.max_rel_error = max(e.max_rel_error, dmax / scale if scale else float(dmax > 0))
+        if dmax > e.max_abs_error or e.worst_index is None:
+            e.max_abs_error = dmax
+            e.worst_index = tuple(int(i) for i in np.unravel_index(int(np.argmax(d)), d.shape))
+            e.trial = tname
+    e.message = (f"{what} on {len(got)} inputs (rtol={rtol:.2g}, atol={atol:.2g})"
+                 + ("" if e.ok else f": largest error {e.max_abs_error:.3g} at "
+                    f"{e.worst_index} for input '{e.trial}'"))
+    return e
