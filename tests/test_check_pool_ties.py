@@ -136,21 +136,14 @@ def _ties_by_definition(img, k, stride, pad, dil):
     ow = (w + 2 * pad - dil * (k - 1) - 1) // stride + 1
     out = []
     for ch in range(c):
-        for i in range(oh):
-            for j in range(ow):
-                taps, vals = [], []
-                for a in range(k):
-                    for b in range(k):
-                        r, s = i * stride - pad + a * dil, j * stride - pad + b * dil
-                        if 0 <= r < h and 0 <= s < w:
-                            taps.append(((a, b), ch * h * w + r * w + s))
-                            vals.append(img[ch, r, s])
-                if vals:
-                    top = max(vals)
-                    tied = [t for t, v in zip(taps, vals) if v == top]
-                    if len(tied) > 1:
-                        out.append(((ch, i, j), tuple(t for t, _ in tied),
-                                    tuple(p for _, p in tied)))
+        for o in range(oh * ow):
+            taps, vals = _window(img, ch, o, k, stride, pad, dil)
+            if vals:
+                top = max(vals)
+                tied = [t for t, v in zip(taps, vals) if v == top]
+                if len(tied) > 1:
+                    out.append(((ch, *divmod(o, ow)), tuple(t for t, _ in tied),
+                                tuple(p for _, p in tied)))
     return out
 
 
