@@ -8,6 +8,8 @@ import pytest
 
 from toeplitz_conv.cli import main
 
+from ._proc import children as _children
+
 LAYER = textwrap.dedent('''
     import numpy as np
     from scipy.signal import convolve, correlate
@@ -249,15 +251,6 @@ BLACK_BOXES = textwrap.dedent('''
     def good(x):
         return convolve(x, [5.0, 6.0, 7.0])
 ''')
-
-
-def _children():
-    import os
-    out = []
-    for t in os.listdir(f"/proc/{os.getpid()}/task"):
-        with open(f"/proc/{os.getpid()}/task/{t}/children") as fh:
-            out += [int(k) for k in fh.read().split()]
-    return out
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children read from /proc")

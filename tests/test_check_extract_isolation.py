@@ -20,26 +20,13 @@ from scipy.signal import convolve, correlate2d
 
 from toeplitz_conv.check import extract_matrix, identify
 
+from ._proc import alive as _alive
+from ._proc import children as _children
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the process tree is read from /proc")
 
 K = np.array([5.0, 6.0, 7.0])            # the worked example's kernel
-
-
-def _children() -> list[int]:
-    out = []
-    for t in os.listdir(f"/proc/{os.getpid()}/task"):
-        with open(f"/proc/{os.getpid()}/task/{t}/children") as fh:
-            out += [int(k) for k in fh.read().split()]
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def good(x):

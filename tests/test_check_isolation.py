@@ -19,27 +19,14 @@ from scipy.signal import correlate
 
 from toeplitz_conv.check import check_layer
 
+from ._proc import alive as _alive
+from ._proc import children as _children
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the process tree is read from /proc")
 
 W = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
 SHAPE = (1, 4, 4)
-
-
-def _children() -> list[int]:
-    out = []
-    for t in os.listdir(f"/proc/{os.getpid()}/task"):
-        with open(f"/proc/{os.getpid()}/task/{t}/children") as fh:
-            out += [int(k) for k in fh.read().split()]
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def good(x):
