@@ -35,8 +35,14 @@ from ..layers import _channels, layer_matrix
 from ..tied import TiedMatrix
 from ._scratch import scratch
 
-__all__ = ["EXPLICIT_MAX_TAPS", "ImColReference", "products_in", "reference",
-           "single_threaded_blas"]
+__all__ = [
+    "EXPLICIT_MAX_TAPS",
+    "ImColReference",
+    "padded_table",
+    "products_in",
+    "reference",
+    "single_threaded_blas",
+]
 
 #: Up to this many stored taps the checker builds the explicit matrix.
 EXPLICIT_MAX_TAPS = 2_000_000
@@ -191,8 +197,12 @@ def products_in(dtype: Any) -> Iterator[None]:
 # The index tables depend on the geometry alone: a few are kept, so that
 # checking the same layer again (a sweep, a benchmark) does not rebuild them.
 @functools.lru_cache(maxsize=8)
-def _padded_table(geometry: Geometry) -> np.ndarray:
-    """:attr:`Geometry.table` with zero padding (-1) read from row ``n_in``, a zero row."""
+def padded_table(geometry: Geometry) -> np.ndarray:
+    """:attr:`Geometry.table` (read-only) with each read of padding (-1) pointing at ``n_in``.
+
+    One past the inputs: the matrix-free products put a zero row there, max
+    pooling a ``-inf``.
+    """
     t = geometry.table
     out = np.where(t < 0, math.prod(geometry.in_shape), t)
     out.flags.writeable = False
@@ -207,7 +217,7 @@ def _inverse_of(geometry: Geometry) -> list[np.ndarray]:
     padding can, and each further reading goes into another layer, so that
     ``A.T @ g`` is a sum of gathers.
     """
-    table = _padded_table(geometry)
+    table = padded_table(geometry)
     n_in, n_out = math.prod(geometry.in_shape), math.prod(geometry.out_shape)
     n_k = math.prod(geometry.kernel_shape)
     p, t = np.nonzero(table != n_in)
@@ -274,7 +284,7 @@ class ImColReference:
         self.n_in = math.prod(geometry.in_shape)
         self.n_out = math.prod(geometry.out_shape)
         self.n_k = math.prod(geometry.kernel_shape)
-        self._table = _padded_table(geometry) if _table is None else _table
+        self._table = padded_table(geometry) if _table is None else _table
         # Shared with the copies of with_weight: [] until computed, then [layers].
         self._inverse = [] if _inverse is None else _inverse
         self._cache: list[tuple[np.ndarray, np.ndarray]] = []

@@ -73,6 +73,12 @@ class _Pool:
         self._out_spatial: tuple[int, ...] = ()
         self._picked: list[tuple[np.ndarray, np.ndarray]] = []
 
+    def _table(self) -> np.ndarray:
+        """The windows of one channel (:func:`window_table`); it sets ``_out_spatial`` too."""
+        if self._windows is None:
+            self._windows, self._out_spatial = window_table(self.in_shape, self.opts)
+        return self._windows
+
     def _selected(self, x: np.ndarray) -> np.ndarray:
         """``(C, windows)``: the input each window of this layer selects at ``x`` (one image).
 
@@ -88,9 +94,7 @@ class _Pool:
         for held, sel in self._picked:
             if _address(held) == where:
                 return sel
-        if self._windows is None:
-            self._windows, self._out_spatial = window_table(self.in_shape, self.opts)
-        win = self._windows
+        win = self._table()
         # The first tap (in window order) equal to the window's maximum is the
         # one selected, as np.argmax picks (which is slow along a short axis).
         vals, top = window_values(x, win)                       # (taps, windows, C)
@@ -104,7 +108,7 @@ class _Pool:
 
     def ties(self, x: np.ndarray, eps: float) -> list[Tie]:
         """:func:`find_ties` of ``x`` (``(N, C, *spatial)``), from the selection's window values."""
-        win, self._out_spatial = window_table(self.in_shape, self.opts)
+        win = self._table()
         out: list[Tie] = []
         for i, img in enumerate(x):
             held = getattr(self, "_values", None)

@@ -13,7 +13,6 @@ layer cannot tell them apart, so its choice between them is not a bug.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .._validation import as_int_tuple
 from ..pooling import _pool_args
+from ._operator import padded_table
 from ._scratch import scratch
 
 __all__ = [
@@ -61,19 +61,6 @@ def _geometry(in_shape: tuple[int, ...], opts: dict[str, Any]) -> Any:
     return geom
 
 
-@functools.lru_cache(maxsize=8)
-def _padded_windows(geom: Any) -> np.ndarray:
-    """The window table of one channel, padded reads pointing one past the last input.
-
-    Kept per geometry: the forward, the gradient and the ties of one check
-    (and every check of the same layer) read the same windows.
-    """
-    t = geom.table
-    out = np.where(t < 0, math.prod(geom.in_shape), t)
-    out.flags.writeable = False
-    return out
-
-
 def window_table(in_shape: tuple[int, ...], opts: dict[str, Any]
                  ) -> tuple[np.ndarray, tuple[int, ...]]:
     """``(windows, taps)`` input indices of one channel of ``(C, *spatial)``, and the output shape.
@@ -85,7 +72,7 @@ def window_table(in_shape: tuple[int, ...], opts: dict[str, Any]
     ([[5, 0, 1], [1, 2, 3], [3, 4, 5]], (3,))
     """
     geom = _geometry((1, *in_shape[1:]), opts)
-    return _padded_windows(geom), tuple(geom.out_shape[1:])
+    return padded_table(geom), tuple(geom.out_shape[1:])
 
 
 def window_values(img: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
