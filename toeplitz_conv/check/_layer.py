@@ -18,7 +18,6 @@ hypotheses (:mod:`._hypotheses`), each tested against the user's results.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -641,17 +640,13 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
     return _run_checks(ctx, user, user.kind, n_random, seed, batch, layout)
 
 
-def _widened(entry: Entry, again: Callable[[], Entry | None], more: bool) -> Entry:
-    """A failed ``entry`` checked again on more inputs (``again``) when there are ``more``.
+def _widened(entry: Entry, wider: Entry) -> Entry:
+    """``wider`` (the same check on more inputs) in place of a failed ``entry``, if it fails too.
 
-    The wider entry replaces it only when it fails too: a layer that passes
-    the second time (one whose output changes between calls) keeps its
-    first, failed, entry.
+    A layer that passes the second time (one whose output changes between
+    calls) keeps its first, failed, entry.
     """
-    if entry.ok or not more:
-        return entry
-    wider = again()
-    return entry if wider is None or wider.ok else wider
+    return entry if entry.ok or wider.ok else wider
 
 
 def _run_checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: int,
@@ -678,16 +673,16 @@ def _checks(ctx: _Ctx, user: Any, user_kind: str, n_random: int | None, seed: in
     first_xs, first_pairs = (xs, pairs) if ctx.explicit else (xs[:n_random], pairs[:n_random])
     if user_kind in ("module", "function"):
         user = _Prefetched(user, first_xs, first_pairs)
-    entries = [_widened(_check_forward(ctx, user, first_xs),
-                        lambda: _check_forward(ctx, user, xs), len(first_xs) < len(xs))]
+    entries = [_check_forward(ctx, user, first_xs)]
+    if not entries[0].ok and len(first_xs) < len(xs):
+        entries[0] = _widened(entries[0], _check_forward(ctx, user, xs))
     if user.notes:
         entries[0].message += "; note: " + "; ".join(user.notes)
     if user.has_grads:
         grads = _check_grads(ctx, user, first_pairs)
         if len(first_pairs) < len(pairs) and not all(e.ok for e in grads):
             wider = {e.name: e for e in _check_grads(ctx, user, pairs)}
-            grads = [_widened(e, functools.partial(wider.get, e.name, e), True)
-                     for e in grads]
+            grads = [_widened(e, wider.get(e.name, e)) for e in grads]
         entries += grads
     else:
         entries += _check_finite_differences(ctx, user, pairs, rng)
