@@ -179,7 +179,8 @@ def _interleaved(mine: Result, torch_row: Result, ours: Callable[[], Any],
     if not (mine.time_s and torch_row.time_s) or mine.status != "ok":
         return
     if not _settled(baseline):
-        torch_row.note = "the machine did not settle in 10 s: times taken in a slow spell"
+        torch_row.note = (f"the machine did not settle in {_SETTLE_LIMIT_S:g} s: times taken "
+                          f"in a slow spell")
     n = max(settings.repeats, 7 if not settings.quick else 1)
     t_ours, t_torch = [], []
     for _ in range(n):
@@ -195,9 +196,10 @@ def _interleaved(mine: Result, torch_row: Result, ours: Callable[[], Any],
 
 _STARTED: list[float] = []      # when this process first ran a baseline
 _SPELL_S = 6.0                  # a process's slow spell was seen to last up to 5.2 s
+_SETTLE_LIMIT_S = 15.0
 
 
-def _settled(baseline: Callable[[], Any], limit_s: float = 15.0) -> bool:
+def _settled(baseline: Callable[[], Any]) -> bool:
     """Run ``baseline`` past a process's slow spell, until five calls in a row are calm.
 
     In a slow spell (see :func:`_interleaved`) torch's worker thread was seen
@@ -209,7 +211,7 @@ def _settled(baseline: Callable[[], Any], limit_s: float = 15.0) -> bool:
     start, best, calm = time.perf_counter(), float("inf"), 0
     if not _STARTED:
         _STARTED.append(start)
-    while time.perf_counter() - start < limit_s:
+    while time.perf_counter() - start < _SETTLE_LIMIT_S:
         t, out = timed(baseline)
         del out
         best = min(best, t)
