@@ -71,13 +71,28 @@ class _Pool:
         self._max: list[tuple[np.ndarray, Any, Any]] = []
         self._windows: np.ndarray | None = None
         self._out_spatial: tuple[int, ...] = ()
-        self._picked: list[tuple[np.ndarray, np.ndarray]] = []
+        self._seen: list[tuple[np.ndarray, list[Any]]] = []
 
     def _table(self) -> np.ndarray:
         """The windows of one channel (:func:`window_table`); it sets ``_out_spatial`` too."""
         if self._windows is None:
             self._windows, self._out_spatial = window_table(self.in_shape, self.opts)
         return self._windows
+
+    def _window(self, x: np.ndarray) -> list[Any]:
+        """``[vals, top, sel]`` of one image: :func:`window_values` and the selection.
+
+        Kept for the last images seen: the forward, the gradient and the tie
+        search all read the same windows of each trial input.
+        """
+        where = _address(x)
+        for held, entry in self._seen:
+            if _address(held) == where:
+                return entry
+        vals, top = window_values(x, self._table())            # (taps, windows, C)
+        entry = [vals, top, None]
+        self._seen = [*self._seen[-15:], (x, entry)]
+        return entry
 
     def _selected(self, x: np.ndarray) -> np.ndarray:
         """``(C, windows)``: the input each window of this layer selects at ``x`` (one image).
@@ -90,40 +105,32 @@ class _Pool:
         in window order.  A window that reads only padding selects that
         ``-inf`` (the matrix's empty row and ``-inf`` offset).
         """
-        where = _address(x)
-        for held, sel in self._picked:
-            if _address(held) == where:
-                return sel
-        win = self._table()
-        # The first tap (in window order) equal to the window's maximum is the
-        # one selected, as np.argmax picks (which is slow along a short axis).
-        vals, top = window_values(x, win)                       # (taps, windows, C)
-        self._values = (x, vals, top)            # the ties of x are found from them
-        sel = np.repeat(win[:, -1:], top.shape[1], axis=1)
-        for tap in range(win.shape[1] - 2, -1, -1):
-            np.copyto(sel, win[:, tap:tap + 1], where=vals[tap] == top)
-        sel = np.ascontiguousarray(sel.T)                         # (C, windows)
-        self._picked = [*self._picked[-15:], (x, sel)]
-        return sel
+        entry = self._window(x)
+        if entry[2] is None:
+            vals, top = entry[0], entry[1]
+            win = self._table()
+            # The first tap equal to the maximum is the one selected (as
+            # np.argmax picks, which is slow along a short axis): count the
+            # taps before the first that is, in bytes.
+            before = np.zeros(top.shape, np.min_scalar_type(win.shape[1]))
+            seen = np.zeros(top.shape, bool)
+            hit = np.empty(top.shape, bool)
+            for tap in range(win.shape[1] - 1):
+                seen |= np.equal(vals[tap], top, out=hit)
+                np.add(before, ~seen, out=before, casting="unsafe")
+            flat = before.T + (win.shape[1] * np.arange(len(win)))    # (C, windows)
+            entry[2] = np.take(win.ravel(), flat)
+        return entry[2]
 
     def ties(self, x: np.ndarray, eps: float) -> list[Tie]:
         """:func:`find_ties` of ``x`` (``(N, C, *spatial)``), from the selection's window values."""
         win = self._table()
         out: list[Tie] = []
         for i, img in enumerate(x):
-            held = getattr(self, "_values", None)
-            if held is not None and _address(held[0]) == _address(img):
-                _, vals, top = held
-            else:
-                vals, top = window_values(img, win)
+            vals, top, _ = self._window(img)
             out += ties_in(i, vals, top, win, self.in_shape, self._out_spatial,
                            kernel_shape(self.in_shape, self.opts), eps)
         return out
-
-    @staticmethod
-    def _padded(x: np.ndarray) -> np.ndarray:
-        flat = x.reshape(x.shape[0], -1)
-        return np.concatenate([flat, np.full((len(flat), 1), -np.inf)], axis=1)
 
     def _fast(self, changes: dict[str, Any]) -> bool:
         return self.kind == "max_pool" and not changes
@@ -159,10 +166,10 @@ class _Pool:
         return np.stack([self.matrix(x[i], **changes).T.apply(g[i]) for i in range(len(x))])
 
     def _pick(self, x: np.ndarray) -> np.ndarray:
-        # S @ x: each window's selected input (-inf for a window of padding only).
-        sel = self._selected(x)
-        return np.take_along_axis(self._padded(x), sel, axis=1).reshape(
-            (x.shape[0], *self._out_spatial))
+        # S @ x is each window's maximum (-inf for a window of padding only),
+        # the value its selected input holds.
+        top = self._window(x)[1]
+        return top.T.reshape((x.shape[0], *self._out_spatial))
 
     def _scatter(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         # S.T @ g: each window's grad_out to the input it selected (summed

@@ -105,14 +105,18 @@ def ties_in(image: int, vals: np.ndarray, top: np.ndarray, table: np.ndarray,
     n_sp, n_win = math.prod(in_shape[1:]), len(table)
     with np.errstate(invalid="ignore"):                    # -inf - inf: all padding
         floor = top - 4.0 * eps * np.abs(top)
-    tied = vals >= floor
-    count = tied.sum(axis=0)
+    # Counted tap by tap in the smallest integer type (a boolean array's sum
+    # along the taps widens each to int64 and took most of the search).
+    count = np.zeros(top.shape, np.min_scalar_type(len(vals)))
+    hit = np.empty(top.shape, bool)
+    for tap_vals in vals:
+        count += np.greater_equal(tap_vals, floor, out=hit)
     count[~np.isfinite(top)] = 0
     w_idx, c_idx = np.nonzero(count > 1)
     out: list[Tie] = []
     for r in np.sort(c_idx * n_win + w_idx):               # the outputs in C order
         ch, w = divmod(int(r), n_win)
-        taps = np.flatnonzero(tied[:, w, ch])
+        taps = np.flatnonzero(vals[:, w, ch] >= floor[w, ch])
         out.append(Tie(image, int(r),
                        (ch, *(int(v) for v in np.unravel_index(w, out_spatial))),
                        tuple(tuple(int(v) for v in np.unravel_index(t, kshape))
