@@ -45,6 +45,7 @@ from ._pool_ties import (
     window_values,
 )
 from ._report import Entry, Report, measured
+from ._scratch import scratch
 from ._user import UserLayer, as_result, result_eps
 
 __all__ = ["check_pool"]
@@ -162,7 +163,10 @@ class _Pool:
 
     def back(self, x: np.ndarray, g: np.ndarray, **changes: Any) -> np.ndarray:
         if self._fast(changes):
-            return np.stack([self._scatter(x[i], g[i]) for i in range(len(x))])
+            out = np.empty(x.shape)
+            for i in range(len(x)):
+                self._scatter(x[i], g[i], out[i])
+            return out
         return np.stack([self.matrix(x[i], **changes).T.apply(g[i]) for i in range(len(x))])
 
     def _pick(self, x: np.ndarray) -> np.ndarray:
@@ -171,15 +175,18 @@ class _Pool:
         top = self._window(x)[1]
         return top.T.reshape((x.shape[0], *self._out_spatial))
 
-    def _scatter(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
-        # S.T @ g: each window's grad_out to the input it selected (summed
-        # where windows overlap); a padded selection goes to the dropped column.
+    def _scatter(self, x: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+        # S.T @ g into out: each window's grad_out to the input it selected
+        # (summed where windows overlap); a padded selection goes to a column
+        # past the inputs, dropped.  The sum runs in a kept buffer: a fresh
+        # one (bincount's) cost more in page faults than the sum itself.
         sel = self._selected(x)
-        c, n_sp = x.shape[0], int(np.prod(x.shape[1:]))
+        c, n_sp = x.shape[0], math.prod(x.shape[1:])
         idx = sel + (n_sp + 1) * np.arange(c)[:, None]
-        dx = np.bincount(idx.ravel(), np.asarray(g, dtype=np.float64).ravel(),
-                         minlength=c * (n_sp + 1))
-        return dx.reshape(c, n_sp + 1)[:, :n_sp].reshape(x.shape)
+        dx = scratch((c, n_sp + 1), np.float64)
+        dx.fill(0.0)
+        np.add.at(dx.reshape(-1), idx.reshape(-1), np.asarray(g, dtype=np.float64).reshape(-1))
+        out.reshape(c, n_sp)[...] = dx[:, :n_sp]
 
 
 def _alternatives(pool: Any) -> list[tuple[str, dict[str, Any]]]:
