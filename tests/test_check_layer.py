@@ -171,9 +171,15 @@ def test_misbehaving_backward_and_callers_arrays_untouched():
         g *= 2
         return b(x, g)
 
+    def writes_x_backward(x, g):
+        out = b(x, g)
+        x[..., 0] = 0.0               # after its forward saw x unchanged
+        return out
+
     def short_backward(x, g):
         return b(x, g)[0]
-    for bw, words in ((bad_backward, "modified its input"), (short_backward, "must return")):
+    for bw, words in ((bad_backward, "modified its input"), (short_backward, "must return"),
+                      (writes_x_backward, "modified its input")):
         r = run(f, bw)
         assert not r["input_grad"].ok and words in r["input_grad"].message
     w0, b0 = W.copy(), B.copy()
