@@ -307,3 +307,17 @@ def test_torch_conv1d_and_conv3d_pass(nd):
 def test_bad_tolerances_and_counts_name_the_parameter(kw, exc, word):
     with pytest.raises(exc, match=word):
         check_layer(_good, W, SHAPE, padding=1, **kw)
+
+
+def test_results_whose_sum_overflows_are_finite_and_inf_and_nan_are_not():
+    # as_result's first test is the sum's finiteness: a sum can overflow with
+    # every value finite, and +inf and -inf can cancel to NaN.
+    from toeplitz_conv.check._user import as_result
+
+    big = np.full((2, 3), 1e308)
+    arr, msg = as_result(big, (2, 3), "forward")
+    assert msg == "" and np.array_equal(arr, big)
+    for bad, word in (([1.0, np.inf, -np.inf], "inf"), ([0.0, 1.0, np.nan], "NaN"),
+                      (np.array([6e4, 6e4, np.inf], dtype=np.float16), "inf")):
+        arr, msg = as_result(np.asarray(bad), (3,), "forward")
+        assert arr is None and f"returned {word}" in msg, msg

@@ -271,7 +271,13 @@ def as_result(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray
             if np.any(arr.imag != 0):
                 return None, f"{what} returned complex values (dtype {arr.dtype}); expected real"
             arr = arr.real
-        if arr.dtype.kind in "f" and not np.all(np.isfinite(arr)):
+        # A finite sum has no NaN or inf in it (one pass, nothing allocated);
+        # only a sum that is not (an overflow, or a non-finite value) is looked into.
+        if arr.dtype.kind in "f":
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.sum(arr)
+        if (arr.dtype.kind in "f" and not np.isfinite(total)
+                and not np.all(np.isfinite(arr))):
             bad = np.argwhere(~np.isfinite(arr))[0]
             kind = "NaN" if np.isnan(arr[tuple(bad)]) else "inf"
             return None, (f"{what} returned {kind} (at index {tuple(int(i) for i in bad)}, "
