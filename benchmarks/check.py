@@ -181,7 +181,7 @@ def _interleaved(mine: Result, torch_row: Result, ours: Callable[[], Any],
     if not _settled(baseline):
         torch_row.note = (f"the machine did not settle in {_SETTLE_LIMIT_S:g} s: times taken "
                           f"in a slow spell")
-    n = max(settings.repeats, 7 if not settings.quick else 1)
+    n = max(settings.repeats, 31 if not settings.quick else 1)
     t_ours, t_torch = [], []
     for _ in range(n):
         t, out = timed(ours)
