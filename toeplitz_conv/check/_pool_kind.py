@@ -111,15 +111,18 @@ class _Pool:
             vals, top = entry[0], entry[1]
             win = self._table()
             # The first tap equal to the maximum is the one selected (as
-            # np.argmax picks, which is slow along a short axis): count the
-            # taps before the first that is, in bytes.
-            before = np.zeros(top.shape, np.min_scalar_type(win.shape[1]))
+            # np.argmax picks, which is slow along a short axis): it has as many
+            # taps before it as there are of taps 0 .. T-2 where no maximum has
+            # been seen yet, counted in bytes.
+            n_taps = win.shape[1]
+            seen_at = np.zeros(top.shape, np.min_scalar_type(n_taps))
             seen = np.zeros(top.shape, bool)
             hit = np.empty(top.shape, bool)
-            for tap in range(win.shape[1] - 1):
+            for tap in range(n_taps - 1):
                 seen |= np.equal(vals[tap], top, out=hit)
-                np.add(before, ~seen, out=before, casting="unsafe")
-            flat = before.T + (win.shape[1] * np.arange(len(win)))    # (C, windows)
+                seen_at += seen
+            before = (n_taps - 1) - seen_at.T                          # (C, windows)
+            flat = before + (n_taps * np.arange(len(win)))
             entry[2] = np.take(win.ravel(), flat)
         return entry[2]
 
