@@ -71,6 +71,21 @@ def test_huge_operands_are_refused_at_once():
         as_sympy(big, "left", max_nodes=1800)
 
 
+def test_equal_trees_are_equal_at_any_size_and_only_a_difference_is_size_checked(monkeypatch):
+    # Equal trees need no simplification, so the node limit (which guards
+    # simplify) is not counted for them; any other pair is refused first.
+    from toeplitz_conv.symbolic import _proof_result
+
+    x = sympy.symbols("x_0:600")
+    big = sympy.Add(*(xi**2 for xi in x))
+    monkeypatch.setattr(_proof_result, "MAX_EXPRESSION_NODES", 1000)
+    assert difference_is_zero(big, sympy.Add(*(xi**2 for xi in x))) == (True, 0)
+    with pytest.raises(ValueError, match="left has more than 1000 sympy nodes"):
+        difference_is_zero(big, big + 1)
+    with pytest.raises(TypeError, match="string"):
+        difference_is_zero("x", "x")
+
+
 @pytest.mark.parametrize("call, name", [
     (lambda: prove_layer_equivalence_general((1, 1, 3), padding=10**6), "padding"),
     (lambda: prove_layer_equivalence_general((1, 1, 3), stride=10**9), "stride"),
