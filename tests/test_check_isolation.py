@@ -98,6 +98,21 @@ def test_endless_loop_is_killed_at_the_timeout():
     assert set(_children()) <= before
 
 
+def test_a_hang_with_jax_loaded_says_that_jax_hangs_in_a_forked_worker(monkeypatch):
+    # JAX's thread pools are inherited locked by a forked child (a JAX layer
+    # checked after JAX ran here never returns there); the timeout says so
+    # when JAX is loaded, and only then.
+    import types
+
+    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    r = check_layer(loops, W, SHAPE, isolation="process", timeout=0.3)
+    assert "JAX hangs in a forked process" in r["forward"].message
+    assert "isolation='none'" in r["forward"].message
+    monkeypatch.delitem(sys.modules, "jax")
+    r = check_layer(loops, W, SHAPE, isolation="process", timeout=0.3)
+    assert "JAX" not in r["forward"].message
+
+
 def test_a_forked_process_is_killed_and_reported(tmp_path):
     global _FORKED
     _FORKED = str(tmp_path / "pid")

@@ -220,6 +220,10 @@ def _death(code: int | None, who: str, by: str) -> str:
             f"{by} ran it in a worker process and survived")
 
 
+def _jax_loaded() -> bool:
+    return "jax" in sys.modules
+
+
 def _context() -> Any:
     methods = mp.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods:
@@ -338,9 +342,16 @@ class _Worker:
         if timed_out:
             self.close()
             self._dead = "an earlier call did not return in time"
+            # JAX's thread pools are inherited locked by a forked child, whose
+            # first JAX call then never returns (JAX warns of it at the fork).
+            # Spawning instead would run an unguarded main script again.
+            hint = ("; JAX was loaded in this process before the worker was forked, and "
+                    "JAX hangs in a forked process once it has run: pass isolation='none' "
+                    "(the timeout still holds)"
+                    if self._ctx.get_start_method() == "fork" and _jax_loaded() else "")
             return Outcome(error=f"{who} did not return within timeout={self.timeout:g} s "
                                  "(its worker process was killed; pass a larger timeout= "
-                                 "if it is just slow)")
+                                 f"if it is just slow{hint})")
         self._proc.join(5.0)
         msg = _death(self._proc.exitcode, who, self._by)
         self.close()

@@ -481,7 +481,9 @@ def check_layer(forward: Any, weight: Any, input_shape: tuple[int, ...], *,
         the address-space cap, a process it starts or an endless loop becomes
         a failed entry saying what happened, and nothing of it is left
         running.  The child is forked on Linux; elsewhere it is spawned, which
-        needs a picklable layer (a TypeError says so otherwise).
+        needs a picklable layer (a TypeError says so otherwise).  JAX hangs
+        in a forked child once it has run in this process: check a JAX layer
+        with ``'none'`` then (a hang's message says so).
     kind : {'conv', 'transposed', 'local', 'tiled', 'signal', 'avg_pool', 'max_pool', \
 'lp_pool', 'data_matrix'}
         ``'conv'`` (default): a conv layer as above.  ``'transposed'``: a
