@@ -169,3 +169,20 @@ def test_max_pool_reference_equals_the_selection_matrix(shape, opts):
     if opts.get("stride") != 1:
         other = max_pool_matrix(x[0], k, **{**rest, "stride": 1})
         assert other.out_shape != out[0].shape or not np.array_equal(other.apply(x[0]), out[0])
+
+
+def test_max_pool_keeps_a_bounded_number_of_window_values(monkeypatch):
+    # Each image's window values are kernel-size times its output; a batch's
+    # worth must not pile up, and the newest stays for the gradient's reuse.
+    from toeplitz_conv.check import _pool_kind
+
+    pool = _pool_kind._Pool("max_pool", (2, 8, 8), {"kernel_size": 2})
+    x = np.random.default_rng(0).standard_normal((40, 2, 8, 8))
+    pool.out(x)
+    assert len(pool._seen) == 16
+    one = pool._seen[-1][1][0].nbytes
+    monkeypatch.setattr(_pool_kind, "_KEPT_WINDOW_BYTES", 3 * one)
+    pool.out(x)
+    assert len(pool._seen) == 3 and np.shares_memory(pool._seen[-1][0], x[-1])
+    back = pool.back(x[-1:], np.ones((1, 2, 4, 4)))
+    assert back.sum() == 2 * 16          # every window's gradient lands once

@@ -52,6 +52,7 @@ __all__ = ["check_pool"]
 
 _AVG_KEYS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
 _LARGE = 2**16     # input values beyond which one random trial is the default
+_KEPT_WINDOW_BYTES = 64 * 2**20     # max pooling's window values kept for reuse
 
 _MAX_KEYS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 _LP_KEYS = ("norm_type", "kernel_size", "stride", "ceil_mode")
@@ -92,7 +93,12 @@ class _Pool:
                 return entry
         vals, top = window_values(x, self._table())            # (taps, windows, C)
         entry = [vals, top, None]
-        self._seen = [*self._seen[-15:], (x, entry)]
+        self._seen.append((x, entry))
+        # The window values are the kernel's size times the output: a few large
+        # images' worth are kept, not a whole batch's.
+        while len(self._seen) > 1 and (len(self._seen) > 16 or sum(
+                e[0].nbytes for _, e in self._seen) > _KEPT_WINDOW_BYTES):
+            self._seen.pop(0)
         return entry
 
     def _selected(self, x: np.ndarray) -> np.ndarray:
