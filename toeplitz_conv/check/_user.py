@@ -572,7 +572,11 @@ class UserLayer:
             if held is x:
                 return copy_
         copy_ = xc.copy()
-        self._copies = [*kept[-3:], (x, copy_)]
+        kept = [*kept, (x, copy_)]
+        # A few inputs' copies, within a budget (a large batch's are large).
+        while len(kept) > 1 and (len(kept) > 4 or sum(c.nbytes for _, c in kept) > 2**28):
+            kept.pop(0)
+        self._copies = kept
         return copy_
 
     @property
