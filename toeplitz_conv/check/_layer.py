@@ -45,7 +45,7 @@ from ._layout import Layout, as_bias
 from ._local_kind import local_context, tiled_context
 from ._operator import Reference, reference, single_threaded_blas
 from ._pool_kind import check_pool
-from ._report import Entry, Report
+from ._report import Entry, Report, largest
 from ._signal_kind import as_signal_layer, signal_report
 from ._transposed_kind import transposed_context
 from ._user import (
@@ -124,13 +124,6 @@ def _grad_pairs(ctx: _Ctx, rng: np.random.Generator, n_random: int,
 
 
 # ---------------------------------------------------------------- measuring
-def _largest(a: np.ndarray) -> float:
-    """``max |a|`` (0 for an empty array) without an array of absolute values."""
-    if a.size == 0:
-        return 0.0
-    return max(float(np.max(a)), -float(np.min(a)), 0.0)
-
-
 def _measure(name: str, trials: list[_Trial], ctx: _Ctx, failure: str | None,
              what: str, tol: tuple[float, float] | None = None) -> Entry:
     if failure is not None:
@@ -140,15 +133,15 @@ def _measure(name: str, trials: list[_Trial], ctx: _Ctx, failure: str | None,
     for t in trials:
         d = np.subtract(t.got, t.want)
         np.abs(d, out=d)
-        scale = _largest(t.want)
-        dmax = float(np.max(d, initial=0.0))
+        scale = largest(t.want)
+        flat = int(np.argmax(d)) if d.size else 0
+        dmax = float(d.flat[flat]) if d.size else 0.0
         if dmax > atol + rtol * scale:
             e.ok = False
         rel = dmax / scale if scale > 0 else (0.0 if dmax == 0 else float("inf"))
         e.max_rel_error = max(e.max_rel_error, rel)
         if dmax > e.max_abs_error or e.worst_index is None:
             e.max_abs_error = dmax
-            flat = int(np.argmax(d)) if d.size else 0
             canon = tuple(int(i) for i in np.unravel_index(flat, t.got.shape))
             e.worst_index = ctx.user_index(name, canon)
             e.trial = t.name

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Entry", "Report", "measured"]
+__all__ = ["Entry", "Report", "largest", "measured"]
 
 
 @dataclass
@@ -222,6 +222,17 @@ class Report:
                 f"</thead><tbody>{''.join(body)}</tbody></table>{notes}</div>")
 
 
+def largest(a: np.ndarray) -> float:
+    """``max |a|`` (0 for an empty array) without an array of absolute values.
+
+    >>> largest(np.array([-3.0, 2.0])), largest(np.zeros(0))
+    (3.0, 0.0)
+    """
+    if a.size == 0:
+        return 0.0
+    return max(float(np.max(a)), -float(np.min(a)), 0.0)
+
+
 def measured(name: str, got: list[np.ndarray], want: list[np.ndarray], names: list[str],
              tol: tuple[float, float], what: str) -> Entry:
     """One entry from ``got`` against ``want``, trial by trial (the weightless kinds' measure).
@@ -237,7 +248,7 @@ def measured(name: str, got: list[np.ndarray], want: list[np.ndarray], names: li
         np.abs(d, out=d)
         worst = int(np.argmax(d)) if d.size else 0
         dmax = float(d.flat[worst]) if d.size else 0.0
-        scale = max(float(np.max(b, initial=0.0)), -float(np.min(b, initial=0.0)))
+        scale = largest(b)
         if not dmax <= atol + rtol * scale:                # NaN fails too
             e.ok = False
         e.max_rel_error = max(e.max_rel_error, dmax / scale if scale else float(dmax > 0))
