@@ -84,6 +84,48 @@ def test_layer_and_data_matrix_in_random_layouts_match_torch(rng):
 
 
 @requires_torch
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+def test_channels_last_layers_match_torch(rng, padding_mode):
+    # NWC / NHWC / NDHWC with one group are assembled in the user's column
+    # order directly (channels as a last correlation axis); torch is the reference.
+    import torch
+    import torch.nn.functional as F
+
+    for _ in range(8):
+        nd = int(rng.integers(1, 4))
+        sp = SPATIAL[nd]
+        c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        k = tuple(int(v) for v in rng.integers(1, 4, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 3, nd))
+        dil = tuple(int(v) for v in rng.integers(1, 3, nd))
+        pad = tuple(int(v) for v in rng.integers(0, 2, nd))
+        size = tuple(int(d * (kk - 1) + 2 + rng.integers(0, 3)) for kk, d in zip(k, dil))
+        batch = int(rng.integers(1, 3))
+        wfmt = str(rng.choice(["OI" + sp, sp + "IO"]))
+        w = rng.standard_normal((c_out, c_in, *k))
+        x = rng.standard_normal((batch, c_in, *size))
+        xt = torch.tensor(x, requires_grad=True)
+        wt = torch.tensor(w, requires_grad=True)
+        xp = xt if padding_mode == "zeros" else F.pad(
+            xt, [p for q in reversed(pad) for p in (q, q)], mode=padding_mode)
+        yt = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd](
+            xp, wt, stride=stride, padding=pad if padding_mode == "zeros" else 0, dilation=dil)
+        g = rng.standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        dfmt = "N" + sp + "C"
+        x_u, y_u, g_u = (_to_user(a, dfmt, "NC" + sp) for a in (x, yt.detach().numpy(), g))
+        w_u = _to_user(w, wfmt, "OI" + sp)
+        A = tc.layer_matrix(w_u, x_u.shape, stride=stride, padding=pad, dilation=dil,
+                            padding_mode=padding_mode, data_format=dfmt, weight_format=wfmt)
+        assert A.in_shape == x_u.shape and A.out_shape == y_u.shape
+        np.testing.assert_allclose(A @ x_u.ravel(), y_u.ravel(), atol=1e-12)
+        np.testing.assert_allclose(A.T @ g_u.ravel(),
+                                   _to_user(xt.grad.numpy(), dfmt, "NC" + sp).ravel(), atol=1e-12)
+        np.testing.assert_allclose(A.weight_grad(x_u, g_u),
+                                   _to_user(wt.grad.numpy(), wfmt, "OI" + sp), atol=1e-12)
+
+
+@requires_torch
 def test_transposed_layer_in_random_layouts_matches_torch(rng):
     import torch
     import torch.nn.functional as F

@@ -47,11 +47,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .geometry import ArrayLayout, Geometry, axes_first_map, channel_map
+from .geometry import ArrayLayout, AxisGeometry, Geometry, axes_first_map, channel_map
 from .tied import IndexDtype, TiedMatrix, _index_dtype
 
-__all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "forced_write_path",
-           "relayout", "write_path_thresholds"]
+__all__ = ["Channels", "Offset", "Ties", "WritePath", "assemble", "channels_last",
+           "forced_write_path", "relayout", "write_path_thresholds"]
 
 #: How zero-padded matrices are written (tests force each; users never need to):
 #: ``"table"`` one index table for all rows, ``"lines"`` region by region with a
@@ -409,6 +409,43 @@ def relayout(matrix: TiedMatrix, weight: np.ndarray, *,
     return matrix._relabelled(r_map, c_map, w_map, weight, copies=copies, copy_cols=copy_cols,
                               copy_weight=copy_weight, in_shape=c_lay.user_shape(c_shape),
                               out_shape=r_lay.user_shape(r_shape))
+
+
+def channels_last(geom: Geometry, weight: np.ndarray, *, data: ArrayLayout,
+                  weights: tuple[ArrayLayout, np.ndarray], batch: int | None,
+                  info: dict[str, Any] | None = None) -> TiedMatrix:
+    """A dense-channel layer's matrix for data whose channel axis is last (NHWC, NWC, NDHWC).
+
+    ``weight`` is canonical ``(C_out, C_in, *kernel)`` (one group), ``geom``
+    the spatial geometry, ``weights`` the user's weight layout and array.
+    Flattened channels last, an input is a grid with one more axis, the
+    channels, which every window spans whole: a correlation over
+    ``(*spatial, C_in)`` with kernel ``(*kernel, C_in)``.  Assembled that
+    way, its columns are already the user's and sorted in every row, so
+    only the rows move (to ``(*out, C_out)`` order, per sample) -- no
+    per-row sort of the columns, which took most of :func:`relayout`.
+    """
+    c_out, c_in = weight.shape[:2]
+    nd = weight.ndim - 2
+    first = (0, *range(2, nd + 2))                   # (C_out, *kernel), then C_in
+    kernel = np.ascontiguousarray(weight.transpose(*first, 1))[:, None]
+    wide = Geometry((*geom.axes, AxisGeometry(c_in, c_in)))
+    inner = assemble(wide, kernel, channels=Channels(1, 1), info=info)
+    # Tap weight i indexes the channels-last kernel: canonical element of_canon[i],
+    # which the user's weight holds at the inverse of its layout's map.
+    of_canon = axes_first_map(weight.shape, first)
+    w_lay, w_user = weights
+    if not w_lay.identity:
+        user_of = w_lay.flat_map(weight.shape)
+        to_user = np.empty_like(user_of)
+        to_user[user_of] = np.arange(len(user_of), dtype=to_user.dtype)
+        of_canon = to_user[of_canon]
+    lead = () if batch is None else (batch,)
+    out_canon = (*lead, c_out, *geom.out_shape)
+    r_map = None if data.identity else data.flat_map(out_canon)
+    return inner._relabelled(r_map, None, of_canon, w_user, copies=batch or 1,
+                             in_shape=data.user_shape((*lead, c_in, *geom.in_shape)),
+                             out_shape=data.user_shape(out_canon))
 
 
 def _check_plan(geom: Geometry, weight: np.ndarray, channels: Channels | None, ties: Ties,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assemble import Channels, assemble, relayout
+from ._assemble import Channels, assemble, channels_last, relayout
 from ._typing import IntOrTuple, LayerPadding, PaddingMode, TransposedPadding
 from ._validation import INT64_MAX, as_groups, as_int_tuple, as_kernel, as_shape
 from .geometry import (
@@ -240,6 +240,15 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     info = {"convention": "layer", "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
     # torch's rule: no input channels give no output channels (an empty output).
+    if (lay is not None and lay.data.letters == lay.data.canonical.replace("C", "") + "C"
+            and groups == 1 and 0 not in w.shape):
+        # NHWC, NWC, NDHWC (the batch first, the spatial axes in order, the
+        # channels last): assembled in the user's column order (channels_last).
+        out = channels_last(geom, w, data=lay.data, weights=(lay.weight, lay.user_weight),
+                            batch=lay.batch, info=info)
+        out.info = {**info, "data_format": lay.data.letters,
+                    "weight_format": lay.weight.letters}
+        return out
     channels = Channels(shape[0], groups, out_channels=0 if shape[0] == 0 else None)
     matrix = assemble(geom, w, channels=channels, info=info)
     return matrix if lay is None else lay.apply(matrix)
