@@ -403,9 +403,7 @@ def relayout(matrix: TiedMatrix, weight: np.ndarray, *,
     c_map = None if c_lay.identity else c_lay.flat_map(c_shape)
     w_map = None
     if weights is not None and not weights[0].identity:
-        user_of = weights[0].flat_map(weights[1])
-        w_map = np.empty_like(user_of)
-        w_map[user_of] = np.arange(len(user_of), dtype=w_map.dtype)
+        w_map = weights[0].user_index(weights[1])
     return matrix._relabelled(r_map, c_map, w_map, weight, copies=copies, copy_cols=copy_cols,
                               copy_weight=copy_weight, in_shape=c_lay.user_shape(c_shape),
                               out_shape=r_lay.user_shape(r_shape))
@@ -432,14 +430,11 @@ def channels_last(geom: Geometry, weight: np.ndarray, *, data: ArrayLayout,
     wide = Geometry((*geom.axes, AxisGeometry(c_in, c_in)))
     inner = assemble(wide, kernel, channels=Channels(1, 1), info=info)
     # Tap weight i indexes the channels-last kernel: canonical element of_canon[i],
-    # which the user's weight holds at the inverse of its layout's map.
+    # which the user's weight holds at its user_index.
     of_canon = axes_first_map(weight.shape, first)
     w_lay, w_user = weights
     if not w_lay.identity:
-        user_of = w_lay.flat_map(weight.shape)
-        to_user = np.empty_like(user_of)
-        to_user[user_of] = np.arange(len(user_of), dtype=to_user.dtype)
-        of_canon = to_user[of_canon]
+        of_canon = w_lay.user_index(weight.shape)[of_canon]
     lead = () if batch is None else (batch,)
     out_canon = (*lead, c_out, *geom.out_shape)
     r_map = None if data.identity else data.flat_map(out_canon)

@@ -83,9 +83,7 @@ def _pool_relayout(matrix: TiedMatrix, lay: ArrayLayout,
     argmax = matrix.info.get("argmax")
     if argmax is not None:
         # The selected inputs as the user's flat indices, in the user's output layout.
-        user_of = lay.flat_map(canon)
-        inv = np.empty_like(user_of)
-        inv[user_of] = np.arange(len(user_of), dtype=inv.dtype)
+        inv = lay.user_index(canon)
         flat = argmax.ravel()
         mapped = np.where(flat >= 0, inv[np.maximum(flat, 0)], -1)
         out.info["argmax"] = lay.to_user(mapped.reshape(out_canon))

@@ -167,6 +167,20 @@ class ArrayLayout:
         return np.arange(size, dtype=np.int64).reshape(tuple(canonical_shape)) \
             .transpose(self.perm).ravel()
 
+    def user_index(self, canonical_shape: Sequence[int]) -> np.ndarray:
+        """For each C-order flat index of the canonical array, the user's flat index.
+
+        The inverse permutation of :meth:`flat_map`.
+
+        >>> lay = data_layout("NHWC", 2)
+        >>> lay.user_index((1, 2, 1, 3)), lay.flat_map((1, 2, 1, 3))[lay.user_index((1, 2, 1, 3))]
+        (array([0, 2, 4, 1, 3, 5]), array([0, 1, 2, 3, 4, 5]))
+        """
+        user_of = self.flat_map(canonical_shape)
+        out = np.empty_like(user_of)
+        out[user_of] = np.arange(len(user_of), dtype=out.dtype)
+        return out
+
 
 def _parse_layout(fmt: str, canonical: str, name: str, examples: str) -> ArrayLayout:
     if not isinstance(fmt, str):
