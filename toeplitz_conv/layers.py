@@ -67,8 +67,24 @@ class _UserLayout:
         out = relayout(matrix, self.user_weight, rows=(self.data, lead + matrix.out_shape),
                        cols=(self.data, lead + matrix.in_shape),
                        weights=(self.weight, self.w.shape), copies=self.batch or 1)
-        out.info = {**matrix.info, "data_format": self.data.letters,
-                    "weight_format": self.weight.letters}
+        return self._tagged(out, matrix.info)
+
+    def layer(self, geom: Geometry, channels: Channels, info: dict[str, Any]) -> TiedMatrix:
+        """The layer's matrix (canonical weight ``self.w``) in the user's layouts.
+
+        Channels-last data with one group is assembled in the user's column
+        order (:func:`~toeplitz_conv._assemble.channels_last`: no per-row
+        sort); any other layout is assembled canonically and relaid out.
+        """
+        if self.data.channels_last and channels.groups == 1 and 0 not in self.w.shape:
+            out = channels_last(geom, self.w, data=self.data,
+                                weights=(self.weight, self.user_weight), batch=self.batch,
+                                info=info)
+            return self._tagged(out, info)
+        return self.apply(assemble(geom, self.w, channels=channels, info=info))
+
+    def _tagged(self, out: TiedMatrix, info: dict[str, Any]) -> TiedMatrix:
+        out.info = {**info, "data_format": self.data.letters, "weight_format": self.weight.letters}
         return out
 
 
@@ -240,18 +256,10 @@ def layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *, stride: Int
     info = {"convention": "layer", "stride": stride, "padding": padding,
             "dilation": dilation, "groups": groups, "padding_mode": padding_mode}
     # torch's rule: no input channels give no output channels (an empty output).
-    if (lay is not None and lay.data.letters == lay.data.canonical.replace("C", "") + "C"
-            and groups == 1 and 0 not in w.shape):
-        # NHWC, NWC, NDHWC (the batch first, the spatial axes in order, the
-        # channels last): assembled in the user's column order (channels_last).
-        out = channels_last(geom, w, data=lay.data, weights=(lay.weight, lay.user_weight),
-                            batch=lay.batch, info=info)
-        out.info = {**info, "data_format": lay.data.letters,
-                    "weight_format": lay.weight.letters}
-        return out
     channels = Channels(shape[0], groups, out_channels=0 if shape[0] == 0 else None)
-    matrix = assemble(geom, w, channels=channels, info=info)
-    return matrix if lay is None else lay.apply(matrix)
+    if lay is not None:
+        return lay.layer(geom, channels, info)
+    return assemble(geom, w, channels=channels, info=info)
 
 
 def transposed_layer_matrix(weight: ArrayLike, input_shape: tuple[int, ...], *,

@@ -142,6 +142,15 @@ class ArrayLayout:
         """The user's order is the canonical one (no permutation needed)."""
         return self.perm == tuple(range(len(self.perm)))
 
+    @property
+    def channels_last(self) -> bool:
+        """The canonical order with the channels moved last (``NHWC``, ``NWC``, ``HWC``, ...).
+
+        >>> data_layout("NHWC", 2).channels_last, data_layout("NWHC", 2).channels_last
+        (True, False)
+        """
+        return self.letters == self.canonical.replace("C", "") + "C"
+
     def user_shape(self, canonical_shape: Sequence[int]) -> tuple[int, ...]:
         """A canonical shape in the user's axis order."""
         return tuple(int(canonical_shape[p]) for p in self.perm)
