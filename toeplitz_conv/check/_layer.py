@@ -45,7 +45,7 @@ from ._layout import Layout, as_bias
 from ._local_kind import local_context, tiled_context
 from ._operator import Reference, reference, single_threaded_blas
 from ._pool_kind import check_pool
-from ._report import Entry, Report, largest
+from ._report import Entry, Report, worst_difference
 from ._signal_kind import as_signal_layer, signal_report
 from ._transposed_kind import transposed_context
 from ._user import (
@@ -131,11 +131,7 @@ def _measure(name: str, trials: list[_Trial], ctx: _Ctx, failure: str | None,
     rtol, atol = ctx.tol(name) if tol is None else tol
     e = Entry(name, True, 0.0, 0.0, None, None, "")
     for t in trials:
-        d = np.subtract(t.got, t.want)
-        np.abs(d, out=d)
-        scale = largest(t.want)
-        flat = int(np.argmax(d)) if d.size else 0
-        dmax = float(d.flat[flat]) if d.size else 0.0
+        dmax, flat, scale = worst_difference(t.got, t.want)
         if dmax > atol + rtol * scale:
             e.ok = False
         rel = dmax / scale if scale > 0 else (0.0 if dmax == 0 else float("inf"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Entry", "Report", "largest", "measured"]
+__all__ = ["Entry", "Report", "largest", "measured", "worst_difference"]
 
 
 @dataclass
@@ -233,6 +233,18 @@ def largest(a: np.ndarray) -> float:
     return max(float(np.max(a)), -float(np.min(a)), 0.0)
 
 
+def worst_difference(got: np.ndarray, want: np.ndarray) -> tuple[float, int, float]:
+    """``(max |got - want|, its flat index, max |want|)``: one difference array, no ``|want|``.
+
+    >>> worst_difference(np.array([1.0, 5.0]), np.array([1.5, -2.0]))
+    (7.0, 1, 2.0)
+    """
+    d = np.subtract(got, want, dtype=np.float64)
+    np.abs(d, out=d)
+    flat = int(np.argmax(d)) if d.size else 0
+    return (float(d.flat[flat]) if d.size else 0.0), flat, largest(want)
+
+
 def measured(name: str, got: list[np.ndarray], want: list[np.ndarray], names: list[str],
              tol: tuple[float, float], what: str) -> Entry:
     """One entry from ``got`` against ``want``, trial by trial (the weightless kinds' measure).
@@ -243,18 +255,13 @@ def measured(name: str, got: list[np.ndarray], want: list[np.ndarray], names: li
     rtol, atol = tol
     e = Entry(name, True, 0.0, 0.0, None, None, "")
     for a, b, tname in zip(got, want, names):
-        # One difference array and no |b|: a third of the passes over a large trial.
-        d = np.subtract(a, b, dtype=np.float64)
-        np.abs(d, out=d)
-        worst = int(np.argmax(d)) if d.size else 0
-        dmax = float(d.flat[worst]) if d.size else 0.0
-        scale = largest(b)
+        dmax, worst, scale = worst_difference(a, b)
         if not dmax <= atol + rtol * scale:                # NaN fails too
             e.ok = False
         e.max_rel_error = max(e.max_rel_error, dmax / scale if scale else float(dmax > 0))
         if dmax > e.max_abs_error or e.worst_index is None:
             e.max_abs_error = dmax
-            e.worst_index = tuple(int(i) for i in np.unravel_index(worst, d.shape))
+            e.worst_index = tuple(int(i) for i in np.unravel_index(worst, np.shape(a)))
             e.trial = tname
     e.message = (f"{what} on {len(got)} inputs (rtol={rtol:.2g}, atol={atol:.2g})"
                  + ("" if e.ok else f": largest error {e.max_abs_error:.3g} at "
