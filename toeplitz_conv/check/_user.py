@@ -245,6 +245,15 @@ def as_tolerance(value: Any, name: str) -> float:
     return v
 
 
+def _all_finite(arr: np.ndarray) -> bool:
+    """No NaN or inf in ``arr``: a finite sum says so in one pass with nothing allocated;
+    only a sum that is not (an overflow, or a non-finite value) is looked into."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr)):
+            return True
+    return bool(np.all(np.isfinite(arr)))
+
+
 def as_result(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray | None, str]:
     """Validate a user's result: numeric, real, finite, of ``shape``.
 
@@ -273,11 +282,7 @@ def as_result(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray
             arr = arr.real
         # A finite sum has no NaN or inf in it (one pass, nothing allocated);
         # only a sum that is not (an overflow, or a non-finite value) is looked into.
-        if arr.dtype.kind in "f":
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = np.sum(arr)
-        if (arr.dtype.kind in "f" and not np.isfinite(total)
-                and not np.all(np.isfinite(arr))):
+        if arr.dtype.kind in "f" and not _all_finite(arr):
             bad = np.argwhere(~np.isfinite(arr))[0]
             kind = "NaN" if np.isnan(arr[tuple(bad)]) else "inf"
             return None, (f"{what} returned {kind} (at index {tuple(int(i) for i in bad)}, "
