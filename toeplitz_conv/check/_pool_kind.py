@@ -45,7 +45,7 @@ from ._pool_ties import (
     window_values,
 )
 from ._report import Entry, Report, measured
-from ._scratch import scratch
+from ._scratch import keep_recent, scratch
 from ._user import UserLayer, as_result, result_eps
 
 __all__ = ["check_pool"]
@@ -96,9 +96,7 @@ class _Pool:
         self._seen.append((x, entry))
         # The window values are the kernel's size times the output: a few large
         # images' worth are kept, not a whole batch's.
-        while len(self._seen) > 1 and (len(self._seen) > 16 or sum(
-                e[0].nbytes for _, e in self._seen) > _KEPT_WINDOW_BYTES):
-            self._seen.pop(0)
+        keep_recent(self._seen, lambda seen: seen[1][0].nbytes, 16, _KEPT_WINDOW_BYTES)
         return entry
 
     def _selected(self, x: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KEEP_BYTES", "clear", "scratch"]
+__all__ = ["KEEP_BYTES", "clear", "keep_recent", "scratch"]
 
 #: Bytes of scratch buffers kept per thread; larger requests are not kept.
 KEEP_BYTES = 64 * 2**20
@@ -82,3 +82,19 @@ def clear() -> None:
     >>> clear()
     """
     _pool().clear()
+
+
+def keep_recent(kept: list[Any], nbytes: Any, most: int, budget: int) -> None:
+    """Drop the oldest of ``kept`` until at most ``most`` remain within ``budget`` bytes.
+
+    ``nbytes(item)`` is what an item holds; the newest item always stays
+    (the caller is about to use it).  For arrays kept for reuse across the
+    calls of one check, beside the scratch buffers.
+
+    >>> kept = [np.zeros(4), np.zeros(4), np.zeros(4)]
+    >>> keep_recent(kept, lambda a: a.nbytes, most=5, budget=64)
+    >>> len(kept)
+    2
+    """
+    while len(kept) > 1 and (len(kept) > most or sum(map(nbytes, kept)) > budget):
+        kept.pop(0)

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validation import as_finite_real, to_numpy
 from ._layout import Layout
+from ._scratch import keep_recent
 
 __all__ = ["ISOLATIONS", "BlackBox", "Outcome", "UserLayer", "as_result", "as_timeout",
            "as_tolerance", "describe_kind", "result_eps", "run_user"]
@@ -140,6 +141,9 @@ def run_user(fn: Callable[[], Any], timeout: float | None, who: str) -> Outcome:
 
 
 ISOLATIONS = ("none", "process")
+
+#: Bytes of trial-input copies (kept to catch a write into them) a layer keeps.
+_KEPT_COPY_BYTES = 2**28
 
 
 def as_timeout(value: Any) -> float | None:
@@ -579,8 +583,7 @@ class UserLayer:
         copy_ = xc.copy()
         kept = [*kept, (x, copy_)]
         # A few inputs' copies, within a budget (a large batch's are large).
-        while len(kept) > 1 and (len(kept) > 4 or sum(c.nbytes for _, c in kept) > 2**28):
-            kept.pop(0)
+        keep_recent(kept, lambda held: held[1].nbytes, 4, _KEPT_COPY_BYTES)
         self._copies = kept
         return copy_
 
