@@ -1,8 +1,12 @@
-"""This test process's process tree, read from /proc (Linux): what hostile-code tests check."""
+"""This test process's process tree, read from /proc (Linux): what hostile-code tests check.
+
+And the hostile code that forks, for the checker's worker process to catch.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 
 
 def children() -> list[int]:
@@ -21,3 +25,17 @@ def alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def fork_a_sleeper(pid_file: str, settle: float) -> None:
+    """Fork a grandchild that writes its pid to ``pid_file`` and sleeps a minute.
+
+    The caller (the user's code under test) goes on after ``settle`` seconds;
+    the checker must find the grandchild and kill it.
+    """
+    if os.fork() == 0:
+        with open(pid_file, "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(settle)

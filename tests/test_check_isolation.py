@@ -21,6 +21,7 @@ from toeplitz_conv.check import check_layer
 
 from ._proc import alive as _alive
 from ._proc import children as _children
+from ._proc import fork_a_sleeper
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the process tree is read from /proc")
@@ -63,13 +64,7 @@ _FORKED = "/proc/self"       # replaced by the grandchild's pid file in the test
 
 
 def forks(x):
-    pid = os.fork()
-    if pid == 0:                 # the grandchild sleeps, writing its pid for the test
-        with open(_FORKED, "w") as fh:
-            fh.write(str(os.getpid()))
-        time.sleep(60)
-        os._exit(0)
-    time.sleep(0.2)
+    fork_a_sleeper(_FORKED, 0.2)
     return good(x)
 
 
